@@ -1,0 +1,3 @@
+from flarecast.cli import app
+
+app(prog_name="flarecast")

@@ -1,0 +1,271 @@
+"""The ``flarecast`` command line. Each command parses its options and calls one library function.
+
+User errors (:class:`~flarecast.errors.FlarecastError`) print one line on stderr and exit non-zero; anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from flarecast import __version__
+from flarecast.errors import FlarecastError
+
+app = typer.Typer(
+    name="flarecast",
+    help="Solar flare forecasting from GOES XRS and SHARP series: ingest, samples, train, evaluate, forecast.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Zarr store to read and write.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
+DEFAULT_STORE = Path("data/store.zarr")
+
+
+def user_errors(fn):
+    """Turn library errors into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except FlarecastError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[bold red]interrupted[/]: finished files and models are left as they were")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _progress(enabled: bool = True):
+    from flarecast.progress import RichProgress
+
+    return RichProgress(enabled=enabled and sys.stderr.isatty())
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.callback(invoke_without_command=True)
+def main(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False):
+    if version:
+        out.print(f"flarecast {__version__}")
+        raise typer.Exit()
+
+
+@app.command("simulate")
+@user_errors
+def simulate_cli(
+    outdir: Annotated[Path, typer.Argument(help="Folder to write goes/, events/ and sharp/ into.")],
+    days: Annotated[int, typer.Option(help="Number of UTC days to simulate.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
+    start: Annotated[str, typer.Option(help="First UTC day (YYYY-MM-DD).")] = "2018-01-01",
+    activity: Annotated[float, typer.Option(help="Active-region emergence rate; 1 moderate, 4 solar maximum.")] = 1.0,
+    as_json: JsonOpt = False,
+):
+    """Write simulated data in real formats: GOES-16 L2 avg1m netCDF, SWPC edited events, JSOC SHARP CSV.
+
+    [bold]Example[/]: flarecast simulate data/sim --days 60 --seed 1
+    """
+    from flarecast.simulate import simulate
+
+    with _progress(not as_json) as p:
+        summary = simulate(outdir, days=days, seed=seed, start=start, activity=activity,
+                           progress=p.task("Simulating days", days))
+    if as_json:
+        _print_json(summary.to_dict())
+    else:
+        out.print(f"wrote {days} days to {outdir}: flares by class {summary.to_dict().get('flares_by_class')}")
+
+
+@app.command("ingest")
+@user_errors
+def ingest_cli(
+    kind: Annotated[str, typer.Argument(help="What the files hold: goes, sharp or events.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders (searched recursively) or globs.")],
+    store: StoreOpt = DEFAULT_STORE,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files, list them, go on.")] = False,
+    basis: Annotated[str | None, typer.Option(help="Flux basis of a plain CSV: swpc or true.")] = None,
+    satellite: Annotated[int | None, typer.Option(help="GOES satellite number of a plain CSV.")] = None,
+    as_json: JsonOpt = False,
+):
+    """Read GOES XRS, SHARP or flare-catalogue files into the store (atomic, idempotent).
+
+    [bold]Examples[/]:
+      flarecast ingest goes data/raw/goes/*.nc
+      flarecast ingest events ../shared/data/real/events/ngdc --store data/store.zarr
+      flarecast ingest goes hourly.csv --basis swpc --satellite 15 --json
+    """
+    from flarecast.ingest import ingest
+
+    if kind not in ("goes", "sharp", "events"):
+        raise FlarecastError(f"kind {kind!r}: expected one of ['goes', 'sharp', 'events']")
+    with _progress(not as_json) as p:
+        report = ingest(kind, paths, store=store, skip_bad=skip_bad, basis=basis, satellite=satellite,
+                        progress=p.task(f"Ingesting {kind}", None))
+    data = report.to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    from flarecast.report import ingest_table
+
+    out.print(ingest_table(data))
+
+
+@app.command("samples")
+@user_errors
+def samples_cli(
+    config: Annotated[Path, typer.Argument(help="YAML config with a samples section.")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: samples.window=12h")] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the sample index (.parquet or .nc).")] = None,
+    as_json: JsonOpt = False,
+):
+    """Build windows, labels and splits; print class counts per split.
+
+    [bold]Example[/]: flarecast samples configs/real-goes-hourly.yaml samples.horizon=12h --out samples.parquet
+    """
+    from flarecast import store as st
+    from flarecast.config import load_config
+    from flarecast.samples import build_samples
+
+    cfg = load_config(config, overrides)
+    goes = st.read_goes(store)
+    samples = build_samples(goes, st.read_events(store), cfg.samples, provenance=goes.attrs.get("provenance", ""))
+    counts = samples.counts()
+    if out_file is not None:
+        frame = samples.to_frame()
+        if out_file.suffix == ".nc":
+            frame.assign(issue_time=frame["issue_time"].dt.tz_localize(None)).to_xarray().to_netcdf(out_file)
+        else:
+            frame.to_parquet(out_file, index=False)
+    if as_json:
+        _print_json(counts)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Samples from {store}")
+    for col in ("split", "windows", "from", "to", *samples.targets):
+        table.add_column(col, justify="right" if col not in ("split", "from", "to") else "left")
+    for name, s in counts["splits"].items():
+        table.add_row(name, str(s["windows"]), s.get("from", "-"), s.get("to", "-"),
+                      *[str(s["positives"][t]) for t in samples.targets])
+    out.print(table)
+    out.print(f"dropped windows: {counts['dropped']}")
+
+
+@app.command("train")
+@user_errors
+def train_cli(
+    config: Annotated[Path, typer.Argument(help="YAML config (samples, model, train sections).")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: train.loss.gamma=2")] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")] = Path("models/latest"),
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
+    as_json: JsonOpt = False,
+):
+    """Train the temporal CNN with the config's loss; write weights, card.json and the training log.
+
+    [bold]Examples[/]:
+      flarecast train configs/real-goes-hourly.yaml --out models/goes-focal train.loss.alpha=0.25 train.loss.gamma=2
+      flarecast train configs/real-goes-hourly.yaml --device cuda train.epochs=30
+    """
+    from flarecast import store as st
+    from flarecast.config import load_config
+    from flarecast.samples import build_samples
+    from flarecast.train import train
+
+    ov = list(overrides or []) + ([f"train.device={device}"] if device else [])
+    cfg = load_config(config, ov)
+    goes = st.read_goes(store)
+    samples = build_samples(goes, st.read_events(store), cfg.samples, provenance=goes.attrs.get("provenance", ""))
+    n = samples.indices("train").size
+    with _progress(not as_json) as p:
+        result = train(samples, cfg, out_dir, on_batch=p.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * n))
+    summary = {"model_dir": str(result.model_dir), "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+               "val_score": result.val_score, "thresholds": result.thresholds, "seconds": round(result.seconds, 2)}
+    if as_json:
+        _print_json(summary)
+    else:
+        out.print(f"model written to {result.model_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
+                  f"validation mean PR AUC {result.val_score:.3f}, thresholds {result.thresholds})")
+
+
+@app.command("evaluate")
+@user_errors
+def evaluate_cli(
+    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    store: StoreOpt = DEFAULT_STORE,
+    split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json.")] = None,
+    as_json: JsonOpt = False,
+):
+    """Score a model on a split beside climatology and persistence, with day-bootstrap intervals.
+
+    [bold]Example[/]: flarecast evaluate models/latest --split test --out runs/eval
+    """
+    from flarecast import store as st
+    from flarecast.config import from_dict
+    from flarecast.evaluate import evaluate_model
+    from flarecast.modeldir import read_card
+    from flarecast.samples import build_samples
+
+    card = read_card(model)
+    cfg = from_dict(card["config"])
+    goes = st.read_goes(store)
+    norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
+    samples = build_samples(goes, st.read_events(store), cfg.samples, provenance=goes.attrs.get("provenance", ""),
+                            norm=norm)
+    result = evaluate_model(model, samples, split=split)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "metrics.json").write_text(json.dumps(result, indent=2))
+    if as_json:
+        _print_json(result)
+        return
+    from flarecast.report import metrics_table
+
+    out.print(metrics_table(result))
+
+
+@app.command("demo")
+@user_errors
+def demo_cli(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the simulated data, store, models and report.")] = Path("runs/demo"),
+    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: simulate.days=365 train.epochs=5")] = None,
+    as_json: JsonOpt = False,
+):
+    """Simulate, ingest, train cross-entropy and focal models identically, compare them on the test split.
+
+    Writes OUT/comparison.json and OUT/report.md. About 5-10 minutes on 2 CPU cores.
+
+    [bold]Examples[/]:
+      flarecast demo
+      flarecast demo --out runs/quick simulate.days=240 train.epochs=3
+    """
+    from flarecast.demo import run_demo
+    from flarecast.report import comparison_table
+
+    with _progress(not as_json) as p:
+        result = run_demo(out_dir, overrides=overrides, progress=p)
+    if as_json:
+        _print_json(result.comparison)
+        return
+    out.print(comparison_table(result.comparison))
+    out.print(f"wrote {result.out / 'comparison.json'} and {result.report_path} "
+              f"in {result.comparison['wall_seconds']:.0f} s")

@@ -1,0 +1,272 @@
+"""Run settings: YAML files in ``configs/`` plus dotted command-line overrides (``train.lr=3e-4``).
+
+Each stage has a frozen dataclass; :func:`load_config` checks every key and type once, at load, and a
+:class:`~flarecast.errors.ConfigError` names the file, the key, the value and what was expected.
+The resolved config is saved with every model (``card.json``), so a run can be rebuilt from it alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
+from flarecast.errors import ConfigError
+
+GOES_CHANNELS = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
+"""Channels a GOES window can carry: log10 XRS-B and XRS-A, log10(XRS-A/XRS-B), the first difference
+of log10 XRS-B per step, and the fraction of the step's minutes that were masked."""
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Contiguous time blocks, in order; windows whose span crosses a block edge are dropped."""
+
+    train: float = 0.6
+    val: float = 0.2
+    test: float = 0.2
+    extra_gap: str = "0h"
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    source: str = "goes"
+    channels: tuple[str, ...] = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
+    resample: str = "max"
+    cadence: str = "10min"
+    window: str = "24h"
+    horizon: str = "24h"
+    stride: str = "1h"
+    targets: tuple[str, ...] = (">=C", ">=M", "X")
+    convention: str = "true"
+    max_missing: float = 0.2
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+    def __post_init__(self):
+        _choice("samples.source", self.source, ("goes",))
+        _choice("samples.resample", self.resample, ("max", "mean"))
+        _choice("samples.convention", self.convention, CONVENTIONS)
+        for c in self.channels:
+            _choice("samples.channels", c, GOES_CHANNELS)
+        for t in self.targets:
+            _choice("samples.targets", t, tuple(TARGET_THRESHOLDS))
+        if not self.channels or not self.targets:
+            raise ConfigError("samples.channels and samples.targets must each name at least one entry")
+        for key in ("cadence", "window", "horizon", "stride"):
+            if _td(f"samples.{key}", getattr(self, key)) <= pd.Timedelta(0):
+                raise ConfigError(f"samples.{key} = {getattr(self, key)!r}: expected a positive duration")
+        if self.window_steps < 8:
+            raise ConfigError(
+                f"samples.window / samples.cadence = {self.window_steps} steps: expected at least 8; "
+                "use a longer window or a shorter cadence"
+            )
+        if not 0 <= self.max_missing < 1:
+            raise ConfigError(f"samples.max_missing = {self.max_missing}: expected a fraction in [0, 1)")
+        fr = (self.split.train, self.split.val, self.split.test)
+        if min(fr) <= 0 or abs(sum(fr) - 1) > 1e-6:
+            raise ConfigError(f"samples.split fractions {fr}: expected three positive fractions summing to 1")
+        _td("samples.split.extra_gap", self.split.extra_gap)
+
+    @property
+    def window_steps(self) -> int:
+        return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window."""
+
+    hidden: int = 32
+    kernel_size: int = 3
+    levels: int = 0
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.hidden < 1 or self.kernel_size < 2 or self.levels < 0:
+            raise ConfigError(
+                f"model.hidden={self.hidden}, model.kernel_size={self.kernel_size}, model.levels={self.levels}: "
+                "expected hidden >= 1, kernel_size >= 2, levels >= 0 (0 = automatic)"
+            )
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"model.dropout = {self.dropout}: expected a fraction in [0, 1)")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy."""
+
+    name: str = "focal"
+    alpha: float | None = None
+    gamma: float = 0.0
+
+    def __post_init__(self):
+        _choice("train.loss.name", self.name, ("focal",))
+        if self.alpha is not None and not 0 <= self.alpha <= 1:
+            raise ConfigError(f"train.loss.alpha = {self.alpha}: expected a number in [0, 1] or null (no weighting)")
+        if not self.gamma >= 0:
+            raise ConfigError(f"train.loss.gamma = {self.gamma}: expected a number >= 0")
+
+    @property
+    def label(self) -> str:
+        if self.gamma == 0 and self.alpha is None:
+            return "CE"
+        return f"focal(alpha={self.alpha}, gamma={self.gamma:g})"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    loss: LossConfig = field(default_factory=LossConfig)
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    batch_size: int = 128
+    epochs: int = 12
+    patience: int = 4
+    seed: int = 0
+    device: str = "auto"
+    threshold_score: str = "hss"
+
+    def __post_init__(self):
+        _choice("train.device", self.device, ("auto", "cpu", "cuda"))
+        _choice("train.threshold_score", self.threshold_score, ("hss", "tss"))
+        if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 1:
+            raise ConfigError(
+                f"train.lr={self.lr}, batch_size={self.batch_size}, epochs={self.epochs}, patience={self.patience}: "
+                "expected lr > 0 and batch_size, epochs, patience >= 1"
+            )
+
+
+@dataclass(frozen=True)
+class SimulateConfig:
+    days: int = 730
+    seed: int = 0
+    start: str = "2018-01-01"
+    activity: float = 1.0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one training run needs; the demo adds a ``simulate`` section."""
+
+    samples: SampleConfig = field(default_factory=SampleConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    simulate: SimulateConfig = field(default_factory=SimulateConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **overrides: Any) -> RunConfig:
+        """Return a copy with dotted overrides applied: ``cfg.replace(**{"train.loss.gamma": 2})``."""
+        d = self.to_dict()
+        for key, value in overrides.items():
+            _set_dotted(d, key, value, origin="override")
+        return from_dict(d)
+
+
+def from_dict(data: dict[str, Any], *, origin: str = "config") -> RunConfig:
+    """Build a validated :class:`RunConfig` from plain data (as read from YAML)."""
+    return _build(RunConfig, data or {}, prefix="", origin=origin)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Read a YAML config and apply ``key=value`` overrides (values parsed as YAML)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist: pass a YAML file such as configs/demo.yaml")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (samples, model, train), got {type(data).__name__}")
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as train.lr=3e-4")
+        _set_dotted(data, key.strip().lstrip("-"), yaml.safe_load(raw), origin="override")
+    return from_dict(data, origin=str(path))
+
+
+def builtin_config(name: str) -> Path:
+    """Path of a config shipped inside the package (``demo``, ``tiny``)."""
+    path = Path(__file__).parent / "configs" / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ConfigError(f"no built-in config {name!r}: expected one of {known}")
+    return path
+
+
+def _set_dotted(d: dict, key: str, value: Any, *, origin: str) -> None:
+    parts = key.split(".")
+    for p in parts[:-1]:
+        nxt = d.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"{origin}: {key!r} goes through {p!r}, which is not a section")
+        d = nxt
+    d[parts[-1]] = value
+
+
+def _build(cls, data: Any, *, prefix: str, origin: str):
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{origin}: unknown key '{prefix}{unknown[0]}'; expected one of {sorted(names)}")
+    kwargs = {k: _coerce(hints[k], v, key=f"{prefix}{k}", origin=origin) for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _coerce(tp, value: Any, *, key: str, origin: str):
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, prefix=f"{key}.", origin=origin)
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        tp = next(a for a in args if a is not type(None))
+    if typing.get_origin(tp) is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{origin}: {key} = {value!r}: expected a list")
+        return tuple(_coerce(args[0], v, key=key, origin=origin) for v in value)
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):  # YAML 1.1 reads "3e-4" (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if tp is str and isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp is bool and isinstance(value, bool):
+        return value
+    raise ConfigError(f"{origin}: {key} = {value!r}: expected {getattr(tp, '__name__', tp)}")
+
+
+def _td(key: str, value: str) -> pd.Timedelta:
+    try:
+        return pd.Timedelta(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{key} = {value!r}: expected a duration such as '10min', '24h' or '2D'") from None
+
+
+def _choice(key: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key} = {value!r}: expected one of {list(allowed)}")

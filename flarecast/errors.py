@@ -1,0 +1,42 @@
+"""Typed errors. Library code raises these; only ``cli.py`` turns them into one line and an exit code.
+
+Every message names the offending value, what was expected and, where there is one, the fix.
+"""
+
+
+class FlarecastError(Exception):
+    """Base class of every error flarecast raises on purpose (user errors, not bugs)."""
+
+    exit_code = 2
+
+
+class ConfigError(FlarecastError):
+    """A config file or override is invalid (unknown key, wrong type, value out of range)."""
+
+
+class InputFileError(FlarecastError):
+    """An input file cannot be read or does not hold what its reader expects."""
+
+    def __init__(self, path, message: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class UnknownFormatError(InputFileError):
+    """No reader recognises the file."""
+
+
+class FlareClassError(FlarecastError, ValueError):
+    """A GOES flare class string or flux cannot be interpreted."""
+
+
+class StoreError(FlarecastError):
+    """The store is missing, locked, or does not hold what a stage needs."""
+
+
+class SampleError(FlarecastError):
+    """Samples cannot be built as configured (no windows, a split with no positives, ...)."""
+
+
+class ModelError(FlarecastError):
+    """A model directory is missing, incomplete or incompatible with the data."""

@@ -1,0 +1,162 @@
+"""Training loop: one temporal CNN, one loss, early stopping on validation, thresholds chosen on validation.
+
+Seeds fix Python, NumPy and torch, so the same config on the CPU gives the same weights. On CUDA the forward
+pass runs under bf16 autocast (the loss is computed in float32), batches are copied from pinned memory without
+blocking. The model directory is rewritten atomically after every improving epoch, so an interrupted run
+leaves the last good model in place.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from flarecast import __version__, metrics
+from flarecast.config import RunConfig
+from flarecast.losses import binary_focal_loss
+from flarecast.model import TemporalCNN
+from flarecast.modeldir import atomic_write_bytes, save_model
+from flarecast.samples import Samples, WindowDataset, collate_batch
+
+EpochCallback = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_dir: Path
+    best_epoch: int
+    epochs_run: int
+    val_score: float
+    thresholds: dict[str, float]
+    seconds: float
+    windows_per_s: float
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from flarecast.errors import ConfigError
+
+        raise ConfigError("train.device = 'cuda' but no CUDA device is visible: use --device cpu or auto")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeds third-party code that uses the legacy global state
+    torch.manual_seed(seed)
+
+
+def predict(model: torch.nn.Module, samples: Samples, idx: np.ndarray, *, device: torch.device,
+            batch_size: int = 512) -> np.ndarray:
+    """Probabilities ``[len(idx), targets]`` for the windows ``idx``."""
+    model.eval()
+    out = []
+    with torch.no_grad(), _autocast(device):
+        for s in range(0, idx.size, batch_size):
+            x = torch.from_numpy(samples.gather(idx[s : s + batch_size])).to(device, non_blocking=True)
+            out.append(torch.sigmoid(model(x).float()).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(samples.targets)), dtype=np.float32)
+
+
+def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, on_epoch: EpochCallback | None = None,
+          on_batch: Callable[[int], None] | None = None) -> TrainResult:
+    """Train on the ``train`` split, stop early on the ``val`` split, write the model directory."""
+    tc = cfg.train
+    device = resolve_device(tc.device)
+    seed_everything(tc.seed)
+    model_dir = Path(model_dir)
+    model = TemporalCNN(len(samples.channels), len(samples.targets), samples.window_steps, cfg.model).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    loader = torch.utils.data.DataLoader(
+        WindowDataset(samples, "train"), batch_size=tc.batch_size, shuffle=True, drop_last=False,
+        collate_fn=collate_batch, generator=torch.Generator().manual_seed(tc.seed),
+        pin_memory=device.type == "cuda",
+    )
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=tc.epochs * max(1, len(loader)))
+    val_idx = samples.indices("val")
+    train_y = samples.y[samples.indices("train")]
+    climatology = {t: float(train_y[:, j].mean()) for j, t in enumerate(samples.targets)}
+
+    best, best_epoch, bad_epochs, log, seen, t0 = -np.inf, 0, 0, [], 0, time.perf_counter()
+    for epoch in range(1, tc.epochs + 1):
+        model.train()
+        total, n = 0.0, 0
+        for x, y in loader:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with _autocast(device):
+                logits = model(x)
+            loss = binary_focal_loss(logits.float(), y, alpha=tc.loss.alpha, gamma=tc.loss.gamma)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(x)
+            n += len(x)
+            if on_batch:
+                on_batch(len(x))
+        seen += n
+        probs = predict(model, samples, val_idx, device=device)
+        val_pr = {t: _nan_safe(metrics.pr_auc, samples.y[val_idx, j], probs[:, j]) for j, t in enumerate(samples.targets)}
+        score = float(np.nanmean(list(val_pr.values()))) if any(np.isfinite(list(val_pr.values()))) else -np.inf
+        entry = {"epoch": epoch, "train_loss": total / max(n, 1), "val_pr_auc": val_pr, "val_score": score,
+                 "lr": sched.get_last_lr()[0]}
+        log.append(entry)
+        if score > best:
+            best, best_epoch, bad_epochs = score, epoch, 0
+            thresholds = {t: float(metrics.best_threshold(samples.y[val_idx, j], probs[:, j], score=tc.threshold_score))
+                          for j, t in enumerate(samples.targets)}
+            card = _card(samples, cfg, model, thresholds, climatology, log, best_epoch, device)
+            save_model(model_dir, model, card)
+        else:
+            bad_epochs += 1
+        atomic_write_bytes(model_dir / "train_log.jsonl", "".join(json.dumps(e) + "\n" for e in log).encode())
+        if on_epoch:
+            on_epoch(entry)
+        if bad_epochs >= tc.patience:
+            break
+    seconds = time.perf_counter() - t0
+    return TrainResult(model_dir, best_epoch, len(log), best, thresholds, seconds, seen / seconds)
+
+
+def _card(samples: Samples, cfg: RunConfig, model: TemporalCNN, thresholds, climatology, log, best_epoch, device):
+    return {
+        "code_version": __version__,
+        "config": cfg.to_dict(),
+        "loss": cfg.train.loss.label,
+        "channels": list(samples.channels),
+        "targets": list(samples.targets),
+        "window_steps": samples.window_steps,
+        "cadence": samples.config.cadence,
+        "horizon": samples.config.horizon,
+        "convention": samples.config.convention,
+        "normalisation": {"mean": samples.norm_mean.tolist(), "std": samples.norm_std.tolist()},
+        "data_fingerprint": samples.fingerprint,
+        "thresholds": thresholds,
+        "threshold_score": cfg.train.threshold_score,
+        "climatology": climatology,
+        "best_epoch": best_epoch,
+        "val": log[best_epoch - 1],
+        "device": device.type,
+        "model": {"levels": model.levels, "receptive_field": model.receptive_field,
+                  "n_parameters": model.n_parameters()},
+    }
+
+
+def _autocast(device: torch.device):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+
+
+def _nan_safe(fn, y, p) -> float:
+    if y.sum() == 0 or y.sum() == y.size:
+        return float("nan")
+    return float(fn(y, p))

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from flarecast.config import builtin_config, from_dict, load_config
+from flarecast.errors import ConfigError
+
+CONFIGS = sorted(Path(__file__).parents[1].joinpath("configs").glob("*.yaml")) + sorted(
+    Path(__file__).parents[1].joinpath("flarecast", "configs").glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_config_loads(path):
+    cfg = load_config(path) if path.parent.name == "configs" and "flarecast" in str(path) else None
+    if cfg is None:
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:  # batch job files are not run configs
+            assert "unknown key" in str(exc) and path.stem.startswith("batch")
+            return
+    assert cfg.samples.window_steps >= 8
+
+
+def test_demo_config_values():
+    cfg = load_config(builtin_config("demo"))
+    assert cfg.samples.horizon == "24h" and cfg.samples.targets == (">=C", ">=M", "X")
+    assert cfg.train.loss.gamma == 0 and cfg.train.loss.alpha is None
+
+
+def test_overrides_are_parsed_as_yaml(tmp_path):
+    cfg = load_config(builtin_config("demo"), ["train.lr=3e-4", "train.loss.alpha=null", "samples.targets=[X]"])
+    assert cfg.train.lr == 3e-4 and cfg.train.loss.alpha is None and cfg.samples.targets == ("X",)
+
+
+def test_unknown_key_names_file_and_key(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("train:\n  lerning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: unknown key 'train\.lerning_rate'"):
+        load_config(p)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"train": {"loss": {"alpha": 1.5}}}, "alpha = 1.5"),
+        ({"train": {"loss": {"gamma": -1}}}, "gamma = -1"),
+        ({"samples": {"cadence": "soon"}}, "cadence = 'soon'"),
+        ({"samples": {"targets": ["Z"]}}, "targets = 'Z'"),
+        ({"train": {"epochs": "many"}}, "epochs = 'many'"),
+        ({"samples": {"window": "1h", "cadence": "15min"}}, "at least 8"),
+    ],
+)
+def test_invalid_values_name_the_value(data, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict(data)
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    p = tmp_path / "broken.yaml"
+    p.write_text("train: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(p)
