@@ -36,6 +36,9 @@ ORDINAL_NAMES = ("quiet", "C", "M", "X")
 TARGET_THRESHOLDS = {">=C": LETTER_FLUX["C"], ">=M": LETTER_FLUX["M"], "X": LETTER_FLUX["X"]}
 """Binary targets and their lower flux bound on the class convention's basis."""
 
+TARGET_RANK = {">=C": 1, ">=M": 2, "X": 3}
+"""Binary target -> the lowest ordinal label it counts as positive."""
+
 _CLASS_RE = re.compile(r"^\s*([ABCMX])\s*(\d+(?:\.\d*)?)?\s*(\+)?\s*$", re.IGNORECASE)
 
 

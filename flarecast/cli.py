@@ -7,7 +7,6 @@ else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -58,7 +57,9 @@ def _progress(enabled: bool = True):
 
 
 def _print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    from flarecast.jsonio import dumps
+
+    sys.stdout.write(dumps(data) + "\n")
 
 
 @app.callback(invoke_without_command=True)
@@ -111,10 +112,10 @@ def ingest_cli(
       flarecast ingest events ../shared/data/real/events/ngdc --store data/store.zarr
       flarecast ingest goes hourly.csv --basis swpc --satellite 15 --json
     """
-    from flarecast.ingest import ingest
-
     if kind not in ("goes", "sharp", "events"):
         raise FlarecastError(f"kind {kind!r}: expected one of ['goes', 'sharp', 'events']")
+    from flarecast.ingest import ingest
+
     with _progress(not as_json) as p:
         report = ingest(kind, paths, store=store, skip_bad=skip_bad, basis=basis, satellite=satellite,
                         progress=p.task(f"Ingesting {kind}", None))
@@ -234,7 +235,9 @@ def evaluate_cli(
     result = evaluate_model(model, samples, split=split)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "metrics.json").write_text(json.dumps(result, indent=2))
+        from flarecast.jsonio import write_json
+
+        write_json(out_dir / "metrics.json", result)
     if as_json:
         _print_json(result)
         return

@@ -5,7 +5,6 @@ The two runs share data, model, optimiser, epochs and seed; :func:`demo_configs`
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from flarecast import __version__, store
 from flarecast.config import RunConfig, builtin_config, load_config
 from flarecast.evaluate import evaluate_model
 from flarecast.ingest import ingest
+from flarecast.jsonio import write_json
 from flarecast.progress import NullProgress, Progress
 from flarecast.report import comparison_markdown, comparison_rows
 from flarecast.samples import build_samples
@@ -67,7 +67,7 @@ def run_demo(out: str | Path = "runs/demo", *, config: RunConfig | None = None, 
         bar = progress.task(f"Training {name}", run_cfg.train.epochs * n_train)
         results[name] = train(samples, run_cfg, out / "models" / name, on_batch=bar)
         evals[name] = evaluate_model(out / "models" / name, samples, split="test")
-        (out / "models" / name / "metrics.json").write_text(json.dumps(evals[name], indent=2))
+        write_json(out / "models" / name / "metrics.json", evals[name])
 
     comparison = {
         "flarecast_version": __version__,
@@ -87,7 +87,7 @@ def run_demo(out: str | Path = "runs/demo", *, config: RunConfig | None = None, 
                             "windows_per_s": round(r.windows_per_s, 1)} for name, r in results.items()},
         "wall_seconds": round(time.perf_counter() - t0, 1),
     }
-    (out / "comparison.json").write_text(json.dumps(comparison, indent=2))
+    write_json(out / "comparison.json", comparison)
     report = out / "report.md"
     report.write_text(comparison_markdown(comparison))
     return DemoResult(out, comparison, report)

@@ -8,13 +8,16 @@ target class peaked in the previous horizon). The result has the shape of ``metr
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from flarecast import classes, metrics
+from flarecast import classes
+from flarecast.bootstrap import score_with_ci
 from flarecast.errors import ModelError
+from flarecast.metrics import UndefinedScoreWarning
 from flarecast.modeldir import load_model
 from flarecast.samples import Samples
 from flarecast.train import predict, resolve_device
@@ -42,18 +45,25 @@ def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str = "tes
     prev_rank = classes.ordinal(samples.prev_flux[idx], samples.config.convention)
     out: dict[str, Any] = {"split": split, "n_windows": int(idx.size), "convention": samples.config.convention,
                            "loss": card.get("loss"), "bootstrap": {"unit": "UTC day", "n_boot": n_boot}, "targets": {}}
-    for j, target in enumerate(samples.targets):
-        y = samples.y[idx, j].astype(int)
-        clim = float(card["climatology"][target])
-        persist = (prev_rank >= {">=C": 1, ">=M": 2, "X": 3}[target]).astype(float)
-        forecasts = {
-            "model": (probs[:, j], float(card["thresholds"][target])),
-            "model@0.5": (probs[:, j], 0.5),
-            "climatology": (np.full(y.shape, clim), 0.5),
-            "persistence": (persist, 0.5),
-        }
-        out["targets"][target] = {
-            name: metrics.score_with_ci(y, p, days, threshold=thr, climatology=clim, n_boot=n_boot, seed=seed)
-            for name, (p, thr) in forecasts.items()
-        }
+    with warnings.catch_warnings():  # undefined scores (no forecast events, say) are reported as null, not warned
+        warnings.simplefilter("ignore", UndefinedScoreWarning)
+        for j, target in enumerate(samples.targets):
+            out["targets"][target] = _score_target(samples, idx, j, probs[:, j], days, prev_rank, card, n_boot, seed)
     return out
+
+
+def _score_target(samples, idx, j, prob, days, prev_rank, card, n_boot, seed) -> dict[str, Any]:
+    target = samples.targets[j]
+    y = samples.y[idx, j].astype(int)
+    clim = float(card["climatology"][target])
+    persist = (prev_rank >= classes.TARGET_RANK[target]).astype(float)
+    forecasts = {
+        "model": (prob, float(card["thresholds"][target])),
+        "model@0.5": (prob, 0.5),
+        "climatology": (np.full(y.shape, clim), 0.5),
+        "persistence": (persist, 0.5),
+    }
+    return {
+        name: score_with_ci(y, p, days, threshold=thr, climatology=clim, n_boot=n_boot, seed=seed)
+        for name, (p, thr) in forecasts.items()
+    }

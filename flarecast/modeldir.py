@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from flarecast.config import ModelConfig, RunConfig, from_dict
 from flarecast.errors import ModelError
+from flarecast.jsonio import dumps
 from flarecast.model import TemporalCNN
 
 WEIGHTS = "weights.safetensors"
@@ -56,7 +57,7 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, An
         Path(tmp).unlink(missing_ok=True)
         raise
     card = {**card, "format": CARD_FORMAT, "weights_sha256": digest}
-    atomic_write_bytes(model_dir / CARD, json.dumps(card, indent=2, default=str).encode())
+    atomic_write_bytes(model_dir / CARD, dumps(card).encode())
 
 
 def read_card(model_dir: str | Path) -> dict[str, Any]:

@@ -169,7 +169,7 @@ def build_samples(goes: xr.Dataset, events: xr.Dataset, cfg: SampleConfig, *, pr
     next_flux = range_max(peaks, peak_flux, issue, issue + horizon.to_timedelta64())
     prev_flux = range_max(peaks, peak_flux, issue - horizon.to_timedelta64(), issue)
     label = classes.ordinal(next_flux, cfg.convention)
-    y = np.stack([label >= _target_rank(t) for t in cfg.targets], axis=1).astype(np.float32)
+    y = np.stack([label >= classes.TARGET_RANK[t] for t in cfg.targets], axis=1).astype(np.float32)
 
     train_steps = (step_end > bounds[0]) & (step_end <= bounds[1])
     if norm is None:
@@ -210,10 +210,6 @@ def range_max(times: np.ndarray, values: np.ndarray, lo: np.ndarray, hi: np.ndar
         res[sel] = np.maximum(t[a[sel]], t[b[sel] - 2**level])
     out[nonempty] = res
     return out
-
-
-def _target_rank(target: str) -> int:
-    return {">=C": 1, ">=M": 2, "X": 3}[target]
 
 
 def _event_arrays(events: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:

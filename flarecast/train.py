@@ -8,9 +8,9 @@ leaves the last good model in place.
 
 from __future__ import annotations
 
-import json
 import random
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from flarecast import __version__, metrics
-from flarecast.config import RunConfig
+from flarecast.config import LossConfig, RunConfig
+from flarecast.jsonio import dumps
 from flarecast.losses import binary_focal_loss
 from flarecast.model import TemporalCNN
 from flarecast.modeldir import atomic_write_bytes, save_model
@@ -68,6 +69,28 @@ def predict(model: torch.nn.Module, samples: Samples, idx: np.ndarray, *, device
     return np.concatenate(out) if out else np.zeros((0, len(samples.targets)), dtype=np.float32)
 
 
+def run_epoch(model, loader, opt, sched, loss_cfg: LossConfig, *, device: torch.device, bf16: bool = True,
+              on_batch: Callable[[int], None] | None = None) -> tuple[float, int]:
+    """One pass over ``loader``; returns the mean training loss and the number of windows seen."""
+    model.train()
+    total, n = torch.zeros((), device=device), 0
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with _autocast(device, bf16):
+            logits = model(x)
+        loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        total += loss.detach() * len(x)  # no .item(): a host sync per batch would stall the GPU
+        n += len(x)
+        if on_batch:
+            on_batch(len(x))
+    return float(total) / max(n, 1), n
+
+
 def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, on_epoch: EpochCallback | None = None,
           on_batch: Callable[[int], None] | None = None) -> TrainResult:
     """Train on the ``train`` split, stop early on the ``val`` split, write the model directory."""
@@ -89,43 +112,39 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, on_epoch: 
 
     best, best_epoch, bad_epochs, log, seen, t0 = -np.inf, 0, 0, [], 0, time.perf_counter()
     for epoch in range(1, tc.epochs + 1):
-        model.train()
-        total, n = 0.0, 0
-        for x, y in loader:
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with _autocast(device):
-                logits = model(x)
-            loss = binary_focal_loss(logits.float(), y, alpha=tc.loss.alpha, gamma=tc.loss.gamma)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(x)
-            n += len(x)
-            if on_batch:
-                on_batch(len(x))
+        mean_loss, n = run_epoch(model, loader, opt, sched, tc.loss, device=device, on_batch=on_batch)
         seen += n
         probs = predict(model, samples, val_idx, device=device)
-        val_pr = {t: _nan_safe(metrics.pr_auc, samples.y[val_idx, j], probs[:, j]) for j, t in enumerate(samples.targets)}
+        with warnings.catch_warnings():  # a target with no validation positives has no PR AUC: NaN, ignored
+            warnings.simplefilter("ignore", metrics.UndefinedScoreWarning)
+            val_pr = {t: metrics.pr_auc(samples.y[val_idx, j], probs[:, j]) for j, t in enumerate(samples.targets)}
         score = float(np.nanmean(list(val_pr.values()))) if any(np.isfinite(list(val_pr.values()))) else -np.inf
-        entry = {"epoch": epoch, "train_loss": total / max(n, 1), "val_pr_auc": val_pr, "val_score": score,
+        entry = {"epoch": epoch, "train_loss": mean_loss, "val_pr_auc": val_pr, "val_score": score,
                  "lr": sched.get_last_lr()[0]}
         log.append(entry)
         if score > best:
             best, best_epoch, bad_epochs = score, epoch, 0
-            thresholds = {t: float(metrics.best_threshold(samples.y[val_idx, j], probs[:, j], score=tc.threshold_score))
+            thresholds = {t: choose_threshold(samples.y[val_idx, j], probs[:, j], tc.threshold_score)
                           for j, t in enumerate(samples.targets)}
             card = _card(samples, cfg, model, thresholds, climatology, log, best_epoch, device)
             save_model(model_dir, model, card)
         else:
             bad_epochs += 1
-        atomic_write_bytes(model_dir / "train_log.jsonl", "".join(json.dumps(e) + "\n" for e in log).encode())
+        atomic_write_bytes(model_dir / "train_log.jsonl", "".join(dumps(e, indent=None) + "\n" for e in log).encode())
         if on_epoch:
             on_epoch(entry)
         if bad_epochs >= tc.patience:
             break
     seconds = time.perf_counter() - t0
     return TrainResult(model_dir, best_epoch, len(log), best, thresholds, seconds, seen / seconds)
+
+
+def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, score: str) -> float:
+    """Threshold maximising ``score`` on validation; 0.5 when validation holds one class only (then no
+    threshold can be chosen, and the card's metrics say so)."""
+    if y_val.size == 0 or y_val.min() == y_val.max():
+        return 0.5
+    return float(metrics.best_threshold(y_val, p_val, score=score))
 
 
 def _card(samples: Samples, cfg: RunConfig, model: TemporalCNN, thresholds, climatology, log, best_epoch, device):
@@ -152,11 +171,6 @@ def _card(samples: Samples, cfg: RunConfig, model: TemporalCNN, thresholds, clim
     }
 
 
-def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+def _autocast(device: torch.device, bf16: bool = True):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" and bf16 else nullcontext()
 
-
-def _nan_safe(fn, y, p) -> float:
-    if y.sum() == 0 or y.sum() == y.size:
-        return float("nan")
-    return float(fn(y, p))
