@@ -34,7 +34,9 @@ def _fmt(v: float | None, pct: bool = False) -> str:
 def _cell(row: dict, m: str) -> str:
     lo, hi = row[f"{m}_ci"]
     pct = m == "recall"
-    return f"{_fmt(row[m], pct)} [{_fmt(lo, pct)}, {_fmt(hi, pct)}]"
+    if pct:  # recall in per cent, interval without repeating the sign: "84% [76, 91]"
+        return f"{_fmt(row[m], True)} [{_fmt(lo, True).rstrip('%')}, {_fmt(hi, True).rstrip('%')}]"
+    return f"{_fmt(row[m])} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
 def comparison_table(comparison: dict[str, Any], targets=("X", ">=M")) -> Table:
