@@ -138,37 +138,47 @@ def samples_cli(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the sample index (.parquet or .nc).")] = None,
     as_json: JsonOpt = False,
 ):
-    """Build windows, labels and splits; print class counts per split.
+    """Build windows, labels and splits; print class counts per split and target, dropped windows and gaps.
+
+    The index file has one row per window: issue_time (UTC), region (HARP; empty for full-disk), label
+    (0 quiet, 1 C, 2 M, 3 X), one boolean column per target, split.
 
     [bold]Example[/]: flarecast samples configs/real-goes-hourly.yaml samples.horizon=12h --out samples.parquet
     """
-    from flarecast import store as st
     from flarecast.config import load_config
-    from flarecast.samples import build_samples
+    from flarecast.samples import samples_from_store, write_index
 
     cfg = load_config(config, overrides)
-    goes = st.read_goes(store)
-    samples = build_samples(goes, st.read_events(store), cfg.samples, provenance=goes.attrs.get("provenance", ""))
+    samples = samples_from_store(store, cfg.samples)
     counts = samples.counts()
     if out_file is not None:
-        frame = samples.to_frame()
-        if out_file.suffix == ".nc":
-            frame.assign(issue_time=frame["issue_time"].dt.tz_localize(None)).to_xarray().to_netcdf(out_file)
-        else:
-            frame.to_parquet(out_file, index=False)
+        write_index(samples, out_file)
     if as_json:
         _print_json(counts)
         return
     from rich.table import Table
 
-    table = Table(title=f"Samples from {store}")
-    for col in ("split", "windows", "from", "to", *samples.targets):
-        table.add_column(col, justify="right" if col not in ("split", "from", "to") else "left")
-    for name, s in counts["splits"].items():
-        table.add_row(name, str(s["windows"]), s.get("from", "-"), s.get("to", "-"),
-                      *[str(s["positives"][t]) for t in samples.targets])
+    sharp = cfg.samples.source == "sharp"
+    table = Table(title=f"Samples from {store} ({cfg.samples.source}, {cfg.samples.convention} classes, "
+                        f"horizon {cfg.samples.horizon})")
+    cols = ["split", "windows", *(["regions"] if sharp else []), "from", "to", "quiet", "C", "M", "X",
+            *samples.targets]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("split", "from", "to") else "right")
+    for name, sp in counts["splits"].items():
+        table.add_row(name, str(sp["windows"]), *([str(sp["regions"])] if sharp else []), sp.get("from", "-"),
+                      sp.get("to", "-"), *[str(v) for v in sp["classes"].values()],
+                      *[str(sp["positives"][t]) for t in samples.targets])
     out.print(table)
-    out.print(f"dropped windows: {counts['dropped']}")
+    out.print("dropped windows: " + ", ".join(f"{k} {v}" for k, v in counts["dropped"].items()))
+    g = counts["gaps"]
+    longest = "; ".join(f"{r['from']} to {r['to']} ({r['steps']} steps"
+                        + (f", HARP {r['region']})" if r["region"] >= 0 else ")") for r in g["longest"][:3])
+    out.print(f"gaps: {g['missing_steps']} of {g['steps']} steps fully missing" + (f"; longest {longest}" if longest else ""))
+    out.print("split plan: " + ", ".join(f"{r['split']} {r['from'][:10]}..{r['to'][:10]}" for r in counts["runs"][:12])
+              + (f" ... ({len(counts['runs'])} runs)" if len(counts["runs"]) > 12 else ""))
+    if out_file is not None:
+        out.print(f"wrote the sample index to {out_file}")
 
 
 @app.command("train")
@@ -179,26 +189,31 @@ def train_cli(
     store: StoreOpt = DEFAULT_STORE,
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")] = Path("models/latest"),
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.safetensors.")] = False,
     as_json: JsonOpt = False,
 ):
     """Train the temporal CNN with the config's loss; write weights, card.json and the training log.
 
+    The model directory is rewritten atomically after every epoch; an interrupted run keeps the last good
+    model and continues with --resume. Under torchrun it trains with DistributedDataParallel.
+
     [bold]Examples[/]:
       flarecast train configs/real-goes-hourly.yaml --out models/goes-focal train.loss.alpha=0.25 train.loss.gamma=2
       flarecast train configs/real-goes-hourly.yaml --device cuda train.epochs=30
+      flarecast train configs/real-goes-hourly.yaml --out models/goes-focal --resume
+      torchrun --nproc_per_node=2 -m flarecast train configs/real-goes-hourly.yaml --out models/ddp
     """
-    from flarecast import store as st
     from flarecast.config import load_config
-    from flarecast.samples import build_samples
+    from flarecast.samples import samples_from_store
     from flarecast.train import train
 
     ov = list(overrides or []) + ([f"train.device={device}"] if device else [])
     cfg = load_config(config, ov)
-    goes = st.read_goes(store)
-    samples = build_samples(goes, st.read_events(store), cfg.samples, provenance=goes.attrs.get("provenance", ""))
+    samples = samples_from_store(store, cfg.samples)
     n = samples.indices("train").size
     with _progress(not as_json) as p:
-        result = train(samples, cfg, out_dir, on_batch=p.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * n))
+        result = train(samples, cfg, out_dir, resume=resume,
+                       on_batch=p.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * n))
     summary = {"model_dir": str(result.model_dir), "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                "val_score": result.val_score, "thresholds": result.thresholds, "seconds": round(result.seconds, 2)}
     if as_json:
@@ -221,18 +236,15 @@ def evaluate_cli(
 
     [bold]Example[/]: flarecast evaluate models/latest --split test --out runs/eval
     """
-    from flarecast import store as st
     from flarecast.config import from_dict
     from flarecast.evaluate import evaluate_model
     from flarecast.modeldir import read_card
-    from flarecast.samples import build_samples
+    from flarecast.samples import samples_from_store
 
     card = read_card(model)
     cfg = from_dict(card["config"])
-    goes = st.read_goes(store)
     norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
-    samples = build_samples(goes, st.read_events(store), cfg.samples, provenance=goes.attrs.get("provenance", ""),
-                            norm=norm)
+    samples = samples_from_store(store, cfg.samples, norm=norm)
     result = evaluate_model(model, samples, split=split)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

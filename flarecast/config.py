@@ -8,6 +8,7 @@ The resolved config is saved with every model (``card.json``), so a run can be r
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -20,23 +21,46 @@ import yaml
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
 from flarecast.errors import ConfigError
 
-GOES_CHANNELS = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
-"""Channels a GOES window can carry: log10 XRS-B and XRS-A, log10(XRS-A/XRS-B), the first difference
-of log10 XRS-B per step, and the fraction of the step's minutes that were masked."""
+GOES_CHANNELS = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "dlog_xrsa")
+"""GOES channels: log10 XRS-B and XRS-A, log10(XRS-A / XRS-B), and the first difference of log10 XRS-B or
+XRS-A from one step to the next."""
+
+HISTORY_CHANNELS = ("history_class", "history_ge_c", "history_ge_m", "history_x")
+"""Flare-history channels from the catalogue, for both sources: at each step end s, the ordinal class (0-3) of
+the largest flare peaking in (s - history, s], and the number of flares of class >= C, >= M and X there
+(full-disk: all flares; SHARP: the region's own)."""
+
+COMMON_CHANNELS = ("missing", *HISTORY_CHANNELS)
+"""``missing`` is the fraction of a step's records that were masked or absent (the mask as an input)."""
+
+SOURCES = ("goes", "sharp")
+RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
+
+_KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Contiguous time blocks, in order; windows whose span crosses a block edge are dropped."""
+    """The split plan: train, val and test fractions of the data's time span, as contiguous time blocks.
+
+    ``block: ""`` cuts the span once, in order (train, then val, then test). ``block: "90D"`` cuts it into
+    90-day blocks and deals them out in a fixed interleaved order (train, val, train, test, train, ...) that
+    keeps every split spread over the solar cycle. A window belongs to a split only when its whole span
+    [t - window, t + horizon] lies inside one run of same-split blocks, shrunk by ``extra_gap / 2`` at each
+    inner edge; windows crossing an edge are dropped and counted.
+    """
 
     train: float = 0.6
     val: float = 0.2
     test: float = 0.2
+    block: str = ""
     extra_gap: str = "0h"
 
 
 @dataclass(frozen=True)
 class SampleConfig:
+    """What a sample is: source, input channels, window, labels and split plan (see README, "Samples")."""
+
     source: str = "goes"
     channels: tuple[str, ...] = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
     resample: str = "max"
@@ -44,22 +68,33 @@ class SampleConfig:
     window: str = "24h"
     horizon: str = "24h"
     stride: str = "1h"
+    history: str = "24h"
     targets: tuple[str, ...] = (">=C", ">=M", "X")
     convention: str = "true"
     max_missing: float = 0.2
+    harp_map: str = ""
     split: SplitConfig = field(default_factory=SplitConfig)
 
     def __post_init__(self):
-        _choice("samples.source", self.source, ("goes",))
-        _choice("samples.resample", self.resample, ("max", "mean"))
+        _choice("samples.source", self.source, SOURCES)
+        _choice("samples.resample", self.resample, RESAMPLE[self.source])
         _choice("samples.convention", self.convention, CONVENTIONS)
-        for c in self.channels:
-            _choice("samples.channels", c, GOES_CHANNELS)
-        for t in self.targets:
-            _choice("samples.targets", t, tuple(TARGET_THRESHOLDS))
         if not self.channels or not self.targets:
             raise ConfigError("samples.channels and samples.targets must each name at least one entry")
-        for key in ("cadence", "window", "horizon", "stride"):
+        for c in self.channels:
+            if self.source == "goes":
+                _choice("samples.channels", c, GOES_CHANNELS + COMMON_CHANNELS)
+            elif c not in COMMON_CHANNELS and not _KEYWORD.match(c):
+                raise ConfigError(
+                    f"samples.channels: {c!r} is not a SHARP channel: expected a JSOC keyword such as 'USFLUX', "
+                    f"'log_' and a keyword ('log_USFLUX', log10 of a positive keyword), or one of {list(COMMON_CHANNELS)}"
+                )
+        dup = sorted({c for c in self.channels if self.channels.count(c) > 1})
+        if dup:
+            raise ConfigError(f"samples.channels names {dup} more than once: list each channel once")
+        for t in self.targets:
+            _choice("samples.targets", t, tuple(TARGET_THRESHOLDS))
+        for key in ("cadence", "window", "horizon", "stride", "history"):
             if _td(f"samples.{key}", getattr(self, key)) <= pd.Timedelta(0):
                 raise ConfigError(f"samples.{key} = {getattr(self, key)!r}: expected a positive duration")
         if self.window_steps < 8:
@@ -67,15 +102,35 @@ class SampleConfig:
                 f"samples.window / samples.cadence = {self.window_steps} steps: expected at least 8; "
                 "use a longer window or a shorter cadence"
             )
+        step = pd.Timedelta(self.cadence)
+        for key in ("window", "stride"):
+            if pd.Timedelta(getattr(self, key)) % step != pd.Timedelta(0):
+                raise ConfigError(
+                    f"samples.{key} = {getattr(self, key)!r} is not a whole number of samples.cadence = "
+                    f"{self.cadence!r} steps: make it a multiple of the cadence"
+                )
         if not 0 <= self.max_missing < 1:
             raise ConfigError(f"samples.max_missing = {self.max_missing}: expected a fraction in [0, 1)")
+        if self.max_missing > 0 and "missing" not in self.channels:
+            # Masked steps are filled with the training mean; only the mask channel tells the model so.
+            raise ConfigError(
+                f"samples.max_missing = {self.max_missing} lets windows hold masked steps, but samples.channels "
+                "lacks 'missing', so the model could not tell a filled step from a measured one: add 'missing' "
+                "to samples.channels or set samples.max_missing: 0"
+            )
+        if self.harp_map and self.source != "sharp":
+            raise ConfigError(f"samples.harp_map = {self.harp_map!r} applies to source 'sharp' only: remove it")
         fr = (self.split.train, self.split.val, self.split.test)
         if min(fr) <= 0 or abs(sum(fr) - 1) > 1e-6:
             raise ConfigError(f"samples.split fractions {fr}: expected three positive fractions summing to 1")
-        _td("samples.split.extra_gap", self.split.extra_gap)
+        if self.split.block and _td("samples.split.block", self.split.block) <= pd.Timedelta(0):
+            raise ConfigError(f"samples.split.block = {self.split.block!r}: expected a positive duration or ''")
+        if _td("samples.split.extra_gap", self.split.extra_gap) < pd.Timedelta(0):
+            raise ConfigError(f"samples.split.extra_gap = {self.split.extra_gap!r}: expected a duration >= 0")
 
     @property
     def window_steps(self) -> int:
+        """Steps in one window: ``window / cadence``."""
         return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
 
 
@@ -131,6 +186,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threshold_score: str = "hss"
+    compile: bool = False
 
     def __post_init__(self):
         _choice("train.device", self.device, ("auto", "cpu", "cuda"))

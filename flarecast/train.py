@@ -8,6 +8,8 @@ leaves the last good model in place.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 import time
 import warnings
@@ -20,6 +22,7 @@ import numpy as np
 import torch
 
 from flarecast import __version__, metrics
+from flarecast.checkpoint import Progress, load_checkpoint, save_checkpoint
 from flarecast.config import LossConfig, RunConfig
 from flarecast.jsonio import dumps
 from flarecast.losses import binary_focal_loss
@@ -39,6 +42,7 @@ class TrainResult:
     thresholds: dict[str, float]
     seconds: float
     windows_per_s: float
+    final_digest: str  # sha256 of the last epoch's parameters: equal across DDP ranks and same-seed CPU runs
 
 
 def resolve_device(name: str) -> torch.device:
@@ -91,52 +95,124 @@ def run_epoch(model, loader, opt, sched, loss_cfg: LossConfig, *, device: torch.
     return float(total) / max(n, 1), n
 
 
-def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, on_epoch: EpochCallback | None = None,
-          on_batch: Callable[[int], None] | None = None) -> TrainResult:
-    """Train on the ``train`` split, stop early on the ``val`` split, write the model directory."""
+def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bool = False,
+          on_epoch: EpochCallback | None = None, on_batch: Callable[[int], None] | None = None) -> TrainResult:
+    """Train on the ``train`` split, stop early on the ``val`` split, write the model directory.
+
+    Started by ``torchrun`` (``WORLD_SIZE`` > 1 in the environment), each process trains on its share of every
+    epoch through DistributedDataParallel; every rank scores validation itself, so all take the same
+    early-stopping decision without talking, and only rank 0 writes.
+    """
     tc = cfg.train
-    device = resolve_device(tc.device)
+    dist = _Distributed.from_env(tc.device)
+    device = dist.device or resolve_device(tc.device)
     seed_everything(tc.seed)
     model_dir = Path(model_dir)
-    model = TemporalCNN(len(samples.channels), len(samples.targets), samples.window_steps, cfg.model).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    if dist.is_main:
+        model_dir.mkdir(parents=True, exist_ok=True)
+    net = TemporalCNN(len(samples.channels), len(samples.targets), samples.window_steps, cfg.model).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    gen = torch.Generator().manual_seed(tc.seed)
+    dataset = WindowDataset(samples, "train")
+    sampler = dist.sampler(dataset, tc.seed)
     loader = torch.utils.data.DataLoader(
-        WindowDataset(samples, "train"), batch_size=tc.batch_size, shuffle=True, drop_last=False,
-        collate_fn=collate_batch, generator=torch.Generator().manual_seed(tc.seed),
-        pin_memory=device.type == "cuda",
+        dataset, batch_size=tc.batch_size, shuffle=sampler is None, sampler=sampler, drop_last=False,
+        collate_fn=collate_batch, generator=gen, pin_memory=device.type == "cuda",
     )
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=tc.epochs * max(1, len(loader)))
+    state = Progress()
+    if resume:
+        state = load_checkpoint(model_dir, net, opt, sched, gen, cfg.to_dict())
+    model = dist.wrap(torch.compile(net) if tc.compile else net)
     val_idx = samples.indices("val")
     train_y = samples.y[samples.indices("train")]
     climatology = {t: float(train_y[:, j].mean()) for j, t in enumerate(samples.targets)}
 
-    best, best_epoch, bad_epochs, log, seen, t0 = -np.inf, 0, 0, [], 0, time.perf_counter()
-    for epoch in range(1, tc.epochs + 1):
+    t0 = time.perf_counter()
+    seen_before = state.seen
+    while state.epoch < tc.epochs and state.bad_epochs < tc.patience:
+        state.epoch += 1
+        if sampler is not None:
+            sampler.set_epoch(state.epoch)
         mean_loss, n = run_epoch(model, loader, opt, sched, tc.loss, device=device, on_batch=on_batch)
-        seen += n
-        probs = predict(model, samples, val_idx, device=device)
+        state.seen += n
+        probs = predict(net, samples, val_idx, device=device)
         with warnings.catch_warnings():  # a target with no validation positives has no PR AUC: NaN, ignored
             warnings.simplefilter("ignore", metrics.UndefinedScoreWarning)
             val_pr = {t: metrics.pr_auc(samples.y[val_idx, j], probs[:, j]) for j, t in enumerate(samples.targets)}
-        score = float(np.nanmean(list(val_pr.values()))) if any(np.isfinite(list(val_pr.values()))) else -np.inf
-        entry = {"epoch": epoch, "train_loss": mean_loss, "val_pr_auc": val_pr, "val_score": score,
+        finite = [v for v in val_pr.values() if np.isfinite(v)]
+        score = float(np.mean(finite)) if finite else float("-inf")
+        entry = {"epoch": state.epoch, "train_loss": mean_loss, "val_pr_auc": val_pr, "val_score": score,
                  "lr": sched.get_last_lr()[0]}
-        log.append(entry)
-        if score > best:
-            best, best_epoch, bad_epochs = score, epoch, 0
-            thresholds = {t: choose_threshold(samples.y[val_idx, j], probs[:, j], tc.threshold_score)
-                          for j, t in enumerate(samples.targets)}
-            card = _card(samples, cfg, model, thresholds, climatology, log, best_epoch, device)
-            save_model(model_dir, model, card)
+        state.log.append(entry)
+        improved = score > state.best
+        if improved:
+            state.best, state.best_epoch, state.bad_epochs = score, state.epoch, 0
+            state.thresholds = {t: choose_threshold(samples.y[val_idx, j], probs[:, j], tc.threshold_score)
+                                for j, t in enumerate(samples.targets)}
         else:
-            bad_epochs += 1
-        atomic_write_bytes(model_dir / "train_log.jsonl", "".join(dumps(e, indent=None) + "\n" for e in log).encode())
-        if on_epoch:
-            on_epoch(entry)
-        if bad_epochs >= tc.patience:
-            break
+            state.bad_epochs += 1
+        if dist.is_main:
+            if improved:
+                card = _card(samples, cfg, net, state.thresholds, climatology, state.log, state.best_epoch, device)
+                save_model(model_dir, net, card)
+            save_checkpoint(model_dir, net, opt, sched, gen, state, cfg.to_dict())
+            log_text = "".join(dumps(e, indent=None) + "\n" for e in state.log)
+            atomic_write_bytes(model_dir / "train_log.jsonl", log_text.encode())
+            if on_epoch:
+                on_epoch(entry)
     seconds = time.perf_counter() - t0
-    return TrainResult(model_dir, best_epoch, len(log), best, thresholds, seconds, seen / seconds)
+    digest = hashlib.sha256(b"".join(p.detach().cpu().numpy().tobytes() for p in net.parameters())).hexdigest()
+    dist.close()
+    return TrainResult(model_dir, state.best_epoch, state.epoch, state.best, state.thresholds, seconds,
+                       (state.seen - seen_before) / max(seconds, 1e-9), digest)
+
+
+class _Distributed:
+    """DistributedDataParallel set-up read from the variables torchrun sets (RANK, WORLD_SIZE, LOCAL_RANK)."""
+
+    def __init__(self, world_size: int = 1, rank: int = 0, device: torch.device | None = None, owned: bool = False):
+        self.world_size, self.rank, self.device, self.owned = world_size, rank, device, owned
+
+    @classmethod
+    def from_env(cls, device_name: str) -> _Distributed:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        import torch.distributed as tdist
+
+        use_cuda = device_name != "cpu" and torch.cuda.is_available()
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        device = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
+        if use_cuda:
+            torch.cuda.set_device(device)
+        owned = not tdist.is_initialized()
+        if owned:
+            tdist.init_process_group(backend="nccl" if use_cuda else "gloo")
+        return cls(world, tdist.get_rank(), device, owned)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def sampler(self, dataset, seed: int):
+        if self.world_size <= 1:
+            return None
+        return torch.utils.data.DistributedSampler(dataset, num_replicas=self.world_size, rank=self.rank,
+                                                   shuffle=True, seed=seed)
+
+    def wrap(self, model):
+        if self.world_size <= 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        return DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+    def close(self) -> None:
+        if self.owned:
+            import torch.distributed as tdist
+
+            tdist.destroy_process_group()
 
 
 def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, score: str) -> float:

@@ -1,0 +1,33 @@
+"""Shared fixtures: a small simulated store (through the real readers) and the path of the shared real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    if not REAL.is_dir():
+        pytest.skip(f"real data folder {REAL} is absent (CI and developers have ../shared beside the repository)")
+    return REAL
+
+
+@pytest.fixture(scope="session")
+def sim_store(tmp_path_factory) -> Path:
+    """40 simulated days at solar-maximum activity, ingested into a Zarr store."""
+    from flarecast.ingest import ingest
+    from flarecast.simulate import simulate
+
+    root = tmp_path_factory.mktemp("sim")
+    simulate(root / "raw", days=40, seed=3, activity=4.0)
+    store = root / "store.zarr"
+    ingest("goes", [root / "raw" / "goes"], store=store)
+    ingest("events", [root / "raw" / "events"], store=store)
+    return store
+
+
+TINY = ["samples.cadence=30min", "model.hidden=8", "train.batch_size=64", "train.device=cpu"]
