@@ -332,13 +332,6 @@ def test_bootstrap_interval_is_nan_when_most_resamples_lack_events():
     assert not any(math.isnan(v) for v in ci["pofd"])
 
 
-def test_bootstrap_functions_are_reachable_from_metrics():
-    # evaluate calls metrics.score_with_ci; the lazy re-export must not create an import cycle
-    assert fm.score_with_ci is score_with_ci and fm.bootstrap_ci is bootstrap_ci
-    with pytest.raises(AttributeError, match="no_such_score"):
-        _ = fm.no_such_score
-
-
 def test_score_with_ci_has_the_metrics_json_shape():
     y_true, y_prob, groups = _forecast(12)
     s = score_with_ci(y_true, y_prob, groups, threshold=0.3, climatology=0.1, n_boot=200)

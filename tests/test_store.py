@@ -1,0 +1,141 @@
+"""The Zarr store: layout, clear errors when a group is absent, atomic replacement."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import flarecast.store as store_mod
+from flarecast.errors import StoreError
+from flarecast.store import read_events, read_goes, read_sharp, write_groups
+
+
+def _goes(n: int, start: str = "2017-09-06") -> xr.Dataset:
+    t = np.datetime64(start, "ns") + np.arange(n) * np.timedelta64(60, "s")
+    return xr.Dataset(
+        {
+            "xrsb": ("time", np.linspace(1e-7, 1e-5, n, dtype=np.float32)),
+            "satellite": ("time", np.full(n, 16, np.int16)),
+        },
+        coords={"time": t},
+        attrs={"units": "W m-2", "flux_basis": "true", "provenance": "[]"},
+    )
+
+
+def _events() -> xr.Dataset:
+    return xr.Dataset(
+        {
+            "peak": ("event", np.array(["2017-09-06T12:02"], dtype="datetime64[ns]")),
+            "start": ("event", np.array(["NaT"], dtype="datetime64[ns]")),
+            "goes_class": ("event", np.array(["X9.3"], dtype=object)),
+        }
+    )
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """sha256 of every file under a directory, by relative path: equal dicts mean byte-equal trees."""
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in path.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_missing_store_says_how_to_fill_it(tmp_path):
+    for read in (read_goes, read_events, read_sharp):
+        with pytest.raises(StoreError, match=r"there is no store yet.*`flarecast ingest goes PATH`"):
+            read(tmp_path / "absent.zarr")
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"events": _events()})
+    with pytest.raises(
+        StoreError, match=r"^no GOES data in store .*s.zarr; run `flarecast ingest goes PATH`$"
+    ):
+        read_goes(path)
+    with pytest.raises(StoreError, match="run `flarecast ingest sharp PATH`"):
+        read_sharp(path)
+
+
+def test_round_trip_keeps_dtypes_nat_and_strings(tmp_path):
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100), "events": _events()})
+    goes, events = read_goes(path), read_events(path)
+    assert goes["time"].dtype == np.dtype("datetime64[ns]") and goes["xrsb"].dtype == np.float32
+    np.testing.assert_array_equal(goes["time"].values, _goes(100)["time"].values)
+    assert goes.attrs["flux_basis"] == "true"
+    assert np.isnat(events["start"].values[0]) and str(events["goes_class"].values[0]) == "X9.3"
+
+
+def test_other_groups_carried_over_byte_equal(tmp_path):
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100), "events": _events()})
+    before = tree_digest(path / "events")
+    write_groups(path, {"goes": _goes(200)})
+    assert tree_digest(path / "events") == before
+    assert read_goes(path).sizes["time"] == 200
+
+
+def test_failure_mid_write_leaves_store_byte_equal(tmp_path, monkeypatch):
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100), "events": _events()})
+    before = tree_digest(path)
+    real_write = store_mod._write_dataset
+
+    def write_then_fail(root, group, ds):
+        real_write(root, group, ds)  # the new goes group is fully on disk (in the temporary tree)...
+        raise OSError("disk full")  # ...when the next step fails
+
+    monkeypatch.setattr(store_mod, "_write_dataset", write_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_groups(path, {"goes": _goes(5000, "2020-01-01")})
+    assert tree_digest(path) == before
+    assert read_goes(path).sizes["time"] == 100
+    assert [p.name for p in tmp_path.iterdir()] == ["s.zarr"]  # no temporary left behind
+
+
+def test_failure_at_swap_restores_old_store(tmp_path, monkeypatch):
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100)})
+    before = tree_digest(path)
+    real_replace = store_mod.os.replace
+    calls = []
+
+    def replace_fail_second(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError("rename refused")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(store_mod.os, "replace", replace_fail_second)
+    with pytest.raises(OSError, match="rename refused"):
+        write_groups(path, {"goes": _goes(7)})
+    monkeypatch.undo()
+    assert tree_digest(path) == before
+
+
+def test_crash_between_renames_is_recovered_on_read(tmp_path):
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100)})
+    path.rename(tmp_path / ".s.zarr.old-deadbeef")  # what a crash right after the first rename leaves
+    assert read_goes(path).sizes["time"] == 100
+
+
+def test_unknown_group_refused(tmp_path):
+    with pytest.raises(StoreError, match="not among"):
+        write_groups(tmp_path / "s.zarr", {"flares": _events()})
+
+
+def test_lock_refuses_a_second_writer_and_recovers_a_stale_one(tmp_path):
+    path = tmp_path / "s.zarr"
+    with store_mod.locked(path):
+        with pytest.raises(StoreError, match="locked by another ingest"):
+            with store_mod.locked(path):
+                pass
+    stale = tmp_path / ".s.zarr.lock"
+    stale.write_text("999999999")  # no such process
+    with store_mod.locked(path):
+        assert stale.read_text() != "999999999"
+    assert not stale.exists()
