@@ -206,14 +206,43 @@ def bootstrap_ci(
     >>> bool(lo < point < hi), round(hi - lo, 2)
     (True, 0.14)
     """
+    if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
+        raise ValueError(f"level={level!r}: expected a number strictly between 0 and 1, such as 0.95")
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    reps = bootstrap_replicates(y_true, y_prob, groups, threshold=threshold, climatology=climatology,
+                                n_boot=n_boot, seed=seed, metrics=metrics)
+    return {m: _interval(m, reps[m], float(level)) for m in metrics}
+
+
+def bootstrap_replicates(
+    y_true,
+    y_prob,
+    groups,
+    *,
+    threshold: float,
+    climatology: float,
+    n_boot: int = 1000,
+    seed: int | np.random.Generator | None = 0,
+    metrics=DEFAULT_METRICS,
+) -> dict[str, np.ndarray]:
+    """The bootstrap replicates behind :func:`bootstrap_ci`: one value per resample, NaN where undefined.
+
+    Parameters are those of :func:`bootstrap_ci`. The resamples depend only on ``seed``, ``n_boot`` and the
+    number of groups, so forecasts of the same windows scored with the same seed share their resamples: the
+    replicates of several forecasts (training seeds, say) can be averaged resample by resample.
+
+    Returns
+    -------
+    dict
+        ``{metric: array of shape (n_boot,)}``.
+    """
     threshold = check_unit_interval("threshold", threshold)
     climatology = check_unit_interval("climatology", climatology)
     y_true, y_prob = check_forecast(y_true, y_prob)
     codes, n_groups = _group_codes(groups, y_true.size)
     if isinstance(n_boot, bool) or not isinstance(n_boot, Integral) or n_boot < 1:
         raise ValueError(f"n_boot={n_boot!r}: expected an integer >= 1")
-    if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
-        raise ValueError(f"level={level!r}: expected a number strictly between 0 and 1, such as 0.95")
     if isinstance(metrics, str):
         metrics = (metrics,)
     unknown = [m for m in metrics if m not in BOOTSTRAP_METRICS]
@@ -230,7 +259,12 @@ def bootstrap_ci(
         rng=np.random.default_rng(seed),
         metrics=metrics,
     )
-    return {m: _interval(m, reps[m], float(level)) for m in metrics}
+    return {m: reps[m] for m in metrics}
+
+
+def replicate_interval(name: str, values, *, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap ``values`` under :func:`bootstrap_ci`'s rule for undefined replicates."""
+    return _interval(name, np.asarray(values, dtype=np.float64), float(level))
 
 
 def score_with_ci(

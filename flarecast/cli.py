@@ -162,7 +162,7 @@ def samples_cli(
     table = Table(title=f"Samples from {store} ({cfg.samples.source}, {cfg.samples.convention} classes, "
                         f"horizon {cfg.samples.horizon})")
     cols = ["split", "windows", *(["regions"] if sharp else []), "from", "to", "quiet", "C", "M", "X",
-            *samples.targets]
+            *[f"pos {t}" for t in samples.targets]]
     for col in cols:
         table.add_column(col, justify="left" if col in ("split", "from", "to") else "right")
     for name, sp in counts["splits"].items():

@@ -155,11 +155,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
-    """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy."""
+    """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy.
+
+    ``pos_weight`` multiplies every positive's term (``BCEWithLogitsLoss``'s ``pos_weight``); null: none.
+    """
 
     name: str = "focal"
     alpha: float | None = None
     gamma: float = 0.0
+    pos_weight: float | None = None
 
     def __post_init__(self):
         _choice("train.loss.name", self.name, ("focal",))
@@ -167,12 +171,15 @@ class LossConfig:
             raise ConfigError(f"train.loss.alpha = {self.alpha}: expected a number in [0, 1] or null (no weighting)")
         if not self.gamma >= 0:
             raise ConfigError(f"train.loss.gamma = {self.gamma}: expected a number >= 0")
+        if self.pos_weight is not None and not self.pos_weight > 0:
+            raise ConfigError(f"train.loss.pos_weight = {self.pos_weight}: expected a number > 0 or null (none)")
 
     @property
     def label(self) -> str:
+        weight = "" if self.pos_weight is None else f", pos_weight={self.pos_weight:g}"
         if self.gamma == 0 and self.alpha is None:
-            return "CE"
-        return f"focal(alpha={self.alpha}, gamma={self.gamma:g})"
+            return "CE" if self.pos_weight is None else f"CE(pos_weight={self.pos_weight:g})"
+        return f"focal(alpha={self.alpha}, gamma={self.gamma:g}{weight})"
 
 
 @dataclass(frozen=True)

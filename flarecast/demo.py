@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flarecast import __version__, store
+from flarecast import __version__
 from flarecast.config import RunConfig, builtin_config, load_config
 from flarecast.evaluate import evaluate_model
 from flarecast.ingest import ingest
 from flarecast.jsonio import write_json
 from flarecast.progress import NullProgress, Progress
 from flarecast.report import comparison_markdown, comparison_rows
-from flarecast.samples import build_samples
+from flarecast.samples import samples_from_store
 from flarecast.simulate import simulate
 from flarecast.train import train
 
@@ -57,8 +57,7 @@ def run_demo(out: str | Path = "runs/demo", *, config: RunConfig | None = None, 
     ingest("goes", goes_files, store=store_path, progress=progress.task("Ingesting GOES files", len(goes_files)))
     ingest("events", event_files, store=store_path,
            progress=progress.task("Ingesting event files", len(event_files)))
-    goes, events = store.read_goes(store_path), store.read_events(store_path)
-    samples = build_samples(goes, events, cfg.samples, provenance=goes.attrs.get("provenance", ""))
+    samples = samples_from_store(store_path, cfg.samples)
     counts = samples.counts()
 
     results, evals = {}, {}

@@ -7,6 +7,8 @@ FL = -alpha_t (1 - p_t)^gamma log(p_t).
 for |z| of 100 and more. alpha weights the *positive* (flare) class: alpha = 0.25 down-weights positives, as in
 the paper and in torchvision. gamma = 0 with alpha = None is exactly binary cross-entropy, so the CE baseline
 is this same function's limit, not separate code; gamma = 0 with alpha = 0.25 is alpha-balanced BCE, not BCE.
+``pos_weight`` multiplies the positive term only, as in ``BCEWithLogitsLoss(pos_weight=...)``: with gamma = 0 and
+alpha = None the loss is exactly that BCE.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import torch.nn.functional as F
 from flarecast.errors import ConfigError
 
 
-def check_focal_params(alpha: float | None, gamma: float) -> None:
-    """Raise :class:`ConfigError` unless alpha is None or in [0, 1] and gamma >= 0."""
+def check_focal_params(alpha: float | None, gamma: float, pos_weight: float | None = None) -> None:
+    """Raise :class:`ConfigError` unless alpha is None or in [0, 1], gamma >= 0 and pos_weight None or > 0."""
     if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
         raise ConfigError(f"focal loss alpha = {alpha}: expected a number in [0, 1] or None (no class weighting)")
     if not float(gamma) >= 0.0:
         raise ConfigError(f"focal loss gamma = {gamma}: expected a number >= 0 (0 gives cross-entropy)")
+    if pos_weight is not None and not float(pos_weight) > 0.0:
+        raise ConfigError(f"pos_weight = {pos_weight}: expected a number > 0 or None (no positive weight)")
 
 
 def binary_focal_loss(
@@ -31,6 +35,7 @@ def binary_focal_loss(
     *,
     alpha: float | None = None,
     gamma: float = 0.0,
+    pos_weight: float | None = None,
     head_weights: torch.Tensor | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
@@ -44,6 +49,8 @@ def binary_focal_loss(
         Weight of the positive class (negatives get 1 - alpha). None applies no class weight.
     gamma : float >= 0, keyword-only
         Focusing parameter; 0 turns the modulating factor off.
+    pos_weight : float > 0 or None, keyword-only
+        Extra weight of every positive's term (negatives keep 1), ``BCEWithLogitsLoss``'s ``pos_weight``.
     head_weights : Tensor of shape [heads], optional
         Per-head weight, broadcast over the last dimension.
     reduction : {"mean", "sum", "none"}
@@ -54,7 +61,7 @@ def binary_focal_loss(
     >>> round(binary_focal_loss(z, torch.ones(1), gamma=2.0).item(), 7)  # 0.01 * ln(1/0.9)
     0.0010536
     """
-    check_focal_params(alpha, gamma)
+    check_focal_params(alpha, gamma, pos_weight)
     if reduction not in ("mean", "sum", "none"):
         raise ConfigError(f"reduction = {reduction!r}: expected one of ['mean', 'sum', 'none']")
     targets = targets.to(logits.dtype)
@@ -66,6 +73,8 @@ def binary_focal_loss(
         loss = loss * (1 - p_t).pow(gamma)
     if alpha is not None:
         loss = loss * (alpha * targets + (1 - alpha) * (1 - targets))
+    if pos_weight is not None:
+        loss = loss * (pos_weight * targets + (1 - targets))
     if head_weights is not None:
         loss = loss * head_weights.to(loss.dtype)
     if reduction == "mean":

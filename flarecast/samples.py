@@ -2,23 +2,27 @@
 
 A window issued at time t holds the steps covering (t - window, t]; its label is the largest flare class among
 catalogue events peaking in (t, t + horizon] (0 quiet < C, 1 C, 2 M, 3 X), plus one binary target per
-threshold. GOES time stamps are record *start* times, so the step ending at t holds only minutes that ended
-by t: nothing from after the issue time leaks into the input.
+threshold. Full-disk GOES windows count every flare, SHARP windows only their region's (:mod:`flarecast.labels`).
 
-Splits are contiguous time blocks (train, val, test in order). A window belongs to a block only if its whole
-span [t - window, t + horizon] lies inside it, so no test window shares an input minute or a label minute with
-a training window; windows straddling an edge are dropped and counted. Normalisation statistics come from the
-training block alone.
+Splits are contiguous time blocks whose windows' spans [t - window, t + horizon] never cross a block edge, and
+SHARP regions stay on one side (:mod:`flarecast.splits`). Normalisation statistics come from the training
+windows' steps alone. Windows over the missing-data tolerance are dropped and counted; within it, masked steps
+are filled with the training mean and the ``missing`` channel says where.
 
-Windows are never materialised: :meth:`Samples.windows` returns a strided view over the normalised series, and
+Windows are never materialised: :meth:`Samples.windows` is a strided view over the normalised series, and
 :class:`WindowDataset` gathers one batch at a time.
+
+>>> from flarecast.config import load_config  # doctest: +SKIP
+>>> s = samples_from_store("data/store.zarr", load_config("configs/real-goes-hourly.yaml").samples)  # doctest: +SKIP
+>>> s.counts()["splits"]["test"]["classes"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,11 +30,16 @@ import torch
 import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
-from flarecast import classes
-from flarecast.config import SampleConfig
+from flarecast import classes, labels, splits
+from flarecast.config import HISTORY_CHANNELS, SampleConfig
 from flarecast.errors import SampleError
+from flarecast.labels import FULL_DISK, Catalogue
+from flarecast.samples_goes import goes_grid
+from flarecast.samples_grid import Grid, gaps, window_ends, window_missing
+from flarecast.samples_sharp import sharp_grid
+from flarecast.splits import SPLITS
 
-SPLITS = ("train", "val", "test")
+INDEX_SUFFIXES = (".parquet", ".nc")
 
 
 @dataclass
@@ -47,11 +56,14 @@ class Samples:
     label: np.ndarray  # [sample] int8 ordinal 0..3
     y: np.ndarray  # [sample, target] float32 0/1
     split: np.ndarray  # [sample] str
+    region: np.ndarray  # [sample] int32 HARP number, -1 for full-disk
     prev_flux: np.ndarray  # [sample] largest peak flux (true) in (t - horizon, t]: persistence baseline
     norm_mean: np.ndarray
     norm_std: np.ndarray
     fingerprint: str
     dropped: dict[str, int] = field(default_factory=dict)
+    runs: list[dict] = field(default_factory=list)  # the split plan: [{"split", "from", "to"}]
+    gaps: dict = field(default_factory=dict)  # fully missing steps and the longest runs of them
 
     @property
     def window_steps(self) -> int:
@@ -71,31 +83,31 @@ class Samples:
         return self.windows()[self.end_index[idx] - self.window_steps + 1]
 
     def counts(self) -> dict:
-        """Sample and positive counts per split and target, and dropped windows by reason."""
-        out = {"splits": {}, "dropped": dict(self.dropped)}
+        """Windows, classes and positives per split and target; dropped windows by reason; gaps; the split plan."""
+        out = {"source": self.config.source, "convention": self.config.convention, "splits": {},
+               "dropped": dict(self.dropped), "gaps": self.gaps, "runs": list(self.runs)}
         for s in SPLITS:
             idx = self.indices(s)
             entry = {"windows": int(idx.size)}
             if idx.size:
-                entry["from"] = str(pd.Timestamp(self.issue_time[idx[0]]))
-                entry["to"] = str(pd.Timestamp(self.issue_time[idx[-1]]))
+                entry["from"] = str(pd.Timestamp(self.issue_time[idx].min()))
+                entry["to"] = str(pd.Timestamp(self.issue_time[idx].max()))
+            if self.config.source == "sharp":
+                entry["regions"] = int(np.unique(self.region[idx]).size)
             entry["classes"] = {n: int((self.label[idx] == k).sum()) for k, n in enumerate(classes.ORDINAL_NAMES)}
             entry["positives"] = {t: int(self.y[idx, j].sum()) for j, t in enumerate(self.targets)}
             out["splits"][s] = entry
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        """The sample index: issue_time (UTC), region (empty for full-disk), label, one bool per target, split."""
-        df = pd.DataFrame(
-            {
-                "issue_time": pd.DatetimeIndex(self.issue_time).tz_localize("UTC"),
-                "region": pd.array([pd.NA] * len(self.issue_time), dtype="Int64"),
-                "label": self.label,
-            }
-        )
+        """The sample index: issue_time (UTC), region (HARP; empty for full-disk), label, one bool per target, split."""
+        region = pd.array(self.region, dtype="Int64")
+        region[self.region == FULL_DISK] = pd.NA
+        df = pd.DataFrame({"issue_time": pd.DatetimeIndex(self.issue_time).tz_localize("UTC"), "region": region,
+                           "label": self.label})
         for j, t in enumerate(self.targets):
             df[t] = self.y[:, j].astype(bool)
-        df["split"] = self.split
+        df["split"] = pd.array(self.split, dtype="string")
         return df
 
 
@@ -123,163 +135,146 @@ def collate_batch(batch):
     return batch
 
 
+def samples_from_store(store_path: str | Path, cfg: SampleConfig, *, norm=None) -> Samples:
+    """Read the groups ``cfg.source`` needs (``goes`` or ``sharp``, and ``events``) and build the samples.
+
+    ``norm`` (mean, std per channel) replaces the training statistics: a trained model is applied with the
+    normalisation stored in its card, never with statistics of the data it is scored on.
+    """
+    from flarecast import store
+
+    events = store.read_events(store_path)
+    data = store.read_goes(store_path) if cfg.source == "goes" else store.read_sharp(store_path)
+    provenance = json.dumps([data.attrs.get("provenance", ""), events.attrs.get("provenance", "")])
+    build = build_samples if cfg.source == "goes" else build_sharp_samples
+    return build(data, events, cfg, provenance=provenance, norm=norm)
+
+
 def build_samples(goes: xr.Dataset, events: xr.Dataset, cfg: SampleConfig, *, provenance: str = "",
                   norm: tuple[np.ndarray, np.ndarray] | None = None) -> Samples:
-    """Build windows, labels and splits from the store's ``goes`` and ``events`` groups.
+    """Full-disk samples from the store's ``goes`` and ``events`` groups (see :func:`samples_from_store`)."""
+    if cfg.source != "goes":
+        raise SampleError(f"samples.source = {cfg.source!r}: build_samples makes GOES samples; use samples_from_store")
+    return _assemble(goes_grid(goes, cfg), Catalogue.from_events(events), cfg, provenance, norm)
 
-    ``norm`` (mean, std per channel) replaces the statistics of the training block: a trained model is applied
-    with the normalisation stored in its card, never with statistics of the data it is scored on.
+
+def build_sharp_samples(sharp: xr.Dataset, events: xr.Dataset, cfg: SampleConfig, *, provenance: str = "",
+                        norm: tuple[np.ndarray, np.ndarray] | None = None) -> Samples:
+    """Per-region samples from the store's ``sharp`` and ``events`` groups (see :func:`samples_from_store`)."""
+    if cfg.source != "sharp":
+        raise SampleError(f"samples.source = {cfg.source!r}: build_sharp_samples makes SHARP samples")
+    return _assemble(sharp_grid(sharp, cfg), Catalogue.from_events(events), cfg, provenance, norm)
+
+
+def write_index(samples: Samples, path: str | Path) -> Path:
+    """Write the sample index (:meth:`Samples.to_frame`) as Parquet or, for ``.nc``, netCDF.
+
+    netCDF names cannot start with ``>``, so there the target columns are ``target_ge_C``, ``target_ge_M``,
+    ``target_X`` (int8 0/1, the target in their ``target`` attribute) and ``region`` is -1 for full-disk.
     """
-    flux, step_end, missing = _resample(goes, cfg)
-    raw = _channels(flux, missing, cfg.channels)
+    path = Path(path)
+    if path.suffix not in INDEX_SUFFIXES:
+        raise SampleError(f"--out {str(path)!r}: expected a file name ending in one of {list(INDEX_SUFFIXES)}")
+    frame = samples.to_frame()
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+        return path
+    ds = xr.Dataset(
+        {"issue_time": ("sample", samples.issue_time.astype("datetime64[ns]"), {"timezone": "UTC"}),
+         "region": ("sample", samples.region.astype(np.int32), {"comment": "HARP number; -1 for full-disk"}),
+         "label": ("sample", samples.label.astype(np.int8), {"flag_values": "0 1 2 3",
+                                                              "flag_meanings": "quiet C M X"}),
+         "split": ("sample", samples.split.astype(str))},
+        attrs={"convention": samples.config.convention, "fingerprint": samples.fingerprint},
+    )
+    for j, t in enumerate(samples.targets):
+        name = "target_" + t.replace(">=", "ge_")
+        ds[name] = ("sample", samples.y[:, j].astype(np.int8), {"target": t})
+    ds.to_netcdf(path)
+    return path
+
+
+def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, norm) -> Samples:
     L = cfg.window_steps
-    stride = pd.Timedelta(cfg.stride)
-    horizon = pd.Timedelta(cfg.horizon)
-    window = pd.Timedelta(cfg.window)
-    step = pd.Timedelta(cfg.cadence)
+    window, horizon = _td(cfg.window), _td(cfg.horizon)
+    step = _td(cfg.cadence)
+    end_index, region = window_ends(grid, L, pd.Timedelta(cfg.stride))
+    issue = grid.step_end[end_index]
+    dropped: dict[str, int] = {}
 
-    data_start = step_end[0] - step.to_timedelta64()
-    data_end = step_end[-1]
-    every = max(1, int(stride / step))
-    if stride % step != pd.Timedelta(0):
-        raise SampleError(f"samples.stride {cfg.stride} is not a multiple of samples.cadence {cfg.cadence}")
-    end_index = np.arange(L - 1, step_end.size, every)
-    issue = step_end[end_index]
-    dropped = {}
-    complete = issue + horizon.to_timedelta64() <= data_end
-    dropped["horizon_beyond_data"] = int((~complete).sum())
-    end_index, issue = end_index[complete], issue[complete]
+    def keep(reason: str, ok: np.ndarray) -> None:
+        nonlocal end_index, region, issue
+        dropped[reason] = int((~ok).sum())
+        end_index, region, issue = end_index[ok], region[ok], issue[ok]
 
-    miss_frac = sliding_window_view(missing, L)[end_index - L + 1].mean(axis=1)
-    ok = miss_frac <= cfg.max_missing
-    dropped["too_much_missing"] = int((~ok).sum())
-    end_index, issue = end_index[ok], issue[ok]
+    data_start, data_end = grid.step_end.min() - step, grid.step_end.max()
+    if cfg.source == "goes":
+        # The catalogue comes from the same instrument: past the series' end it may still be incomplete.
+        keep("horizon_beyond_data", issue + horizon <= data_end)
+    else:
+        keep("region_without_noaa_ar", np.array([bool(grid.region_ars.get(r)) for r in region.tolist()], bool))
+    first, last = cat.span
+    look_back = window + _td(cfg.history) if set(cfg.channels) & set(HISTORY_CHANNELS) else np.timedelta64(0, "ns")
+    keep("beyond_catalogue", (issue - look_back >= first) & (issue + horizon <= last))
+    keep("too_much_missing", window_missing(grid.missing, end_index, L) <= cfg.max_missing + 1e-5)
 
-    split, bounds = _assign_blocks(issue, window, horizon, data_start, data_end, cfg)
-    keep = split != ""
-    dropped["straddles_split_edge"] = int((~keep).sum())
-    end_index, issue, split = end_index[keep], issue[keep], split[keep]
+    runs = splits.plan(data_start, data_end, cfg.split)
+    split = splits.assign(issue, window, horizon, runs, _td(cfg.split.extra_gap))
+    keep("straddles_split_edge", split != "")
+    split = split[split != ""]
+    if cfg.source == "sharp":
+        moved, _ = splits.regions_on_one_side(region, split)
+        keep("region_in_other_split", moved != "")
+        split = moved[moved != ""]
     if issue.size == 0:
         raise SampleError(
             f"no windows left from {data_start} to {data_end} (dropped: {dropped}); the data must span several "
-            f"windows of {cfg.window} plus the horizon {cfg.horizon}"
+            f"windows of {cfg.window} plus the horizon {cfg.horizon}, inside the catalogue's {first} to {last}"
         )
 
-    peaks, peak_flux = _event_arrays(events)
-    next_flux = range_max(peaks, peak_flux, issue, issue + horizon.to_timedelta64())
-    prev_flux = range_max(peaks, peak_flux, issue - horizon.to_timedelta64(), issue)
+    next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, grid.region_ars)
     label = classes.ordinal(next_flux, cfg.convention)
     y = np.stack([label >= classes.TARGET_RANK[t] for t in cfg.targets], axis=1).astype(np.float32)
+    _fill_history(grid, cat, cfg)
 
-    train_steps = (step_end > bounds[0]) & (step_end <= bounds[1])
+    series = grid.series
     if norm is None:
-        mean, std = _norm_stats(raw[:, train_steps], cfg.channels)
+        train = split == "train"
+        if not train.any():
+            raise SampleError(f"the train split holds no windows (dropped: {dropped}): widen samples.split.train")
+        mean, std = splits.norm_stats(series, splits.covered_steps(end_index[train], L, series.shape[1]), cfg.channels)
     else:
         mean, std = (np.asarray(v, dtype=np.float32) for v in norm)
-    series = np.nan_to_num((raw - mean[:, None]) / std[:, None], nan=0.0).astype(np.float32)
-    fp = hashlib.sha256(json.dumps([provenance, _cfg_repr(cfg)]).encode()).hexdigest()[:16]
+        if mean.shape != (len(cfg.channels),) or std.shape != mean.shape:
+            raise SampleError(f"normalisation has {mean.size} channels, the config {len(cfg.channels)}: use the "
+                              "model's own config")
+    for row, m, sd in zip(series, mean, std, strict=True):  # row by row, in place: no second [channel, step] array
+        row -= m
+        row /= sd
+        row[~np.isfinite(row)] = 0.0
+    fp = hashlib.sha256(json.dumps([provenance, json.dumps(asdict(cfg), sort_keys=True, default=str)]).encode())
     return Samples(
-        config=cfg, channels=tuple(cfg.channels), targets=tuple(cfg.targets), series=np.ascontiguousarray(series),
-        step_end=step_end, end_index=end_index.astype(np.int64), issue_time=issue, label=label, y=y,
-        split=split, prev_flux=prev_flux, norm_mean=mean, norm_std=std, fingerprint=fp, dropped=dropped,
+        config=cfg, channels=tuple(cfg.channels), targets=tuple(cfg.targets), series=series,
+        step_end=grid.step_end, end_index=end_index.astype(np.int64), issue_time=issue, label=label, y=y,
+        split=split.astype(str), region=region.astype(np.int32), prev_flux=prev_flux, norm_mean=mean, norm_std=std,
+        fingerprint=fp.hexdigest()[:16], dropped=dropped, runs=[r.to_dict() for r in runs],
+        gaps=gaps(grid, step),
     )
 
 
-def range_max(times: np.ndarray, values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Largest ``values`` with ``times`` in (lo, hi] for each pair; NaN where none. ``times`` sorted.
-
-    A sparse table answers each range in O(1) after O(n log n) set-up, so labelling decades of hourly windows
-    against tens of thousands of events stays vectorised.
-    """
-    a = np.searchsorted(times, lo, side="right")
-    b = np.searchsorted(times, hi, side="right")
-    out = np.full(a.shape, np.nan)
-    nonempty = b > a
-    if not nonempty.any():
-        return out
-    table = [np.asarray(values, dtype=float)]
-    while 2 ** len(table) <= len(values):
-        prev, half = table[-1], 2 ** (len(table) - 1)
-        table.append(np.maximum(prev[:-half], prev[half:]))
-    a, b = a[nonempty], b[nonempty]
-    k = np.floor(np.log2(b - a)).astype(int)
-    res = np.empty(a.size)
-    for level in np.unique(k):
-        sel = k == level
-        t = table[level]
-        res[sel] = np.maximum(t[a[sel]], t[b[sel] - 2**level])
-    out[nonempty] = res
-    return out
+def _fill_history(grid: Grid, cat: Catalogue, cfg: SampleConfig) -> None:
+    rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
+    if not rows:
+        return
+    names = [cfg.channels[i] for i in rows]
+    look = _td(cfg.history)
+    chunk = 2**18  # bounded temporaries for decades of 1-minute steps
+    for region, a, b in grid.segments.tolist():
+        own = cat if region == FULL_DISK else cat.of_regions(grid.region_ars.get(region, []))
+        for lo in range(a, b, chunk):
+            hi = min(b, lo + chunk)
+            grid.series[rows, lo:hi] = labels.history(names, own, grid.step_end[lo:hi], look, cfg.convention)
 
 
-def _event_arrays(events: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
-    peaks = np.asarray(events["peak"].values, dtype="datetime64[ns]")
-    flux = np.asarray(events["peak_flux"].values, dtype=float)
-    ok = ~np.isnat(peaks) & np.isfinite(flux)
-    order = np.argsort(peaks[ok], kind="stable")
-    return peaks[ok][order], flux[ok][order]
-
-
-def _resample(goes: xr.Dataset, cfg: SampleConfig):
-    """Fluxes per step (max or mean of the good minutes), each step's end time, and its missing fraction."""
-    times = pd.DatetimeIndex(goes["time"].values)
-    if times.size < 2:
-        raise SampleError(f"the store holds {times.size} GOES records: expected at least a few windows of data")
-    native = pd.Timedelta(np.median(np.diff(times.values[: 100_000])))
-    step = pd.Timedelta(cfg.cadence)
-    if step < native:
-        raise SampleError(
-            f"samples.cadence {cfg.cadence} is shorter than the data's cadence {native}: use a cadence of at least {native}"
-        )
-    df = pd.DataFrame({"xrsb": goes["xrsb"].values, "xrsa": goes["xrsa"].values}, index=times)
-    df = df.where(df > 0)
-    start = times[0].floor(step)
-    grouped = df.resample(step, origin=start, label="left", closed="left")
-    agg = grouped.max() if cfg.resample == "max" else grouped.mean()
-    good = grouped.count()["xrsb"].to_numpy()
-    expected = max(1, int(round(step / native)))
-    missing = np.clip(1 - good / expected, 0, 1).astype(np.float32)
-    step_end = (agg.index + step).values.astype("datetime64[ns]")
-    return agg, step_end, missing
-
-
-def _channels(flux: pd.DataFrame, missing: np.ndarray, names) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lb = np.log10(flux["xrsb"].to_numpy(dtype=float))
-        la = np.log10(flux["xrsa"].to_numpy(dtype=float))
-    dl = np.diff(lb, prepend=np.nan)
-    table = {"log_xrsb": lb, "log_xrsa": la, "log_ratio": la - lb, "dlog_xrsb": dl, "missing": missing}
-    return np.stack([table[n] for n in names]).astype(np.float32)
-
-
-def _norm_stats(train_part: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    if train_part.shape[1] == 0:
-        raise SampleError("the training block holds no data steps: widen samples.split.train")
-    mean = np.nanmean(train_part, axis=1).astype(np.float32)
-    std = np.nanstd(train_part, axis=1).astype(np.float32)
-    for i, n in enumerate(names):
-        if n == "missing":  # already a fraction in [0, 1]; keep it readable
-            mean[i], std[i] = 0.0, 1.0
-    std = np.where(np.isfinite(std) & (std > 1e-6), std, 1.0).astype(np.float32)
-    return np.nan_to_num(mean).astype(np.float32), std
-
-
-def _assign_blocks(issue, window, horizon, data_start, data_end, cfg: SampleConfig):
-    span = data_end - data_start
-    f = cfg.split
-    b1 = data_start + np.timedelta64(int(span / np.timedelta64(1, "ns") * f.train), "ns")
-    b2 = data_start + np.timedelta64(int(span / np.timedelta64(1, "ns") * (f.train + f.val)), "ns")
-    gap = pd.Timedelta(cfg.split.extra_gap).to_timedelta64() / 2
-    lo = issue - window.to_timedelta64()
-    hi = issue + horizon.to_timedelta64()
-    split = np.full(issue.shape, "", dtype=object)
-    split[(lo >= data_start) & (hi <= b1 - gap)] = "train"
-    split[(lo >= b1 + gap) & (hi <= b2 - gap)] = "val"
-    split[(lo >= b2 + gap) & (hi <= data_end)] = "test"
-    return split.astype(str), (data_start, b1, b2, data_end)
-
-
-def _cfg_repr(cfg: SampleConfig) -> str:
-    from dataclasses import asdict
-
-    return json.dumps(asdict(cfg), sort_keys=True, default=str)
+def _td(text: str) -> np.timedelta64:
+    return pd.Timedelta(text).to_timedelta64()

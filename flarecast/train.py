@@ -82,7 +82,7 @@ def run_epoch(model, loader, opt, sched, loss_cfg: LossConfig, *, device: torch.
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with _autocast(device, bf16):
             logits = model(x)
-        loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma)
+        loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma, pos_weight=loss_cfg.pos_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -101,3 +101,37 @@ def test_head_weights_scale_each_head():
 def test_out_of_range_parameters_raise(alpha, gamma):
     with pytest.raises(ConfigError, match="alpha|gamma"):
         binary_focal_loss(torch.zeros(1), torch.ones(1), alpha=alpha, gamma=gamma)
+
+
+def test_pos_weight_with_gamma_zero_and_no_alpha_is_torch_bce_pos_weight():
+    g = torch.Generator().manual_seed(2)
+    z = torch.randn(500, 3, generator=g, dtype=torch.float64) * 4
+    y = (torch.rand(500, 3, generator=g, dtype=torch.float64) < 0.1).double()
+    ours = binary_focal_loss(z, y, pos_weight=9.0)
+    ref = F.binary_cross_entropy_with_logits(z, y, pos_weight=torch.tensor(9.0, dtype=torch.float64))
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-12)
+    assert abs(ours.item() - binary_focal_loss(z, y).item()) > 0.1  # the weight did something
+
+
+def test_pos_weight_scales_only_positive_terms_under_focal():
+    z = torch.tensor([0.3, 0.3], dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    plain = binary_focal_loss(z, y, alpha=0.25, gamma=2.0, reduction="none")
+    weighted = binary_focal_loss(z, y, alpha=0.25, gamma=2.0, pos_weight=4.0, reduction="none")
+    assert weighted[0].item() == pytest.approx(4.0 * plain[0].item())
+    assert weighted[1].item() == pytest.approx(plain[1].item())
+
+
+@pytest.mark.parametrize("pos_weight", [0.0, -2.0])
+def test_non_positive_pos_weight_raises(pos_weight):
+    with pytest.raises(ConfigError, match="pos_weight"):
+        binary_focal_loss(torch.zeros(1), torch.ones(1), pos_weight=pos_weight)
+
+
+def test_loss_config_validates_pos_weight_and_names_it_in_the_label():
+    from flarecast.config import LossConfig
+
+    assert LossConfig(pos_weight=9.0).label == "CE(pos_weight=9)"
+    assert LossConfig().label == "CE"
+    with pytest.raises(ConfigError, match="pos_weight = 0"):
+        LossConfig(pos_weight=0.0)
