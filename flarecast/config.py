@@ -194,10 +194,14 @@ class TrainConfig:
     device: str = "auto"
     threshold_score: str = "hss"
     compile: bool = False
+    precision: str = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
+    sampling: str = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
 
     def __post_init__(self):
         _choice("train.device", self.device, ("auto", "cpu", "cuda"))
         _choice("train.threshold_score", self.threshold_score, ("hss", "tss"))
+        _choice("train.precision", self.precision, ("bf16", "fp32"))
+        _choice("train.sampling", self.sampling, ("shuffle", "balanced"))
         if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 1:
             raise ConfigError(
                 f"train.lr={self.lr}, batch_size={self.batch_size}, epochs={self.epochs}, patience={self.patience}: "

@@ -24,6 +24,7 @@ import torch
 from flarecast import __version__, metrics
 from flarecast.checkpoint import Progress, load_checkpoint, save_checkpoint
 from flarecast.config import LossConfig, RunConfig
+from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps
 from flarecast.losses import binary_focal_loss
 from flarecast.model import TemporalCNN
@@ -49,8 +50,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        from flarecast.errors import ConfigError
-
         raise ConfigError("train.device = 'cuda' but no CUDA device is visible: use --device cpu or auto")
     return torch.device(name)
 
@@ -114,7 +113,9 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
     opt = torch.optim.AdamW(net.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     gen = torch.Generator().manual_seed(tc.seed)
     dataset = WindowDataset(samples, "train")
-    sampler = dist.sampler(dataset, tc.seed)
+    sampler = dist.sampler(dataset, tc.seed) if tc.sampling == "shuffle" else balanced_sampler(samples, gen)
+    if sampler is not None and tc.sampling == "balanced" and dist.world_size > 1:
+        raise ConfigError("train.sampling = 'balanced' is not supported under torchrun; use 'shuffle'")
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=tc.batch_size, shuffle=sampler is None, sampler=sampler, drop_last=False,
         collate_fn=collate_batch, generator=gen, pin_memory=device.type == "cuda",
@@ -132,9 +133,10 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
     seen_before = state.seen
     while state.epoch < tc.epochs and state.bad_epochs < tc.patience:
         state.epoch += 1
-        if sampler is not None:
+        if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(state.epoch)
-        mean_loss, n = run_epoch(model, loader, opt, sched, tc.loss, device=device, on_batch=on_batch)
+        mean_loss, n = run_epoch(model, loader, opt, sched, tc.loss, device=device, bf16=tc.precision == "bf16",
+                                 on_batch=on_batch)
         state.seen += n
         probs = predict(net, samples, val_idx, device=device)
         with warnings.catch_warnings():  # a target with no validation positives has no PR AUC: NaN, ignored
@@ -166,6 +168,16 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
     dist.close()
     return TrainResult(model_dir, state.best_epoch, state.epoch, state.best, state.thresholds, seconds,
                        (state.seen - seen_before) / max(seconds, 1e-9), digest)
+
+
+def balanced_sampler(samples: Samples, gen: torch.Generator) -> torch.utils.data.WeightedRandomSampler:
+    """Class-balanced sampling, a baseline to focal loss: each ordinal class (quiet, C, M, X) is drawn about
+    equally often per epoch, rare classes repeated, common ones thinned; the epoch keeps its length."""
+    labels = samples.label[samples.indices("train")]
+    counts = np.bincount(labels, minlength=4).astype(float)
+    weights = 1.0 / counts[labels]
+    return torch.utils.data.WeightedRandomSampler(torch.as_tensor(weights, dtype=torch.double), len(labels),
+                                                  replacement=True, generator=gen)
 
 
 class _Distributed:
