@@ -1,5 +1,6 @@
-# flarecast batch image. The two install steps are the README's (see "Set-up"); TORCH_INDEX picks the
-# torch build: the CPU wheels by default, a CUDA index (e.g. https://download.pytorch.org/whl/cu128) for GPU hosts.
+# flarecast batch image: `flarecast` is the entrypoint; /data (raw files and the store), /models and /runs are
+# volumes. The two install steps are the README's set-up (tests/test_docker.py compares them). TORCH_INDEX picks
+# the torch build: CPU wheels by default, a CUDA index (e.g. https://download.pytorch.org/whl/cu128) for GPU hosts.
 FROM python:3.11-slim
 
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
@@ -12,12 +13,13 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN useradd --create-home --uid 1000 flarecast
 WORKDIR /app
 
-# Dependencies first (a cached layer), then the package.
+# torch first, in its own layer: a code change then rebuilds only the (small) package layer below.
+RUN pip install torch==2.13.0
+
 COPY pyproject.toml README.md ./
 COPY flarecast ./flarecast
 COPY configs ./configs
-RUN pip install torch==2.13.0 \
- && pip install -e ".[dev]"
+RUN pip install -e ".[dev]"
 
 RUN mkdir -p /data /models /runs && chown flarecast:flarecast /data /models /runs
 VOLUME ["/data", "/models", "/runs"]

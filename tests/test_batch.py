@@ -1,0 +1,89 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flarecast.batch import BatchStepError, load_job, run_job
+from flarecast.cli import app
+from flarecast.errors import ConfigError
+from tests.conftest import TINY
+
+JOB = Path(__file__).resolve().parents[1] / "configs" / "batch.yaml"
+SMALL = [f"steps.train.overrides=[{', '.join(TINY + ['train.epochs=1', 'samples.stride=2h'])}]", "steps.evaluate.plots=false"]
+runner = CliRunner()
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under root (the log aside) with its size and modification time in ns."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "daily.json"}
+
+
+@pytest.fixture(scope="module")
+def finished(sim_store, tmp_path_factory):
+    """configs/batch.yaml run once on the simulated raw files, under a fresh root."""
+    root = tmp_path_factory.mktemp("job")
+    (root / "data").mkdir()
+    (root / "data" / "raw").symlink_to(sim_store.parent / "raw", target_is_directory=True)
+    result = runner.invoke(app, ["batch", str(JOB), "--root", str(root), *SMALL])
+    assert result.exit_code == 0, result.output
+    return root, json.loads((root / "runs" / "batch" / "daily.json").read_text())
+
+
+def test_the_example_job_runs_end_to_end(finished):
+    root, log = finished
+    assert log["status"] == "ok" and [s["status"] for s in log["steps"]] == ["done"] * 5
+    assert [s["name"] for s in log["steps"]] == ["ingest-goes", "ingest-events", "train", "evaluate", "forecast"]
+    (forecast_file,) = (root / "runs" / "forecasts").glob("*.json")
+    # The simulated 40 days end 2018-02-09T23:59: the latest issue time is midnight, and names the file.
+    assert forecast_file.name == "20180210T0000Z.json"
+    assert json.loads(forecast_file.read_text())["forecasts"][0]["issue_time"] == "2018-02-10T00:00:00Z"
+    assert (root / "runs" / "batch" / "eval" / "metrics.json").is_file()
+    assert log["steps"][0]["inputs"]["files"]["count"] == 40
+
+
+def test_a_second_run_skips_every_step_and_changes_nothing(finished):
+    root, first = finished
+    before = _tree(root)
+    log = run_job(JOB, root=root, overrides=SMALL)
+    assert [s["status"] for s in log["steps"]] == ["skipped"] * 5
+    assert [s["key"] for s in log["steps"]] == [s["key"] for s in first["steps"]]
+    assert _tree(root) == before
+
+
+def test_changing_one_step_reruns_that_step_only(finished):
+    root, _ = finished
+    log = run_job(JOB, root=root, overrides=[*SMALL, "steps.evaluate.split=val"])
+    assert [s["status"] for s in log["steps"]] == ["skipped"] * 3 + ["done", "skipped"]
+    assert json.loads((root / "runs" / "batch" / "eval" / "metrics.json").read_text())["split"] == "val"
+    # A deleted output is not "done": the step runs again although its inputs are the same.
+    (root / "runs" / "batch" / "eval" / "metrics.json").unlink()
+    log = run_job(JOB, root=root, overrides=[*SMALL, "steps.evaluate.split=val"])
+    assert [s["status"] for s in log["steps"]] == ["skipped"] * 3 + ["done", "skipped"]
+
+
+def test_a_failed_step_is_named_logged_and_exits_nonzero(finished):
+    root, _ = finished
+    bad = [*SMALL, "steps.forecast.latest=false", "steps.forecast.at=[2019-06-01T00:00]"]
+    with pytest.raises(BatchStepError, match=r"step 'forecast' \(forecast\) failed: issue time 2019-06-01"):
+        run_job(JOB, root=root, overrides=bad)
+    log = json.loads((root / "runs" / "batch" / "daily.json").read_text())
+    assert log["status"] == "failed" and log["failed_step"] == "forecast"
+    assert "outside the data" in log["steps"][-1]["error"]
+    result = runner.invoke(app, ["batch", str(JOB), "--root", str(root), *bad])
+    assert result.exit_code == 2 and "step 'forecast'" in result.output
+    # The failure does not poison the log: the next good run finds every step done, the forecast included (its
+    # inputs and file are those of the first run).
+    assert [s["status"] for s in run_job(JOB, root=root, overrides=SMALL)["steps"]] == ["skipped"] * 5
+
+
+@pytest.mark.parametrize("override, message", [
+    ("steps.train.epochs=3", "step 'train' (train) has unknown key 'epochs'"),
+    ("steps.train.run=fit", "step 'train' needs 'run' set to one of"),
+    ("schedule=daily", "unknown key 'schedule'"),
+])
+def test_job_errors_name_the_step_and_key(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_job(JOB, [override])

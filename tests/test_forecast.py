@@ -1,0 +1,191 @@
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flarecast import store as st
+from flarecast.cli import app
+from flarecast.config import builtin_config, from_dict, load_config
+from flarecast.errors import ConfigError, InputFileError, ModelError
+from flarecast.evaluate import evaluate_model
+from flarecast.forecast import ForecastRefusal, data_span, forecast, windows_at
+from flarecast.forecast_file import backtest, read_forecasts, schema, validate, write_forecasts
+from flarecast.modeldir import model_id, read_card
+from flarecast.samples import samples_from_store
+from flarecast.train import train
+from tests.conftest import TINY
+
+runner = CliRunner()
+G16 = [f"goes/sci_xrsf-l2-avg1m_g16_d2017090{d}_v2-2-0.nc" for d in range(4, 9)]
+
+
+@pytest.fixture(scope="module")
+def model(sim_store, tmp_path_factory):
+    """A CE model trained one epoch on the simulated GOES-16-format store (30-minute steps, 24 h window)."""
+    cfg = load_config(builtin_config("demo"), TINY + ["train.epochs=1"])
+    out = tmp_path_factory.mktemp("model") / "m"
+    train(samples_from_store(sim_store, cfg.samples), cfg, out)
+    return out
+
+
+def _store_with(tmp_path, sim_store, goes):
+    path = tmp_path / "store.zarr"
+    st.write_groups(path, {"goes": goes, "events": st.read_events(sim_store).load()})
+    return path
+
+
+def test_windows_are_the_training_windows(sim_store, model):
+    # Training/serving skew would show here: the forecast's inputs at an issue time must be bit-identical to the
+    # window the samples module builds for it from the whole store, with the card's normalisation.
+    card = read_card(model)
+    cfg = from_dict(card["config"]).samples
+    norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
+    samples = samples_from_store(sim_store, cfg, norm=norm)
+    idx = np.flatnonzero(samples.split == "test")[::7]
+    goes = st.read_goes(sim_store)
+    first, last = data_span(goes, cfg)
+    win = windows_at(goes, None, cfg, samples.issue_time[idx], norm=norm, data_start=first, data_end=last)
+    assert win.refused == []
+    np.testing.assert_array_equal(win.issue_time, samples.issue_time[idx])
+    np.testing.assert_array_equal(win.gather(np.arange(idx.size)), samples.gather(idx))
+
+
+def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path):
+    # Per-region windows: each region's own grid, the flare-history channels from its own ARs' flares.
+    import shutil
+
+    from flarecast.ingest import ingest
+    from flarecast.labels import Catalogue
+
+    store = tmp_path / "sharp.zarr"
+    shutil.copytree(sim_store, store)
+    ingest("sharp", [sim_store.parent / "raw" / "sharp"], store=store)
+    cfg = load_config(builtin_config("demo"), [
+        "samples.source=sharp", "samples.resample=last", "samples.cadence=96min", "samples.stride=96min",
+        "samples.channels=[log_USFLUX, MEANGBZ, missing, history_class, history_ge_c]"]).samples
+    samples = samples_from_store(store, cfg)
+    norm = (samples.norm_mean, samples.norm_std)
+    idx = np.flatnonzero(samples.split == "val")[::5]
+    sharp = st.read_sharp(store)
+    first, last = data_span(sharp, cfg)
+    win = windows_at(sharp, Catalogue.from_events(st.read_events(store)), cfg, np.unique(samples.issue_time[idx]),
+                     norm=norm, data_start=first, data_end=last)
+    where = {(t, r): i for i, (t, r) in enumerate(zip(win.issue_time.tolist(), win.region.tolist(), strict=True))}
+    mine = [where[(t, r)] for t, r in zip(samples.issue_time[idx].tolist(), samples.region[idx].tolist(), strict=True)]
+    assert len(set(win.region.tolist())) > 1
+    np.testing.assert_array_equal(win.gather(np.array(mine)), samples.gather(idx))
+
+
+def test_backtest_of_forecasts_at_test_times_equals_model_evaluation(sim_store, model, tmp_path):
+    card = read_card(model)
+    samples = samples_from_store(sim_store, from_dict(card["config"]).samples,
+                                 norm=(card["normalisation"]["mean"], card["normalisation"]["std"]))
+    test_times = samples.issue_time[samples.split == "test"]
+    doc = forecast(model, store=sim_store, at=[str(t) for t in test_times])
+    assert len(doc["forecasts"]) == test_times.size * 3
+    evaluated = evaluate_model(model, samples, split="test", n_boot=200)
+    for suffix in (".json", ".csv"):
+        path = write_forecasts(doc, tmp_path / f"f{suffix}")
+        assert read_forecasts(path) == doc["forecasts"]
+        scored = backtest(path, store=sim_store, n_boot=200)
+        assert scored["n_windows"] == evaluated["n_windows"] and scored["dropped"] == {"beyond_catalogue": 0}
+        for target in card["targets"]:
+            for method in ("model", "model@0.5", "climatology", "persistence"):
+                a, b = scored["targets"][target][method], evaluated["targets"][target][method]
+                assert [a[k] for k in ("positives", "tp", "fp", "fn", "tn")] == \
+                       [b[k] for k in ("positives", "tp", "fp", "fn", "tn")], (target, method)
+                assert a["bss"]["value"] == pytest.approx(b["bss"]["value"], abs=1e-6)
+
+
+def test_goes16_september_2017_forecast_validates_and_repeats(real_data, model, tmp_path):
+    files = [str(real_data / f) for f in G16]
+    args = ["forecast", str(model), *sum((["--goes", f] for f in files), []), "--from", "2017-09-05T00:00",
+            "--to", "2017-09-09T00:00", "--every", "3h", "--out"]
+    first = runner.invoke(app, [*args, str(tmp_path / "a.json"), "--json"])
+    assert first.exit_code == 0, first.output
+    doc = json.loads(first.stdout)
+    jsonschema.validate(doc, schema())
+    assert doc["issue_times"] == 33 and len(doc["forecasts"]) == 33 * 3 and doc["refused"] == []
+    assert doc["inputs"]["goes"]["files"] == 5 and doc["model_id"] == model_id(model)
+    probs = [r["probability"] for r in doc["forecasts"]]
+    assert all(0 <= p <= 1 for p in probs) and len(set(probs)) > 3
+    # GOES-16 L2 masks ~2% of the minutes (eclipse season, flagged data): coverage below 1, above the tolerance.
+    assert 0.8 <= min(r["coverage"] for r in doc["forecasts"]) < 1
+    second = runner.invoke(app, [*args, str(tmp_path / "b.json")])
+    assert second.exit_code == 0, second.output
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_a_gap_gives_the_refusal_not_a_number(real_data, model):
+    files = [str(real_data / f) for f in G16 if "0906" not in f]  # the X9.3 day left out
+    result = runner.invoke(app, ["forecast", str(model), *sum((["--goes", f] for f in files), []),
+                                 "--at", "2017-09-07T06:00"])
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    # 18 of the window's 24 hours fall on the missing day; masked minutes elsewhere add to it.
+    assert "2017-09-07T06:00:00Z" in lines[0] and "of the window's input is missing" in lines[0]
+    doc = forecast(model, goes=files, at=["2017-09-07T06:00", "2017-09-05T06:00"], skip_refused=True)
+    assert [r["issue_time"] for r in doc["forecasts"]] == ["2017-09-05T06:00:00Z"] * 3
+    (refusal,) = doc["refused"]
+    assert refusal["reason"] == "too_much_missing" and 0.15 < refusal["coverage"] < 0.25
+
+
+def test_issue_times_off_the_grid_or_outside_the_data_are_refused(sim_store, model):
+    with pytest.raises(ConfigError, match="2018-01-20T12:00:00Z or 2018-01-20T12:30:00Z"):
+        forecast(model, store=sim_store, at=["2018-01-20T12:10"])
+    with pytest.raises(ForecastRefusal, match="outside the data"):
+        forecast(model, store=sim_store, at=["2018-01-01T12:00"])  # the window would start before the data
+    with pytest.raises(ForecastRefusal, match="outside the data"):
+        forecast(model, store=sim_store, at=["2018-02-10T00:30"])  # the last record starts 2018-02-09T23:59
+
+
+def test_latest_is_the_last_step_the_records_complete(sim_store, model, tmp_path):
+    assert forecast(model, store=sim_store, latest=True)["forecasts"][0]["issue_time"] == "2018-02-10T00:00:00Z"
+    goes = st.read_goes(sim_store).load()
+    cut = _store_with(tmp_path, sim_store, goes.sel(time=slice(None, "2018-02-05T12:07")))
+    # Records until 12:07 (each covering a minute) complete the 11:30-12:00 step, not 12:00-12:30.
+    assert forecast(model, store=cut, latest=True)["forecasts"][0]["issue_time"] == "2018-02-05T12:00:00Z"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda g: g.assign(xrsb=g["xrsb"].assign_attrs(units="erg cm-2 s-1")), "expects 'W m-2'"),
+    (lambda g: g.isel(time=slice(None, None, 60)), "cadence 1h is coarser than the model's 30min"),
+    (lambda g: g.assign(xrsa=g["xrsa"] * np.nan), "no usable XRS-A"),
+    (lambda g: g.drop_vars("xrsa"), "need 'xrsa', which the inputs lack"),
+])
+def test_inputs_that_do_not_fit_the_card_are_refused(sim_store, model, tmp_path, change, message):
+    path = _store_with(tmp_path, sim_store, change(st.read_goes(sim_store).load()))
+    with pytest.raises(ModelError, match=message):
+        forecast(model, store=path, at=["2018-01-20T12:00"])
+
+
+def test_schema_is_valid_and_not_vacuous(sim_store, model, tmp_path):
+    jsonschema.Draft202012Validator.check_schema(schema())
+    doc = forecast(model, store=sim_store, at=["2018-01-20T12:00"])
+    validate(doc)
+    bad = json.loads(json.dumps(doc))
+    bad["forecasts"][1]["probability"] = 1.5
+    with pytest.raises(InputFileError, match="forecasts/1/probability"):
+        validate(bad)
+    path = tmp_path / "f.csv"
+    write_forecasts(doc, path)
+    path.write_text(path.read_text().replace(",>=M,", ",>=Q,"))
+    with pytest.raises(InputFileError, match="f.csv"):
+        read_forecasts(path)
+
+
+def test_card_prints_the_model_readably_and_as_json(model):
+    text = runner.invoke(app, ["card", str(model)])
+    assert text.exit_code == 0, text.output
+    card = read_card(model)
+    assert model_id(model) in text.output and f"{card['thresholds']['>=M']:.3f}" in text.output
+    as_json = json.loads(runner.invoke(app, ["card", str(model), "--json"]).stdout)
+    assert as_json["model_id"] == model_id(model) and as_json["weights_sha256"] == card["weights_sha256"]
+
+
+@pytest.mark.parametrize("command", ["forecast", "card", "batch"])
+def test_new_commands_have_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Example" in result.output and f"flarecast {command}" in result.output
