@@ -226,37 +226,117 @@ def train_cli(
 @app.command("evaluate")
 @user_errors
 def evaluate_cli(
-    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    model: Annotated[Path | None, typer.Argument(help="Model directory written by `flarecast train`.")] = None,
     store: StoreOpt = DEFAULT_STORE,
-    split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json.")] = None,
+    forecasts: Annotated[Path | None, typer.Option(
+        "--forecasts", help="Backtest: score this file of `flarecast forecast` (.json or .csv) against the "
+                            "store's flare catalogue, instead of a MODEL.")] = None,
+    split: Annotated[str | None, typer.Option(help="train, val or test (default test) of the model's split plan.")] = None,
+    all_windows: Annotated[bool, typer.Option("--all", help="Score every window of the store, no split: for a "
+                                              "store holding only data the model never saw.")] = False,
+    start: Annotated[str | None, typer.Option("--from", help="Score every window issued from this UTC time on.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="... and before this UTC time (not included).")] = None,
+    train_store: Annotated[Path | None, typer.Option(help="Store the model was trained on: fits the logistic "
+                                                     "baseline there (needed with --all, --from, --to).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json, report.md and plots.")] = None,
+    plots: Annotated[bool, typer.Option(help="Write PNG plots into --out.")] = True,
     as_json: JsonOpt = False,
 ):
-    """Score a model on a split beside climatology and persistence, with day-bootstrap intervals.
+    """Score a model beside climatology, persistence and logistic regression, with bootstrap intervals.
 
-    [bold]Example[/]: flarecast evaluate models/latest --split test --out runs/eval
+    Intervals resample whole UTC days (GOES) or whole regions (SHARP). Each target is scored at the threshold
+    chosen on validation (method `model`) and at 0.5 (`model@0.5`).
+
+    [bold]Examples[/]:
+      flarecast evaluate models/latest --split test --out runs/eval
+      flarecast evaluate models/goes --store data/goes-2014.zarr --all --train-store data/goes-hourly.zarr --out runs/eval-2014
+      flarecast evaluate models/goes --from 2013-01-01 --to 2014-01-01 --json
+      flarecast evaluate --forecasts runs/forecasts/september.csv --store data/store.zarr --out runs/backtest
     """
-    from flarecast.config import from_dict
-    from flarecast.evaluate import evaluate_model
-    from flarecast.modeldir import read_card
-    from flarecast.samples import samples_from_store
+    if (model is None) == (forecasts is None):
+        raise FlarecastError("give a MODEL directory, or --forecasts FILE for a backtest (one of the two)")
+    if forecasts is not None:
+        from flarecast.forecast_file import backtest
 
-    card = read_card(model)
-    cfg = from_dict(card["config"])
-    norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
-    samples = samples_from_store(store, cfg.samples, norm=norm)
-    result = evaluate_model(model, samples, split=split)
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        from flarecast.jsonio import write_json
+        result = backtest(forecasts, store=store)
+        if out_dir is not None:
+            from flarecast.jsonio import write_json
 
-        write_json(out_dir / "metrics.json", result)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_json(out_dir / "metrics.json", result)
+        if as_json:
+            _print_json(result)
+            return
+        from flarecast.report import metrics_table
+
+        out.print(metrics_table(result))
+        return
+    from flarecast.evaluate import evaluate
+
+    ranged = all_windows or start is not None or end is not None
+    if split is not None and ranged:
+        raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
+    period = (start, end) if start is not None or end is not None else None
+    result = evaluate(model, store, split=None if ranged else (split or "test"), period=period,
+                      train_store=train_store, out_dir=out_dir, plots=plots)
     if as_json:
         _print_json(result)
         return
     from flarecast.report import metrics_table
 
     out.print(metrics_table(result))
+    if out_dir is not None:
+        out.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
+
+
+@app.command("compare")
+@user_errors
+def compare_cli(
+    config: Annotated[Path, typer.Argument(help="YAML config (samples, model, train sections).")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: train.epochs=5")] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report, comparison.json and runs/.")] = Path("runs/compare"),
+    seeds: Annotated[int, typer.Option(help="Training seeds per loss setting.")] = 5,
+    alphas: Annotated[str, typer.Option(help="Focal alpha grid; none = no class weight.")] = "none,0.25,0.5,0.75",
+    gammas: Annotated[str, typer.Option(help="Focal gamma grid.")] = "0.5,1,2,3,5",
+    balanced_alpha: Annotated[float, typer.Option(help="alpha of the alpha-balanced CE baseline.")] = 0.75,
+    pos_weight: Annotated[float | None, typer.Option(help="pos_weight of the weighted BCE baseline (default: "
+                                                     "training odds of the rarest target).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Parallel trainings (default: one per GPU, else per core).")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
+    as_json: JsonOpt = False,
+):
+    """Train CE, alpha-balanced CE, weighted BCE and focal loss over alpha x gamma, K seeds each; one report.
+
+    Every run uses the same samples, network, optimiser and epochs. Writes OUT/report.md, OUT/report.html
+    (case-study table, heat maps, one verdict per target) and OUT/comparison.json; a re-run into the same
+    OUT reuses finished runs.
+
+    [bold]Examples[/]:
+      flarecast compare configs/real-goes-hourly.yaml --store data/goes-hourly.zarr --out runs/compare-goes
+      flarecast compare flarecast/configs/demo.yaml --store runs/demo/store.zarr --seeds 2 --alphas none,0.25 --gammas 2
+    """
+    from flarecast.compare import compare, parse_alphas, parse_gammas
+    from flarecast.config import load_config
+    from flarecast.samples import samples_from_store
+
+    cfg = load_config(config, list(overrides or []) + ([f"train.device={device}"] if device else []))
+    grid_a, grid_g = parse_alphas(alphas), parse_gammas(gammas)
+    samples = samples_from_store(store, cfg.samples)
+    with _progress(not as_json) as p:
+        result = compare(cfg, samples, out_dir, seeds=seeds, alphas=grid_a, gammas=grid_g,
+                         balanced_alpha=balanced_alpha, pos_weight=pos_weight, workers=workers, progress=p,
+                         store=str(store))
+    if as_json:
+        _print_json(result.comparison)
+        return
+    from flarecast.report import compare_table
+
+    out.print(compare_table(result.comparison))
+    for v in result.comparison["verdicts"].values():
+        out.print(v["sentence"], highlight=False)
+    out.print(f"wrote {result.report_md}, {result.report_html} and {out_dir / 'comparison.json'} "
+              f"in {result.comparison['wall_seconds']:.0f} s")
 
 
 @app.command("demo")
@@ -285,3 +365,154 @@ def demo_cli(
     out.print(comparison_table(result.comparison))
     out.print(f"wrote {result.out / 'comparison.json'} and {result.report_path} "
               f"in {result.comparison['wall_seconds']:.0f} s")
+
+
+FilesOpt = Annotated[list[str] | None, typer.Option(
+    help="Files, folders or quoted globs to ingest into a temporary store (repeat the option for more).")]
+
+
+@app.command("forecast")
+@user_errors
+def forecast_cli(
+    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    store: Annotated[Path | None, typer.Option("--store", "-s", help="Store to read (default data/store.zarr "
+                                                                     "unless files are given).")] = None,
+    goes: FilesOpt = None,
+    events: FilesOpt = None,
+    sharp: FilesOpt = None,
+    at: Annotated[list[str] | None, typer.Option("--at", help="Issue time (UTC, on the model's step grid); "
+                                                              "repeat for more.")] = None,
+    latest: Annotated[bool, typer.Option("--latest", help="Issue at the last step the data reach.")] = False,
+    start: Annotated[str | None, typer.Option("--from", help="First issue time of a series.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last issue time of a series (inclusive).")] = None,
+    every: Annotated[str | None, typer.Option(help="Step of the series (default: the model's stride).")] = None,
+    skip_refused: Annotated[bool, typer.Option(
+        "--skip-refused", help="List refused issue times in the output and forecast the rest.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the forecasts (.json or .csv).")] = None,
+    device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    as_json: JsonOpt = False,
+):
+    """Issue probabilities for (t, t + horizon] at issue times t, with the decision at the card's threshold.
+
+    Refuses (one line, exit 2) an issue time outside the data or a window with more input missing than the
+    model tolerates, and inputs whose channels, cadence or units do not fit the model card.
+
+    [bold]Examples[/]:
+      flarecast forecast models/latest --latest --out runs/forecast.json
+      flarecast forecast models/latest --goes 'data/raw/goes/*.nc' --at 2017-09-06T12:00
+      flarecast forecast models/latest --from 2017-09-05 --to 2017-09-08 --every 1h --out september.csv
+    """
+    from flarecast.forecast import forecast
+    from flarecast.forecast_file import write_forecasts
+
+    files = bool(goes or events or sharp)
+    doc = forecast(model, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
+                   events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
+                   every=every, skip_refused=skip_refused, device=device)
+    if out_file is not None:
+        write_forecasts(doc, out_file)
+    if as_json:
+        _print_json(doc)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Forecasts of model {doc['model_id']} ({doc['loss']}): largest flare in the next "
+                        f"{doc['horizon']}, {doc['convention']} classes")
+    for col in ("issue time", "region", "target", "probability", "threshold", "decision", "coverage"):
+        table.add_column(col, justify="left" if col in ("issue time", "target", "decision") else "right")
+    rows = doc["forecasts"]
+    for r in rows[-30:]:
+        table.add_row(r["issue_time"], "" if r["region"] is None else str(r["region"]), r["target"],
+                      f"{r['probability']:.3f}", f"{r['threshold']:.3f}", "YES" if r["decision"] else "no",
+                      f"{r['coverage']:.0%}")
+    if len(rows) > 30:
+        table.caption = f"last 30 of {len(rows)} rows" + (f"; all in {out_file}" if out_file else "; use --out")
+    out.print(table)
+    for r in doc["refused"][:5]:
+        out.print(f"refused {r['issue_time']}: {r['detail']}")
+    if len(doc["refused"]) > 5:
+        out.print(f"... {len(doc['refused'])} issue times refused in all")
+    if out_file is not None:
+        out.print(f"wrote {len(rows)} rows to {out_file}")
+
+
+@app.command("card")
+@user_errors
+def card_cli(
+    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    as_json: JsonOpt = False,
+):
+    """Print a model's card: what it forecasts, from which inputs, how it was trained and validated.
+
+    [bold]Examples[/]:
+      flarecast card models/latest
+      flarecast card models/latest --json
+    """
+    from flarecast.modeldir import model_id, read_card
+
+    card = {"model_id": model_id(model), **read_card(model)}
+    if as_json:
+        _print_json(card)
+        return
+    from rich.table import Table
+
+    cfg = card["config"]["samples"]
+    table = Table(title=f"Model {card['model_id']} ({model})", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    rows = [
+        ("loss", card.get("loss", "")),
+        ("forecasts", f"largest flare peaking in the next {card['horizon']}: " + ", ".join(card["targets"])),
+        ("class convention", card["convention"]),
+        ("source", f"{cfg['source']}: window {cfg['window']} at {card['cadence']} steps ({card['window_steps']}), "
+                   f"at most {cfg['max_missing']:.0%} missing"),
+        ("channels", ", ".join(f"{c} (mean {m:.3g}, std {s:.3g})" for c, m, s in zip(
+            card["channels"], card["normalisation"]["mean"], card["normalisation"]["std"], strict=True))),
+        ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card["thresholds"].items())
+         + f" (chosen on validation by {card.get('threshold_score', '?')})"),
+        ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items()) + " (training base rate)"),
+        ("validation", f"best epoch {card.get('best_epoch')}: PR AUC " + ", ".join(
+            f"{t} {v:.3f}" for t, v in (card.get("val") or {}).get("val_pr_auc", {}).items() if v is not None)),
+        ("network", ", ".join(f"{k} {v}" for k, v in card["model"].items())),
+        ("data", f"fingerprint {card['data_fingerprint']}"),
+        ("weights", f"sha256 {card['weights_sha256']}"),
+        ("code", f"flarecast {card.get('code_version')}, trained on {card.get('device')}"),
+    ]
+    for key, value in rows:
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command("batch")
+@user_errors
+def batch_cli(
+    job: Annotated[Path, typer.Argument(help="Job YAML: a store, a log file and named steps.")],
+    overrides: Annotated[list[str] | None, typer.Argument(
+        help="Dotted overrides of the job: steps.train.overrides=[train.epochs=1]")] = None,
+    root: Annotated[Path | None, typer.Option(help="Folder the job's relative paths start from "
+                                                   "(default: the job's `root`, else the current folder).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Run every step, even those already done.")] = False,
+    as_json: JsonOpt = False,
+):
+    """Run a job's steps in order (ingest, train, evaluate, forecast), skipping those already done.
+
+    A step is done when the job log records it with the same inputs (file sha256s, config, store contents,
+    model weights) and its outputs are still as it left them; re-running a finished job changes nothing.
+    The JSON job log is rewritten after every step; a failed step stops the job with a non-zero exit.
+
+    [bold]Examples[/]:
+      flarecast batch configs/batch.yaml
+      flarecast batch configs/batch.yaml --root / steps.forecast.latest=true
+    """
+    from flarecast.batch import run_job
+
+    def show(step: dict) -> None:
+        if not as_json:
+            err.print(f"{step['name']:<16} {step['status']:<8} {step['seconds']:7.1f} s  {step.get('note', '')}",
+                      highlight=False)
+
+    log = run_job(job, overrides=overrides, root=root, force=force, on_step=show)
+    if as_json:
+        _print_json(log)
+    else:
+        out.print(f"job {log['status']} in {log['seconds']:.1f} s; log written to {log['log']}")
