@@ -1,8 +1,15 @@
-"""Comparison tables (focal vs cross-entropy) as JSON rows, Markdown and rich tables, from evaluation results."""
+"""Tables and reports from evaluation and comparison results: rich tables, Markdown, HTML.
+
+The demo's two-model comparison (:func:`comparison_markdown`), ``flarecast evaluate``'s table and report
+(:func:`metrics_table`, :func:`evaluation_markdown`) and ``flarecast compare``'s report
+(:func:`write_compare_report`). Everything here reads the documented JSON results, nothing else.
+"""
 
 from __future__ import annotations
 
+import base64
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -83,17 +90,158 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
     return "\n".join(lines)
 
 
+EVAL_COLUMNS = ("recall", "far", "tss", "hss", "bss", "roc_auc")
+
+
+def _title(result: dict[str, Any]) -> str:
+    where = "every window" if result["split"] == "all" else f"{result['split']} split"
+    unit = result.get("bootstrap", {}).get("unit", "UTC day")
+    return f"{where}, {result['n_windows']} windows (95% CI, bootstrap over {unit}s)"
+
+
 def metrics_table(result: dict[str, Any]) -> Table:
     """``flarecast evaluate``'s table: one row per target and method."""
-    table = Table(title=f"{result['split']} split, {result['n_windows']} windows (95% CI, bootstrap over days)")
-    for col in ("target", "method", "threshold", "positives", "recall", "far", "tss", "hss", "bss"):
+    table = Table(title=_title(result))
+    for col in ("target", "method", "threshold", "positives", *EVAL_COLUMNS):
         table.add_column(col, justify="left" if col in ("target", "method") else "right")
     for target, methods in result["targets"].items():
         for name, s in methods.items():
-            cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]"
-                     for m in ("recall", "far", "tss", "hss", "bss")]
+            cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
             table.add_row(target, name, f"{s['threshold']:.3f}", str(s["positives"]), *cells)
+    if result.get("notes"):
+        table.caption = " ".join(f"Note: {n}." for n in result["notes"])
     return table
+
+
+def evaluation_markdown(result: dict[str, Any]) -> str:
+    """``report.md`` of ``flarecast evaluate``: the scores with intervals, the notes, the figures."""
+    period = result.get("period", {})
+    lines = [f"# Evaluation of {result['model']} ({result.get('loss')})", "",
+             f"{_title(result)}; issued {period.get('from')} to {period.get('to')}; class convention "
+             f"`{result['convention']}`. Each cell: value [95% interval]. `model` uses the threshold chosen on "
+             "validation (from the model card), `model@0.5` the threshold 0.5; climatology is the training base rate.",
+             ""]
+    lines += [f"- Note: {n}." for n in result.get("notes", [])]
+    for target, methods in result["targets"].items():
+        head = ["method", "threshold", "TP", "FP", "FN", "TN", *(c.upper() if c != "recall" else c for c in EVAL_COLUMNS)]
+        lines += ["", f"## {target}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for name, s in methods.items():
+            cells = [name, f"{s['threshold']:.3f}", *(str(s[k]) for k in ("tp", "fp", "fn", "tn"))]
+            cells += [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += [""] + [f"![{p}]({p})" for p in result.get("plots", {}).get(target, [])]
+    return "\n".join(lines) + "\n"
+
+
+CASE_SCORES = ("recall", "hss", "tss", "far")
+
+
+def _case_targets(comparison: dict[str, Any]) -> list[str]:
+    """The case-study table's targets: X and >=M when the samples have them, else every target."""
+    chosen = [t for t in ("X", ">=M") if t in comparison["targets"]]
+    return chosen or list(comparison["targets"])
+
+
+def _mean_cell(s: dict[str, Any]) -> str:
+    """``0.55 ± 0.08 [0.41, 0.66]``: seed mean, standard deviation over seeds, interval of the seed mean."""
+    if s["mean"] is None or not math.isfinite(s["mean"]):
+        return "n/a"
+    std = f" ± {s['std']:.2f}" if s.get("std") is not None and math.isfinite(s["std"]) else ""
+    ci = s.get("ci")
+    interval = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
+    # A score undefined for some seeds (no event forecast, say) averages the others: say how many.
+    defined = f" ({len(s['values']) - s['undefined']} of {len(s['values'])} seeds)" if s.get("undefined") else ""
+    return f"{s['mean']:.2f}{std}{interval}{defined}"
+
+
+def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None = None) -> str:
+    """``report.md`` of ``flarecast compare``: verdicts, the case-study table, heat maps, per-target tables."""
+    test, grid = comparison["test"], comparison["grid"]
+    targets = _case_targets(comparison)
+    n_runs = sum(len(m["runs"]) for m in comparison["methods"].values())
+    lines = ["# flarecast compare: cross-entropy against focal loss", "",
+             f"{len(comparison['methods'])} loss settings x {len(grid['seeds'])} seeds = {n_runs} trainings on the "
+             f"same samples; test split {test['from']} to {test['to']}, {test['windows']} windows in "
+             f"{test['groups']} bootstrap groups; class convention `{comparison['convention']}`. Positives: "
+             + ", ".join(f"{t} {test['positives'][t]}" for t in comparison["targets"]) + ".", "",
+             f"Each cell: seed mean ± {comparison['spread']} [{comparison['interval']}]. Every run's threshold was "
+             "chosen on the validation split; the focal setting named in each verdict is the one with the best mean "
+             "validation score, so the test split chose nothing.", "", "## Verdicts", ""]
+    lines += [f"- {v['sentence']}" for v in comparison["verdicts"].values()]
+    head = ["method", "loss"] + [f"{t} {c if c == 'recall' else c.upper()}" for t in targets for c in CASE_SCORES]
+    lines += ["", "## Case study", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    selected = {v.get("focal") for v in comparison["verdicts"].values()}
+    rows = {**comparison["methods"], **comparison["baselines"]}
+    for name, m in rows.items():
+        label = f"**{name}**" if name in selected else name
+        cells = [label, m.get("loss", "baseline")] + [_mean_cell(m["targets"][t][c]) for t in targets for c in CASE_SCORES]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Bold: the focal setting chosen on validation for a target. Baselines are single fits (no seed "
+              "spread): climatology (training base rate), persistence (a flare of the class in the previous "
+              "horizon), logistic regression on window statistics (threshold chosen on validation).", ""]
+    for t, path in (heatmaps or {}).items():
+        lines += [f"## Heat map, {t}", "", f"![{t} heat map]({path})", ""]
+    lines += ["## All scores per target", ""]
+    for t in comparison["targets"]:
+        cols = ("recall", "precision", "far", "pofd", "tss", "hss", "bss", "roc_auc", "pr_auc")
+        lines += [f"### {t}", "", "| method | " + " | ".join(c.upper() if c != "recall" else c for c in cols) + " |",
+                  "|" + "---|" * (len(cols) + 1)]
+        for name, m in rows.items():
+            lines.append(f"| {name} | " + " | ".join(_mean_cell({**m["targets"][t][c], "ci": None}) for c in cols) + " |")
+        lines.append("")
+    lines += [f"Pos_weight of `BCE pos_weight`: {grid['pos_weight']:g}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
+              f"Ran on {comparison['parallel']['workers']} workers in {comparison['wall_seconds']:.0f} s.", ""]
+    return "\n".join(lines)
+
+
+def compare_table(comparison: dict[str, Any]) -> Table:
+    """``flarecast compare``'s table: the case study, seed mean ± standard deviation per cell."""
+    targets = _case_targets(comparison)
+    table = Table(title=f"Test split, {len(comparison['grid']['seeds'])} seeds: mean ± std over seeds")
+    table.add_column("method")
+    for t in targets:
+        for c in CASE_SCORES:
+            table.add_column(f"{t} {c if c == 'recall' else c.upper()}", justify="right")
+    for name, m in {**comparison["methods"], **comparison["baselines"]}.items():
+        table.add_row(name, *[_mean_cell({**m["targets"][t][c], "ci": None}) for t in targets for c in CASE_SCORES])
+    return table
+
+
+def markdown_to_html(text: str, base: Path, title: str = "flarecast report") -> str:
+    """Render Markdown to one self-contained HTML page, PNGs under ``base`` embedded as base64."""
+    from markdown_it import MarkdownIt  # a dependency of rich
+
+    body = MarkdownIt("commonmark").enable("table").render(text)
+
+    def embed(match: re.Match) -> str:
+        path = base / match.group(1)
+        if not path.is_file():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^":]+\.png)"', embed, body)
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;"
+             "text-align:right}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{style}</style>"
+            f"</head><body>\n{body}</body></html>\n")
+
+
+def write_compare_report(comparison: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
+    """Write the heat-map PNGs, ``report.md`` and ``report.html`` of a comparison into ``out``."""
+    from flarecast.plots import draw_heatmap, slug
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    heatmaps = {}
+    for t, data in comparison["heatmap"].items():
+        name = f"heatmap_{slug(t)}.png"
+        draw_heatmap(data, out / name, title=f"{t}: test {data['score'].upper()}, seed mean ± std")
+        heatmaps[t] = name
+    md = compare_markdown(comparison, heatmaps)
+    (out / "report.md").write_text(md)
+    (out / "report.html").write_text(markdown_to_html(md, out, "flarecast compare"))
+    return out / "report.md", out / "report.html"
 
 
 def ingest_table(report: dict[str, Any]) -> Table:
