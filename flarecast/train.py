@@ -147,7 +147,9 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
         entry = {"epoch": state.epoch, "train_loss": mean_loss, "val_pr_auc": val_pr, "val_score": score,
                  "lr": sched.get_last_lr()[0]}
         state.log.append(entry)
-        improved = score > state.best
+        # The first epoch always counts: with no validation positives at all every score is undefined (-inf),
+        # and a run must still leave a model behind.
+        improved = score > state.best or state.best_epoch == 0
         if improved:
             state.best, state.best_epoch, state.bad_epochs = score, state.epoch, 0
             state.thresholds = {t: choose_threshold(samples.y[val_idx, j], probs[:, j], tc.threshold_score)
