@@ -212,8 +212,13 @@ def train_cli(
     samples = samples_from_store(store, cfg.samples)
     n = samples.indices("train").size
     with _progress(not as_json) as p:
-        result = train(samples, cfg, out_dir, resume=resume,
-                       on_batch=p.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * n))
+        advance = p.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * n)
+
+        def show_epoch(entry: dict) -> None:  # loss and validation scores beside the bar, one line per epoch
+            pr = ", ".join(f"{t} {v:.3f}" for t, v in entry["val_pr_auc"].items() if v == v)
+            advance(0, info=f"epoch {entry['epoch']}: loss {entry['train_loss']:.4f}, val PR AUC {pr}")
+
+        result = train(samples, cfg, out_dir, resume=resume, on_batch=advance, on_epoch=show_epoch)
     summary = {"model_dir": str(result.model_dir), "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                "val_score": result.val_score, "thresholds": result.thresholds, "seconds": round(result.seconds, 2)}
     if as_json:

@@ -24,7 +24,7 @@ class Progress(Protocol):
 
 class NullProgress:
     def task(self, description: str, total: float | None = None) -> Advance:
-        return lambda n=1: None
+        return lambda n=1, info=None: None
 
     def note(self, text: str) -> None:
         pass
