@@ -188,6 +188,7 @@ def test_goes16_preferred_over_goes15_where_usable(real, tmp_path):
     assert read_goes(store).sizes["time"] == 30 * 1440  # same minute grid: no row added beside GOES-15's
     sat, mask = ds["satellite"].values, ds["xrsb_mask"].values
     assert report.files[0].rows_added == int((sat == 16).sum()) > 1300
+    assert report.files[0].rows_replaced == report.files[0].rows_added  # each took a GOES-15 row's place
     assert np.all(mask[sat == 15] == 0)  # GOES-15 kept only where it is usable...
     assert float(ds["xrsb"].max()) == pytest.approx(1.47e-3, rel=0.01)  # ...and the X9.3 peak is GOES-16's
 
@@ -203,3 +204,33 @@ def test_events_skip_bad_file(real, tmp_path):
         skip_bad=True,
     )
     assert report.rows_added == 8 and "Z2.2" in report.skipped[0][1]
+
+
+# --- the command line: one line naming the file, non-zero exit, store unchanged; --skip-bad; --json ---
+
+
+def test_cli_bad_file_one_line_nonzero_exit_store_unchanged(real, tmp_path):
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
+
+    store = tmp_path / "s.zarr"
+    ingest("goes", [real / G16[0]], store=store)
+    before = tree_digest(store)
+    bad = tmp_path / "sci_xrsf-l2-avg1m_g16_d20170909_v2-2-0.nc"
+    bad.write_bytes((real / G16[1]).read_bytes()[:200_000])
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", "goes", str(real / G16[1]), str(bad), "--store", str(store)])
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and bad.name in lines[0], result.output
+    assert "Traceback" not in result.output and tree_digest(store) == before
+    result = runner.invoke(
+        app, ["ingest", "goes", str(real / G16[1]), str(bad), "--store", str(store), "--skip-bad", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [Path(p).name for p, _ in out["skipped"]] == [bad.name] and out["rows_added"] == 1440
+    f = out["files"][0]
+    assert f["rows_read"] == 1440 and f["rows_added"] == 1440 and f["duplicates_skipped"] == 0
+    assert f["masked"] == {"xrsa:missing": 40, "xrsa:quality": 59, "xrsb:missing": 40, "xrsb:quality": 59}
+    assert f["time_range"] == ["2017-09-05 00:00:00", "2017-09-05 23:59:00"]

@@ -246,3 +246,37 @@ def test_plain_events_csv_with_basis(tmp_path):
     assert str(res.data["end"].iloc[1]) == "2021-01-02 00:10:00"  # end before start: crossed midnight
     by_date = read_file(path, "events")
     assert list(by_date.data["class_basis"]) == ["swpc", "true"] and by_date.warnings
+
+
+# --- every line of the real catalogues accounted for -------------------------------------------------
+
+
+def test_ngdc_reports_1990_2017_every_line_accounted_for(real):
+    # for f in goes-xrs-report_*.txt; do grep -c '' $f; grep -cE '^[0-9]{11}  ' $f; done | paste - - | awk
+    #   '{t+=$1; r+=$2} END {print t, r}'  ->  51009 lines, 51002 records; the other 7 lines are six DOS
+    # end-of-file marks (Ctrl-Z) ending 2003, 2005, 2007-2010 and one blank line (2006, line 689).
+    results = [
+        read_file(p, "events") for p in sorted((real / "events" / "ngdc").glob("goes-xrs-report_*.txt"))
+    ]
+    assert len(results) == 28 and {r.reader for r in results} == {"ngdc-xrs-report"}
+    assert sum(r.rows_read for r in results) == 51002
+    assert sum(r.ignored.get("blank_lines", 0) for r in results) == 7
+    assert all(set(r.ignored) <= {"blank_lines"} for r in results)
+
+
+# Counted by hand: awk 'substr($0,60,1)=="X"' goes-xrs-report_YYYY.txt | wc -l  (class letter at column 60)
+NGDC_X_PER_YEAR = {1991: 54, 2001: 21, 2003: 20, 2005: 18, 2011: 8, 2012: 7, 2014: 16}
+
+
+@pytest.mark.parametrize(("year", "n_x"), NGDC_X_PER_YEAR.items())
+def test_ngdc_x_class_counts_match_hand_counts(real, year, n_x):
+    data = read_file(real / f"events/ngdc/goes-xrs-report_{year}.txt", "events").data
+    x = data[data["goes_class"].str.startswith("X")]
+    assert len(x) == n_x
+    assert (x["peak_flux"] >= 1e-4 / 0.7).all()  # SWPC-scaled X1.0 and above, on the true basis
+
+
+def test_swpc_edited_events_every_data_row_accounted_for(real):
+    res = read_file(real / "events/swpc_edited/2011/20110215events.txt", "events")
+    # grep -cvE '^(:|#|\s*$)' 20110215events.txt -> 83 event rows; grep -c ' XRA ' -> 8 flares
+    assert res.rows_read == 8 and res.ignored == {"other_event_rows": 75}

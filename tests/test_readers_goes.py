@@ -266,3 +266,72 @@ def test_corrupt_bytes_give_input_file_error_or_clean_read(tmp_path, name):
             read_file(path, "goes")
         except InputFileError as err:
             assert path.name in str(err)
+
+
+# --- masks against the raw values, on every real and sunpy GOES file ---------------------------------
+
+RAW_VARIABLES = {"goes-r-l2": ("xrsa_flux", "xrsb_flux"), "goes-sci-irrad": ("a_flux", "b_flux")}
+RAW_VARIABLES["goes-ngdc-nc"] = ("A_AVG", "B_AVG")
+
+
+def _netcdf_files():
+    real = (
+        [REAL / "goes" / n for n in sorted(os.listdir(REAL / "goes")) if n.endswith(".nc")]
+        if REAL.is_dir()
+        else []
+    )
+    sunpy = [
+        Path(get_test_filepath(n))
+        for n in (
+            "goes_13_leap_second.nc",
+            "sci_gxrs-l2-irrad_g13_d20170901_truncated.nc",
+            "sci_gxrs-l2-irrad_g15_d20131028_truncated.nc",
+            "sci_xrsf-l2-avg1m_g15_d20190102_truncated.nc",
+            "sci_xrsf-l2-avg1m_g16_d20210101_truncated.nc",
+            "sci_xrsf-l2-flx1s_g17_d20201016_truncated.nc",
+        )
+    ]
+    return real + sunpy
+
+
+@pytest.mark.parametrize("path", _netcdf_files(), ids=lambda p: p.name)
+def test_missing_and_range_masks_count_the_fill_and_nonpositive_values(path):
+    res = read_file(path, "goes")
+    with netCDF4.Dataset(path) as d:
+        d.set_auto_maskandscale(False)
+        for ch, var in zip(("xrsa", "xrsb"), RAW_VARIABLES[res.reader], strict=True):
+            raw = d[var][:].astype(np.float64)
+            bad = ~np.isfinite(raw) | np.isin(raw, (-9999.0, -99999.0)) | (raw <= 0)
+            flagged = (res.data[f"{ch}_mask"].to_numpy() & (MASK_MISSING | 4)) > 0
+            assert flagged.sum() == bad.sum()
+            assert res.masked.get(f"{ch}:missing", 0) + res.masked.get(f"{ch}:range", 0) == bad.sum()
+            assert np.isnan(res.data[ch].to_numpy()[bad]).all()
+
+
+def test_ngdc_csv_masks_count_the_fill_and_nonpositive_values(real):
+    import bz2
+    import io
+
+    import pandas as pd
+
+    raw = bz2.decompress((real / "goes/g15_xrs_1m_20170901_20170930.csv.bz2").read_bytes())
+    table = pd.read_csv(io.BytesIO(raw), skiprows=166)  # 165 header lines, then "data: "
+    res = read_file(real / "goes/g15_xrs_1m_20170901_20170930.csv.bz2", "goes")
+    for ch, col in (("xrsa", "A_AVG"), ("xrsb", "B_AVG")):
+        bad = (table[col] == -99999) | (table[col] <= 0)
+        assert bad.sum() == 1964 and ((res.data[f"{ch}_mask"] & (MASK_MISSING | 4)) > 0).sum() == bad.sum()
+
+
+def test_fits_gz_is_read_through_sunpy():
+    res = read_file(get_test_filepath("go1520120601.fits.gz"), "goes")
+    assert (res.reader, res.rows_read, res.attrs) == ("goes-fits", 42161, {"satellite": 15, "basis": "swpc"})
+    t = res.data["time"]
+    assert t.is_monotonic_increasing and str(t.iloc[0])[:19] == "2012-05-31 23:59:59"  # as sunpy gives it
+    assert str(t.iloc[-1])[:10] == "2012-06-01"
+
+
+def test_plain_csv_in_wrong_units_is_refused(tmp_path):
+    path = tmp_path / "xrs.csv"
+    path.write_text("time,xrsb\n2020-01-01T00:00:00Z,7000\n2020-01-01T00:01:00Z,7100\n")  # counts, not W m-2
+    with pytest.raises(InputFileError, match=r"xrs.csv: xrsb reaches 7100, expected W m\^-2.*wrong units"):
+        read_file(path, "goes", basis="true")

@@ -139,3 +139,39 @@ def test_lock_refuses_a_second_writer_and_recovers_a_stale_one(tmp_path):
     with store_mod.locked(path):
         assert stale.read_text() != "999999999"
     assert not stale.exists()
+
+
+def test_microsecond_times_are_stored_as_nanoseconds(tmp_path):
+    import pandas as pd
+
+    t = pd.date_range("2020-01-01", periods=5, freq="1min")  # pandas 3: datetime64[us]
+    assert t.dtype == np.dtype("datetime64[us]")
+    ds = xr.Dataset({"xrsb": ("time", np.ones(5, np.float32))}, coords={"time": t.values})
+    ds["peak_seen"] = ("time", t.values)
+    write_groups(tmp_path / "s.zarr", {"goes": ds})
+    back = read_goes(tmp_path / "s.zarr")
+    assert back["time"].dtype == np.dtype("datetime64[ns]")
+    np.testing.assert_array_equal(back["time"].values, t.values.astype("datetime64[ns]"))
+    np.testing.assert_array_equal(back["peak_seen"].values, t.values.astype("datetime64[ns]"))
+
+
+def test_times_beyond_nanosecond_range_are_refused(tmp_path):
+    t = np.array(["2020-01-01", "2300-01-01"], dtype="datetime64[us]")
+    ds = xr.Dataset({"xrsb": ("time", np.ones(2, np.float32))}, coords={"time": t})
+    with pytest.raises(
+        StoreError, match=r"'time' holds 2020-01-01.*2300-01-01.*outside the datetime64\[ns\] range"
+    ):
+        write_groups(tmp_path / "s.zarr", {"goes": ds})
+    assert not (tmp_path / "s.zarr").exists()
+
+
+def test_carried_over_groups_are_linked_not_copied(tmp_path):
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100), "events": _events()})
+    chunk = path / "goes" / "xrsb" / "0"
+    inode = chunk.stat().st_ino
+    write_groups(path, {"events": _events()})
+    assert chunk.stat().st_ino == inode  # the same file, not a copy: an events ingest does not copy GOES data
+    assert (
+        path / "goes" / ".zattrs"
+    ).stat().st_nlink == 1  # metadata is copied: the new version may rewrite it

@@ -58,11 +58,15 @@ class ReaderResult:
     rows_read : int
         Data rows found in the file, kept or masked.
     masked : dict of str to int
-        Count of masked values by ``"channel:reason"`` (GOES) or reason (events, SHARP).
+        Count of masked values by ``"channel:reason"`` (GOES) or reason (events, SHARP): rows kept, with
+        a value marked unusable or estimated.
     warnings : list of str
         Things the caller should tell the user (a leap second, an estimated peak time); ``ingest`` warns.
     attrs : dict
         Per-file facts worth keeping (satellite, basis of the source).
+    ignored : dict of str to int
+        Lines of the file that are not data rows and were passed over, by reason (blank lines, a
+        catalogue's rows of other event types), so that every line is accounted for.
     """
 
     data: pd.DataFrame
@@ -71,6 +75,7 @@ class ReaderResult:
     masked: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     attrs: dict = field(default_factory=dict)
+    ignored: dict[str, int] = field(default_factory=dict)
 
 
 def check_times(path: str | Path, times: np.ndarray, what: str = "time") -> None:
