@@ -58,6 +58,7 @@ class Forecasts:
     probs: dict[str, np.ndarray]  # source ("model", baselines) -> [n, targets]
     thresholds: dict[str, dict[str, float]]  # method -> target -> threshold
     climatology: dict[str, float]  # target -> training base rate
+    horizon: np.timedelta64 = np.timedelta64(24, "h")  # a window issued at t is labelled by flares in (t, t + horizon]
 
     @property
     def methods(self) -> list[str]:
@@ -117,7 +118,8 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     sharp = samples.config.source == "sharp"
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
-                     "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim)
+                     "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
+                     pd.Timedelta(samples.config.horizon).to_timedelta64())
 
 
 def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -178,13 +180,13 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         notes.append(f"these samples (fingerprint {samples.fingerprint}) are not the model's training samples "
                      f"({card.get('data_fingerprint')}): another store or config, so split {split!r} may hold "
                      "windows the model was trained on")
-    if logistic is None and split is not None:
+    if logistic is None and split is not None and samples.indices("train").size > 0:
         logistic = baselines.fit_logistic(samples, threshold_score=card.get("threshold_score", "hss"))
     idx = select_windows(samples, split=split, period=period)
     fc = model_forecasts(model_dir, samples, idx, logistic=logistic, device=device)
     if logistic is None:
-        notes.append("logistic baseline omitted: it must be fitted on the model's training data; pass the store "
-                     "the model was trained on (--train-store)")
+        notes.append("logistic baseline omitted: it must be fitted on the model's training data, which these "
+                     "samples do not hold; pass the store the model was trained on (--train-store)")
     return {
         "model": str(model_dir), "model_id": model_id(model_dir), "loss": card.get("loss"),
         "split": split if split is not None else "all",

@@ -94,7 +94,9 @@ def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
 
     With several regions per issue time (SHARP), the curve is the largest regional probability and a time
     counts as observed-positive if any region's window is. ``flares`` is ``(peak_times, ordinal_ranks)``
-    (:func:`read_flares`); only those within the plotted span are kept.
+    (:func:`read_flares`); only flares some evaluated window looks ahead to (issued in [peak - horizon, peak))
+    are kept, so the gaps between the blocks of a split stay empty. ``gap`` is True before each break in the
+    issue times (longer than the horizon), where the curve is not drawn across.
     """
     j = fc.targets.index(target)
     times, inverse = np.unique(fc.issue_time, return_inverse=True)
@@ -105,10 +107,14 @@ def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
     peaks = np.zeros(0, dtype="datetime64[ns]")
     if flares is not None:
         peak, rank = flares
-        keep = (rank >= classes.TARGET_RANK[target]) & (peak >= times[0]) & (peak <= times[-1])
-        peaks = peak[keep]
+        peak = peak[rank >= classes.TARGET_RANK[target]]
+        first_at_or_after = np.searchsorted(times, peak - fc.horizon, side="left")
+        seen = first_at_or_after < times.size
+        seen[seen] = times[first_at_or_after[seen]] < peak[seen]
+        peaks = peak[seen]
+    gap = np.append(np.diff(times) > fc.horizon, False)
     return {"time": times, "prob": prob, "observed": observed, "threshold": fc.thresholds["model"][target],
-            "flare_peaks": peaks}
+            "flare_peaks": peaks, "gap": gap}
 
 
 def read_flares(store, convention: str):
@@ -190,7 +196,9 @@ def _draw_timeline(ax, data, target):
     t = data["time"]
     ax.fill_between(t, 0, 1, where=data["observed"], step="post", color="C3", alpha=0.15, lw=0,
                     label=f"a {target} flare within the horizon")
-    ax.plot(t, data["prob"], color=_COLORS["model"], lw=0.7, label="model probability")
+    breaks = np.flatnonzero(data["gap"]) + 1  # a NaN after each gap's last point stops the line there
+    ax.plot(np.insert(t, breaks, t[breaks - 1]), np.insert(data["prob"], breaks, np.nan), color=_COLORS["model"], lw=0.7,
+            label="model probability")
     ax.axhline(data["threshold"], color="k", ls="--", lw=0.8, label="threshold")
     for i, peak in enumerate(data["flare_peaks"]):
         ax.axvline(peak, color="C3", lw=0.6, label=f"{target} flare peak" if i == 0 else None)
@@ -210,7 +218,8 @@ def draw_heatmap(data: dict[str, Any], path: str | Path, *, title: str = "", dpi
         for j in range(mean.shape[1]):
             text = "n/a" if not np.isfinite(mean[i, j]) else f"{mean[i, j]:.2f}" + (
                 f"\n±{std[i, j]:.2f}" if np.isfinite(std[i, j]) else "")
-            ax.text(j, i, text, ha="center", va="center", color="w", fontsize="small")
+            bright = np.isfinite(mean[i, j]) and image.norm(mean[i, j]) > 0.6  # viridis turns yellow: dark text
+            ax.text(j, i, text, ha="center", va="center", color="k" if bright else "w", fontsize="small")
     ax.set_xticks(range(mean.shape[1]), [f"{g:g}" for g in data["gammas"]])
     ax.set_yticks(range(mean.shape[0]), ["none" if a is None else f"{a:g}" for a in data["alphas"]])
     ax.set(xlabel="gamma", ylabel="alpha", title=title)

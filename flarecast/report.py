@@ -2,7 +2,8 @@
 
 The demo's two-model comparison (:func:`comparison_markdown`), ``flarecast evaluate``'s table and report
 (:func:`metrics_table`, :func:`evaluation_markdown`) and ``flarecast compare``'s report
-(:func:`write_compare_report`). Everything here reads the documented JSON results, nothing else.
+(:func:`write_compare_report`), with the heat-map grid and the one-sentence verdict per target that a
+comparison records (:func:`heatmap`, :func:`verdict`). Everything here reads the documented JSON results.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.table import Table
 
 COLUMNS = ("recall", "hss", "tss")
@@ -91,6 +93,8 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
 
 
 EVAL_COLUMNS = ("recall", "far", "tss", "hss", "bss", "roc_auc")
+_LABELS = {"far": "FAR", "pofd": "POFD", "tss": "TSS", "hss": "HSS", "bss": "BSS", "roc_auc": "ROC AUC",
+           "pr_auc": "PR AUC"}
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -123,7 +127,7 @@ def evaluation_markdown(result: dict[str, Any]) -> str:
              ""]
     lines += [f"- Note: {n}." for n in result.get("notes", [])]
     for target, methods in result["targets"].items():
-        head = ["method", "threshold", "TP", "FP", "FN", "TN", *(c.upper() if c != "recall" else c for c in EVAL_COLUMNS)]
+        head = ["method", "threshold", "TP", "FP", "FN", "TN", *(_LABELS.get(c, c) for c in EVAL_COLUMNS)]
         lines += ["", f"## {target}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for name, s in methods.items():
             cells = [name, f"{s['threshold']:.3f}", *(str(s[k]) for k in ("tp", "fp", "fn", "tn"))]
@@ -184,14 +188,70 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
     lines += ["## All scores per target", ""]
     for t in comparison["targets"]:
         cols = ("recall", "precision", "far", "pofd", "tss", "hss", "bss", "roc_auc", "pr_auc")
-        lines += [f"### {t}", "", "| method | " + " | ".join(c.upper() if c != "recall" else c for c in cols) + " |",
+        lines += [f"### {t}", "", "| method | " + " | ".join(_LABELS.get(c, c) for c in cols) + " |",
                   "|" + "---|" * (len(cols) + 1)]
         for name, m in rows.items():
             lines.append(f"| {name} | " + " | ".join(_mean_cell({**m["targets"][t][c], "ci": None}) for c in cols) + " |")
         lines.append("")
-    lines += [f"Pos_weight of `BCE pos_weight`: {grid['pos_weight']:g}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
-              f"Ran on {comparison['parallel']['workers']} workers in {comparison['wall_seconds']:.0f} s.", ""]
+    par = comparison["parallel"]
+    devices = sorted({r.get("device", "?") for m in comparison["methods"].values() for r in m["runs"]})
+    train_s = sum(r["seconds"] for m in comparison["methods"].values() for r in m["runs"])
+    lines += [f"pos_weight of `BCE pos_weight`: {grid['pos_weight']:g}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
+              f"Trainings ran on {', '.join(devices)} ({train_s:.0f} s of training in all); this report took "
+              f"{comparison['wall_seconds']:.0f} s on {par['workers']} worker(s), {par.get('reused_runs', 0)} runs "
+              "reused from an earlier invocation.", ""]
     return "\n".join(lines)
+
+
+def heatmap(comparison: dict[str, Any], target: str, alphas, gammas, *, score: str = "hss") -> dict[str, Any]:
+    """Seed-mean and standard deviation of the test ``score`` of each focal (alpha, gamma), rows alpha."""
+    cells = {(m["alpha"], m["gamma"]): m["targets"][target][score] for m in comparison["methods"].values()
+             if m["kind"] == "focal"}
+    grid = [[cells.get((a, float(g)), {"mean": float("nan"), "std": float("nan")}) for g in gammas] for a in alphas]
+    return {"score": score, "alphas": list(alphas), "gammas": [float(g) for g in gammas],
+            "mean": [[c["mean"] for c in row] for row in grid], "std": [[c["std"] for c in row] for row in grid],
+            "ce": comparison["methods"]["CE"]["targets"][target][score]["mean"]}
+
+
+def verdict(comparison: dict[str, Any], target: str, *, score: str = "hss") -> dict[str, Any]:
+    """Does the focal setting with the best validation ``score`` beat CE on the test split by more than the
+    seed-to-seed spread (the larger of the two standard deviations)? One plain sentence, and its numbers."""
+    focal = {n: m for n, m in comparison["methods"].items() if m["kind"] == "focal"}
+    val = {n: m["targets"][target]["val"][score]["mean"] for n, m in focal.items()}
+    finite = {n: v for n, v in val.items() if np.isfinite(v)}
+    ce = comparison["methods"]["CE"]["targets"][target]
+    if not finite:
+        return {"target": target, "focal": None, "beats": None, "sentence": (
+            f"{target}: no focal setting can be chosen, as no validation {score.upper()} is defined "
+            f"(validation holds no {target} events or no event forecasts).")}
+    name = max(finite, key=finite.get)  # first of equal maxima: grid order
+    f = focal[name]["targets"][target]
+    diff = f[score]["mean"] - ce[score]["mean"]
+    spread = float(np.nanmax([f[score]["std"], ce[score]["std"]])) if np.isfinite(
+        [f[score]["std"], ce[score]["std"]]).any() else float("nan")
+    head = (f"{target}: {name} (best validation {score.upper()} of the focal grid) has test {score.upper()} "
+            f"{_pm(f[score])} and recall {_pm(f['recall'])}, against CE's {score.upper()} {_pm(ce[score])} and "
+            f"recall {_pm(ce['recall'])}")
+    if not np.isfinite(diff):
+        beats, tail = None, f"the {score.upper()} of one of them is undefined, so no comparison can be made."
+    elif not np.isfinite(spread):
+        beats, tail = None, (f"the {score.upper()} difference is {diff:+.2f}, but with one seed there is no "
+                             "seed-to-seed spread to compare it with.")
+    elif abs(diff) <= spread:
+        beats, tail = False, (f"the {score.upper()} difference of {diff:+.2f} is within the seed-to-seed spread "
+                              f"({spread:.2f}), so focal loss does not beat CE here.")
+    else:
+        beats = diff > 0
+        winner = "focal loss beats CE" if beats else "CE beats focal loss"
+        tail = (f"the {score.upper()} difference of {diff:+.2f} exceeds the seed-to-seed spread ({spread:.2f}): "
+                f"{winner} on this target.")
+    return {"target": target, "focal": name, "score": score, "difference": diff, "spread": spread, "beats": beats,
+            "sentence": f"{head}: {tail}"}
+
+
+def _pm(s: dict[str, Any]) -> str:
+    std = "" if not np.isfinite(s["std"]) else f" ± {s['std']:.2f}"
+    return f"{s['mean']:.2f}{std}" if np.isfinite(s["mean"]) else "n/a"
 
 
 def compare_table(comparison: dict[str, Any]) -> Table:

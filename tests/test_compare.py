@@ -1,0 +1,157 @@
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flarecast import compare as cmp
+from flarecast.cli import app
+from flarecast.config import builtin_config, load_config
+from flarecast.errors import ConfigError
+from flarecast.jsonio import dumps
+from flarecast.report import heatmap, verdict
+from flarecast.samples import samples_from_store
+from tests.conftest import TINY
+
+
+def flatten(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from flatten(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
+def test_default_grid_is_the_issue_grid_plus_three_baselines():
+    methods = cmp.loss_grid(pos_weight=30.0)
+    assert len(methods) == 3 + 4 * 5
+    assert [m.name for m in methods[:3]] == ["CE", "alpha-CE 0.75", "BCE pos_weight=30"]
+    focal = {(m.alpha, m.gamma) for m in methods if m.kind == "focal"}
+    assert focal == {(a, g) for a in (None, 0.25, 0.5, 0.75) for g in (0.5, 1.0, 2.0, 3.0, 5.0)}
+
+
+def test_a_zero_gamma_in_the_grid_does_not_train_ce_twice():
+    names = [m.name for m in cmp.loss_grid([None, 0.75], [0.0, 2.0], pos_weight=9.0)]
+    assert names == ["CE", "alpha-CE 0.75", "BCE pos_weight=9", "focal a=none g=2", "focal a=0.75 g=2"]
+
+
+def test_runs_differ_from_ce_only_in_the_loss():
+    base = load_config(builtin_config("demo"))
+    ce = dict(flatten(base.replace(**cmp.loss_grid(pos_weight=9.0)[0].overrides).to_dict()))
+    assert (ce["train.loss.alpha"], ce["train.loss.gamma"], ce["train.loss.pos_weight"]) == (None, 0.0, None)
+    for m in cmp.loss_grid([0.25], [2.0], pos_weight=9.0)[1:]:
+        run = dict(flatten(cmp._run_config(base, m, 0, "cpu").to_dict()))
+        assert {k for k in run if run[k] != ce[k]} <= {"train.loss.alpha", "train.loss.gamma",
+                                                       "train.loss.pos_weight", "train.device"}
+
+
+def test_grid_parsing():
+    assert cmp.parse_alphas("none, 0.25,0.5") == (None, 0.25, 0.5)
+    assert cmp.parse_gammas("0.5,1,2") == (0.5, 1.0, 2.0)
+    with pytest.raises(ConfigError, match="'two'"):
+        cmp.parse_gammas("1,two")
+
+
+def test_default_pos_weight_is_the_rarest_targets_training_odds(sim_store):
+    samples = samples_from_store(sim_store, load_config(builtin_config("demo"), TINY).samples)
+    rate = samples.y[samples.indices("train")].mean(axis=0).min()
+    assert cmp.default_pos_weight(samples) == pytest.approx((1 - rate) / rate, abs=0.005)
+
+
+def _method(kind, alpha, gamma, test_hss, val_hss, recall=(0.5, 0.5)):
+    def stats(values):
+        v = np.asarray(values, float)
+        return {"mean": v.mean(), "std": v.std(ddof=1) if v.size > 1 else float("nan"), "values": list(v)}
+
+    return {"kind": kind, "alpha": alpha, "gamma": gamma, "targets": {"X": {
+        "hss": stats(test_hss), "recall": stats(recall), "val": {"hss": stats(val_hss)}}}}
+
+
+def _comparison(**focal):
+    return {"methods": {"CE": _method("ce", None, 0.0, [0.30, 0.34], [0.3, 0.3]), **focal}}
+
+
+def test_verdict_picks_the_focal_setting_on_validation_not_on_test():
+    c = _comparison(**{"focal a=0.25 g=2": _method("focal", 0.25, 2.0, [0.60, 0.62], [0.10, 0.12]),
+                       "focal a=none g=1": _method("focal", None, 1.0, [0.31, 0.35], [0.40, 0.42])})
+    v = verdict(c, "X")
+    assert v["focal"] == "focal a=none g=1"  # the best test HSS (0.61) was not chosen: validation decides
+    assert v["beats"] is False and "within the seed-to-seed spread" in v["sentence"]
+    assert v["difference"] == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize(("focal_hss", "beats", "words"), [
+    ([0.50, 0.54], True, "focal loss beats CE"),
+    ([0.10, 0.14], True, "CE beats focal loss"),
+])
+def test_verdict_beyond_the_spread_names_the_winner(focal_hss, beats, words):
+    c = _comparison(f=_method("focal", 0.25, 2.0, focal_hss, [0.5, 0.5]))
+    v = verdict(c, "X")
+    assert v["beats"] is (np.mean(focal_hss) > 0.32) and words in v["sentence"]
+    assert v["spread"] == pytest.approx(np.std([0.30, 0.34], ddof=1))
+
+
+def test_verdict_with_one_seed_claims_nothing():
+    c = {"methods": {"CE": _method("ce", None, 0.0, [0.3], [0.3]), "f": _method("focal", 0.25, 2.0, [0.9], [0.5])}}
+    v = verdict(c, "X")
+    assert v["beats"] is None and "one seed" in v["sentence"]
+
+
+def test_heatmap_puts_alpha_in_rows_and_gamma_in_columns():
+    c = _comparison(**{"a": _method("focal", None, 1.0, [0.1, 0.1], [0, 0]),
+                       "b": _method("focal", 0.25, 1.0, [0.2, 0.2], [0, 0]),
+                       "c": _method("focal", 0.25, 3.0, [0.4, 0.4], [0, 0])})
+    h = heatmap(c, "X", [None, 0.25], [1.0, 3.0])
+    assert h["mean"][0][0] == pytest.approx(0.1) and np.isnan(h["mean"][0][1])
+    assert h["mean"][1] == pytest.approx([0.2, 0.4])
+    assert h["ce"] == pytest.approx(0.32)
+
+
+@pytest.fixture(scope="module")
+def tiny_compare(sim_store, tmp_path_factory):
+    cfg = load_config(builtin_config("demo"), TINY + ["train.epochs=1"])
+    samples = samples_from_store(sim_store, cfg.samples)
+    out = tmp_path_factory.mktemp("cmp")
+    kw = {"alphas": (0.25,), "gammas": (2.0,), "n_boot": 100}
+    return cfg, samples, out, cmp.compare(cfg, samples, out / "serial", seeds=2, workers=1, **kw), kw
+
+
+def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare):
+    cfg, samples, out, result, _ = tiny_compare
+    c = json.loads((out / "serial" / "comparison.json").read_text())
+    assert list(c["methods"]) == ["CE", "alpha-CE 0.75", f"BCE pos_weight={c['grid']['pos_weight']:g}",
+                                  "focal a=0.25 g=2"]
+    assert set(c["baselines"]) == {"climatology", "persistence", "logistic"}
+    for m in c["methods"].values():
+        assert [r["seed"] for r in m["runs"]] == [0, 1]
+        hss = m["targets"][">=M"]["hss"]
+        assert hss["mean"] == pytest.approx(np.mean(hss["values"]))
+        assert hss["std"] == pytest.approx(np.std(hss["values"], ddof=1))
+    assert set(c["verdicts"]) == set(samples.targets)
+    md = result.report_md.read_text()
+    assert "| CE | CE |" in md and all(v["sentence"] in md for v in c["verdicts"].values())
+    html = result.report_html.read_text()
+    assert "<table>" in html and "data:image/png;base64," in html and 'src="heatmap_' not in html
+
+
+@pytest.mark.slow  # two spawned workers import torch afresh: ~15 s of start-up on two busy cores
+def test_parallel_workers_give_the_serial_numbers_and_a_rerun_trains_nothing(tiny_compare, monkeypatch):
+    cfg, samples, out, serial, kw = tiny_compare
+    pooled = cmp.compare(cfg, samples, out / "pool", seeds=[1], workers=2, **kw)
+    assert pooled.comparison["parallel"]["workers"] == 2
+    for name, m in pooled.comparison["methods"].items():
+        for t in samples.targets:  # one thread per run, so the worker count cannot change a result
+            assert m["targets"][t]["hss"]["values"] == \
+                pytest.approx(serial.comparison["methods"][name]["targets"][t]["hss"]["values"][1:], nan_ok=True)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(cmp, "_train_one", no_training)
+    again = cmp.compare(cfg, samples, out / "serial", seeds=2, workers=1, **kw)
+    assert dumps(again.comparison["methods"]) == dumps(serial.comparison["methods"])
+
+
+def test_cli_help_has_examples():
+    res = CliRunner().invoke(app, ["compare", "--help"])
+    assert res.exit_code == 0 and "flarecast compare" in res.output and "--alphas" in res.output
