@@ -4,7 +4,7 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 
 runner = CliRunner()
-COMMANDS = ["simulate", "ingest", "samples", "train", "evaluate", "demo"]
+COMMANDS = ["simulate", "ingest", "samples", "train", "evaluate", "compare", "forecast", "card", "batch", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
