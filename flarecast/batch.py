@@ -33,8 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from flarecast.config import apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
 
 LOG_FORMAT = "flarecast-batch-log/1"
@@ -68,24 +67,9 @@ class _Plan:
 def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
     """Read and check a job file; ``overrides`` are ``key.path=value`` (value parsed as YAML)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"job file {str(path)!r} does not exist: pass a YAML job such as configs/batch.yaml")
-    try:
-        job = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(job, dict):
-        raise ConfigError(f"{path}: expected a mapping with keys {list(JOB_KEYS)}")
-    for item in overrides or []:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as steps.train.out=models/x")
-        node, parts = job, key.strip().split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r}: {p!r} is not a section")
-        node[parts[-1]] = yaml.safe_load(raw)
+    job = read_yaml(path, what="job file", example="configs/batch.yaml",
+                    expected=f"a mapping with keys {list(JOB_KEYS)}")
+    apply_overrides(job, overrides, example="steps.train.out=models/x")
     unknown = sorted(set(job) - set(JOB_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r}; expected one of {list(JOB_KEYS)}")

@@ -244,21 +244,34 @@ def from_dict(data: dict[str, Any], *, origin: str = "config") -> RunConfig:
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read a YAML config and apply ``key=value`` overrides (values parsed as YAML)."""
+    data = read_yaml(path, what="config file", example="configs/demo.yaml",
+                     expected="a mapping of sections (samples, model, train)")
+    apply_overrides(data, overrides, example="train.lr=3e-4")
+    return from_dict(data, origin=str(path))
+
+
+def read_yaml(path: str | Path, *, what: str, example: str, expected: str) -> dict[str, Any]:
+    """A YAML file holding a mapping, or a :class:`ConfigError` naming the file and what was wrong."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist: pass a YAML file such as configs/demo.yaml")
+        raise ConfigError(f"{what} {str(path)!r} does not exist: pass a YAML file such as {example}")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections (samples, model, train), got {type(data).__name__}")
+        raise ConfigError(f"{path}: expected {expected}, got {type(data).__name__}")
+    return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | None, *, example: str) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides in place; values are parsed as YAML (``[a, b]``, ``null``, ``3``)."""
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as train.lr=3e-4")
-        _set_dotted(data, key.strip().lstrip("-"), yaml.safe_load(raw), origin="override")
-    return from_dict(data, origin=str(path))
+            raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as {example}")
+        _set_dotted(data, key.strip().lstrip("-"), yaml.safe_load(raw), origin=f"override {item!r}")
+    return data
 
 
 def builtin_config(name: str) -> Path:
