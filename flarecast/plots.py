@@ -150,26 +150,26 @@ def _no_data(ax, target: str) -> None:
     ax.text(0.5, 0.5, f"{target}: the evaluated windows hold one class only", ha="center", va="center")
 
 
-def _draw_roc(ax, data, target):
-    ax.plot([0, 1], [0, 1], color=_COLORS["climatology"], ls="--", lw=1, label="climatology / no skill")
+def _draw_curves_and_points(ax, data, target):
+    """Each method's curve (probabilistic forecasts) or single point (yes/no baselines)."""
     for m, c in data["curves"].items():
         ax.plot(c["x"], c["y"], color=_COLORS[m], label=m)
     for m, (x, y) in data["points"].items():
         ax.plot([x], [y], "o", color=_COLORS[m], label=m)
     if not data["curves"]:
         _no_data(ax, target)
+
+
+def _draw_roc(ax, data, target):
+    ax.plot([0, 1], [0, 1], color=_COLORS["climatology"], ls="--", lw=1, label="climatology / no skill")
+    _draw_curves_and_points(ax, data, target)
     ax.set(xlabel="POFD (false-alarm rate)", ylabel="POD (recall)", title=f"ROC, {target}", xlim=(0, 1), ylim=(0, 1))
     ax.legend(loc="lower right", fontsize="small")
 
 
 def _draw_pr(ax, data, target):
     ax.axhline(data["event_rate"], color=_COLORS["climatology"], ls="--", lw=1, label="event rate / no skill")
-    for m, c in data["curves"].items():
-        ax.plot(c["x"], c["y"], color=_COLORS[m], label=m)
-    for m, (x, y) in data["points"].items():
-        ax.plot([x], [y], "o", color=_COLORS[m], label=m)
-    if not data["curves"]:
-        _no_data(ax, target)
+    _draw_curves_and_points(ax, data, target)
     ax.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, {target}", xlim=(0, 1), ylim=(0, 1.02))
     ax.legend(loc="upper right", fontsize="small")
 

@@ -31,3 +31,12 @@ def sim_store(tmp_path_factory) -> Path:
 
 
 TINY = ["samples.cadence=30min", "model.hidden=8", "train.batch_size=64", "train.device=cpu"]
+
+
+def flatten(d, prefix=""):
+    """Nested dict -> (dotted key, value) pairs, to compare two configs key by key."""
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from flatten(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v

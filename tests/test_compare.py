@@ -11,15 +11,7 @@ from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps
 from flarecast.report import heatmap, verdict
 from flarecast.samples import samples_from_store
-from tests.conftest import TINY
-
-
-def flatten(d, prefix=""):
-    for k, v in d.items():
-        if isinstance(v, dict):
-            yield from flatten(v, f"{prefix}{k}.")
-        else:
-            yield f"{prefix}{k}", v
+from tests.conftest import TINY, flatten
 
 
 def test_default_grid_is_the_issue_grid_plus_three_baselines():

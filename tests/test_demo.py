@@ -6,14 +6,7 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.demo import demo_configs
-
-
-def flatten(d, prefix=""):
-    for k, v in d.items():
-        if isinstance(v, dict):
-            yield from flatten(v, f"{prefix}{k}.")
-        else:
-            yield f"{prefix}{k}", v
+from tests.conftest import flatten
 
 
 def test_demo_configurations_differ_only_in_the_loss():

@@ -137,6 +137,19 @@ def _platform(path: Path, attrs: dict) -> int:
     return int(m.group(1)) if m else satellite_from_name(path.name)
 
 
+def _hdf5_holds(path: str | Path, variables: tuple[str, ...], name_parts: tuple[str, ...]) -> bool:
+    """True for an HDF5 file holding every one of ``variables``; by file name when h5py cannot open it, so a
+    damaged file of the product still reaches its reader and gets that reader's error."""
+    path = Path(path)
+    if _magic(path) != HDF5_MAGIC:
+        return False
+    try:
+        with h5py.File(path, "r") as h:
+            return all(v in h for v in variables)
+    except OSError:
+        return any(part in path.name for part in name_parts)
+
+
 class GoesRL2:
     """GOES-R (16+) and GOES-15-reprocessed XRS L2 netCDF-4: ``sci_xrsf-l2-avg1m`` and ``sci_xrsf-l2-flx1s``."""
 
@@ -148,14 +161,7 @@ class GoesRL2:
     @staticmethod
     def can_read(path: str | Path) -> bool:
         """True for an HDF5 file holding ``xrsb_flux`` and ``time`` (the L2 science layout)."""
-        path = Path(path)
-        if _magic(path) != HDF5_MAGIC:
-            return False
-        try:
-            with h5py.File(path, "r") as h:
-                return "xrsb_flux" in h and "xrsa_flux" in h and "time" in h
-        except OSError:
-            return "xrsf-l2-avg1m" in path.name or "xrsf-l2-flx1s" in path.name
+        return _hdf5_holds(path, ("xrsa_flux", "xrsb_flux", "time"), ("xrsf-l2-avg1m", "xrsf-l2-flx1s"))
 
     @staticmethod
     def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
@@ -185,14 +191,7 @@ class GoesScienceIrradiance:
     @staticmethod
     def can_read(path: str | Path) -> bool:
         """True for an HDF5 file holding ``a_flux``, ``b_flux`` and ``time``."""
-        path = Path(path)
-        if _magic(path) != HDF5_MAGIC:
-            return False
-        try:
-            with h5py.File(path, "r") as h:
-                return "b_flux" in h and "a_flux" in h and "time" in h
-        except OSError:
-            return "gxrs-l2-irrad" in path.name
+        return _hdf5_holds(path, ("a_flux", "b_flux", "time"), ("gxrs-l2-irrad",))
 
     @staticmethod
     def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
