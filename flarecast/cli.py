@@ -305,8 +305,8 @@ def compare_cli(
     alphas: Annotated[str, typer.Option(help="Focal alpha grid; none = no class weight.")] = "none,0.25,0.5,0.75",
     gammas: Annotated[str, typer.Option(help="Focal gamma grid.")] = "0.5,1,2,3,5",
     balanced_alpha: Annotated[float, typer.Option(help="alpha of the alpha-balanced CE baseline.")] = 0.75,
-    pos_weight: Annotated[float | None, typer.Option(help="pos_weight of the weighted BCE baseline (default: "
-                                                     "training odds of the rarest target).")] = None,
+    pos_weight: Annotated[str, typer.Option(help="pos_weight of the weighted BCE baseline: 'odds' (each target's "
+                                            "training odds) or one number for every target.")] = "odds",
     workers: Annotated[int | None, typer.Option(help="Parallel trainings (default: one per GPU, else per core).")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
     as_json: JsonOpt = False,
@@ -321,16 +321,16 @@ def compare_cli(
       flarecast compare configs/real-goes-hourly.yaml --store data/goes-hourly.zarr --out runs/compare-goes
       flarecast compare flarecast/configs/demo.yaml --store runs/demo/store.zarr --seeds 2 --alphas none,0.25 --gammas 2
     """
-    from flarecast.compare import compare, parse_alphas, parse_gammas
+    from flarecast.compare import compare, parse_alphas, parse_gammas, parse_pos_weight
     from flarecast.config import load_config
     from flarecast.samples import samples_from_store
 
     cfg = load_config(config, list(overrides or []) + ([f"train.device={device}"] if device else []))
-    grid_a, grid_g = parse_alphas(alphas), parse_gammas(gammas)
+    grid_a, grid_g, pw = parse_alphas(alphas), parse_gammas(gammas), parse_pos_weight(pos_weight)
     samples = samples_from_store(store, cfg.samples)
     with _progress(not as_json) as p:
         result = compare(cfg, samples, out_dir, seeds=seeds, alphas=grid_a, gammas=grid_g,
-                         balanced_alpha=balanced_alpha, pos_weight=pos_weight, workers=workers, progress=p,
+                         balanced_alpha=balanced_alpha, pos_weight=pw, workers=workers, progress=p,
                          store=str(store))
     if as_json:
         _print_json(result.comparison)

@@ -5,8 +5,8 @@ epochs and data; runs differ only in ``train.loss`` and ``train.seed``. The meth
 
 - ``CE``: gamma 0, no alpha: exactly binary cross-entropy;
 - ``alpha-CE``: gamma 0, alpha = ``balanced_alpha`` (0.75 by default: positives weigh 3x negatives);
-- ``BCE pos_weight``: gamma 0, every positive term weighted by ``pos_weight`` (by default the training odds
-  (1 - r) / r of the rarest target, the inverse-frequency weight);
+- ``BCE pos_weight``: gamma 0, every positive term weighted by ``pos_weight`` (by default each target's own
+  training odds (1 - r) / r, the inverse-frequency weight: ``BCE pos_weight=odds``);
 - ``focal``: one method per (alpha, gamma) of the grids.
 
 Each run's threshold is chosen on validation by the training code; every score is a test-split score at that
@@ -37,7 +37,7 @@ import numpy as np
 
 from flarecast import __version__, baselines
 from flarecast.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
-from flarecast.config import RunConfig
+from flarecast.config import RunConfig, format_pos_weight
 from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps, write_json
 from flarecast.metrics import UndefinedScoreWarning, score_table
@@ -63,7 +63,7 @@ class Method:
     kind: str  # "ce", "balanced", "pos_weight" or "focal"
     alpha: float | None
     gamma: float
-    pos_weight: float | None = None
+    pos_weight: float | dict[str, float] | None = None
 
     @property
     def overrides(self) -> dict[str, Any]:
@@ -76,8 +76,11 @@ class Method:
 
 
 def loss_grid(alphas: Sequence[float | None] = DEFAULT_ALPHAS, gammas: Sequence[float] = DEFAULT_GAMMAS, *,
-              balanced_alpha: float = BALANCED_ALPHA, pos_weight: float) -> list[Method]:
+              balanced_alpha: float = BALANCED_ALPHA, pos_weight: float | dict[str, float]) -> list[Method]:
     """CE, alpha-CE, BCE with ``pos_weight``, then focal loss for every (alpha, gamma); duplicates dropped.
+
+    A per-target ``pos_weight`` (a mapping, the training odds of :func:`default_pos_weight`) names its method
+    ``BCE pos_weight=odds``; a single number names it ``BCE pos_weight=W``.
 
     Examples
     --------
@@ -87,12 +90,13 @@ def loss_grid(alphas: Sequence[float | None] = DEFAULT_ALPHAS, gammas: Sequence[
     if not alphas or not gammas:
         raise ConfigError(f"alphas={list(alphas)}, gammas={list(gammas)}: expected at least one value in each grid")
     methods = [Method("CE", "ce", None, 0.0), Method(f"alpha-CE {balanced_alpha:g}", "balanced", balanced_alpha, 0.0),
-               Method(f"BCE pos_weight={pos_weight:g}", "pos_weight", None, 0.0, pos_weight)]
+               Method(f"BCE pos_weight={'odds' if isinstance(pos_weight, dict) else f'{pos_weight:g}'}", "pos_weight",
+                      None, 0.0, pos_weight)]
     methods += [Method(f"focal a={'none' if a is None else f'{a:g}'} g={g:g}", "focal", a, float(g))
                 for a in alphas for g in gammas]
     seen, out = set(), []
     for m in methods:
-        key = (m.alpha, m.gamma, m.pos_weight)
+        key = (m.alpha, m.gamma, None if m.pos_weight is None else format_pos_weight(m.pos_weight))
         if key not in seen:  # a gamma of 0 in the grid repeats CE or alpha-CE
             seen.add(key)
             out.append(m)
@@ -109,13 +113,34 @@ def parse_gammas(text: str) -> tuple[float, ...]:
     return tuple(_number("gammas", v) for v in text.split(","))
 
 
-def default_pos_weight(samples: Samples) -> float:
-    """Training odds (1 - r) / r of the rarest target: the inverse-frequency weight of its positives."""
+def default_pos_weight(samples: Samples) -> dict[str, float]:
+    """Each target's training odds (1 - r) / r: the inverse-frequency weight of its positives.
+
+    One weight per target: a single weight from the rarest target (X) would weigh >=M positives tens of times
+    too much, and the >=M head would flag nearly every window.
+    """
     train_y = samples.y[samples.indices("train")]
-    rate = float(np.min(train_y.mean(axis=0)))
-    if not 0.0 < rate < 1.0:
-        raise ConfigError(f"the rarest target's training rate is {rate}: pass --pos-weight explicitly")
-    return round((1.0 - rate) / rate, 2)
+    out = {}
+    for j, t in enumerate(samples.targets):
+        rate = float(train_y[:, j].mean()) if train_y.size else float("nan")
+        if not 0.0 < rate < 1.0:
+            raise ConfigError(f"target {t}: training event rate {rate} leaves no odds to weigh by: "
+                              "pass --pos-weight with a number")
+        out[t] = round((1.0 - rate) / rate, 2)
+    return out
+
+
+def parse_pos_weight(text: str | None) -> float | None:
+    """``--pos-weight``: ``odds`` (or nothing) -> None (each target's training odds); a number -> that number."""
+    if text is None or text.strip().lower() == "odds":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ConfigError(f"--pos-weight {text!r}: expected 'odds' (each target's training odds) or a number > 0")
+    return value
 
 
 @dataclass(frozen=True)
@@ -143,7 +168,8 @@ def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | S
     alphas, gammas : sequences, keyword-only
         The focal grids (None in ``alphas``: no class weight).
     balanced_alpha, pos_weight : float, keyword-only
-        alpha of ``alpha-CE``; ``pos_weight`` of ``BCE pos_weight`` (None: :func:`default_pos_weight`).
+        alpha of ``alpha-CE``; ``pos_weight`` of ``BCE pos_weight`` (None: each target's training odds,
+        :func:`default_pos_weight`).
     workers : int or None, keyword-only
         Parallel training processes; None: one per visible GPU, else one per CPU core available.
     n_boot : int, keyword-only

@@ -157,13 +157,14 @@ class ModelConfig:
 class LossConfig:
     """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy.
 
-    ``pos_weight`` multiplies every positive's term (``BCEWithLogitsLoss``'s ``pos_weight``); null: none.
+    ``pos_weight`` multiplies every positive's term (``BCEWithLogitsLoss``'s ``pos_weight``): one number for
+    every head, or one per target (``{">=M": 38, "X": 570}``, every target named); null: none.
     """
 
     name: str = "focal"
     alpha: float | None = None
     gamma: float = 0.0
-    pos_weight: float | None = None
+    pos_weight: float | dict[str, float] | None = None
 
     def __post_init__(self):
         _choice("train.loss.name", self.name, ("focal",))
@@ -171,15 +172,37 @@ class LossConfig:
             raise ConfigError(f"train.loss.alpha = {self.alpha}: expected a number in [0, 1] or null (no weighting)")
         if not self.gamma >= 0:
             raise ConfigError(f"train.loss.gamma = {self.gamma}: expected a number >= 0")
-        if self.pos_weight is not None and not self.pos_weight > 0:
-            raise ConfigError(f"train.loss.pos_weight = {self.pos_weight}: expected a number > 0 or null (none)")
+        weights = self.pos_weight.values() if isinstance(self.pos_weight, dict) else [self.pos_weight]
+        if self.pos_weight is not None and not all(w > 0 for w in weights):
+            raise ConfigError(f"train.loss.pos_weight = {self.pos_weight}: expected a number > 0, one per target "
+                              "such as {'>=M': 38, 'X': 570}, or null (none)")
 
     @property
     def label(self) -> str:
-        weight = "" if self.pos_weight is None else f", pos_weight={self.pos_weight:g}"
+        weight = "" if self.pos_weight is None else f", pos_weight={format_pos_weight(self.pos_weight)}"
         if self.gamma == 0 and self.alpha is None:
-            return "CE" if self.pos_weight is None else f"CE(pos_weight={self.pos_weight:g})"
+            return "CE" if self.pos_weight is None else f"CE(pos_weight={format_pos_weight(self.pos_weight)})"
         return f"focal(alpha={self.alpha}, gamma={self.gamma:g}{weight})"
+
+    def pos_weights(self, targets) -> list[float] | None:
+        """``pos_weight`` as one number per target, in ``targets`` order; None when there is none."""
+        if self.pos_weight is None:
+            return None
+        if not isinstance(self.pos_weight, dict):
+            return [float(self.pos_weight)] * len(targets)
+        missing = [t for t in targets if t not in self.pos_weight]
+        extra = [t for t in self.pos_weight if t not in targets]
+        if missing or extra:
+            raise ConfigError(f"train.loss.pos_weight names {sorted(self.pos_weight)}: expected exactly the "
+                              f"targets {list(targets)} (missing {missing}, unknown {extra})")
+        return [float(self.pos_weight[t]) for t in targets]
+
+
+def format_pos_weight(pos_weight: float | dict[str, float]) -> str:
+    """``9`` or ``>=M:38.2 X:573``."""
+    if isinstance(pos_weight, dict):
+        return " ".join(f"{t}:{w:g}" for t, w in pos_weight.items())
+    return f"{pos_weight:g}"
 
 
 @dataclass(frozen=True)
@@ -317,7 +340,13 @@ def _coerce(tp, value: Any, *, key: str, origin: str):
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        tp = next(a for a in args if a is not type(None))
+        options = [a for a in args if a is not type(None)]
+        # A mapping goes to the union's dict member (``float | dict[str, float]``), anything else to the first.
+        tp = next((a for a in options if typing.get_origin(a) is dict and isinstance(value, dict)), options[0])
+    if typing.get_origin(tp) is dict:
+        if not isinstance(value, dict) or not value:
+            raise ConfigError(f"{origin}: {key} = {value!r}: expected a non-empty mapping")
+        return {str(k): _coerce(typing.get_args(tp)[1], v, key=f"{key}.{k}", origin=origin) for k, v in value.items()}
     if typing.get_origin(tp) is tuple:
         if isinstance(value, str):
             value = [value]

@@ -19,13 +19,15 @@ import torch.nn.functional as F
 from flarecast.errors import ConfigError
 
 
-def check_focal_params(alpha: float | None, gamma: float, pos_weight: float | None = None) -> None:
+def check_focal_params(alpha: float | None, gamma: float, pos_weight: float | torch.Tensor | None = None) -> None:
     """Raise :class:`ConfigError` unless alpha is None or in [0, 1], gamma >= 0 and pos_weight None or > 0."""
     if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
         raise ConfigError(f"focal loss alpha = {alpha}: expected a number in [0, 1] or None (no class weighting)")
     if not float(gamma) >= 0.0:
         raise ConfigError(f"focal loss gamma = {gamma}: expected a number >= 0 (0 gives cross-entropy)")
-    if pos_weight is not None and not float(pos_weight) > 0.0:
+    # A tensor already on a GPU is not read back (that would stall every batch); LossConfig checked its values.
+    on_gpu = isinstance(pos_weight, torch.Tensor) and pos_weight.device.type != "cpu"
+    if pos_weight is not None and not on_gpu and not bool(torch.all(torch.as_tensor(pos_weight) > 0.0)):
         raise ConfigError(f"pos_weight = {pos_weight}: expected a number > 0 or None (no positive weight)")
 
 
@@ -35,7 +37,7 @@ def binary_focal_loss(
     *,
     alpha: float | None = None,
     gamma: float = 0.0,
-    pos_weight: float | None = None,
+    pos_weight: float | torch.Tensor | None = None,
     head_weights: torch.Tensor | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
@@ -49,8 +51,9 @@ def binary_focal_loss(
         Weight of the positive class (negatives get 1 - alpha). None applies no class weight.
     gamma : float >= 0, keyword-only
         Focusing parameter; 0 turns the modulating factor off.
-    pos_weight : float > 0 or None, keyword-only
-        Extra weight of every positive's term (negatives keep 1), ``BCEWithLogitsLoss``'s ``pos_weight``.
+    pos_weight : float > 0, Tensor of shape [heads] or None, keyword-only
+        Extra weight of every positive's term (negatives keep 1), ``BCEWithLogitsLoss``'s ``pos_weight``;
+        a tensor gives each head (last dimension) its own weight.
     head_weights : Tensor of shape [heads], optional
         Per-head weight, broadcast over the last dimension.
     reduction : {"mean", "sum", "none"}
@@ -74,6 +77,7 @@ def binary_focal_loss(
     if alpha is not None:
         loss = loss * (alpha * targets + (1 - alpha) * (1 - targets))
     if pos_weight is not None:
+        pos_weight = torch.as_tensor(pos_weight, dtype=loss.dtype, device=loss.device)
         loss = loss * (pos_weight * targets + (1 - targets))
     if head_weights is not None:
         loss = loss * head_weights.to(loss.dtype)

@@ -196,7 +196,7 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
     par = comparison["parallel"]
     devices = sorted({r.get("device", "?") for m in comparison["methods"].values() for r in m["runs"]})
     train_s = sum(r["seconds"] for m in comparison["methods"].values() for r in m["runs"])
-    lines += [f"pos_weight of `BCE pos_weight`: {grid['pos_weight']:g}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
+    lines += [f"pos_weight of `BCE pos_weight`: {_pos_weight_text(grid['pos_weight'])}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
               f"Trainings ran on {', '.join(devices)} ({train_s:.0f} s of training in all); this report took "
               f"{comparison['wall_seconds']:.0f} s on {par['workers']} worker(s), {par.get('reused_runs', 0)} runs "
               "reused from an earlier invocation.", ""]
@@ -318,3 +318,9 @@ def ingest_table(report: dict[str, Any]) -> Table:
     for path, why in report.get("skipped", []):
         table.add_row(Path(path).name, "[red]skipped[/]", "", "", "", "", str(why))
     return table
+
+
+def _pos_weight_text(pw) -> str:
+    if isinstance(pw, dict):
+        return ", ".join(f"{w:g} for {t}" for t, w in pw.items()) + " (each target's training odds)"
+    return f"{pw:g}"

@@ -13,7 +13,7 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,15 +73,25 @@ def predict(model: torch.nn.Module, samples: Samples, idx: np.ndarray, *, device
 
 
 def run_epoch(model, loader, opt, sched, loss_cfg: LossConfig, *, device: torch.device, bf16: bool = True,
-              on_batch: Callable[[int], None] | None = None) -> tuple[float, int]:
-    """One pass over ``loader``; returns the mean training loss and the number of windows seen."""
+              on_batch: Callable[[int], None] | None = None, targets: Sequence[str] | None = None) -> tuple[float, int]:
+    """One pass over ``loader``; returns the mean training loss and the number of windows seen.
+
+    ``targets`` (the heads' names, in order) is needed when ``loss_cfg.pos_weight`` names a weight per target.
+    """
     model.train()
     total, n = torch.zeros((), device=device), 0
+    pos_weight = loss_cfg.pos_weight
+    if isinstance(pos_weight, dict):
+        if targets is None:
+            raise ConfigError("train.loss.pos_weight names targets: pass run_epoch(..., targets=samples.targets)")
+        pos_weight = loss_cfg.pos_weights(targets)
+    if pos_weight is not None:
+        pos_weight = torch.as_tensor(pos_weight, dtype=torch.float32, device=device)
     for x, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with _autocast(device, bf16):
             logits = model(x)
-        loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma, pos_weight=loss_cfg.pos_weight)
+        loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma, pos_weight=pos_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -103,6 +113,7 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
     early-stopping decision without talking, and only rank 0 writes.
     """
     tc = cfg.train
+    tc.loss.pos_weights(samples.targets)  # a per-target pos_weight must name exactly these targets
     dist = _Distributed.from_env(tc.device)
     device = dist.device or resolve_device(tc.device)
     seed_everything(tc.seed)
@@ -136,7 +147,7 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(state.epoch)
         mean_loss, n = run_epoch(model, loader, opt, sched, tc.loss, device=device, bf16=tc.precision == "bf16",
-                                 on_batch=on_batch)
+                                 on_batch=on_batch, targets=samples.targets)
         state.seen += n
         probs = predict(net, samples, val_idx, device=device)
         with warnings.catch_warnings():  # a target with no validation positives has no PR AUC: NaN, ignored

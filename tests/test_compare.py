@@ -44,10 +44,23 @@ def test_grid_parsing():
         cmp.parse_gammas("1,two")
 
 
-def test_default_pos_weight_is_the_rarest_targets_training_odds(sim_store):
+def test_default_pos_weight_is_each_targets_training_odds(sim_store):
     samples = samples_from_store(sim_store, load_config(builtin_config("demo"), TINY).samples)
-    rate = samples.y[samples.indices("train")].mean(axis=0).min()
-    assert cmp.default_pos_weight(samples) == pytest.approx((1 - rate) / rate, abs=0.005)
+    rates = samples.y[samples.indices("train")].mean(axis=0)
+    pw = cmp.default_pos_weight(samples)
+    assert list(pw) == list(samples.targets)
+    for t, r in zip(samples.targets, rates, strict=True):
+        assert pw[t] == pytest.approx((1 - r) / r, abs=0.005)
+    assert pw["X"] > pw[">=M"]  # rarer target, larger weight
+    assert cmp.loss_grid([None], [2.0], pos_weight=pw)[2].name == "BCE pos_weight=odds"
+
+
+def test_pos_weight_option_parsing():
+    assert cmp.parse_pos_weight("odds") is None and cmp.parse_pos_weight(None) is None
+    assert cmp.parse_pos_weight("9") == 9.0
+    for bad in ("0", "-3", "heavy"):
+        with pytest.raises(ConfigError, match="--pos-weight"):
+            cmp.parse_pos_weight(bad)
 
 
 def _method(kind, alpha, gamma, test_hss, val_hss, recall=(0.5, 0.5)):
@@ -111,7 +124,7 @@ def tiny_compare(sim_store, tmp_path_factory):
 def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare):
     cfg, samples, out, result, _ = tiny_compare
     c = json.loads((out / "serial" / "comparison.json").read_text())
-    assert list(c["methods"]) == ["CE", "alpha-CE 0.75", f"BCE pos_weight={c['grid']['pos_weight']:g}",
+    assert list(c["methods"]) == ["CE", "alpha-CE 0.75", "BCE pos_weight=odds",
                                   "focal a=0.25 g=2"]
     assert set(c["baselines"]) == {"climatology", "persistence", "logistic"}
     for m in c["methods"].values():

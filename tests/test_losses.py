@@ -135,3 +135,33 @@ def test_loss_config_validates_pos_weight_and_names_it_in_the_label():
     assert LossConfig().label == "CE"
     with pytest.raises(ConfigError, match="pos_weight = 0"):
         LossConfig(pos_weight=0.0)
+
+
+def test_per_head_pos_weight_is_torch_bce_with_a_pos_weight_vector():
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(400, 2, generator=g, dtype=torch.float64) * 3
+    y = (torch.rand(400, 2, generator=g, dtype=torch.float64) < 0.2).double()
+    w = torch.tensor([4.0, 60.0], dtype=torch.float64)
+    ours = binary_focal_loss(z, y, pos_weight=w)
+    ref = F.binary_cross_entropy_with_logits(z, y, pos_weight=w)
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-12)
+    with pytest.raises(ConfigError, match="pos_weight"):
+        binary_focal_loss(z, y, pos_weight=torch.tensor([4.0, 0.0]))
+
+
+def test_loss_config_takes_one_pos_weight_per_target_and_checks_the_names():
+    from flarecast.config import LossConfig, load_config
+
+    cfg = LossConfig(pos_weight={">=M": 38.5, "X": 570.0})
+    assert cfg.label == "CE(pos_weight=>=M:38.5 X:570)"
+    assert cfg.pos_weights(["X", ">=M"]) == [570.0, 38.5]
+    assert LossConfig(pos_weight=9.0).pos_weights([">=M", "X"]) == [9.0, 9.0]
+    with pytest.raises(ConfigError, match=r"missing \['X'\]"):
+        LossConfig(pos_weight={">=M": 38.5}).pos_weights([">=M", "X"])
+    with pytest.raises(ConfigError, match="pos_weight"):
+        LossConfig(pos_weight={">=M": 38.5, "X": -1.0})
+    # From a YAML override, as the CLI passes it.
+    from pathlib import Path
+
+    run = load_config(Path(__file__).parents[1] / "configs" / "real-goes-hourly.yaml", ['train.loss.pos_weight={">=M": 4, X: 50}'])
+    assert run.train.loss.pos_weight == {">=M": 4.0, "X": 50.0}
