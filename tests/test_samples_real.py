@@ -145,3 +145,11 @@ def test_no_region_in_two_sharp_splits(sharp_store, sharp_cfg):
     for a, b in (("train", "test"), ("train", "val"), ("val", "test")):
         assert_spans_apart(s, a, b)
     assert s.counts()["splits"]["test"]["regions"] > 100
+
+
+def test_sharp_27_day_blocks_put_x_and_m_events_in_every_split(sharp_store, sharp_cfg):
+    """The real-sharp plan must let validation choose X thresholds and test score them (120-day blocks did not)."""
+    c = samples_from_store(sharp_store, sharp_cfg).counts()["splits"]
+    assert {k: c[k]["positives"]["X"] for k in ("train", "val", "test")} == {"train": 25, "val": 4, "test": 15}
+    rates = [c[k]["positives"][">=M"] / c[k]["windows"] for k in ("train", "val", "test")]
+    assert max(rates) < 1.6 * min(rates)  # 1.9%, 2.3%, 1.5%
