@@ -340,6 +340,8 @@ def compare_cli(
     out.print(compare_table(result.comparison))
     for v in result.comparison["verdicts"].values():
         out.print(v["sentence"], highlight=False)
+    for w in result.comparison.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {w}", highlight=False)
     out.print(f"wrote {result.report_md}, {result.report_html} and {out_dir / 'comparison.json'} "
               f"in {result.comparison['wall_seconds']:.0f} s")
 

@@ -42,7 +42,7 @@ from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps, write_json
 from flarecast.metrics import UndefinedScoreWarning, score_table
 from flarecast.progress import NullProgress, Progress
-from flarecast.report import heatmap, verdict, write_compare_report
+from flarecast.report import heatmap, percent, verdict, write_compare_report
 from flarecast.samples import Samples
 
 DEFAULT_ALPHAS: tuple[float | None, ...] = (None, 0.25, 0.5, 0.75)
@@ -100,6 +100,30 @@ def loss_grid(alphas: Sequence[float | None] = DEFAULT_ALPHAS, gammas: Sequence[
         if key not in seen:  # a gamma of 0 in the grid repeats CE or alpha-CE
             seen.add(key)
             out.append(m)
+    return out
+
+
+MIN_VAL_POSITIVES = 24
+"""Fewer validation positive windows than this (one flare's worth at hourly stride) draw a warning."""
+RATE_RATIO = 2.0
+"""Validation and test event rates further apart than this factor draw a warning."""
+
+
+def split_warnings(counts: dict[str, Any], targets: Sequence[str]) -> list[str]:
+    """Plain warnings where validation cannot stand in for test: too few validation positives, or event rates
+    in validation and test a factor :data:`RATE_RATIO` or more apart (then thresholds chosen on validation
+    need not carry over). ``counts`` is :meth:`Samples.counts`."""
+    splits = counts["splits"]
+    out = []
+    for t in targets:
+        pos = {k: splits[k]["positives"][t] for k in ("val", "test")}
+        rate = {k: pos[k] / splits[k]["windows"] if splits[k]["windows"] else 0.0 for k in pos}
+        if pos["val"] < MIN_VAL_POSITIVES:
+            out.append(f"{t}: validation holds {pos['val']} positive windows, so the {t} thresholds and the focal "
+                       "setting chosen for it rest on very few events")
+        elif rate["test"] and not 1 / RATE_RATIO < rate["val"] / rate["test"] < RATE_RATIO:
+            out.append(f"{t}: {percent(rate['val'])} of validation windows are positive but {percent(rate['test'])} of test "
+                       "windows: thresholds chosen on validation may not carry over")
     return out
 
 
@@ -200,6 +224,7 @@ def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | S
     score = cfg.train.threshold_score
     comparison["heatmap"] = {t: heatmap(comparison, t, alphas, gammas, score=score) for t in samples.targets}
     comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in samples.targets}
+    comparison["warnings"] = split_warnings(comparison["samples"], samples.targets)
     comparison.update({
         "flarecast_version": __version__, "config": cfg.to_dict(), "store": store,
         "grid": {"alphas": list(alphas), "gammas": list(gammas), "seeds": seed_list,

@@ -158,6 +158,25 @@ def _mean_cell(s: dict[str, Any]) -> str:
     return f"{s['mean']:.2f}{std}{interval}{defined}"
 
 
+def percent(rate: float) -> str:
+    """``19.6%``, or ``0.03%`` for rates under 1% (a rare class would read 0.0%)."""
+    return f"{rate:.1%}" if rate >= 0.01 or rate == 0 else f"{rate:.2%}"
+
+
+def split_table(comparison: dict[str, Any]) -> list[str]:
+    """Markdown lines: windows and positive windows (event rate) per split and target, then any warnings."""
+    targets = list(comparison["targets"])
+    lines = ["| split | windows | " + " | ".join(f"{t} positives" for t in targets) + " |",
+             "|" + "---|" * (len(targets) + 2)]
+    for name, c in comparison["samples"]["splits"].items():
+        n = c["windows"]
+        cells = [f"{c['positives'][t]} ({percent(c['positives'][t] / n)})" if n else "0" for t in targets]
+        lines.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- Warning: {w}." for w in comparison.get("warnings", [])]
+    return lines
+
+
 def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None = None) -> str:
     """``report.md`` of ``flarecast compare``: verdicts, the case-study table, heat maps, per-target tables."""
     test, grid = comparison["test"], comparison["grid"]
@@ -172,6 +191,7 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
              "chosen on the validation split; the focal setting named in each verdict is the one with the best mean "
              "validation score, so the test split chose nothing.", "", "## Verdicts", ""]
     lines += [f"- {v['sentence']}" for v in comparison["verdicts"].values()]
+    lines += ["", "## Samples", "", *split_table(comparison)]
     head = ["method", "loss"] + [f"{t} {c if c == 'recall' else c.upper()}" for t in targets for c in CASE_SCORES]
     lines += ["", "## Case study", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     selected = {v.get("focal") for v in comparison["verdicts"].values()}

@@ -134,6 +134,8 @@ def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare)
         assert hss["std"] == pytest.approx(np.std(hss["values"], ddof=1))
     assert set(c["verdicts"]) == set(samples.targets)
     md = result.report_md.read_text()
+    assert "## Samples" in md and f"| test | {c['test']['windows']} |" in md
+    assert c["warnings"] == cmp.split_warnings(c["samples"], samples.targets)
     assert "| CE | CE |" in md and all(v["sentence"] in md for v in c["verdicts"].values())
     html = result.report_html.read_text()
     assert "<table>" in html and "data:image/png;base64," in html and 'src="heatmap_' not in html
@@ -160,3 +162,18 @@ def test_parallel_workers_give_the_serial_numbers_and_a_rerun_trains_nothing(tin
 def test_cli_help_has_examples():
     res = CliRunner().invoke(app, ["compare", "--help"])
     assert res.exit_code == 0 and "flarecast compare" in res.output and "--alphas" in res.output
+
+
+def _counts(val_pos, val_n, test_pos, test_n):
+    return {"splits": {"train": {"windows": 100, "positives": {"X": 5}},
+                       "val": {"windows": val_n, "positives": {"X": val_pos}},
+                       "test": {"windows": test_n, "positives": {"X": test_pos}}}}
+
+
+def test_split_warnings_name_too_few_validation_events_and_rates_far_apart():
+    assert cmp.split_warnings(_counts(30, 1000, 30, 1000), ["X"]) == []
+    assert cmp.split_warnings(_counts(30, 1000, 16, 1000), ["X"]) == []  # 3.0% vs 1.6%: within a factor 2
+    few = cmp.split_warnings(_counts(4, 1000, 15, 1000), ["X"])
+    assert len(few) == 1 and "validation holds 4 positive windows" in few[0]
+    apart = cmp.split_warnings(_counts(30, 1000, 10, 1000), ["X"])
+    assert len(apart) == 1 and "3.0% of validation windows" in apart[0] and "1.0% of test" in apart[0]
