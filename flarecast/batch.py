@@ -1,4 +1,4 @@
-"""Batch jobs: named steps (ingest, train, evaluate, forecast) run in order, each skipped when already done.
+"""Batch jobs: named steps (ingest, train, evaluate, compare, forecast) run in order, each skipped when done.
 
 A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
 
@@ -10,12 +10,16 @@ A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
       evaluate: {run: evaluate, model: models/daily, split: test, out: runs/batch/eval}
       forecast: {run: forecast, model: models/daily, latest: true, out: "runs/forecasts/{issue}.json"}
 
+A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, ``out``, ``seeds``, ``alphas``,
+``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
+``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
+
 Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). A train
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
 by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
 
 Skipping: each step's key is the sha256 of its resolved settings and of what it reads: the sha256 of every
-input file (ingest), the resolved run config (train), the model id (evaluate, forecast), and a fingerprint of
+input file (ingest), the resolved run config (train, and compare with its grid), the model id (evaluate, forecast), and a fingerprint of
 the store groups it reads (the sha256s of the files ingested into them). A step is skipped when the log's
 ``done`` map (every step completed by any earlier run) holds the same key for it and its outputs (a store
 group, model weights, a file) still have the fingerprints recorded then. Re-running a finished job therefore
@@ -42,11 +46,14 @@ STEP_KEYS = {
     "ingest": {"kind": None, "paths": None, "basis": None, "satellite": None, "skip_bad": False},
     "train": {"config": None, "overrides": [], "out": "models/latest"},
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
+    "compare": {"config": None, "overrides": [], "out": "runs/compare", "seeds": 5, "alphas": "none,0.25,0.5,0.75",
+                "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75, "pos_weight": "odds", "workers": None},
     "forecast": {"model": None, "out": None, "at": [], "latest": False, "from": None, "to": None, "every": None,
                  "skip_refused": False},
 }
 """Keys of each step kind and their defaults; every step also takes ``store``."""
-REQUIRED = {"ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "forecast": ("model", "out")}
+REQUIRED = {"ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
+            "forecast": ("model", "out")}
 
 
 class BatchStepError(FlarecastError):
@@ -169,13 +176,18 @@ def _plan_ingest(step: dict, base: Path) -> _Plan:
     return _Plan({"store": str(store), "files": digests}, run, lambda _: {step["kind"]: _group(store, step["kind"])})
 
 
-def _plan_train(step: dict, base: Path) -> _Plan:
+def _step_config(step: dict, base: Path):
+    """The run config a train or compare step names: a built-in name, or a YAML path from the job's root."""
     from flarecast.config import builtin_config, load_config
 
-    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
     name = str(step["config"])
     config = builtin_config(name) if "/" not in name and not Path(name).suffix else _resolve(base, name)
-    cfg = load_config(config, _as_list(step["overrides"]))
+    return load_config(config, _as_list(step["overrides"]))
+
+
+def _plan_train(step: dict, base: Path) -> _Plan:
+    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    cfg = _step_config(step, base)
     groups = (cfg.samples.source, "events")
 
     def run() -> str:
@@ -187,6 +199,31 @@ def _plan_train(step: dict, base: Path) -> _Plan:
 
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
     return _Plan(inputs, run, lambda _: {"weights_sha256": _file_sha(out / "weights.safetensors")})
+
+
+def _plan_compare(step: dict, base: Path) -> _Plan:
+    from flarecast.compare import parse_alphas, parse_gammas, parse_pos_weight
+
+    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    cfg = _step_config(step, base)
+    # Parsed now, so a bad grid fails before any earlier step's work is wasted on it.
+    alphas, gammas = parse_alphas(str(step["alphas"])), parse_gammas(str(step["gammas"]))
+    pos_weight = parse_pos_weight(str(step["pos_weight"]))
+    groups = (cfg.samples.source, "events")
+
+    def run() -> str:
+        from flarecast.compare import compare
+        from flarecast.samples import samples_from_store
+
+        result = compare(cfg, samples_from_store(store, cfg.samples), out, seeds=int(step["seeds"]), alphas=alphas,
+                         gammas=gammas, balanced_alpha=float(step["balanced_alpha"]), pos_weight=pos_weight,
+                         workers=step["workers"], store=str(store))
+        beats = [t for t, v in result.comparison["verdicts"].items() if v.get("beats")]
+        return (f"{len(result.comparison['methods'])} settings x {step['seeds']} seeds into {result.report_md}; "
+                f"focal beats CE for: {', '.join(beats) or 'no target'}")
+
+    inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    return _Plan(inputs, run, lambda _: {"comparison.json": _file_sha(out / "comparison.json")})
 
 
 def _plan_evaluate(step: dict, base: Path) -> _Plan:
@@ -233,7 +270,8 @@ def _plan_forecast(step: dict, base: Path) -> _Plan:
     return _Plan(inputs, run, outputs)
 
 
-_PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "forecast": _plan_forecast}
+_PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
+          "forecast": _plan_forecast}
 
 
 def _done_steps(log_path: Path) -> dict[str, dict]:

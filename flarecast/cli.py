@@ -501,7 +501,7 @@ def batch_cli(
     force: Annotated[bool, typer.Option("--force", help="Run every step, even those already done.")] = False,
     as_json: JsonOpt = False,
 ):
-    """Run a job's steps in order (ingest, train, evaluate, forecast), skipping those already done.
+    """Run a job's steps in order (ingest, train, evaluate, compare, forecast), skipping those already done.
 
     A step is done when the job log records it with the same inputs (file sha256s, config, store contents,
     model weights) and its outputs are still as it left them; re-running a finished job changes nothing.
@@ -510,6 +510,7 @@ def batch_cli(
     [bold]Examples[/]:
       flarecast batch configs/batch.yaml
       flarecast batch configs/batch.yaml --root / steps.forecast.latest=true
+      flarecast batch configs/batch-real-goes.yaml steps.compare.workers=14
     """
     from flarecast.batch import run_job
 

@@ -87,3 +87,30 @@ def test_a_failed_step_is_named_logged_and_exits_nonzero(finished):
 def test_job_errors_name_the_step_and_key(override, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_job(JOB, [override])
+
+
+def test_a_compare_step_writes_the_report_and_is_skipped_when_nothing_changed(sim_store, tmp_path):
+    job = tmp_path / "study.yaml"
+    job.write_text(f"""
+store: {sim_store}
+steps:
+  compare:
+    run: compare
+    config: demo
+    overrides: [{', '.join(TINY + ['train.epochs=1', 'samples.stride=2h'])}]
+    out: runs/study
+    seeds: 1
+    alphas: "0.25"
+    gammas: "2"
+    workers: 1
+""")
+    first = run_job(job, root=tmp_path)
+    step = first["steps"][0]
+    assert step["status"] == "done" and "4 settings x 1 seeds" in step["note"] and "focal beats CE for" in step["note"]
+    comparison = json.loads((tmp_path / "runs" / "study" / "comparison.json").read_text())
+    assert list(comparison["methods"]) == ["CE", "alpha-CE 0.75", "BCE pos_weight=odds", "focal a=0.25 g=2"]
+    assert step["outputs"]["comparison.json"] is not None
+    second = run_job(job, root=tmp_path)
+    assert second["steps"][0]["status"] == "skipped"
+    with pytest.raises(BatchStepError, match=r"step 'compare' \(compare\) failed: --gammas 'two'"):
+        run_job(job, root=tmp_path, overrides=["steps.compare.gammas=two"])
