@@ -19,8 +19,8 @@ Relative paths start at the job's ``root`` (``--root`` overrides it; default: th
 by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
 
 Skipping: each step's key is the sha256 of its resolved settings and of what it reads: the sha256 of every
-input file (ingest), the resolved run config (train, and compare with its grid), the model id (evaluate, forecast), and a fingerprint of
-the store groups it reads (the sha256s of the files ingested into them). A step is skipped when the log's
+input file (ingest), the resolved run config (train, compare), the model id (evaluate, forecast), and a
+fingerprint of the store groups it reads (the sha256s of the files ingested into them). A step is skipped when the log's
 ``done`` map (every step completed by any earlier run) holds the same key for it and its outputs (a store
 group, model weights, a file) still have the fingerprints recorded then. Re-running a finished job therefore
 reads and hashes, and writes only the log.
