@@ -19,6 +19,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check flarecast tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 test: lint

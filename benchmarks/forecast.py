@@ -32,10 +32,10 @@ from pathlib import Path
 
 def prepare(work: Path, days: int) -> tuple[Path, Path]:
     from flarecast.config import builtin_config, load_config
-    from flarecast.ingest import ingest
-    from flarecast.samples import samples_from_store
-    from flarecast.simulate import simulate
-    from flarecast.train import train
+    from flarecast.ingest.pipeline import ingest
+    from flarecast.samples.build import samples_from_store
+    from flarecast.simulate.generate import simulate
+    from flarecast.train.loop import train
 
     simulate(work / "raw", days=days, seed=0, activity=4.0)
     store = work / "store.zarr"
@@ -58,8 +58,8 @@ def main() -> None:
 
     import pandas as pd
 
-    from flarecast.forecast import forecast
-    from flarecast.modeldir import read_card
+    from flarecast.forecast.issue import forecast
+    from flarecast.model.modeldir import read_card
 
     with tempfile.TemporaryDirectory(prefix="flarecast-bench-") as tmp:
         work = Path(tmp)

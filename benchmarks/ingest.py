@@ -70,7 +70,7 @@ def with_h5py() -> int:
 
 
 def with_ingest(root: Path) -> int:
-    from flarecast.ingest import ingest
+    from flarecast.ingest.pipeline import ingest
 
     store = root / "store.zarr"
     shutil.rmtree(store, ignore_errors=True)
@@ -79,7 +79,7 @@ def with_ingest(root: Path) -> int:
 
 MEMORY_CHILD = """
 import sys
-from flarecast.ingest import ingest
+from flarecast.ingest.pipeline import ingest
 if __name__ == "__main__":
     report = ingest("goes", [sys.argv[1]], store=sys.argv[2])
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec.
@@ -89,7 +89,7 @@ if __name__ == "__main__":
 
 
 def peak_memory(days: int, root: Path) -> dict:
-    from flarecast.simulate import simulate
+    from flarecast.simulate.generate import simulate
 
     raw = root / f"sim{days}"
     simulate(raw, days=days, seed=1)

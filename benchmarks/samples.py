@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import synthetic_goes  # noqa: E402
 
 from flarecast.config import SampleConfig  # noqa: E402
-from flarecast.samples import SPLITS, WindowDataset, build_samples, collate_batch  # noqa: E402
+from flarecast.samples.build import SPLITS, WindowDataset, build_samples, collate_batch  # noqa: E402
 
 
 def stored_series(days: int, seed: int = 0):

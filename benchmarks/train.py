@@ -30,9 +30,9 @@ def run_variant(args) -> dict:
     from common import hwm_bytes, reset_peak_rss, rss_bytes, synthetic_goes, trim_heap
 
     from flarecast.config import LossConfig, ModelConfig, SampleConfig
-    from flarecast.model import TemporalCNN
-    from flarecast.samples import WindowDataset, build_samples, collate_batch
-    from flarecast.train import run_epoch, seed_everything
+    from flarecast.model.network import TemporalCNN
+    from flarecast.samples.build import WindowDataset, build_samples, collate_batch
+    from flarecast.train.loop import run_epoch, seed_everything
 
     torch.set_num_threads(args.threads) if args.threads else None
     device = torch.device(args.device)

@@ -469,3 +469,9 @@ def best_threshold(y_true, y_prob, *, score: str = "hss", grid=None) -> float:
     values = scores_from_counts(tp, fp, pos.size - tp, neg.size - fp)[score]
     return float(grid[np.nanargmax(values)])
 
+def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, score: str) -> float:
+    """Threshold maximising ``score`` on validation; 0.5 when validation holds one class only (then no
+    threshold can be chosen, and the card's metrics say so)."""
+    if y_val.size == 0 or y_val.min() == y_val.max():
+        return 0.5
+    return float(best_threshold(y_val, p_val, score=score))

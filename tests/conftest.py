@@ -19,8 +19,8 @@ def real_data() -> Path:
 @pytest.fixture(scope="session")
 def sim_store(tmp_path_factory) -> Path:
     """40 simulated days at solar-maximum activity, ingested into a Zarr store."""
-    from flarecast.ingest import ingest
-    from flarecast.simulate import simulate
+    from flarecast.ingest.pipeline import ingest
+    from flarecast.simulate.generate import simulate
 
     root = tmp_path_factory.mktemp("sim")
     simulate(root / "raw", days=40, seed=3, activity=4.0)

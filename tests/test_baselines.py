@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from flarecast import baselines
 from flarecast.config import SampleConfig
 from flarecast.errors import SampleError
+from flarecast.evaluate import baselines
 from flarecast.metrics import bss, roc_auc
-from flarecast.samples import Samples
+from flarecast.samples.build import Samples
 
 
 def synthetic_samples(n=600, seed=0, signal=2.0, targets=(">=M",)) -> Samples:

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flarecast.batch import BatchStepError, load_job, run_job
 from flarecast.cli import app
 from flarecast.errors import ConfigError
+from flarecast.jobs.batch import BatchStepError, load_job, run_job
 from tests.conftest import TINY
 
 JOB = Path(__file__).resolve().parents[1] / "configs" / "batch.yaml"

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flarecast import compare as cmp
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ConfigError
+from flarecast.evaluate import comparison as cmp
 from flarecast.jsonio import dumps
-from flarecast.report import heatmap, verdict
-from flarecast.samples import samples_from_store
+from flarecast.report.text import heatmap, verdict
+from flarecast.samples.build import samples_from_store
 from tests.conftest import TINY, flatten
 
 

@@ -13,7 +13,7 @@ CONFIGS = sorted(Path(__file__).parents[1].joinpath("configs").glob("*.yaml")) +
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_every_shipped_config_loads(path):
     if path.stem.startswith("batch"):  # a batch job file: its steps must check out, and it is no run config
-        from flarecast.batch import load_job
+        from flarecast.jobs.batch import load_job
 
         assert load_job(path)["steps"]
         with pytest.raises(ConfigError, match="unknown key"):

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
-from flarecast.demo import demo_configs
+from flarecast.jobs.demo import demo_configs
 from tests.conftest import flatten
 
 

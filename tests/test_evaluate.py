@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flarecast.baselines import persistence
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ModelError
-from flarecast.evaluate import METHODS, evaluate, evaluate_model
+from flarecast.evaluate.baselines import persistence
+from flarecast.evaluate.scoring import METHODS, evaluate, evaluate_model
 from flarecast.metrics import TABLE_SCORES
-from flarecast.samples import samples_from_store
-from flarecast.train import train
+from flarecast.samples.build import samples_from_store
+from flarecast.train.loop import train
 from tests.conftest import TINY
 
 ENTRY_KEYS = {"threshold", "n", "positives", "tp", "fp", "fn", "tn", *TABLE_SCORES}
@@ -29,8 +29,8 @@ def trained(sim_store, tmp_path_factory):
 @pytest.fixture(scope="module")
 def unseen_store(tmp_path_factory):
     """12 days after the training store's 40, from another simulator seed: data the model never saw."""
-    from flarecast.ingest import ingest
-    from flarecast.simulate import simulate
+    from flarecast.ingest.pipeline import ingest
+    from flarecast.simulate.generate import simulate
 
     root = tmp_path_factory.mktemp("unseen")
     simulate(root / "raw", days=12, seed=11, activity=4.0, start="2018-03-01")

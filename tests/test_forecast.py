@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flarecast import store as st
 from flarecast.cli import app
 from flarecast.config import builtin_config, from_dict, load_config
 from flarecast.errors import ConfigError, InputFileError, ModelError
-from flarecast.evaluate import evaluate_model
-from flarecast.forecast import ForecastRefusal, data_span, forecast, windows_at
-from flarecast.forecast_file import backtest, read_forecasts, schema, validate, write_forecasts
-from flarecast.modeldir import model_id, read_card
-from flarecast.samples import samples_from_store
-from flarecast.train import train
+from flarecast.evaluate.scoring import evaluate_model
+from flarecast.forecast.files import backtest, read_forecasts, schema, validate, write_forecasts
+from flarecast.forecast.issue import ForecastRefusal, data_span, forecast, windows_at
+from flarecast.ingest import store as st
+from flarecast.model.modeldir import model_id, read_card
+from flarecast.samples.build import samples_from_store
+from flarecast.train.loop import train
 from tests.conftest import TINY
 
 runner = CliRunner()
@@ -56,8 +56,8 @@ def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path
     # Per-region windows: each region's own grid, the flare-history channels from its own ARs' flares.
     import shutil
 
-    from flarecast.ingest import ingest
-    from flarecast.labels import Catalogue
+    from flarecast.ingest.pipeline import ingest
+    from flarecast.samples.labels import Catalogue
 
     store = tmp_path / "sharp.zarr"
     shutil.copytree(sim_store, store)

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import flarecast.ingest as ingest_mod
-import flarecast.store as store_mod
+import flarecast.ingest.pipeline as ingest_mod
+import flarecast.ingest.store as store_mod
 from flarecast.errors import ConfigError, InputFileError
-from flarecast.ingest import IngestWarning, ingest
-from flarecast.store import read_events, read_goes, read_sharp
+from flarecast.ingest.pipeline import IngestWarning, ingest
+from flarecast.ingest.store import read_events, read_goes, read_sharp
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")

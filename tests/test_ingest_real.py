@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from sunpy.data.test import get_test_filepath
 
-from flarecast.ingest import ingest
-from flarecast.store import read_events, read_goes, read_sharp
+from flarecast.ingest.pipeline import ingest
+from flarecast.ingest.store import read_events, read_goes, read_sharp
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from flarecast import classes
 from flarecast.errors import SampleError
-from flarecast.labels import Catalogue, history, label_fluxes, range_max, read_harp_map, region_ars
+from flarecast.samples.labels import Catalogue, history, label_fluxes, range_max, read_harp_map, region_ars
 
 H = np.timedelta64(24, "h")
 

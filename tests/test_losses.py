@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from flarecast.errors import ConfigError
-from flarecast.losses import binary_focal_loss
+from flarecast.train.losses import binary_focal_loss
 
 
 def logit(p: float) -> float:

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from flarecast.ingest import ingest
-from flarecast.merge import merge_events
-from flarecast.readers.base import ReaderResult
-from flarecast.store import read_events, write_groups
+from flarecast.ingest.merge import merge_events
+from flarecast.ingest.pipeline import ingest
+from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.store import read_events, write_groups
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")

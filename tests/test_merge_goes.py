@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import flarecast.merge_goes as mg
-from flarecast.ingest import ingest
-from flarecast.store import read_goes
+import flarecast.ingest.merge_goes as mg
+from flarecast.ingest.pipeline import ingest
+from flarecast.ingest.store import read_goes
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
@@ -63,7 +63,7 @@ def test_streamed_in_pieces_equals_one_in_memory_merge(real, tmp_path, tiny, mon
 
 
 def test_batch_spills_to_staging_zarr(real, tmp_path, tiny):
-    from flarecast.readers import read_file
+    from flarecast.ingest.readers import read_file
 
     stager = mg.Stager(tmp_path)
     for f in G16:
@@ -78,7 +78,7 @@ def test_batch_spills_to_staging_zarr(real, tmp_path, tiny):
 
 
 def test_units_are_bounded_and_cover_each_row_once(real, tmp_path, tiny):
-    from flarecast.readers import read_file
+    from flarecast.ingest.readers import read_file
 
     stager = mg.Stager(tmp_path)
     for f in (G15_SEP, *G16):
@@ -199,7 +199,7 @@ def test_failure_midway_through_the_stream_leaves_the_store_as_it_was(real, tmp_
 
 
 def test_leftovers_of_a_crashed_ingest_are_cleared(tmp_path):
-    from flarecast.store import locked
+    from flarecast.ingest.store import locked
 
     for name in (".s.zarr.tmp-0badc0de", ".s.zarr.stage-0badc0de"):
         (tmp_path / name / "goes").mkdir(parents=True)

@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 
 from flarecast import metrics as fm
-from flarecast.bootstrap import _auc_tables, _weighted_aucs, bootstrap_ci, score_with_ci
+from flarecast.evaluate.bootstrap import _auc_tables, _weighted_aucs, bootstrap_ci, score_with_ci
 from flarecast.metrics import Contingency, UndefinedScoreWarning
 
 
@@ -282,7 +282,7 @@ def test_bootstrap_does_not_depend_on_memory_chunking(monkeypatch):
     kw = {"threshold": 0.3, "climatology": 0.1, "n_boot": 100, "metrics": ("hss", "bss", "roc_auc", "pr_auc")}
     whole = bootstrap_ci(y_true, y_prob, groups, **kw)
     # 7 replicates per chunk for the counts, fewer for the AUCs: offsets into the replicates must line up
-    monkeypatch.setattr("flarecast.bootstrap._CELLS_PER_CHUNK", 7 * 50)
+    monkeypatch.setattr("flarecast.evaluate.bootstrap._CELLS_PER_CHUNK", 7 * 50)
     chunked = bootstrap_ci(y_true, y_prob, groups, **kw)
     for m in kw["metrics"]:
         assert chunked[m] == pytest.approx(whole[m], abs=1e-12), m

@@ -1,7 +1,7 @@
 import torch
 
 from flarecast.config import ModelConfig
-from flarecast.model import TemporalCNN, levels_for, receptive_field
+from flarecast.model.network import TemporalCNN, levels_for, receptive_field
 
 
 def test_receptive_field_formula_and_auto_levels():

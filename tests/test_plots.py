@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from flarecast import plots
-from flarecast.evaluate import Forecasts
+from flarecast.evaluate.scoring import Forecasts
 from flarecast.metrics import score_table
+from flarecast.report import plots
 
 
 def forecasts(n=400, seed=0, regions=1) -> Forecasts:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flarecast.errors import InputFileError
-from flarecast.readers import find_reader, read_file
-from flarecast.readers.events import NgdcXrsReport, SwpcEditedEvents, full_ar
+from flarecast.ingest.readers import find_reader, read_file
+from flarecast.ingest.readers.events import NgdcXrsReport, SwpcEditedEvents, full_ar
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")

@@ -13,9 +13,9 @@ import pytest
 from sunpy.data.test import get_test_filepath
 
 from flarecast.errors import InputFileError, UnknownFormatError
-from flarecast.readers import find_reader, read_file
-from flarecast.readers.base import MASK_MISSING, MASK_QUALITY, satellite_from_name
-from flarecast.readers.goes import GoesRL2, _values
+from flarecast.ingest.readers import find_reader, read_file
+from flarecast.ingest.readers.base import MASK_MISSING, MASK_QUALITY, satellite_from_name
+from flarecast.ingest.readers.goes import GoesRL2, _values
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")

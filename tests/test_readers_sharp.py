@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from flarecast.errors import InputFileError
-from flarecast.readers import read_file
+from flarecast.ingest.readers import read_file
 
 REAL = Path(
     os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from flarecast.config import SampleConfig, SplitConfig
 from flarecast.errors import ConfigError, SampleError
-from flarecast.samples import WindowDataset, build_samples, samples_from_store, write_index
+from flarecast.samples.build import WindowDataset, build_samples, samples_from_store, write_index
 
 
 def goes_ds(days=20, start="2020-01-01", gap=None, xrsa=True):
@@ -247,7 +247,7 @@ def test_index_files_parquet_and_netcdf(tmp_path):
 
 def test_from_store_and_cli(tmp_path):
     from flarecast.cli import app
-    from flarecast.store import write_groups
+    from flarecast.ingest.store import write_groups
 
     store = tmp_path / "s.zarr"
     write_groups(store, {"goes": goes_ds(), "events": events_ds([("2020-01-05 12:00", 3e-5)])})

@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flarecast import classes, labels, store
+from flarecast import classes
 from flarecast.config import load_config
 from flarecast.errors import SampleError
-from flarecast.ingest import ingest
-from flarecast.readers.sharp import tai_to_utc
-from flarecast.samples import samples_from_store
+from flarecast.ingest import store
+from flarecast.ingest.pipeline import ingest
+from flarecast.ingest.readers.sharp import tai_to_utc
+from flarecast.samples import labels
+from flarecast.samples.build import samples_from_store
 
 REAL = Path(os.environ.get("FLARECAST_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

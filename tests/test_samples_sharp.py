@@ -8,7 +8,7 @@ import xarray as xr
 
 from flarecast.config import SampleConfig, SplitConfig
 from flarecast.errors import SampleError
-from flarecast.samples import build_samples, build_sharp_samples
+from flarecast.samples.build import build_samples, build_sharp_samples
 
 TAI = pd.Timedelta("35s")  # JSOC T_REC on the hour is 35 s earlier in UTC (2012): records sit just before the grid
 REGIONS = {10: ("2012-01-01", "2012-01-20", "11000"), 20: ("2012-01-05", "2012-01-25", "11001"),

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flarecast.config import SplitConfig
-from flarecast.splits import assign, covered_steps, deal, norm_stats, plan, regions_on_one_side
+from flarecast.samples.splits import assign, covered_steps, deal, norm_stats, plan, regions_on_one_side
 
 D = np.timedelta64(1, "D")
 

@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 
 from flarecast.classes import format_class, parse_class
 from flarecast.errors import ConfigError
-from flarecast.simulate import generate, simulate
+from flarecast.simulate.generate import generate, simulate
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 REAL_GOES = REAL / "goes" / "sci_xrsf-l2-avg1m_g16_d20170906_v2-2-0.nc"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import flarecast.store as store_mod
+import flarecast.ingest.store as store_mod
 from flarecast.errors import StoreError
-from flarecast.store import read_events, read_goes, read_sharp, write_groups
+from flarecast.ingest.store import read_events, read_goes, read_sharp, write_groups
 
 
 def _goes(n: int, start: str = "2017-09-06") -> xr.Dataset:

@@ -11,13 +11,13 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from flarecast import store as st
-from flarecast.checkpoint import CHECKPOINT
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ModelError
-from flarecast.modeldir import WEIGHTS, load_model, read_card
-from flarecast.samples import build_samples
-from flarecast.train import train
+from flarecast.ingest import store as st
+from flarecast.model.modeldir import WEIGHTS, load_model, read_card
+from flarecast.samples.build import build_samples
+from flarecast.train.checkpoint import CHECKPOINT
+from flarecast.train.loop import train
 from tests.conftest import TINY
 
 
@@ -57,7 +57,7 @@ def test_resumed_run_equals_uninterrupted_run(sim_store, tmp_path):
 
 
 def test_balanced_sampling_draws_each_class_about_equally(sim_store):
-    from flarecast.train import balanced_sampler
+    from flarecast.train.loop import balanced_sampler
 
     samples, _ = samples_for(sim_store, [])
     labels = samples.label[samples.indices("train")]

@@ -1,0 +1,141 @@
+"""Reference forecasts, scored beside the model on the same windows: climatology, persistence, logistic regression.
+
+- **climatology**: the event rate of the model's training split, the same probability for every window. It is
+  the reference of the Brier skill score, and at threshold 0.5 it never forecasts a (rare) event.
+- **persistence**: 1 where a flare of the target class or larger peaked in the previous horizon (t - horizon, t],
+  the largest class seen in the horizon before issue (the region's own flares for SHARP windows), else 0.
+- **logistic**: scikit-learn's ``LogisticRegression`` on simple statistics of each window (the last, mean and
+  largest value of every input channel, as the model sees it), fitted on the training split, with its
+  threshold chosen on the validation split by the rule that chose the model's. It sees exactly the model's
+  inputs, so "the network beats it" means the network learned more than these summaries hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from flarecast import classes
+from flarecast.errors import SampleError
+from flarecast.metrics import choose_threshold
+from flarecast.samples.build import Samples
+
+STATISTICS = ("last", "mean", "max")
+"""Per-channel window statistics the logistic baseline reads, in feature order (channel-major)."""
+
+_CHUNK = 4096  # windows gathered at once: bounds the [chunk, channel, step] copy to a few MB
+
+
+def climatology(n: int, rate: float) -> np.ndarray:
+    """A constant forecast: ``rate`` (the training split's event rate) for each of ``n`` windows."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"rate={rate!r}: expected an event rate in [0, 1]")
+    return np.full(int(n), float(rate))
+
+
+def persistence(prev_flux, target: str, convention: str) -> np.ndarray:
+    """1.0 where the largest flare of the previous horizon (true-basis peak flux, NaN: none) reaches ``target``.
+
+    Examples
+    --------
+    >>> persistence([np.nan, 2e-6, 3e-5, 2e-4], ">=M", "true").tolist()
+    [0.0, 0.0, 1.0, 1.0]
+    """
+    if target not in classes.TARGET_RANK:
+        raise ValueError(f"target={target!r}: expected one of {list(classes.TARGET_RANK)}")
+    rank = classes.ordinal(np.asarray(prev_flux, dtype=float), convention)
+    return (rank >= classes.TARGET_RANK[target]).astype(np.float64)
+
+
+def feature_names(channels) -> list[str]:
+    """Names of :func:`window_features`' columns: ``"log_xrsb:last"``, ``"log_xrsb:mean"``, ..."""
+    return [f"{c}:{s}" for c in channels for s in STATISTICS]
+
+
+def window_features(samples: Samples, idx: np.ndarray) -> np.ndarray:
+    """``[len(idx), 3 * channels]``: the last, mean and largest (normalised) value of each channel per window."""
+    idx = np.asarray(idx, dtype=np.int64)
+    out = np.empty((idx.size, len(STATISTICS) * len(samples.channels)), dtype=np.float64)
+    for a in range(0, idx.size, _CHUNK):
+        w = samples.gather(idx[a : a + _CHUNK]).astype(np.float64)  # [batch, channel, step]
+        stats = np.stack([w[:, :, -1], w.mean(axis=2), w.max(axis=2)], axis=2)  # order of STATISTICS
+        out[a : a + len(w)] = stats.reshape(len(w), -1)
+    return out
+
+
+@dataclass(frozen=True)
+class LogisticBaseline:
+    """One fitted logistic regression per target (None where the training split held one class only: then
+    the forecast is the training rate, as climatology's), and the thresholds chosen on validation."""
+
+    targets: tuple[str, ...]
+    models: dict[str, Pipeline | None]
+    rates: dict[str, float]
+    thresholds: dict[str, float]
+    channels: tuple[str, ...]
+    n_train: int
+    n_val: int
+    fingerprint: str
+
+    def predict(self, samples: Samples, idx: np.ndarray) -> np.ndarray:
+        """Probabilities ``[len(idx), targets]`` for windows of ``samples`` (built with the same channels)."""
+        if tuple(samples.channels) != self.channels:
+            raise SampleError(f"the logistic baseline was fitted on channels {list(self.channels)}, the samples "
+                              f"have {list(samples.channels)}: build both with the model's config")
+        x = window_features(samples, idx)
+        out = np.empty((x.shape[0], len(self.targets)))
+        for j, t in enumerate(self.targets):
+            model = self.models[t]
+            out[:, j] = self.rates[t] if model is None else model.predict_proba(x)[:, 1]
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """What ``metrics.json`` records about the fit."""
+        return {"features": feature_names(self.channels), "train_windows": self.n_train,
+                "val_windows": self.n_val, "thresholds": dict(self.thresholds), "fitted_on": self.fingerprint,
+                "constant": [t for t in self.targets if self.models[t] is None]}
+
+
+def fit_logistic(samples: Samples, *, threshold_score: str = "hss", c: float = 1.0) -> LogisticBaseline:
+    """Fit on ``samples``' train split, choose each target's threshold on its val split.
+
+    Parameters
+    ----------
+    samples : Samples
+        Samples with the model's config and normalisation, holding its training windows.
+    threshold_score : {"hss", "tss"}, keyword-only
+        Score the threshold maximises on validation (the model card's ``threshold_score``); 0.5 where the
+        validation split is empty or holds one class, as for the model.
+    c : float, keyword-only
+        Inverse L2 regularisation strength of ``LogisticRegression`` (its ``C``). Features are standardised
+        first, so one strength suits every channel.
+
+    Returns
+    -------
+    LogisticBaseline
+    """
+    train_idx, val_idx = samples.indices("train"), samples.indices("val")
+    if train_idx.size == 0:
+        raise SampleError("the samples hold no training windows: the logistic baseline needs the model's "
+                          "training data (pass the store the model was trained on)")
+    x_train = window_features(samples, train_idx)
+    x_val = window_features(samples, val_idx) if val_idx.size else np.zeros((0, x_train.shape[1]))
+    models, rates, thresholds = {}, {}, {}
+    for j, t in enumerate(samples.targets):
+        y = samples.y[train_idx, j].astype(int)
+        rates[t] = float(y.mean())
+        if y.min() == y.max():
+            models[t] = None
+        else:
+            # No class weights: the probabilities stay calibrated, and the threshold does the rebalancing.
+            models[t] = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000)).fit(x_train, y)
+        p_val = (np.full(val_idx.size, rates[t]) if models[t] is None or val_idx.size == 0
+                 else models[t].predict_proba(x_val)[:, 1])
+        thresholds[t] = choose_threshold(samples.y[val_idx, j], p_val, threshold_score)
+    return LogisticBaseline(tuple(samples.targets), models, rates, thresholds, tuple(samples.channels),
+                            int(train_idx.size), int(val_idx.size), samples.fingerprint)

@@ -1,0 +1,439 @@
+"""``flarecast compare``: cross-entropy against focal loss over alpha and gamma grids, several seeds, one report.
+
+Every run trains on the same samples (built once and shared by every worker), with the same network, optimiser,
+epochs and data; runs differ only in ``train.loss`` and ``train.seed``. The methods (:func:`loss_grid`):
+
+- ``CE``: gamma 0, no alpha: exactly binary cross-entropy;
+- ``alpha-CE``: gamma 0, alpha = ``balanced_alpha`` (0.75 by default: positives weigh 3x negatives);
+- ``BCE pos_weight``: gamma 0, every positive term weighted by ``pos_weight`` (by default each target's own
+  training odds (1 - r) / r, the inverse-frequency weight: ``BCE pos_weight=odds``);
+- ``focal``: one method per (alpha, gamma) of the grids.
+
+Each run's threshold is chosen on validation by the training code; every score is a test-split score at that
+threshold. Per method and target the report gives the mean and the sample standard deviation (ddof 1) over
+seeds, and a 95% interval of that seed-mean: every seed is scored on the same bootstrap resamples of whole UTC
+days (GOES) or regions (SHARP), the seed scores are averaged resample by resample, and the interval is the
+percentile range of those averages. The focal setting quoted against CE for a target is the one with the best
+mean *validation* score, so the test split is never used to pick it.
+
+Runs execute in worker processes (one per GPU, or one per CPU core with one torch thread each); a finished
+run leaves ``forecasts.npz`` in its model directory and is not trained again when ``compare`` is re-run into
+the same folder with the same config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flarecast import __version__
+from flarecast.config import RunConfig, format_pos_weight
+from flarecast.errors import ConfigError
+from flarecast.evaluate import baselines
+from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
+from flarecast.jsonio import dumps, write_json
+from flarecast.metrics import UndefinedScoreWarning, score_table
+from flarecast.progress import NullProgress, Progress
+from flarecast.report.text import heatmap, percent, verdict, write_compare_report
+from flarecast.samples.build import Samples
+
+DEFAULT_ALPHAS: tuple[float | None, ...] = (None, 0.25, 0.5, 0.75)
+DEFAULT_GAMMAS = (0.5, 1.0, 2.0, 3.0, 5.0)
+DEFAULT_SEEDS = 5
+BALANCED_ALPHA = 0.75
+SCORES = ("recall", "hss", "tss", "far", "pofd", "precision", "bss", "roc_auc", "pr_auc")
+"""Scores kept per run; those of :data:`CI_SCORES` also get a seed-mean bootstrap interval."""
+CI_SCORES = ("recall", "hss", "tss", "far", "bss")
+FORECASTS = "forecasts.npz"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One loss setting of the comparison."""
+
+    name: str
+    kind: str  # "ce", "balanced", "pos_weight" or "focal"
+    alpha: float | None
+    gamma: float
+    pos_weight: float | dict[str, float] | None = None
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return {"train.loss.alpha": self.alpha, "train.loss.gamma": self.gamma,
+                "train.loss.pos_weight": self.pos_weight}
+
+    @property
+    def dirname(self) -> str:
+        return self.name.replace(" ", "_").replace("=", "").replace(",", "").replace("(", "").replace(")", "")
+
+
+def loss_grid(alphas: Sequence[float | None] = DEFAULT_ALPHAS, gammas: Sequence[float] = DEFAULT_GAMMAS, *,
+              balanced_alpha: float = BALANCED_ALPHA, pos_weight: float | dict[str, float]) -> list[Method]:
+    """CE, alpha-CE, BCE with ``pos_weight``, then focal loss for every (alpha, gamma); duplicates dropped.
+
+    A per-target ``pos_weight`` (a mapping, the training odds of :func:`default_pos_weight`) names its method
+    ``BCE pos_weight=odds``; a single number names it ``BCE pos_weight=W``.
+
+    Examples
+    --------
+    >>> [m.name for m in loss_grid([None, 0.25], [2.0], pos_weight=9.0)]
+    ['CE', 'alpha-CE 0.75', 'BCE pos_weight=9', 'focal a=none g=2', 'focal a=0.25 g=2']
+    """
+    if not alphas or not gammas:
+        raise ConfigError(f"alphas={list(alphas)}, gammas={list(gammas)}: expected at least one value in each grid")
+    methods = [Method("CE", "ce", None, 0.0), Method(f"alpha-CE {balanced_alpha:g}", "balanced", balanced_alpha, 0.0),
+               Method(f"BCE pos_weight={'odds' if isinstance(pos_weight, dict) else f'{pos_weight:g}'}", "pos_weight",
+                      None, 0.0, pos_weight)]
+    methods += [Method(f"focal a={'none' if a is None else f'{a:g}'} g={g:g}", "focal", a, float(g))
+                for a in alphas for g in gammas]
+    seen, out = set(), []
+    for m in methods:
+        key = (m.alpha, m.gamma, None if m.pos_weight is None else format_pos_weight(m.pos_weight))
+        if key not in seen:  # a gamma of 0 in the grid repeats CE or alpha-CE
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+MIN_VAL_POSITIVES = 24
+"""Fewer validation positive windows than this (one flare's worth at hourly stride) draw a warning."""
+RATE_RATIO = 2.0
+"""Validation and test event rates further apart than this factor draw a warning."""
+
+
+def split_warnings(counts: dict[str, Any], targets: Sequence[str]) -> list[str]:
+    """Plain warnings where validation cannot stand in for test: too few validation positives, or event rates
+    in validation and test a factor :data:`RATE_RATIO` or more apart (then thresholds chosen on validation
+    need not carry over). ``counts`` is :meth:`Samples.counts`."""
+    splits = counts["splits"]
+    out = []
+    for t in targets:
+        pos = {k: splits[k]["positives"][t] for k in ("val", "test")}
+        rate = {k: pos[k] / splits[k]["windows"] if splits[k]["windows"] else 0.0 for k in pos}
+        if pos["val"] < MIN_VAL_POSITIVES:
+            out.append(f"{t}: validation holds {pos['val']} positive windows, so the {t} thresholds and the focal "
+                       "setting chosen for it rest on very few events")
+        elif rate["test"] and not 1 / RATE_RATIO < rate["val"] / rate["test"] < RATE_RATIO:
+            out.append(f"{t}: {percent(rate['val'])} of validation windows are positive but {percent(rate['test'])} of test "
+                       "windows: thresholds chosen on validation may not carry over")
+    return out
+
+
+def parse_alphas(text: str) -> tuple[float | None, ...]:
+    """``"none,0.25,0.5"`` -> ``(None, 0.25, 0.5)``."""
+    return tuple(None if v.strip().lower() in ("none", "null") else _number("alphas", v) for v in text.split(","))
+
+
+def parse_gammas(text: str) -> tuple[float, ...]:
+    """``"0.5,1,2"`` -> ``(0.5, 1.0, 2.0)``."""
+    return tuple(_number("gammas", v) for v in text.split(","))
+
+
+def default_pos_weight(samples: Samples) -> dict[str, float]:
+    """Each target's training odds (1 - r) / r: the inverse-frequency weight of its positives.
+
+    One weight per target: a single weight from the rarest target (X) would weigh >=M positives tens of times
+    too much, and the >=M head would flag nearly every window.
+    """
+    train_y = samples.y[samples.indices("train")]
+    out = {}
+    for j, t in enumerate(samples.targets):
+        rate = float(train_y[:, j].mean()) if train_y.size else float("nan")
+        if not 0.0 < rate < 1.0:
+            raise ConfigError(f"target {t}: training event rate {rate} leaves no odds to weigh by: "
+                              "pass --pos-weight with a number")
+        out[t] = round((1.0 - rate) / rate, 2)
+    return out
+
+
+def parse_pos_weight(text: str | None) -> float | None:
+    """``--pos-weight``: ``odds`` (or nothing) -> None (each target's training odds); a number -> that number."""
+    if text is None or text.strip().lower() == "odds":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ConfigError(f"--pos-weight {text!r}: expected 'odds' (each target's training odds) or a number > 0")
+    return value
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    out: Path
+    comparison: dict[str, Any]
+    report_md: Path
+    report_html: Path
+
+
+def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | Sequence[int] = DEFAULT_SEEDS,
+            alphas=DEFAULT_ALPHAS, gammas=DEFAULT_GAMMAS, balanced_alpha: float = BALANCED_ALPHA,
+            pos_weight: float | None = None, workers: int | None = None, n_boot: int = 1000,
+            progress: Progress | None = None, store: str = "") -> CompareResult:
+    """Train every method of :func:`loss_grid` with every seed on ``samples``; write the reports into ``out``.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The base config; each run changes ``train.loss`` and ``train.seed`` only.
+    samples : Samples
+        Built once from ``cfg.samples``; every run and the baselines use them.
+    seeds : int or sequence of int, keyword-only
+        A count K (seeds ``cfg.train.seed`` .. ``+ K - 1``) or the seeds themselves.
+    alphas, gammas : sequences, keyword-only
+        The focal grids (None in ``alphas``: no class weight).
+    balanced_alpha, pos_weight : float, keyword-only
+        alpha of ``alpha-CE``; ``pos_weight`` of ``BCE pos_weight`` (None: each target's training odds,
+        :func:`default_pos_weight`).
+    workers : int or None, keyword-only
+        Parallel training processes; None: one per visible GPU, else one per CPU core available.
+    n_boot : int, keyword-only
+        Bootstrap resamples for the intervals.
+
+    Returns
+    -------
+    CompareResult
+        ``out/comparison.json``, ``out/report.md``, ``out/report.html`` (plus heat-map PNGs and ``runs/``).
+    """
+    t0 = time.perf_counter()
+    progress = progress or NullProgress()
+    out = Path(out)
+    seed_list = list(range(cfg.train.seed, cfg.train.seed + seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise ConfigError("--seeds 0: expected at least one seed")
+    pw = default_pos_weight(samples) if pos_weight is None else float(pos_weight)
+    methods = loss_grid(alphas, gammas, balanced_alpha=balanced_alpha, pos_weight=pw)
+    for m in methods:  # validate every loss setting before hours of training
+        cfg.replace(**m.overrides)
+    specs = [(m, s) for m in methods for s in seed_list]
+    devices = _devices(cfg.train.device, workers)
+    n_workers = workers or min(len(specs), len(devices))
+    bar = progress.task(f"Training {len(specs)} runs on {n_workers} workers", len(specs))
+    runs, reused = _run_all(cfg, samples, specs, out / "runs", devices, n_workers, bar)
+
+    comparison = _summarise(samples, cfg, methods, seed_list, runs, n_boot)
+    score = cfg.train.threshold_score
+    comparison["heatmap"] = {t: heatmap(comparison, t, alphas, gammas, score=score) for t in samples.targets}
+    comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in samples.targets}
+    comparison["warnings"] = split_warnings(comparison["samples"], samples.targets)
+    comparison.update({
+        "flarecast_version": __version__, "config": cfg.to_dict(), "store": store,
+        "grid": {"alphas": list(alphas), "gammas": list(gammas), "seeds": seed_list,
+                 "balanced_alpha": balanced_alpha, "pos_weight": pw},
+        "parallel": {"workers": n_workers, "devices": devices[:n_workers], "reused_runs": reused},
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    })
+    md, html = write_compare_report(comparison, out)
+    write_json(out / "comparison.json", comparison)
+    return CompareResult(out, comparison, md, html)
+
+
+def _devices(device: str, workers: int | None) -> list[str]:
+    """Device of each potential worker: every visible GPU once, else ``cpu`` once per available core."""
+    import torch
+
+    if device != "cpu" and torch.cuda.is_available():
+        gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        return [gpus[i % len(gpus)] for i in range(max(workers or 1, len(gpus)))]
+    if device == "cuda":
+        raise ConfigError("train.device = 'cuda' but no CUDA device is visible: use --device cpu or auto")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return ["cpu"] * max(workers or 1, cores)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(samples: Samples, cfg: RunConfig, queue) -> None:
+    import torch
+
+    device = queue.get()
+    if device.startswith("cuda"):
+        torch.cuda.set_device(int(device.split(":")[1]))
+    _WORKER.update(samples=samples, cfg=cfg, device="cuda" if device.startswith("cuda") else "cpu")
+
+
+def _run_all(cfg, samples, specs, root: Path, devices, n_workers, bar) -> tuple[dict[tuple[str, int], dict], int]:
+    """Every run's forecasts, and how many came from an earlier invocation's ``forecasts.npz``."""
+    runs, todo = {}, []
+    for m, s in specs:
+        done = _finished(root / m.dirname / f"seed{s}", _run_config(cfg, m, s, "cpu"))
+        if done is not None:
+            runs[(m.name, s)] = done
+            bar(1)
+        else:
+            todo.append((m, s, root / m.dirname / f"seed{s}"))
+    reused = len(runs)
+    n_workers = min(n_workers, len(todo))
+    if n_workers == 0:
+        return runs, reused
+    if n_workers == 1:
+        import torch
+
+        threads = torch.get_num_threads()  # _train_one takes one thread, as in the workers; given back after
+        try:
+            _WORKER.update(samples=samples, cfg=cfg, device="cuda" if devices[0].startswith("cuda") else "cpu")
+            for m, s, d in todo:
+                runs[(m.name, s)] = _train_one(m, s, d)
+                bar(1)
+        finally:
+            torch.set_num_threads(threads)
+            _WORKER.clear()
+        return runs, reused
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # fork after torch has started threads can deadlock
+    queue = ctx.Queue()
+    for d in devices[:n_workers]:
+        queue.put(d)
+    with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(samples, cfg, queue)) as pool:
+        futures = {pool.submit(_train_one, m, s, d): (m.name, s) for m, s, d in todo}
+        for fut in as_completed(futures):
+            runs[futures[fut]] = fut.result()
+            bar(1)
+    return runs, reused
+
+
+def _run_config(cfg: RunConfig, m: Method, seed: int, device: str) -> RunConfig:
+    return cfg.replace(**m.overrides, **{"train.seed": seed, "train.device": device})
+
+
+def _train_one(m: Method, seed: int, model_dir: Path) -> dict[str, Any]:
+    """Train one run in this process and return its validation and test probabilities (best epoch's weights)."""
+    import torch
+
+    from flarecast.model.inference import predict
+    from flarecast.model.modeldir import load_model
+    from flarecast.train.loop import train
+
+    # One thread per run: many runs share the cores, and a run's numbers must not depend on how many do.
+    torch.set_num_threads(1)
+    samples: Samples = _WORKER["samples"]
+    run_cfg = _run_config(_WORKER["cfg"], m, seed, _WORKER["device"])
+    result = train(samples, run_cfg, model_dir)
+    model, card = load_model(model_dir, device=_WORKER["device"])
+    dev = next(model.parameters()).device
+    val = predict(model, samples, samples.indices("val"), device=dev)
+    test = predict(model, samples, samples.indices("test"), device=dev)
+    info = {"seed": seed, "thresholds": card["thresholds"], "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run, "seconds": round(result.seconds, 1), "device": _WORKER["device"],
+            "config": _run_config(_WORKER["cfg"], m, seed, "cpu").to_dict()}
+    np.savez(model_dir / FORECASTS, val=val, test=test, info=np.array(dumps(info, indent=None)))
+    return {"val": val, "test": test, "info": info}
+
+
+def _finished(model_dir: Path, run_cfg: RunConfig) -> dict[str, Any] | None:
+    """A run's saved forecasts, if ``model_dir`` holds a finished run of exactly this config."""
+    path = model_dir / FORECASTS
+    if not path.is_file():
+        return None
+    with np.load(path) as f:
+        info = json.loads(str(f["info"]))
+        if info.get("config") != json.loads(dumps(run_cfg.to_dict(), indent=None)):
+            return None
+        return {"val": f["val"], "test": f["test"], "info": info}
+
+
+def _summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, Any]:
+    test_idx, val_idx = samples.indices("test"), samples.indices("val")
+    sharp = samples.config.source == "sharp"
+    groups = samples.region[test_idx] if sharp else samples.issue_time[test_idx].astype("datetime64[D]").astype(np.int64)
+    train_y = samples.y[samples.indices("train")]
+    clim = {t: float(train_y[:, j].mean()) for j, t in enumerate(samples.targets)}
+    counts = samples.counts()
+    out: dict[str, Any] = {
+        "samples": counts, "convention": samples.config.convention, "targets": list(samples.targets),
+        "spread": "sample standard deviation over seeds (ddof 1)",
+        "interval": (f"95% percentile interval of the seed-mean score over {n_boot} bootstrap resamples of whole "
+                     f"{'regions (HARP)' if sharp else 'UTC days'}, the same resamples for every seed"),
+        "test": {"windows": int(test_idx.size), "groups": int(np.unique(groups).size),
+                 "from": counts["splits"]["test"].get("from"), "to": counts["splits"]["test"].get("to"),
+                 "positives": counts["splits"]["test"]["positives"]},
+        "climatology": clim, "methods": {}, "baselines": {},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedScoreWarning)
+        for m in methods:
+            rs = [runs[(m.name, s)] for s in seeds]
+            entry = {"kind": m.kind, "loss": cfg.replace(**m.overrides).train.loss.label, "alpha": m.alpha,
+                     "gamma": m.gamma, "pos_weight": m.pos_weight,
+                     "runs": [{k: r["info"][k] for k in ("seed", "thresholds", "best_epoch", "epochs_run", "seconds", "device")}
+                              for r in rs], "targets": {}}
+            for j, t in enumerate(samples.targets):
+                entry["targets"][t] = _method_scores(samples, j, t, test_idx, val_idx, groups, rs, clim[t], n_boot)
+            out["methods"][m.name] = entry
+        logistic = baselines.fit_logistic(samples, threshold_score=cfg.train.threshold_score)
+        base = {"climatology": (np.tile(list(clim.values()), (test_idx.size, 1)), dict.fromkeys(clim, 0.5)),
+                "persistence": (np.stack([baselines.persistence(samples.prev_flux[test_idx], t, samples.config.convention)
+                                          for t in samples.targets], axis=1), dict.fromkeys(clim, 0.5)),
+                "logistic": (logistic.predict(samples, test_idx), logistic.thresholds)}
+        for name, (p, thr) in base.items():
+            out["baselines"][name] = {"targets": {
+                t: _single(score_with_ci(samples.y[test_idx, j], p[:, j], groups, threshold=thr[t],
+                                         climatology=clim[t], n_boot=n_boot))
+                for j, t in enumerate(samples.targets)}}
+    return out
+
+
+def _method_scores(samples, j, target, test_idx, val_idx, groups, runs, clim, n_boot) -> dict[str, Any]:
+    y_test, y_val = samples.y[test_idx, j], samples.y[val_idx, j]
+    per_seed = {k: [] for k in SCORES}
+    val_scores = {"hss": [], "tss": []}
+    reps = {k: [] for k in CI_SCORES}
+    for r in runs:
+        thr = float(r["info"]["thresholds"][target])
+        table = score_table(y_test, r["test"][:, j], threshold=thr, climatology=clim)
+        for k in SCORES:
+            per_seed[k].append(table[k])
+        if y_val.size:
+            vt = score_table(y_val, r["val"][:, j], threshold=thr, climatology=clim)
+            for k in val_scores:
+                val_scores[k].append(vt[k])
+        # One bootstrap seed for every run: all runs are scored on the same resamples of the test groups.
+        rep = bootstrap_replicates(y_test, r["test"][:, j], groups, threshold=thr, climatology=clim,
+                                   n_boot=n_boot, seed=0, metrics=CI_SCORES)
+        for k in CI_SCORES:
+            reps[k].append(rep[k])
+    out = {k: _stats(v) for k, v in per_seed.items()}
+    for k in CI_SCORES:
+        out[k]["ci"] = list(replicate_interval(k, np.mean(reps[k], axis=0)))
+    out["val"] = {k: _stats(v) for k, v in val_scores.items()}
+    out["positives"] = int(y_test.sum())
+    return out
+
+
+def _stats(values: list[float]) -> dict[str, Any]:
+    v = np.asarray(values, dtype=np.float64)
+    ok = v[np.isfinite(v)]
+    return {"mean": float(ok.mean()) if ok.size else float("nan"),
+            "std": float(ok.std(ddof=1)) if ok.size > 1 else float("nan"),
+            "min": float(ok.min()) if ok.size else float("nan"), "max": float(ok.max()) if ok.size else float("nan"),
+            "values": v.tolist(), "undefined": int(v.size - ok.size)}
+
+
+def _single(s: dict[str, Any]) -> dict[str, Any]:
+    """A baseline's ``score_with_ci`` entry in the methods' shape: one value, no spread."""
+    out = {k: {"mean": s[k]["value"], "std": float("nan"), "values": [s[k]["value"]], "ci": s[k]["ci"]}
+           for k in SCORES if k in s}
+    out["threshold"] = s["threshold"]
+    out["positives"] = s["positives"]
+    return out
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"--{name} {text!r}: expected comma-separated numbers such as 0.25,0.5"
+                          + (" or none" if name == "alphas" else "")) from None

@@ -1,0 +1,284 @@
+"""Score a trained model beside the baselines, with bootstrap intervals over whole UTC days (GOES) or regions (SHARP).
+
+Which windows: one split of the model's own split plan (``split="test"``, the default), or every window of a
+store (``split=None``), optionally only those issued in ``period = (from, to)``: a store holding data the model
+never saw needs no split information. Every window is then kept: the samples are built with a single split
+block (:data:`ALL_WINDOWS_BLOCK`), so none is dropped at a split edge, and always with the card's normalisation.
+
+Methods scored on the same windows (:data:`METHODS`): ``model`` at the threshold chosen on validation (from the
+card), ``model@0.5``, and the baselines of :mod:`flarecast.baselines`: ``climatology`` (the card's training
+base rate), ``persistence`` and ``logistic``. The logistic baseline must be fitted on the model's training data:
+on the evaluated samples' own train split when a split is scored (same store, same split plan), on
+``train_store`` otherwise; without one it is left out and ``notes`` says so.
+
+The result has the shape of ``metrics.json`` (see README): ``{"targets": {T: {method: {"threshold", "n",
+"positives", "tp", "fp", "fn", "tn", "recall": {"value", "ci"}, ...}}}, ...}``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flarecast.config import RunConfig, from_dict
+from flarecast.errors import ModelError
+from flarecast.evaluate import baselines
+from flarecast.evaluate.baselines import LogisticBaseline
+from flarecast.evaluate.bootstrap import score_with_ci
+from flarecast.metrics import UndefinedScoreWarning
+from flarecast.model.inference import predict, resolve_device
+from flarecast.model.modeldir import load_model, model_id, read_card
+from flarecast.samples.build import Samples, samples_from_store
+
+METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic")
+"""Methods of ``metrics.json``, in report order; ``logistic`` only where it could be fitted."""
+
+ALL_WINDOWS_BLOCK = "36500D"
+"""``samples.split.block`` that puts a store's whole span in one block, dealt to ``train``: no window is dropped
+at a split edge. Only used to build samples for ``split=None``; the split names are then ignored."""
+
+N_BOOT = 1000
+
+
+@dataclass(frozen=True)
+class Forecasts:
+    """The evaluated windows, their labels and every method's probabilities: what is scored and plotted."""
+
+    targets: tuple[str, ...]
+    issue_time: np.ndarray  # [n] datetime64[ns]
+    region: np.ndarray  # [n] HARP number, -1 full-disk
+    group: np.ndarray  # [n] bootstrap unit: UTC day number or region
+    group_unit: str  # "UTC day" or "region (HARP)"
+    y: np.ndarray  # [n, targets] 0/1
+    probs: dict[str, np.ndarray]  # source ("model", baselines) -> [n, targets]
+    thresholds: dict[str, dict[str, float]]  # method -> target -> threshold
+    climatology: dict[str, float]  # target -> training base rate
+    horizon: np.timedelta64 = np.timedelta64(24, "h")  # a window issued at t is labelled by flares in (t, t + horizon]
+
+    @property
+    def methods(self) -> list[str]:
+        return [m for m in METHODS if m in self.thresholds]
+
+    def prob(self, method: str, target: str) -> np.ndarray:
+        """The probabilities ``method`` forecasts for ``target`` (``model@0.5`` shares ``model``'s)."""
+        return self.probs[method.split("@")[0]][:, self.targets.index(target)]
+
+
+def check_compatible(card: dict[str, Any], samples: Samples) -> None:
+    """Refuse samples whose channels, targets or window differ from what the model was trained on."""
+    for key, have in (("channels", list(samples.channels)), ("targets", list(samples.targets)),
+                      ("window_steps", samples.window_steps)):
+        if card[key] != have:
+            raise ModelError(f"model expects {key} = {card[key]}, the samples have {have}: build samples with the "
+                             "model's own config (its card.json)")
+
+
+def select_windows(samples: Samples, *, split: str | None = "test", period=None) -> np.ndarray:
+    """Indices of the windows of ``split`` (None: all) issued in ``period = (from, to)``, from inclusive, to not."""
+    idx = np.arange(samples.issue_time.size) if split is None else samples.indices(split)
+    if period is not None:
+        lo, hi = (_utc(v) for v in period)
+        if lo is not None and hi is not None and hi <= lo:
+            raise ModelError(f"--from {period[0]} is not before --to {period[1]}: give an increasing period")
+        t = samples.issue_time[idx]
+        keep = np.ones(idx.size, bool)
+        if lo is not None:
+            keep &= t >= lo
+        if hi is not None:
+            keep &= t < hi
+        idx = idx[keep]
+    if idx.size == 0:
+        where = f"split {split!r}" if split else "the store"
+        span = f" issued in [{period[0]}, {period[1]})" if period else ""
+        raise ModelError(f"{where} holds no windows{span}: nothing to evaluate")
+    return idx
+
+
+def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
+                    logistic: LogisticBaseline | None = None, device: str = "cpu") -> Forecasts:
+    """Probabilities of the model and of the baselines for the windows ``idx`` of ``samples``."""
+    model, card = load_model(model_dir, device=str(resolve_device(device)))
+    check_compatible(card, samples)
+    probs = {"model": predict(model, samples, idx, device=next(model.parameters()).device).astype(np.float64)}
+    targets = tuple(samples.targets)
+    clim = {t: float(card["climatology"][t]) for t in targets}
+    probs["climatology"] = np.stack([baselines.climatology(idx.size, clim[t]) for t in targets], axis=1)
+    probs["persistence"] = np.stack(
+        [baselines.persistence(samples.prev_flux[idx], t, samples.config.convention) for t in targets], axis=1)
+    thresholds = {"model": {t: float(card["thresholds"][t]) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
+                  "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)}
+    if logistic is not None:
+        probs["logistic"] = logistic.predict(samples, idx)
+        thresholds["logistic"] = dict(logistic.thresholds)
+    sharp = samples.config.source == "sharp"
+    group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
+    return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
+                     "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
+                     pd.Timedelta(samples.config.horizon).to_timedelta64())
+
+
+def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """``{target: {method: score_with_ci entry}}`` for every method of ``fc``."""
+    n_groups = np.unique(fc.group).size
+    if n_groups < 2:
+        raise ModelError(f"the evaluated windows fall in {n_groups} {fc.group_unit}: bootstrap intervals resample "
+                         f"whole {fc.group_unit}s and need at least 2; evaluate a longer period")
+    out: dict[str, dict[str, Any]] = {}
+    with warnings.catch_warnings():  # undefined scores (no forecast events, say) are reported as null, not warned
+        warnings.simplefilter("ignore", UndefinedScoreWarning)
+        for j, target in enumerate(fc.targets):
+            out[target] = {
+                m: score_with_ci(fc.y[:, j], fc.prob(m, target), fc.group, threshold=fc.thresholds[m][target],
+                                 climatology=fc.climatology[target], n_boot=n_boot, seed=seed)
+                for m in fc.methods
+            }
+    return out
+
+
+def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
+                   logistic: LogisticBaseline | None = None, device: str = "cpu", n_boot: int = N_BOOT,
+                   seed: int = 0) -> dict[str, Any]:
+    """``metrics.json`` of a model on windows of ``samples``: :func:`evaluate_samples`' result alone."""
+    return evaluate_samples(model_dir, samples, split=split, period=period, logistic=logistic, device=device,
+                            n_boot=n_boot, seed=seed)[0]
+
+
+def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
+                     logistic: LogisticBaseline | None = None, device: str = "cpu", n_boot: int = N_BOOT,
+                     seed: int = 0) -> tuple[dict[str, Any], Forecasts]:
+    """``metrics.json`` of a model on windows of ``samples`` (see the module docstring), and the forecasts scored.
+
+    Parameters
+    ----------
+    model_dir : path
+        Model directory written by :func:`flarecast.train.train`.
+    samples : Samples
+        Built with the model's config and the card's normalisation.
+    split : {"train", "val", "test"} or None, keyword-only
+        Split to score; None scores every window of ``samples``.
+    period : (from, to) or None, keyword-only
+        Keep windows issued in [from, to) (strings or datetimes, UTC); either end may be None.
+    logistic : LogisticBaseline or None, keyword-only
+        Fitted logistic baseline. When None and ``split`` is given, it is fitted on ``samples``' train split;
+        when None and ``split`` is None, it is left out with a note.
+    device, n_boot, seed : keyword-only
+        Torch device for the model; bootstrap replicates and seed.
+
+    Returns
+    -------
+    (dict, Forecasts)
+        The content of ``metrics.json`` and the forecasts behind it (for plots).
+    """
+    card = read_card(model_dir)
+    notes = []
+    if split is not None and samples.fingerprint != card.get("data_fingerprint"):
+        notes.append(f"these samples (fingerprint {samples.fingerprint}) are not the model's training samples "
+                     f"({card.get('data_fingerprint')}): another store or config, so split {split!r} may hold "
+                     "windows the model was trained on")
+    if logistic is None and split is not None and samples.indices("train").size > 0:
+        logistic = baselines.fit_logistic(samples, threshold_score=card.get("threshold_score", "hss"))
+    idx = select_windows(samples, split=split, period=period)
+    fc = model_forecasts(model_dir, samples, idx, logistic=logistic, device=device)
+    if logistic is None:
+        notes.append("logistic baseline omitted: it must be fitted on the model's training data, which these "
+                     "samples do not hold; pass the store the model was trained on (--train-store)")
+    return {
+        "model": str(model_dir), "model_id": model_id(model_dir), "loss": card.get("loss"),
+        "split": split if split is not None else "all",
+        "period": {"from": _iso(fc.issue_time.min()), "to": _iso(fc.issue_time.max()),
+                   "requested": list(period) if period is not None else None},
+        "n_windows": int(idx.size), "source": samples.config.source, "convention": samples.config.convention,
+        "climatology": fc.climatology,
+        "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size), "n_boot": n_boot,
+                      "level": 0.95, "seed": seed},
+        "thresholds": fc.thresholds,
+        "baselines": {"logistic": logistic.describe() if logistic is not None else None},
+        "notes": notes,
+        "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
+    }, fc
+
+
+def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "test", period=None,
+             train_store: str | Path | None = None, out_dir: str | Path | None = None, plots: bool = True,
+             device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0) -> dict[str, Any]:
+    """Build samples from ``store`` with the model's config and normalisation, score them, write the outputs.
+
+    With ``split=None`` every window of ``store`` is scored (see the module docstring); ``train_store``, the
+    store the model was trained on, lets the logistic baseline be fitted on the model's training split there,
+    and the evaluated windows be checked against the model's training and validation periods.
+    ``out_dir`` receives ``metrics.json``, ``report.md`` and, with ``plots``, the PNGs of
+    :func:`flarecast.plots.write_plots`.
+    """
+    card = read_card(model_dir)
+    cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / "card.json"))
+    norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
+    eval_cfg = cfg if split is not None else cfg.replace(**{"samples.split.block": ALL_WINDOWS_BLOCK})
+    samples = samples_from_store(store, eval_cfg.samples, norm=norm)
+    logistic, overlap = None, None
+    if train_store is not None:
+        train_samples = samples_from_store(train_store, cfg.samples, norm=norm)
+        logistic = baselines.fit_logistic(train_samples, threshold_score=card.get("threshold_score", "hss"))
+        overlap = _overlap(samples, train_samples, cfg)
+    result, fc = evaluate_samples(model_dir, samples, split=split, period=period, logistic=logistic, device=device,
+                                n_boot=n_boot, seed=seed)
+    result["store"] = str(store)
+    if overlap is not None and split is None:
+        result["overlap_with_training"] = overlap
+        if overlap["windows"]:
+            result["notes"].append(f"{overlap['windows']} evaluated windows reach into the model's training or "
+                                   "validation periods: those scores are not out-of-sample")
+    elif split is None:
+        result["notes"].append("every window of the store was scored: out-of-sample only if the store holds no "
+                               "data the model was trained or validated on (pass --train-store to check)")
+    if out_dir is not None:
+        _write_outputs(Path(out_dir), result, fc, store, plots)
+    return result
+
+
+def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[str, Any]:
+    """Evaluated windows whose span [t - window, t + horizon] meets a train or val run of the model's split plan."""
+    window, horizon = pd.Timedelta(cfg.samples.window), pd.Timedelta(cfg.samples.horizon)
+    runs = [r for r in train_samples.runs if r["split"] in ("train", "val")]
+    lo = samples.issue_time - window.to_timedelta64()
+    hi = samples.issue_time + horizon.to_timedelta64()
+    hit = np.zeros(samples.issue_time.size, bool)
+    for r in runs:
+        hit |= (hi > _utc(r["from"])) & (lo < _utc(r["to"]))
+    return {"windows": int(hit.sum()), "runs": runs}
+
+
+def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, plots: bool) -> None:
+    from flarecast.jsonio import write_json
+    from flarecast.report.text import evaluation_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, list[str]] = {}
+    if plots:
+        from flarecast.report.plots import read_flares, write_plots
+
+        written = write_plots(fc, out_dir, flares=read_flares(store, result["convention"]))
+        figures = {t: [p.name for p in paths] for t, paths in written.items()}
+    result["plots"] = figures
+    write_json(out_dir / "metrics.json", result)
+    (out_dir / "report.md").write_text(evaluation_markdown(result))
+
+
+def _utc(value) -> np.datetime64 | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ModelError(f"time {value!r}: expected a UTC date or time such as 2013-01-01 or 2013-01-01T12:00") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return np.datetime64(ts.to_datetime64(), "ns")
+
+
+def _iso(t) -> str:
+    return str(pd.Timestamp(t))

@@ -1,0 +1,195 @@
+"""Forecast files: JSON documents or CSV rows, their JSON Schema, and backtests against a flare catalogue.
+
+A JSON file holds the whole document :func:`flarecast.forecast.forecast` returns; a CSV file holds its rows
+(columns :data:`ROW_FIELDS`; ``region`` empty for full-disk, ``noaa_ars`` space-separated). Every row carries what
+scoring it needs (issue time, valid_to, threshold, base rate, class convention, region and ARs), so a backtest
+works on either format and on files concatenated from several runs.
+
+A backtest labels each row from the store's catalogue exactly as training labels windows (largest class
+peaking in (issue_time, valid_to]; a region's own ARs only) and scores it with ``flarecast evaluate``'s scoring
+(:func:`flarecast.evaluate.score_forecasts`, bootstrap over UTC days or regions): ``model`` (the rows'
+threshold), ``model@0.5``, ``climatology`` (the rows' base rate) and ``persistence``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flarecast import classes
+from flarecast.errors import ConfigError, InputFileError, SampleError
+from flarecast.samples import labels
+from flarecast.samples.labels import FULL_DISK, Catalogue
+
+SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
+ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
+              "base_rate", "coverage", "model_id", "convention")
+"""Columns of a forecast row (CSV header; keys of the JSON ``forecasts`` items)."""
+SUFFIXES = (".json", ".csv")
+
+
+def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
+    """Write the document as JSON (``.json``) or its rows as CSV (``.csv``)."""
+    from flarecast.jsonio import dumps
+
+    path = Path(path)
+    if path.suffix not in SUFFIXES:
+        raise ConfigError(f"--out {str(path)!r}: expected a file name ending in one of {list(SUFFIXES)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".json":
+        path.write_text(dumps(doc) + "\n")
+        return path
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS, lineterminator="\n")
+        w.writeheader()
+        for r in doc["forecasts"]:
+            # repr keeps every digit: reading the file back gives the same floats, so the same decisions.
+            w.writerow({**r, "region": "" if r["region"] is None else r["region"],
+                        "noaa_ars": " ".join(map(str, r["noaa_ars"])), "decision": str(r["decision"]).lower(),
+                        "probability": repr(r["probability"]), "threshold": repr(r["threshold"]),
+                        "base_rate": repr(r["base_rate"])})
+    return path
+
+
+def schema() -> dict[str, Any]:
+    """The forecast document's JSON Schema (draft 2020-12)."""
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def validate(doc: Any, *, what: str = "forecast document", rows_only: bool = False) -> None:
+    """Raise :class:`~flarecast.errors.InputFileError` naming the first place ``doc`` breaks the schema.
+
+    ``rows_only`` checks a list of rows (a CSV file) against the schema's row definition.
+    """
+    import jsonschema
+
+    sch = schema()
+    if rows_only:
+        sch = {"$schema": sch["$schema"], "$defs": sch["$defs"], "type": "array", "items": {"$ref": "#/$defs/row"}}
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(sch).iter_errors(doc))
+    if err is not None:
+        where = "/".join(map(str, err.absolute_path)) or "top level"
+        raise InputFileError(what, f"does not follow {SCHEMA_PATH.name} at {where}: {err.message}")
+
+
+def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a forecast file (JSON document or CSV), checked against the schema."""
+    path = Path(path)
+    if path.suffix not in SUFFIXES or not path.is_file():
+        raise InputFileError(path, f"expected an existing forecast file ending in one of {list(SUFFIXES)}")
+    if path.suffix == ".json":
+        try:
+            doc = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path, f"not JSON ({exc})") from None
+        validate(doc, what=str(path))
+        return doc["forecasts"]
+    with open(path, newline="") as fh:
+        rows = [_typed_row(r, path, n) for n, r in enumerate(csv.DictReader(fh), start=2)]
+    validate(rows, what=str(path), rows_only=True)
+    return rows
+
+
+def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:
+    missing = [k for k in ROW_FIELDS if k not in r]
+    if missing:
+        raise InputFileError(path, f"line {line}: no column(s) {missing}; expected the columns {list(ROW_FIELDS)}")
+    try:
+        return {**r, "region": int(r["region"]) if r["region"] else None,
+                "noaa_ars": [int(a) for a in r["noaa_ars"].split()], "probability": float(r["probability"]),
+                "decision": {"true": True, "false": False}[r["decision"]], "threshold": float(r["threshold"]),
+                "base_rate": float(r["base_rate"]), "coverage": float(r["coverage"])}
+    except (ValueError, KeyError) as exc:
+        raise InputFileError(path, f"line {line}: value {exc} cannot be read; expected a flarecast forecast CSV "
+                             f"with columns {list(ROW_FIELDS)}") from None
+
+
+def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Score a forecast file against the store's flare catalogue; the result has the shape of ``metrics.json``.
+
+    The rows are labelled as training labels windows and scored by :func:`flarecast.evaluate.score_forecasts`
+    with the baselines climatology (the rows' base rate) and persistence; the logistic baseline needs the
+    model's training windows, which a forecast file does not carry, so it is left out (``notes`` says so).
+    Rows whose (issue_time - horizon, valid_to] reaches outside the catalogue's first to last peak are dropped
+    and counted: neither the label nor persistence is known there.
+
+    Raises
+    ------
+    InputFileError
+        When the file breaks the schema, mixes horizons or class conventions, lacks a target for a window or
+        holds one twice.
+    SampleError
+        When a target's rows carry several thresholds or base rates (several models: score them apart).
+    ModelError
+        When fewer than two bootstrap groups (UTC days, or regions) remain.
+    """
+    from flarecast.evaluate import baselines
+    from flarecast.evaluate.scoring import Forecasts, score_forecasts
+    from flarecast.ingest import store as st
+
+    frame = pd.DataFrame(read_forecasts(path))
+    if frame.empty:
+        raise SampleError(f"{path}: no forecast rows to score")
+    frame["t"] = pd.to_datetime(frame["issue_time"]).dt.tz_localize(None).astype("datetime64[ns]")
+    frame["h"] = pd.to_datetime(frame["valid_to"]).dt.tz_localize(None).astype("datetime64[ns]") - frame["t"]
+    frame["r"] = frame["region"].fillna(FULL_DISK).astype(np.int64)
+    for col in ("h", "convention"):
+        if frame[col].nunique() != 1:
+            raise InputFileError(path, f"rows mix {col} values {sorted(map(str, frame[col].unique()))}: score "
+                                 "each horizon and class convention separately")
+    horizon, convention = frame["h"].iloc[0].to_timedelta64(), str(frame["convention"].iloc[0])
+    targets = tuple(frame["target"].unique())
+    per_target = frame.groupby("target")[["threshold", "base_rate"]].nunique()
+    if (per_target > 1).any(axis=None):
+        raise SampleError(f"{path}: rows of one target carry several thresholds or base rates (forecasts of several "
+                          "models); backtest one model's forecasts at a time")
+    if frame.duplicated(["t", "r", "target"]).any():
+        raise InputFileError(path, "holds some (issue_time, region, target) twice: remove the overlapping rows")
+    table = frame.pivot(index=["t", "r"], columns="target", values="probability")[list(targets)]
+    if table.isna().any(axis=None):
+        raise InputFileError(path, f"some issue times lack a row for one of the targets {list(targets)}")
+    issue = table.index.get_level_values("t").to_numpy("datetime64[ns]")
+    region = table.index.get_level_values("r").to_numpy(np.int64)
+
+    cat = Catalogue.from_events(st.read_events(store))
+    first, last = cat.span
+    inside = (issue - horizon >= first) & (issue + horizon <= last)
+    issue, region, prob = issue[inside], region[inside], table.to_numpy(np.float64)[inside]
+    ars = {int(r): list(a) for r, a in zip(frame["r"], frame["noaa_ars"], strict=True)}
+    next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, ars)
+    rank = classes.ordinal(next_flux, convention)
+    first_rows = frame.drop_duplicates("target").set_index("target")
+    clim = {t: float(first_rows.loc[t, "base_rate"]) for t in targets}
+    sharp = bool((region != FULL_DISK).any())
+    fc = Forecasts(
+        targets, issue, region, region if sharp else issue.astype("datetime64[D]").astype(np.int64),
+        "region (HARP)" if sharp else "UTC day",
+        np.stack([rank >= classes.TARGET_RANK[t] for t in targets], axis=1).astype(np.int8),
+        {"model": prob,
+         "climatology": np.stack([baselines.climatology(issue.size, clim[t]) for t in targets], axis=1),
+         "persistence": np.stack([baselines.persistence(prev_flux, t, convention) for t in targets], axis=1)},
+        {"model": {t: float(first_rows.loc[t, "threshold"]) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
+         "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)},
+        clim,
+    )
+    return {
+        "file": str(path), "store": str(store), "model_ids": sorted(frame["model_id"].unique()), "loss": None,
+        "split": "backtest", "period": {"from": _iso(issue.min()) if issue.size else None,
+                                        "to": _iso(issue.max()) if issue.size else None},
+        "n_windows": int(issue.size), "source": "sharp" if sharp else "goes", "convention": convention,
+        "climatology": clim, "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size),
+                                           "n_boot": n_boot, "level": 0.95, "seed": seed},
+        "thresholds": fc.thresholds, "baselines": {"logistic": None},
+        "dropped": {"beyond_catalogue": int((~inside).sum())},
+        "notes": ["logistic baseline omitted: a forecast file does not carry the model's training windows"],
+        "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
+    }
+
+
+def _iso(t) -> str:
+    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,418 @@
+"""Forecasts on new data: probabilities for (t, t + horizon] at issue times t, from a model directory and a store.
+
+The windows are built the way the model's training windows were: the card's sample config (channels,
+cadence, window, resampling, history), the grid builders of :mod:`flarecast.samples_goes` and
+:mod:`flarecast.samples_sharp`, and the card's normalisation statistics (never re-fitted on the new data).
+Only the records the requested windows need are read, plus one step before them for the difference channels.
+Files are written and read, and scored against a catalogue, by :mod:`flarecast.forecast_file`.
+
+Refusals (:class:`ForecastRefusal`, nothing is forecast): an issue time outside the data (the window would
+start before the first record, or t is after the last); a window whose missing fraction is over the card's
+``samples.max_missing``; with ``skip_refused`` those issue times are listed in ``refused`` instead. Inputs
+whose channels, cadence or units do not fit the card raise :class:`~flarecast.errors.ModelError`.
+
+SHARP models forecast every region recorded at t whose records reach back a whole window (a younger region
+is listed in ``refused`` as ``region_too_young`` and never raises); models with flare-history channels also read
+the catalogue, which must start before the window's look-back and is taken as complete up to t.
+
+Issue times lie on the model's step grid (multiples of the cadence since 1970-01-01 UTC), as training windows
+did; others are refused with the two nearest grid times. The output is a plain document (schema
+``flarecast/schemas/forecast.schema.json``); the same model and inputs give the same document.
+
+>>> doc = forecast("models/latest", store="data/store.zarr", latest=True)  # doctest: +SKIP
+>>> doc["forecasts"][0]["probability"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from numpy.lib.stride_tricks import sliding_window_view
+
+from flarecast import __version__
+from flarecast.config import COMMON_CHANNELS, HISTORY_CHANNELS, SampleConfig, from_dict
+from flarecast.errors import ConfigError, ModelError, SampleError
+from flarecast.ingest import store as st
+from flarecast.model.inference import predict
+from flarecast.model.modeldir import load_model, model_id
+from flarecast.samples import labels
+from flarecast.samples.goes import NEEDS_XRSA, goes_grid
+from flarecast.samples.grid import window_missing
+from flarecast.samples.labels import FULL_DISK, Catalogue
+from flarecast.samples.sharp import sharp_grid
+
+FORMAT = "flarecast-forecast/1"
+
+
+class ForecastRefusal(SampleError):
+    """An issue time cannot be forecast: outside the data, or too much input missing over its window."""
+
+
+@dataclass
+class Windows:
+    """Normalised windows at the requested issue times; ``gather`` copies one batch at a time."""
+
+    series: np.ndarray  # [channel, segment * n_steps] float32, normalised, NaN replaced by 0
+    end_index: np.ndarray  # [window] int64 index of each window's last step in ``series``
+    issue_time: np.ndarray  # [window] datetime64[ns]
+    region: np.ndarray  # [window] int32: HARP, or -1 for full-disk
+    coverage: np.ndarray  # [window] float32: 1 - missing fraction of the window
+    noaa_ars: list[list[int]]  # [window] the region's NOAA active regions ([] for full-disk)
+    window_steps: int
+    refused: list[dict]
+
+    def gather(self, idx: np.ndarray) -> np.ndarray:
+        view = sliding_window_view(self.series.T, self.window_steps, axis=0)
+        return view[self.end_index[idx] - self.window_steps + 1]
+
+
+def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Sequence[str | Path] = (),
+             events: Sequence[str | Path] = (), sharp: Sequence[str | Path] = (), at: Sequence[str] = (),
+             latest: bool = False, start: str | None = None, end: str | None = None, every: str | None = None,
+             skip_refused: bool = False, device: str = "cpu", batch_size: int = 512) -> dict[str, Any]:
+    """Forecast every target of a model at the requested issue times.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        Model directory written by ``flarecast train``.
+    store : str or Path, optional, keyword-only
+        Store to read. Give either a store or files (``goes``, ``events``, ``sharp``), which are then
+        ingested into a temporary store first.
+    at, latest, start, end, every : keyword-only
+        Issue times: a list of UTC times (``at``), the latest time the data allow (``latest``), or every
+        ``every`` (default: the config's stride) from ``start`` to ``end`` inclusive. Exactly one way.
+    skip_refused : bool, keyword-only
+        List refused issue times in ``refused`` and forecast the others, instead of raising.
+    device : str, keyword-only
+        ``cpu`` (the default: bit-reproducible), ``cuda`` or ``auto``.
+
+    Returns
+    -------
+    dict
+        The forecast document (schema ``forecast.schema.json``): header, ``forecasts`` rows, ``refused``.
+
+    Raises
+    ------
+    ForecastRefusal
+        For the first refused issue time, unless ``skip_refused``.
+    ModelError
+        When the inputs' channels, cadence or units do not fit the model card.
+    """
+    if device == "cpu":  # flarecast.train (and scikit-learn with it) costs a second of a cold start
+        dev = torch.device("cpu")
+    else:
+        from flarecast.model.inference import resolve_device
+
+        dev = resolve_device(device)
+    model, card = load_model(model_dir, device=str(dev))
+    cfg = card_samples(card, model_dir)
+    mid = model_id(model_dir)
+    history = bool(set(cfg.channels) & set(HISTORY_CHANNELS))
+    given = {"goes": goes, "events": events, "sharp": sharp}
+    lacking = [k for k in (cfg.source, *(["events"] if history else [])) if store is None and not given[k]]
+    if lacking and any(given.values()):
+        raise ConfigError(f"model {mid} reads {cfg.source} data{' and the flare catalogue' if history else ''}: "
+                          f"add --{' --'.join(lacking)} FILES")
+    with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
+        data = st.read_goes(path) if cfg.source == "goes" else st.read_sharp(path)
+        check_units(data, cfg)
+        cat = Catalogue.from_events(st.read_events(path)) if history else None
+        first, last = data_span(data, cfg)
+        issue = issue_times(cfg, first, last, at=at, latest=latest, start=start, end=end, every=every)
+        norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
+        win = windows_at(data, cat, cfg, issue, norm=norm, data_start=first, data_end=last)
+        inputs = {g: _fingerprint(path, g) for g in (cfg.source, "events") if g == cfg.source or cat is not None}
+    strict = [r for r in win.refused if r["reason"] != "region_too_young"]
+    if strict and not skip_refused:
+        r = strict[0]
+        raise ForecastRefusal(f"issue time {r['issue_time']}{_region_text(r['region'])}: {r['detail']} "
+                              f"({len(strict)} refusals, {issue.size} issue times); forecast other times, or "
+                              "pass --skip-refused to list refusals and forecast the rest")
+    probs = predict(model, win, np.arange(win.end_index.size), device=dev, batch_size=batch_size)
+    horizon = pd.Timedelta(cfg.horizon).to_timedelta64()
+    rows = []
+    for i in range(win.issue_time.size):
+        for j, target in enumerate(card["targets"]):
+            p, thr = float(probs[i, j]), float(card["thresholds"][target])
+            rows.append({
+                "issue_time": _iso(win.issue_time[i]), "valid_to": _iso(win.issue_time[i] + horizon),
+                "target": target, "region": None if win.region[i] == FULL_DISK else int(win.region[i]),
+                "noaa_ars": win.noaa_ars[i], "probability": p, "decision": p >= thr, "threshold": thr,
+                "base_rate": float(card["climatology"][target]), "coverage": round(float(win.coverage[i]), 4),
+                "model_id": mid, "convention": cfg.convention,
+            })
+    return {
+        "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": card.get("loss"),
+        "source": cfg.source, "convention": cfg.convention, "cadence": cfg.cadence, "window": cfg.window,
+        "horizon": cfg.horizon, "channels": list(card["channels"]), "targets": list(card["targets"]),
+        "thresholds": dict(card["thresholds"]), "climatology": dict(card["climatology"]),
+        "max_missing": cfg.max_missing, "inputs": inputs, "issue_times": int(issue.size),
+        "forecasts": rows, "refused": win.refused,
+    }
+
+
+def card_samples(card: dict, model_dir: str | Path) -> SampleConfig:
+    """The sample config of a card, checked against the card's own channel list, window and cadence."""
+    cfg = from_dict(card["config"], origin=str(Path(model_dir) / "card.json")).samples
+    for key, want in (("channels", list(cfg.channels)), ("window_steps", cfg.window_steps), ("cadence", cfg.cadence)):
+        if card.get(key) != want:
+            raise ModelError(f"{model_dir}: card {key} = {card.get(key)!r} but its config gives {want!r}; the card "
+                             "was edited or is corrupt: retrain the model")
+    return cfg
+
+
+@contextmanager
+def open_inputs(store: str | Path | None, *, goes=(), events=(), sharp=()) -> Iterator[Path]:
+    """Yield the store to read: ``store``, or a temporary one holding the given files (removed afterwards)."""
+    files = {"goes": list(goes), "events": list(events), "sharp": list(sharp)}
+    if store is not None and any(files.values()):
+        raise ConfigError("give either --store or input files (--goes, --events, --sharp), not both")
+    if store is not None:
+        yield Path(store)
+        return
+    if not any(files.values()):
+        raise ConfigError("no inputs: give --store STORE, or files with --goes/--events/--sharp")
+    from flarecast.ingest.pipeline import ingest
+
+    with tempfile.TemporaryDirectory(prefix="flarecast-forecast-") as tmp:
+        path = Path(tmp) / "store.zarr"
+        for kind, paths in files.items():
+            if paths:
+                ingest(kind, paths, store=path)
+        yield path
+
+
+def check_units(data: xr.Dataset, cfg: SampleConfig) -> None:
+    """Refuse inputs whose flux or keyword units differ from those the model was trained on (the store's own)."""
+    if cfg.source == "goes":
+        want = {"xrsb": "W m-2", **({"xrsa": "W m-2"} if set(cfg.channels) & set(NEEDS_XRSA) else {})}
+        basis = data.attrs.get("flux_basis", "true")
+        if basis != "true":
+            raise ModelError(f"GOES inputs have flux_basis {basis!r}; the model was trained on true irradiance: "
+                             "re-ingest the files with flarecast (it converts to the true basis)")
+    else:
+        from flarecast.ingest.readers.sharp import KEYWORD_UNITS  # astropy: imported for SHARP inputs only
+
+        want = {c.removeprefix("log_"): KEYWORD_UNITS.get(c.removeprefix("log_")) for c in cfg.channels
+                if c not in COMMON_CHANNELS}
+    for name, unit in want.items():
+        if name not in data.variables:
+            raise ModelError(f"the model's channels {list(cfg.channels)} need {name!r}, which the inputs lack: "
+                             f"use inputs with {name!r}, or a model trained without it")
+        have = data[name].attrs.get("units")
+        if unit is not None and have != unit:
+            raise ModelError(f"input {name!r} is in {have!r}; the model expects {unit!r}: convert the inputs or "
+                             "re-ingest them with flarecast's readers")
+
+
+def data_span(data: xr.Dataset, cfg: SampleConfig) -> tuple[np.datetime64, np.datetime64]:
+    """First record time and the time the last record's interval ends (GOES times stamp interval starts)."""
+    t = np.sort(np.asarray(data["time"].values, dtype="datetime64[ns]")) if cfg.source == "sharp" else \
+        np.asarray(data["time"].values, dtype="datetime64[ns]")
+    if t.size < 2:
+        raise SampleError(f"the inputs hold {t.size} {cfg.source.upper()} records: expected at least one window")
+    native = np.median(np.diff(t[-1000:]).astype(np.int64)).astype("timedelta64[ns]")
+    step = pd.Timedelta(cfg.cadence).to_timedelta64()
+    if native > step:
+        raise ModelError(f"the inputs' cadence {_dur(native)} is coarser than the model's "
+                         f"{cfg.cadence}: use inputs at {cfg.cadence} or finer, or a model trained at their cadence")
+    return t[0], t[-1] + (native if cfg.source == "goes" else np.timedelta64(0, "ns"))
+
+
+def issue_times(cfg: SampleConfig, data_start, data_end, *, at: Sequence[str] = (), latest: bool = False,
+                start: str | None = None, end: str | None = None, every: str | None = None) -> np.ndarray:
+    """Issue times on the model's step grid, sorted and unique; ``latest`` is the last step end the data reach."""
+    step = pd.Timedelta(cfg.cadence).value
+    ways = [bool(at), latest, start is not None or end is not None]
+    if sum(ways) != 1:
+        raise ConfigError("choose issue times one way: --at T, --latest, or --from T --to T [--every DT]")
+    if latest:
+        return np.array([np.datetime64(data_end, "ns").astype(np.int64) // step * step], dtype="datetime64[ns]")
+    if at:
+        times = np.array([_on_grid(parse_time(a, "--at"), step, "--at") for a in at], dtype="datetime64[ns]")
+        return np.unique(times)
+    if start is None or end is None:
+        raise ConfigError("--from and --to go together: give both (and optionally --every)")
+    t0, t1 = _on_grid(parse_time(start, "--from"), step, "--from"), parse_time(end, "--to")
+    every_td = _duration(every or cfg.stride, "--every")
+    if every_td.value % step:
+        raise ConfigError(f"--every {every}: not a multiple of the model's cadence {cfg.cadence}")
+    if t1 < t0:
+        raise ConfigError(f"--to {end} is before --from {start}")
+    return np.arange(t0, t1 + np.timedelta64(1, "ns"), every_td.to_timedelta64()).astype("datetime64[ns]")
+
+
+def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue: np.ndarray, *, norm,
+               data_start, data_end) -> Windows:
+    """Normalised model inputs for windows ending at ``issue`` (full-disk, or one per region seen at t).
+
+    The grid is built from the records between the first window's start (less one step) and the last issue
+    time, and laid on a fixed axis of steps so that gaps at either end count as missing, as they would in
+    the full series.
+    """
+    step = pd.Timedelta(cfg.cadence).to_timedelta64()
+    L = cfg.window_steps
+    window = step * L
+    look = window + pd.Timedelta(cfg.history).to_timedelta64() if cat is not None else window
+    refused, keep = [], []
+    for t in issue:
+        why = None
+        if t - window < data_start or t > data_end:
+            why = f"outside the data ({_iso(data_start)} to {_iso(data_end)}; the window starts at {_iso(t - window)})"
+        elif cat is not None and t - look < cat.span[0]:
+            why = f"the flare catalogue starts at {_iso(cat.span[0])}, after the history look-back {_iso(t - look)}"
+        if why:
+            refused.append(_refusal(t, FULL_DISK, "outside_data", why, 0.0))
+        else:
+            keep.append(t)
+    issue = np.array(keep, dtype="datetime64[ns]")
+    if issue.size == 0:
+        return _no_windows(cfg, refused)
+    lo, hi = issue.min() - window - step, issue.max()
+    n = int((hi - lo) // step)  # steps (lo, hi] on the fixed axis; step k ends at lo + (k + 1) step
+    axis = lo + step * np.arange(1, n + 1)
+    segments = _grid_segments(data, cfg, lo, hi, axis)
+    ends, regions, ars, series_parts, coverage = [], [], [], [], []
+    e_all = ((issue - lo) // step).astype(np.int64) - 1
+    for k, (region, series, missing, first, last, region_ars) in enumerate(segments):
+        seen = (e_all >= first) & (e_all <= last)
+        young = seen & (e_all - L + 1 < first)
+        refused += [_refusal(t, region, "region_too_young", "the region was first recorded less than one window "
+                             "before the issue time", 0.0) for t in issue[young]]
+        e = e_all[seen & ~young]
+        miss = window_missing(missing, e, L)
+        ok = miss <= cfg.max_missing + 1e-5  # the training rule (flarecast.samples)
+        refused += [_refusal(t, region, "too_much_missing", f"{m:.0%} of the window's input is missing; the model "
+                             f"tolerates {cfg.max_missing:.0%}", 1 - float(m))
+                    for t, m in zip(issue[seen & ~young][~ok], miss[~ok], strict=True)]
+        if cat is not None:
+            own = cat if region == FULL_DISK else cat.of_regions(region_ars)
+            rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
+            series[rows] = labels.history([cfg.channels[i] for i in rows], own, axis, look - window, cfg.convention)
+        ends.append(k * n + e[ok])
+        regions.append(np.full(int(ok.sum()), region, np.int32))
+        ars += [list(region_ars)] * int(ok.sum())
+        series_parts.append(series)
+        coverage.append(1 - miss[ok])
+    refused.sort(key=lambda r: (r["issue_time"], r["region"] or FULL_DISK))
+    if not series_parts:
+        return _no_windows(cfg, refused)
+    series = np.concatenate(series_parts, axis=1)
+    mean, std = (np.asarray(v, dtype=np.float32) for v in norm)
+    if mean.shape != (series.shape[0],) or std.shape != mean.shape:
+        raise ModelError(f"the card's normalisation has {mean.size} channels, its config {series.shape[0]}: retrain")
+    # In place, row by row, as flarecast.samples does: the training windows saw exactly these values.
+    for row, m, sd in zip(series, mean, std, strict=True):
+        row -= m
+        row /= sd
+        row[~np.isfinite(row)] = 0.0
+    end_index, region = np.concatenate(ends), np.concatenate(regions)
+    order = np.lexsort((region, end_index % n))  # by issue time, then region
+    return Windows(series, end_index[order], lo + step * (end_index[order] % n + 1), region[order],
+                   np.concatenate(coverage)[order].astype(np.float32), [ars[i] for i in order], L, refused)
+
+
+def _no_windows(cfg: SampleConfig, refused: list[dict]) -> Windows:
+    return Windows(np.zeros((len(cfg.channels), 0), np.float32), np.zeros(0, np.int64),
+                   np.zeros(0, "datetime64[ns]"), np.zeros(0, np.int32), np.zeros(0, np.float32), [],
+                   cfg.window_steps, refused)
+
+
+def _grid_segments(data: xr.Dataset, cfg: SampleConfig, lo, hi, axis: np.ndarray) -> list[tuple]:
+    """(region, series [channel, n], missing [n], first and last step holding records, NOAA ARs) per segment."""
+    step = pd.Timedelta(cfg.cadence).to_timedelta64()
+    t = np.asarray(data["time"].values, dtype="datetime64[ns]")
+    if cfg.source == "goes":  # a GOES record stamps the start of its interval: steps [s, s + step)
+        a, b = np.searchsorted(t, lo), np.searchsorted(t, hi)
+        sub = data.isel(time=slice(int(a), int(b)))
+        if set(cfg.channels) & set(NEEDS_XRSA) and b - a >= 2 and not np.isfinite(sub["xrsa"].values).any():
+            raise ModelError(f"no usable XRS-A from {_iso(lo)} to {_iso(hi)}, and the model's channels "
+                             f"{list(cfg.channels)} need it; for XRS-B-only inputs use a model trained without "
+                             f"{list(NEEDS_XRSA)}")
+    else:  # a SHARP record is a snapshot: steps (s - step, s]
+        sub = data.isel(record=np.flatnonzero((t > lo) & (t <= hi)))
+    n = axis.size
+    if sub["time"].size < 2:
+        return [(FULL_DISK, np.full((len(cfg.channels), n), np.nan, np.float32), np.ones(n, np.float32), 0, n - 1,
+                 [])] if cfg.source == "goes" else []
+    grid = goes_grid(sub, cfg) if cfg.source == "goes" else sharp_grid(sub, cfg)
+    out = []
+    for region, a, b in grid.segments.tolist():
+        k0 = int((grid.step_end[a] - axis[0]) // step)
+        series = np.full((len(cfg.channels), n), np.nan, np.float32)
+        missing = np.ones(n, np.float32)
+        series[:, k0 : k0 + b - a] = grid.series[:, a:b]
+        missing[k0 : k0 + b - a] = grid.missing[a:b]
+        if "missing" in cfg.channels:
+            series[cfg.channels.index("missing")] = missing
+        first, last = (0, n - 1) if region == FULL_DISK else (k0, k0 + b - a - 1)
+        out.append((region, series, missing, first, last, grid.region_ars.get(region, [])))
+    return out
+
+
+def parse_time(text: str, name: str) -> np.datetime64:
+    """A UTC time from ISO text (naive = UTC; an offset is converted)."""
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise ConfigError(f"{name} {text!r}: expected a UTC time such as 2017-09-06T12:00")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return np.datetime64(ts.to_datetime64(), "ns")
+
+
+def _on_grid(t: np.datetime64, step: int, name: str) -> np.datetime64:
+    v = t.astype(np.int64)
+    if v % step:
+        lo = np.datetime64(int(v // step * step), "ns")
+        raise ConfigError(f"{name} {_iso(t)} is not on the model's step grid ({_dur(step)} steps): use "
+                          f"{_iso(lo)} or {_iso(lo + np.timedelta64(step, 'ns'))}")
+    return t
+
+
+def _duration(text: str, name: str) -> pd.Timedelta:
+    try:
+        td = pd.Timedelta(text)
+    except (ValueError, TypeError):
+        td = pd.NaT
+    if td is pd.NaT or td <= pd.Timedelta(0):
+        raise ConfigError(f"{name} {text!r}: expected a positive duration such as 1h or 15min")
+    return td
+
+
+def _fingerprint(store: Path, group: str) -> dict[str, Any]:
+    prov = st.provenance(st.read_group(store, group))
+    digest = hashlib.sha256("".join(sorted(p["sha256"] for p in prov)).encode()).hexdigest()[:16]
+    return {"files": len(prov), "fingerprint": digest}
+
+
+def _refusal(t, region: int, reason: str, detail: str, coverage: float) -> dict[str, Any]:
+    return {"issue_time": _iso(t), "region": None if region == FULL_DISK else int(region), "reason": reason,
+            "detail": detail, "coverage": round(coverage, 4)}
+
+
+def _region_text(region) -> str:
+    return "" if region is None else f" (HARP {region})"
+
+
+def _dur(td) -> str:
+    """A duration as 1h, 15min or 20s (pandas would write 0 days 01:00:00)."""
+    s = int(pd.Timedelta(td).total_seconds())
+    return f"{s // 3600}h" if s % 3600 == 0 else f"{s // 60}min" if s % 60 == 0 else f"{s}s"
+
+
+def _iso(t) -> str:
+    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

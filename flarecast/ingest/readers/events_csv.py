@@ -1,0 +1,391 @@
+"""Flare catalogue readers for tables: SWPC flare-list CSV, HEK export, GOES-R flare summary (netCDF and CSV),
+and plain CSV (``class,start,peak,end,noaa_ar`` or SolarFlareNet's ``Flare Class,Start Time,...``).
+
+Basis: rows naming a GOES-R satellite, and the GOES-R flare summary, are true irradiance; rows naming GOES
+8-15 are SWPC-scaled; catalogues that name no satellite follow :func:`basis_by_date` (a plain CSV may
+instead be given ``basis``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flarecast.classes import parse_class, to_true
+from flarecast.errors import FlareClassError, InputFileError
+from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.events import EVENT_COLUMNS, SWPC_TRUE_BASIS_FROM, basis_by_date, full_ar
+from flarecast.ingest.readers.goes import HDF5_MAGIC, decode_seconds
+from flarecast.ingest.readers.goes_text import missing_mark, open_text, parse_utc
+
+_ZERO_CLASS = re.compile(r"^[ABCMX](0+\.?0*|\.0+)$")
+
+
+def table_events(
+    path: Path,
+    columns: dict[str, np.ndarray],
+    reader: str,
+    *,
+    first_line: int = 2,
+    masked: dict[str, int] | None = None,
+    warnings: list[str] | None = None,
+) -> ReaderResult:
+    """Events from column arrays: ``start``, ``peak``, ``end`` (datetime64), ``goes_class`` (str), ``noaa_ar``
+    (int, short numbers allowed), ``class_basis`` (str per row). Row ``i`` is line ``first_line + i``."""
+    n = len(columns["peak"])
+    peak = np.asarray(columns["peak"], dtype="datetime64[ns]")
+    nat = np.flatnonzero(np.isnat(peak))
+    if nat.size:
+        raise InputFileError(path, f"line {nat[0] + first_line}: no peak time: every flare needs one")
+    # "C6,2" (a decimal comma) is C6.2; HEK writes "A0.0" where GOES gave no class: both seen in real lists.
+    classes = np.array(
+        [str(c).strip().upper().replace(",", ".") for c in columns["goes_class"]], dtype=object
+    )
+    classes[np.array([bool(_ZERO_CLASS.match(c)) for c in classes], dtype=bool)] = ""
+    flux = np.full(n, np.nan)
+    for text in pd.unique(classes):
+        rows = classes == text
+        if text == "":
+            continue
+        try:
+            flux[rows] = parse_class(text)
+        except FlareClassError as exc:
+            raise InputFileError(
+                path, f"line {np.flatnonzero(rows)[0] + first_line}: {exc}; fix or remove the row"
+            ) from exc
+    basis = np.asarray(columns["class_basis"], dtype=object)
+    swpc = basis == "swpc"
+    flux[swpc] = to_true(flux[swpc], "xrsb", "swpc")
+    masked = dict(masked or {})
+    if (classes == "").any():
+        masked["no_class"] = int((classes == "").sum())
+    frame = pd.DataFrame(
+        {
+            "start": np.asarray(columns["start"], dtype="datetime64[ns]"),
+            "peak": peak,
+            "end": np.asarray(columns["end"], dtype="datetime64[ns]"),
+            "goes_class": classes.astype(str),
+            "peak_flux": flux,
+            "noaa_ar": full_ar(columns["noaa_ar"], peak).astype(np.int32),
+            "class_basis": basis.astype(str),
+        }
+    )
+    return ReaderResult(
+        data=frame[list(EVENT_COLUMNS)], reader=reader, rows_read=n, masked=masked, warnings=warnings or []
+    )
+
+
+def _csv(path: Path, **kwargs) -> pd.DataFrame:
+    try:
+        with open_text(path) as fh:
+            return pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True, **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, f"not a readable CSV ({exc})") from exc
+
+
+def _header(path: Path) -> list[str]:
+    try:
+        with open_text(path) as fh:
+            line = fh.readline()
+    except (OSError, EOFError):
+        return []
+    return [re.sub(r"[\s_]", "", c).lower() for c in line.strip().split(",")]
+
+
+def catalogue_times(
+    path: Path,
+    table: pd.DataFrame,
+    names: dict[str, str | int | None],
+    first_line: int = 2,
+) -> tuple[dict[str, np.ndarray], dict[str, int], list[str]]:
+    """Start/peak/end columns, leniently: an unreadable time becomes NaT, is counted and named in a warning.
+
+    ``names`` maps start/peak/end to a column (None: absent). End or peak earlier than start is taken to
+    have crossed midnight (several catalogues keep the start's date). A missing peak gets mid-event.
+    """
+    n = len(table)
+    out, masked, notes = {}, {}, []
+    for field in ("start", "peak", "end"):
+        col = names.get(field)
+        if col is None:
+            out[field] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            continue
+        t = parse_utc(path, table[col], str(col), first_line, strict=False)
+        text = table[col].astype(str).str.strip()
+        bad = np.flatnonzero(np.isnat(t) & ~missing_mark(text))
+        if bad.size:
+            masked[f"bad_{field}_time"] = int(bad.size)
+            notes.append(
+                f"{path.name}: line {bad[0] + first_line}: {col} {text.iloc[bad[0]]!r} is not a time; "
+                f"{bad.size} such {field} time(s) left empty"
+            )
+        out[field] = t
+    start = out["start"]
+    for field in ("peak", "end"):
+        out[field] = np.where(out[field] < start, out[field] + np.timedelta64(1, "D"), out[field])
+    gap = np.isnat(out["peak"]) & ~np.isnat(start) & ~np.isnat(out["end"])
+    if gap.any():
+        out["peak"][gap] = start[gap] + (out["end"][gap] - start[gap]) // 2
+        masked["peak_estimated"] = int(gap.sum())
+    return out, masked, notes
+
+
+def _region(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values.astype(str).str.strip(), errors="coerce").fillna(0).to_numpy(np.int64)
+
+
+class SwpcFlareListCsv:
+    """SWPC flare lists as CSV (``date,event_no,start_time,max_time,...,goes_sat,goes_class,noaa_ar`` or
+    ``event_starttime,event_peaktime,event_endtime,goes_class,noaa_ar``)."""
+
+    name = "swpc-flarelist-csv"
+    basis = "per-row"
+    kind = "events"
+    description = (
+        "SWPC flare list CSV (start/max/end, goes_sat, goes_class, noaa_ar); basis from goes_sat or date"
+    )
+
+    @staticmethod
+    def can_read(path: str | Path) -> bool:
+        """True when the header holds ``goes_class`` and ``max_time`` or ``event_peaktime``."""
+        names = _header(Path(path))
+        return "goesclass" in names and ("maxtime" in names or "eventpeaktime" in names)
+
+    @staticmethod
+    def read(path: str | Path, **_options) -> ReaderResult:
+        """Times given as ``HHMM`` take the row's ``date`` and roll past midnight when they precede the start."""
+        path = Path(path)
+        table = _csv(path)
+        table.columns = [c.strip() for c in table.columns]
+        if "max_time" in table.columns:
+            for col in ("start_time", "max_time", "end_time"):
+                # HHMM cells take the row's date; catalogue_times then rolls those before the start past midnight.
+                hhmm = table[col].str.strip().str.fullmatch(r"\d{4}")
+                day = table["date"].str.strip()
+                iso = (
+                    day.str[:4]
+                    + "-"
+                    + day.str[4:6]
+                    + "-"
+                    + day.str[6:8]
+                    + " "
+                    + table[col].str[:2]
+                    + ":"
+                    + table[col].str[2:4]
+                )
+                table[col] = table[col].where(~hhmm, iso)
+            names = {"start": "start_time", "peak": "max_time", "end": "end_time"}
+        else:
+            names = {"start": "event_starttime", "peak": "event_peaktime", "end": "event_endtime"}
+        times, masked, notes = catalogue_times(path, table, names)
+        peak = times["peak"]
+        if "goes_sat" in table.columns:
+            sat = table["goes_sat"].str.extract(r"^GO?(\d+)$", expand=False).astype(float).to_numpy()
+            basis = np.where(np.isnan(sat), basis_by_date(peak), np.where(sat >= 16, "true", "swpc"))
+        else:
+            basis = basis_by_date(peak)
+        cols = {
+            **times,
+            "goes_class": table["goes_class"].to_numpy(),
+            "noaa_ar": _region(table["noaa_ar"]),
+            "class_basis": basis,
+        }
+        return table_events(path, cols, SwpcFlareListCsv.name, masked=masked, warnings=notes)
+
+
+class HekCsv:
+    """HEK GOES flare list exported with sunpy: ``;``-separated, no header: date; start; peak; end; class; (x, y); AR."""
+
+    name = "hek-csv"
+    basis = "date"
+    kind = "events"
+    description = "HEK GOES flare export (';', no header: date;start;peak;end;class;(x, y);AR;...)"
+
+    _FIRST = re.compile(r"^\d{4}-\d{2}-\d{2};\d{4}-\d{2}-\d{2}[ T][\d:]+;[^;]+;[^;]+;\s*[ABCMX][\d.]*;")
+
+    @staticmethod
+    def can_read(path: str | Path) -> bool:
+        """True when the first line is ``date;start;peak;end;class;...``."""
+        try:
+            with open_text(Path(path)) as fh:
+                return bool(HekCsv._FIRST.match(fh.readline()))
+        except (OSError, EOFError):
+            return False
+
+    @staticmethod
+    def read(path: str | Path, **_options) -> ReaderResult:
+        """Basis by date (HEK copies SWPC's classes); AR 0 means none."""
+        path = Path(path)
+        table = _csv(path, sep=";", header=None)
+        if table.shape[1] < 7:
+            raise InputFileError(
+                path,
+                f"{table.shape[1]} fields per line: expected at least 7 (date;start;peak;end;class;pos;AR)",
+            )
+        times, masked, notes = catalogue_times(path, table, {"start": 1, "peak": 2, "end": 3}, first_line=1)
+        cols = {
+            **times,
+            "goes_class": table[4].to_numpy(),
+            "noaa_ar": _region(table[6]),
+            "class_basis": basis_by_date(times["peak"]),
+        }
+        return table_events(path, cols, HekCsv.name, first_line=1, masked=masked, warnings=notes)
+
+
+def summary_events(
+    path: Path,
+    times: np.ndarray,
+    status: np.ndarray,
+    classes: np.ndarray,
+    ids: np.ndarray,
+    reader: str,
+    first_line: int,
+) -> ReaderResult:
+    """One event per ``flare_id`` with an ``EVENT_PEAK`` row; ids without one are counted as ``no_peak``."""
+    frame = pd.DataFrame(
+        {"time": times, "status": status, "cls": classes, "id": ids, "line": np.arange(len(ids))}
+    )
+    firsts = {
+        s: frame[frame["status"] == s].drop_duplicates("id").set_index("id")
+        for s in ("EVENT_START", "EVENT_PEAK", "EVENT_END")
+    }
+    peaks = firsts["EVENT_PEAK"]
+    n_no_peak = int(frame["id"].nunique() - len(peaks))
+    cols = {
+        "start": firsts["EVENT_START"]["time"].reindex(peaks.index).to_numpy("datetime64[ns]"),
+        "peak": peaks["time"].to_numpy("datetime64[ns]"),
+        "end": firsts["EVENT_END"]["time"].reindex(peaks.index).to_numpy("datetime64[ns]"),
+        "goes_class": peaks["cls"].to_numpy(),
+        "noaa_ar": np.zeros(len(peaks), dtype=np.int64),
+        "class_basis": np.full(len(peaks), "true", dtype=object),
+    }
+    masked = {"no_peak": n_no_peak} if n_no_peak else {}
+    return table_events(path, cols, reader, first_line=first_line, masked=masked)
+
+
+class Goes16FlareSummaryCsv:
+    """GOES-R XRS flare summary exported as CSV (``time,xrsb_flux,status,...,flare_class,...,flare_id``)."""
+
+    name = "goes-flsum-csv"
+    basis = "true"
+    kind = "events"
+    description = "GOES-R flare summary CSV (time, status, flare_class, flare_id), true irradiance, no AR"
+
+    @staticmethod
+    def can_read(path: str | Path) -> bool:
+        """True when the header holds ``status``, ``flare_class`` and ``flare_id``."""
+        names = _header(Path(path))
+        return {"time", "status", "flareclass", "flareid"} <= set(names)
+
+    @staticmethod
+    def read(path: str | Path, **_options) -> ReaderResult:
+        """Group rows by ``flare_id``: start, peak (with the class) and end rows make one event."""
+        path = Path(path)
+        table = _csv(path)
+        times = parse_utc(path, table["time"], "time")
+        return summary_events(
+            path,
+            times,
+            table["status"].to_numpy(),
+            table["flare_class"].to_numpy(),
+            table["flare_id"].to_numpy(),
+            Goes16FlareSummaryCsv.name,
+            2,
+        )
+
+
+class Goes16FlareSummaryNetcdf:
+    """GOES-R XRS L2 flare summary netCDF-4 (``sci_xrsf-l2-flsum_gNN_*.nc``), true irradiance."""
+
+    name = "goes-flsum-nc"
+    basis = "true"
+    kind = "events"
+    description = "GOES-R XRS L2 flare summary netCDF-4 (sci_xrsf-l2-flsum), true irradiance, no AR"
+
+    @staticmethod
+    def can_read(path: str | Path) -> bool:
+        """True for an HDF5 file holding ``status``, ``flare_class`` and ``flare_id``."""
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(8) != HDF5_MAGIC:
+                    return False
+            import h5py
+
+            with h5py.File(path, "r") as h:
+                return {"status", "flare_class", "flare_id", "time"} <= set(h)
+        except OSError:
+            return False
+
+    @staticmethod
+    def read(path: str | Path, **_options) -> ReaderResult:
+        """Read with h5py (netCDF4's string reader crashed on corrupt files), group by ``flare_id``."""
+        import h5py
+
+        path = Path(path)
+        try:
+            with h5py.File(path, "r") as h:
+                units = h["time"].attrs.get("units", b"")
+                t, status, cls, ids = (h[v][()] for v in ("time", "status", "flare_class", "flare_id"))
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            raise InputFileError(path, f"not a readable flare summary ({exc})") from exc
+        text = np.vectorize(
+            lambda b: b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b), otypes=[object]
+        )
+        units = units.decode() if isinstance(units, bytes) else str(units)
+        times = decode_seconds(path, t, units)
+        return summary_events(
+            path, times, text(status), text(cls), np.asarray(ids), Goes16FlareSummaryNetcdf.name, 0
+        )
+
+
+_PLAIN = {
+    "goes_class": ("class", "goesclass", "flareclass"),
+    "start": ("start", "starttime", "begin", "begintime"),
+    "peak": ("peak", "peaktime", "max", "maxtime"),
+    "end": ("end", "endtime"),
+    "noaa_ar": ("noaaar", "ar", "activeregion", "activeregionnumber", "region", "noaa"),
+}
+
+
+class PlainEventsCsv:
+    """A plain CSV of flares: a class and a peak column, optional start, end and NOAA AR (names are loose:
+    ``class,start,peak,end,noaa_ar`` or ``Flare Class,Start Time,Peak Time,End Time,Active Region Number``)."""
+
+    name = "plain-events-csv"
+    basis = None
+    kind = "events"
+    description = "plain CSV with class and peak columns (+ start, end, noaa_ar); basis option or by date"
+
+    @staticmethod
+    def can_read(path: str | Path) -> bool:
+        """True when the header names a class column and a peak column."""
+        names = set(_header(Path(path)))
+        return bool(names & set(_PLAIN["goes_class"])) and bool(names & set(_PLAIN["peak"]))
+
+    @staticmethod
+    def read(path: str | Path, *, basis: str | None = None, **_options) -> ReaderResult:
+        """Without ``basis`` the classes follow NOAA's convention of their date (and a warning says so)."""
+        path = Path(path)
+        table = _csv(path)
+        keys = [re.sub(r"[\s_]", "", c).lower() for c in table.columns]
+        pick = {
+            field: next((c for c, k in zip(table.columns, keys, strict=True) if k in names), None)
+            for field, names in _PLAIN.items()
+        }
+        n = len(table)
+        times, masked, warnings = catalogue_times(path, table, pick)
+        if basis is None:
+            warnings.append(
+                f"{path.name}: no basis given; classes peaking before {str(SWPC_TRUE_BASIS_FROM)[:10]} "
+                "are taken as SWPC-scaled, later ones as true (pass basis to override)"
+            )
+        cols = {
+            **times,
+            "goes_class": table[pick["goes_class"]].to_numpy(),
+            "noaa_ar": _region(table[pick["noaa_ar"]]) if pick["noaa_ar"] else np.zeros(n, dtype=np.int64),
+            "class_basis": basis_by_date(times["peak"]) if basis is None else np.full(n, basis, dtype=object),
+        }
+        return table_events(path, cols, PlainEventsCsv.name, masked=masked, warnings=warnings)

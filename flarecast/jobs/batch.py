@@ -1,0 +1,324 @@
+"""Batch jobs: named steps (ingest, train, evaluate, compare, forecast) run in order, each skipped when done.
+
+A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
+
+    store: data/store.zarr          # default store of every step
+    log: runs/batch/daily.json      # the JSON job log
+    steps:
+      ingest-goes: {run: ingest, kind: goes, paths: ["data/raw/goes/*.nc"]}
+      train: {run: train, config: demo, overrides: [train.epochs=3], out: models/daily}
+      evaluate: {run: evaluate, model: models/daily, split: test, out: runs/batch/eval}
+      forecast: {run: forecast, model: models/daily, latest: true, out: "runs/forecasts/{issue}.json"}
+
+A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, ``out``, ``seeds``, ``alphas``,
+``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
+``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
+
+Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). A train
+``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
+by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
+
+Skipping: each step's key is the sha256 of its resolved settings and of what it reads: the sha256 of every
+input file (ingest), the resolved run config (train, compare), the model id (evaluate, forecast), and a
+fingerprint of the store groups it reads (the sha256s of the files ingested into them). A step is skipped when the log's
+``done`` map (every step completed by any earlier run) holds the same key for it and its outputs (a store
+group, model weights, a file) still have the fingerprints recorded then. Re-running a finished job therefore
+reads and hashes, and writes only the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flarecast.config import apply_overrides, read_yaml
+from flarecast.errors import ConfigError, FlarecastError
+
+LOG_FORMAT = "flarecast-batch-log/1"
+JOB_KEYS = ("root", "store", "log", "steps")
+STEP_KEYS = {
+    "ingest": {"kind": None, "paths": None, "basis": None, "satellite": None, "skip_bad": False},
+    "train": {"config": None, "overrides": [], "out": "models/latest"},
+    "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
+    "compare": {"config": None, "overrides": [], "out": "runs/compare", "seeds": 5, "alphas": "none,0.25,0.5,0.75",
+                "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75, "pos_weight": "odds", "workers": None},
+    "forecast": {"model": None, "out": None, "at": [], "latest": False, "from": None, "to": None, "every": None,
+                 "skip_refused": False},
+}
+"""Keys of each step kind and their defaults; every step also takes ``store``."""
+REQUIRED = {"ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
+            "forecast": ("model", "out")}
+
+
+class BatchStepError(FlarecastError):
+    """A step of a batch job failed; the message names the step, its exit code is the step's error's."""
+
+    def __init__(self, name: str, run: str, exc: FlarecastError):
+        self.exit_code = exc.exit_code
+        super().__init__(f"step {name!r} ({run}) failed: {exc}")
+
+
+@dataclass
+class _Plan:
+    inputs: dict[str, Any]  # what the key hashes (besides the step's settings); the log keeps a summary
+    run: Callable[[], str]  # does the work, returns a one-line note
+    outputs: Callable[[dict], dict[str, Any]]  # fingerprints of what it writes, given those the last log holds
+
+
+def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Read and check a job file; ``overrides`` are ``key.path=value`` (value parsed as YAML)."""
+    path = Path(path)
+    job = read_yaml(path, what="job file", example="configs/batch.yaml",
+                    expected=f"a mapping with keys {list(JOB_KEYS)}")
+    apply_overrides(job, overrides, example="steps.train.out=models/x")
+    unknown = sorted(set(job) - set(JOB_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; expected one of {list(JOB_KEYS)}")
+    steps = job.get("steps")
+    if not isinstance(steps, dict) or not steps:
+        raise ConfigError(f"{path}: 'steps' must map step names to steps, such as train: {{run: train, config: demo}}")
+    out = {"root": job.get("root", "."), "store": job.get("store", "data/store.zarr"),
+           "log": job.get("log", f"runs/batch/{path.stem}.json"), "steps": {}}
+    for name, step in steps.items():
+        if not isinstance(step, dict) or step.get("run") not in STEP_KEYS:
+            raise ConfigError(f"{path}: step {name!r} needs 'run' set to one of {list(STEP_KEYS)}")
+        allowed = {**STEP_KEYS[step["run"]], "store": out["store"]}
+        bad = sorted(set(step) - set(allowed) - {"run"})
+        if bad:
+            raise ConfigError(f"{path}: step {name!r} ({step['run']}) has unknown key {bad[0]!r}; expected "
+                              f"{sorted(allowed)}")
+        lacking = [k for k in REQUIRED[step["run"]] if step.get(k) is None]
+        if lacking:
+            raise ConfigError(f"{path}: step {name!r} ({step['run']}) lacks {lacking}")
+        out["steps"][str(name)] = {**allowed, **step}
+    return out
+
+
+def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str | Path | None = None,
+            force: bool = False, on_step: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Run a job's steps in order, skipping those already done; return the job log (also written to ``log``).
+
+    Raises
+    ------
+    BatchStepError
+        For the first step that fails with a flarecast error; the log records it and the steps before it.
+    """
+    from flarecast.model.modeldir import atomic_write_bytes
+
+    t0 = time.perf_counter()
+    job = load_job(path, overrides)
+    base = Path(root if root is not None else job["root"])
+    log_path = _resolve(base, job["log"])
+    done = _done_steps(log_path)
+    log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
+           "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
+           "seconds": 0.0, "steps": [], "done": done}
+
+    def save() -> None:
+        log["seconds"] = round(time.perf_counter() - t0, 3)
+        atomic_write_bytes(log_path, (json.dumps(log, indent=2) + "\n").encode())
+
+    for name, step in job["steps"].items():
+        s0 = time.perf_counter()
+        record: dict[str, Any] = {"name": name, "run": step["run"], "status": "failed", "key": None, "inputs": {},
+                                  "outputs": {}, "note": "", "error": None}
+        log["steps"].append(record)
+        try:
+            plan = _PLANS[step["run"]](step, base)
+            record["key"] = _digest({"settings": step, "inputs": plan.inputs})
+            record["inputs"] = _summary(plan.inputs)
+            prev = done.get(name, {})
+            if (not force and prev.get("key") == record["key"]
+                    and prev.get("outputs") == plan.outputs(prev.get("outputs") or {})):
+                record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
+            else:
+                record["note"] = plan.run()
+                record.update(status="done", outputs=plan.outputs({}))
+                done[name] = {"key": record["key"], "outputs": record["outputs"]}
+        except FlarecastError as exc:
+            record.update(error=str(exc), seconds=round(time.perf_counter() - s0, 3))
+            log.update(status="failed", failed_step=name)
+            save()
+            raise BatchStepError(name, step["run"], exc) from exc
+        except BaseException as exc:  # a bug or an interrupt: record it, keep the traceback
+            record.update(error=repr(exc), seconds=round(time.perf_counter() - s0, 3))
+            log.update(status="failed", failed_step=name)
+            save()
+            raise
+        record["seconds"] = round(time.perf_counter() - s0, 3)
+        save()
+        if on_step:
+            on_step(record)
+    log["status"] = "ok"
+    save()
+    return log
+
+
+def _plan_ingest(step: dict, base: Path) -> _Plan:
+    from flarecast.ingest.pipeline import IngestReport, expand_paths, ingest, sha256
+
+    store = _resolve(base, step["store"])
+    paths = [str(_resolve(base, p)) for p in _as_list(step["paths"])]
+    files = expand_paths(paths, IngestReport(kind=step["kind"], store=str(store)), step["skip_bad"])
+    digests = {str(f): sha256(f) for f in files}
+
+    def run() -> str:
+        report = ingest(step["kind"], files, store=store, skip_bad=step["skip_bad"], basis=step["basis"],
+                        satellite=step["satellite"])
+        return f"{len(files)} files, {report.rows_added} rows added, {len(report.skipped)} skipped"
+
+    return _Plan({"store": str(store), "files": digests}, run, lambda _: {step["kind"]: _group(store, step["kind"])})
+
+
+def _step_config(step: dict, base: Path):
+    """The run config a train or compare step names: a built-in name, or a YAML path from the job's root."""
+    from flarecast.config import builtin_config, load_config
+
+    name = str(step["config"])
+    config = builtin_config(name) if "/" not in name and not Path(name).suffix else _resolve(base, name)
+    return load_config(config, _as_list(step["overrides"]))
+
+
+def _plan_train(step: dict, base: Path) -> _Plan:
+    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    cfg = _step_config(step, base)
+    groups = (cfg.samples.source, "events")
+
+    def run() -> str:
+        from flarecast.samples.build import samples_from_store
+        from flarecast.train.loop import train
+
+        result = train(samples_from_store(store, cfg.samples), cfg, out)
+        return f"best epoch {result.best_epoch} of {result.epochs_run}, thresholds {result.thresholds}"
+
+    inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    return _Plan(inputs, run, lambda _: {"weights_sha256": _file_sha(out / "weights.safetensors")})
+
+
+def _plan_compare(step: dict, base: Path) -> _Plan:
+    from flarecast.evaluate.comparison import parse_alphas, parse_gammas, parse_pos_weight
+
+    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    cfg = _step_config(step, base)
+    # Parsed now, so a bad grid fails before any earlier step's work is wasted on it.
+    alphas, gammas = parse_alphas(str(step["alphas"])), parse_gammas(str(step["gammas"]))
+    pos_weight = parse_pos_weight(str(step["pos_weight"]))
+    groups = (cfg.samples.source, "events")
+
+    def run() -> str:
+        from flarecast.evaluate.comparison import compare
+        from flarecast.samples.build import samples_from_store
+
+        result = compare(cfg, samples_from_store(store, cfg.samples), out, seeds=int(step["seeds"]), alphas=alphas,
+                         gammas=gammas, balanced_alpha=float(step["balanced_alpha"]), pos_weight=pos_weight,
+                         workers=step["workers"], store=str(store))
+        beats = [t for t, v in result.comparison["verdicts"].items() if v.get("beats")]
+        return (f"{len(result.comparison['methods'])} settings x {step['seeds']} seeds into {result.report_md}; "
+                f"focal beats CE for: {', '.join(beats) or 'no target'}")
+
+    inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    return _Plan(inputs, run, lambda _: {"comparison.json": _file_sha(out / "comparison.json")})
+
+
+def _plan_evaluate(step: dict, base: Path) -> _Plan:
+    from flarecast.model.modeldir import model_id, read_card
+
+    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
+    out = _resolve(base, step["out"]) if step["out"] else model
+    groups = (read_card(model)["config"]["samples"]["source"], "events")
+
+    def run() -> str:
+        from flarecast.evaluate.scoring import evaluate
+
+        result = evaluate(model, store, split=step["split"], out_dir=out, plots=bool(step["plots"]))
+        return f"{result['n_windows']} {step['split']} windows scored into {out / 'metrics.json'}"
+
+    inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    return _Plan(inputs, run, lambda _: {"metrics.json": _file_sha(out / "metrics.json")})
+
+
+def _plan_forecast(step: dict, base: Path) -> _Plan:
+    from flarecast.forecast.files import write_forecasts
+    from flarecast.forecast.issue import forecast
+    from flarecast.model.modeldir import model_id, read_card
+
+    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
+    groups = (read_card(model)["config"]["samples"]["source"], "events")
+    written: dict[str, Any] = {}
+
+    def run() -> str:
+        doc = forecast(model, store=store, at=_as_list(step["at"]), latest=bool(step["latest"]), start=step["from"],
+                       end=step["to"], every=step["every"], skip_refused=bool(step["skip_refused"]))
+        last = max((r["issue_time"] for r in doc["forecasts"]), default="")  # 2017-09-06T12:00:00Z
+        stamp = last[:16].replace("-", "").replace(":", "") + "Z" if last else "none"
+        path = _resolve(base, str(step["out"]).replace("{issue}", stamp))
+        written["path"] = write_forecasts(doc, path)
+        return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, into {path}"
+
+    def outputs(before: dict) -> dict[str, Any]:
+        # Before a run, the file the last log names (an "{issue}" name depends on the data); after, the new one.
+        path = written.get("path") or before.get("file")
+        return {"file": str(path), "sha256": _file_sha(Path(path))} if path else {}
+
+    inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    return _Plan(inputs, run, outputs)
+
+
+_PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
+          "forecast": _plan_forecast}
+
+
+def _done_steps(log_path: Path) -> dict[str, dict]:
+    """The last log's ``done`` map: for each step ever completed, its key and output fingerprints then.
+
+    Kept across runs (not only the last run's steps), so that after a failed run the steps past the failure,
+    which did not run, are still known to be done.
+    """
+    try:
+        done = json.loads(log_path.read_text()).get("done", {})
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return {}
+    return done if isinstance(done, dict) else {}
+
+
+def _group(store: Path, group: str) -> str | None:
+    """Fingerprint of a store group: the sha256 of its provenance (the files ingested into it); None if absent."""
+    from flarecast.errors import StoreError
+    from flarecast.ingest import store as st
+
+    try:
+        prov = st.provenance(st.read_group(store, group))
+    except StoreError:
+        return None
+    return _digest(sorted(p["sha256"] for p in prov))
+
+
+def _file_sha(path: Path) -> str | None:
+    from flarecast.ingest.pipeline import sha256
+
+    return sha256(path) if path.is_file() else None
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _summary(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The log's view of a step's inputs: file lists shrink to a count and one digest."""
+    return {k: ({"count": len(v), "sha256": _digest(v)} if k == "files" else v) for k, v in inputs.items()
+            if k != "config"} | ({"config_sha256": _digest(inputs["config"])} if "config" in inputs else {})
+
+
+def _resolve(base: Path, p: str | Path) -> Path:
+    p = Path(p)
+    return p if p.is_absolute() else base / p
+
+
+def _as_list(v) -> list:
+    return [] if v is None else list(v) if isinstance(v, list | tuple) else [v]

@@ -1,0 +1,128 @@
+"""The model directory: ``weights.safetensors`` + ``card.json`` (+ ``train_log.jsonl``), written atomically.
+
+Each file is written under a temporary name in the same directory and renamed over the old one, so a
+process killed at any moment leaves either the previous complete model or the new one, never half of each.
+Weights are safetensors: loading them never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from flarecast.config import ModelConfig, RunConfig, from_dict
+from flarecast.errors import ModelError
+from flarecast.jsonio import dumps
+from flarecast.model.network import TemporalCNN
+
+WEIGHTS = "weights.safetensors"
+CARD = "card.json"
+CARD_FORMAT = "flarecast-model/1"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, Any]) -> None:
+    """Write the weights with the card embedded in their header, then ``card.json`` beside them.
+
+    The safetensors file is the commit point: it is replaced in one rename and carries its own card, so a
+    process killed between the two writes still leaves a loadable model (``read_card`` then reads the card
+    from the weights' header).
+    """
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
+    card = {**card, "format": CARD_FORMAT}
+    fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".weights.", suffix=".tmp")
+    os.close(fd)
+    try:
+        # One metadata key: safetensors keeps metadata in a hash map, so several keys come out in any order
+        # and same-seed runs would not be byte-identical.
+        save_file(state, tmp, metadata={"card": dumps(card, indent=None)})
+        digest = _sha256(Path(tmp))
+        os.replace(tmp, model_dir / WEIGHTS)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    atomic_write_bytes(model_dir / CARD, dumps({**card, "weights_sha256": digest}).encode())
+
+
+def read_card(model_dir: str | Path) -> dict[str, Any]:
+    """The model card; from the weights' header when ``card.json`` is missing or belongs to other weights."""
+    model_dir = Path(model_dir)
+    wpath, cpath = model_dir / WEIGHTS, model_dir / CARD
+    if not wpath.is_file():
+        raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
+    digest = _sha256(wpath)
+    card = None
+    if cpath.is_file():
+        try:
+            card = json.loads(cpath.read_text())
+        except json.JSONDecodeError:
+            card = None
+    if card is None or card.get("weights_sha256") != digest:
+        card = {**_embedded_card(wpath), "weights_sha256": digest}
+    if card.get("format") != CARD_FORMAT:
+        raise ModelError(f"{cpath}: format {card.get('format')!r}, expected {CARD_FORMAT!r}")
+    return card
+
+
+def _embedded_card(wpath: Path) -> dict[str, Any]:
+    try:
+        with safe_open(str(wpath), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
+        raise ModelError(f"{wpath}: not a readable safetensors file ({exc})") from None
+    if "card" not in meta:
+        raise ModelError(f"{wpath}: no model card in the file's header; it was not written by flarecast")
+    return json.loads(meta["card"])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_model(model_dir: str | Path, *, device: str = "cpu") -> tuple[TemporalCNN, dict[str, Any]]:
+    """Rebuild the network from the card alone and load its weights (safetensors, no pickle)."""
+    card = read_card(model_dir)
+    wpath = Path(model_dir) / WEIGHTS
+    cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / CARD))
+    model = build_model(card, cfg.model)
+    model.load_state_dict(load_file(str(wpath), device="cpu"))
+    return model.to(device).eval(), card
+
+
+def build_model(card: dict[str, Any], cfg: ModelConfig) -> TemporalCNN:
+    return TemporalCNN(len(card["channels"]), len(card["targets"]), int(card["window_steps"]), cfg)
+
+
+def model_id(model_dir: str | Path) -> str:
+    """Short hash of the weights and the card: names a model in forecasts and reports."""
+    card = read_card(model_dir)
+    return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    inner = getattr(model, "module", model)  # DistributedDataParallel
+    return getattr(inner, "_orig_mod", inner)  # torch.compile

@@ -1,0 +1,281 @@
+"""Windowed samples from the store: channels on a regular step grid, labels from the catalogue, time-block splits.
+
+A window issued at time t holds the steps covering (t - window, t]; its label is the largest flare class among
+catalogue events peaking in (t, t + horizon] (0 quiet < C, 1 C, 2 M, 3 X), plus one binary target per
+threshold. Full-disk GOES windows count every flare, SHARP windows only their region's (:mod:`flarecast.labels`).
+
+Splits are contiguous time blocks whose windows' spans [t - window, t + horizon] never cross a block edge, and
+SHARP regions stay on one side (:mod:`flarecast.splits`). Normalisation statistics come from the training
+windows' steps alone. Windows over the missing-data tolerance are dropped and counted; within it, masked steps
+are filled with the training mean and the ``missing`` channel says where.
+
+Windows are never materialised: :meth:`Samples.windows` is a strided view over the normalised series, and
+:class:`WindowDataset` gathers one batch at a time.
+
+>>> from flarecast.config import load_config  # doctest: +SKIP
+>>> s = samples_from_store("data/store.zarr", load_config("configs/real-goes-hourly.yaml").samples)  # doctest: +SKIP
+>>> s.counts()["splits"]["test"]["classes"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from numpy.lib.stride_tricks import sliding_window_view
+
+from flarecast import classes
+from flarecast.config import HISTORY_CHANNELS, SampleConfig
+from flarecast.errors import SampleError
+from flarecast.samples import labels, splits
+from flarecast.samples.goes import goes_grid
+from flarecast.samples.grid import Grid, gaps, window_ends, window_missing
+from flarecast.samples.labels import FULL_DISK, Catalogue
+from flarecast.samples.sharp import sharp_grid
+from flarecast.samples.splits import SPLITS
+
+INDEX_SUFFIXES = (".parquet", ".nc")
+
+
+@dataclass
+class Samples:
+    """Series, window index, labels and splits. ``series[:, end_index[i] - L + 1 : end_index[i] + 1]`` is window i."""
+
+    config: SampleConfig
+    channels: tuple[str, ...]
+    targets: tuple[str, ...]
+    series: np.ndarray  # [channel, step] float32, normalised, NaN replaced by 0 (the "missing" channel says where)
+    step_end: np.ndarray  # [step] datetime64[ns]: end of each step
+    end_index: np.ndarray  # [sample] int64
+    issue_time: np.ndarray  # [sample] datetime64[ns]
+    label: np.ndarray  # [sample] int8 ordinal 0..3
+    y: np.ndarray  # [sample, target] float32 0/1
+    split: np.ndarray  # [sample] str
+    region: np.ndarray  # [sample] int32 HARP number, -1 for full-disk
+    prev_flux: np.ndarray  # [sample] largest peak flux (true) in (t - horizon, t]: persistence baseline
+    norm_mean: np.ndarray
+    norm_std: np.ndarray
+    fingerprint: str
+    dropped: dict[str, int] = field(default_factory=dict)
+    runs: list[dict] = field(default_factory=list)  # the split plan: [{"split", "from", "to"}]
+    gaps: dict = field(default_factory=dict)  # fully missing steps and the longest runs of them
+
+    @property
+    def window_steps(self) -> int:
+        return self.config.window_steps
+
+    def windows(self) -> np.ndarray:
+        """Strided view ``[sample_start, channel, step]`` over the series (no copy); index it with ``end_index - L + 1``."""
+        return sliding_window_view(self.series.T, self.window_steps, axis=0)
+
+    def indices(self, split: str) -> np.ndarray:
+        if split not in SPLITS:
+            raise SampleError(f"split {split!r}: expected one of {list(SPLITS)}")
+        return np.flatnonzero(self.split == split)
+
+    def gather(self, idx: np.ndarray) -> np.ndarray:
+        """Windows ``idx`` as one contiguous ``[batch, channel, step]`` array (the only copy made)."""
+        return self.windows()[self.end_index[idx] - self.window_steps + 1]
+
+    def counts(self) -> dict:
+        """Windows, classes and positives per split and target; dropped windows by reason; gaps; the split plan."""
+        out = {"source": self.config.source, "convention": self.config.convention, "splits": {},
+               "dropped": dict(self.dropped), "gaps": self.gaps, "runs": list(self.runs)}
+        for s in SPLITS:
+            idx = self.indices(s)
+            entry = {"windows": int(idx.size)}
+            if idx.size:
+                entry["from"] = str(pd.Timestamp(self.issue_time[idx].min()))
+                entry["to"] = str(pd.Timestamp(self.issue_time[idx].max()))
+            if self.config.source == "sharp":
+                entry["regions"] = int(np.unique(self.region[idx]).size)
+            entry["classes"] = {n: int((self.label[idx] == k).sum()) for k, n in enumerate(classes.ORDINAL_NAMES)}
+            entry["positives"] = {t: int(self.y[idx, j].sum()) for j, t in enumerate(self.targets)}
+            out["splits"][s] = entry
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The sample index: issue_time (UTC), region (HARP; empty for full-disk), label, one bool per target, split."""
+        region = pd.array(self.region, dtype="Int64")
+        region[self.region == FULL_DISK] = pd.NA
+        df = pd.DataFrame({"issue_time": pd.DatetimeIndex(self.issue_time).tz_localize("UTC"), "region": region,
+                           "label": self.label})
+        for j, t in enumerate(self.targets):
+            df[t] = self.y[:, j].astype(bool)
+        df["split"] = pd.array(self.split, dtype="string")
+        return df
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Windows of one split for a DataLoader; ``__getitems__`` gathers a whole batch in one NumPy call."""
+
+    def __init__(self, samples: Samples, split: str):
+        self.samples = samples
+        self.idx = samples.indices(split)
+
+    def __len__(self) -> int:
+        return int(self.idx.size)
+
+    def __getitem__(self, i: int):
+        x, y = self.__getitems__([i])
+        return x[0], y[0]
+
+    def __getitems__(self, items):
+        idx = self.idx[np.asarray(items)]
+        return torch.from_numpy(self.samples.gather(idx)), torch.from_numpy(self.samples.y[idx])
+
+
+def collate_batch(batch):
+    """``__getitems__`` already returns a batch; the DataLoader must not stack it again."""
+    return batch
+
+
+def samples_from_store(store_path: str | Path, cfg: SampleConfig, *, norm=None) -> Samples:
+    """Read the groups ``cfg.source`` needs (``goes`` or ``sharp``, and ``events``) and build the samples.
+
+    ``norm`` (mean, std per channel) replaces the training statistics: a trained model is applied with the
+    normalisation stored in its card, never with statistics of the data it is scored on.
+    """
+    from flarecast.ingest import store
+
+    events = store.read_events(store_path)
+    data = store.read_goes(store_path) if cfg.source == "goes" else store.read_sharp(store_path)
+    provenance = json.dumps([data.attrs.get("provenance", ""), events.attrs.get("provenance", "")])
+    build = build_samples if cfg.source == "goes" else build_sharp_samples
+    return build(data, events, cfg, provenance=provenance, norm=norm)
+
+
+def build_samples(goes: xr.Dataset, events: xr.Dataset, cfg: SampleConfig, *, provenance: str = "",
+                  norm: tuple[np.ndarray, np.ndarray] | None = None) -> Samples:
+    """Full-disk samples from the store's ``goes`` and ``events`` groups (see :func:`samples_from_store`)."""
+    if cfg.source != "goes":
+        raise SampleError(f"samples.source = {cfg.source!r}: build_samples makes GOES samples; use samples_from_store")
+    return _assemble(goes_grid(goes, cfg), Catalogue.from_events(events), cfg, provenance, norm)
+
+
+def build_sharp_samples(sharp: xr.Dataset, events: xr.Dataset, cfg: SampleConfig, *, provenance: str = "",
+                        norm: tuple[np.ndarray, np.ndarray] | None = None) -> Samples:
+    """Per-region samples from the store's ``sharp`` and ``events`` groups (see :func:`samples_from_store`)."""
+    if cfg.source != "sharp":
+        raise SampleError(f"samples.source = {cfg.source!r}: build_sharp_samples makes SHARP samples")
+    return _assemble(sharp_grid(sharp, cfg), Catalogue.from_events(events), cfg, provenance, norm)
+
+
+def write_index(samples: Samples, path: str | Path) -> Path:
+    """Write the sample index (:meth:`Samples.to_frame`) as Parquet or, for ``.nc``, netCDF.
+
+    netCDF names cannot start with ``>``, so there the target columns are ``target_ge_C``, ``target_ge_M``,
+    ``target_X`` (int8 0/1, the target in their ``target`` attribute) and ``region`` is -1 for full-disk.
+    """
+    path = Path(path)
+    if path.suffix not in INDEX_SUFFIXES:
+        raise SampleError(f"--out {str(path)!r}: expected a file name ending in one of {list(INDEX_SUFFIXES)}")
+    frame = samples.to_frame()
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+        return path
+    ds = xr.Dataset(
+        {"issue_time": ("sample", samples.issue_time.astype("datetime64[ns]"), {"timezone": "UTC"}),
+         "region": ("sample", samples.region.astype(np.int32), {"comment": "HARP number; -1 for full-disk"}),
+         "label": ("sample", samples.label.astype(np.int8), {"flag_values": "0 1 2 3",
+                                                              "flag_meanings": "quiet C M X"}),
+         "split": ("sample", samples.split.astype(str))},
+        attrs={"convention": samples.config.convention, "fingerprint": samples.fingerprint},
+    )
+    for j, t in enumerate(samples.targets):
+        name = "target_" + t.replace(">=", "ge_")
+        ds[name] = ("sample", samples.y[:, j].astype(np.int8), {"target": t})
+    ds.to_netcdf(path)
+    return path
+
+
+def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, norm) -> Samples:
+    L = cfg.window_steps
+    window, horizon = _td(cfg.window), _td(cfg.horizon)
+    step = _td(cfg.cadence)
+    end_index, region = window_ends(grid, L, pd.Timedelta(cfg.stride))
+    issue = grid.step_end[end_index]
+    dropped: dict[str, int] = {}
+
+    def keep(reason: str, ok: np.ndarray) -> None:
+        nonlocal end_index, region, issue
+        dropped[reason] = int((~ok).sum())
+        end_index, region, issue = end_index[ok], region[ok], issue[ok]
+
+    data_start, data_end = grid.step_end.min() - step, grid.step_end.max()
+    if cfg.source == "goes":
+        # The catalogue comes from the same instrument: past the series' end it may still be incomplete.
+        keep("horizon_beyond_data", issue + horizon <= data_end)
+    else:
+        keep("region_without_noaa_ar", np.array([bool(grid.region_ars.get(r)) for r in region.tolist()], bool))
+    first, last = cat.span
+    look_back = window + _td(cfg.history) if set(cfg.channels) & set(HISTORY_CHANNELS) else np.timedelta64(0, "ns")
+    keep("beyond_catalogue", (issue - look_back >= first) & (issue + horizon <= last))
+    keep("too_much_missing", window_missing(grid.missing, end_index, L) <= cfg.max_missing + 1e-5)
+
+    runs = splits.plan(data_start, data_end, cfg.split)
+    split = splits.assign(issue, window, horizon, runs, _td(cfg.split.extra_gap))
+    keep("straddles_split_edge", split != "")
+    split = split[split != ""]
+    if cfg.source == "sharp":
+        moved, _ = splits.regions_on_one_side(region, split)
+        keep("region_in_other_split", moved != "")
+        split = moved[moved != ""]
+    if issue.size == 0:
+        raise SampleError(
+            f"no windows left from {data_start} to {data_end} (dropped: {dropped}); the data must span several "
+            f"windows of {cfg.window} plus the horizon {cfg.horizon}, inside the catalogue's {first} to {last}"
+        )
+
+    next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, grid.region_ars)
+    label = classes.ordinal(next_flux, cfg.convention)
+    y = np.stack([label >= classes.TARGET_RANK[t] for t in cfg.targets], axis=1).astype(np.float32)
+    _fill_history(grid, cat, cfg)
+
+    series = grid.series
+    if norm is None:
+        train = split == "train"
+        if not train.any():
+            raise SampleError(f"the train split holds no windows (dropped: {dropped}): widen samples.split.train")
+        mean, std = splits.norm_stats(series, splits.covered_steps(end_index[train], L, series.shape[1]), cfg.channels)
+    else:
+        mean, std = (np.asarray(v, dtype=np.float32) for v in norm)
+        if mean.shape != (len(cfg.channels),) or std.shape != mean.shape:
+            raise SampleError(f"normalisation has {mean.size} channels, the config {len(cfg.channels)}: use the "
+                              "model's own config")
+    for row, m, sd in zip(series, mean, std, strict=True):  # row by row, in place: no second [channel, step] array
+        row -= m
+        row /= sd
+        row[~np.isfinite(row)] = 0.0
+    fp = hashlib.sha256(json.dumps([provenance, json.dumps(asdict(cfg), sort_keys=True, default=str)]).encode())
+    return Samples(
+        config=cfg, channels=tuple(cfg.channels), targets=tuple(cfg.targets), series=series,
+        step_end=grid.step_end, end_index=end_index.astype(np.int64), issue_time=issue, label=label, y=y,
+        split=split.astype(str), region=region.astype(np.int32), prev_flux=prev_flux, norm_mean=mean, norm_std=std,
+        fingerprint=fp.hexdigest()[:16], dropped=dropped, runs=[r.to_dict() for r in runs],
+        gaps=gaps(grid, step),
+    )
+
+
+def _fill_history(grid: Grid, cat: Catalogue, cfg: SampleConfig) -> None:
+    rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
+    if not rows:
+        return
+    names = [cfg.channels[i] for i in rows]
+    look = _td(cfg.history)
+    chunk = 2**18  # bounded temporaries for decades of 1-minute steps
+    for region, a, b in grid.segments.tolist():
+        own = cat if region == FULL_DISK else cat.of_regions(grid.region_ars.get(region, []))
+        for lo in range(a, b, chunk):
+            hi = min(b, lo + chunk)
+            grid.series[rows, lo:hi] = labels.history(names, own, grid.step_end[lo:hi], look, cfg.convention)
+
+
+def _td(text: str) -> np.timedelta64:
+    return pd.Timedelta(text).to_timedelta64()
