@@ -33,6 +33,15 @@ the largest flare peaking in (s - history, s], and the number of flares of class
 COMMON_CHANNELS = ("missing", *HISTORY_CHANNELS)
 """``missing`` is the fraction of a step's records that were masked or absent (the mask as an input)."""
 
+REGIME_CHANNELS = tuple(f"{h}_{d}d" for d in (3, 7, 27) for h in HISTORY_CHANNELS) + ("log_xrsb_median_27d",)
+"""Regime inputs (docs/features.md): a history channel with its own look-back in days (``history_ge_m_27d``
+counts the >= M flares in (s - 27 days, s]; any whole number of days is accepted, these are the documented
+ones), and for GOES ``log_xrsb_median_{N}d``, the median of the log10 XRS-B steps over (s - N days, s]: the
+background level that tells a quiet Sun from an active one."""
+
+_HISTORY_SPAN = re.compile(r"^(history_(?:class|ge_c|ge_m|x))_([1-9][0-9]*)d$")
+_BACKGROUND = re.compile(r"^log_xrsb_median_([1-9][0-9]*)d$")
+
 SOURCES = ("goes", "sharp")
 RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
 
@@ -82,12 +91,13 @@ class SampleConfig:
         if not self.channels or not self.targets:
             raise ConfigError("samples.channels and samples.targets must each name at least one entry")
         for c in self.channels:
-            if self.source == "goes":
-                _choice("samples.channels", c, GOES_CHANNELS + COMMON_CHANNELS)
-            elif c not in COMMON_CHANNELS and not _KEYWORD.match(c):
+            if self.source == "goes" and not (is_common(c) or background_span(c)):
+                _choice("samples.channels", c, GOES_CHANNELS + COMMON_CHANNELS + REGIME_CHANNELS)
+            elif self.source == "sharp" and not is_common(c) and not _KEYWORD.match(c):
                 raise ConfigError(
                     f"samples.channels: {c!r} is not a SHARP channel: expected a JSOC keyword such as 'USFLUX', "
-                    f"'log_' and a keyword ('log_USFLUX', log10 of a positive keyword), or one of {list(COMMON_CHANNELS)}"
+                    f"'log_' and a keyword ('log_USFLUX', log10 of a positive keyword), one of "
+                    f"{list(COMMON_CHANNELS)}, or a history channel with a look-back such as 'history_ge_m_27d'"
                 )
         dup = sorted({c for c in self.channels if self.channels.count(c) > 1})
         if dup:
@@ -132,6 +142,37 @@ class SampleConfig:
     def window_steps(self) -> int:
         """Steps in one window: ``window / cadence``."""
         return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
+
+
+def history_channel(name: str) -> tuple[str, str | None] | None:
+    """``("history_ge_m", "27D")`` for ``history_ge_m_27d``, ``("history_ge_m", None)`` for ``history_ge_m``
+    (look-back ``samples.history``); None for a channel that is not a flare-history channel."""
+    if name in HISTORY_CHANNELS:
+        return name, None
+    m = _HISTORY_SPAN.match(name)
+    return (m.group(1), f"{m.group(2)}D") if m else None
+
+
+def background_span(name: str) -> str | None:
+    """``"27D"`` for ``log_xrsb_median_27d``; None for any other channel."""
+    m = _BACKGROUND.match(name)
+    return f"{m.group(1)}D" if m else None
+
+
+def is_common(name: str) -> bool:
+    """A channel both sources compute from the mask or the catalogue, not from their own data."""
+    return name == "missing" or history_channel(name) is not None
+
+
+def catalogue_lookback(cfg: SampleConfig) -> pd.Timedelta:
+    """The longest look-back of ``cfg``'s history channels before a step end; 0 when there are none."""
+    spans = [pd.Timedelta(h[1] or cfg.history) for h in map(history_channel, cfg.channels) if h]
+    return max(spans, default=pd.Timedelta(0))
+
+
+def data_lookback(cfg: SampleConfig) -> pd.Timedelta:
+    """How far before a step end its channels read the series itself (the background's span); 0 when none."""
+    return max((pd.Timedelta(s) for s in map(background_span, cfg.channels) if s), default=pd.Timedelta(0))
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,30 @@ def test_windows_are_the_training_windows(sim_store, model):
     np.testing.assert_array_equal(win.gather(np.arange(idx.size)), samples.gather(idx))
 
 
+def test_regime_windows_are_the_training_windows_and_need_their_lookback(sim_store):
+    # The background reads 7 days of XRS-B before the window and the history channels 3 and 7 days of
+    # catalogue: the forecast must read that far back to give the training windows bit for bit.
+    from flarecast.samples.labels import Catalogue
+
+    cfg = load_config(builtin_config("demo"), TINY + ["samples.channels=[log_xrsb, dlog_xrsb, missing, "
+                                                      "history_ge_m_3d, history_class_7d, log_xrsb_median_7d]"]).samples
+    samples = samples_from_store(sim_store, cfg)
+    norm = (samples.norm_mean, samples.norm_std)
+    idx = np.flatnonzero(samples.split == "test")[::7]
+    goes = st.read_goes(sim_store)
+    first, last = data_span(goes, cfg)
+    cat = Catalogue.from_events(st.read_events(sim_store))
+    win = windows_at(goes, cat, cfg, samples.issue_time[idx], norm=norm, data_start=first, data_end=last)
+    assert win.refused == []
+    np.testing.assert_array_equal(win.gather(np.arange(idx.size)), samples.gather(idx))
+    # The first window training kept is the first a forecast accepts: 30 min earlier the look-back leaves the data.
+    t0 = samples.issue_time.min()
+    early = windows_at(goes, cat, cfg, np.array([t0 - np.timedelta64(30, "m"), t0]), norm=norm, data_start=first,
+                       data_end=last)
+    assert [r["reason"] for r in early.refused] == ["outside_data"] and "look-back" in early.refused[0]["detail"]
+    np.testing.assert_array_equal(early.gather(np.arange(1)), samples.gather(np.array([0])))
+
+
 def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path):
     # Per-region windows: each region's own grid, the flare-history channels from its own ARs' flares.
     import shutil

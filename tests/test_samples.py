@@ -262,3 +262,58 @@ def test_from_store_and_cli(tmp_path):
     assert counts["splits"] == s.counts()["splits"] and len(pd.read_parquet(out)) == s.issue_time.size
     res = CliRunner().invoke(app, ["samples", str(cfg), "--store", str(store)])
     assert res.exit_code == 0 and "dropped" in res.output and "too_much_missing" in res.output
+
+
+def test_regime_channels_count_flares_over_their_own_lookback():
+    ev = events_ds([("2020-01-03 12:00", 2e-6), ("2020-01-10 12:00", 3e-5), ("2020-01-14 12:00", 2e-4)])
+    cfg = SampleConfig(cadence="1h", window="24h", horizon="24h", stride="1h", history="6h", max_missing=0,
+                       channels=("log_xrsb", "history_ge_c_3d", "history_ge_m_7d", "history_class_7d",
+                                 "history_ge_c_27d", "history_ge_c"))
+    s = build_samples(goes_ds(), ev, cfg)
+    raw = s.gather(np.array([at(s, "2020-01-15 00:00")]))[0] * s.norm_std[:, None] + s.norm_mean[:, None]
+    # Step ending 01-15 00:00: 3 days back holds the X2 only, 7 days the M3 and the X2, 27 days all three;
+    # the 6 h of samples.history none.
+    np.testing.assert_allclose(raw[1:, -1], [1, 2, 3, 3, 0], atol=1e-4)
+    # Step ending 01-14 11:00 (14 steps earlier): the X2 has not peaked; 7 days back reach the M3 of 01-10.
+    np.testing.assert_allclose(raw[1:, -14], [0, 1, 2, 2, 0], atol=1e-4)
+
+
+def test_catalogue_must_cover_the_longest_lookback():
+    ev = events_ds([("2020-01-10 12:00", 3e-5)], span=("2020-01-05", "2021-06-01"))
+    one_block = {**CFG.__dict__, "split": SplitConfig(block="36500D")}  # no window lost at a split edge
+    plain = build_samples(goes_ds(), ev, SampleConfig(**{**one_block, "channels": ("log_xrsb", "missing")}),
+                          norm=(np.zeros(2), np.ones(2)))
+    regime = build_samples(goes_ds(), ev, SampleConfig(**{**one_block, "channels": (
+        "log_xrsb", "missing", "history_ge_m", "history_ge_m_7d")}), norm=(np.zeros(4), np.ones(4)))
+    # No history: windows from the catalogue's first peak on. With a 7-day history channel the first step of a
+    # window (t - 24 h) must look back 7 days inside the catalogue: t >= 01-05 + 24 h + 7 days.
+    assert plain.issue_time.min() == np.datetime64("2020-01-05T00:00")
+    assert regime.issue_time.min() == np.datetime64("2020-01-13T00:00")
+    assert regime.dropped["beyond_catalogue"] - plain.dropped["beyond_catalogue"] == 8 * 24
+
+
+def test_background_is_the_median_of_the_log_xrsb_steps_over_its_span():
+    g = goes_ds(days=20)
+    t = pd.DatetimeIndex(g["time"].values)
+    g["xrsb"][:] = np.where(t < pd.Timestamp("2020-01-10"), 1e-7, 1e-6).astype("float32")
+    cfg = SampleConfig(**{**CFG.__dict__, "channels": ("log_xrsb", "missing", "log_xrsb_median_7d"),
+                          "max_missing": 0.2})
+    s = build_samples(g, QUIET, cfg)
+    # Windows need 7 days of data before their first step: issued from 01-01 + 7 days + 24 h on.
+    assert s.issue_time.min() == np.datetime64("2020-01-09T00:00")
+    assert s.dropped["background_before_data"] == 7 * 24  # issued 01-02 00:00 (the first whole window) to 01-08 23:00
+    raw = s.gather(np.array([at(s, "2020-01-14 00:00")]))[0] * s.norm_std[:, None] + s.norm_mean[:, None]
+    # Steps ending in (01-06 12:00, 01-13 12:00]: 84 end by 01-10 00:00 (1e-7), 84 after (1e-6): the median of
+    # an even count is the mean of the middle two.
+    assert raw[2, -13] == pytest.approx(-6.5, abs=1e-4)
+    assert raw[2, -24] == pytest.approx(-7.0, abs=1e-4)  # step ending 01-13 01:00: 95 low, 73 high
+    assert raw[2, -1] == pytest.approx(-6.0, abs=1e-4)  # step ending 01-14 00:00: 72 low, 96 high
+
+
+def test_regime_channel_names_are_checked():
+    with pytest.raises(ConfigError, match="history_ge_m_27d"):
+        SampleConfig(source="sharp", channels=("USFLUX", "missing", "history_ge_m_0d"))
+    with pytest.raises(ConfigError, match="log_xrsb_median_27d"):
+        SampleConfig(channels=("log_xrsb", "missing", "log_xrsb_median_27h"))
+    with pytest.raises(ConfigError, match="not a SHARP channel"):
+        SampleConfig(source="sharp", resample="last", channels=("USFLUX", "missing", "log_xrsb_median_27d"))

@@ -40,7 +40,14 @@ import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
 from flarecast import __version__
-from flarecast.config import COMMON_CHANNELS, HISTORY_CHANNELS, SampleConfig, from_dict
+from flarecast.config import (
+    SampleConfig,
+    catalogue_lookback,
+    data_lookback,
+    from_dict,
+    history_channel,
+    is_common,
+)
 from flarecast.errors import ConfigError, ModelError, SampleError
 from flarecast.ingest import store as st
 from flarecast.model.inference import predict
@@ -118,7 +125,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
     model, card = load_model(model_dir, device=str(dev))
     cfg = card_samples(card, model_dir)
     mid = model_id(model_dir)
-    history = bool(set(cfg.channels) & set(HISTORY_CHANNELS))
+    history = any(map(history_channel, cfg.channels))
     given = {"goes": goes, "events": events, "sharp": sharp}
     lacking = [k for k in (cfg.source, *(["events"] if history else [])) if store is None and not given[k]]
     if lacking and any(given.values()):
@@ -205,7 +212,7 @@ def check_units(data: xr.Dataset, cfg: SampleConfig) -> None:
         from flarecast.ingest.readers.sharp import KEYWORD_UNITS  # astropy: imported for SHARP inputs only
 
         want = {c.removeprefix("log_"): KEYWORD_UNITS.get(c.removeprefix("log_")) for c in cfg.channels
-                if c not in COMMON_CHANNELS}
+                if not is_common(c)}
     for name, unit in want.items():
         if name not in data.variables:
             raise ModelError(f"the model's channels {list(cfg.channels)} need {name!r}, which the inputs lack: "
@@ -257,19 +264,21 @@ def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue
                data_start, data_end) -> Windows:
     """Normalised model inputs for windows ending at ``issue`` (full-disk, or one per region seen at t).
 
-    The grid is built from the records between the first window's start (less one step) and the last issue
-    time, and laid on a fixed axis of steps so that gaps at either end count as missing, as they would in
-    the full series.
+    The grid is built from the records between the first window's start (less one step and the background's
+    span, for a background channel) and the last issue time, and laid on a fixed axis of steps so that gaps at
+    either end count as missing, as they would in the full series.
     """
     step = pd.Timedelta(cfg.cadence).to_timedelta64()
     L = cfg.window_steps
     window = step * L
-    look = window + pd.Timedelta(cfg.history).to_timedelta64() if cat is not None else window
+    look = window + catalogue_lookback(cfg).to_timedelta64()
+    pre = data_lookback(cfg).to_timedelta64()
     refused, keep = [], []
     for t in issue:
         why = None
-        if t - window < data_start or t > data_end:
-            why = f"outside the data ({_iso(data_start)} to {_iso(data_end)}; the window starts at {_iso(t - window)})"
+        if t - window - pre < data_start or t > data_end:
+            why = (f"outside the data ({_iso(data_start)} to {_iso(data_end)}; the window and its look-back start "
+                   f"at {_iso(t - window - pre)})")
         elif cat is not None and t - look < cat.span[0]:
             why = f"the flare catalogue starts at {_iso(cat.span[0])}, after the history look-back {_iso(t - look)}"
         if why:
@@ -279,7 +288,7 @@ def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue
     issue = np.array(keep, dtype="datetime64[ns]")
     if issue.size == 0:
         return _no_windows(cfg, refused)
-    lo, hi = issue.min() - window - step, issue.max()
+    lo, hi = issue.min() - window - step - pre, issue.max()
     n = int((hi - lo) // step)  # steps (lo, hi] on the fixed axis; step k ends at lo + (k + 1) step
     axis = lo + step * np.arange(1, n + 1)
     segments = _grid_segments(data, cfg, lo, hi, axis)
@@ -298,8 +307,9 @@ def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue
                     for t, m in zip(issue[seen & ~young][~ok], miss[~ok], strict=True)]
         if cat is not None:
             own = cat if region == FULL_DISK else cat.of_regions(region_ars)
-            rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
-            series[rows] = labels.history([cfg.channels[i] for i in rows], own, axis, look - window, cfg.convention)
+            rows = [i for i, c in enumerate(cfg.channels) if history_channel(c)]
+            series[rows] = labels.history([cfg.channels[i] for i in rows], own, axis,
+                                          pd.Timedelta(cfg.history).to_timedelta64(), cfg.convention)
         ends.append(k * n + e[ok])
         regions.append(np.full(int(ok.sum()), region, np.int32))
         ars += [list(region_ars)] * int(ok.sum())

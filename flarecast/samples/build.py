@@ -31,7 +31,7 @@ import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
 from flarecast import classes
-from flarecast.config import HISTORY_CHANNELS, SampleConfig
+from flarecast.config import SampleConfig, catalogue_lookback, data_lookback, history_channel
 from flarecast.errors import SampleError
 from flarecast.samples import labels, splits
 from flarecast.samples.goes import goes_grid
@@ -214,8 +214,12 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
         keep("horizon_beyond_data", issue + horizon <= data_end)
     else:
         keep("region_without_noaa_ar", np.array([bool(grid.region_ars.get(r)) for r in region.tolist()], bool))
+    if data_lookback(cfg):
+        # A background over a span cut short by the start of the data is another statistic (forecasts refuse it).
+        keep("background_before_data", issue - window - data_lookback(cfg).to_timedelta64() >= data_start)
     first, last = cat.span
-    look_back = window + _td(cfg.history) if set(cfg.channels) & set(HISTORY_CHANNELS) else np.timedelta64(0, "ns")
+    # The first step of a window looks back over the longest history span: the catalogue must cover it.
+    look_back = window + catalogue_lookback(cfg).to_timedelta64() if catalogue_lookback(cfg) else np.timedelta64(0, "ns")
     keep("beyond_catalogue", (issue - look_back >= first) & (issue + horizon <= last))
     keep("too_much_missing", window_missing(grid.missing, end_index, L) <= cfg.max_missing + 1e-5)
 
@@ -264,7 +268,7 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
 
 
 def _fill_history(grid: Grid, cat: Catalogue, cfg: SampleConfig) -> None:
-    rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
+    rows = [i for i, c in enumerate(cfg.channels) if history_channel(c)]
     if not rows:
         return
     names = [cfg.channels[i] for i in rows]

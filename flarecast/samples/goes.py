@@ -3,7 +3,9 @@
 GOES time stamps are record *start* times, so a step [s, s + cadence) holds the records that started in it and
 ends at s + cadence; the window issued at t therefore holds only records that ended by t. Each step is the
 ``max`` or ``mean`` of its usable records (NaN fluxes are masked in the store); ``missing`` is the fraction of
-the records the native cadence promises that are absent or masked. Nothing is interpolated.
+the records the native cadence promises that are absent or masked. Nothing is interpolated. A background
+channel (``log_xrsb_median_27d``) is the rolling median of the log10 XRS-B steps over its span, so a grid built
+from the data from (first step - span) on gives every later step the value the whole series gives it.
 
 Memory: the rows are written straight into the output array and records are binned in chunks, so building
 decades of 1-minute data needs the output plus a few megabytes.
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from flarecast.config import background_span
 from flarecast.errors import SampleError
 from flarecast.samples.grid import Grid, new_series
 from flarecast.samples.labels import FULL_DISK
@@ -66,13 +69,25 @@ def goes_grid(goes: xr.Dataset, cfg) -> Grid:
     np.clip(missing, 0, 1, out=missing)
     del good
     for i, name in enumerate(names):
-        if name == "log_ratio":
+        if background_span(name):
+            series[i] = background(lb, pd.Timedelta(background_span(name)) // pd.Timedelta(step))
+        elif name == "log_ratio":
             np.subtract(la, lb, out=series[i])
         elif name in ("dlog_xrsb", "dlog_xrsa"):
             src = lb if name == "dlog_xrsb" else la
             np.subtract(src[1:], src[:-1], out=series[i, 1:])
     step_end = ((np.arange(n_steps, dtype=np.int64) + 1) * step + first).view("datetime64[ns]")
     return Grid(step_end, series, missing, np.array([[FULL_DISK, 0, n_steps]], dtype=np.int64), {})
+
+
+def background(log_xrsb: np.ndarray, steps: int) -> np.ndarray:
+    """Median of each step's last ``steps`` log10 XRS-B values (NaN ignored): the activity level around it.
+
+    The median of hourly maxima over a solar rotation moves with the number and size of the active regions
+    on the disk, and no single flare moves it. NaN where fewer than half of the span's steps were measured.
+    """
+    rolled = pd.Series(log_xrsb, dtype=np.float64, copy=False).rolling(steps, min_periods=max(1, steps // 2))
+    return rolled.median().to_numpy(dtype=np.float32)
 
 
 def _xrsa(goes: xr.Dataset, need_a: list[str]) -> np.ndarray:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from flarecast import classes
+from flarecast.config import HISTORY_CHANNELS, history_channel
 from flarecast.errors import SampleError
 
 FULL_DISK = -1
@@ -129,17 +131,24 @@ def label_fluxes(cat: Catalogue, issue: np.ndarray, horizon: np.timedelta64, reg
 
 
 def history(names, cat: Catalogue, step_end: np.ndarray, lookback: np.timedelta64, convention: str) -> np.ndarray:
-    """Flare-history channels ``[len(names), step]`` over (s - lookback, s] for each step end s.
+    """Flare-history channels ``[len(names), step]`` over (s - look-back, s] for each step end s.
 
     ``history_class`` is the ordinal class (0-3) of the largest flare; ``history_ge_c``, ``history_ge_m`` and
-    ``history_x`` count the flares at or above C, M and X. Flares peaking at s are known at s: a peak is a
-    measured maximum, not a forecast. Entries sharing a peak time count once (see :meth:`Catalogue.one_per_peak`).
+    ``history_x`` count the flares at or above C, M and X. The look-back is ``lookback`` (``samples.history``),
+    or the days a regime channel names (``history_ge_m_27d``: 27 days). Flares peaking at s are known at s: a
+    peak is a measured maximum, not a forecast. Entries sharing a peak time count once (see
+    :meth:`Catalogue.one_per_peak`).
     """
     out = np.empty((len(names), step_end.size), dtype=np.float32)
     cat = cat.one_per_peak()
     rank = classes.ordinal(cat.flux, convention)
-    lo = step_end - lookback
-    for i, name in enumerate(names):
+    for i, full in enumerate(names):
+        spec = history_channel(full)
+        if spec is None:
+            raise SampleError(f"channel {full!r} is not a flare-history channel: expected one of {list(HISTORY_CHANNELS)}, "
+                              "optionally with a look-back in days such as 'history_ge_m_27d'")
+        name, span = spec
+        lo = step_end - (lookback if span is None else pd.Timedelta(span).to_timedelta64())
         if name == "history_class":
             out[i] = classes.ordinal(range_max(cat.peak, cat.flux, lo, step_end), convention)
         else:

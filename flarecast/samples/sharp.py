@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from flarecast.config import COMMON_CHANNELS
+from flarecast.config import is_common
 from flarecast.errors import SampleError
 from flarecast.samples.grid import Grid, new_series
 from flarecast.samples.labels import read_harp_map, region_ars
@@ -33,7 +33,7 @@ def sharp_grid(sharp: xr.Dataset, cfg) -> Grid:
         When a channel names a keyword the store lacks, or the cadence is finer than the records'.
     """
     names = list(cfg.channels)
-    keywords = [n for n in names if n not in COMMON_CHANNELS]
+    keywords = [n for n in names if not is_common(n)]
     available = sorted(k for k in sharp.data_vars if k not in ID_VARIABLES)
     for name in keywords:
         kw = name.removeprefix("log_")
