@@ -53,7 +53,7 @@ def test_window_features_are_last_mean_max_of_each_channel():
 
 def test_logistic_beats_climatology_on_a_learnable_signal():
     s = synthetic_samples(n=1200)
-    fit = baselines.fit_logistic(s)
+    fit = baselines.fit_tabular(s, methods=["logistic"])["logistic"]
     test = s.indices("test")
     y = s.y[test, 0]
     p = fit.predict(s, test)[:, 0]
@@ -63,29 +63,30 @@ def test_logistic_beats_climatology_on_a_learnable_signal():
     assert roc_auc(y, p) > 0.75
 
 
-def test_logistic_threshold_is_chosen_without_looking_at_test():
+@pytest.mark.parametrize("method", baselines.TABULAR)
+def test_threshold_is_chosen_without_looking_at_test(method):
     s = synthetic_samples(n=800)
-    before = baselines.fit_logistic(s).thresholds
+    before = baselines.fit_tabular(s, methods=[method])[method].thresholds
     test = s.indices("test")
     s.y[test] = 1 - s.y[test]  # scramble the test answers
     s.series[0, s.end_index[test]] *= -1
-    assert baselines.fit_logistic(s).thresholds == before
+    assert baselines.fit_tabular(s, methods=[method])[method].thresholds == before
 
 
 def test_single_class_training_target_forecasts_its_rate():
     s = synthetic_samples(n=200, targets=(">=M", "X"))
     s.y[:, 1] = 0.0  # no X in any split
-    fit = baselines.fit_logistic(s)
+    fit = baselines.fit_tabular(s, methods=["logistic"])["logistic"]
     assert fit.describe()["constant"] == ["X"]
     assert np.all(fit.predict(s, s.indices("test"))[:, 1] == 0.0)
 
 
 def test_logistic_refuses_samples_with_other_channels():
     s = synthetic_samples(n=100)
-    fit = baselines.fit_logistic(s)
+    fit = baselines.fit_tabular(s, methods=["logistic"])["logistic"]
     other = synthetic_samples(n=100)
     object.__setattr__(other, "channels", ("log_xrsa", "missing"))
-    with pytest.raises(SampleError, match="log_xrsa"):
+    with pytest.raises(SampleError, match="logistic baseline was fitted on channels.*log_xrsa"):
         fit.predict(other, other.indices("test"))
 
 
@@ -93,4 +94,43 @@ def test_logistic_needs_training_windows():
     s = synthetic_samples(n=100)
     s.split[:] = "test"
     with pytest.raises(SampleError, match="no training windows"):
-        baselines.fit_logistic(s)
+        baselines.fit_tabular(s, methods=["logistic"])["logistic"]
+
+
+def xor_samples(n=2000, seed=0) -> Samples:
+    """Two channels; a window is an event when the last values of the two have opposite signs (XOR), with 5%
+    of labels flipped. No single feature, and no linear combination, separates the classes."""
+    s = synthetic_samples(n=n, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    s.series[1] = rng.normal(size=s.series.shape[1])  # the second channel ("missing") now carries b
+    a, b = s.series[0, s.end_index], s.series[1, s.end_index]
+    y = ((a > 0) != (b > 0)) ^ (rng.random(n) < 0.05)
+    s.y[:, 0] = y
+    s.label[:] = 2 * y
+    return s
+
+
+def test_trees_find_an_xor_signal_that_logistic_cannot():
+    s = xor_samples()
+    fits = baselines.fit_tabular(s)
+    test = s.indices("test")
+    y = s.y[test, 0]
+    auc = {m: roc_auc(y, fit.predict(s, test)[:, 0]) for m, fit in fits.items()}
+    # Both XOR halves are equally likely, so a linear score ranks no better than chance; trees split a, then b.
+    assert auc["logistic"] < 0.6
+    assert auc["trees"] > 0.85
+    assert bss(y, fits["trees"].predict(s, test)[:, 0], climatology=fits["trees"].rates[">=M"]) > 0.3
+
+
+def test_trees_fit_is_deterministic():
+    s = xor_samples(n=800)
+    test = s.indices("test")
+    first, second = (baselines.fit_tabular(s, methods=["trees"])["trees"] for _ in range(2))
+    np.testing.assert_array_equal(first.predict(s, test), second.predict(s, test))
+    assert first.thresholds == second.thresholds
+    assert "random_state=0" in first.describe()["estimator"]
+
+
+def test_unknown_tabular_method_is_refused():
+    with pytest.raises(ValueError, match=r"forest.*\['logistic', 'trees'\]"):
+        baselines.fit_tabular(synthetic_samples(n=100), methods=["forest"])

@@ -74,8 +74,9 @@ def test_all_windows_of_an_unseen_store_with_and_without_the_training_store(trai
                                                                             tmp_path):
     model_dir, *_ = trained
     alone = evaluate(model_dir, unseen_store, split=None, n_boot=50, out_dir=tmp_path / "alone", plots=False)
-    assert "logistic" not in alone["targets"]["X"] and alone["baselines"]["logistic"] is None
-    assert any("logistic baseline omitted" in n for n in alone["notes"])
+    assert not {"logistic", "trees"} & set(alone["targets"]["X"])
+    assert alone["baselines"] == {"logistic": None, "trees": None}
+    assert any("logistic and trees baselines omitted" in n for n in alone["notes"])
     written = json.loads((tmp_path / "alone" / "metrics.json").read_text())  # strict JSON: NaN became null
     assert written["n_windows"] == alone["n_windows"]
 
@@ -140,3 +141,24 @@ def test_cli_split_and_all_are_exclusive(trained, sim_store):
     model_dir, *_ = trained
     res = CliRunner().invoke(app, ["evaluate", str(model_dir), "--store", str(sim_store), "--split", "val", "--all"])
     assert res.exit_code == 2 and "cannot be combined" in res.output and "Traceback" not in res.output
+
+
+def test_cli_by_year_table_metrics_and_report(trained, sim_store, tmp_path):
+    model_dir, samples, _ = trained
+    runner = CliRunner()
+    res = runner.invoke(app, ["evaluate", str(model_dir), "--store", str(sim_store), "--by", "year", "--out",
+                              str(tmp_path / "ev"), "--no-plots"])
+    assert res.exit_code == 0, res.output
+    assert "Year by year" in res.output and "trees" in res.output
+    result = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    # The simulated test split lies in one year: that year's counts are the pooled counts, method by method.
+    assert list(result["by_year"]) == ["2018"]
+    year = result["by_year"]["2018"]
+    assert year["n_windows"] == result["n_windows"] == samples.indices("test").size
+    for target, methods in result["targets"].items():
+        for m, entry in methods.items():
+            assert [year["targets"][target][m][k] for k in ("tp", "fp", "fn", "tn")] == \
+                   [entry[k] for k in ("tp", "fp", "fn", "tn")], (target, m)
+    assert "## By year" in (tmp_path / "ev" / "report.md").read_text()
+    bad = runner.invoke(app, ["evaluate", str(model_dir), "--store", str(sim_store), "--by", "fold"])
+    assert bad.exit_code == 2 and "cross-validation folds" in bad.output and "Traceback" not in bad.output

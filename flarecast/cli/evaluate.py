@@ -33,13 +33,15 @@ def evaluate_cli(
                                               "store holding only data the model never saw.")] = False,
     start: Annotated[str | None, typer.Option("--from", help="Score every window issued from this UTC time on.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="... and before this UTC time (not included).")] = None,
-    train_store: Annotated[Path | None, typer.Option(help="Store the model was trained on: fits the logistic "
-                                                     "baseline there (needed with --all, --from, --to).")] = None,
+    train_store: Annotated[Path | None, typer.Option(help="Store the model was trained on: fits the logistic and "
+                                                     "trees baselines there (needed with --all, --from, --to).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Also score every method per period: 'year' (calendar "
+                                           "year of issue time), with intervals from that year's days.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json, report.md and plots.")] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG plots into --out.")] = True,
     as_json: JsonOpt = False,
 ):
-    """Score a model beside climatology, persistence and logistic regression, with bootstrap intervals.
+    """Score a model beside climatology, persistence, logistic regression and boosted trees, with bootstrap intervals.
 
     Intervals resample whole UTC days (GOES) or whole regions (SHARP). Each target is scored at the threshold
     chosen on validation (method `model`) and at 0.5 (`model@0.5`).
@@ -48,11 +50,15 @@ def evaluate_cli(
       flarecast evaluate models/latest --split test --out runs/eval
       flarecast evaluate models/goes --store data/goes-2014.zarr --all --train-store data/goes-hourly.zarr --out runs/eval-2014
       flarecast evaluate models/goes --from 2013-01-01 --to 2014-01-01 --json
+      flarecast evaluate models/goes-hourly --store data/goes-hourly.zarr --by year --out runs/eval-by-year
       flarecast evaluate --forecasts runs/forecasts/september.csv --store data/store.zarr --out runs/backtest
     """
     if (model is None) == (forecasts is None):
         raise FlarecastError("give a MODEL directory, or --forecasts FILE for a backtest (one of the two)")
     if forecasts is not None:
+        if by is not None:
+            raise FlarecastError("--by scores a MODEL's windows period by period; a --forecasts backtest has no "
+                                 "period breakdown: drop --by, or evaluate the model")
         from flarecast.forecast.files import backtest
 
         result = backtest(forecasts, store=store)
@@ -75,13 +81,15 @@ def evaluate_cli(
         raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
     period = (start, end) if start is not None or end is not None else None
     result = evaluate(model, store, split=None if ranged else (split or "test"), period=period,
-                      train_store=train_store, out_dir=out_dir, plots=plots)
+                      train_store=train_store, out_dir=out_dir, plots=plots, by=by)
     if as_json:
         print_json(result)
         return
-    from flarecast.report.text import metrics_table
+    from flarecast.report.text import metrics_table, period_table
 
     out.print(metrics_table(result))
+    if by is not None:
+        out.print(period_table(result, f"by_{by}"))
     if out_dir is not None:
         out.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
 

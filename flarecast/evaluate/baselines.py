@@ -1,4 +1,5 @@
-"""Reference forecasts, scored beside the model on the same windows: climatology, persistence, logistic regression.
+"""Reference forecasts, scored beside the model on the same windows: climatology, persistence, logistic regression
+and gradient-boosted trees.
 
 - **climatology**: the event rate of the model's training split, the same probability for every window. It is
   the reference of the Brier skill score, and at threshold 0.5 it never forecasts a (rare) event.
@@ -8,6 +9,9 @@
   largest value of every input channel, as the model sees it), fitted on the training split, with its
   threshold chosen on the validation split by the rule that chose the model's. It sees exactly the model's
   inputs, so "the network beats it" means the network learned more than these summaries hold.
+- **trees**: scikit-learn's ``HistGradientBoostingClassifier`` on the same statistics, fitted and thresholded
+  the same way: it finds interactions and thresholds in the summaries (a high background *and* a recent M
+  flare) that a linear model cannot, so it bounds what the summaries hold from above more tightly.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from flarecast import classes
@@ -68,13 +73,34 @@ def window_features(samples: Samples, idx: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class LogisticBaseline:
-    """One fitted logistic regression per target (None where the training split held one class only: then
-    the forecast is the training rate, as climatology's), and the thresholds chosen on validation."""
+TABULAR = ("logistic", "trees")
+"""The baselines fitted on :func:`window_features`, in report order."""
 
+
+def estimator(method: str):
+    """An unfitted scikit-learn classifier for ``method`` (one of :data:`TABULAR`); fixed settings, no search.
+
+    No class weights for either: the probabilities stay calibrated, and the threshold does the rebalancing.
+    The trees stop after a fixed 200 rounds: scikit-learn's early stopping would hold out a random tenth of
+    the windows, near copies of the windows it trains on, which tells it nothing about new periods. Small
+    leaves are forbidden (50 windows, about two days) so a single flare's windows cannot make a leaf.
+    """
+    if method == "logistic":
+        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    if method == "trees":
+        return HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15, min_samples_leaf=50,
+                                              l2_regularization=1.0, early_stopping=False, random_state=0)
+    raise ValueError(f"method={method!r}: expected one of {list(TABULAR)}")
+
+
+@dataclass(frozen=True)
+class TabularBaseline:
+    """One fitted classifier per target (None where the training split held one class only: then the forecast
+    is the training rate, as climatology's), and the thresholds chosen on validation."""
+
+    method: str
     targets: tuple[str, ...]
-    models: dict[str, Pipeline | None]
+    models: dict[str, Any]
     rates: dict[str, float]
     thresholds: dict[str, float]
     channels: tuple[str, ...]
@@ -85,8 +111,8 @@ class LogisticBaseline:
     def predict(self, samples: Samples, idx: np.ndarray) -> np.ndarray:
         """Probabilities ``[len(idx), targets]`` for windows of ``samples`` (built with the same channels)."""
         if tuple(samples.channels) != self.channels:
-            raise SampleError(f"the logistic baseline was fitted on channels {list(self.channels)}, the samples "
-                              f"have {list(samples.channels)}: build both with the model's config")
+            raise SampleError(f"the {self.method} baseline was fitted on channels {list(self.channels)}, the "
+                              f"samples have {list(samples.channels)}: build both with the model's config")
         x = window_features(samples, idx)
         out = np.empty((x.shape[0], len(self.targets)))
         for j, t in enumerate(self.targets):
@@ -98,44 +124,53 @@ class LogisticBaseline:
         """What ``metrics.json`` records about the fit."""
         return {"features": feature_names(self.channels), "train_windows": self.n_train,
                 "val_windows": self.n_val, "thresholds": dict(self.thresholds), "fitted_on": self.fingerprint,
-                "constant": [t for t in self.targets if self.models[t] is None]}
+                "constant": [t for t in self.targets if self.models[t] is None],
+                "estimator": repr(estimator(self.method))}
 
 
-def fit_logistic(samples: Samples, *, threshold_score: str = "hss", c: float = 1.0) -> LogisticBaseline:
-    """Fit on ``samples``' train split, choose each target's threshold on its val split.
+def fit_tabular(samples: Samples, *, methods=TABULAR, threshold_score: str = "hss") -> dict[str, TabularBaseline]:
+    """Fit each of ``methods`` on ``samples``' train split, choose each target's threshold on its val split.
 
     Parameters
     ----------
     samples : Samples
         Samples with the model's config and normalisation, holding its training windows.
+    methods : sequence of {"logistic", "trees"}, keyword-only
+        Baselines to fit (:func:`estimator`); the window statistics are computed once for all of them.
     threshold_score : {"hss", "tss"}, keyword-only
         Score the threshold maximises on validation (the model card's ``threshold_score``); 0.5 where the
         validation split is empty or holds one class, as for the model.
-    c : float, keyword-only
-        Inverse L2 regularisation strength of ``LogisticRegression`` (its ``C``). Features are standardised
-        first, so one strength suits every channel.
 
     Returns
     -------
-    LogisticBaseline
+    dict
+        ``{method: TabularBaseline}`` in the order of ``methods``.
+
+    Examples
+    --------
+    >>> fits = fit_tabular(samples, threshold_score="tss")  # doctest: +SKIP
+    >>> fits["trees"].predict(samples, samples.indices("test"))  # doctest: +SKIP
     """
+    unknown = [m for m in methods if m not in TABULAR]
+    if unknown or not methods:
+        raise ValueError(f"methods={list(methods)!r}: expected names from {list(TABULAR)}")
     train_idx, val_idx = samples.indices("train"), samples.indices("val")
     if train_idx.size == 0:
-        raise SampleError("the samples hold no training windows: the logistic baseline needs the model's "
+        raise SampleError("the samples hold no training windows: the tabular baselines need the model's "
                           "training data (pass the store the model was trained on)")
     x_train = window_features(samples, train_idx)
     x_val = window_features(samples, val_idx) if val_idx.size else np.zeros((0, x_train.shape[1]))
-    models, rates, thresholds = {}, {}, {}
-    for j, t in enumerate(samples.targets):
-        y = samples.y[train_idx, j].astype(int)
-        rates[t] = float(y.mean())
-        if y.min() == y.max():
-            models[t] = None
-        else:
-            # No class weights: the probabilities stay calibrated, and the threshold does the rebalancing.
-            models[t] = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000)).fit(x_train, y)
-        p_val = (np.full(val_idx.size, rates[t]) if models[t] is None or val_idx.size == 0
-                 else models[t].predict_proba(x_val)[:, 1])
-        thresholds[t] = choose_threshold(samples.y[val_idx, j], p_val, threshold_score)
-    return LogisticBaseline(tuple(samples.targets), models, rates, thresholds, tuple(samples.channels),
-                            int(train_idx.size), int(val_idx.size), samples.fingerprint)
+    out = {}
+    for method in methods:
+        models, rates, thresholds = {}, {}, {}
+        for j, t in enumerate(samples.targets):
+            y = samples.y[train_idx, j].astype(int)
+            rates[t] = float(y.mean())
+            models[t] = None if y.min() == y.max() else estimator(method).fit(x_train, y)
+            p_val = (np.full(val_idx.size, rates[t]) if models[t] is None or val_idx.size == 0
+                     else models[t].predict_proba(x_val)[:, 1])
+            thresholds[t] = choose_threshold(samples.y[val_idx, j], p_val, threshold_score)
+        out[method] = TabularBaseline(method, tuple(samples.targets), models, rates, thresholds,
+                                      tuple(samples.channels), int(train_idx.size), int(val_idx.size),
+                                      samples.fingerprint)
+    return out

@@ -373,11 +373,11 @@ def _summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str,
             for j, t in enumerate(samples.targets):
                 entry["targets"][t] = _method_scores(samples, j, t, test_idx, val_idx, groups, rs, clim[t], n_boot)
             out["methods"][m.name] = entry
-        logistic = baselines.fit_logistic(samples, threshold_score=cfg.train.threshold_score)
+        tabular = baselines.fit_tabular(samples, threshold_score=cfg.train.threshold_score)
         base = {"climatology": (np.tile(list(clim.values()), (test_idx.size, 1)), dict.fromkeys(clim, 0.5)),
                 "persistence": (np.stack([baselines.persistence(samples.prev_flux[test_idx], t, samples.config.convention)
                                           for t in samples.targets], axis=1), dict.fromkeys(clim, 0.5)),
-                "logistic": (logistic.predict(samples, test_idx), logistic.thresholds)}
+                **{m: (fit.predict(samples, test_idx), fit.thresholds) for m, fit in tabular.items()}}
         for name, (p, thr) in base.items():
             out["baselines"][name] = {"targets": {
                 t: _single(score_with_ci(samples.y[test_idx, j], p[:, j], groups, threshold=thr[t],

@@ -7,9 +7,9 @@ block (:data:`ALL_WINDOWS_BLOCK`), so none is dropped at a split edge, and alway
 
 Methods scored on the same windows (:data:`METHODS`): ``model`` at the threshold chosen on validation (from the
 card), ``model@0.5``, and the baselines of :mod:`flarecast.baselines`: ``climatology`` (the card's training
-base rate), ``persistence`` and ``logistic``. The logistic baseline must be fitted on the model's training data:
-on the evaluated samples' own train split when a split is scored (same store, same split plan), on
-``train_store`` otherwise; without one it is left out and ``notes`` says so.
+base rate), ``persistence``, ``logistic`` and ``trees``. The last two (the tabular baselines) must be fitted on the
+model's training data: on the evaluated samples' own train split when a split is scored (same store, same split
+plan), on ``train_store`` otherwise; without one they are left out and ``notes`` says so.
 
 The result has the shape of ``metrics.json`` (see README): ``{"targets": {T: {method: {"threshold", "n",
 "positives", "tp", "fp", "fn", "tn", "recall": {"value", "ci"}, ...}}}, ...}``.
@@ -28,15 +28,16 @@ import pandas as pd
 from flarecast.config import RunConfig, from_dict
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
-from flarecast.evaluate.baselines import LogisticBaseline
+from flarecast.evaluate.baselines import TabularBaseline
 from flarecast.evaluate.bootstrap import score_with_ci
+from flarecast.evaluate.periods import by_period, check_by
 from flarecast.metrics import UndefinedScoreWarning
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
 from flarecast.samples.build import Samples, samples_from_store
 
-METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic")
-"""Methods of ``metrics.json``, in report order; ``logistic`` only where it could be fitted."""
+METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic", "trees")
+"""Methods of ``metrics.json``, in report order; ``logistic`` and ``trees`` only where they could be fitted."""
 
 ALL_WINDOWS_BLOCK = "36500D"
 """``samples.split.block`` that puts a store's whole span in one block, dealt to ``train``: no window is dropped
@@ -100,7 +101,7 @@ def select_windows(samples: Samples, *, split: str | None = "test", period=None)
 
 
 def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
-                    logistic: LogisticBaseline | None = None, device: str = "cpu") -> Forecasts:
+                    tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu") -> Forecasts:
     """Probabilities of the model and of the baselines for the windows ``idx`` of ``samples``."""
     model, card = load_model(model_dir, device=str(resolve_device(device)))
     check_compatible(card, samples)
@@ -112,9 +113,9 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
         [baselines.persistence(samples.prev_flux[idx], t, samples.config.convention) for t in targets], axis=1)
     thresholds = {"model": {t: float(card["thresholds"][t]) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
                   "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)}
-    if logistic is not None:
-        probs["logistic"] = logistic.predict(samples, idx)
-        thresholds["logistic"] = dict(logistic.thresholds)
+    for name, fit in (tabular or {}).items():
+        probs[name] = fit.predict(samples, idx)
+        thresholds[name] = dict(fit.thresholds)
     sharp = samples.config.source == "sharp"
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
@@ -141,16 +142,16 @@ def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> di
 
 
 def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
-                   logistic: LogisticBaseline | None = None, device: str = "cpu", n_boot: int = N_BOOT,
-                   seed: int = 0) -> dict[str, Any]:
+                   tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu", n_boot: int = N_BOOT,
+                   seed: int = 0, by: str | None = None) -> dict[str, Any]:
     """``metrics.json`` of a model on windows of ``samples``: :func:`evaluate_samples`' result alone."""
-    return evaluate_samples(model_dir, samples, split=split, period=period, logistic=logistic, device=device,
-                            n_boot=n_boot, seed=seed)[0]
+    return evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
+                            n_boot=n_boot, seed=seed, by=by)[0]
 
 
 def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
-                     logistic: LogisticBaseline | None = None, device: str = "cpu", n_boot: int = N_BOOT,
-                     seed: int = 0) -> tuple[dict[str, Any], Forecasts]:
+                     tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu", n_boot: int = N_BOOT,
+                     seed: int = 0, by: str | None = None) -> tuple[dict[str, Any], Forecasts]:
     """``metrics.json`` of a model on windows of ``samples`` (see the module docstring), and the forecasts scored.
 
     Parameters
@@ -163,11 +164,15 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         Split to score; None scores every window of ``samples``.
     period : (from, to) or None, keyword-only
         Keep windows issued in [from, to) (strings or datetimes, UTC); either end may be None.
-    logistic : LogisticBaseline or None, keyword-only
-        Fitted logistic baseline. When None and ``split`` is given, it is fitted on ``samples``' train split;
-        when None and ``split`` is None, it is left out with a note.
+    tabular : dict of TabularBaseline or None, keyword-only
+        Fitted tabular baselines (:func:`flarecast.evaluate.baselines.fit_tabular`). When None and ``split`` is
+        given, they are fitted on ``samples``' train split; when None and ``split`` is None, they are left out
+        with a note.
     device, n_boot, seed : keyword-only
         Torch device for the model; bootstrap replicates and seed.
+    by : {"year"} or None, keyword-only
+        Also score every method per calendar year of issue time (:func:`flarecast.evaluate.periods.by_period`),
+        under the result's ``by_year`` key.
 
     Returns
     -------
@@ -180,13 +185,14 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         notes.append(f"these samples (fingerprint {samples.fingerprint}) are not the model's training samples "
                      f"({card.get('data_fingerprint')}): another store or config, so split {split!r} may hold "
                      "windows the model was trained on")
-    if logistic is None and split is not None and samples.indices("train").size > 0:
-        logistic = baselines.fit_logistic(samples, threshold_score=card.get("threshold_score", "hss"))
+    check_by(by)
+    if tabular is None and split is not None and samples.indices("train").size > 0:
+        tabular = baselines.fit_tabular(samples, threshold_score=card.get("threshold_score", "hss"))
     idx = select_windows(samples, split=split, period=period)
-    fc = model_forecasts(model_dir, samples, idx, logistic=logistic, device=device)
-    if logistic is None:
-        notes.append("logistic baseline omitted: it must be fitted on the model's training data, which these "
-                     "samples do not hold; pass the store the model was trained on (--train-store)")
+    fc = model_forecasts(model_dir, samples, idx, tabular=tabular, device=device)
+    if tabular is None:
+        notes.append("logistic and trees baselines omitted: they must be fitted on the model's training data, "
+                     "which these samples do not hold; pass the store the model was trained on (--train-store)")
     return {
         "model": str(model_dir), "model_id": model_id(model_dir), "loss": card.get("loss"),
         "split": split if split is not None else "all",
@@ -197,19 +203,20 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size), "n_boot": n_boot,
                       "level": 0.95, "seed": seed},
         "thresholds": fc.thresholds,
-        "baselines": {"logistic": logistic.describe() if logistic is not None else None},
+        "baselines": {m: tabular[m].describe() if tabular else None for m in baselines.TABULAR},
         "notes": notes,
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
+        **({f"by_{by}": by_period(fc, by, n_boot=n_boot, seed=seed)} if by else {}),
     }, fc
 
 
 def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "test", period=None,
              train_store: str | Path | None = None, out_dir: str | Path | None = None, plots: bool = True,
-             device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0) -> dict[str, Any]:
+             device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0, by: str | None = None) -> dict[str, Any]:
     """Build samples from ``store`` with the model's config and normalisation, score them, write the outputs.
 
     With ``split=None`` every window of ``store`` is scored (see the module docstring); ``train_store``, the
-    store the model was trained on, lets the logistic baseline be fitted on the model's training split there,
+    store the model was trained on, lets the tabular baselines be fitted on the model's training split there,
     and the evaluated windows be checked against the model's training and validation periods.
     ``out_dir`` receives ``metrics.json``, ``report.md`` and, with ``plots``, the PNGs of
     :func:`flarecast.plots.write_plots`.
@@ -219,13 +226,14 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
     norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
     eval_cfg = cfg if split is not None else cfg.replace(**{"samples.split.block": ALL_WINDOWS_BLOCK})
     samples = samples_from_store(store, eval_cfg.samples, norm=norm)
-    logistic, overlap = None, None
+    check_by(by)
+    tabular, overlap = None, None
     if train_store is not None:
         train_samples = samples_from_store(train_store, cfg.samples, norm=norm)
-        logistic = baselines.fit_logistic(train_samples, threshold_score=card.get("threshold_score", "hss"))
+        tabular = baselines.fit_tabular(train_samples, threshold_score=card.get("threshold_score", "hss"))
         overlap = _overlap(samples, train_samples, cfg)
-    result, fc = evaluate_samples(model_dir, samples, split=split, period=period, logistic=logistic, device=device,
-                                n_boot=n_boot, seed=seed)
+    result, fc = evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
+                                  n_boot=n_boot, seed=seed, by=by)
     result["store"] = str(store)
     if overlap is not None and split is None:
         result["overlap_with_training"] = overlap

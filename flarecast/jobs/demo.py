@@ -82,7 +82,7 @@ def run_demo(out: str | Path = "runs/demo", *, config: RunConfig | None = None, 
         },
         "methods": {name: comparison_rows(ev, TABLE_TARGETS) for name, ev in evals.items()},
         "baselines": {b: comparison_rows(evals["CE"], TABLE_TARGETS, method=b)
-                      for b in ("persistence", "climatology", "logistic")},
+                      for b in ("persistence", "climatology", "logistic", "trees")},
         "training": {name: {"best_epoch": r.best_epoch, "epochs_run": r.epochs_run, "seconds": round(r.seconds, 1),
                             "windows_per_s": round(r.windows_per_s, 1)} for name, r in results.items()},
         "wall_seconds": round(time.perf_counter() - t0, 1),

@@ -23,10 +23,10 @@ if TYPE_CHECKING:  # a type only: reports sit below evaluation and never call it
 KINDS = ("roc", "pr", "reliability", "threshold", "timeline")
 """One PNG of each kind per target: ``{kind}_{slug}.png``, slug ``ge_M`` for ``>=M``."""
 
-CURVE_METHODS = ("model", "logistic")
+CURVE_METHODS = ("model", "logistic", "trees")
 """Methods with a probability per window worth a curve; persistence is one operating point, climatology none."""
 
-_COLORS = {"model": "C0", "logistic": "C1", "persistence": "C2", "climatology": "0.5"}
+_COLORS = {"model": "C0", "logistic": "C1", "trees": "C4", "persistence": "C2", "climatology": "0.5"}
 
 
 def slug(target: str) -> str:

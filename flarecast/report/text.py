@@ -134,7 +134,43 @@ def evaluation_markdown(result: dict[str, Any]) -> str:
             cells += [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
             lines.append("| " + " | ".join(cells) + " |")
         lines += [""] + [f"![{p}]({p})" for p in result.get("plots", {}).get(target, [])]
+    for key in (k for k in result if k.startswith("by_")):
+        lines += ["", f"## By {key[3:]}", "", f"Each {key[3:]} scored on its own windows at the same thresholds; "
+                  f"intervals resample that {key[3:]}'s {result['bootstrap']['unit']}s only.", ""]
+        lines += _period_lines(result[key])
     return "\n".join(lines) + "\n"
+
+
+PERIOD_COLUMNS = ("recall", "tss", "hss", "bss")
+
+
+def _period_rows(periods: dict[str, Any]):
+    """(period, target, method, windows, positives, cells) for every scored period, target and method."""
+    for period, p in periods.items():
+        for target, methods in p["targets"].items():
+            for name, s in methods.items():
+                cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in PERIOD_COLUMNS]
+                yield period, target, name, p["n_windows"], s["positives"], cells
+
+
+def _period_lines(periods: dict[str, Any]) -> list[str]:
+    head = ["period", "target", "method", "windows", "positives", *(_LABELS.get(c, c) for c in PERIOD_COLUMNS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(map(str, row[:5])) + " | " + " | ".join(row[5]) + " |" for row in _period_rows(periods)]
+    return lines + [f"- {period}: {p['note']}." for period, p in periods.items() if p.get("note")]
+
+
+def period_table(result: dict[str, Any], key: str = "by_year") -> Table:
+    """``flarecast evaluate --by year``'s second table: every method's scores per period, with intervals."""
+    table = Table(title=f"{key[3:].capitalize()} by {key[3:]}: {_title(result)}")
+    for col in ("period", "target", "method", "windows", "positives", *PERIOD_COLUMNS):
+        table.add_column(_LABELS.get(col, col), justify="left" if col in ("period", "target", "method") else "right")
+    for period, target, name, n, pos, cells in _period_rows(result[key]):
+        table.add_row(period, target, name, str(n), str(pos), *cells)
+    notes = [f"{period}: {p['note']}." for period, p in result[key].items() if p.get("note")]
+    if notes:
+        table.caption = " ".join(notes)
+    return table
 
 
 CASE_SCORES = ("recall", "hss", "tss", "far")
@@ -202,7 +238,8 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Bold: the focal setting chosen on validation for a target. Baselines are single fits (no seed "
               "spread): climatology (training base rate), persistence (a flare of the class in the previous "
-              "horizon), logistic regression on window statistics (threshold chosen on validation).", ""]
+              "horizon), logistic regression and gradient-boosted trees on window statistics (thresholds chosen on "
+              "validation).", ""]
     for t, path in (heatmaps or {}).items():
         lines += [f"## Heat map, {t}", "", f"![{t} heat map]({path})", ""]
     lines += ["## All scores per target", ""]
