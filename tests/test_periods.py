@@ -62,3 +62,17 @@ def test_unknown_or_unavailable_period_is_refused_with_the_fix():
         check_by("fold")
     with pytest.raises(ConfigError, match=r"--by 'month': expected one of \['year'\]"):
         check_by("month")
+
+
+def test_period_table_shows_an_undefined_interval():
+    from rich.console import Console
+
+    from flarecast.report.text import PERIOD_COLUMNS, period_table
+
+    cell = {"value": 0.0, "ci": [float("nan"), float("nan")]}  # a year without X events: no interval
+    result = {"split": "test", "n_windows": 48, "bootstrap": {"unit": "UTC day"},
+              "by_year": {"2012": {"n_windows": 48, "targets": {"X": {"model": {
+                  "positives": 0, **dict.fromkeys(PERIOD_COLUMNS, cell)}}}}}}
+    console = Console(width=200, record=True)
+    console.print(period_table(result))
+    assert console.export_text().count("0.00 [n/a, n/a]") == len(PERIOD_COLUMNS)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
 COLUMNS = ("recall", "hss", "tss")
@@ -111,7 +112,8 @@ def metrics_table(result: dict[str, Any]) -> Table:
     for target, methods in result["targets"].items():
         for name, s in methods.items():
             cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
-            table.add_row(target, name, f"{s['threshold']:.3f}", str(s["positives"]), *cells)
+            # escape: rich would take "[n/a, n/a]" (an undefined interval) for a style tag and drop it
+            table.add_row(target, name, f"{s['threshold']:.3f}", str(s["positives"]), *map(escape, cells))
     if result.get("notes"):
         table.caption = " ".join(f"Note: {n}." for n in result["notes"])
     return table
@@ -166,7 +168,7 @@ def period_table(result: dict[str, Any], key: str = "by_year") -> Table:
     for col in ("period", "target", "method", "windows", "positives", *PERIOD_COLUMNS):
         table.add_column(_LABELS.get(col, col), justify="left" if col in ("period", "target", "method") else "right")
     for period, target, name, n, pos, cells in _period_rows(result[key]):
-        table.add_row(period, target, name, str(n), str(pos), *cells)
+        table.add_row(period, target, name, str(n), str(pos), *map(escape, cells))
     notes = [f"{period}: {p['note']}." for period, p in result[key].items() if p.get("note")]
     if notes:
         table.caption = " ".join(notes)
