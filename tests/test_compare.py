@@ -126,7 +126,8 @@ def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare)
     c = json.loads((out / "serial" / "comparison.json").read_text())
     assert list(c["methods"]) == ["CE", "alpha-CE 0.75", "BCE pos_weight=odds",
                                   "focal a=0.25 g=2"]
-    assert set(c["baselines"]) == {"climatology", "persistence", "logistic"}
+    assert set(c["baselines"]) == {"climatology", "persistence", "logistic", "trees"}
+    assert "| trees |" in result.report_md.read_text()
     for m in c["methods"].values():
         assert [r["seed"] for r in m["runs"]] == [0, 1]
         hss = m["targets"][">=M"]["hss"]

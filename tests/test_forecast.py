@@ -78,12 +78,12 @@ def test_evaluate_and_forecast_feed_the_model_identical_arrays_and_get_identical
 
 
 def test_regime_windows_are_the_training_windows_and_need_their_lookback(sim_store):
-    # The background reads 7 days of XRS-B before the window and the history channels 3 and 7 days of
-    # catalogue: the forecast must read that far back to give the training windows bit for bit.
+    # The background reads 7 days of XRS-B before the window and the history channels 3 days of catalogue:
+    # the forecast must read that far back to give the training windows bit for bit.
     from flarecast.samples.labels import Catalogue
 
     cfg = load_config(builtin_config("demo"), TINY + ["samples.channels=[log_xrsb, dlog_xrsb, missing, "
-                                                      "history_ge_m_3d, history_class_7d, log_xrsb_median_7d]"]).samples
+                                                      "history_ge_m_3d, history_class_3d, log_xrsb_median_7d]"]).samples
     samples = samples_from_store(sim_store, cfg)
     norm = (samples.norm_mean, samples.norm_std)
     idx = np.flatnonzero(samples.split == "test")[::7]

@@ -204,7 +204,7 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size), "n_boot": n_boot,
                       "level": 0.95, "seed": seed},
         "thresholds": fc.thresholds,
-        "baselines": {m: tabular[m].describe() if tabular else None for m in baselines.TABULAR},
+        "baselines": {m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
         "notes": notes,
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
         **({f"by_{by}": by_period(fc, by, n_boot=n_boot, seed=seed)} if by else {}),

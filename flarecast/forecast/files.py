@@ -114,8 +114,8 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     """Score a forecast file against the store's flare catalogue; the result has the shape of ``metrics.json``.
 
     The rows are labelled as training labels windows and scored by :func:`flarecast.evaluate.score_forecasts`
-    with the baselines climatology (the rows' base rate) and persistence; the logistic baseline needs the
-    model's training windows, which a forecast file does not carry, so it is left out (``notes`` says so).
+    with the baselines climatology (the rows' base rate) and persistence; the logistic and trees baselines need
+    the model's training windows, which a forecast file does not carry, so they are left out (``notes`` says so).
     Rows whose (issue_time - horizon, valid_to] reaches outside the catalogue's first to last peak are dropped
     and counted: neither the label nor persistence is known there.
 
@@ -185,9 +185,9 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
         "n_windows": int(issue.size), "source": "sharp" if sharp else "goes", "convention": convention,
         "climatology": clim, "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size),
                                            "n_boot": n_boot, "level": 0.95, "seed": seed},
-        "thresholds": fc.thresholds, "baselines": {"logistic": None},
+        "thresholds": fc.thresholds, "baselines": {"logistic": None, "trees": None},
         "dropped": {"beyond_catalogue": int((~inside).sum())},
-        "notes": ["logistic baseline omitted: a forecast file does not carry the model's training windows"],
+        "notes": ["logistic and trees baselines omitted: a forecast file does not carry the model's training windows"],
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
     }
 
