@@ -11,17 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from flarecast.cli import app
-from flarecast.config import builtin_config, load_config
 from flarecast.errors import InputFileError
 from flarecast.ingest.fetch import fetch_swpc
 from flarecast.ingest.pipeline import ingest
 from flarecast.ingest.readers import read_file
 from flarecast.ingest.readers.base import MASK_ELECTRON
 from flarecast.ingest.store import read_goes
-from flarecast.samples.build import samples_from_store
-from flarecast.train.loop import train
 from tests.archive import SHARED_DAYS, Archive, avg1m_name
-from tests.conftest import TINY
 from tests.swpc_fixture import flare_records, write_json, xray_records
 
 runner = CliRunner()
@@ -49,14 +45,6 @@ def swpc(httpserver, swpc_json):
     archive.add("/json/solar_regions.json", b'[{"observed_date": "2017-09-08", "region": 2673}]')
     archive.add("/json/solar_probabilities.json", b'[{"date": "2017-09-08", "c_class_1_day": 99}]')
     return archive
-
-
-@pytest.fixture(scope="module")
-def tiny_model(sim_store, tmp_path_factory):
-    cfg = load_config(builtin_config("demo"), TINY + ["train.epochs=1"])
-    out = tmp_path_factory.mktemp("model") / "m"
-    train(samples_from_store(sim_store, cfg.samples), cfg, out)
-    return out
 
 
 def test_the_xray_reader_gives_the_netcdf_fluxes_minute_by_minute(swpc_json, real_data, tmp_path):

@@ -224,7 +224,13 @@ def _parfive(targets: list[Target], *, timeout: float, max_conn: int, progress: 
     for t in targets:
         t.path.parent.mkdir(parents=True, exist_ok=True)
         dl.enqueue_file(t.url, path=t.path.parent, filename=t.path.name + PART)
-    results = dl.download()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        # asyncio.run closes its loop; parfive's own download() leaves one behind with signal handlers on it.
+        results = asyncio.run(dl.run_download())
+    else:  # inside a running loop (a notebook): parfive runs it in a thread of its own
+        results = dl.download()
     return {e.url: _cause(e.exception) for e in results.errors}
 
 
