@@ -6,6 +6,7 @@ was fetched, skipped and failed; it exits 1 when a file failed (the others are k
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -32,8 +33,6 @@ DEFAULT_STORE = Path("data/store.zarr")
 
 
 def _run(source: str, as_json: bool, out_dir: Path | None, ingest: bool, store: Path, **options) -> None:
-    import sys
-
     from flarecast.ingest.fetch import fetch
 
     show = not as_json and sys.stderr.isatty()
@@ -143,6 +142,8 @@ def sharp_cli(
     harp: Annotated[int | None, typer.Option(help="One HARP number (default: all HARPs of the days).")] = None,
     nrt: Annotated[bool, typer.Option("--nrt", help="Near-real-time series hmi.sharp_cea_720s_nrt.")] = False,
     cadence: Annotated[str, typer.Option(help="Step between records: 12m (every record), 96m, 1h.")] = "96m",
+    keyword: Annotated[list[str] | None, typer.Option(
+        help="JSOC keyword to fetch (repeat for more; default the SHARP space-weather set and areas).")] = None,
     out_dir: OutOpt = None,
     dry_run: DryOpt = False,
     ingest: IngestOpt = False,
@@ -154,7 +155,10 @@ def sharp_cli(
 
     [bold]Examples[/]:
       flarecast fetch sharp --from 2011-02-14 --to 2011-02-15 --harp 377
+      flarecast fetch sharp --from 2013-11-01 --to 2013-11-02 --keyword USFLUX --keyword R_VALUE
       flarecast fetch sharp --from 2026-01-29 --to 2026-01-30 --nrt --ingest
     """
+    from flarecast.ingest.fetch.sharp import KEYWORDS
+
     _run("sharp", as_json, out_dir, ingest, store, start=start, end=end, harp=harp, nrt=nrt, cadence=cadence,
-         dry_run=dry_run, timeout=timeout)
+         keywords=tuple(keyword or KEYWORDS), dry_run=dry_run, timeout=timeout)

@@ -92,7 +92,8 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
     except (urllib.error.URLError, OSError) as exc:
         report.fail(url, reason(exc, timeout))
         return
-    lines = [hek_line(row) for row in table] if len(table) else []
+    raw = getattr(table, "raw", table)  # HEK's fields as sent, before sunpy turns them into objects
+    lines = [hek_line(row) for row in raw] if len(raw) else []
     out.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + PART)
     part.write_text("".join(line + "\n" for line in sorted(lines)))
@@ -104,7 +105,7 @@ def hek_line(row) -> str:
     """One HEK flare as the export's line: ``date;start;peak;end;class;(x, y);AR``."""
 
     def t(value) -> str:
-        return pd.Timestamp(str(getattr(value, "isot", value))).strftime("%Y-%m-%d %H:%M:%S")
+        return pd.Timestamp(str(value)).strftime("%Y-%m-%d %H:%M:%S")
 
     start = t(row["event_starttime"])
     try:
