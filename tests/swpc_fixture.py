@@ -48,7 +48,7 @@ def flare_records(summary_csv: Path, first: str, last: str, satellite: int = 16)
     def iso(t):
         return None if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    for fid, g in rows.groupby("flare_id", sort=True):
+    for _, g in rows.groupby("flare_id", sort=True):
         by = {s: g[g["status"] == s] for s in ("EVENT_START", "EVENT_PEAK", "EVENT_END")}
         if by["EVENT_PEAK"].empty or by["EVENT_START"].empty or by["EVENT_END"].empty:
             continue  # flares the summary leaves open (a new one began first) have no end time to give

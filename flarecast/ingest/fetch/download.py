@@ -15,7 +15,9 @@ user can trust.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +26,10 @@ from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
+
+import aiohttp
+import parfive
+from parfive.utils import FailedDownload
 
 from flarecast import __version__
 from flarecast.errors import FetchError
@@ -63,11 +69,6 @@ class FetchReport:
 
     def fail(self, url: str, error: str) -> None:
         self.failed.append({"url": url, "error": error})
-
-    def merge(self, other: FetchReport) -> None:
-        """Add another report's files (one source fetched in several parts)."""
-        for name in ("planned", "fetched", "skipped", "failed"):
-            getattr(self, name).extend(getattr(other, name))
 
     @property
     def failure_lines(self) -> list[str]:
@@ -120,15 +121,16 @@ def get_bytes(url: str, *, timeout: float = TIMEOUT, retries: int = RETRIES, bac
     FetchError
         Naming the URL and the HTTP status or timeout of the last attempt.
     """
-    for attempt in range(retries + 1):
+    attempt = 0
+    while True:
         try:
             with urllib.request.urlopen(_request(url), timeout=timeout) as resp:
                 return resp.read()
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            if _final(exc) or attempt == retries:
+            if _final(exc) or attempt >= retries:
                 raise FetchError(url, reason(exc, timeout)) from None
-            time.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")  # the loop returns or raises
+        time.sleep(backoff * 2**attempt)
+        attempt += 1
 
 
 class _Links(HTMLParser):
@@ -179,16 +181,19 @@ def download(targets: Iterable[Target], report: FetchReport, *, retries: int = R
     download in parallel to ``NAME.part``, renamed to ``NAME`` once complete. Failures are retried (see the
     module notes) and what still fails goes to ``report.failed`` with its reason.
     """
+    targets = list(targets)
+    report.planned += [t.url for t in targets]
+    if report.dry_run:
+        return
     pending = []
     for t in targets:
-        report.planned.append(t.url)
         if t.path.is_file():
             size = remote_size(t.url, timeout=timeout)
             if size is None or size == t.path.stat().st_size:
                 report.skipped.append(str(t.path))
                 continue
         pending.append(t)
-    if report.dry_run or not pending:
+    if not pending:
         return
     for attempt in range(retries + 1):
         errors = _parfive(pending, timeout=timeout, max_conn=max_conn, progress=progress)
@@ -208,11 +213,19 @@ def download(targets: Iterable[Target], report: FetchReport, *, retries: int = R
         time.sleep(backoff * 2**attempt)
 
 
+@contextlib.contextmanager
+def socket_timeout(seconds: float):
+    """Set the default socket timeout for clients that take none of their own (drms, sunpy's HEKClient)."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
 def _parfive(targets: list[Target], *, timeout: float, max_conn: int, progress: bool) -> dict[str, BaseException]:
     """Download ``targets`` to their ``.part`` names with parfive; the error of each URL that failed."""
-    import aiohttp
-    import parfive
-
     config = parfive.SessionConfig(
         timeouts=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
         headers={"User-Agent": f"{USER_AGENT} parfive/{parfive.__version__}"},
@@ -234,8 +247,8 @@ def _parfive(targets: list[Target], *, timeout: float, max_conn: int, progress: 
     return {e.url: _cause(e.exception) for e in results.errors}
 
 
-def _cause(exc: BaseException) -> BaseException:
+def _cause(exc):
     # parfive wraps what went wrong (an HTTP response, a timeout) in FailedDownload, sometimes twice.
-    while hasattr(exc, "exception") and isinstance(exc.exception, BaseException | object) and exc.exception is not exc:
+    while isinstance(exc, FailedDownload):
         exc = exc.exception
     return exc

@@ -19,8 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from flarecast.errors import ConfigError
-from flarecast.ingest.fetch.download import PART, FetchReport, Target, reason, download
-from flarecast.ingest.fetch.goes import GOES_R_FIRST_DAY, day_file, days_between, fetch_days, primary_satellite
+from flarecast.ingest.fetch.download import PART, FetchReport, Target, download, reason, socket_timeout
+from flarecast.ingest.fetch.goes import (
+    GOES_R_FIRST_DAY,
+    day_file,
+    days_between,
+    fetch_days,
+    primary_satellite,
+)
 from flarecast.ingest.fetch.settings import base_urls
 
 SOURCES = ("flsum", "swpc", "hek")
@@ -86,9 +92,10 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
         report.skipped.append(str(path))
         return
     try:
-        table = HEKClient(url=f"{base}?").search(
-            a.Time(f"{first:%Y-%m-%d} 00:00:00", f"{last:%Y-%m-%d} 23:59:59"), a.hek.EventType("FL"),
-            a.hek.OBS.Observatory == "GOES")
+        with socket_timeout(timeout):  # HEKClient opens its URLs without a timeout of its own
+            table = HEKClient(url=f"{base}?").search(
+                a.Time(f"{first:%Y-%m-%d} 00:00:00", f"{last:%Y-%m-%d} 23:59:59"), a.hek.EventType("FL"),
+                a.hek.OBS.Observatory == "GOES")
     except (urllib.error.URLError, OSError) as exc:
         report.fail(url, reason(exc, timeout))
         return

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import urllib.error
 from pathlib import Path
 
 import pandas as pd
 
 from flarecast.errors import ConfigError, FetchError
-from flarecast.ingest.fetch.download import PART, FetchReport
+from flarecast.ingest.fetch.download import PART, FetchReport, socket_timeout
 from flarecast.ingest.fetch.goes import days_between
 from flarecast.ingest.fetch.settings import base_urls
 
@@ -85,10 +84,9 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
     if path.is_file():
         report.skipped.append(str(path))
         return report
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)  # drms honours the socket default over its own 60 s
     try:
-        table = (client or jsoc_client(base)).query(ds, key=keys, convert_numeric=False)
+        with socket_timeout(timeout):  # drms takes the socket default over its own 60 s
+            table = (client or jsoc_client(base)).query(ds, key=keys, convert_numeric=False)
     except urllib.error.HTTPError as exc:
         report.fail(url, f"HTTP {exc.code}")
         return report
@@ -99,8 +97,6 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
         if type(exc).__module__.split(".")[0] != "drms":
             raise
         raise FetchError(url, f"JSOC refused the query ({exc})", "check the series, HARP and dates") from exc
-    finally:
-        socket.setdefaulttimeout(previous)
     missing = [k for k in keys if k not in table.columns]
     if len(table) and missing:
         raise FetchError(url, f"JSOC's answer lacks keywords {missing}", "drop them from the keyword list")
