@@ -5,13 +5,26 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flarecast.cli import app
 from flarecast.errors import ConfigError
 from flarecast.ingest.fetch import base_urls, fetch_goes, primary_satellite
+from flarecast.ingest.fetch.download import index_names
 from flarecast.ingest.fetch.goes import newest_version
-from tests.archive import GOES16_AVG1M, NCEI_ROOT, SHARED_DAYS, Archive, avg1m_name, dropped, slow, status
+from tests.archive import (
+    GOES16_AVG1M,
+    NCEI_ROOT,
+    SHARED_DAYS,
+    Archive,
+    apache_index,
+    avg1m_name,
+    dropped,
+    slow,
+    status,
+)
 
 runner = CliRunner()
 FAST = {"retries": 0, "timeout": 5.0, "backoff": 0.01}
@@ -185,3 +198,11 @@ def test_base_urls_come_from_job_then_environment_then_default(monkeypatch):
         base_urls()
     with pytest.raises(ConfigError, match="unknown archive 'nasa'"):
         base_urls({"nasa": "http://x"})
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_.\-]{1,40}", fullmatch=True).filter(lambda n: n not in (".", "..")),
+                unique=True, max_size=20))
+def test_index_pages_give_back_exactly_the_files_they_list(names):
+    folder = "http://archive.example/goes16/l2/data/xrsf-l2-avg1m_science/2017/09/"
+    html = apache_index("/goes16/l2/data/xrsf-l2-avg1m_science/2017/09/", names)
+    assert index_names(html, folder) == names

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flarecast.cli import app
@@ -140,3 +142,31 @@ def test_a_second_fetch_of_unchanged_products_adds_no_file(swpc, tmp_path):
     swpc.add(f"{PRIMARY}/xrays-1-day.json", b"[]")
     changed = fetch_swpc(["xrays-1-day"], out=tmp_path, urls={"swpc": swpc.url()}, retries=0)
     assert [p.rsplit("/", 1)[-1].split("_")[0] for p in changed.fetched] == ["xrays-1-day"]
+
+
+FLUX = st.one_of(st.none(), st.floats(-1e-5, 5e-3, allow_nan=False), st.sampled_from([0.0, -99999.0]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(FLUX, FLUX, st.booleans(), st.booleans()), min_size=1, max_size=30),
+       st.sampled_from([15, 16, 18]))
+def test_every_minute_is_one_row_and_every_unusable_value_is_masked_with_its_reason(tmp_path_factory, minutes, sat):
+    records = []
+    for m, (b, a, eb, ea) in enumerate(minutes):
+        t = f"2024-05-10T{m // 60:02d}:{m % 60:02d}:00Z"
+        records += [{"time_tag": t, "satellite": sat, "flux": b, "energy": "0.1-0.8nm", "electron_contaminaton": eb},
+                    {"time_tag": t, "satellite": sat, "flux": a, "energy": "0.05-0.4nm", "electron_contaminaton": ea}]
+    path = write_json(tmp_path_factory.mktemp("h") / "x.json", records)
+    data = read_file(path, "goes").data
+    assert len(data) == len(minutes) and (data["satellite"] == sat).all()
+    scale = {"xrsb": 0.7, "xrsa": 0.85} if sat < 16 else {"xrsb": 1.0, "xrsa": 1.0}
+    for i, (b, a, eb, ea) in enumerate(minutes):
+        for ch, flux, electron in (("xrsb", b, eb), ("xrsa", a, ea)):
+            mask, value = int(data[f"{ch}_mask"].iloc[i]), data[ch].iloc[i]
+            unusable = flux is None or flux in (-99999.0,) or flux <= 0 or flux / scale[ch] > 1e-2 or electron
+            assert (mask != 0) == unusable
+            assert bool(mask & MASK_ELECTRON) == electron
+            if unusable:
+                assert np.isnan(value)
+            else:
+                assert value == pytest.approx(flux / scale[ch], rel=1e-6)

@@ -144,7 +144,7 @@ class _Links(HTMLParser):
 
 
 def list_directory(url: str, **kwargs) -> list[str]:
-    """File names an Apache-style index page links to, in page order (sub-folders and sort links dropped).
+    """File names an Apache-style index page at ``url`` links to (see :func:`index_names`).
 
     Raises
     ------
@@ -152,13 +152,19 @@ def list_directory(url: str, **kwargs) -> list[str]:
         When the page cannot be read (a month not yet published answers 404).
     """
     url = url.rstrip("/") + "/"
+    return index_names(get_bytes(url, **kwargs).decode("utf-8", "replace"), url)
+
+
+def index_names(html: str, url: str) -> list[str]:
+    """File names linked from an index page of folder ``url``, in page order, each once; the parent folder,
+    sub-folders and column-sort links (``?C=N;O=D``) are not files and are left out."""
     parser = _Links()
-    parser.feed(get_bytes(url, **kwargs).decode("utf-8", "replace"))
+    parser.feed(html)
     names = []
     for href in parser.hrefs:
         full = urljoin(url, href)
         if not full.startswith(url) or full.endswith("/") or "?" in href:
-            continue  # parent folder, sub-folders, column-sort links
+            continue
         names.append(unquote(urlparse(full).path.rsplit("/", 1)[-1]))
     return list(dict.fromkeys(names))
 
