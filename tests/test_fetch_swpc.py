@@ -125,8 +125,9 @@ def test_fetch_swpc_then_ingest_matches_the_netcdf_and_forecasts(swpc, real_data
     ingest("goes", [real_data / "goes" / avg1m_name(d) for d in SHARED_DAYS], store=nc_store)
     ref = read_goes(nc_store)
     assert live.sizes["time"] == ref.sizes["time"] == 5 * 1440
-    good = (live["xrsb_mask"].values == 0) & (ref["xrsb_mask"].values == 0)
-    assert good.sum() > 6500 and (live["xrsb"].values[good] == ref["xrsb"].values[good]).all()
+    for ch in ("xrsa", "xrsb"):
+        good = (live[f"{ch}_mask"].values == 0) & (ref[f"{ch}_mask"].values == 0)
+        assert good.sum() > 6500 and (live[ch].values[good] == ref[ch].values[good]).all()
     forecast = runner.invoke(app, ["forecast", str(tiny_model), "--store", str(store), "--latest", "--json"])
     assert forecast.exit_code == 0, forecast.output
     assert json.loads(forecast.output)["forecasts"][0]["issue_time"] == "2017-09-09T00:00:00Z"
