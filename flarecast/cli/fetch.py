@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import JsonOpt, app, err, out, print_json, user_errors
+from flarecast.cli._util import DEFAULT_STORE, JsonOpt, app, err, out, print_json, user_errors
 
 fetch_app = typer.Typer(
     help="Download GOES XRS, SWPC real-time, flare-catalogue and SHARP files from their archives.",
@@ -29,7 +29,6 @@ IngestOpt = Annotated[bool, typer.Option("--ingest", help="Ingest the source's f
 StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Store to ingest into (with --ingest).")]
 RetriesOpt = Annotated[int, typer.Option(help="Retries of a failed download (with backoff).", min=0)]
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds without an answer before a request fails.", min=0.01)]
-DEFAULT_STORE = Path("data/store.zarr")
 
 
 def _run(source: str, as_json: bool, out_dir: Path | None, ingest: bool, store: Path, **options) -> None:
