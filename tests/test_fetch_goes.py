@@ -206,3 +206,14 @@ def test_index_pages_give_back_exactly_the_files_they_list(names):
     folder = "http://archive.example/goes16/l2/data/xrsf-l2-avg1m_science/2017/09/"
     html = apache_index("/goes16/l2/data/xrsf-l2-avg1m_science/2017/09/", names)
     assert index_names(html, folder) == names
+
+
+@pytest.mark.parametrize("args, message", [
+    (["goes", "--from", "2017-13-01", "--to", "2017-09-08"], "dates '2017-13-01'..'2017-09-08': expected YYYY-MM-DD"),
+    (["swpc", "--product", "xrays-3-hour"], "SWPC product 'xrays-3-hour': expected one of"),
+    (["events", "--from", "2017-09-01", "--to", "2017-09-02", "--source", "noaa"], "events source 'noaa'"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):
+    result = runner.invoke(app, ["fetch", *args, "--out", str(tmp_path / "raw")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and message in result.output
+    assert not (tmp_path / "raw").exists()
