@@ -12,14 +12,13 @@ for GOES flares (``FL`` events whose observatory is GOES); HEK's region numbers 
 
 from __future__ import annotations
 
-import os
 import urllib.error
 from pathlib import Path
 
 import pandas as pd
 
 from flarecast.errors import ConfigError
-from flarecast.ingest.fetch.download import PART, FetchReport, Target, download, reason, socket_timeout
+from flarecast.ingest.fetch.download import FetchReport, Target, download, reason, socket_timeout
 from flarecast.ingest.fetch.goes import (
     GOES_R_FIRST_DAY,
     day_file,
@@ -28,6 +27,7 @@ from flarecast.ingest.fetch.goes import (
     primary_satellite,
 )
 from flarecast.ingest.fetch.settings import base_urls
+from flarecast.util import atomic_write_text
 
 SOURCES = ("flsum", "swpc", "hek")
 
@@ -102,9 +102,7 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
     raw = getattr(table, "raw", table)  # HEK's fields as sent, before sunpy turns them into objects
     lines = [hek_line(row) for row in raw] if len(raw) else []
     out.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + PART)
-    part.write_text("".join(line + "\n" for line in sorted(lines)))
-    os.replace(part, path)
+    atomic_write_text(path, "".join(line + "\n" for line in sorted(lines)))
     report.fetched.append(str(path))
 
 

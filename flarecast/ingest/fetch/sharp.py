@@ -9,7 +9,6 @@ conversion), so the CSV holds exactly JSOC's digits. Beside the CSV, ``harp_to_n
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.error
 from pathlib import Path
@@ -17,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from flarecast.errors import ConfigError, FetchError
-from flarecast.ingest.fetch.download import PART, FetchReport, socket_timeout
+from flarecast.ingest.fetch.download import FetchReport, socket_timeout
 from flarecast.ingest.fetch.goes import days_between
 from flarecast.ingest.fetch.settings import base_urls
+from flarecast.util import atomic_write_text
 
 SERIES = {False: "hmi.sharp_cea_720s", True: "hmi.sharp_cea_720s_nrt"}
 KEYWORDS = ("T_REC", "HARPNUM", "NOAA_ARS", "USFLUX", "MEANGAM", "MEANGBT", "MEANGBZ", "MEANGBH", "MEANJZD",
@@ -101,9 +101,7 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
     if len(table) and missing:
         raise FetchError(url, f"JSOC's answer lacks keywords {missing}", "drop them from the keyword list")
     out.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + PART)
-    table.reindex(columns=keys).to_csv(part, index=False)
-    os.replace(part, path)
+    atomic_write_text(path, table.reindex(columns=keys).to_csv(index=False))
     report.fetched.append(str(path))
     update_harp_map(out / HARP_MAP, table)
     return report
@@ -122,6 +120,4 @@ def update_harp_map(path: Path, table: pd.DataFrame) -> None:
         if str(harp).strip().isdigit():
             pairs.setdefault(int(str(harp).strip()), set()).update(numbers)
     lines = [f"{h} {','.join(str(a) for a in sorted(ars))}" for h, ars in sorted(pairs.items()) if ars]
-    part = path.with_name(path.name + PART)
-    part.write_text("".join(line + "\n" for line in lines))
-    os.replace(part, path)
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
