@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import re
 import warnings
@@ -20,19 +18,7 @@ import numpy as np
 import pandas as pd
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult, goes_frame, satellite_from_name
-
-_COMPRESSED = {b"BZh": bz2.open, b"\x1f\x8b": gzip.open}
-
-
-def open_text(path: Path):
-    """Open plain, gzip or bzip2 text by its first bytes (names lie more often than magic numbers)."""
-    with open(path, "rb") as fh:
-        head = fh.read(3)
-    for magic, opener in _COMPRESSED.items():
-        if head.startswith(magic):
-            return io.TextIOWrapper(opener(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+from flarecast.ingest.readers.base import ReaderResult, goes_frame, open_text, satellite_from_name
 
 
 def _head_lines(path: Path, n: int) -> list[str]:
