@@ -132,6 +132,9 @@ class GoesFits:
     def can_read(path: str | Path) -> bool:
         """True for a FITS file (plain or gzip) whose primary header names a GOES telescope."""
         try:
+            with open_text(path, encoding="latin-1") as fh:
+                if not fh.read(9) == "SIMPLE  =":  # every FITS file starts so; astropy would warn on a CSV
+                    return False
             from astropy.io import fits
 
             with fits.open(path) as hdus:
