@@ -51,7 +51,8 @@ def cli_reference() -> str:
         if result.exit_code != 0:
             raise RuntimeError(f"flarecast {' '.join(path)} --help exited {result.exit_code}: {result.output}")
         title = " ".join(["flarecast", *path])
-        sections.append(f"## `{title}`\n\n```text\n{result.output.rstrip()}\n```\n")
+        text = "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
+        sections.append(f"## `{title}`\n\n```text\n{text}\n```\n")
     return "\n".join(sections)
 
 
