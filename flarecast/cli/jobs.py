@@ -47,7 +47,7 @@ def demo_cli(
     else:
         out.print(demo_table(result.comparison))
         for sentence in result.comparison["plain_verdicts"].values():
-            out.print(sentence, highlight=False)
+            out.print(sentence, highlight=False, soft_wrap=True)
     out.print(f"wrote {result.out / 'comparison.json'} and {result.report_path} "
               f"in {result.comparison['wall_seconds']:.0f} s")
 
