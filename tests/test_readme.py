@@ -77,3 +77,15 @@ def test_readme_links_to_pages_of_the_docs_site():
     nav = (ROOT / "mkdocs.yml").read_text()
     for link in links:
         assert Path(link).name in nav, f"{link} is not in the mkdocs nav"
+
+
+def test_every_flarecast_command_in_the_docs_parses():
+    commands = [(page.name, ln) for page in sorted((ROOT / "docs").glob("*.md"))
+                for block in _blocks(page.read_text()) for ln in block
+                if ln.startswith("flarecast ") and "$(" not in ln]  # a shell substitution is not a literal path
+    assert len(commands) >= 15
+    for page, line in commands:
+        try:
+            _parse(shlex.split(line)[1:])
+        except click.UsageError as exc:
+            raise AssertionError(f"docs/{page}: {line!r}: {exc}") from exc

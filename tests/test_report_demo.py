@@ -78,7 +78,7 @@ def test_the_cli_reference_holds_every_command_help():
 
     text = _hook().cli_reference()
     for name in typer.main.get_command(app).commands:
-        assert f"## `flarecast {name}`" in text and f"Usage: flarecast {name}" in text, name
+        assert f"### `flarecast {name}`" in text and f"Usage: flarecast {name}" in text, name
     assert "\x1b[" not in text  # no terminal colour codes in the page
 
 

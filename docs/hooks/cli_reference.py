@@ -52,7 +52,7 @@ def cli_reference() -> str:
             raise RuntimeError(f"flarecast {' '.join(path)} --help exited {result.exit_code}: {result.output}")
         title = " ".join(["flarecast", *path])
         text = "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
-        sections.append(f"## `{title}`\n\n```text\n{text}\n```\n")
+        sections.append(f"### `{title}`\n\n```text\n{text}\n```\n")
     return "\n".join(sections)
 
 
