@@ -9,6 +9,9 @@ returned beside the rows.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -46,6 +49,22 @@ FILL_VALUES = (-9999.0, -99999.0)
 CHANNELS = ("xrsa", "xrsb")
 
 GOES_COLUMNS = ("time", "xrsa", "xrsb", "xrsa_mask", "xrsb_mask", "satellite")
+
+_COMPRESSED = {b"BZh": bz2.open, b"\x1f\x8b": gzip.open}
+
+
+def open_text(path: str | Path, encoding: str = "utf-8"):
+    """Open plain, gzip or bzip2 text by its first bytes (names lie more often than magic numbers).
+
+    Every text reader opens its files through this, so a catalogue or CSV can be ingested compressed as it is
+    (the package's own sample data is gzip).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(3)
+    for magic, opener in _COMPRESSED.items():
+        if head.startswith(magic):
+            return io.TextIOWrapper(opener(path, "rb"), encoding=encoding, errors="replace")
+    return open(path, encoding=encoding, errors="replace")
 
 
 @dataclass
