@@ -198,7 +198,7 @@ def _figure_inputs(samples: Samples, cfg: RunConfig, runs, seeds, store: Path) -
     probs = {m.name: np.mean([runs[(m.name, s)]["test"] for s in seeds], axis=0) for m in DEMO_METHODS}
     thresholds = {m.name: {t: float(np.mean([runs[(m.name, s)]["info"]["thresholds"][t] for s in seeds]))
                            for t in samples.targets} for m in DEMO_METHODS}
-    logistic = baselines.fit_logistic(samples, threshold_score=cfg.train.threshold_score)
+    logistic = baselines.fit_tabular(samples, methods=["logistic"], threshold_score=cfg.train.threshold_score)["logistic"]
     probs["logistic"] = logistic.predict(samples, test)
     thresholds["logistic"] = dict(logistic.thresholds)
     persistence = np.stack([baselines.persistence(samples.prev_flux[test], t, samples.config.convention)
