@@ -81,7 +81,8 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
         Members of different horizons or class conventions, no common target, or an issue time grid that is
         not on every member's step grid.
     ModelError
-        Fewer than 20 issue times that every member forecasts, or a target without events there.
+        Fewer than 20 issue times that every member forecasts, or no target with events and non-events there
+        (a target with only one class is left out, and the card's ``notes`` say so).
     """
     members, cfgs = _members(model_dirs)
     issue = _grid(start, end, every, cfgs)
@@ -98,18 +99,21 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
                          "by the catalogue: fit on a longer period (at least 20)")
     rank = classes.ordinal(labels.next_and_previous(cat, times, horizon)[0], cfgs[0]["convention"])
     score = read_card(model_dirs[0]).get("threshold_score", "hss")
-    weights, thresholds, clim = {}, {}, {}
+    weights, thresholds, clim, notes = {}, {}, {}, []
     for target in targets:
         y = (rank >= classes.TARGET_RANK[target]).astype(int)
         if y.min() == y.max():
-            raise ModelError(f"target {target}: the {times.size} fitting issue times hold "
-                             f"{'only events' if y.min() else 'no event'}; fit on a period with both")
+            notes.append(f"target {target} left out: its {times.size} fitting issue times hold "
+                         f"{'only events' if y.min() else 'no event'}")
+            continue
         x = _logits(probs, [_iso(t) for t in times], target)
         lr = LogisticRegression(C=1.0).fit(x, y)
         weights[target] = {"intercept": float(lr.intercept_[0]), "coef": [float(c) for c in lr.coef_[0]]}
         thresholds[target] = choose_threshold(y, lr.predict_proba(x)[:, 1], score)
         clim[target] = float(y.mean())
-    card = {"format": CARD_FORMAT, "members": members, "targets": targets, "horizon": cfgs[0]["horizon"],
+    if not weights:
+        raise ModelError(f"no target can be fitted ({'; '.join(notes)}): fit on a longer or more active period")
+    card = {"format": CARD_FORMAT, "members": members, "targets": list(weights), "notes": notes, "horizon": cfgs[0]["horizon"],
             "convention": cfgs[0]["convention"], "weights": weights, "thresholds": thresholds, "climatology": clim,
             "threshold_score": score, "fit": {"from": _iso(times.min()), "to": _iso(times.max()), "every": every,
                                               "issue_times": int(times.size), "store": str(store)},

@@ -48,16 +48,19 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
         path.write_text(dumps(doc) + "\n")
         return path
     with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + DEGRADED_FIELDS, lineterminator="\n")
+        # The degraded columns only where the rows carry them: a file of `--strict` forecasts reads back as written.
+        extra = DEGRADED_FIELDS if any("degraded" in r for r in doc["forecasts"]) else ()
+        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")
         w.writeheader()
         for r in doc["forecasts"]:
-            r = {"degraded": False, "method": "model", "reason": None, **r}
+            if extra:
+                r = {"degraded": False, "method": "model", "reason": None, **r}
             # repr keeps every digit: reading the file back gives the same floats, so the same decisions.
             w.writerow({**r, "region": "" if r["region"] is None else r["region"],
                         "noaa_ars": " ".join(map(str, r["noaa_ars"])), "decision": str(r["decision"]).lower(),
                         "probability": repr(r["probability"]), "threshold": repr(r["threshold"]),
-                        "base_rate": repr(r["base_rate"]), "degraded": str(r["degraded"]).lower(),
-                        "reason": r["reason"] or ""})
+                        "base_rate": repr(r["base_rate"]),
+                        **({"degraded": str(r["degraded"]).lower(), "reason": r["reason"] or ""} if extra else {})})
     return path
 
 

@@ -158,7 +158,7 @@ def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:
     frame["target"] = frame["target"].map(TARGET_ALIASES)
     p = pd.to_numeric(frame["probability"], errors="coerce")
     if not ((p >= 0) & (p <= 1)).all():
-        raise InputFileError(path, f"probability {frame['probability'][~((p >= 0) & (p <= 1))].iloc[0]!r}: expected "
+        raise InputFileError(path, f"probability {frame['probability'][~((p >= 0) & (p <= 1))].iloc[0]}: expected "
                              "a number in [0, 1] (divide percentages by 100)")
     frame["probability"] = p
     if "valid_to" not in frame.columns:
