@@ -10,6 +10,11 @@ A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
       evaluate: {run: evaluate, model: models/daily, split: test, out: runs/batch/eval}
       forecast: {run: forecast, model: models/daily, latest: true, out: "runs/forecasts/{issue}.json"}
 
+A forecast step refuses issue times whose input is missing unless ``strict: false``: then the ``fallbacks``
+(model directories) and the catalogue and climatology rules of :mod:`flarecast.forecast.fallback` forecast them,
+flagged degraded; ``format: ccmc`` writes the CCMC scoreboard's JSON. A ``dashboard`` step writes
+``out/index.html`` for ``models`` at ``at`` or the latest time (:mod:`flarecast.jobs.dashboard`).
+
 A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, ``out``, ``seeds``, ``alphas``,
 ``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
@@ -48,12 +53,13 @@ STEP_KEYS = {
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
     "compare": {"config": None, "overrides": [], "out": "runs/compare", "seeds": 5, "alphas": "none,0.25,0.5,0.75",
                 "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75, "pos_weight": "odds", "workers": None},
-    "forecast": {"model": None, "out": None, "at": [], "latest": False, "from": None, "to": None, "every": None,
-                 "skip_refused": False},
+    "forecast": {"model": None, "fallbacks": [], "out": None, "at": [], "latest": False, "from": None, "to": None,
+                 "every": None, "skip_refused": False, "strict": True, "format": "flarecast"},
+    "dashboard": {"models": None, "out": "runs/dashboard", "at": None, "latest": True},
 }
 """Keys of each step kind and their defaults; every step also takes ``store``."""
 REQUIRED = {"ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
-            "forecast": ("model", "out")}
+            "forecast": ("model", "out"), "dashboard": ("models",)}
 
 
 class BatchStepError(FlarecastError):
@@ -244,34 +250,60 @@ def _plan_evaluate(step: dict, base: Path) -> _Plan:
 
 
 def _plan_forecast(step: dict, base: Path) -> _Plan:
-    from flarecast.forecast.files import write_forecasts
-    from flarecast.forecast.issue import forecast
-    from flarecast.model.modeldir import model_id, read_card
+    from flarecast.forecast.ops import issue_forecast, write_any
+    from flarecast.model.modeldir import model_id
 
-    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
-    groups = (read_card(model)["config"]["samples"]["source"], "events")
+    store = _resolve(base, step["store"])
+    models = [_resolve(base, m) for m in [step["model"], *_as_list(step["fallbacks"])]]
     written: dict[str, Any] = {}
 
     def run() -> str:
-        doc = forecast(model, store=store, at=_as_list(step["at"]), latest=bool(step["latest"]), start=step["from"],
-                       end=step["to"], every=step["every"], skip_refused=bool(step["skip_refused"]))
+        doc = issue_forecast(models, store=store, at=_as_list(step["at"]), latest=bool(step["latest"]),
+                             start=step["from"], end=step["to"], every=step["every"], strict=bool(step["strict"]),
+                             skip_refused=bool(step["skip_refused"]))
         last = max((r["issue_time"] for r in doc["forecasts"]), default="")  # 2017-09-06T12:00:00Z
         stamp = last[:16].replace("-", "").replace(":", "") + "Z" if last else "none"
         path = _resolve(base, str(step["out"]).replace("{issue}", stamp))
-        written["path"] = write_forecasts(doc, path)
-        return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, into {path}"
+        written["path"] = write_any(doc, path, step["format"])
+        degraded = doc.get("coverage_report", {}).get("degraded", 0)
+        return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, {degraded} degraded, into {path}"
 
     def outputs(before: dict) -> dict[str, Any]:
         # Before a run, the file the last log names (an "{issue}" name depends on the data); after, the new one.
         path = written.get("path") or before.get("file")
         return {"file": str(path), "sha256": _file_sha(Path(path))} if path else {}
 
-    inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    inputs = {"model_ids": [_model_key(m, model_id) for m in models], "store": str(store),
+              "data": {g: _group(store, g) for g in ("goes", "sharp", "events")}}
     return _Plan(inputs, run, outputs)
 
 
+def _plan_dashboard(step: dict, base: Path) -> _Plan:
+    from flarecast.model.modeldir import model_id
+
+    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    models = [_resolve(base, m) for m in _as_list(step["models"])]
+
+    def run() -> str:
+        from flarecast.jobs.dashboard import dashboard
+
+        page = dashboard(models, store=store, at=step["at"], latest=bool(step["latest"]) and step["at"] is None,
+                         out=out)
+        return f"wrote {page}"
+
+    inputs = {"model_ids": [_model_key(m, model_id) for m in models], "store": str(store),
+              "data": {g: _group(store, g) for g in ("goes", "sharp", "events")}}
+    return _Plan(inputs, run, lambda _: {"index.html": _file_sha(out / "index.html")})
+
+
+def _model_key(path: Path, model_id) -> str:
+    """A model's id, or the sha256 of a combination's card (``flarecast combine``)."""
+    card = path / "combination.json"
+    return _file_sha(card) if card.is_file() else model_id(path)
+
+
 _PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
-          "forecast": _plan_forecast}
+          "forecast": _plan_forecast, "dashboard": _plan_dashboard}
 
 
 def _done_steps(log_path: Path) -> dict[str, dict]:
