@@ -5,7 +5,10 @@ forecasts. :func:`forecast_every` asks the first model (the *primary*) for every
 time it refuses (input outside the data or more missing than its card tolerates) is forecast by the first of:
 
 1. ``fallback_model``: another of the given model directories whose own input is present at that time (its
-   probability, threshold and base rate; its model id on the row), e.g. a SHARP-based or a history-only model;
+   probability, threshold and base rate; its model id on the row): another full-disk model, or a combination
+   (``flarecast combine``), e.g. a SHARP model's regions combined and recalibrated. A model of flare-history
+   channels alone does not help here: its windows are built on the GOES grid, so the same gap refuses them;
+   a raw SHARP model forecasts regions, so it must first be made full-disk by ``flarecast combine``;
 2. ``catalogue_poisson``: the Poisson rule on the flare catalogue's recent history, ``P = 1 - exp(-lambda h)``
    with ``lambda = (n + 1/2) / L``, n the flares at or above the target class peaking in the look-back
    ``(t - L, t]`` (L = 27 days, one solar rotation) and h the horizon. It needs only the catalogue, which other
@@ -35,6 +38,7 @@ import pandas as pd
 
 from flarecast import classes
 from flarecast.errors import ConfigError, SampleError, StoreError
+from flarecast.forecast.combine import forecast_combined, is_combination, read_combination
 from flarecast.forecast.issue import card_samples, forecast, open_inputs, parse_time
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import read_card
@@ -111,17 +115,25 @@ def coverage_report(rows: list[dict[str, Any]], issue_times: int) -> dict[str, A
 
 def _from_model(model_dir, primary: dict, gaps: dict, store: Path, device: str) -> list[dict[str, Any]]:
     """Rows of another model at the primary's gaps that it can forecast (its grid, its input); gaps shrink."""
-    cfg = card_samples(read_card(model_dir), model_dir)
-    if (pd.Timedelta(cfg.horizon), cfg.convention) != (pd.Timedelta(primary["horizon"]), primary["convention"]):
-        raise ConfigError(f"fallback model {model_dir} forecasts {cfg.horizon} ahead in {cfg.convention!r} classes; "
+    if is_combination(model_dir):
+        card = read_combination(model_dir)
+        horizon, convention, step = card["horizon"], card["convention"], 1
+    else:
+        cfg = card_samples(read_card(model_dir), model_dir)
+        if cfg.source == "sharp":
+            raise ConfigError(f"fallback model {model_dir} forecasts regions, not the full disk: fit its full-disk "
+                              f"recalibration with `flarecast combine {model_dir} ...` and give that directory")
+        horizon, convention, step = cfg.horizon, cfg.convention, pd.Timedelta(cfg.cadence).value
+    if (pd.Timedelta(horizon), convention) != (pd.Timedelta(primary["horizon"]), primary["convention"]):
+        raise ConfigError(f"fallback model {model_dir} forecasts {horizon} ahead in {convention!r} classes; "
                           f"the first model {primary['horizon']} in {primary['convention']!r}: give fallback models "
                           "of the same horizon and class convention")
-    step = pd.Timedelta(cfg.cadence).value
     times = sorted({t for t, _ in gaps if parse_time(t, "issue time").astype(np.int64) % step == 0})
     if not times:
         return []
     try:
-        doc = forecast(model_dir, store=store, at=times, skip_refused=True, device=device)
+        doc = (forecast_combined(model_dir, store=store, at=times, device=device) if is_combination(model_dir)
+               else forecast(model_dir, store=store, at=times, skip_refused=True, device=device))
     except (SampleError, StoreError):  # the store lacks this model's kind of input altogether
         return []
     out = []

@@ -58,10 +58,10 @@ def dashboard(models: Sequence[str | Path], *, store: str | Path, at: str | None
         name = f"{Path(m).name} ({doc['model_id']})"
         full = regions_to_full_disk(doc, [_on_grid(m, t)]) if doc["source"] == "sharp" else {}
         for (_, target), p in full.items():
-            thr = float(doc["thresholds"][target])
-            latest_rows.append({"model": name, "target": target, "probability": p, "threshold": thr,
-                                "decision": p >= thr, "base_rate": float(doc["climatology"][target]),
-                                "method": "regions: 1 - prod(1 - p_i)", "degraded": False, "reason": None})
+            # The card's threshold and base rate are a region's: no full-disk decision without recalibration.
+            latest_rows.append({"model": name, "target": target, "probability": p, "threshold": None,
+                                "decision": None, "base_rate": None, "method": "regions: 1 - prod(1 - p_i), "
+                                "not recalibrated", "degraded": False, "reason": None})
         for r in doc["forecasts"]:
             if r["region"] is None:
                 latest_rows.append({"model": name, **{k: r[k] for k in ("target", "probability", "threshold",
@@ -121,7 +121,7 @@ def _xrs(store, cat: Catalogue | None, t: np.datetime64, convention: str) -> dic
         sel = (cat.peak > lo) & (cat.peak <= t) & (classes.ordinal(cat.flux, convention) >= 1)
         peaks, flux = cat.peak[sel], cat.flux[sel]
     return {"time": sub["time"].values, "xrsb": sub["xrsb"].values,
-            "xrsa": sub["xrsa"].values if "xrsa" in sub else None, "flares": (peaks, flux)}
+            "xrsa": sub["xrsa"].values if "xrsa" in sub else None, "flares": (peaks, flux), "convention": convention}
 
 
 def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str) -> list[dict[str, Any]]:

@@ -28,25 +28,26 @@ def render(page: dict[str, Any]) -> str:
     """The HTML of the page.
 
     ``page`` holds ``title``, ``issue_time``, ``store``, ``latest`` (full-disk rows: model, target, probability,
-    threshold, decision, base_rate, method, degraded, reason), ``regions`` (rows: model, harp, noaa_ars, target,
-    probability, threshold, decision), ``xrs`` (``time``, ``xrsb``, optional ``xrsa``, ``flares``: peak times,
-    true fluxes, convention) or None, ``history`` (rows: issue_time, target, probability, threshold, observed or
-    None while pending), ``cards`` (rows of key/value pairs per model) and ``notes``.
+    threshold, decision, base_rate, method, degraded, reason; threshold, decision and base rate may be None),
+    ``regions`` (rows: model, harp, noaa_ars, target, probability, threshold, decision), ``xrs`` (``time``,
+    ``xrsb``, optional ``xrsa``, ``flares``: peak times and true fluxes, ``convention`` of the flare names) or
+    None, ``history`` (rows: issue_time, target, probability, threshold, observed or None while pending),
+    ``cards`` (rows of key/value pairs per model) and ``notes``.
     """
     parts = [f"<h1>{_e(page['title'])}</h1>",
              f"<p>Issued <b>{_e(page['issue_time'])}</b> from store <code>{_e(page['store'])}</code>.</p>"]
     parts += [f"<p class='note'>{_e(n)}</p>" for n in page.get("notes", [])]
     parts += ["<h2>Full-disk probabilities</h2>", _table(
         ["model", "target", "probability", "threshold", "decision", "base rate", "method"],
-        [[r["model"], r["target"], _p(r["probability"]), _p(r["threshold"]),
-          ("YES" if r["decision"] else "no", "yes" if r["decision"] else ""), _p(r["base_rate"]),
+        [[r["model"], r["target"], _p(r["probability"]), _p(r["threshold"]), _decision(r["decision"]),
+          _p(r["base_rate"]),
           (r["method"] + (f" (degraded: {r['reason']})" if r["degraded"] else ""), "deg" if r["degraded"] else "")]
          for r in page["latest"]], left=(0, 1, 6))]
     if page["regions"]:
         parts += ["<h2>Per-region probabilities</h2>", _table(
             ["model", "HARP", "NOAA ARs", "target", "probability", "threshold", "decision"],
             [[r["model"], str(r["harp"]), " ".join(map(str, r["noaa_ars"])) or "-", r["target"], _p(r["probability"]),
-              _p(r["threshold"]), ("YES" if r["decision"] else "no", "yes" if r["decision"] else "")]
+              _p(r["threshold"]), _decision(r["decision"])]
              for r in page["regions"]], left=(0, 3))]
     parts.append("<h2>GOES XRS, last 7 days</h2>")
     parts.append(_img(_xrs_png(page["xrs"]), "GOES XRS flux with flares") if page["xrs"] is not None else
@@ -90,8 +91,10 @@ def _xrs_png(xrs: dict[str, Any]) -> bytes:
         ax.semilogy(xrs["time"], xrs["xrsa"], lw=0.8, color="C0", label="XRS-A 0.05-0.4 nm")
     peaks, flux = xrs["flares"]
     for t, f in zip(peaks, flux, strict=True):
-        ax.axvline(t, color="0.6", lw=0.6, zorder=0)
-        ax.annotate(classes.format_class(float(f)), (t, f), fontsize=7, rotation=90, va="bottom", ha="center")
+        ax.axvline(t, color="0.6" if f >= 1e-5 else "0.88", lw=0.6, zorder=0)
+        if f >= 1e-5:  # C flares are many: lines only; M and X are named
+            name = classes.format_class(float(classes.from_true(f, "xrsb", xrs["convention"])))
+            ax.annotate(name, (t, f), fontsize=7, rotation=90, va="bottom", ha="center")
     for name, level in (("C", 1e-6), ("M", 1e-5), ("X", 1e-4)):
         ax.axhline(level, color="0.85", lw=0.6, zorder=0)
         ax.text(1.002, level, name, transform=ax.get_yaxis_transform(), fontsize=8, va="center")
@@ -136,8 +139,12 @@ def _img(png: bytes, alt: str) -> str:
     return f"<img alt='{_e(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
 
 
-def _p(v: float) -> str:
-    return f"{v:.3f}"
+def _p(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def _decision(d: bool | None) -> tuple[str, str]:
+    return ("-", "") if d is None else ("YES", "yes") if d else ("no", "")
 
 
 def _e(v) -> str:
