@@ -26,6 +26,7 @@ from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, SampleError
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
+from flarecast.util import iso
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
 ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
@@ -194,8 +195,8 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     )
     result = {
         "file": str(path), "store": str(store), "model_ids": sorted(frame["model_id"].unique()), "loss": None,
-        "split": "backtest", "period": {"from": _iso(issue.min()) if issue.size else None,
-                                        "to": _iso(issue.max()) if issue.size else None},
+        "split": "backtest", "period": {"from": iso(issue.min()) if issue.size else None,
+                                        "to": iso(issue.max()) if issue.size else None},
         "n_windows": int(issue.size), "source": "sharp" if sharp else "goes", "convention": convention,
         "climatology": clim, "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size),
                                            "n_boot": n_boot, "level": 0.95, "seed": seed},
@@ -219,6 +220,3 @@ def _subset(fc, keep: np.ndarray):
     return replace(fc, issue_time=fc.issue_time[keep], region=fc.region[keep], group=fc.group[keep], y=fc.y[keep],
                    probs={k: v[keep] for k, v in fc.probs.items()})
 
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")
