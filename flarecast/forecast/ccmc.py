@@ -22,7 +22,7 @@ import pandas as pd
 from flarecast.errors import ConfigError, InputFileError
 from flarecast.forecast.combine import regions_to_full_disk
 from flarecast.jsonio import dumps
-from flarecast.model.modeldir import atomic_write_bytes
+from flarecast.util import atomic_write_bytes
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "ccmc-flare-scoreboard.schema.json"
 BINS = {">=C": "CPlus", ">=M": "MPlus", "X": "X"}

@@ -33,13 +33,14 @@ from sklearn.linear_model import LogisticRegression
 
 from flarecast import __version__, classes
 from flarecast.errors import ConfigError, ModelError
-from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs, parse_time
+from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.metrics import choose_threshold
-from flarecast.model.modeldir import atomic_write_bytes, model_id, read_card
+from flarecast.model.modeldir import model_id, read_card
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
+from flarecast.util import atomic_write_bytes, iso, utc
 
 CARD = "combination.json"
 CARD_FORMAT = "flarecast-combination/1"
@@ -92,7 +93,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
     targets = [t for t in cfgs[0]["targets"] if all(t in c["targets"] for c in cfgs)]
     horizon = pd.Timedelta(cfgs[0]["horizon"]).to_timedelta64()
     common = [t for t in issue if all((t, targets[0]) in p for p in probs)]
-    times = np.array([parse_time(t, "issue time") for t in common], dtype="datetime64[ns]")
+    times = np.array([utc(t, what="issue time") for t in common], dtype="datetime64[ns]")
     times = times[(times - horizon >= cat.span[0]) & (times + horizon <= cat.span[1])]
     if times.size < 20:
         raise ModelError(f"{times.size} issue times from {start} to {end} are forecast by every member and labelled "
@@ -106,7 +107,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
             notes.append(f"target {target} left out: its {times.size} fitting issue times hold "
                          f"{'only events' if y.min() else 'no event'}")
             continue
-        x = _logits(probs, [_iso(t) for t in times], target)
+        x = _logits(probs, [iso(t) for t in times], target)
         lr = LogisticRegression(C=1.0).fit(x, y)
         weights[target] = {"intercept": float(lr.intercept_[0]), "coef": [float(c) for c in lr.coef_[0]]}
         thresholds[target] = choose_threshold(y, lr.predict_proba(x)[:, 1], score)
@@ -115,7 +116,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
         raise ModelError(f"no target can be fitted ({'; '.join(notes)}): fit on a longer or more active period")
     card = {"format": CARD_FORMAT, "members": members, "targets": list(weights), "notes": notes, "horizon": cfgs[0]["horizon"],
             "convention": cfgs[0]["convention"], "weights": weights, "thresholds": thresholds, "climatology": clim,
-            "threshold_score": score, "fit": {"from": _iso(times.min()), "to": _iso(times.max()), "every": every,
+            "threshold_score": score, "fit": {"from": iso(times.min()), "to": iso(times.max()), "every": every,
                                               "issue_times": int(times.size), "store": str(store)},
             "code_version": __version__}
     atomic_write_bytes(Path(out) / CARD, (dumps(card) + "\n").encode())
@@ -140,10 +141,10 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
     horizon = pd.Timedelta(card["horizon"]).to_timedelta64()
     with open_inputs(store) as path:
         if latest:
-            last = min(parse_time(_latest(m, path, device), "latest") for m in dirs)
-            issue = [_iso(_floor(last, cfgs))]
+            last = min(utc(_latest(m, path, device), what="latest") for m in dirs)
+            issue = [iso(_floor(last, cfgs))]
         elif at:
-            issue = sorted({_iso(parse_time(a, "--at")) for a in at})
+            issue = sorted({iso(utc(a, what="--at")) for a in at})
         else:
             if start is None or end is None:
                 raise ConfigError("choose issue times one way: --at T, --latest, or --from T --to T [--every DT]")
@@ -163,7 +164,7 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
             w = card["weights"][target]
             z = w["intercept"] + float(np.dot(w["coef"], _logits([p for p, _ in results], [t], target)[0]))
             p, thr = float(1.0 / (1.0 + np.exp(-z))), float(card["thresholds"][target])
-            rows.append({"issue_time": t, "valid_to": _iso(parse_time(t, "t") + horizon), "target": target,
+            rows.append({"issue_time": t, "valid_to": iso(utc(t, what="t") + horizon), "target": target,
                          "region": None, "noaa_ars": [], "probability": p, "decision": p >= thr, "threshold": thr,
                          "base_rate": float(card["climatology"][target]), "coverage": 1.0, "model_id": mid,
                          "convention": card["convention"], "degraded": False, "method": "combination",
@@ -217,7 +218,7 @@ def _members(model_dirs: Sequence[str | Path]) -> tuple[list[dict[str, Any]], li
 
 
 def _grid(start: str, end: str, every: str, cfgs: list[dict[str, Any]]) -> list[str]:
-    t0, t1 = parse_time(start, "--from"), parse_time(end, "--to")
+    t0, t1 = utc(start, what="--from"), utc(end, what="--to")
     step = pd.Timedelta(every)
     times = pd.date_range(pd.Timestamp(t0), pd.Timestamp(t1), freq=step)
     for c in cfgs:
@@ -226,7 +227,7 @@ def _grid(start: str, end: str, every: str, cfgs: list[dict[str, Any]]) -> list[
             raise ConfigError(f"issue times from {start} every {every} are not on the {c['cadence']} step grid of "
                               "every member: start at a multiple of every cadence (00:00 UTC works for 1h and "
                               "96min) and step by a multiple (1D)")
-    return [_iso(t) for t in times]
+    return [iso(t) for t in times]
 
 
 def _floor(t: np.datetime64, cfgs: list[dict[str, Any]]) -> np.datetime64:
@@ -244,6 +245,3 @@ def _logits(probs: list[dict[tuple[str, str], float]], times: Sequence[str], tar
     p = np.clip(p, EPS, 1 - EPS)
     return np.log(p / (1 - p))
 
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -39,10 +39,11 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import ConfigError, SampleError, StoreError
 from flarecast.forecast.combine import forecast_combined, is_combination, read_combination
-from flarecast.forecast.issue import card_samples, forecast, open_inputs, parse_time
+from flarecast.forecast.issue import card_samples, forecast, open_inputs
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import read_card
 from flarecast.samples.labels import Catalogue
+from flarecast.util import iso, utc
 
 METHODS = ("model", "fallback_model", "catalogue_poisson", "climatology")
 """The fallback order; a row's ``method`` is the first that could forecast its issue time."""
@@ -84,12 +85,12 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
     horizon = pd.Timedelta(doc["horizon"]).to_timedelta64()
     by_target = {t: (float(doc["thresholds"][t]), float(doc["climatology"][t])) for t in doc["targets"]}
     for (t_iso, target), refusal in sorted(gaps.items()):
-        t = parse_time(t_iso, "issue time")
+        t = utc(t_iso, what="issue time")
         p, method = _poisson(cat, t, target, horizon, look, doc["convention"])
         thr, base = by_target[target]
         if p is None:
             p, method = base, "climatology"
-        rows.append({"issue_time": t_iso, "valid_to": _iso(t + horizon), "target": target, "region": None,
+        rows.append({"issue_time": t_iso, "valid_to": iso(t + horizon), "target": target, "region": None,
                      "noaa_ars": [], "probability": p, "decision": p >= thr, "threshold": thr, "base_rate": base,
                      "coverage": refusal["coverage"], "model_id": doc["model_id"], "convention": doc["convention"],
                      "degraded": True, "method": method, "reason": refusal["detail"]})
@@ -128,7 +129,7 @@ def _from_model(model_dir, primary: dict, gaps: dict, store: Path, device: str) 
         raise ConfigError(f"fallback model {model_dir} forecasts {horizon} ahead in {convention!r} classes; "
                           f"the first model {primary['horizon']} in {primary['convention']!r}: give fallback models "
                           "of the same horizon and class convention")
-    times = sorted({t for t, _ in gaps if parse_time(t, "issue time").astype(np.int64) % step == 0})
+    times = sorted({t for t, _ in gaps if utc(t, what="issue time").astype(np.int64) % step == 0})
     if not times:
         return []
     try:
@@ -162,6 +163,3 @@ def _poisson(cat: Catalogue | None, t: np.datetime64, target: str, horizon: np.t
     rate = (n + 0.5) / (look / pd.Timedelta("1D"))
     return float(1.0 - np.exp(-rate * (pd.Timedelta(horizon) / pd.Timedelta("1D")))), "catalogue_poisson"
 
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

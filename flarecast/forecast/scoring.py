@@ -36,6 +36,7 @@ from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning, score_table
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
+from flarecast.util import iso
 
 TARGET_ALIASES = {">=C": ">=C", "C+": ">=C", "CPlus": ">=C", ">=M": ">=M", "M+": ">=M", "MPlus": ">=M", "X": "X",
                   "X+": "X"}
@@ -112,13 +113,13 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
         per = [p[inside] for p in per]
         if len(per[0]) < 2:
             raise ModelError(f"target {target}: the files share {len(per[0])} day(s) inside the catalogue "
-                             f"({_iso(cat.span[0])} to {_iso(cat.span[1])}); paired scores need at least 2")
+                             f"({iso(cat.span[0])} to {iso(cat.span[1])}); paired scores need at least 2")
         group = per[0].index.to_numpy("datetime64[D]").astype(np.int64)
         ys = [(classes.ordinal(labels.range_max(cat.peak, cat.flux, p["t"].to_numpy("datetime64[ns]"),
                                                 p["valid_to"].to_numpy("datetime64[ns]")), convention)
                >= classes.TARGET_RANK[target]).astype(np.int8) for p in per]
         clim = float(np.mean(np.concatenate(ys)))
-        entry: dict[str, Any] = {"days": len(group), "from": _iso(per[0]["t"].min()), "to": _iso(per[0]["t"].max()),
+        entry: dict[str, Any] = {"days": len(group), "from": iso(per[0]["t"].min()), "to": iso(per[0]["t"].max()),
                                  "positives": {n: int(y.sum()) for n, y in zip(names, ys, strict=True)},
                                  "base_rate": clim, "scores": {}, "paired": []}
         reps = {}
@@ -188,6 +189,3 @@ def _names(paths: list[Path]) -> list[str]:
 def _diff(a, b) -> float:
     return float(a) - float(b) if a is not None and b is not None else float("nan")
 
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,13 +26,14 @@ from flarecast.forecast.combine import (
     regions_to_full_disk,
 )
 from flarecast.forecast.fallback import forecast_every
-from flarecast.forecast.issue import card_samples, parse_time
+from flarecast.forecast.issue import card_samples
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
-from flarecast.model.modeldir import atomic_write_bytes, model_id, read_card
+from flarecast.model.modeldir import model_id, read_card
 from flarecast.report.dashboard import render
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
+from flarecast.util import atomic_write_bytes, iso, utc
 
 XRS_DAYS = 7
 HISTORY_DAYS = 30
@@ -50,7 +51,7 @@ def dashboard(models: Sequence[str | Path], *, store: str | Path, at: str | None
         raise SampleError(f"model {models[0]} could not forecast {at or 'the latest time'}: "
                           f"{(first['refused'] or [{'detail': 'no data'}])[0]['detail']}")
     t_iso = first["forecasts"][0]["issue_time"]
-    t = parse_time(t_iso, "issue time")
+    t = utc(t_iso, what="issue time")
     docs = [first] + [_forecast(models, k, store, [_on_grid(m, t)], False, device) for k, m in enumerate(models)
                       if k > 0]
     latest_rows, region_rows = [], []
@@ -95,9 +96,9 @@ def _forecast(models, k: int, store, at: list[str], latest: bool, device: str) -
 
 def _on_grid(model_dir, t: np.datetime64) -> str:
     if is_combination(model_dir):
-        return _iso(t)
+        return iso(t)
     step = pd.Timedelta(card_samples(read_card(model_dir), model_dir).cadence).value
-    return _iso(np.datetime64(int(t.astype(np.int64) // step * step), "ns"))
+    return iso(np.datetime64(int(t.astype(np.int64) // step * step), "ns"))
 
 
 def _catalogue(store) -> Catalogue | None:
@@ -126,18 +127,18 @@ def _xrs(store, cat: Catalogue | None, t: np.datetime64, convention: str) -> dic
 
 def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str) -> list[dict[str, Any]]:
     start = t - np.timedelta64(HISTORY_DAYS, "D")
-    kw = {"start": _iso(start), "end": _iso(t), "every": "1D", "device": device}
+    kw = {"start": iso(start), "end": iso(t), "every": "1D", "device": device}
     doc = (forecast_combined(models[0], store=store, **kw) if is_combination(models[0])
            else forecast_every(list(models[:1]), store=store, **kw))
     rows = [r for r in doc["forecasts"] if r["region"] is None]
     if doc["source"] == "sharp":
         times = sorted({r["issue_time"] for r in doc["forecasts"]})
         rows = [{"issue_time": ti, "target": g, "probability": p, "threshold": float(doc["thresholds"][g]),
-                 "valid_to": _iso(parse_time(ti, "t") + pd.Timedelta(doc["horizon"]).to_timedelta64())}
+                 "valid_to": iso(utc(ti, what="t") + pd.Timedelta(doc["horizon"]).to_timedelta64())}
                 for (ti, g), p in regions_to_full_disk(doc, times).items()]
     out = []
     for r in rows:
-        ti, tv = parse_time(r["issue_time"], "t"), parse_time(r["valid_to"], "t")
+        ti, tv = utc(r["issue_time"], what="t"), utc(r["valid_to"], what="t")
         observed = None
         if cat is not None and tv <= t:
             peak = labels.range_max(cat.peak, cat.flux, np.array([ti]), np.array([tv]))
@@ -168,6 +169,3 @@ def _card_rows(m) -> list[tuple[str, str]]:
             ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items())),
             ("validation PR AUC", ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None) or "-")]
 
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")
