@@ -33,7 +33,7 @@ def forecast_cli(
     strict: Annotated[bool, typer.Option(
         "--strict", help="No fallback: refuse issue times whose input is missing (one line, exit 2).")] = False,
     skip_refused: Annotated[bool, typer.Option(
-        "--skip-refused", help="With --strict: list refused issue times in the output and forecast the rest.")] = False,
+        "--skip-refused", help="No fallback either: list refused issue times in the output and forecast the rest.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the forecasts (.json or .csv).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="flarecast (JSON or CSV by --out's suffix) or ccmc (the CCMC "
                                                       "flare scoreboard's JSON).")] = "flarecast",

@@ -22,7 +22,8 @@ def issue_forecast(models: Sequence[str | Path], *, store: str | Path | None = N
                    every: str | None = None, strict: bool = False, skip_refused: bool = False,
                    device: str = "cpu") -> dict[str, Any]:
     """The forecast document of ``models``: a combination directory alone; else the first model, with the others
-    as fallbacks (:func:`~flarecast.forecast.fallback.forecast_every`), or alone and refusing with ``strict``."""
+    as fallbacks (:func:`~flarecast.forecast.fallback.forecast_every`), or alone and refusing with ``strict``
+    (``skip_refused``: strict, listing the refused issue times instead of raising)."""
     if not models:
         raise ConfigError("no model: give a model directory")
     times = {"at": at, "latest": latest, "start": start, "end": end, "every": every}
@@ -31,15 +32,12 @@ def issue_forecast(models: Sequence[str | Path], *, store: str | Path | None = N
             raise ConfigError(f"{models[0]} is a combination: it already names its members; give it alone")
         with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
             return forecast_combined(models[0], store=path, device=device, **times)
-    if strict:
+    if strict or skip_refused:  # listing refusals is the strict mode's way to go on past them
         if len(models) > 1:
             raise ConfigError("--strict forecasts with one model and refuses where its input is missing: give one "
                               "MODEL, or drop --strict to fall back to the others")
         return forecast(models[0], store=store, goes=goes, events=events, sharp=sharp, skip_refused=skip_refused,
                         device=device, **times)
-    if skip_refused:
-        raise ConfigError("--skip-refused goes with --strict: without it every issue time is forecast (degraded "
-                          "rows say why)")
     return forecast_every(models, store=store, goes=goes, events=events, sharp=sharp, device=device, **times)
 
 

@@ -89,9 +89,14 @@ def _forecast(models, k: int, store, at: list[str], latest: bool, device: str) -
     m = models[k]
     if is_combination(m):
         return forecast_combined(m, store=store, at=at, latest=latest, device=device)
-    # The first model falls back on the others; the others are shown as they are.
-    chain = list(models[k:k + 1]) + ([x for x in models[1:] if not is_combination(x)] if k == 0 else [])
+    # The first model falls back on the other full-disk ones (region models cannot stand in for the disk);
+    # the others are shown as they are.
+    chain = list(models[k:k + 1]) + ([x for x in models[1:] if _full_disk(x)] if k == 0 else [])
     return forecast_every(chain, store=store, at=at, latest=latest, device=device)
+
+
+def _full_disk(model_dir) -> bool:
+    return is_combination(model_dir) or read_card(model_dir)["config"]["samples"]["source"] == "goes"
 
 
 def _on_grid(model_dir, t: np.datetime64) -> str:
