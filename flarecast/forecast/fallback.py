@@ -43,7 +43,7 @@ from flarecast.forecast.issue import card_samples, forecast, open_inputs
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import read_card
 from flarecast.samples.labels import Catalogue
-from flarecast.util import iso, utc
+from flarecast.util import duration, iso, utc
 
 METHODS = ("model", "fallback_model", "catalogue_poisson", "climatology")
 """The fallback order; a row's ``method`` is the first that could forecast its issue time."""
@@ -69,9 +69,7 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
     """
     if not model_dirs:
         raise ConfigError("no model: give at least one model directory")
-    look = pd.Timedelta(lookback)
-    if look <= pd.Timedelta(0):
-        raise ConfigError(f"lookback {lookback!r}: expected a positive duration such as 27D")
+    look = duration(lookback, what="lookback")
     with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
         doc = forecast(model_dirs[0], store=path, at=at, latest=latest, start=start, end=end, every=every,
                        skip_refused=True, device=device)
