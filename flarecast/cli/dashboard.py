@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, StoreOpt, app, out, print_json, user_errors
+from flarecast.cli._util import DEFAULT_STORE, JsonOpt, StoreOpt, app, emit, user_errors
 
 
 @app.command("dashboard")
@@ -37,10 +37,8 @@ def dashboard_cli(
     from flarecast.jobs.dashboard import dashboard
 
     page = dashboard(models, store=store, at=at, latest=latest, out=out_dir, device=device)
-    if as_json:
-        print_json({"page": str(page), "forecast": str(page.parent / "forecast.json")})
-        return
-    out.print(f"wrote {page} and {page.parent / 'forecast.json'}")
+    emit({"page": str(page), "forecast": str(page.parent / "forecast.json")}, as_json,
+         lambda d: f"wrote {d['page']} and {d['forecast']}")
 
 
 @app.command("combine")
@@ -71,12 +69,9 @@ def combine_cli(
     from flarecast.forecast.combine import fit_combination
 
     card = fit_combination(models, store=store, start=start, end=end, every=every, out=out_dir, device=device)
-    if as_json:
-        print_json(card)
-        return
-    for target, w in card["weights"].items():
-        out.print(f"{target}: intercept {w['intercept']:.3f}, weights " + ", ".join(
-            f"{m['path']} {c:.3f}" for m, c in zip(card["members"], w["coef"], strict=True))
-            + f"; threshold {card['thresholds'][target]:.3f}, base rate {card['climatology'][target]:.3f}",
-            highlight=False)
-    out.print(f"fitted on {card['fit']['issue_times']} issue times; wrote {out_dir / 'combination.json'}")
+    emit(card, as_json, lambda c: [
+        f"{target}: intercept {w['intercept']:.3f}, weights " + ", ".join(
+            f"{m['path']} {v:.3f}" for m, v in zip(c["members"], w["coef"], strict=True))
+        + f"; threshold {c['thresholds'][target]:.3f}, base rate {c['climatology'][target]:.3f}"
+        for target, w in c["weights"].items()]
+        + [*c["notes"], f"fitted on {c['fit']['issue_times']} issue times; wrote {out_dir / 'combination.json'}"])
