@@ -164,7 +164,7 @@ class GoesRL2:
         return _hdf5_holds(path, ("xrsa_flux", "xrsb_flux", "time"), ("xrsf-l2-avg1m", "xrsf-l2-flx1s"))
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read fluxes, flags and time; satellite from the ``platform`` attribute, else the file name."""
         path = Path(path)
         with _open_h5(path) as h:
@@ -194,7 +194,7 @@ class GoesScienceIrradiance:
         return _hdf5_holds(path, ("a_flux", "b_flux", "time"), ("gxrs-l2-irrad",))
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read ``a_flux``/``b_flux`` and their flags; satellite from ``platform``, the file name, or the option."""
         path = Path(path)
         with _open_h5(path) as h:
@@ -235,7 +235,7 @@ class NgdcNetcdf:
             return False
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read ``A_AVG``/``B_AVG`` (or ``*_FLUX``) with ``*_QUAL_FLAG``; any non-zero flag is bad."""
         import netCDF4
 
