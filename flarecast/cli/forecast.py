@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, app, out, print_json, user_errors
+from flarecast.cli._util import DEFAULT_STORE, JsonOpt, TrustOpt, app, out, print_json, user_errors
 
 FilesOpt = Annotated[list[str] | None, typer.Option(
     help="Files, folders or quoted globs to ingest into a temporary store (repeat the option for more).")]
@@ -32,6 +32,7 @@ def forecast_cli(
         "--skip-refused", help="List refused issue times in the output and forecast the rest.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the forecasts (.json or .csv).")] = None,
     device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Issue probabilities for (t, t + horizon] at issue times t, with the decision at the card's threshold.
@@ -43,6 +44,7 @@ def forecast_cli(
       flarecast forecast models/latest --latest --out runs/forecast.json
       flarecast forecast models/latest --goes 'data/raw/goes/*.nc' --at 2017-09-06T12:00
       flarecast forecast models/latest --from 2017-09-05 --to 2017-09-08 --every 1h --out september.csv
+      flarecast forecast models/edited --latest --trust-modified
     """
     from flarecast.forecast.files import write_forecasts
     from flarecast.forecast.issue import forecast
@@ -50,7 +52,7 @@ def forecast_cli(
     files = bool(goes or events or sharp)
     doc = forecast(model, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
                    events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
-                   every=every, skip_refused=skip_refused, device=device)
+                   every=every, skip_refused=skip_refused, device=device, trust_modified=trust_modified)
     if out_file is not None:
         write_forecasts(doc, out_file)
     if as_json:
@@ -82,6 +84,7 @@ def forecast_cli(
 @user_errors
 def card_cli(
     model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Print a model's card: what it forecasts, from which inputs, how it was trained and validated.
@@ -89,10 +92,11 @@ def card_cli(
     [bold]Examples[/]:
       flarecast card models/latest
       flarecast card models/latest --json
+      flarecast card models/edited --trust-modified
     """
     from flarecast.model.modeldir import model_id, read_card
 
-    card = {"model_id": model_id(model), **read_card(model)}
+    card = {"model_id": model_id(model, trust_modified=trust_modified), **read_card(model, trust_modified=trust_modified)}
     if as_json:
         print_json(card)
         return
