@@ -14,7 +14,11 @@ A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, `
 ``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
 
-Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). A train
+Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). Every path a
+job writes (an ingest step's store, the log, train/evaluate/compare/forecast ``out``) must resolve inside the root, ``..`` and symbolic
+links followed: a job is refused before its first step otherwise. An output file that exists and was not written
+by an earlier run of the same job (its sha256 is not the one the log recorded) is not overwritten without
+``--force``; nor is a log file that is not this job's log. A train
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
 by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
 
@@ -114,8 +118,14 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     t0 = time.perf_counter()
     job = load_job(path, overrides)
     base = Path(root if root is not None else job["root"])
-    log_path = _resolve(base, job["log"])
-    done = _done_steps(log_path)
+    log_path = _inside(base, job["log"], "log")
+    for name, step in job["steps"].items():  # every write path, before any step runs
+        for key in ("store", "out") if step["run"] == "ingest" else ("out",):  # other steps only read the store
+            if step.get(key):
+                _inside(base, str(step[key]).replace("{issue}", "20000101T0000Z"), f"step {name!r} {key}")
+        if step["run"] == "evaluate" and not step["out"]:
+            _inside(base, step["model"], f"step {name!r} out (the model directory)")
+    done = _done_steps(log_path, Path(path), force)
     log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
            "seconds": 0.0, "steps": [], "done": done}
@@ -130,10 +140,11 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
                                   "outputs": {}, "note": "", "error": None}
         log["steps"].append(record)
         try:
-            plan = _PLANS[step["run"]](step, base)
+            prev = done.get(name, {})
+            owned = _Owned(name, prev.get("outputs") or {}, force)
+            plan = _PLANS[step["run"]](step, base, owned)
             record["key"] = _digest({"settings": step, "inputs": plan.inputs})
             record["inputs"] = _summary(plan.inputs)
-            prev = done.get(name, {})
             if (not force and prev.get("key") == record["key"]
                     and prev.get("outputs") == plan.outputs(prev.get("outputs") or {})):
                 record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
@@ -160,10 +171,37 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     return log
 
 
-def _plan_ingest(step: dict, base: Path) -> _Plan:
+@dataclass
+class _Owned:
+    """What an earlier run of this job wrote for one step: outputs it may overwrite without ``--force``."""
+
+    step: str
+    outputs: dict[str, Any]
+    force: bool
+
+    def claim(self, path: Path, sha: str | None) -> None:
+        """Refuse to overwrite ``path`` unless it is absent, is what the log recorded (``sha``), or ``force``."""
+        if self.force or not path.exists():
+            return
+        if not path.is_file() or _file_sha(path) != sha:
+            raise ConfigError(f"step {self.step!r}: {path} exists and was not written by an earlier run of this "
+                              "job; nothing was changed: pass --force to overwrite it, or choose another out")
+
+
+def _inside(base: Path, p: str | Path, what: str) -> Path:
+    """``p`` from the job's root, refused when it resolves outside the root (``..``, absolute, symbolic links)."""
+    path = _resolve(base, p)
+    root, real = base.resolve(), path.resolve()
+    if not real.is_relative_to(root):
+        raise ConfigError(f"{what} {str(p)!r} resolves to {real}, outside the job's root {root}; a batch job writes "
+                          "only inside --root: use a path under it")
+    return path
+
+
+def _plan_ingest(step: dict, base: Path, owned: _Owned) -> _Plan:
     from flarecast.ingest.pipeline import IngestReport, expand_paths, ingest, sha256
 
-    store = _resolve(base, step["store"])
+    store = _inside(base, step["store"], "store")
     paths = [str(_resolve(base, p)) for p in _as_list(step["paths"])]
     files = expand_paths(paths, IngestReport(kind=step["kind"], store=str(store)), step["skip_bad"])
     digests = {str(f): sha256(f) for f in files}
@@ -185,12 +223,13 @@ def _step_config(step: dict, base: Path):
     return load_config(config, _as_list(step["overrides"]))
 
 
-def _plan_train(step: dict, base: Path) -> _Plan:
-    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+def _plan_train(step: dict, base: Path, owned: _Owned) -> _Plan:
+    store, out = _resolve(base, step["store"]), _inside(base, step["out"], "out")
     cfg = _step_config(step, base)
     groups = (cfg.samples.source, "events")
 
     def run() -> str:
+        owned.claim(out / "weights.safetensors", owned.outputs.get("weights_sha256"))
         from flarecast.samples.build import samples_from_store
         from flarecast.train.loop import train
 
@@ -201,10 +240,10 @@ def _plan_train(step: dict, base: Path) -> _Plan:
     return _Plan(inputs, run, lambda _: {"weights_sha256": _file_sha(out / "weights.safetensors")})
 
 
-def _plan_compare(step: dict, base: Path) -> _Plan:
+def _plan_compare(step: dict, base: Path, owned: _Owned) -> _Plan:
     from flarecast.evaluate.comparison import parse_alphas, parse_gammas, parse_pos_weight
 
-    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    store, out = _resolve(base, step["store"]), _inside(base, step["out"], "out")
     cfg = _step_config(step, base)
     # Parsed now, so a bad grid fails before any earlier step's work is wasted on it.
     alphas, gammas = parse_alphas(str(step["alphas"])), parse_gammas(str(step["gammas"]))
@@ -215,6 +254,7 @@ def _plan_compare(step: dict, base: Path) -> _Plan:
         from flarecast.evaluate.comparison import compare
         from flarecast.samples.build import samples_from_store
 
+        owned.claim(out / "comparison.json", owned.outputs.get("comparison.json"))
         result = compare(cfg, samples_from_store(store, cfg.samples), out, seeds=int(step["seeds"]), alphas=alphas,
                          gammas=gammas, balanced_alpha=float(step["balanced_alpha"]), pos_weight=pos_weight,
                          workers=step["workers"], store=str(store))
@@ -226,16 +266,17 @@ def _plan_compare(step: dict, base: Path) -> _Plan:
     return _Plan(inputs, run, lambda _: {"comparison.json": _file_sha(out / "comparison.json")})
 
 
-def _plan_evaluate(step: dict, base: Path) -> _Plan:
+def _plan_evaluate(step: dict, base: Path, owned: _Owned) -> _Plan:
     from flarecast.model.modeldir import model_id, read_card
 
     store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
-    out = _resolve(base, step["out"]) if step["out"] else model
+    out = _inside(base, step["out"] or step["model"], "out")
     groups = (read_card(model)["config"]["samples"]["source"], "events")
 
     def run() -> str:
         from flarecast.evaluate.scoring import evaluate
 
+        owned.claim(out / "metrics.json", owned.outputs.get("metrics.json"))
         result = evaluate(model, store, split=step["split"], out_dir=out, plots=bool(step["plots"]))
         return f"{result['n_windows']} {step['split']} windows scored into {out / 'metrics.json'}"
 
@@ -243,7 +284,7 @@ def _plan_evaluate(step: dict, base: Path) -> _Plan:
     return _Plan(inputs, run, lambda _: {"metrics.json": _file_sha(out / "metrics.json")})
 
 
-def _plan_forecast(step: dict, base: Path) -> _Plan:
+def _plan_forecast(step: dict, base: Path, owned: _Owned) -> _Plan:
     from flarecast.forecast.files import write_forecasts
     from flarecast.forecast.issue import forecast
     from flarecast.model.modeldir import model_id, read_card
@@ -257,7 +298,9 @@ def _plan_forecast(step: dict, base: Path) -> _Plan:
                        end=step["to"], every=step["every"], skip_refused=bool(step["skip_refused"]))
         last = max((r["issue_time"] for r in doc["forecasts"]), default="")  # 2017-09-06T12:00:00Z
         stamp = last[:16].replace("-", "").replace(":", "") + "Z" if last else "none"
-        path = _resolve(base, str(step["out"]).replace("{issue}", stamp))
+        path = _inside(base, str(step["out"]).replace("{issue}", stamp), "out")
+        # A daily job writes a new file per day; one it wrote before is its own when the log recorded it.
+        owned.claim(path, owned.outputs.get("sha256") if owned.outputs.get("file") == str(path) else None)
         written["path"] = write_forecasts(doc, path)
         return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, into {path}"
 
@@ -274,16 +317,26 @@ _PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evalua
           "forecast": _plan_forecast}
 
 
-def _done_steps(log_path: Path) -> dict[str, dict]:
+def _done_steps(log_path: Path, job: Path, force: bool) -> dict[str, dict]:
     """The last log's ``done`` map: for each step ever completed, its key and output fingerprints then.
 
     Kept across runs (not only the last run's steps), so that after a failed run the steps past the failure,
-    which did not run, are still known to be done.
+    which did not run, are still known to be done. A file at ``log_path`` that is not a log of this job (by
+    format and job file name) is refused unless ``force``: the job would overwrite it.
     """
-    try:
-        done = json.loads(log_path.read_text()).get("done", {})
-    except (OSError, json.JSONDecodeError, AttributeError):
+    if not log_path.exists():
         return {}
+    try:
+        log = json.loads(log_path.read_text())
+        ours = log.get("format") == LOG_FORMAT and Path(str(log.get("job"))).name == job.name
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        log, ours = {}, False
+    if not ours:
+        if not force:
+            raise ConfigError(f"log {log_path} exists and is not a log of job {job.name}; nothing was changed: pass "
+                              "--force to overwrite it, or set another log path")
+        return {}
+    done = log.get("done", {})
     return done if isinstance(done, dict) else {}
 
 
