@@ -119,13 +119,16 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     job = load_job(path, overrides)
     base = Path(root if root is not None else job["root"])
     log_path = _inside(base, job["log"], "log")
-    for name, step in job["steps"].items():  # every write path, before any step runs
+    done = _done_steps(log_path, Path(path), force)
+    for name, step in job["steps"].items():  # every write path and known output, before any step runs
         for key in ("store", "out") if step["run"] == "ingest" else ("out",):  # other steps only read the store
             if step.get(key):
                 _inside(base, str(step[key]).replace("{issue}", "20000101T0000Z"), f"step {name!r} {key}")
         if step["run"] == "evaluate" and not step["out"]:
             _inside(base, step["model"], f"step {name!r} out (the model directory)")
-    done = _done_steps(log_path, Path(path), force)
+        owned = _Owned(name, (done.get(name) or {}).get("outputs") or {}, force)
+        for out, key in _known_outputs(step, base):
+            owned.claim(out, owned.outputs.get(key))
     log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
            "seconds": 0.0, "steps": [], "done": done}
@@ -141,8 +144,7 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
         log["steps"].append(record)
         try:
             prev = done.get(name, {})
-            owned = _Owned(name, prev.get("outputs") or {}, force)
-            plan = _PLANS[step["run"]](step, base, owned)
+            plan = _PLANS[step["run"]](step, base, _Owned(name, prev.get("outputs") or {}, force))
             record["key"] = _digest({"settings": step, "inputs": plan.inputs})
             record["inputs"] = _summary(plan.inputs)
             if (not force and prev.get("key") == record["key"]
@@ -188,6 +190,17 @@ class _Owned:
                               "job; nothing was changed: pass --force to overwrite it, or choose another out")
 
 
+def _known_outputs(step: dict, base: Path) -> list[tuple[Path, str]]:
+    """The output files a step will write whose paths do not depend on the data, with their log keys."""
+    if step["run"] == "train":
+        return [(_resolve(base, step["out"]) / "weights.safetensors", "weights_sha256")]
+    if step["run"] == "compare":
+        return [(_resolve(base, step["out"]) / "comparison.json", "comparison.json")]
+    if step["run"] == "evaluate":
+        return [(_resolve(base, step["out"] or step["model"]) / "metrics.json", "metrics.json")]
+    return []
+
+
 def _inside(base: Path, p: str | Path, what: str) -> Path:
     """``p`` from the job's root, refused when it resolves outside the root (``..``, absolute, symbolic links)."""
     path = _resolve(base, p)
@@ -229,7 +242,6 @@ def _plan_train(step: dict, base: Path, owned: _Owned) -> _Plan:
     groups = (cfg.samples.source, "events")
 
     def run() -> str:
-        owned.claim(out / "weights.safetensors", owned.outputs.get("weights_sha256"))
         from flarecast.samples.build import samples_from_store
         from flarecast.train.loop import train
 
@@ -254,7 +266,6 @@ def _plan_compare(step: dict, base: Path, owned: _Owned) -> _Plan:
         from flarecast.evaluate.comparison import compare
         from flarecast.samples.build import samples_from_store
 
-        owned.claim(out / "comparison.json", owned.outputs.get("comparison.json"))
         result = compare(cfg, samples_from_store(store, cfg.samples), out, seeds=int(step["seeds"]), alphas=alphas,
                          gammas=gammas, balanced_alpha=float(step["balanced_alpha"]), pos_weight=pos_weight,
                          workers=step["workers"], store=str(store))
@@ -276,7 +287,6 @@ def _plan_evaluate(step: dict, base: Path, owned: _Owned) -> _Plan:
     def run() -> str:
         from flarecast.evaluate.scoring import evaluate
 
-        owned.claim(out / "metrics.json", owned.outputs.get("metrics.json"))
         result = evaluate(model, store, split=step["split"], out_dir=out, plots=bool(step["plots"]))
         return f"{result['n_windows']} {step['split']} windows scored into {out / 'metrics.json'}"
 

@@ -23,6 +23,9 @@ from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, goes_frame, satellite_from_name
 from flarecast.ingest.readers.rows import BadRows, read_text, text_table
 
+TIME_RANGE = (pd.Timestamp("1950-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
+"""Times a row may hold: X-ray monitoring began in the 1960s (GOES in 1975); anything outside is a fill value."""
+
 _COMPRESSED = {b"BZh": bz2.open, b"\x1f\x8b": gzip.open}
 
 
@@ -59,8 +62,11 @@ def parse_utc(column: pd.Series, what: str, rows: BadRows) -> np.ndarray:
     text = column.astype(str).str.strip()
     missing = missing_mark(text)
     t = pd.to_datetime(text.mask(missing, ""), utc=True, errors="coerce", format="mixed")
+    # pandas reads a fill value such as -9999 as the year -9999: no instrument flew outside these years.
+    t = t.where((t >= TIME_RANGE[0]) & (t < TIME_RANGE[1]))
     for i in np.flatnonzero(t.isna().to_numpy() & ~missing):
-        rows.bad(int(column.index[i]), f"{what} {text.iloc[i]!r} is not a date and time")
+        rows.bad(int(column.index[i]), f"{what} {text.iloc[i]!r} is not a date and time in {TIME_RANGE[0].year}-"
+                                       f"{TIME_RANGE[1].year - 1}")
     return t.dt.tz_localize(None).to_numpy("datetime64[ns]")
 
 
