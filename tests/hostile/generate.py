@@ -76,7 +76,7 @@ def goes_cases() -> None:
     case("goes-wrong-product", ingest("goes", write("goes/sharp_given_as_goes.csv", sharp_header)),
          "not a known goes product", why="a SHARP export given to `ingest goes`")
     head = "time,xrsa,xrsb\n"
-    rows = ["2017-09-06 11:%02d:00,1.0e-7,2.0e-6\n" % m for m in range(6)]
+    rows = [f"2017-09-06 11:{m:02d}:00,1.0e-7,2.0e-6\n" for m in range(6)]
     plain = {
         "duplicated-time": head + "".join(rows[:3]) + rows[2] + "".join(rows[3:]),
         "unordered-time": head + rows[0] + rows[2] + rows[1] + "".join(rows[3:]),
@@ -354,11 +354,40 @@ def batch_cases() -> None:
          "not a flarecast store", setup={"photos/cat.txt": {"text": "meow\n"}}, why="a folder that is not a store")
 
 
+SEEDS = {
+    # reader: (real file, lines kept, kind); small real files every text reader reads cleanly: the fuzzers' seeds.
+    "goes-ngdc-csv": ("goes/g15_xrs_1m_20170901_20170930.csv.bz2", None, "goes"),
+    "goes-plain-csv": ("goes/goes15_xrsb_hourly_max.csv", 30, "goes"),
+    "swpc-edited-events": ("events/swpc_edited/2011/20110215events.txt", None, "events"),
+    "ngdc-xrs-report": ("events/ngdc/goes-xrs-report_2011.txt", 30, "events"),
+    "goes-flsum-csv": ("events/goes16_flare_summary_2017_2024.csv", 31, "events"),
+    "swpc-flarelist-csv": ("events/swpc_flarelists/swpc_flarelist_20100101-20210810.csv", 30, "events"),
+    "hek-csv": ("events/hek_goes_2010_2019.csv", 30, "events"),
+    "plain-events-csv": ("events/solar_events_1996_2022.csv", 30, "events"),
+    "jsoc-sharp-csv": ("sharp/sharp_keywords_fold0.csv", 30, "sharp"),
+}
+
+
+def seed_files() -> None:
+    """The fuzzers' seeds: the first lines of a real file per text reader (NGDC CSV: header and 30 rows)."""
+    for reader, (rel, n, kind) in SEEDS.items():
+        src = REAL / rel
+        if rel.endswith(".bz2"):
+            text = bz2.decompress(src.read_bytes()).decode("latin-1")
+            cut = text.index("\ndata:") + len("\ndata:\n")
+            data = text[:cut] + "".join(text[cut:].splitlines(keepends=True)[:31]).rstrip("\r\n")
+        else:
+            data = "".join(lines_of(src, n)) if n else src.read_text(encoding="latin-1")
+        name = Path(rel).name.removesuffix(".bz2")
+        write(f"seeds/{kind}/{reader}/{name}", data)
+
+
 def main() -> None:
     if not REAL.is_dir():
         sys.exit(f"real data folder {REAL} is absent: set FLARECAST_REAL_DATA (see PROVENANCE.md)")
-    for sub in ("goes", "events", "sharp", "configs", "jobs"):
+    for sub in ("goes", "events", "sharp", "configs", "jobs", "seeds"):
         shutil.rmtree(CORPUS / sub, ignore_errors=True)
+    seed_files()
     goes_cases()
     events_cases()
     sharp_cases()
