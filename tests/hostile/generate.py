@@ -140,7 +140,7 @@ def events_cases() -> None:
     ngdc = lines_of(REAL / "events/ngdc/goes-xrs-report_2011.txt", 7)
     head, rec, tail = "".join(ngdc[:5]), ngdc[5].rstrip("\r\n").ljust(85), ngdc[6]
     variants = {
-        "cut-record": (head + rec[:70], "line 6: the file ends mid-line"),
+        "cut-record": (head + rec[:70], "line 6: the file ends mid-record at column 70 of 85"),
         "short-record": (head + rec[:50] + "\r\n" + tail, "line 6: not an NGDC XRS record"),
         "feb-30": (head + rec[:5] + "110230" + rec[11:] + "\r\n" + tail, "line 6: bad date"),
         "negative-ar": (head + rec[:80] + "-1158" + rec[85:] + "\r\n" + tail, "line 6: NOAA AR '-1158'"),

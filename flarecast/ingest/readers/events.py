@@ -302,7 +302,8 @@ class NgdcXrsReport:
                 blank += 1
                 continue
             if lineno == len(lines) and not complete and len(line.rstrip("\r")) < 85:
-                bad.bad(lineno, f"{TRUNCATED} (the record stops at column {len(line.rstrip())}, expected 85)")
+                bad.bad(lineno, f"the file ends mid-record at column {len(line.rstrip())} of 85 (no line break after "
+                                "it): a truncated download? Re-download it")
                 continue
             try:
                 row, kind = NgdcXrsReport._row(path, lineno, line)
