@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flarecast import __version__
+from flarecast import __version__, config
 from flarecast.errors import FlarecastError
 
 app = typer.Typer(
@@ -36,7 +36,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 TrustOpt = Annotated[bool, typer.Option(
     "--trust-modified", help="Use a model whose weights differ from the sha256 in its card (refused otherwise); "
                              "the outputs then say weights_modified: true.")]
-DEFAULT_STORE = Path("data/store.zarr")
+DEFAULT_STORE = Path(config.DEFAULT_STORE)
 
 
 def user_errors(fn):

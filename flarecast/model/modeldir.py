@@ -22,25 +22,12 @@ from flarecast.config import ModelConfig, RunConfig, from_dict
 from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
 from flarecast.model.network import TemporalCNN
+from flarecast.util import atomic_write_bytes, sha256_file
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
 CARD_FORMAT = "flarecast-model/1"
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, Any]) -> None:
@@ -60,7 +47,7 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, An
         # One metadata key: safetensors keeps metadata in a hash map, so several keys come out in any order
         # and same-seed runs would not be byte-identical.
         save_file(state, tmp, metadata={"card": dumps(card, indent=None)})
-        digest = _sha256(Path(tmp))
+        digest = sha256_file(Path(tmp))
         os.replace(tmp, model_dir / WEIGHTS)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -93,7 +80,7 @@ def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[dic
         raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
     header = embedded_card(wpath)
     tensors = read_tensors(wpath)
-    digest = _sha256(wpath)
+    digest = sha256_file(wpath)
     card = _card_json(cpath)
     if card is None or card.get("weights_sha256") != digest:
         if header.get("tensors_sha256") == tensors_sha256(tensors):
@@ -182,9 +169,6 @@ def _card_json(cpath: Path) -> dict[str, Any] | None:
         return None
     return card if isinstance(card, dict) else None
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_model(
