@@ -1,4 +1,4 @@
-"""Batch jobs: named steps (ingest, train, evaluate, compare, forecast) run in order, each skipped when done.
+"""Batch jobs: named steps (fetch, ingest, train, evaluate, compare, forecast) run in order, each skipped when done.
 
 A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
 
@@ -14,9 +14,18 @@ A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, `
 ``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
 
+A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|sharp, ``from``/``to`` or ``days``
+(the last N UTC days up to today), ``satellite``, ``resolution``, ``products``, ``events_source``, ``harp``,
+``nrt``, ``out``, ``retries``, ``timeout``, ``urls``); the job's ``urls`` mapping (``ncei``, ``swpc``, ...)
+sets the archives' base URLs for every fetch step (see :mod:`flarecast.ingest.fetch.settings`). A fetch step
+runs every time (only the archive knows whether there is something new) and never fails for a file that did
+not arrive: its note counts the failures and names the first, and the job goes on with what is there.
+``configs/batch-live.yaml`` is the daily loop: fetch, ingest, forecast.
+
+
 Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). Every path a
-job writes (an ingest step's store, the log, train/evaluate/compare/forecast ``out``) must resolve inside the root, ``..`` and symbolic
-links followed: a job is refused before its first step otherwise. An output file that exists and was not written
+job writes (an ingest step's store, the log, fetch/train/evaluate/compare/forecast ``out``) must resolve inside
+the root, ``..`` and symbolic links followed: a job is refused before its first step otherwise. An output file that exists and was not written
 by an earlier run of the same job (its sha256 is not the one the log recorded) is not overwritten without
 ``--force``; nor is a log file that is not this job's log. A train
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
@@ -37,16 +46,20 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flarecast.config import DEFAULT_STORE, apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
+from flarecast.jobs.confine import Owned, file_sha, inside, known_outputs, resolve
 
 LOG_FORMAT = "flarecast-batch-log/1"
-JOB_KEYS = ("root", "store", "log", "steps")
+JOB_KEYS = ("root", "store", "log", "urls", "steps")
 STEP_KEYS = {
+    "fetch": {"source": None, "from": None, "to": None, "days": None, "satellite": None, "resolution": "avg1m",
+              "products": None, "events_source": "flsum", "harp": None, "nrt": False, "out": None, "retries": 3,
+              "timeout": 60.0, "urls": None},
     "ingest": {"kind": None, "paths": None, "basis": None, "satellite": None, "skip_bad": False},
     "train": {"config": None, "overrides": [], "out": "models/latest"},
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
@@ -56,7 +69,7 @@ STEP_KEYS = {
                  "skip_refused": False},
 }
 """Keys of each step kind and their defaults; every step also takes ``store``."""
-REQUIRED = {"ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
+REQUIRED = {"fetch": ("source",), "ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
             "forecast": ("model", "out")}
 
 
@@ -73,6 +86,7 @@ class _Plan:
     inputs: dict[str, Any]  # what the key hashes (besides the step's settings); the log keeps a summary
     run: Callable[[], str]  # does the work, returns a one-line note
     outputs: Callable[[dict], dict[str, Any]]  # fingerprints of what it writes, given those the last log holds
+    always: bool = False  # a fetch asks the archives every time: only they know whether there is anything new
 
 
 def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -87,8 +101,11 @@ def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, 
     steps = job.get("steps")
     if not isinstance(steps, dict) or not steps:
         raise ConfigError(f"{path}: 'steps' must map step names to steps, such as train: {{run: train, config: demo}}")
+    urls = job.get("urls") or {}
+    if not isinstance(urls, dict):
+        raise ConfigError(f"{path}: 'urls' must map archives to base URLs, such as ncei: https://mirror.example/goes")
     out = {"root": job.get("root", "."), "store": job.get("store", DEFAULT_STORE),
-           "log": job.get("log", f"runs/batch/{path.stem}.json"), "steps": {}}
+           "log": job.get("log", f"runs/batch/{path.stem}.json"), "urls": urls, "steps": {}}
     for name, step in steps.items():
         if not isinstance(step, dict) or step.get("run") not in STEP_KEYS:
             raise ConfigError(f"{path}: step {name!r} needs 'run' set to one of {list(STEP_KEYS)}")
@@ -101,6 +118,8 @@ def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, 
         if lacking:
             raise ConfigError(f"{path}: step {name!r} ({step['run']}) lacks {lacking}")
         out["steps"][str(name)] = {**allowed, **step}
+        if step["run"] == "fetch":  # job-wide base URLs, a step's own ones first
+            out["steps"][str(name)]["urls"] = {**urls, **(step.get("urls") or {})}
     return out
 
 
@@ -118,16 +137,16 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     t0 = time.perf_counter()
     job = load_job(path, overrides)
     base = Path(root if root is not None else job["root"])
-    log_path = _inside(base, job["log"], "log")
+    log_path = inside(base, job["log"], "log")
     done = _done_steps(log_path, Path(path), force)
     for name, step in job["steps"].items():  # every write path and known output, before any step runs
         for key in ("store", "out") if step["run"] == "ingest" else ("out",):  # other steps only read the store
             if step.get(key):
-                _inside(base, str(step[key]).replace("{issue}", "20000101T0000Z"), f"step {name!r} {key}")
+                inside(base, str(step[key]).replace("{issue}", "20000101T0000Z"), f"step {name!r} {key}")
         if step["run"] == "evaluate" and not step["out"]:
-            _inside(base, step["model"], f"step {name!r} out (the model directory)")
-        owned = _Owned(name, (done.get(name) or {}).get("outputs") or {}, force)
-        for out, key in _known_outputs(step, base):
+            inside(base, step["model"], f"step {name!r} out (the model directory)")
+        owned = Owned(name, (done.get(name) or {}).get("outputs") or {}, force)
+        for out, key in known_outputs(step, base):
             owned.claim(out, owned.outputs.get(key))
     log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
@@ -144,10 +163,10 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
         log["steps"].append(record)
         try:
             prev = done.get(name, {})
-            plan = _PLANS[step["run"]](step, base, _Owned(name, prev.get("outputs") or {}, force))
+            plan = _PLANS[step["run"]](step, base, Owned(name, prev.get("outputs") or {}, force))
             record["key"] = _digest({"settings": step, "inputs": plan.inputs})
             record["inputs"] = _summary(plan.inputs)
-            if (not force and prev.get("key") == record["key"]
+            if (not force and not plan.always and prev.get("key") == record["key"]
                     and prev.get("outputs") == plan.outputs(prev.get("outputs") or {})):
                 record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
             else:
@@ -173,50 +192,53 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     return log
 
 
-@dataclass
-class _Owned:
-    """What an earlier run of this job wrote for one step: outputs it may overwrite without ``--force``."""
+def _plan_fetch(step: dict, base: Path, owned: Owned) -> _Plan:
+    from flarecast.ingest.fetch import DEFAULT_OUT, SOURCES, base_urls, fetch
 
-    step: str
-    outputs: dict[str, Any]
-    force: bool
+    source = step["source"]
+    if source not in SOURCES:
+        raise ConfigError(f"fetch step: source {source!r} is not one of {list(SOURCES)}")
+    base_urls(step["urls"])  # a bad URL fails here, before any step runs
+    out = inside(base, step["out"] or DEFAULT_OUT[source], "out")
+    options = {"urls": step["urls"], "retries": int(step["retries"]), "timeout": float(step["timeout"])}
+    if source == "swpc":
+        options["products"] = _as_list(step["products"]) or None
+    else:
+        options.update(_fetch_days(step))
+        options.update({"goes": {"satellite": step["satellite"], "resolution": step["resolution"]},
+                        "events": {"events_source": step["events_source"], "satellite": step["satellite"]},
+                        "sharp": {"harp": step["harp"], "nrt": bool(step["nrt"])}}[source])
 
-    def claim(self, path: Path, sha: str | None) -> None:
-        """Refuse to overwrite ``path`` unless it is absent, is what the log recorded (``sha``), or ``force``."""
-        if self.force or not path.exists():
-            return
-        if not path.is_file() or _file_sha(path) != sha:
-            raise ConfigError(f"step {self.step!r}: {path} exists and was not written by an earlier run of this "
-                              "job; nothing was changed: pass --force to overwrite it, or choose another out")
+    def run() -> str:
+        report = fetch(source, out=out, **options)
+        lines = report.failure_lines
+        return report.summary + (f"; first failure: {lines[0]}" if lines else "")
 
+    def outputs(_before: dict) -> dict[str, Any]:
+        return {"files": sorted(p.name for p in out.glob("*") if p.is_file() and not p.name.endswith(".part"))}
 
-def _known_outputs(step: dict, base: Path) -> list[tuple[Path, str]]:
-    """The output files a step will write whose paths do not depend on the data, with their log keys."""
-    if step["run"] == "train":
-        return [(_resolve(base, step["out"]) / "weights.safetensors", "weights_sha256")]
-    if step["run"] == "compare":
-        return [(_resolve(base, step["out"]) / "comparison.json", "comparison.json")]
-    if step["run"] == "evaluate":
-        return [(_resolve(base, step["out"] or step["model"]) / "metrics.json", "metrics.json")]
-    return []
-
-
-def _inside(base: Path, p: str | Path, what: str) -> Path:
-    """``p`` from the job's root, refused when it resolves outside the root (``..``, absolute, symbolic links)."""
-    path = _resolve(base, p)
-    root, real = base.resolve(), path.resolve()
-    if not real.is_relative_to(root):
-        raise ConfigError(f"{what} {str(p)!r} resolves to {real}, outside the job's root {root}; a batch job writes "
-                          "only inside --root: use a path under it")
-    return path
+    return _Plan({"out": str(out), "days": [options.get("start"), options.get("end")]}, run, outputs, always=True)
 
 
-def _plan_ingest(step: dict, base: Path, owned: _Owned) -> _Plan:
+def _fetch_days(step: dict) -> dict[str, str]:
+    """``from``/``to`` as given, else the last ``days`` UTC days up to today."""
+    if step["from"] is not None or step["to"] is not None:
+        if step["from"] is None or step["to"] is None:
+            raise ConfigError("fetch step: give both 'from' and 'to', or 'days'")
+        return {"start": str(step["from"]), "end": str(step["to"])}
+    days = step["days"]
+    if not isinstance(days, int) or days < 1:
+        raise ConfigError(f"fetch step: days = {days!r}: expected a whole number of days >= 1 (or from/to)")
+    today = datetime.now(UTC).date()
+    return {"start": str(today - timedelta(days=days - 1)), "end": str(today)}
+
+
+def _plan_ingest(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.ingest.pipeline import IngestReport, expand_paths, ingest
     from flarecast.util import sha256_file as sha256
 
-    store = _inside(base, step["store"], "store")
-    paths = [str(_resolve(base, p)) for p in _as_list(step["paths"])]
+    store = inside(base, step["store"], "store")
+    paths = [str(resolve(base, p)) for p in _as_list(step["paths"])]
     files = expand_paths(paths, IngestReport(kind=step["kind"], store=str(store)), step["skip_bad"])
     digests = {str(f): sha256(f) for f in files}
 
@@ -233,12 +255,12 @@ def _step_config(step: dict, base: Path):
     from flarecast.config import builtin_config, load_config
 
     name = str(step["config"])
-    config = builtin_config(name) if "/" not in name and not Path(name).suffix else _resolve(base, name)
+    config = builtin_config(name) if "/" not in name and not Path(name).suffix else resolve(base, name)
     return load_config(config, _as_list(step["overrides"]))
 
 
-def _plan_train(step: dict, base: Path, owned: _Owned) -> _Plan:
-    store, out = _resolve(base, step["store"]), _inside(base, step["out"], "out")
+def _plan_train(step: dict, base: Path, owned: Owned) -> _Plan:
+    store, out = resolve(base, step["store"]), inside(base, step["out"], "out")
     cfg = _step_config(step, base)
     groups = (cfg.samples.source, "events")
 
@@ -250,13 +272,13 @@ def _plan_train(step: dict, base: Path, owned: _Owned) -> _Plan:
         return f"best epoch {result.best_epoch} of {result.epochs_run}, thresholds {result.thresholds}"
 
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"weights_sha256": _file_sha(out / "weights.safetensors")})
+    return _Plan(inputs, run, lambda _: {"weights_sha256": file_sha(out / "weights.safetensors")})
 
 
-def _plan_compare(step: dict, base: Path, owned: _Owned) -> _Plan:
+def _plan_compare(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.evaluate.comparison import parse_alphas, parse_gammas, parse_pos_weight
 
-    store, out = _resolve(base, step["store"]), _inside(base, step["out"], "out")
+    store, out = resolve(base, step["store"]), inside(base, step["out"], "out")
     cfg = _step_config(step, base)
     # Parsed now, so a bad grid fails before any earlier step's work is wasted on it.
     alphas, gammas = parse_alphas(str(step["alphas"])), parse_gammas(str(step["gammas"]))
@@ -275,14 +297,14 @@ def _plan_compare(step: dict, base: Path, owned: _Owned) -> _Plan:
                 f"focal beats CE for: {', '.join(beats) or 'no target'}")
 
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"comparison.json": _file_sha(out / "comparison.json")})
+    return _Plan(inputs, run, lambda _: {"comparison.json": file_sha(out / "comparison.json")})
 
 
-def _plan_evaluate(step: dict, base: Path, owned: _Owned) -> _Plan:
+def _plan_evaluate(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.model.modeldir import model_id, read_card
 
-    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
-    out = _inside(base, step["out"] or step["model"], "out")
+    store, model = resolve(base, step["store"]), resolve(base, step["model"])
+    out = inside(base, step["out"] or step["model"], "out")
     groups = (read_card(model)["config"]["samples"]["source"], "events")
 
     def run() -> str:
@@ -292,15 +314,15 @@ def _plan_evaluate(step: dict, base: Path, owned: _Owned) -> _Plan:
         return f"{result['n_windows']} {step['split']} windows scored into {out / 'metrics.json'}"
 
     inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"metrics.json": _file_sha(out / "metrics.json")})
+    return _Plan(inputs, run, lambda _: {"metrics.json": file_sha(out / "metrics.json")})
 
 
-def _plan_forecast(step: dict, base: Path, owned: _Owned) -> _Plan:
+def _plan_forecast(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.forecast.files import write_forecasts
     from flarecast.forecast.issue import forecast
     from flarecast.model.modeldir import model_id, read_card
 
-    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
+    store, model = resolve(base, step["store"]), resolve(base, step["model"])
     groups = (read_card(model)["config"]["samples"]["source"], "events")
     written: dict[str, Any] = {}
 
@@ -309,7 +331,7 @@ def _plan_forecast(step: dict, base: Path, owned: _Owned) -> _Plan:
                        end=step["to"], every=step["every"], skip_refused=bool(step["skip_refused"]))
         last = max((r["issue_time"] for r in doc["forecasts"]), default="")  # 2017-09-06T12:00:00Z
         stamp = last[:16].replace("-", "").replace(":", "") + "Z" if last else "none"
-        path = _inside(base, str(step["out"]).replace("{issue}", stamp), "out")
+        path = inside(base, str(step["out"]).replace("{issue}", stamp), "out")
         # A daily job writes a new file per day; one it wrote before is its own when the log recorded it.
         owned.claim(path, owned.outputs.get("sha256") if owned.outputs.get("file") == str(path) else None)
         written["path"] = write_forecasts(doc, path)
@@ -318,13 +340,13 @@ def _plan_forecast(step: dict, base: Path, owned: _Owned) -> _Plan:
     def outputs(before: dict) -> dict[str, Any]:
         # Before a run, the file the last log names (an "{issue}" name depends on the data); after, the new one.
         path = written.get("path") or before.get("file")
-        return {"file": str(path), "sha256": _file_sha(Path(path))} if path else {}
+        return {"file": str(path), "sha256": file_sha(Path(path))} if path else {}
 
     inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
     return _Plan(inputs, run, outputs)
 
 
-_PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
+_PLANS = {"fetch": _plan_fetch, "ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
           "forecast": _plan_forecast}
 
 
@@ -363,12 +385,6 @@ def _group(store: Path, group: str) -> str | None:
     return _digest(sorted(p["sha256"] for p in prov))
 
 
-def _file_sha(path: Path) -> str | None:
-    from flarecast.util import sha256_file as sha256
-
-    return sha256(path) if path.is_file() else None
-
-
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -377,11 +393,6 @@ def _summary(inputs: dict[str, Any]) -> dict[str, Any]:
     """The log's view of a step's inputs: file lists shrink to a count and one digest."""
     return {k: ({"count": len(v), "sha256": _digest(v)} if k == "files" else v) for k, v in inputs.items()
             if k != "config"} | ({"config_sha256": _digest(inputs["config"])} if "config" in inputs else {})
-
-
-def _resolve(base: Path, p: str | Path) -> Path:
-    p = Path(p)
-    return p if p.is_absolute() else base / p
 
 
 def _as_list(v) -> list:

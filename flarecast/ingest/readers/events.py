@@ -25,7 +25,7 @@ import pandas as pd
 
 from flarecast.classes import parse_class, to_true
 from flarecast.errors import FlareClassError, InputFileError
-from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.base import ReaderResult, open_text
 from flarecast.ingest.readers.rows import TRUNCATED, BadRows
 
 EVENT_COLUMNS = ("start", "peak", "end", "goes_class", "peak_flux", "noaa_ar", "class_basis")
@@ -124,17 +124,18 @@ def events_result(
 
 def _head(path: Path, n: int = 4096) -> str:
     try:
-        with open(path, "rb") as fh:
-            return fh.read(n).decode("latin-1")
-    except OSError:
+        with open_text(path, encoding="latin-1") as fh:
+            return fh.read(n)
+    except (OSError, EOFError):  # a truncated gzip stream raises EOFError
         return ""
 
 
 def _read_lines(path: Path) -> tuple[list[str], bool]:
     """The file's lines, and whether the last one ended with a line break (a cut download does not)."""
     try:
-        text = path.read_text(encoding="latin-1")
-    except OSError as exc:
+        with open_text(path, encoding="latin-1") as fh:
+            text = fh.read()
+    except (OSError, EOFError) as exc:
         raise InputFileError(path, f"cannot be read ({exc})") from exc
     return text.splitlines(), text.endswith(("\n", "\r"))
 

@@ -9,9 +9,6 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import io
 import re
 import warnings
 from pathlib import Path
@@ -20,23 +17,11 @@ import numpy as np
 import pandas as pd
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult, goes_frame, satellite_from_name
+from flarecast.ingest.readers.base import ReaderResult, goes_frame, open_text, satellite_from_name
 from flarecast.ingest.readers.rows import BadRows, read_text, text_table
 
 TIME_RANGE = (pd.Timestamp("1950-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
 """Times a row may hold: X-ray monitoring began in the 1960s (GOES in 1975); anything outside is a fill value."""
-
-_COMPRESSED = {b"BZh": bz2.open, b"\x1f\x8b": gzip.open}
-
-
-def open_text(path: Path):
-    """Open plain, gzip or bzip2 text by its first bytes (names lie more often than magic numbers)."""
-    with open(path, "rb") as fh:
-        head = fh.read(3)
-    for magic, opener in _COMPRESSED.items():
-        if head.startswith(magic):
-            return io.TextIOWrapper(opener(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
 
 
 def _head_lines(path: Path, n: int) -> list[str]:
@@ -125,7 +110,7 @@ class NgdcCsv:
             raise InputFileError(
                 path, f"basis {basis!r} given, but NGDC operational files are SWPC-scaled; drop it"
             )
-        text = read_text(path, open_text)
+        text = read_text(path)
         head, sep, body = text.partition("\ndata:")
         if not sep:
             raise InputFileError(
@@ -163,6 +148,9 @@ class GoesFits:
     def can_read(path: str | Path) -> bool:
         """True for a FITS file (plain or gzip) whose primary header names a GOES telescope."""
         try:
+            with open_text(path, encoding="latin-1") as fh:
+                if not fh.read(9) == "SIMPLE  =":  # every FITS file starts so; astropy would warn on a CSV
+                    return False
             from astropy.io import fits
 
             with fits.open(path) as hdus:
@@ -225,7 +213,7 @@ class PlainGoesCsv:
                 "NOAA catalogues) or basis='true' (GOES-R, reprocessed science data)",
             )
         rows = BadRows(path, skip_bad=skip_bad)
-        table = text_table(path, read_text(path, open_text), rows)
+        table = text_table(path, read_text(path), rows)
         table.columns = [c.strip().lower() for c in table.columns]
         times = parse_utc(table["time"], "time", rows)
         fluxes = {ch: numbers(table, ch, rows) if ch in table.columns else None for ch in ("xrsa", "xrsb")}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from flarecast.errors import InputFileError
+from flarecast.ingest.readers.base import open_text
 
 TRUNCATED = "the file ends mid-line (no line break after the last row): a truncated download? Re-download it"
 
@@ -137,13 +138,11 @@ def _last(line: str, sep: str) -> int:
     return len(_fields(line, sep)[-1].strip())
 
 
-def read_text(path: str | Path, opener=None) -> str:
-    """A text file's content (latin-1 never fails to decode; the checks decide what is valid)."""
+def read_text(path: str | Path) -> str:
+    """A text file's content, plain, gzip or bzip2 (undecodable bytes become U+FFFD: the checks refuse them)."""
     try:
-        if opener is not None:
-            with opener(Path(path)) as fh:
-                return fh.read()
-        return Path(path).read_text(encoding="utf-8", errors="replace")
+        with open_text(Path(path)) as fh:
+            return fh.read()
     except (OSError, EOFError) as exc:
         raise InputFileError(path, f"cannot be read ({type(exc).__name__}: {exc}); re-download it") from exc
 

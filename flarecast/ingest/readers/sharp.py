@@ -16,7 +16,7 @@ import pandas as pd
 from astropy.time import Time
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.base import ReaderResult, open_text
 from flarecast.ingest.readers.rows import BadRows, read_text, text_table
 
 KEYWORD_UNITS = {
@@ -116,9 +116,9 @@ class JsocSharpCsv:
     def can_read(path: str | Path) -> bool:
         """True when the header line holds ``T_REC`` and ``HARPNUM``."""
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
+            with open_text(path) as fh:
                 header = fh.readline().upper()
-        except OSError:
+        except (OSError, EOFError):
             return False
         names = [c.strip() for c in header.split(",")]
         return "T_REC" in names and "HARPNUM" in names
