@@ -30,19 +30,20 @@ TRUNCATED = "the file ends mid-line (no line break after the last row): a trunca
 class BadRows:
     """Refuse a bad row (InputFileError naming file and line) or, with ``skip_bad``, record it and go on."""
 
-    def __init__(self, path: str | Path, *, skip_bad: bool = False):
+    def __init__(self, path: str | Path, *, skip_bad: bool = False, unit: str = "line"):
         self.path = Path(path)
         self.skip_bad = skip_bad
+        self.unit = unit  # "line" in text files, "record" in a JSON list
         self.lines: list[int] = []
         self.notes: list[str] = []
 
     def bad(self, lineno: int, reason: str) -> None:
         if not self.skip_bad:
             raise InputFileError(
-                self.path, f"line {lineno}: {reason}; fix the file, or ingest with --skip-bad to leave such rows out"
+                self.path, f"{self.unit} {lineno}: {reason}; fix the file, or ingest with --skip-bad to leave such rows out"
             )
         self.lines.append(int(lineno))
-        self.notes.append(f"{self.path.name}: line {lineno}: {reason}; row left out (--skip-bad)")
+        self.notes.append(f"{self.path.name}: {self.unit} {lineno}: {reason}; row left out (--skip-bad)")
 
     @property
     def ignored(self) -> dict[str, int]:
