@@ -11,6 +11,7 @@ from flarecast.cli._util import (
     DEFAULT_STORE,
     JsonOpt,
     StoreOpt,
+    TrustOpt,
     app,
     out,
     print_json,
@@ -44,6 +45,7 @@ def evaluate_cli(
                                                      "baseline there (needed with --all, --from, --to).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json, report.md and plots.")] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG plots into --out.")] = True,
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Score a model beside climatology, persistence and logistic regression, with bootstrap intervals.
@@ -106,7 +108,7 @@ def evaluate_cli(
         raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
     period = (start, end) if start is not None or end is not None else None
     result = evaluate(model, store, split=None if ranged else (split or "test"), period=period,
-                      train_store=train_store, out_dir=out_dir, plots=plots)
+                      train_store=train_store, out_dir=out_dir, plots=plots, trust_modified=trust_modified)
     if as_json:
         print_json(result)
         return

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, app, out, print_json, user_errors
+from flarecast.cli._util import DEFAULT_STORE, JsonOpt, TrustOpt, app, out, print_json, user_errors
 
 FilesOpt = Annotated[list[str] | None, typer.Option(
     help="Files, folders or quoted globs to ingest into a temporary store (repeat the option for more).")]
@@ -38,6 +38,7 @@ def forecast_cli(
     fmt: Annotated[str, typer.Option("--format", help="flarecast (JSON or CSV by --out's suffix) or ccmc (the CCMC "
                                                       "flare scoreboard's JSON).")] = "flarecast",
     device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Issue probabilities for (t, t + horizon] at issue times t, with the decision at the card's threshold.
@@ -52,13 +53,15 @@ def forecast_cli(
       flarecast forecast models/goes models/sharp --from 2013-01-01 --to 2013-12-31 --every 1D --out year.csv
       flarecast forecast models/latest --goes 'data/raw/goes/*.nc' --at 2017-09-06T12:00 --strict
       flarecast forecast models/sharp --latest --format ccmc --out runs/scoreboard.json
+      flarecast forecast models/edited --latest --trust-modified
     """
     from flarecast.forecast.ops import issue_forecast, write_any
 
     files = bool(goes or events or sharp)
     doc = issue_forecast(models, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
                          events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
-                         every=every, strict=strict, skip_refused=skip_refused, device=device)
+                         every=every, strict=strict, skip_refused=skip_refused, device=device,
+                         trust_modified=trust_modified)
     if out_file is not None:
         write_any(doc, out_file, fmt)
     if as_json:
@@ -94,6 +97,7 @@ def forecast_cli(
 @user_errors
 def card_cli(
     model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Print a model's card: what it forecasts, from which inputs, how it was trained and validated.
@@ -101,10 +105,11 @@ def card_cli(
     [bold]Examples[/]:
       flarecast card models/latest
       flarecast card models/latest --json
+      flarecast card models/edited --trust-modified
     """
     from flarecast.model.modeldir import model_id, read_card
 
-    card = {"model_id": model_id(model), **read_card(model)}
+    card = {"model_id": model_id(model, trust_modified=trust_modified), **read_card(model, trust_modified=trust_modified)}
     if as_json:
         print_json(card)
         return

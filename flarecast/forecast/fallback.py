@@ -55,7 +55,8 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
                    goes: Sequence[str | Path] = (), events: Sequence[str | Path] = (),
                    sharp: Sequence[str | Path] = (), at: Sequence[str] = (), latest: bool = False,
                    start: str | None = None, end: str | None = None, every: str | None = None,
-                   device: str = "cpu", lookback: str | pd.Timedelta = POISSON_LOOKBACK) -> dict[str, Any]:
+                   device: str = "cpu", lookback: str | pd.Timedelta = POISSON_LOOKBACK,
+                   trust_modified: bool = False) -> dict[str, Any]:
     """Forecast every requested issue time with the first model, falling back where its input is missing.
 
     Parameters are those of :func:`flarecast.forecast.forecast`; ``model_dirs[0]`` is the primary, the others
@@ -72,7 +73,7 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
     look = duration(lookback, what="lookback")
     with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
         doc = forecast(model_dirs[0], store=path, at=at, latest=latest, start=start, end=end, every=every,
-                       skip_refused=True, device=device)
+                       skip_refused=True, device=device, trust_modified=trust_modified)
         rows = [{**r, "degraded": False, "method": "model", "reason": None} for r in doc["forecasts"]]
         gaps = {(r["issue_time"], t): r for r in doc["refused"]
                 if r["region"] is None and r["reason"] != "region_too_young" for t in doc["targets"]}

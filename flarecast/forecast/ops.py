@@ -20,10 +20,12 @@ FORMATS = ("flarecast", "ccmc")
 def issue_forecast(models: Sequence[str | Path], *, store: str | Path | None = None, goes=(), events=(), sharp=(),
                    at: Sequence[str] = (), latest: bool = False, start: str | None = None, end: str | None = None,
                    every: str | None = None, strict: bool = False, skip_refused: bool = False,
-                   device: str = "cpu") -> dict[str, Any]:
+                   device: str = "cpu", trust_modified: bool = False) -> dict[str, Any]:
     """The forecast document of ``models``: a combination directory alone; else the first model, with the others
     as fallbacks (:func:`~flarecast.forecast.fallback.forecast_every`), or alone and refusing with ``strict``
-    (``skip_refused``: strict, listing the refused issue times instead of raising)."""
+    (``skip_refused``: strict, listing the refused issue times instead of raising). ``trust_modified`` lets the
+    primary model load with weights that differ from its card (recorded in the document); fallbacks and
+    combination members are always verified."""
     if not models:
         raise ConfigError("no model: give a model directory")
     times = {"at": at, "latest": latest, "start": start, "end": end, "every": every}
@@ -37,8 +39,9 @@ def issue_forecast(models: Sequence[str | Path], *, store: str | Path | None = N
             raise ConfigError("--strict forecasts with one model and refuses where its input is missing: give one "
                               "MODEL, or drop --strict to fall back to the others")
         return forecast(models[0], store=store, goes=goes, events=events, sharp=sharp, skip_refused=skip_refused,
-                        device=device, **times)
-    return forecast_every(models, store=store, goes=goes, events=events, sharp=sharp, device=device, **times)
+                        device=device, trust_modified=trust_modified, **times)
+    return forecast_every(models, store=store, goes=goes, events=events, sharp=sharp, device=device,
+                          trust_modified=trust_modified, **times)
 
 
 def write_any(doc: dict[str, Any], path: str | Path, fmt: str = "flarecast") -> Path:
