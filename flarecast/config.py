@@ -205,6 +205,57 @@ def format_pos_weight(pos_weight: float | dict[str, float]) -> str:
     return f"{pos_weight:g}"
 
 
+CV_SCHEMES = ("none", "blocked", "rolling")
+CALIBRATIONS = ("auto", "isotonic", "platt", "none")
+_THRESHOLD_RULE = re.compile(r"^(tss|hss|cost:\d+(\.\d+)?|climatology:\d+(\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    """Time-series cross-validation and the ensemble of its fold models (see docs/cv.md).
+
+    ``scheme``: ``none`` trains one model on the config's split; ``blocked`` holds out each of ``k`` contiguous
+    time blocks in turn (``by: year``: one block per calendar year, ``by: regions`` with ``region_files``: one
+    fold per file of SHARP regions); ``rolling`` trains on the past only (blocks 0..i-1, holds out block i).
+    ``pool``: the config's splits whose windows the folds are made of (the others stay unseen, for ``evaluate``).
+    ``val_fraction``: the last part of each fold's training time that stops training early. ``threshold``:
+    ``tss``, ``hss``, ``cost:R`` (a missed flare costs R false alarms) or ``climatology:M`` (M x the base rate).
+    ``cluster``: a dask.distributed scheduler address, or ``local`` for a LocalCluster of ``workers`` processes.
+    """
+
+    scheme: str = "none"
+    k: int = 5
+    by: str = ""
+    region_files: tuple[str, ...] = ()
+    pool: tuple[str, ...] = ("train", "val")
+    val_fraction: float = 0.2
+    seeds: tuple[int, ...] = (0,)
+    calibration: str = "auto"
+    threshold: str = "tss"
+    workers: int = 1
+    cluster: str = ""
+
+    def __post_init__(self):
+        _choice("train.cv.scheme", self.scheme, CV_SCHEMES)
+        _choice("train.cv.by", self.by, ("", "year", "regions"))
+        _choice("train.cv.calibration", self.calibration, CALIBRATIONS)
+        if not _THRESHOLD_RULE.match(self.threshold):
+            raise ConfigError(f"train.cv.threshold = {self.threshold!r}: expected 'tss', 'hss', 'cost:R' (a miss "
+                              "costs R false alarms, e.g. 'cost:10') or 'climatology:M' (e.g. 'climatology:2')")
+        if self.k < 2 or self.workers < 1 or not self.seeds:
+            raise ConfigError(f"train.cv.k={self.k}, workers={self.workers}, seeds={list(self.seeds)}: expected "
+                              "k >= 2, workers >= 1 and at least one seed")
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"train.cv.val_fraction = {self.val_fraction}: expected a fraction in (0, 1)")
+        if (self.by == "regions") != bool(self.region_files):
+            raise ConfigError(f"train.cv.by = {self.by!r} with region_files = {list(self.region_files)}: "
+                              "'by: regions' needs region_files (SHARP CSVs, one fold each), and only it takes them")
+        for s in self.pool:
+            _choice("train.cv.pool", s, ("train", "val", "test"))
+        if self.scheme == "rolling" and self.by == "regions":
+            raise ConfigError("train.cv.scheme = 'rolling' orders folds in time: use by: '' or 'year', not 'regions'")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
@@ -219,6 +270,7 @@ class TrainConfig:
     compile: bool = False
     precision: str = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
     sampling: str = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
+    cv: CVConfig = field(default_factory=CVConfig)
 
     def __post_init__(self):
         _choice("train.device", self.device, ("auto", "cpu", "cuda"))

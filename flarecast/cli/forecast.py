@@ -99,6 +99,7 @@ def card_cli(
     from rich.table import Table
 
     cfg = card["config"]["samples"]
+    ensemble = card.get("kind") == "ensemble"
     table = Table(title=f"Model {card['model_id']} ({model})", show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value")
@@ -111,10 +112,11 @@ def card_cli(
         ("channels", ", ".join(f"{c} (mean {m:.3g}, std {s:.3g})" for c, m, s in zip(
             card["channels"], card["normalisation"]["mean"], card["normalisation"]["std"], strict=True))),
         ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card["thresholds"].items())
-         + f" (chosen on validation by {card.get('threshold_score', '?')})"),
+         + (f" (chosen on pooled out-of-fold predictions by rule {card['threshold_rule']})" if ensemble else
+            f" (chosen on validation by {card.get('threshold_score', '?')})")),
         ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items()) + " (training base rate)"),
-        ("validation", f"best epoch {card.get('best_epoch')}: PR AUC " + ", ".join(
-            f"{t} {v:.3f}" for t, v in (card.get("val") or {}).get("val_pr_auc", {}).items() if v is not None)),
+        *(_ensemble_rows(card) if ensemble else [("validation", f"best epoch {card.get('best_epoch')}: PR AUC " + ", ".join(
+            f"{t} {v:.3f}" for t, v in (card.get("val") or {}).get("val_pr_auc", {}).items() if v is not None))]),
         ("network", ", ".join(f"{k} {v}" for k, v in card["model"].items())),
         ("data", f"fingerprint {card['data_fingerprint']}"),
         ("weights", f"sha256 {card['weights_sha256']}"),
@@ -123,3 +125,18 @@ def card_cli(
     for key, value in rows:
         table.add_row(key, str(value))
     out.print(table)
+
+
+def _ensemble_rows(card: dict) -> list[tuple[str, str]]:
+    cv, scores = card["cv"], card["cv"]["oof_scores"]
+    seeds = sorted({m["seed"] for m in card["members"]})
+    return [
+        ("ensemble", f"{len(card['members'])} members ({cv['scheme']} CV, folds "
+                     f"{', '.join(f['name'] for f in cv['folds'])}; seeds {seeds}), {card['combine']}"),
+        ("calibration", ", ".join(f"{t} {c['method']}" for t, c in card["calibration"].items())
+         + " (fitted on pooled out-of-fold predictions)"),
+        ("out-of-fold", "; ".join(
+            f"{t}: BSS {s['raw']['bss']:.3f} raw, {s['transferred']['bss']:.3f} calibrated; TSS "
+            f"{s['transferred']['tss']:.3f}, HSS {s['transferred']['hss']:.3f} at transferred thresholds"
+            for t, s in scores.items())),
+    ]

@@ -1,5 +1,10 @@
 """The model directory: ``weights.safetensors`` + ``card.json`` (+ ``train_log.jsonl``), written atomically.
 
+An ensemble directory holds no weights of its own: its ``card.json`` (format ``flarecast-ensemble/1``) lists
+member model directories below it (``members/<fold>-s<seed>/``), each with its weights' sha256, and the
+calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
+:func:`load_model` read either kind, so every caller handles both alike.
+
 Each file is written under a temporary name in the same directory and renamed over the old one, so a
 process killed at any moment leaves either the previous complete model or the new one, never half of each.
 Weights are safetensors: loading them never unpickles anything.
@@ -21,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from flarecast.config import ModelConfig, RunConfig, from_dict
 from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
+from flarecast.model.ensemble import ENSEMBLE_FORMAT, Ensemble
 from flarecast.model.network import TemporalCNN
 
 WEIGHTS = "weights.safetensors"
@@ -72,6 +78,8 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     """The model card; from the weights' header when ``card.json`` is missing or belongs to other weights."""
     model_dir = Path(model_dir)
     wpath, cpath = model_dir / WEIGHTS, model_dir / CARD
+    if not wpath.is_file() and cpath.is_file():
+        return _ensemble_card(model_dir)
     if not wpath.is_file():
         raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
     digest = _sha256(wpath)
@@ -103,9 +111,44 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_model(model_dir: str | Path, *, device: str = "cpu") -> tuple[TemporalCNN, dict[str, Any]]:
-    """Rebuild the network from the card alone and load its weights (safetensors, no pickle)."""
+def save_ensemble_card(model_dir: str | Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write an ensemble's ``card.json`` (the commit point, after every member is in place); returns the card.
+
+    ``card["members"]`` lists ``{"dir": relative path, ...}``; each member's weights sha256 is recorded, and the
+    ensemble's ``weights_sha256`` is the sha256 of those digests in order.
+    """
+    model_dir = Path(model_dir)
+    members = [{**m, "weights_sha256": _sha256(model_dir / m["dir"] / WEIGHTS)} for m in card["members"]]
+    digest = hashlib.sha256("".join(m["weights_sha256"] for m in members).encode()).hexdigest()
+    card = {**card, "members": members, "format": ENSEMBLE_FORMAT, "weights_sha256": digest}
+    atomic_write_bytes(model_dir / CARD, dumps(card).encode())
+    return card
+
+
+def _ensemble_card(model_dir: Path) -> dict[str, Any]:
+    cpath = model_dir / CARD
+    try:
+        card = json.loads(cpath.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{cpath}: not valid JSON ({exc}); retrain the model") from None
+    if card.get("format") != ENSEMBLE_FORMAT:
+        raise ModelError(f"{model_dir}: no {WEIGHTS} and {CARD} has format {card.get('format')!r}; expected a model "
+                         f"directory written by `flarecast train` (a model, or an ensemble of {ENSEMBLE_FORMAT!r})")
+    for m in card["members"]:
+        wpath = model_dir / m["dir"] / WEIGHTS
+        if not wpath.is_file() or _sha256(wpath) != m["weights_sha256"]:
+            raise ModelError(f"{model_dir}: member {m['dir']} is missing or its weights differ from those the card "
+                             "lists; the ensemble directory is incomplete: retrain it")
+    return card
+
+
+def load_model(model_dir: str | Path, *, device: str = "cpu") -> tuple[TemporalCNN | Ensemble, dict[str, Any]]:
+    """Rebuild the network (or the ensemble of networks) from the card alone and load its weights (safetensors,
+    no pickle)."""
     card = read_card(model_dir)
+    if card["format"] == ENSEMBLE_FORMAT:
+        members = [load_model(Path(model_dir) / m["dir"], device=device)[0] for m in card["members"]]
+        return Ensemble(members, card["targets"], card["calibration"]).to(device).eval(), card
     wpath = Path(model_dir) / WEIGHTS
     cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / CARD))
     model = build_model(card, cfg.model)
