@@ -149,3 +149,33 @@ def test_threshold_rules():
     assert choose_threshold(y, p, "cost:0.5", base_rate=1 / 3) == 0.51
     assert choose_threshold(y, p, "climatology:1.5", base_rate=0.2) == 0.3
     assert choose_threshold(np.zeros(4), p[:4], "hss", base_rate=0.0) == 0.5
+
+
+@pytest.fixture(scope="module")
+def goes_hourly(real_data, tmp_path_factory):
+    from flarecast.ingest.pipeline import ingest
+
+    path = tmp_path_factory.mktemp("real") / "goes-hourly.zarr"
+    ingest("goes", [real_data / "goes" / "goes15_xrsb_hourly_max.csv"], store=path, basis="swpc", satellite=15)
+    ingest("events", sorted((real_data / "events" / "ngdc").glob("goes-xrs-report_201[0-4].txt")), store=path)
+    return path
+
+
+def test_shipped_real_config_leaves_one_year_out_on_goes15_hourly(goes_hourly):
+    from pathlib import Path
+
+    from flarecast.config import load_config
+    from flarecast.samples.build import samples_from_store
+
+    path = Path(__file__).parents[1] / "configs" / "real-goes-hourly.yaml"
+    assert load_config(path).train.cv.scheme == "blocked"  # `flarecast train` gives the ensemble
+    cfg = load_config(path, ["train.cv.by=year", "train.cv.pool=[train, val, test]"])
+    s = samples_from_store(goes_hourly, cfg.samples)
+    folds = make_folds(s, cfg.train.cv)
+    assert [f.name for f in folds] == ["2011", "2012", "2013"]
+    # >=M windows held out per year, counted from the NGDC reports (SWPC-scaled classes).
+    assert [int(s.y[f.indices("test"), 0].sum()) for f in folds] == [1527, 1693, 1626]
+    for f in folds:
+        assert_no_overlap(s.issue_time, f.indices("test"), np.flatnonzero(np.isin(f.split, ["train", "val"])))
+        held = s.issue_time[f.indices("test")].astype("datetime64[Y]")
+        assert (held == np.datetime64(f.name, "Y")).all()

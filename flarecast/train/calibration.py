@@ -12,6 +12,9 @@ of the training period rather than one validation block's:
 - ``hss``: maximise HSS, which does (a threshold tuned on a quiet period over-warns in an active one);
 - ``cost:R``: minimise R x misses + false alarms (a missed flare costs R false alarms);
 - ``climatology:M``: M x the pooled base rate (warn when the risk is M times the usual).
+
+The candidates (:data:`GRID`) are round numbers, not every distinct OOF probability, so a threshold does not
+chase single windows.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from flarecast.errors import ConfigError
 from flarecast.model.ensemble import apply_calibration
 
 METHODS = ("isotonic", "platt", "none")
+GRID = np.unique(np.concatenate([np.round(np.geomspace(1e-4, 1e-2, 21), 6), metrics.DEFAULT_GRID]))
+"""Candidate thresholds: 0.01 to 0.99 in steps of 0.01, and 21 log-spaced ones from 0.0001 to 0.01, so a rare
+target (X windows are 0.1% of SHARP windows) can still be warned of; a 0.01 floor would leave it no warning."""
 _EPS = 1e-6
 
 
@@ -88,9 +94,9 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str, *, base_rate: floa
     if name in ("tss", "hss"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", metrics.UndefinedScoreWarning)
-            return float(metrics.best_threshold(y, p, score=name))
+            return float(metrics.best_threshold(y, p, score=name, grid=GRID))
     if name == "cost":
-        grid = metrics.DEFAULT_GRID
+        grid = GRID
         pos, neg = np.sort(p[y == 1]), np.sort(p[y == 0])
         misses = np.searchsorted(pos, grid, side="left")
         false_alarms = neg.size - np.searchsorted(neg, grid, side="left")
