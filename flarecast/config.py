@@ -1,22 +1,37 @@
 """Run settings: YAML files in ``configs/`` plus dotted command-line overrides (``train.lr=3e-4``).
 
-Each stage has a frozen dataclass; :func:`load_config` checks every key and type once, at load, and a
-:class:`~flarecast.errors.ConfigError` names the file, the key, the value and what was expected.
-The resolved config is saved with every model (``card.json``), so a run can be rebuilt from it alone.
+Each section is a pydantic model: unknown keys, wrong types and out-of-range values are refused once, at load,
+with a :class:`~flarecast.errors.ConfigError` naming the file, the dotted key, the value and what was expected.
+Every default is defined here, once. The resolved config is saved with every model (``card.json``), so a run
+can be rebuilt from it alone.
+
+>>> cfg = from_dict({"train": {"loss": {"alpha": 0.25, "gamma": 2}}})
+>>> cfg.train.loss.label, cfg.samples.window_steps
+('focal(alpha=0.25, gamma=2)', 144)
+>>> from_dict({"train": {"epochs": "many"}})
+Traceback (most recent call last):
+...
+flarecast.errors.ConfigError: config: train.epochs = 'many': expected an integer
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextvars
 import re
-import types
-import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
 from flarecast.errors import ConfigError
@@ -35,12 +50,49 @@ COMMON_CHANNELS = ("missing", *HISTORY_CHANNELS)
 
 SOURCES = ("goes", "sharp")
 RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
+DEFAULT_STORE = "data/store.zarr"
+"""The store every command reads and writes unless told otherwise (``--store``, a job's ``store``)."""
 
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("flarecast_config_depth", default=0)
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class SplitConfig:
+class Section(BaseModel):
+    """A config section: frozen, no unknown keys, numbers given as text (YAML 1.1 reads ``3e-4`` as text) parsed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    def __init__(self, **data: Any) -> None:
+        # Built in code (``SampleConfig(cadence="1h")``) rather than by :func:`validate`: the same one-line error.
+        # pydantic runs this for nested sections too; only the outermost call turns the error into one line.
+        token = _DEPTH.set(_DEPTH.get() + 1)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            if _DEPTH.get() > 1:
+                raise
+            raise ConfigError(_describe(exc.errors()[0], type(self), "")) from None
+        finally:
+            _DEPTH.reset(token)
+
+
+def _one_of(value, allowed) -> Any:
+    if value not in allowed:
+        raise ValueError(f"expected one of {list(allowed)}")
+    return value
+
+
+def _positive_duration(value: str) -> str:
+    try:
+        td = pd.Timedelta(value)
+    except (ValueError, TypeError):
+        raise ValueError("expected a duration such as '10min', '24h' or '2D'") from None
+    if td <= pd.Timedelta(0):
+        raise ValueError("expected a positive duration")
+    return value
+
+
+class SplitConfig(Section):
     """The split plan: train, val and test fractions of the data's time span, as contiguous time blocks.
 
     ``block: ""`` cuts the span once, in order (train, then val, then test). ``block: "90D"`` cuts it into
@@ -56,10 +108,32 @@ class SplitConfig:
     block: str = ""
     extra_gap: str = "0h"
 
+    @field_validator("block")
+    @classmethod
+    def _block(cls, v: str) -> str:
+        return _positive_duration(v) if v else v
 
-@dataclass(frozen=True)
-class SampleConfig:
-    """What a sample is: source, input channels, window, labels and split plan (see README, "Samples")."""
+    @field_validator("extra_gap")
+    @classmethod
+    def _gap(cls, v: str) -> str:
+        try:
+            ok = pd.Timedelta(v) >= pd.Timedelta(0)
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise ValueError("expected a duration >= 0 such as '0h' or '48h'")
+        return v
+
+    @model_validator(mode="after")
+    def _fractions(self) -> SplitConfig:
+        fr = (self.train, self.val, self.test)
+        if min(fr) <= 0 or abs(sum(fr) - 1) > 1e-6:
+            raise ValueError(f"samples.split fractions {fr}: expected three positive fractions summing to 1")
+        return self
+
+
+class SampleConfig(Section):
+    """What a sample is: source, input channels, window, labels and split plan (see docs, "Samples")."""
 
     source: str = "goes"
     channels: tuple[str, ...] = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
@@ -69,64 +143,69 @@ class SampleConfig:
     horizon: str = "24h"
     stride: str = "1h"
     history: str = "24h"
-    targets: tuple[str, ...] = (">=C", ">=M", "X")
+    targets: tuple[Annotated[str, AfterValidator(lambda v: _one_of(v, tuple(TARGET_THRESHOLDS)))], ...] = (
+        ">=C", ">=M", "X")
     convention: str = "true"
-    max_missing: float = 0.2
+    max_missing: float = Field(0.2, ge=0, lt=1)
     harp_map: str = ""
-    split: SplitConfig = field(default_factory=SplitConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
 
-    def __post_init__(self):
-        _choice("samples.source", self.source, SOURCES)
-        _choice("samples.resample", self.resample, RESAMPLE[self.source])
-        _choice("samples.convention", self.convention, CONVENTIONS)
+    @field_validator("channels", "targets", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        return _one_of(v, SOURCES)
+
+    @field_validator("convention")
+    @classmethod
+    def _convention(cls, v: str) -> str:
+        return _one_of(v, CONVENTIONS)
+
+
+    @field_validator("cadence", "window", "horizon", "stride", "history")
+    @classmethod
+    def _durations(cls, v: str) -> str:
+        return _positive_duration(v)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SampleConfig:
+        if self.resample not in RESAMPLE[self.source]:
+            raise ValueError(f"samples.resample = {self.resample!r}: expected one of {list(RESAMPLE[self.source])} "
+                             f"for source {self.source!r}")
         if not self.channels or not self.targets:
-            raise ConfigError("samples.channels and samples.targets must each name at least one entry")
+            raise ValueError("samples.channels and samples.targets must each name at least one entry")
         for c in self.channels:
-            if self.source == "goes":
-                _choice("samples.channels", c, GOES_CHANNELS + COMMON_CHANNELS)
-            elif c not in COMMON_CHANNELS and not _KEYWORD.match(c):
-                raise ConfigError(
+            if self.source == "goes" and c not in GOES_CHANNELS + COMMON_CHANNELS:
+                raise ValueError(f"samples.channels = {c!r}: expected one of {list(GOES_CHANNELS + COMMON_CHANNELS)}")
+            if self.source == "sharp" and c not in COMMON_CHANNELS and not _KEYWORD.match(c):
+                raise ValueError(
                     f"samples.channels: {c!r} is not a SHARP channel: expected a JSOC keyword such as 'USFLUX', "
                     f"'log_' and a keyword ('log_USFLUX', log10 of a positive keyword), or one of {list(COMMON_CHANNELS)}"
                 )
         dup = sorted({c for c in self.channels if self.channels.count(c) > 1})
         if dup:
-            raise ConfigError(f"samples.channels names {dup} more than once: list each channel once")
-        for t in self.targets:
-            _choice("samples.targets", t, tuple(TARGET_THRESHOLDS))
-        for key in ("cadence", "window", "horizon", "stride", "history"):
-            if _td(f"samples.{key}", getattr(self, key)) <= pd.Timedelta(0):
-                raise ConfigError(f"samples.{key} = {getattr(self, key)!r}: expected a positive duration")
+            raise ValueError(f"samples.channels names {dup} more than once: list each channel once")
         if self.window_steps < 8:
-            raise ConfigError(
-                f"samples.window / samples.cadence = {self.window_steps} steps: expected at least 8; "
-                "use a longer window or a shorter cadence"
-            )
+            raise ValueError(f"samples.window / samples.cadence = {self.window_steps} steps: expected at least 8; "
+                             "use a longer window or a shorter cadence")
         step = pd.Timedelta(self.cadence)
         for key in ("window", "stride"):
             if pd.Timedelta(getattr(self, key)) % step != pd.Timedelta(0):
-                raise ConfigError(
-                    f"samples.{key} = {getattr(self, key)!r} is not a whole number of samples.cadence = "
-                    f"{self.cadence!r} steps: make it a multiple of the cadence"
-                )
-        if not 0 <= self.max_missing < 1:
-            raise ConfigError(f"samples.max_missing = {self.max_missing}: expected a fraction in [0, 1)")
+                raise ValueError(f"samples.{key} = {getattr(self, key)!r} is not a whole number of samples.cadence = "
+                                 f"{self.cadence!r} steps: make it a multiple of the cadence")
         if self.max_missing > 0 and "missing" not in self.channels:
             # Masked steps are filled with the training mean; only the mask channel tells the model so.
-            raise ConfigError(
+            raise ValueError(
                 f"samples.max_missing = {self.max_missing} lets windows hold masked steps, but samples.channels "
                 "lacks 'missing', so the model could not tell a filled step from a measured one: add 'missing' "
-                "to samples.channels or set samples.max_missing: 0"
-            )
+                "to samples.channels or set samples.max_missing: 0")
         if self.harp_map and self.source != "sharp":
-            raise ConfigError(f"samples.harp_map = {self.harp_map!r} applies to source 'sharp' only: remove it")
-        fr = (self.split.train, self.split.val, self.split.test)
-        if min(fr) <= 0 or abs(sum(fr) - 1) > 1e-6:
-            raise ConfigError(f"samples.split fractions {fr}: expected three positive fractions summing to 1")
-        if self.split.block and _td("samples.split.block", self.split.block) <= pd.Timedelta(0):
-            raise ConfigError(f"samples.split.block = {self.split.block!r}: expected a positive duration or ''")
-        if _td("samples.split.extra_gap", self.split.extra_gap) < pd.Timedelta(0):
-            raise ConfigError(f"samples.split.extra_gap = {self.split.extra_gap!r}: expected a duration >= 0")
+            raise ValueError(f"samples.harp_map = {self.harp_map!r} applies to source 'sharp' only: remove it")
+        return self
 
     @property
     def window_steps(self) -> int:
@@ -134,27 +213,16 @@ class SampleConfig:
         return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
 
 
-@dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Section):
     """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window."""
 
-    hidden: int = 32
-    kernel_size: int = 3
-    levels: int = 0
-    dropout: float = 0.1
-
-    def __post_init__(self):
-        if self.hidden < 1 or self.kernel_size < 2 or self.levels < 0:
-            raise ConfigError(
-                f"model.hidden={self.hidden}, model.kernel_size={self.kernel_size}, model.levels={self.levels}: "
-                "expected hidden >= 1, kernel_size >= 2, levels >= 0 (0 = automatic)"
-            )
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"model.dropout = {self.dropout}: expected a fraction in [0, 1)")
+    hidden: int = Field(32, ge=1)
+    kernel_size: int = Field(3, ge=2)
+    levels: int = Field(0, ge=0)
+    dropout: float = Field(0.1, ge=0, lt=1)
 
 
-@dataclass(frozen=True)
-class LossConfig:
+class LossConfig(Section):
     """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy.
 
     ``pos_weight`` multiplies every positive's term (``BCEWithLogitsLoss``'s ``pos_weight``): one number for
@@ -162,20 +230,22 @@ class LossConfig:
     """
 
     name: str = "focal"
-    alpha: float | None = None
-    gamma: float = 0.0
+    alpha: float | None = Field(None, ge=0, le=1)
+    gamma: float = Field(0.0, ge=0)
     pos_weight: float | dict[str, float] | None = None
 
-    def __post_init__(self):
-        _choice("train.loss.name", self.name, ("focal",))
-        if self.alpha is not None and not 0 <= self.alpha <= 1:
-            raise ConfigError(f"train.loss.alpha = {self.alpha}: expected a number in [0, 1] or null (no weighting)")
-        if not self.gamma >= 0:
-            raise ConfigError(f"train.loss.gamma = {self.gamma}: expected a number >= 0")
-        weights = self.pos_weight.values() if isinstance(self.pos_weight, dict) else [self.pos_weight]
-        if self.pos_weight is not None and not all(w > 0 for w in weights):
-            raise ConfigError(f"train.loss.pos_weight = {self.pos_weight}: expected a number > 0, one per target "
-                              "such as {'>=M': 38, 'X': 570}, or null (none)")
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _one_of(v, ("focal",))
+
+    @field_validator("pos_weight")
+    @classmethod
+    def _weights(cls, v):
+        weights = v.values() if isinstance(v, dict) else [v]
+        if v is not None and (v == {} or not all(w > 0 for w in weights)):
+            raise ValueError("expected a number > 0, one per target such as {'>=M': 38, 'X': 570}, or null (none)")
+        return v
 
     @property
     def label(self) -> str:
@@ -210,8 +280,7 @@ CALIBRATIONS = ("auto", "isotonic", "platt", "none")
 _THRESHOLD_RULE = re.compile(r"^(tss|hss|cost:\d+(\.\d+)?|climatology:\d+(\.\d+)?)$")
 
 
-@dataclass(frozen=True)
-class CVConfig:
+class CVConfig(Section):
     """Time-series cross-validation and the ensemble of its fold models (see docs/cv.md).
 
     ``scheme``: ``none`` trains one model on the config's split; ``blocked`` holds out each of ``k`` contiguous
@@ -224,97 +293,161 @@ class CVConfig:
     """
 
     scheme: str = "none"
-    k: int = 5
+    k: int = Field(5, ge=2)
     by: str = ""
     region_files: tuple[str, ...] = ()
-    pool: tuple[str, ...] = ("train", "val")
-    val_fraction: float = 0.2
-    seeds: tuple[int, ...] = (0,)
+    pool: tuple[Annotated[str, AfterValidator(lambda v: _one_of(v, ("train", "val", "test")))], ...] = (
+        "train", "val")
+    val_fraction: float = Field(0.2, gt=0, lt=1)
+    seeds: tuple[int, ...] = Field((0,), min_length=1)
     calibration: str = "auto"
     threshold: str = "tss"
-    workers: int = 1
+    workers: int = Field(1, ge=1)
     cluster: str = ""
 
-    def __post_init__(self):
-        _choice("train.cv.scheme", self.scheme, CV_SCHEMES)
-        _choice("train.cv.by", self.by, ("", "year", "regions"))
-        _choice("train.cv.calibration", self.calibration, CALIBRATIONS)
-        if not _THRESHOLD_RULE.match(self.threshold):
-            raise ConfigError(f"train.cv.threshold = {self.threshold!r}: expected 'tss', 'hss', 'cost:R' (a miss "
-                              "costs R false alarms, e.g. 'cost:10') or 'climatology:M' (e.g. 'climatology:2')")
-        if self.k < 2 or self.workers < 1 or not self.seeds:
-            raise ConfigError(f"train.cv.k={self.k}, workers={self.workers}, seeds={list(self.seeds)}: expected "
-                              "k >= 2, workers >= 1 and at least one seed")
-        if not 0 < self.val_fraction < 1:
-            raise ConfigError(f"train.cv.val_fraction = {self.val_fraction}: expected a fraction in (0, 1)")
+    @field_validator("region_files", "pool", "seeds", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [v] if isinstance(v, str | int) else v
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        return _one_of(v, CV_SCHEMES)
+
+    @field_validator("by")
+    @classmethod
+    def _by(cls, v: str) -> str:
+        return _one_of(v, ("", "year", "regions"))
+
+    @field_validator("calibration")
+    @classmethod
+    def _calibration(cls, v: str) -> str:
+        return _one_of(v, CALIBRATIONS)
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, v: str) -> str:
+        if not _THRESHOLD_RULE.match(v):
+            raise ValueError("expected 'tss', 'hss', 'cost:R' (a miss costs R false alarms, e.g. 'cost:10') or "
+                             "'climatology:M' (e.g. 'climatology:2')")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CVConfig:
         if (self.by == "regions") != bool(self.region_files):
-            raise ConfigError(f"train.cv.by = {self.by!r} with region_files = {list(self.region_files)}: "
-                              "'by: regions' needs region_files (SHARP CSVs, one fold each), and only it takes them")
-        for s in self.pool:
-            _choice("train.cv.pool", s, ("train", "val", "test"))
+            raise ValueError(f"train.cv.by = {self.by!r} with region_files = {list(self.region_files)}: 'by: "
+                             "regions' needs region_files (SHARP CSVs, one fold each), and only it takes them")
         if self.scheme == "rolling" and self.by == "regions":
-            raise ConfigError("train.cv.scheme = 'rolling' orders folds in time: use by: '' or 'year', not 'regions'")
+            raise ValueError("train.cv.scheme = 'rolling' orders folds in time: use by: '' or 'year', not 'regions'")
+        return self
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    loss: LossConfig = field(default_factory=LossConfig)
-    lr: float = 2e-3
-    weight_decay: float = 1e-2
-    batch_size: int = 128
-    epochs: int = 12
-    patience: int = 4
+class TrainConfig(Section):
+    loss: LossConfig = Field(default_factory=LossConfig)
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(1e-2, ge=0)
+    batch_size: int = Field(128, ge=1)
+    epochs: int = Field(12, ge=1)
+    patience: int = Field(4, ge=1)
     seed: int = 0
     device: str = "auto"
     threshold_score: str = "hss"
     compile: bool = False
     precision: str = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
     sampling: str = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
-    cv: CVConfig = field(default_factory=CVConfig)
+    cv: CVConfig = Field(default_factory=CVConfig)
 
-    def __post_init__(self):
-        _choice("train.device", self.device, ("auto", "cpu", "cuda"))
-        _choice("train.threshold_score", self.threshold_score, ("hss", "tss"))
-        _choice("train.precision", self.precision, ("bf16", "fp32"))
-        _choice("train.sampling", self.sampling, ("shuffle", "balanced"))
-        if self.lr <= 0 or self.batch_size < 1 or self.epochs < 1 or self.patience < 1:
-            raise ConfigError(
-                f"train.lr={self.lr}, batch_size={self.batch_size}, epochs={self.epochs}, patience={self.patience}: "
-                "expected lr > 0 and batch_size, epochs, patience >= 1"
-            )
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        return _one_of(v, ("auto", "cpu", "cuda"))
+
+    @field_validator("threshold_score")
+    @classmethod
+    def _score(cls, v: str) -> str:
+        return _one_of(v, ("hss", "tss"))
+
+    @field_validator("precision")
+    @classmethod
+    def _precision(cls, v: str) -> str:
+        return _one_of(v, ("bf16", "fp32"))
+
+    @field_validator("sampling")
+    @classmethod
+    def _sampling(cls, v: str) -> str:
+        return _one_of(v, ("shuffle", "balanced"))
 
 
-@dataclass(frozen=True)
-class SimulateConfig:
-    days: int = 730
+class SimulateConfig(Section):
+    days: int = Field(730, ge=1)
     seed: int = 0
     start: str = "2018-01-01"
-    activity: float = 1.0
+    activity: float = Field(1.0, gt=0)
 
 
-@dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Section):
     """Everything one training run needs; the demo adds a ``simulate`` section."""
 
-    samples: SampleConfig = field(default_factory=SampleConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    simulate: SimulateConfig = field(default_factory=SimulateConfig)
+    samples: SampleConfig = Field(default_factory=SampleConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    simulate: SimulateConfig = Field(default_factory=SimulateConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self.model_dump()
 
     def replace(self, **overrides: Any) -> RunConfig:
         """Return a copy with dotted overrides applied: ``cfg.replace(**{"train.loss.gamma": 2})``."""
         d = self.to_dict()
         for key, value in overrides.items():
             _set_dotted(d, key, value, origin="override")
-        return from_dict(d)
+        return from_dict(d, origin="override")
 
 
 def from_dict(data: dict[str, Any], *, origin: str = "config") -> RunConfig:
     """Build a validated :class:`RunConfig` from plain data (as read from YAML)."""
-    return _build(RunConfig, data or {}, prefix="", origin=origin)
+    return validate(RunConfig, data or {}, origin=origin)
+
+
+def validate(model: type[BaseModel], data: Any, *, origin: str, prefix: str = ""):
+    """``model.model_validate(data)``, a pydantic error turned into one :class:`ConfigError` line naming
+    ``origin`` (the file), the dotted key, the value and what was expected."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc.errors()[0], model, prefix)}") from None
+    finally:
+        _DEPTH.reset(token)
+
+
+_EXPECTED = {"int": "an integer", "float": "a number", "string": "text", "bool": "true or false",
+             "tuple": "a list", "list": "a list", "dict": "a mapping", "model": "a mapping"}
+
+
+def _describe(e: dict, model: type[BaseModel], prefix: str) -> str:
+    loc = [str(p) for p in e["loc"] if not isinstance(p, int) and not str(p).startswith(("function-", "constrained"))]
+    # Union members add their type name to the location (``float``, ``dict[str,float]``): not a key.
+    loc = [p for p in loc if not re.match(r"^(float|int|str|dict\[.*|none)$", p)]
+    key = prefix + ".".join(loc)
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        section = model
+        for part in loc[:-1]:
+            section = section.model_fields[part].annotation
+        return f"unknown key '{key}'; expected one of {sorted(section.model_fields)}"
+    if e["type"] == "value_error" and msg.startswith(("samples.", "train.", "model.")):
+        return msg  # a check across keys: its message names them
+    kind = e["type"].split("_")[0]
+    if e["type"].endswith(("_type", "_parsing")) and kind in _EXPECTED:
+        msg = f"expected {_EXPECTED[kind]}"
+    elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        msg = f"expected a number {msg.removeprefix('Input should be ')}"
+    value = e.get("input")
+    return f"{key or 'config'} = {value!r}: {msg}"
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
@@ -366,68 +499,3 @@ def _set_dotted(d: dict, key: str, value: Any, *, origin: str) -> None:
             raise ConfigError(f"{origin}: {key!r} goes through {p!r}, which is not a section")
         d = nxt
     d[parts[-1]] = value
-
-
-def _build(cls, data: Any, *, prefix: str, origin: str):
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ConfigError(f"{origin}: unknown key '{prefix}{unknown[0]}'; expected one of {sorted(names)}")
-    kwargs = {k: _coerce(hints[k], v, key=f"{prefix}{k}", origin=origin) for k, v in data.items()}
-    try:
-        return cls(**kwargs)
-    except ConfigError as exc:
-        raise ConfigError(f"{origin}: {exc}") from None
-
-
-def _coerce(tp, value: Any, *, key: str, origin: str):
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, prefix=f"{key}.", origin=origin)
-    args = typing.get_args(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        options = [a for a in args if a is not type(None)]
-        # A mapping goes to the union's dict member (``float | dict[str, float]``), anything else to the first.
-        tp = next((a for a in options if typing.get_origin(a) is dict and isinstance(value, dict)), options[0])
-    if typing.get_origin(tp) is dict:
-        if not isinstance(value, dict) or not value:
-            raise ConfigError(f"{origin}: {key} = {value!r}: expected a non-empty mapping")
-        return {str(k): _coerce(typing.get_args(tp)[1], v, key=f"{key}.{k}", origin=origin) for k, v in value.items()}
-    if typing.get_origin(tp) is tuple:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{origin}: {key} = {value!r}: expected a list")
-        return tuple(_coerce(args[0], v, key=key, origin=origin) for v in value)
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if tp is float and isinstance(value, str):  # YAML 1.1 reads "3e-4" (no dot) as a string
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    if tp is str and isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value)
-    if tp is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if tp is bool and isinstance(value, bool):
-        return value
-    raise ConfigError(f"{origin}: {key} = {value!r}: expected {getattr(tp, '__name__', tp)}")
-
-
-def _td(key: str, value: str) -> pd.Timedelta:
-    try:
-        return pd.Timedelta(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{key} = {value!r}: expected a duration such as '10min', '24h' or '2D'") from None
-
-
-def _choice(key: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{key} = {value!r}: expected one of {list(allowed)}")

@@ -193,83 +193,31 @@ def _score(c: Contingency, name: str) -> float:
     return value
 
 
-def recall(c: Contingency) -> float:
-    """Probability of detection, TP / (TP + FN): the fraction of events forecast.
+def _contingency_score(name: str, summary: str, value: str):
+    """One score of a :class:`Contingency` (see :data:`CONTINGENCY_SCORES`), NaN with a warning when undefined."""
 
-    Examples
-    --------
-    >>> recall(Contingency(tp=20, fp=10, fn=5, tn=65))
-    0.8
-    """
-    return _score(c, "recall")
+    def score(c: Contingency) -> float:
+        return _score(c, name)
 
-
-def precision(c: Contingency) -> float:
-    """TP / (TP + FP): the fraction of event forecasts that verified. Equals 1 - :func:`far`.
-
-    Examples
-    --------
-    >>> round(precision(Contingency(tp=20, fp=10, fn=5, tn=65)), 4)
-    0.6667
-    """
-    return _score(c, "precision")
+    score.__name__ = score.__qualname__ = name
+    score.__doc__ = (f"{summary}\n\n    Examples\n    --------\n"
+                     f"    >>> round({name}(Contingency(tp=20, fp=10, fn=5, tn=65)), 4)\n    {value}\n")
+    return score
 
 
-def far(c: Contingency) -> float:
-    """False-alarm *ratio* FP / (TP + FP), not the false-alarm rate (that is :func:`pofd`).
-
-    Examples
-    --------
-    >>> round(far(Contingency(tp=20, fp=10, fn=5, tn=65)), 4)
-    0.3333
-    """
-    return _score(c, "far")
-
-
-def pofd(c: Contingency) -> float:
-    """Probability of false detection FP / (FP + TN), the false-alarm rate.
-
-    Examples
-    --------
-    >>> round(pofd(Contingency(tp=20, fp=10, fn=5, tn=65)), 4)
-    0.1333
-    """
-    return _score(c, "pofd")
-
-
-def tss(c: Contingency) -> float:
-    """True skill statistic POD - POFD; insensitive to the event rate, hence the field's headline score.
-
-    Examples
-    --------
-    >>> round(tss(Contingency(tp=20, fp=10, fn=5, tn=65)), 4)
-    0.6667
-    """
-    return _score(c, "tss")
-
-
-def hss(c: Contingency) -> float:
-    """Heidke skill score 2(TP*TN - FN*FP) / [(TP+FN)(FN+TN) + (TP+FP)(FP+TN)].
-
-    1 is a perfect forecast, 0 no better than chance (any constant forecast scores 0).
-
-    Examples
-    --------
-    >>> hss(Contingency(tp=20, fp=10, fn=5, tn=65))
-    0.625
-    """
-    return _score(c, "hss")
-
-
-def accuracy(c: Contingency) -> float:
-    """(TP + TN) / N. Misleading for rare events (always forecasting "no flare" scores high); prefer TSS.
-
-    Examples
-    --------
-    >>> accuracy(Contingency(tp=20, fp=10, fn=5, tn=65))
-    0.85
-    """
-    return _score(c, "accuracy")
+recall = _contingency_score("recall", "Probability of detection, TP / (TP + FN): the fraction of events forecast.",
+                            "0.8")
+precision = _contingency_score("precision", "TP / (TP + FP): the fraction of event forecasts that verified; "
+                               "1 - :func:`far`.", "0.6667")
+far = _contingency_score("far", "False-alarm *ratio* FP / (TP + FP), not the false-alarm rate (that is "
+                         ":func:`pofd`).", "0.3333")
+pofd = _contingency_score("pofd", "Probability of false detection FP / (FP + TN), the false-alarm rate.", "0.1333")
+tss = _contingency_score("tss", "True skill statistic POD - POFD; insensitive to the event rate, hence the field's "
+                         "headline score.", "0.6667")
+hss = _contingency_score("hss", "Heidke skill score 2(TP*TN - FN*FP) / [(TP+FN)(FN+TN) + (TP+FP)(FP+TN)]: 1 is a "
+                         "perfect forecast, 0 no better than chance (any constant forecast scores 0).", "0.625")
+accuracy = _contingency_score("accuracy", "(TP + TN) / N. Misleading for rare events (always forecasting \"no "
+                              "flare\" scores high); prefer TSS.", "0.85")
 
 
 def brier_score(y_true, y_prob) -> float:

@@ -10,9 +10,10 @@ from flarecast.config import builtin_config, from_dict, load_config
 from flarecast.errors import ConfigError, InputFileError, ModelError
 from flarecast.evaluate.scoring import evaluate_model
 from flarecast.forecast.files import backtest, read_forecasts, schema, validate, write_forecasts
-from flarecast.forecast.issue import ForecastRefusal, data_span, forecast, windows_at
+from flarecast.forecast.issue import ForecastRefusal, data_span, forecast
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import model_id, read_card
+from flarecast.samples import windows_at
 from flarecast.samples.build import samples_from_store
 from flarecast.train.loop import train
 from tests.conftest import TINY
@@ -50,6 +51,30 @@ def test_windows_are_the_training_windows(sim_store, model):
     assert win.refused == []
     np.testing.assert_array_equal(win.issue_time, samples.issue_time[idx])
     np.testing.assert_array_equal(win.gather(np.arange(idx.size)), samples.gather(idx))
+
+
+def test_evaluate_and_forecast_feed_the_model_identical_arrays_and_get_identical_probabilities(
+        sim_store, model, monkeypatch):
+    # One feature pipeline and one inference path: the arrays reaching the network and the probabilities coming
+    # out must be the same bits whether a window is scored by `evaluate` or issued by `forecast`.
+    from flarecast.evaluate.scoring import model_forecasts
+    from flarecast.model.network import TemporalCNN
+
+    seen: list[np.ndarray] = []
+    forward = TemporalCNN.forward
+    monkeypatch.setattr(TemporalCNN, "forward", lambda self, x: seen.append(x.numpy().copy()) or forward(self, x))
+    card = read_card(model)
+    samples = samples_from_store(sim_store, from_dict(card["config"]).samples,
+                                 norm=(card["normalisation"]["mean"], card["normalisation"]["std"]))
+    idx = np.flatnonzero(samples.split == "test")[::3]
+    scored = model_forecasts(model, samples, idx).probs["model"]
+    evaluated_inputs = np.concatenate(seen)
+    seen.clear()
+    doc = forecast(model, store=sim_store, at=[str(t) for t in samples.issue_time[idx]])
+    np.testing.assert_array_equal(np.concatenate(seen), evaluated_inputs)
+    issued = np.array([r["probability"] for r in doc["forecasts"]]).reshape(idx.size, len(card["targets"]))
+    assert idx.size > 20 and np.isfinite(issued).all()
+    np.testing.assert_array_equal(issued, scored)
 
 
 def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path):

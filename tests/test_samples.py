@@ -215,7 +215,7 @@ def test_too_short_data_raises_sample_error():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"split": SplitConfig(train=0.5, val=0.5, test=0.5)}, "fractions"),
+        ({"split": {"train": 0.5, "val": 0.5, "test": 0.5}}, "fractions"),
         ({"channels": ("log_xrsb",), "max_missing": 0.1}, "lacks 'missing'"),
         ({"window": "90min", "cadence": "2min", "stride": "7min", "channels": ("log_xrsb",), "max_missing": 0},
          "stride = '7min' is not a whole number"),
@@ -223,7 +223,7 @@ def test_too_short_data_raises_sample_error():
         ({"source": "sharp", "channels": ("usflux", "missing")}, "not a SHARP channel"),
         ({"source": "sharp", "resample": "median"}, "resample = 'median'"),
         ({"harp_map": "map.txt"}, "source 'sharp' only"),
-        ({"split": SplitConfig(block="soon")}, "block = 'soon'"),
+        ({"split": {"block": "soon"}}, "split.block = 'soon'"),
         ({"channels": ("log_xrsb", "missing", "log_xrsb")}, "more than once"),
     ],
 )

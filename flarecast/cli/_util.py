@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from flarecast import __version__
+from flarecast import __version__, config
 from flarecast.errors import FlarecastError
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Zarr store to read and write.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
-DEFAULT_STORE = Path("data/store.zarr")
+DEFAULT_STORE = Path(config.DEFAULT_STORE)
 
 
 def user_errors(fn):

@@ -34,6 +34,7 @@ from flarecast.metrics import UndefinedScoreWarning
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
 from flarecast.samples.build import Samples, samples_from_store
+from flarecast.util import utc
 
 METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic")
 """Methods of ``metrics.json``, in report order; ``logistic`` only where it could be fitted."""
@@ -82,7 +83,7 @@ def select_windows(samples: Samples, *, split: str | None = "test", period=None)
     """Indices of the windows of ``split`` (None: all) issued in ``period = (from, to)``, from inclusive, to not."""
     idx = np.arange(samples.issue_time.size) if split is None else samples.indices(split)
     if period is not None:
-        lo, hi = (_utc(v) for v in period)
+        lo, hi = (None if v is None else utc(v, what='time', error=ModelError) for v in period)
         if lo is not None and hi is not None and hi <= lo:
             raise ModelError(f"--from {period[0]} is not before --to {period[1]}: give an increasing period")
         t = samples.issue_time[idx]
@@ -252,7 +253,7 @@ def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[s
     hi = samples.issue_time + horizon.to_timedelta64()
     hit = np.zeros(samples.issue_time.size, bool)
     for r in runs:
-        hit |= (hi > _utc(r["from"])) & (lo < _utc(r["to"]))
+        hit |= (hi > utc(r["from"])) & (lo < utc(r["to"]))
     return {"windows": int(hit.sum()), "runs": runs}
 
 
@@ -270,18 +271,6 @@ def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, 
     result["plots"] = figures
     write_json(out_dir / "metrics.json", result)
     (out_dir / "report.md").write_text(evaluation_markdown(result))
-
-
-def _utc(value) -> np.datetime64 | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ModelError(f"time {value!r}: expected a UTC date or time such as 2013-01-01 or 2013-01-01T12:00") from None
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return np.datetime64(ts.to_datetime64(), "ns")
 
 
 def _iso(t) -> str:

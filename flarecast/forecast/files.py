@@ -25,6 +25,7 @@ from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, SampleError
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
+from flarecast.util import iso
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
 ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
@@ -179,8 +180,8 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     )
     return {
         "file": str(path), "store": str(store), "model_ids": sorted(frame["model_id"].unique()), "loss": None,
-        "split": "backtest", "period": {"from": _iso(issue.min()) if issue.size else None,
-                                        "to": _iso(issue.max()) if issue.size else None},
+        "split": "backtest", "period": {"from": iso(issue.min()) if issue.size else None,
+                                        "to": iso(issue.max()) if issue.size else None},
         "n_windows": int(issue.size), "source": "sharp" if sharp else "goes", "convention": convention,
         "climatology": clim, "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size),
                                            "n_boot": n_boot, "level": 0.95, "seed": seed},
@@ -190,6 +191,3 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
     }
 
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -29,7 +29,6 @@ import hashlib
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,6 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
-from numpy.lib.stride_tricks import sliding_window_view
 
 from flarecast import __version__
 from flarecast.config import COMMON_CHANNELS, HISTORY_CHANNELS, SampleConfig, from_dict
@@ -45,35 +43,16 @@ from flarecast.errors import ConfigError, ModelError, SampleError
 from flarecast.ingest import store as st
 from flarecast.model.inference import predict
 from flarecast.model.modeldir import load_model, model_id
-from flarecast.samples import labels
-from flarecast.samples.goes import NEEDS_XRSA, goes_grid
-from flarecast.samples.grid import window_missing
+from flarecast.samples.at_times import windows_at
+from flarecast.samples.goes import NEEDS_XRSA
 from flarecast.samples.labels import FULL_DISK, Catalogue
-from flarecast.samples.sharp import sharp_grid
+from flarecast.util import duration, duration_text, iso, utc
 
 FORMAT = "flarecast-forecast/1"
 
 
 class ForecastRefusal(SampleError):
     """An issue time cannot be forecast: outside the data, or too much input missing over its window."""
-
-
-@dataclass
-class Windows:
-    """Normalised windows at the requested issue times; ``gather`` copies one batch at a time."""
-
-    series: np.ndarray  # [channel, segment * n_steps] float32, normalised, NaN replaced by 0
-    end_index: np.ndarray  # [window] int64 index of each window's last step in ``series``
-    issue_time: np.ndarray  # [window] datetime64[ns]
-    region: np.ndarray  # [window] int32: HARP, or -1 for full-disk
-    coverage: np.ndarray  # [window] float32: 1 - missing fraction of the window
-    noaa_ars: list[list[int]]  # [window] the region's NOAA active regions ([] for full-disk)
-    window_steps: int
-    refused: list[dict]
-
-    def gather(self, idx: np.ndarray) -> np.ndarray:
-        view = sliding_window_view(self.series.T, self.window_steps, axis=0)
-        return view[self.end_index[idx] - self.window_steps + 1]
 
 
 def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Sequence[str | Path] = (),
@@ -146,7 +125,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         for j, target in enumerate(card["targets"]):
             p, thr = float(probs[i, j]), float(card["thresholds"][target])
             rows.append({
-                "issue_time": _iso(win.issue_time[i]), "valid_to": _iso(win.issue_time[i] + horizon),
+                "issue_time": iso(win.issue_time[i]), "valid_to": iso(win.issue_time[i] + horizon),
                 "target": target, "region": None if win.region[i] == FULL_DISK else int(win.region[i]),
                 "noaa_ars": win.noaa_ars[i], "probability": p, "decision": p >= thr, "threshold": thr,
                 "base_rate": float(card["climatology"][target]), "coverage": round(float(win.coverage[i]), 4),
@@ -225,7 +204,7 @@ def data_span(data: xr.Dataset, cfg: SampleConfig) -> tuple[np.datetime64, np.da
     native = np.median(np.diff(t[-1000:]).astype(np.int64)).astype("timedelta64[ns]")
     step = pd.Timedelta(cfg.cadence).to_timedelta64()
     if native > step:
-        raise ModelError(f"the inputs' cadence {_dur(native)} is coarser than the model's "
+        raise ModelError(f"the inputs' cadence {duration_text(native)} is coarser than the model's "
                          f"{cfg.cadence}: use inputs at {cfg.cadence} or finer, or a model trained at their cadence")
     return t[0], t[-1] + (native if cfg.source == "goes" else np.timedelta64(0, "ns"))
 
@@ -240,12 +219,12 @@ def issue_times(cfg: SampleConfig, data_start, data_end, *, at: Sequence[str] = 
     if latest:
         return np.array([np.datetime64(data_end, "ns").astype(np.int64) // step * step], dtype="datetime64[ns]")
     if at:
-        times = np.array([_on_grid(parse_time(a, "--at"), step, "--at") for a in at], dtype="datetime64[ns]")
+        times = np.array([_on_grid(utc(a, what="--at"), step, "--at") for a in at], dtype="datetime64[ns]")
         return np.unique(times)
     if start is None or end is None:
         raise ConfigError("--from and --to go together: give both (and optionally --every)")
-    t0, t1 = _on_grid(parse_time(start, "--from"), step, "--from"), parse_time(end, "--to")
-    every_td = _duration(every or cfg.stride, "--every")
+    t0, t1 = _on_grid(utc(start, what="--from"), step, "--from"), utc(end, what="--to")
+    every_td = duration(every or cfg.stride, what="--every")
     if every_td.value % step:
         raise ConfigError(f"--every {every}: not a multiple of the model's cadence {cfg.cadence}")
     if t1 < t0:
@@ -253,144 +232,13 @@ def issue_times(cfg: SampleConfig, data_start, data_end, *, at: Sequence[str] = 
     return np.arange(t0, t1 + np.timedelta64(1, "ns"), every_td.to_timedelta64()).astype("datetime64[ns]")
 
 
-def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue: np.ndarray, *, norm,
-               data_start, data_end) -> Windows:
-    """Normalised model inputs for windows ending at ``issue`` (full-disk, or one per region seen at t).
-
-    The grid is built from the records between the first window's start (less one step) and the last issue
-    time, and laid on a fixed axis of steps so that gaps at either end count as missing, as they would in
-    the full series.
-    """
-    step = pd.Timedelta(cfg.cadence).to_timedelta64()
-    L = cfg.window_steps
-    window = step * L
-    look = window + pd.Timedelta(cfg.history).to_timedelta64() if cat is not None else window
-    refused, keep = [], []
-    for t in issue:
-        why = None
-        if t - window < data_start or t > data_end:
-            why = f"outside the data ({_iso(data_start)} to {_iso(data_end)}; the window starts at {_iso(t - window)})"
-        elif cat is not None and t - look < cat.span[0]:
-            why = f"the flare catalogue starts at {_iso(cat.span[0])}, after the history look-back {_iso(t - look)}"
-        if why:
-            refused.append(_refusal(t, FULL_DISK, "outside_data", why, 0.0))
-        else:
-            keep.append(t)
-    issue = np.array(keep, dtype="datetime64[ns]")
-    if issue.size == 0:
-        return _no_windows(cfg, refused)
-    lo, hi = issue.min() - window - step, issue.max()
-    n = int((hi - lo) // step)  # steps (lo, hi] on the fixed axis; step k ends at lo + (k + 1) step
-    axis = lo + step * np.arange(1, n + 1)
-    segments = _grid_segments(data, cfg, lo, hi, axis)
-    ends, regions, ars, series_parts, coverage = [], [], [], [], []
-    e_all = ((issue - lo) // step).astype(np.int64) - 1
-    for k, (region, series, missing, first, last, region_ars) in enumerate(segments):
-        seen = (e_all >= first) & (e_all <= last)
-        young = seen & (e_all - L + 1 < first)
-        refused += [_refusal(t, region, "region_too_young", "the region was first recorded less than one window "
-                             "before the issue time", 0.0) for t in issue[young]]
-        e = e_all[seen & ~young]
-        miss = window_missing(missing, e, L)
-        ok = miss <= cfg.max_missing + 1e-5  # the training rule (flarecast.samples)
-        refused += [_refusal(t, region, "too_much_missing", f"{m:.0%} of the window's input is missing; the model "
-                             f"tolerates {cfg.max_missing:.0%}", 1 - float(m))
-                    for t, m in zip(issue[seen & ~young][~ok], miss[~ok], strict=True)]
-        if cat is not None:
-            own = cat if region == FULL_DISK else cat.of_regions(region_ars)
-            rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
-            series[rows] = labels.history([cfg.channels[i] for i in rows], own, axis, look - window, cfg.convention)
-        ends.append(k * n + e[ok])
-        regions.append(np.full(int(ok.sum()), region, np.int32))
-        ars += [list(region_ars)] * int(ok.sum())
-        series_parts.append(series)
-        coverage.append(1 - miss[ok])
-    refused.sort(key=lambda r: (r["issue_time"], r["region"] or FULL_DISK))
-    if not series_parts:
-        return _no_windows(cfg, refused)
-    series = np.concatenate(series_parts, axis=1)
-    mean, std = (np.asarray(v, dtype=np.float32) for v in norm)
-    if mean.shape != (series.shape[0],) or std.shape != mean.shape:
-        raise ModelError(f"the card's normalisation has {mean.size} channels, its config {series.shape[0]}: retrain")
-    # In place, row by row, as flarecast.samples does: the training windows saw exactly these values.
-    for row, m, sd in zip(series, mean, std, strict=True):
-        row -= m
-        row /= sd
-        row[~np.isfinite(row)] = 0.0
-    end_index, region = np.concatenate(ends), np.concatenate(regions)
-    order = np.lexsort((region, end_index % n))  # by issue time, then region
-    return Windows(series, end_index[order], lo + step * (end_index[order] % n + 1), region[order],
-                   np.concatenate(coverage)[order].astype(np.float32), [ars[i] for i in order], L, refused)
-
-
-def _no_windows(cfg: SampleConfig, refused: list[dict]) -> Windows:
-    return Windows(np.zeros((len(cfg.channels), 0), np.float32), np.zeros(0, np.int64),
-                   np.zeros(0, "datetime64[ns]"), np.zeros(0, np.int32), np.zeros(0, np.float32), [],
-                   cfg.window_steps, refused)
-
-
-def _grid_segments(data: xr.Dataset, cfg: SampleConfig, lo, hi, axis: np.ndarray) -> list[tuple]:
-    """(region, series [channel, n], missing [n], first and last step holding records, NOAA ARs) per segment."""
-    step = pd.Timedelta(cfg.cadence).to_timedelta64()
-    t = np.asarray(data["time"].values, dtype="datetime64[ns]")
-    if cfg.source == "goes":  # a GOES record stamps the start of its interval: steps [s, s + step)
-        a, b = np.searchsorted(t, lo), np.searchsorted(t, hi)
-        sub = data.isel(time=slice(int(a), int(b)))
-        if set(cfg.channels) & set(NEEDS_XRSA) and b - a >= 2 and not np.isfinite(sub["xrsa"].values).any():
-            raise ModelError(f"no usable XRS-A from {_iso(lo)} to {_iso(hi)}, and the model's channels "
-                             f"{list(cfg.channels)} need it; for XRS-B-only inputs use a model trained without "
-                             f"{list(NEEDS_XRSA)}")
-    else:  # a SHARP record is a snapshot: steps (s - step, s]
-        sub = data.isel(record=np.flatnonzero((t > lo) & (t <= hi)))
-    n = axis.size
-    if sub["time"].size < 2:
-        return [(FULL_DISK, np.full((len(cfg.channels), n), np.nan, np.float32), np.ones(n, np.float32), 0, n - 1,
-                 [])] if cfg.source == "goes" else []
-    grid = goes_grid(sub, cfg) if cfg.source == "goes" else sharp_grid(sub, cfg)
-    out = []
-    for region, a, b in grid.segments.tolist():
-        k0 = int((grid.step_end[a] - axis[0]) // step)
-        series = np.full((len(cfg.channels), n), np.nan, np.float32)
-        missing = np.ones(n, np.float32)
-        series[:, k0 : k0 + b - a] = grid.series[:, a:b]
-        missing[k0 : k0 + b - a] = grid.missing[a:b]
-        if "missing" in cfg.channels:
-            series[cfg.channels.index("missing")] = missing
-        first, last = (0, n - 1) if region == FULL_DISK else (k0, k0 + b - a - 1)
-        out.append((region, series, missing, first, last, grid.region_ars.get(region, [])))
-    return out
-
-
-def parse_time(text: str, name: str) -> np.datetime64:
-    """A UTC time from ISO text (naive = UTC; an offset is converted)."""
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if ts is pd.NaT:
-        raise ConfigError(f"{name} {text!r}: expected a UTC time such as 2017-09-06T12:00")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return np.datetime64(ts.to_datetime64(), "ns")
-
-
 def _on_grid(t: np.datetime64, step: int, name: str) -> np.datetime64:
     v = t.astype(np.int64)
     if v % step:
         lo = np.datetime64(int(v // step * step), "ns")
-        raise ConfigError(f"{name} {_iso(t)} is not on the model's step grid ({_dur(step)} steps): use "
-                          f"{_iso(lo)} or {_iso(lo + np.timedelta64(step, 'ns'))}")
+        raise ConfigError(f"{name} {iso(t)} is not on the model's step grid ({duration_text(step)} steps): use "
+                          f"{iso(lo)} or {iso(lo + np.timedelta64(step, 'ns'))}")
     return t
-
-
-def _duration(text: str, name: str) -> pd.Timedelta:
-    try:
-        td = pd.Timedelta(text)
-    except (ValueError, TypeError):
-        td = pd.NaT
-    if td is pd.NaT or td <= pd.Timedelta(0):
-        raise ConfigError(f"{name} {text!r}: expected a positive duration such as 1h or 15min")
-    return td
 
 
 def _fingerprint(store: Path, group: str) -> dict[str, Any]:
@@ -399,20 +247,7 @@ def _fingerprint(store: Path, group: str) -> dict[str, Any]:
     return {"files": len(prov), "fingerprint": digest}
 
 
-def _refusal(t, region: int, reason: str, detail: str, coverage: float) -> dict[str, Any]:
-    return {"issue_time": _iso(t), "region": None if region == FULL_DISK else int(region), "reason": reason,
-            "detail": detail, "coverage": round(coverage, 4)}
-
-
 def _region_text(region) -> str:
     return "" if region is None else f" (HARP {region})"
 
 
-def _dur(td) -> str:
-    """A duration as 1h, 15min or 20s (pandas would write 0 days 01:00:00)."""
-    s = int(pd.Timedelta(td).total_seconds())
-    return f"{s // 3600}h" if s % 3600 == 0 else f"{s // 60}min" if s % 60 == 0 else f"{s}s"
-
-
-def _iso(t) -> str:
-    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

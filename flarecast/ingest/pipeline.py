@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import os
 import shutil
@@ -53,6 +52,7 @@ from flarecast.ingest.store import (
     scratch_dir,
     write_groups,
 )
+from flarecast.util import sha256_file
 
 PARALLEL_MIN_FILES = 16
 PARALLEL_MIN_BYTES = 64 * 2**20
@@ -190,7 +190,7 @@ def _ingest_files(
     prov = provenance(attrs)
     known = {p["sha256"] for p in prov}
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        digests = list(pool.map(sha256, files))
+        digests = list(pool.map(sha256_file, files))
     todo = []
     for path, digest in zip(files, digests, strict=True):
         if digest in known:
@@ -309,15 +309,6 @@ def expand_paths(paths: Sequence[str | Path], report: IngestReport, skip_bad: bo
         out.extend(found)
     seen: set[Path] = set()
     return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
-
-
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (provenance and idempotency key)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_one(args: tuple[Path, str, str | None, int | None]) -> ReaderResult | InputFileError:

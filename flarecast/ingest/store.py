@@ -41,9 +41,9 @@ import pandas as pd
 import xarray as xr
 import zarr
 
+from flarecast.config import DEFAULT_STORE  # noqa: E402  (re-exported: the default of every reader)
 from flarecast.errors import StoreError
 
-DEFAULT_STORE = "data/store.zarr"
 GROUPS = ("goes", "events", "sharp")
 TIME_CHUNK = 2**16
 """Rows per Zarr chunk along time/event/record: 64 Ki rows is ~45 days of 1-minute GOES data."""

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flarecast.config import apply_overrides, read_yaml
+from flarecast.config import DEFAULT_STORE, apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
 
 LOG_FORMAT = "flarecast-batch-log/1"
@@ -83,7 +83,7 @@ def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, 
     steps = job.get("steps")
     if not isinstance(steps, dict) or not steps:
         raise ConfigError(f"{path}: 'steps' must map step names to steps, such as train: {{run: train, config: demo}}")
-    out = {"root": job.get("root", "."), "store": job.get("store", "data/store.zarr"),
+    out = {"root": job.get("root", "."), "store": job.get("store", DEFAULT_STORE),
            "log": job.get("log", f"runs/batch/{path.stem}.json"), "steps": {}}
     for name, step in steps.items():
         if not isinstance(step, dict) or step.get("run") not in STEP_KEYS:
@@ -109,7 +109,7 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     BatchStepError
         For the first step that fails with a flarecast error; the log records it and the steps before it.
     """
-    from flarecast.model.modeldir import atomic_write_bytes
+    from flarecast.util import atomic_write_bytes
 
     t0 = time.perf_counter()
     job = load_job(path, overrides)
@@ -161,7 +161,8 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
 
 
 def _plan_ingest(step: dict, base: Path) -> _Plan:
-    from flarecast.ingest.pipeline import IngestReport, expand_paths, ingest, sha256
+    from flarecast.ingest.pipeline import IngestReport, expand_paths, ingest
+    from flarecast.util import sha256_file as sha256
 
     store = _resolve(base, step["store"])
     paths = [str(_resolve(base, p)) for p in _as_list(step["paths"])]
@@ -314,7 +315,7 @@ def _group(store: Path, group: str) -> str | None:
 
 
 def _file_sha(path: Path) -> str | None:
-    from flarecast.ingest.pipeline import sha256
+    from flarecast.util import sha256_file as sha256
 
     return sha256(path) if path.is_file() else None
 

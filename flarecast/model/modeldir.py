@@ -28,25 +28,12 @@ from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
 from flarecast.model.ensemble import ENSEMBLE_FORMAT, Ensemble
 from flarecast.model.network import TemporalCNN
+from flarecast.util import atomic_write_bytes, sha256_file
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
 CARD_FORMAT = "flarecast-model/1"
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, Any]) -> None:
@@ -66,7 +53,7 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, An
         # One metadata key: safetensors keeps metadata in a hash map, so several keys come out in any order
         # and same-seed runs would not be byte-identical.
         save_file(state, tmp, metadata={"card": dumps(card, indent=None)})
-        digest = _sha256(Path(tmp))
+        digest = sha256_file(Path(tmp))
         os.replace(tmp, model_dir / WEIGHTS)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -82,7 +69,7 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
         return _ensemble_card(model_dir)
     if not wpath.is_file():
         raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
-    digest = _sha256(wpath)
+    digest = sha256_file(wpath)
     card = None
     if cpath.is_file():
         try:
@@ -107,9 +94,6 @@ def _embedded_card(wpath: Path) -> dict[str, Any]:
     return json.loads(meta["card"])
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def save_ensemble_card(model_dir: str | Path, card: dict[str, Any]) -> dict[str, Any]:
     """Write an ensemble's ``card.json`` (the commit point, after every member is in place); returns the card.
@@ -118,7 +102,7 @@ def save_ensemble_card(model_dir: str | Path, card: dict[str, Any]) -> dict[str,
     ensemble's ``weights_sha256`` is the sha256 of those digests in order.
     """
     model_dir = Path(model_dir)
-    members = [{**m, "weights_sha256": _sha256(model_dir / m["dir"] / WEIGHTS)} for m in card["members"]]
+    members = [{**m, "weights_sha256": sha256_file(model_dir / m["dir"] / WEIGHTS)} for m in card["members"]]
     digest = hashlib.sha256("".join(m["weights_sha256"] for m in members).encode()).hexdigest()
     card = {**card, "members": members, "format": ENSEMBLE_FORMAT, "weights_sha256": digest}
     atomic_write_bytes(model_dir / CARD, dumps(card).encode())
@@ -136,7 +120,7 @@ def _ensemble_card(model_dir: Path) -> dict[str, Any]:
                          f"directory written by `flarecast train` (a model, or an ensemble of {ENSEMBLE_FORMAT!r})")
     for m in card["members"]:
         wpath = model_dir / m["dir"] / WEIGHTS
-        if not wpath.is_file() or _sha256(wpath) != m["weights_sha256"]:
+        if not wpath.is_file() or sha256_file(wpath) != m["weights_sha256"]:
             raise ModelError(f"{model_dir}: member {m['dir']} is missing or its weights differ from those the card "
                              "lists; the ensemble directory is incomplete: retrain it")
     return card

@@ -3,6 +3,7 @@ leakage-free time-block splits, and the one feature pipeline that turns stored s
 training, evaluation, backtests and forecasts alike.
 """
 
+from flarecast.samples.at_times import Windows, windows_at
 from flarecast.samples.build import (
     Samples,
     WindowDataset,
@@ -14,5 +15,5 @@ from flarecast.samples.build import (
 )
 from flarecast.samples.labels import FULL_DISK, Catalogue
 
-__all__ = ["FULL_DISK", "Catalogue", "Samples", "WindowDataset", "build_samples", "build_sharp_samples",
+__all__ = ["FULL_DISK", "Catalogue", "Samples", "WindowDataset", "Windows", "windows_at", "build_samples", "build_sharp_samples",
            "collate_batch", "samples_from_store", "write_index"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +31,9 @@ import xarray as xr
 from numpy.lib.stride_tricks import sliding_window_view
 
 from flarecast import classes
-from flarecast.config import HISTORY_CHANNELS, SampleConfig
+from flarecast.config import SampleConfig
 from flarecast.errors import SampleError
-from flarecast.samples import labels, splits
+from flarecast.samples import features, labels, splits
 from flarecast.samples.goes import goes_grid
 from flarecast.samples.grid import Grid, gaps, window_ends, window_missing
 from flarecast.samples.labels import FULL_DISK, Catalogue
@@ -215,8 +215,7 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
     else:
         keep("region_without_noaa_ar", np.array([bool(grid.region_ars.get(r)) for r in region.tolist()], bool))
     first, last = cat.span
-    look_back = window + _td(cfg.history) if set(cfg.channels) & set(HISTORY_CHANNELS) else np.timedelta64(0, "ns")
-    keep("beyond_catalogue", (issue - look_back >= first) & (issue + horizon <= last))
+    keep("beyond_catalogue", (issue - features.catalogue_look_back(cfg) >= first) & (issue + horizon <= last))
     keep("too_much_missing", window_missing(grid.missing, end_index, L) <= cfg.max_missing + 1e-5)
 
     runs = splits.plan(data_start, data_end, cfg.split)
@@ -236,24 +235,14 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
     next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, grid.region_ars)
     label = classes.ordinal(next_flux, cfg.convention)
     y = np.stack([label >= classes.TARGET_RANK[t] for t in cfg.targets], axis=1).astype(np.float32)
-    _fill_history(grid, cat, cfg)
-
-    series = grid.series
+    train_steps = None
     if norm is None:
         train = split == "train"
         if not train.any():
             raise SampleError(f"the train split holds no windows (dropped: {dropped}): widen samples.split.train")
-        mean, std = splits.norm_stats(series, splits.covered_steps(end_index[train], L, series.shape[1]), cfg.channels)
-    else:
-        mean, std = (np.asarray(v, dtype=np.float32) for v in norm)
-        if mean.shape != (len(cfg.channels),) or std.shape != mean.shape:
-            raise SampleError(f"normalisation has {mean.size} channels, the config {len(cfg.channels)}: use the "
-                              "model's own config")
-    for row, m, sd in zip(series, mean, std, strict=True):  # row by row, in place: no second [channel, step] array
-        row -= m
-        row /= sd
-        row[~np.isfinite(row)] = 0.0
-    fp = hashlib.sha256(json.dumps([provenance, json.dumps(asdict(cfg), sort_keys=True, default=str)]).encode())
+        train_steps = splits.covered_steps(end_index[train], L, grid.series.shape[1])
+    series, mean, std = features.model_inputs(grid, cat, cfg, norm=norm, train_steps=train_steps)
+    fp = hashlib.sha256(json.dumps([provenance, json.dumps(cfg.model_dump(), sort_keys=True, default=str)]).encode())
     return Samples(
         config=cfg, channels=tuple(cfg.channels), targets=tuple(cfg.targets), series=series,
         step_end=grid.step_end, end_index=end_index.astype(np.int64), issue_time=issue, label=label, y=y,
@@ -262,19 +251,6 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
         gaps=gaps(grid, step),
     )
 
-
-def _fill_history(grid: Grid, cat: Catalogue, cfg: SampleConfig) -> None:
-    rows = [i for i, c in enumerate(cfg.channels) if c in HISTORY_CHANNELS]
-    if not rows:
-        return
-    names = [cfg.channels[i] for i in rows]
-    look = _td(cfg.history)
-    chunk = 2**18  # bounded temporaries for decades of 1-minute steps
-    for region, a, b in grid.segments.tolist():
-        own = cat if region == FULL_DISK else cat.of_regions(grid.region_ars.get(region, []))
-        for lo in range(a, b, chunk):
-            hi = min(b, lo + chunk)
-            grid.series[rows, lo:hi] = labels.history(names, own, grid.step_end[lo:hi], look, cfg.convention)
 
 
 def _td(text: str) -> np.timedelta64:

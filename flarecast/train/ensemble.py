@@ -15,7 +15,6 @@ their rule, and the pooled OOF scores.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 import warnings
@@ -87,7 +86,7 @@ def fit_member(samples: Samples, cfg: RunConfig, spec: MemberSpec) -> MemberResu
         fold = replace(samples, split=spec.split)
         # A member is one plain run: its card holds its seed and no CV settings, so where it ran (processes, a
         # cluster) leaves no trace in its bytes.
-        member_cfg = cfg.replace(**{"train.seed": spec.seed, "train.cv": dataclasses.asdict(CVConfig())})
+        member_cfg = cfg.replace(**{"train.seed": spec.seed, "train.cv": CVConfig().model_dump()})
         result = train(fold, member_cfg, spec.out)
         (Path(spec.out) / CHECKPOINT).unlink(missing_ok=True)  # a member is never resumed: keep the directory small
         net, _ = load_model(spec.out)

@@ -25,11 +25,12 @@ from flarecast.config import LossConfig, RunConfig
 from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps
 from flarecast.model.inference import autocast, predict, resolve_device
-from flarecast.model.modeldir import atomic_write_bytes, save_model
+from flarecast.model.modeldir import save_model
 from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import Samples, WindowDataset, collate_batch
 from flarecast.train.checkpoint import Progress, load_checkpoint, save_checkpoint
 from flarecast.train.losses import binary_focal_loss
+from flarecast.util import atomic_write_bytes
 
 EpochCallback = Callable[[dict], None]
 
