@@ -287,7 +287,9 @@ class CVConfig(Section):
     time blocks in turn (``by: year``: one block per calendar year, ``by: regions`` with ``region_files``: one
     fold per file of SHARP regions); ``rolling`` trains on the past only (blocks 0..i-1, holds out block i).
     ``pool``: the config's splits whose windows the folds are made of (the others stay unseen, for ``evaluate``).
-    ``val_fraction``: the last part of each fold's training time that stops training early. ``threshold``:
+    ``val``: what stops each fold's training early: ``last``, the last ``val_fraction`` of the fold's training
+    time, or ``split``, the windows of the config's own ``val`` split inside the fold's training part (for
+    SHARP region folds, whose last years may hold no flare at all). ``threshold``:
     ``tss``, ``hss``, ``cost:R`` (a missed flare costs R false alarms) or ``climatology:M`` (M x the base rate).
     ``cluster``: a dask.distributed scheduler address, or ``local`` for a LocalCluster of ``workers`` processes.
     """
@@ -298,6 +300,7 @@ class CVConfig(Section):
     region_files: tuple[str, ...] = ()
     pool: tuple[Annotated[str, AfterValidator(lambda v: _one_of(v, ("train", "val", "test")))], ...] = (
         "train", "val")
+    val: str = "last"
     val_fraction: float = Field(0.2, gt=0, lt=1)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
     calibration: str = "auto"
@@ -319,6 +322,11 @@ class CVConfig(Section):
     @classmethod
     def _by(cls, v: str) -> str:
         return _one_of(v, ("", "year", "regions"))
+
+    @field_validator("val")
+    @classmethod
+    def _val(cls, v: str) -> str:
+        return _one_of(v, ("last", "split"))
 
     @field_validator("calibration")
     @classmethod

@@ -104,6 +104,18 @@ def test_region_folds_hold_out_each_file_s_regions(tmp_path):
         make_folds(s, CVConfig(scheme="blocked", by="regions", region_files=(files[0], files[0])))
 
 
+def test_val_split_stops_on_the_config_s_val_blocks_inside_the_training_part():
+    s = fake_samples()
+    s.split[(s.issue_time.astype("datetime64[M]").astype(int) % 5) == 1] = "val"  # every 5th month
+    for f in make_folds(s, CVConfig(scheme="blocked", k=3, val="split", pool=("train", "val"))):
+        assert (s.split[f.split == "val"] == "val").all() and (s.split[f.split == "train"] == "train").all()
+        assert_no_overlap(s.issue_time, f.indices("test"), np.flatnonzero(np.isin(f.split, ["train", "val"])))
+    quiet = fake_samples()
+    quiet.y[quiet.issue_time >= np.datetime64("2013-06-01")] = 0  # the end of the training time holds no event
+    with pytest.raises(SampleError, match="validation part holds no event"):
+        make_folds(quiet, CVConfig(scheme="blocked", k=3, pool=("train",)))
+
+
 def test_bad_cv_settings_are_refused():
     with pytest.raises(ConfigError, match="threshold"):
         CVConfig(scheme="blocked", threshold="f1")

@@ -15,7 +15,9 @@ Schemes (``train.cv``):
 - ``by: regions``: one fold per file of SHARP regions (the HARPNUMs of a JSOC keyword CSV, such as the folds of
   Sun et al. 2022): that file's regions are held out, the others train.
 
-The early-stopping set of a fold is the last ``val_fraction`` of its *training* time, never the held-out block.
+The early-stopping set of a fold comes from its *training* part, never the held-out block: the last
+``val_fraction`` of its training time (``val: last``) or the config's own val split blocks within it
+(``val: split``), so a fold of SHARP regions from 2010-2021 does not stop on the flare-free solar minimum.
 """
 
 from __future__ import annotations
@@ -80,12 +82,21 @@ def make_folds(samples: Samples, cv: CVConfig) -> list[Fold]:
         folds = [_time_fold(samples, edges, i, cv, window, horizon) for i in range(first, edges.size - 1)]
     for fold in folds:
         fold.split[~pool] = ""
+        if cv.val == "split":
+            # The config's split plan already keeps its val windows window + horizon from every other split's.
+            seen = np.isin(fold.split, ["train", "val"])
+            fold.split[seen] = np.where(samples.split[seen] == "val", "val", "train")
         if samples.config.source == "sharp":
             fold.split[:], _ = regions_on_one_side(samples.region, fold.split)
         for part in ("train", "val", "test"):
             if not (fold.split == part).any():
                 raise SampleError(f"fold {fold.name}: its {part} part holds no windows; use fewer folds "
                                   f"(train.cv.k = {cv.k}) or a longer pool (train.cv.pool = {list(cv.pool)})")
+        if not samples.y[fold.split == "val"].any():
+            # Early stopping on a set without a single event cannot rank epochs: every member would stop blind.
+            raise SampleError(f"fold {fold.name}: its validation part holds no event of any target "
+                              f"({int((fold.split == 'val').sum())} windows); use train.cv.val: split (the config's "
+                              "own val blocks) or a larger train.cv.val_fraction")
     return folds
 
 
