@@ -153,3 +153,14 @@ def test_dask_cluster_writes_the_same_weights_as_local_processes(sim_store, tmp_
     assert len(a["members"]) == 4
     assert [m["weights_sha256"] for m in a["members"]] == [m["weights_sha256"] for m in b["members"]]
     assert (tmp_path / "local" / OOF_FILE).read_bytes() == (tmp_path / "dask" / OOF_FILE).read_bytes()
+
+
+def test_flarecast_train_gives_the_ensemble_when_the_config_asks_for_it(sim_store, tmp_path):
+    args = ["train", str(builtin_config("demo")), *TINY, *CV, "--store", str(sim_store), "--out", str(tmp_path / "e")]
+    refused = runner.invoke(app, [*args, "--resume"])
+    assert refused.exit_code == 2 and "retrained whole" in refused.output
+    done = runner.invoke(app, [*args, "--json"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.output)
+    assert summary["members"] == 3 and summary["folds"] == ["block0", "block1", "block2"]
+    assert summary["thresholds"] == read_card(tmp_path / "e")["thresholds"]
