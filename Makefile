@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint docs setup clean
 
 setup: $(VENV)/.installed
 
@@ -22,8 +22,12 @@ lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
-test: lint
+test: lint docs
 	$(BIN)/pytest -q
 
+# The documentation site (docs/, mkdocs.yml) into build/site; --strict turns every broken link into a failure.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs build .pytest_cache

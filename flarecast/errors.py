@@ -40,3 +40,11 @@ class SampleError(FlarecastError):
 
 class ModelError(FlarecastError):
     """A model directory is missing, incomplete or incompatible with the data."""
+
+
+class FetchError(FlarecastError):
+    """An archive could not be listed or read: the message names the URL and the HTTP status or timeout."""
+
+    def __init__(self, url: str, reason: str, fix: str = ""):
+        self.url, self.reason = url, reason
+        super().__init__(f"{url}: {reason}" + (f"; {fix}" if fix else ""))

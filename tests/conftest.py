@@ -30,6 +30,19 @@ def sim_store(tmp_path_factory) -> Path:
     return store
 
 
+@pytest.fixture(scope="session")
+def tiny_model(sim_store, tmp_path_factory) -> Path:
+    """A GOES model (demo config, tiny settings) trained one epoch on the simulated store."""
+    from flarecast.config import builtin_config, load_config
+    from flarecast.samples.build import samples_from_store
+    from flarecast.train.loop import train
+
+    cfg = load_config(builtin_config("demo"), TINY + ["train.epochs=1"])
+    out = tmp_path_factory.mktemp("model") / "m"
+    train(samples_from_store(sim_store, cfg.samples), cfg, out)
+    return out
+
+
 TINY = ["samples.cadence=30min", "model.hidden=8", "train.batch_size=64", "train.device=cpu"]
 
 

@@ -20,9 +20,9 @@ def test_demo_configurations_differ_only_in_the_loss():
 
 
 @pytest.mark.slow
-def test_tiny_demo_end_to_end_on_cpu(tmp_path):
+def test_tiny_simulated_demo_end_to_end_on_cpu(tmp_path):
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "simulate.days=45", "train.epochs=1", "model.hidden=8", "train.device=cpu"]
+    args = ["demo", "--simulated", "--out", str(out), "simulate.days=45", "train.epochs=1", "model.hidden=8", "train.device=cpu"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "focal" in result.output and "CE" in result.output
@@ -37,3 +37,31 @@ def test_tiny_demo_end_to_end_on_cpu(tmp_path):
         assert card["loss"] == comp["losses"][name]
         assert (out / "models" / name / "weights.safetensors").stat().st_size > 0
     assert "| CE |" in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_tiny_real_demo_on_the_embedded_data(tmp_path):
+    """Two seeds of one epoch on the package's real data: the table, the verdicts and a self-contained report."""
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--seeds", "2", "train.epochs=1", "model.hidden=8", "train.device=cpu"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "X recall" in result.output and "focal loss" in result.output
+    comp = json.loads((out / "comparison.json").read_text())
+    assert set(comp["methods"]) == {"CE", "focal"} and comp["seeds"] == [0, 1]
+    assert set(comp["baselines"]) >= {"persistence", "climatology", "logistic"}
+    # The test split of the 2011-2013 series: 2013-05-28 onwards, with the X flares of late 2013.
+    assert comp["test"]["from"].startswith("2013-05-28") and comp["test"]["positives"]["X"] >= 20
+    for name in ("CE", "focal"):
+        x = comp["methods"][name]["targets"]["X"]
+        assert len(x["recall"]["values"]) == 2 and x["positives"] == comp["test"]["positives"]["X"]
+        for run in comp["methods"][name]["runs"]:
+            card = json.loads((out / "models" / name / f"seed{run['seed']}" / "card.json").read_text())
+            assert card["thresholds"] == run["thresholds"]  # chosen on validation by training, not on test
+    assert comp["losses"] == {"CE": "CE", "focal": "focal(alpha=0.25, gamma=2)"}
+    html = (out / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == len(comp["figures"]) == 5
+    assert 'src="' not in html.replace('src="data:', "")  # nothing links outside the page
+    for name in comp["figures"].values():
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(comp["plain_verdicts"]) == {"X", ">=M"}

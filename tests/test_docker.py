@@ -1,4 +1,5 @@
-"""The Dockerfile against the README: same install commands, declared volumes, working docker lines; hadolint."""
+"""The Dockerfile against the README and the docs: same install commands, declared volumes, working docker lines;
+hadolint."""
 
 import re
 import shutil
@@ -11,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 README = (ROOT / "README.md").read_text()
+DOCKER_DOC = (ROOT / "docs" / "docker.md").read_text()
 
 
 def _pip_commands(lines, prefix: str) -> list[str]:
@@ -29,17 +31,18 @@ def _dockerfile_runs() -> list[str]:
     return [ln.strip()[4:] for ln in text.splitlines() if ln.strip().startswith("RUN ")]
 
 
-def _readme_block(heading: str) -> list[str]:
-    section = README.split(heading, 1)[1]
+def _block(text: str, heading: str) -> list[str]:
+    section = text.split(heading, 1)[1]
     return section.split("```bash", 1)[1].split("```", 1)[0].replace("\\\n", " ").splitlines()
 
 
-def test_dockerfile_installs_exactly_what_the_readme_and_makefile_do():
-    readme = _pip_commands(_readme_block("### Set-up"), ".venv/bin/")
+def test_dockerfile_installs_exactly_what_the_readme_docs_and_makefile_do():
+    readme = _pip_commands(_block(README, "### Set-up"), ".venv/bin/")
+    docs = _pip_commands(_block((ROOT / "docs" / "index.md").read_text(), "## Set-up"), ".venv/bin/")
     docker = _pip_commands(_dockerfile_runs(), "")
     make = _pip_commands((ROOT / "Makefile").read_text().splitlines(), "$(BIN)/")
     assert readme == ["pip install torch==2.13.0", 'pip install -e ".[dev]"']
-    assert docker == readme and make == readme
+    assert docker == readme and make == readme and docs == readme
 
 
 def test_image_declares_the_volumes_entrypoint_and_torch_build_argument():
@@ -50,8 +53,8 @@ def test_image_declares_the_volumes_entrypoint_and_torch_build_argument():
     assert re.search(r"^ARG TORCH_INDEX=", DOCKERFILE, re.M) and "${TORCH_INDEX}" in DOCKERFILE
 
 
-def test_readme_docker_lines_use_built_tags_declared_volumes_and_files_in_the_image():
-    lines = _readme_block("## Docker")
+def test_documented_docker_lines_use_built_tags_declared_volumes_and_files_in_the_image():
+    lines = _block(DOCKER_DOC, "# Docker")
     builds = [ln for ln in lines if ln.startswith("docker build")]
     runs = [ln.split(" #")[0] for ln in lines if ln.startswith("docker run")]
     tags = {re.search(r"-t (\S+)", b).group(1) for b in builds}

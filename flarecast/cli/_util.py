@@ -57,6 +57,17 @@ def progress_bar(enabled: bool = True):
     return RichProgress(enabled=enabled and sys.stderr.isatty())
 
 
+def emit(data, as_json: bool, render=None) -> None:
+    """The one way a command prints its result: JSON on stdout with ``--json``, else what ``render(data)``
+    returns (a rich renderable, a string, or a list of them; :mod:`flarecast.report.tables`)."""
+    if as_json:
+        print_json(data)
+        return
+    shown = render(data) if render is not None else data
+    for item in shown if isinstance(shown, list) else [shown]:
+        out.print(item, highlight=False) if isinstance(item, str) else out.print(item)
+
+
 def print_json(data) -> None:
     from flarecast.jsonio import dumps
 

@@ -12,6 +12,7 @@ from flarecast.cli._util import (
     JsonOpt,
     StoreOpt,
     app,
+    emit,
     out,
     print_json,
     progress_bar,
@@ -96,36 +97,7 @@ def samples_cli(
     [bold]Example[/]: flarecast samples configs/real-goes-hourly.yaml samples.horizon=12h --out samples.parquet
     """
     from flarecast.config import load_config
-    from flarecast.samples.build import samples_from_store, write_index
+    from flarecast.report.tables import samples_summary
+    from flarecast.samples import describe
 
-    cfg = load_config(config, overrides)
-    samples = samples_from_store(store, cfg.samples)
-    counts = samples.counts()
-    if out_file is not None:
-        write_index(samples, out_file)
-    if as_json:
-        print_json(counts)
-        return
-    from rich.table import Table
-
-    sharp = cfg.samples.source == "sharp"
-    table = Table(title=f"Samples from {store} ({cfg.samples.source}, {cfg.samples.convention} classes, "
-                        f"horizon {cfg.samples.horizon})")
-    cols = ["split", "windows", *(["regions"] if sharp else []), "from", "to", "quiet", "C", "M", "X",
-            *[f"pos {t}" for t in samples.targets]]
-    for col in cols:
-        table.add_column(col, justify="left" if col in ("split", "from", "to") else "right")
-    for name, sp in counts["splits"].items():
-        table.add_row(name, str(sp["windows"]), *([str(sp["regions"])] if sharp else []), sp.get("from", "-"),
-                      sp.get("to", "-"), *[str(v) for v in sp["classes"].values()],
-                      *[str(sp["positives"][t]) for t in samples.targets])
-    out.print(table)
-    out.print("dropped windows: " + ", ".join(f"{k} {v}" for k, v in counts["dropped"].items()))
-    g = counts["gaps"]
-    longest = "; ".join(f"{r['from']} to {r['to']} ({r['steps']} steps"
-                        + (f", HARP {r['region']})" if r["region"] >= 0 else ")") for r in g["longest"][:3])
-    out.print(f"gaps: {g['missing_steps']} of {g['steps']} steps fully missing" + (f"; longest {longest}" if longest else ""))
-    out.print("split plan: " + ", ".join(f"{r['split']} {r['from'][:10]}..{r['to'][:10]}" for r in counts["runs"][:12])
-              + (f" ... ({len(counts['runs'])} runs)" if len(counts["runs"]) > 12 else ""))
-    if out_file is not None:
-        out.print(f"wrote the sample index to {out_file}")
+    emit(describe(store, load_config(config, overrides).samples, index=out_file), as_json, samples_summary)

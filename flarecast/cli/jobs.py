@@ -13,27 +13,41 @@ from flarecast.cli._util import JsonOpt, app, err, out, print_json, progress_bar
 @app.command("demo")
 @user_errors
 def demo_cli(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the simulated data, store, models and report.")] = Path("runs/demo"),
-    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: simulate.days=365 train.epochs=5")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the store, models, report and figures.")] = Path("runs/demo"),
+    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides of the run config: train.epochs=5")] = None,
+    simulated: Annotated[bool, typer.Option("--simulated", help="Run on two simulated years of GOES-16 files "
+                                                                  "instead of the embedded real data.")] = False,
+    seeds: Annotated[int, typer.Option("--seeds", help="Training seeds per loss (real data).")] = 3,
     as_json: JsonOpt = False,
 ):
-    """Simulate, ingest, train cross-entropy and focal models identically, compare them on the test split.
+    """Train cross-entropy and focal loss (alpha 0.25, gamma 2) identically and compare them on the test years.
 
-    Writes OUT/comparison.json and OUT/report.md. About 5-10 minutes on 2 CPU cores.
+    By default on the real data shipped in the package: GOES-15 hourly XRS-B maxima 2011-2013 and the NOAA/NGDC
+    flare reports 2010-2013 (test split 2013-05-28 to 2013-12-31). Prints the case-study table (X and >=M recall,
+    HSS, TSS: seed mean, spread and 95% interval, beside persistence, climatology and logistic regression) and
+    a verdict per target; writes OUT/comparison.json, OUT/report.html (self-contained) and the figures as PNG.
+    A few minutes on 2 CPU cores.
 
     [bold]Examples[/]:
       flarecast demo
-      flarecast demo --out runs/quick simulate.days=240 train.epochs=3
+      flarecast demo --out runs/quick --seeds 1 train.epochs=2
+      flarecast demo --simulated --out runs/demo-sim simulate.days=240 train.epochs=3
     """
     from flarecast.jobs.demo import run_demo
+    from flarecast.report.demo import demo_table
     from flarecast.report.text import comparison_table
 
     with progress_bar(not as_json) as p:
-        result = run_demo(out_dir, overrides=overrides, progress=p)
+        result = run_demo(out_dir, simulated=simulated, seeds=seeds, overrides=overrides, progress=p)
     if as_json:
         print_json(result.comparison)
         return
-    out.print(comparison_table(result.comparison))
+    if simulated:
+        out.print(comparison_table(result.comparison))
+    else:
+        out.print(demo_table(result.comparison))
+        for sentence in result.comparison["plain_verdicts"].values():
+            out.print(sentence, highlight=False, soft_wrap=True)
     out.print(f"wrote {result.out / 'comparison.json'} and {result.report_path} "
               f"in {result.comparison['wall_seconds']:.0f} s")
 

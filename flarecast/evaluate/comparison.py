@@ -221,7 +221,7 @@ def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | S
     bar = progress.task(f"Training {len(specs)} runs on {n_workers} workers", len(specs))
     runs, reused = _run_all(cfg, samples, specs, out / "runs", devices, n_workers, bar)
 
-    comparison = _summarise(samples, cfg, methods, seed_list, runs, n_boot)
+    comparison = summarise(samples, cfg, methods, seed_list, runs, n_boot)
     score = cfg.train.threshold_score
     comparison["heatmap"] = {t: heatmap(comparison, t, alphas, gammas, score=score) for t in samples.targets}
     comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in samples.targets}
@@ -345,7 +345,10 @@ def _finished(model_dir: Path, run_cfg: RunConfig) -> dict[str, Any] | None:
         return {"val": f["val"], "test": f["test"], "info": info}
 
 
-def _summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, Any]:
+def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, Any]:
+    """Per method and target: seed mean, spread and 95% interval of every score on the test split, beside the
+    baselines. ``runs`` maps ``(method name, seed)`` to ``{"val", "test", "info"}`` as :func:`compare` and the
+    demo produce them (``info``: seed, thresholds, best_epoch, epochs_run, seconds, device)."""
     test_idx, val_idx = samples.indices("test"), samples.indices("val")
     sharp = samples.config.source == "sharp"
     groups = samples.region[test_idx] if sharp else samples.issue_time[test_idx].astype("datetime64[D]").astype(np.int64)

@@ -1,4 +1,4 @@
-"""Batch jobs: named steps (ingest, train, evaluate, compare, forecast) run in order, each skipped when done.
+"""Batch jobs: named steps (fetch, ingest, train, evaluate, compare, forecast) run in order, each skipped when done.
 
 A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
 
@@ -13,6 +13,14 @@ A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
 A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, ``out``, ``seeds``, ``alphas``,
 ``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
+
+A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|sharp, ``from``/``to`` or ``days``
+(the last N UTC days up to today), ``satellite``, ``resolution``, ``products``, ``events_source``, ``harp``,
+``nrt``, ``out``, ``retries``, ``timeout``, ``urls``); the job's ``urls`` mapping (``ncei``, ``swpc``, ...)
+sets the archives' base URLs for every fetch step (see :mod:`flarecast.ingest.fetch.settings`). A fetch step
+runs every time (only the archive knows whether there is something new) and never fails for a file that did
+not arrive: its note counts the failures and names the first, and the job goes on with what is there.
+``configs/batch-live.yaml`` is the daily loop: fetch, ingest, forecast.
 
 Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). A train
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
@@ -33,7 +41,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +49,11 @@ from flarecast.config import DEFAULT_STORE, apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
 
 LOG_FORMAT = "flarecast-batch-log/1"
-JOB_KEYS = ("root", "store", "log", "steps")
+JOB_KEYS = ("root", "store", "log", "urls", "steps")
 STEP_KEYS = {
+    "fetch": {"source": None, "from": None, "to": None, "days": None, "satellite": None, "resolution": "avg1m",
+              "products": None, "events_source": "flsum", "harp": None, "nrt": False, "out": None, "retries": 3,
+              "timeout": 60.0, "urls": None},
     "ingest": {"kind": None, "paths": None, "basis": None, "satellite": None, "skip_bad": False},
     "train": {"config": None, "overrides": [], "out": "models/latest"},
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
@@ -52,7 +63,7 @@ STEP_KEYS = {
                  "skip_refused": False},
 }
 """Keys of each step kind and their defaults; every step also takes ``store``."""
-REQUIRED = {"ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
+REQUIRED = {"fetch": ("source",), "ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
             "forecast": ("model", "out")}
 
 
@@ -69,6 +80,7 @@ class _Plan:
     inputs: dict[str, Any]  # what the key hashes (besides the step's settings); the log keeps a summary
     run: Callable[[], str]  # does the work, returns a one-line note
     outputs: Callable[[dict], dict[str, Any]]  # fingerprints of what it writes, given those the last log holds
+    always: bool = False  # a fetch asks the archives every time: only they know whether there is anything new
 
 
 def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -83,8 +95,11 @@ def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, 
     steps = job.get("steps")
     if not isinstance(steps, dict) or not steps:
         raise ConfigError(f"{path}: 'steps' must map step names to steps, such as train: {{run: train, config: demo}}")
+    urls = job.get("urls") or {}
+    if not isinstance(urls, dict):
+        raise ConfigError(f"{path}: 'urls' must map archives to base URLs, such as ncei: https://mirror.example/goes")
     out = {"root": job.get("root", "."), "store": job.get("store", DEFAULT_STORE),
-           "log": job.get("log", f"runs/batch/{path.stem}.json"), "steps": {}}
+           "log": job.get("log", f"runs/batch/{path.stem}.json"), "urls": urls, "steps": {}}
     for name, step in steps.items():
         if not isinstance(step, dict) or step.get("run") not in STEP_KEYS:
             raise ConfigError(f"{path}: step {name!r} needs 'run' set to one of {list(STEP_KEYS)}")
@@ -97,6 +112,8 @@ def load_job(path: str | Path, overrides: list[str] | None = None) -> dict[str, 
         if lacking:
             raise ConfigError(f"{path}: step {name!r} ({step['run']}) lacks {lacking}")
         out["steps"][str(name)] = {**allowed, **step}
+        if step["run"] == "fetch":  # job-wide base URLs, a step's own ones first
+            out["steps"][str(name)]["urls"] = {**urls, **(step.get("urls") or {})}
     return out
 
 
@@ -134,7 +151,7 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
             record["key"] = _digest({"settings": step, "inputs": plan.inputs})
             record["inputs"] = _summary(plan.inputs)
             prev = done.get(name, {})
-            if (not force and prev.get("key") == record["key"]
+            if (not force and not plan.always and prev.get("key") == record["key"]
                     and prev.get("outputs") == plan.outputs(prev.get("outputs") or {})):
                 record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
             else:
@@ -158,6 +175,47 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     log["status"] = "ok"
     save()
     return log
+
+
+def _plan_fetch(step: dict, base: Path) -> _Plan:
+    from flarecast.ingest.fetch import DEFAULT_OUT, SOURCES, base_urls, fetch
+
+    source = step["source"]
+    if source not in SOURCES:
+        raise ConfigError(f"fetch step: source {source!r} is not one of {list(SOURCES)}")
+    base_urls(step["urls"])  # a bad URL fails here, before any step runs
+    out = _resolve(base, step["out"] or DEFAULT_OUT[source])
+    options = {"urls": step["urls"], "retries": int(step["retries"]), "timeout": float(step["timeout"])}
+    if source == "swpc":
+        options["products"] = _as_list(step["products"]) or None
+    else:
+        options.update(_fetch_days(step))
+        options.update({"goes": {"satellite": step["satellite"], "resolution": step["resolution"]},
+                        "events": {"events_source": step["events_source"], "satellite": step["satellite"]},
+                        "sharp": {"harp": step["harp"], "nrt": bool(step["nrt"])}}[source])
+
+    def run() -> str:
+        report = fetch(source, out=out, **options)
+        lines = report.failure_lines
+        return report.summary + (f"; first failure: {lines[0]}" if lines else "")
+
+    def outputs(_before: dict) -> dict[str, Any]:
+        return {"files": sorted(p.name for p in out.glob("*") if p.is_file() and not p.name.endswith(".part"))}
+
+    return _Plan({"out": str(out), "days": [options.get("start"), options.get("end")]}, run, outputs, always=True)
+
+
+def _fetch_days(step: dict) -> dict[str, str]:
+    """``from``/``to`` as given, else the last ``days`` UTC days up to today."""
+    if step["from"] is not None or step["to"] is not None:
+        if step["from"] is None or step["to"] is None:
+            raise ConfigError("fetch step: give both 'from' and 'to', or 'days'")
+        return {"start": str(step["from"]), "end": str(step["to"])}
+    days = step["days"]
+    if not isinstance(days, int) or days < 1:
+        raise ConfigError(f"fetch step: days = {days!r}: expected a whole number of days >= 1 (or from/to)")
+    today = datetime.now(UTC).date()
+    return {"start": str(today - timedelta(days=days - 1)), "end": str(today)}
 
 
 def _plan_ingest(step: dict, base: Path) -> _Plan:
@@ -285,7 +343,7 @@ def _plan_forecast(step: dict, base: Path) -> _Plan:
     return _Plan(inputs, run, outputs)
 
 
-_PLANS = {"ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
+_PLANS = {"fetch": _plan_fetch, "ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
           "forecast": _plan_forecast}
 
 

@@ -1,27 +1,50 @@
-"""The demo: simulate -> ingest -> samples -> train CE and focal identically -> evaluate on test -> compare.
+"""The demo: focal loss against cross-entropy, trained identically, scored on the test years beside the baselines.
 
-The two runs share data, model, optimiser, epochs and seed; :func:`demo_configs` changes only ``train.loss``.
+By default it runs on the real observations shipped in the package (:mod:`flarecast.sample_data`): ingest the
+GOES-15 hourly XRS-B series and the NGDC flare reports -> samples -> train CE and focal with several seeds
+(:func:`train_setting`) -> score on the test split with seed spread and bootstrap intervals
+(:func:`flarecast.evaluate.comparison.summarise`) -> the case-study table, a verdict per target and a
+self-contained ``report.html``. ``simulated=True`` keeps the older path on simulated GOES-16 files.
+
+The two losses share data, model, optimiser, epochs and seeds; :func:`demo_configs` changes only ``train.loss``.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flarecast import __version__
+import numpy as np
+
+from flarecast import __version__, sample_data
 from flarecast.config import RunConfig, builtin_config, load_config
+from flarecast.errors import ConfigError
+from flarecast.evaluate import baselines
+from flarecast.evaluate.comparison import Method, split_warnings, summarise
 from flarecast.evaluate.scoring import evaluate_model
-from flarecast.ingest.pipeline import ingest
+from flarecast.ingest.pipeline import IngestWarning, ingest
+from flarecast.ingest.store import read_events
 from flarecast.jsonio import write_json
-from flarecast.progress import NullProgress, Progress
-from flarecast.report.text import comparison_markdown, comparison_rows
-from flarecast.samples.build import samples_from_store
+from flarecast.model.inference import predict, resolve_device
+from flarecast.model.modeldir import load_model
+from flarecast.progress import Advance, NullProgress, Progress
+from flarecast.report.demo import write_demo_report
+from flarecast.report.text import comparison_markdown, comparison_rows, verdict
+from flarecast.samples.build import Samples, samples_from_store
 from flarecast.simulate.generate import simulate
 from flarecast.train.loop import train
 
 DEMO_LOSSES = {"CE": {"alpha": None, "gamma": 0.0}, "focal": {"alpha": 0.25, "gamma": 2.0}}
+DEMO_METHODS = (Method("CE", "ce", None, 0.0), Method("focal", "focal", 0.25, 2.0))
+"""The real-data demo's two loss settings, named as in its table (focal: alpha 0.25, gamma 2)."""
+DEFAULT_SEEDS = 3
 TABLE_TARGETS = ("X", ">=M")
 
 
@@ -40,16 +63,157 @@ class DemoResult:
     report_path: Path
 
 
-def run_demo(out: str | Path = "runs/demo", *, config: RunConfig | None = None, overrides: list[str] | None = None,
+def run_demo(out: str | Path = "runs/demo", *, simulated: bool = False, seeds: int = DEFAULT_SEEDS,
+             config: RunConfig | None = None, overrides: list[str] | None = None, n_boot: int = 1000,
              progress: Progress | None = None) -> DemoResult:
-    """Run the whole demo into ``out`` and write ``comparison.json`` and ``report.md`` there."""
-    t0 = time.perf_counter()
+    """Run the demo into ``out``: ``comparison.json`` and ``report.html`` (real data) or ``report.md`` (simulated).
+
+    Parameters
+    ----------
+    out : path
+        Folder for the store, the models, the report and its figures.
+    simulated : bool, keyword-only
+        Simulate two years of GOES-16 files instead of reading the embedded real data (one seed).
+    seeds : int, keyword-only
+        Training seeds per loss (``train.seed`` .. ``train.seed + seeds - 1``); real data only.
+    config, overrides : keyword-only
+        The run config (default: the built-in ``demo-real`` or ``demo``) and dotted overrides of it.
+    """
     progress = progress or NullProgress()
-    out = Path(out)
-    cfg = config or load_config(builtin_config("demo"), overrides)
+    if simulated:
+        return _simulated_demo(Path(out), config or load_config(builtin_config("demo"), overrides), progress)
+    if seeds < 1:
+        raise ConfigError(f"--seeds {seeds}: expected at least 1 (3 or more to see the seed-to-seed spread)")
+    return _real_demo(Path(out), config or load_config(builtin_config("demo-real"), overrides), seeds, n_boot, progress)
+
+
+def train_setting(cfg: RunConfig, samples: Samples, method: Method, seeds: Sequence[int], out: Path,
+                  progress: Progress, pool: Executor | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+    """Train one loss setting with every seed; each run's validation and test probabilities and its card facts.
+
+    This is the demo's only training step, returning the shape :func:`summarise` reads (``(name, seed)`` ->
+    ``{"val", "test", "info"}``), so a cross-validated ensemble can take its place without touching the rest.
+    Seeds run in ``pool`` (worker processes made by :func:`training_pool`) when given, else here one by one.
+    """
+    bar: Advance = progress.task(f"Training {method.name} x {len(seeds)} seeds", len(seeds))
+    dirs = {seed: out / "models" / method.dirname / f"seed{seed}" for seed in seeds}
+    if pool is None:
+        _WORKER.update(samples=samples, cfg=cfg)
+        try:
+            return {(method.name, seed): _train_seed(method, seed, dirs[seed], bar) for seed in seeds}
+        finally:
+            _WORKER.clear()
+    futures = {pool.submit(_train_seed, method, seed, dirs[seed]): seed for seed in seeds}
+    runs = {}
+    for fut in as_completed(futures):
+        runs[(method.name, futures[fut])] = fut.result()
+        bar(1)
+    return runs
+
+
+def training_pool(cfg: RunConfig, samples: Samples, runs: int) -> Executor | None:
+    """Worker processes for :func:`train_setting` on the CPU: one per available core (at most ``runs``), each
+    with one torch thread, which is faster on few cores than one process whose threads contend. None on a GPU or
+    a single core: then runs train one after the other in this process."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = min(cores, runs)
+    if resolve_device(cfg.train.device).type == "cuda" or workers < 2:
+        return None
+    # spawn: forking a process in which torch has started threads can deadlock
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                               initargs=(samples, cfg))
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(samples: Samples, cfg: RunConfig) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    _WORKER.update(samples=samples, cfg=cfg)
+
+
+def _train_seed(method: Method, seed: int, model_dir: Path, bar: Advance | None = None) -> dict[str, Any]:
+    samples: Samples = _WORKER["samples"]
+    run_cfg = _WORKER["cfg"].replace(**method.overrides, **{"train.seed": seed})
+    result = train(samples, run_cfg, model_dir)
+    model, card = load_model(model_dir, device=str(resolve_device(run_cfg.train.device)))
+    dev = next(model.parameters()).device
+    run = {"val": predict(model, samples, samples.indices("val"), device=dev),
+           "test": predict(model, samples, samples.indices("test"), device=dev),
+           "info": {"seed": seed, "thresholds": card["thresholds"], "best_epoch": result.best_epoch,
+                    "epochs_run": result.epochs_run, "seconds": round(result.seconds, 1), "device": str(dev)}}
+    if bar is not None:
+        bar(1)
+    return run
+
+
+def _real_demo(out: Path, cfg: RunConfig, seeds: int, n_boot: int, progress: Progress) -> DemoResult:
+    t0 = time.perf_counter()
+    store = out / "store.zarr"
+    goes, events = [sample_data.goes_hourly()], sample_data.ngdc_reports()
+    with warnings.catch_warnings(record=True) as caught:  # kept in comparison.json, not printed over the table
+        warnings.simplefilter("always", IngestWarning)
+        ingest("goes", goes, store=store, basis=sample_data.GOES_BASIS, satellite=sample_data.GOES_SATELLITE,
+               progress=progress.task("Ingesting GOES-15 hourly", len(goes)))
+        ingest("events", events, store=store, progress=progress.task("Ingesting NGDC reports", len(events)))
+    samples = samples_from_store(store, cfg.samples)
+    missing = [t for t in TABLE_TARGETS if t not in samples.targets]
+    if missing:
+        raise ConfigError(f"samples.targets = {list(samples.targets)}: the demo's table needs {missing} too")
+
+    seed_list = list(range(cfg.train.seed, cfg.train.seed + seeds))
+    runs: dict[tuple[str, int], dict[str, Any]] = {}
+    pool = training_pool(cfg, samples, len(seed_list))
+    try:
+        for method in DEMO_METHODS:
+            runs.update(train_setting(cfg, samples, method, seed_list, out, progress, pool))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    scoring = progress.task("Scoring with bootstrap intervals", 1)
+    comparison = summarise(samples, cfg, list(DEMO_METHODS), seed_list, runs, n_boot)
+    scoring(1)
+    score = cfg.train.threshold_score
+    comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in TABLE_TARGETS}
+    comparison["warnings"] = split_warnings(comparison["samples"], TABLE_TARGETS)
+    comparison.update({
+        "flarecast_version": __version__, "data": "embedded real sample (flarecast.sample_data)",
+        "sample_data": sample_data.provenance(), "config": cfg.to_dict(), "store": str(store),
+        "losses": {m.name: cfg.replace(**m.overrides).train.loss.label for m in DEMO_METHODS},
+        "seeds": seed_list, "ingest_warnings": [str(w.message) for w in caught if w.category is IngestWarning],
+        "wall_seconds": round(time.perf_counter() - t0, 1),
+    })
+    report = write_demo_report(comparison, out, **_figure_inputs(samples, cfg, runs, seed_list, store))
+    comparison["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    write_json(out / "comparison.json", comparison)
+    return DemoResult(out, comparison, report)
+
+
+def _figure_inputs(samples: Samples, cfg: RunConfig, runs, seeds, store: Path) -> dict[str, Any]:
+    """What the report's figures show: each loss's seed-mean test probability and mean threshold, the
+    logistic baseline, persistence, and the catalogue's flares."""
+    test = samples.indices("test")
+    probs = {m.name: np.mean([runs[(m.name, s)]["test"] for s in seeds], axis=0) for m in DEMO_METHODS}
+    thresholds = {m.name: {t: float(np.mean([runs[(m.name, s)]["info"]["thresholds"][t] for s in seeds]))
+                           for t in samples.targets} for m in DEMO_METHODS}
+    logistic = baselines.fit_logistic(samples, threshold_score=cfg.train.threshold_score)
+    probs["logistic"] = logistic.predict(samples, test)
+    thresholds["logistic"] = dict(logistic.thresholds)
+    persistence = np.stack([baselines.persistence(samples.prev_flux[test], t, samples.config.convention)
+                            for t in samples.targets], axis=1)
+    train_y = samples.y[samples.indices("train")]
+    return {"targets": tuple(samples.targets), "issue_time": samples.issue_time[test], "y": samples.y[test],
+            "probs": probs, "thresholds": thresholds, "persistence": persistence,
+            "climatology": {t: float(train_y[:, j].mean()) for j, t in enumerate(samples.targets)},
+            "events": read_events(store)}
+
+
+def _simulated_demo(out: Path, cfg: RunConfig, progress: Progress) -> DemoResult:
+    t0 = time.perf_counter()
     sim = cfg.simulate
     raw, store_path = out / "raw", out / "store.zarr"
-
     simulate(raw, days=sim.days, seed=sim.seed, start=sim.start, activity=sim.activity,
              progress=progress.task("Simulating GOES-16 days", sim.days))
     goes_files = sorted((raw / "goes").glob("*.nc"))
@@ -70,6 +234,7 @@ def run_demo(out: str | Path = "runs/demo", *, config: RunConfig | None = None, 
 
     comparison = {
         "flarecast_version": __version__,
+        "data": "simulated",
         "config": cfg.to_dict(),
         "losses": {name: run_cfg.train.loss.label for name, run_cfg in demo_configs(cfg).items()},
         "convention": cfg.samples.convention,

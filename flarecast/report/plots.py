@@ -26,7 +26,12 @@ KINDS = ("roc", "pr", "reliability", "threshold", "timeline")
 CURVE_METHODS = ("model", "logistic")
 """Methods with a probability per window worth a curve; persistence is one operating point, climatology none."""
 
-_COLORS = {"model": "C0", "logistic": "C1", "persistence": "C2", "climatology": "0.5"}
+_COLORS = {"model": "C0", "CE": "C0", "logistic": "C1", "persistence": "C2", "climatology": "0.5"}
+
+
+def _color(method: str) -> str:
+    """A method's colour: fixed for the usual ones, "C3" onwards for others (focal settings) in name order."""
+    return _COLORS.get(method) or f"C{4 + sum(map(ord, method)) % 6}"
 
 
 def slug(target: str) -> str:
@@ -40,18 +45,29 @@ def _both_classes(y: np.ndarray) -> bool:
 
 def roc_data(fc: Forecasts, target: str) -> dict[str, Any]:
     """ROC curves (``roc_curve``) of the probabilistic methods and persistence's single operating point."""
-    y = fc.y[:, fc.targets.index(target)]
+    return roc_curves(fc.y[:, fc.targets.index(target)], _curve_probs(fc, target), _yes_no(fc, target))
+
+
+def roc_curves(y, probs: dict[str, np.ndarray], yes_no: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """ROC curve of each probabilistic forecast of ``probs`` and the (POFD, POD) point of each yes/no forecast."""
+    y = np.asarray(y)
     out: dict[str, Any] = {"curves": {}, "points": {}}
     if not _both_classes(y):
         return out
-    for m in CURVE_METHODS:
-        if m in fc.probs:
-            fpr, tpr, _ = roc_curve(y, fc.prob(m, target))
-            out["curves"][m] = {"x": fpr, "y": tpr}
-    if "persistence" in fc.probs:
-        pred = fc.prob("persistence", target) >= 0.5
-        out["points"]["persistence"] = (float(pred[y == 0].mean()), float(pred[y == 1].mean()))
+    for m, p in probs.items():
+        fpr, tpr, _ = roc_curve(y, p)
+        out["curves"][m] = {"x": fpr, "y": tpr}
+    for m, pred in (yes_no or {}).items():
+        out["points"][m] = (float(pred[y == 0].mean()), float(pred[y == 1].mean()))
     return out
+
+
+def _curve_probs(fc: Forecasts, target: str) -> dict[str, np.ndarray]:
+    return {m: fc.prob(m, target) for m in CURVE_METHODS if m in fc.probs}
+
+
+def _yes_no(fc: Forecasts, target: str) -> dict[str, np.ndarray]:
+    return {"persistence": fc.prob("persistence", target) >= 0.5} if "persistence" in fc.probs else {}
 
 
 def pr_data(fc: Forecasts, target: str) -> dict[str, Any]:
@@ -73,9 +89,13 @@ def pr_data(fc: Forecasts, target: str) -> dict[str, Any]:
 
 def reliability_data(fc: Forecasts, target: str, *, n_bins: int = 10) -> dict[str, Any]:
     """Reliability-diagram points (:func:`flarecast.metrics.reliability`) of the probabilistic methods."""
-    y = fc.y[:, fc.targets.index(target)]
-    return {"curves": {m: reliability(y, fc.prob(m, target), n_bins=n_bins) for m in CURVE_METHODS if m in fc.probs},
-            "climatology": fc.climatology[target]}
+    return reliability_curves(fc.y[:, fc.targets.index(target)], _curve_probs(fc, target), fc.climatology[target],
+                              n_bins=n_bins)
+
+
+def reliability_curves(y, probs: dict[str, np.ndarray], climatology: float, *, n_bins: int = 10) -> dict[str, Any]:
+    """Per forecast of ``probs``: bin-mean probability, observed rate and window count per non-empty bin."""
+    return {"curves": {m: reliability(y, p, n_bins=n_bins) for m, p in probs.items()}, "climatology": climatology}
 
 
 def threshold_data(fc: Forecasts, target: str, *, method: str = "model", grid=DEFAULT_GRID) -> dict[str, Any]:
@@ -134,18 +154,31 @@ def write_plots(fc: Forecasts, out_dir: str | Path, *, flares=None, dpi: int = 1
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {}
     for target in fc.targets:
-        drawers = {"roc": (_draw_roc, roc_data(fc, target)), "pr": (_draw_pr, pr_data(fc, target)),
-                   "reliability": (_draw_reliability, reliability_data(fc, target)),
-                   "threshold": (_draw_threshold, threshold_data(fc, target)),
-                   "timeline": (_draw_timeline, timeline_data(fc, target, flares))}
-        written[target] = []
-        for kind, (draw, data) in drawers.items():
-            fig = Figure(figsize=(10, 3.5) if kind == "timeline" else (5.5, 4.5), layout="constrained")
-            draw(fig.add_subplot(), data, target)
-            path = out_dir / f"{kind}_{slug(target)}.png"
-            fig.savefig(path, dpi=dpi)
-            written[target].append(path)
+        data = {"roc": roc_data(fc, target), "pr": pr_data(fc, target), "reliability": reliability_data(fc, target),
+                "threshold": threshold_data(fc, target), "timeline": timeline_data(fc, target, flares)}
+        written[target] = [draw(kind, data[kind], target, out_dir / f"{kind}_{slug(target)}.png", dpi=dpi)
+                           for kind in KINDS]
     return written
+
+
+def draw(kind: str, data: dict[str, Any], target: str, path: str | Path, *, dpi: int = 100) -> Path:
+    """Draw one figure of ``kind`` (:data:`KINDS` or ``episode``) from its ``*_data`` dict into a PNG."""
+    drawers = {"roc": _draw_roc, "pr": _draw_pr, "reliability": _draw_reliability, "threshold": _draw_threshold,
+               "timeline": _draw_timeline, "episode": _draw_episode}
+    wide = kind in ("timeline", "episode")
+    fig = Figure(figsize=(10, 4.5 if kind == "episode" else 3.5) if wide else (5.5, 4.5), layout="constrained")
+    drawers[kind](fig.add_subplot(), data, target)
+    fig.savefig(path, dpi=dpi)
+    return Path(path)
+
+
+def episode_data(time, y, probs: dict[str, np.ndarray], thresholds: dict[str, float], flares) -> dict[str, Any]:
+    """A stretch of hourly forecasts for one target: each method's probability and threshold, the windows
+    followed by a flare of the target class (``y``), and ``flares`` = ``[(peak_time, class_text), ...]``."""
+    order = np.argsort(time)
+    return {"time": np.asarray(time)[order], "observed": np.asarray(y, bool)[order],
+            "probs": {m: np.asarray(p)[order] for m, p in probs.items()}, "thresholds": dict(thresholds),
+            "flares": list(flares)}
 
 
 def _no_data(ax, target: str) -> None:
@@ -155,9 +188,9 @@ def _no_data(ax, target: str) -> None:
 def _draw_curves_and_points(ax, data, target):
     """Each method's curve (probabilistic forecasts) or single point (yes/no baselines)."""
     for m, c in data["curves"].items():
-        ax.plot(c["x"], c["y"], color=_COLORS[m], label=m)
+        ax.plot(c["x"], c["y"], color=_color(m), label=m)
     for m, (x, y) in data["points"].items():
-        ax.plot([x], [y], "o", color=_COLORS[m], label=m)
+        ax.plot([x], [y], "o", color=_color(m), label=m)
     if not data["curves"]:
         _no_data(ax, target)
 
@@ -179,10 +212,21 @@ def _draw_pr(ax, data, target):
 def _draw_reliability(ax, data, target):
     ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1, label="perfect reliability")
     ax.axhline(data["climatology"], color=_COLORS["climatology"], ls=":", lw=1, label="training climatology")
-    for m, r in data["curves"].items():
-        ax.plot(r["prob_pred"], r["prob_true"], "o-", color=_COLORS[m], label=m)
+    counts = ax.twinx()  # how many windows each point rests on: a forecaster's first question about a bin
+    width = 0.8 / max(1, len(data["curves"])) / 10
+    for i, (m, r) in enumerate(data["curves"].items()):
+        ax.plot(r["prob_pred"], r["prob_true"], "o-", color=_color(m), label=m)
+        counts.bar(r["prob_pred"] + (i - (len(data["curves"]) - 1) / 2) * width, r["count"], width=width,
+                   color=_color(m), alpha=0.25)
+        for x, yv, n in zip(r["prob_pred"], r["prob_true"], r["count"], strict=True):
+            ax.annotate(str(int(n)), (x, yv), textcoords="offset points", xytext=(4, -9), fontsize="x-small",
+                        color=_color(m))
+    counts.set_yscale("log")
+    counts.set_ylabel("windows per bin (bars, log scale)")
     ax.set(xlabel="forecast probability (bin mean)", ylabel="observed event rate", title=f"Reliability, {target}",
            xlim=(0, 1), ylim=(0, 1))
+    ax.set_zorder(counts.get_zorder() + 1)
+    ax.patch.set_visible(False)
     ax.legend(loc="upper left", fontsize="small")
 
 
@@ -206,6 +250,24 @@ def _draw_timeline(ax, data, target):
         ax.axvline(peak, color="C3", lw=0.6, label=f"{target} flare peak" if i == 0 else None)
     ax.set(ylabel="probability", title=f"Forecast probability of {target}", ylim=(0, 1))
     ax.legend(loc="upper left", fontsize="small", ncols=4)
+
+
+def _draw_episode(ax, data, target):
+    t = data["time"]
+    ax.fill_between(t, 0, 1, where=data["observed"], step="post", color="C3", alpha=0.12, lw=0,
+                    label=f"{'an' if target == 'X' else 'a'} {target} flare within the next 24 h")
+    for m, p in data["probs"].items():
+        ax.plot(t, p, color=_color(m), lw=1.2, label=f"{m} probability")
+        ax.axhline(data["thresholds"][m], color=_color(m), ls="--", lw=0.8, label=f"{m} threshold ({data['thresholds'][m]:.2f})")
+    for peak, text in data["flares"]:
+        ax.axvline(peak, color="C3", lw=0.8)
+        ax.annotate(text, (peak, 0.97), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
+                    fontsize="small", color="C3")
+    top = max([0.05, *(float(np.nanmax(p)) for p in data["probs"].values() if p.size)])
+    ax.set(ylabel="probability", xlabel="issue time (UTC)", ylim=(0, min(1.0, 1.35 * top)),
+           title=f"{target} forecasts through the episode (flare peaks marked)")
+    # Below the axes: the flare labels stand at the top of the plot.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small", ncols=3)
 
 
 def draw_heatmap(data: dict[str, Any], path: str | Path, *, title: str = "", dpi: int = 100) -> Path:

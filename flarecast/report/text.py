@@ -146,7 +146,7 @@ def _case_targets(comparison: dict[str, Any]) -> list[str]:
     return chosen or list(comparison["targets"])
 
 
-def _mean_cell(s: dict[str, Any]) -> str:
+def mean_cell(s: dict[str, Any]) -> str:
     """``0.55 ± 0.08 [0.41, 0.66]``: seed mean, standard deviation over seeds, interval of the seed mean."""
     if s["mean"] is None or not math.isfinite(s["mean"]):
         return "n/a"
@@ -198,7 +198,7 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
     rows = {**comparison["methods"], **comparison["baselines"]}
     for name, m in rows.items():
         label = f"**{name}**" if name in selected else name
-        cells = [label, m.get("loss", "baseline")] + [_mean_cell(m["targets"][t][c]) for t in targets for c in CASE_SCORES]
+        cells = [label, m.get("loss", "baseline")] + [mean_cell(m["targets"][t][c]) for t in targets for c in CASE_SCORES]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Bold: the focal setting chosen on validation for a target. Baselines are single fits (no seed "
               "spread): climatology (training base rate), persistence (a flare of the class in the previous "
@@ -211,7 +211,7 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
         lines += [f"### {t}", "", "| method | " + " | ".join(_LABELS.get(c, c) for c in cols) + " |",
                   "|" + "---|" * (len(cols) + 1)]
         for name, m in rows.items():
-            lines.append(f"| {name} | " + " | ".join(_mean_cell({**m["targets"][t][c], "ci": None}) for c in cols) + " |")
+            lines.append(f"| {name} | " + " | ".join(mean_cell({**m["targets"][t][c], "ci": None}) for c in cols) + " |")
         lines.append("")
     par = comparison["parallel"]
     devices = sorted({r.get("device", "?") for m in comparison["methods"].values() for r in m["runs"]})
@@ -283,7 +283,7 @@ def compare_table(comparison: dict[str, Any]) -> Table:
         for c in CASE_SCORES:
             table.add_column(f"{t} {c if c == 'recall' else c.upper()}", justify="right")
     for name, m in {**comparison["methods"], **comparison["baselines"]}.items():
-        table.add_row(name, *[_mean_cell({**m["targets"][t][c], "ci": None}) for t in targets for c in CASE_SCORES])
+        table.add_row(name, *[mean_cell({**m["targets"][t][c], "ci": None}) for t in targets for c in CASE_SCORES])
     return table
 
 

@@ -10,10 +10,11 @@ from flarecast.samples.build import (
     build_samples,
     build_sharp_samples,
     collate_batch,
+    describe,
     samples_from_store,
     write_index,
 )
 from flarecast.samples.labels import FULL_DISK, Catalogue
 
 __all__ = ["FULL_DISK", "Catalogue", "Samples", "WindowDataset", "Windows", "windows_at", "build_samples", "build_sharp_samples",
-           "collate_batch", "samples_from_store", "write_index"]
+           "collate_batch", "describe", "samples_from_store", "write_index"]

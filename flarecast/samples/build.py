@@ -167,6 +167,16 @@ def build_sharp_samples(sharp: xr.Dataset, events: xr.Dataset, cfg: SampleConfig
     return _assemble(sharp_grid(sharp, cfg), Catalogue.from_events(events), cfg, provenance, norm)
 
 
+def describe(store_path: str | Path, cfg: SampleConfig, *, index: str | Path | None = None) -> dict:
+    """What ``flarecast samples`` reports: :meth:`Samples.counts` of the store's samples, with the store, horizon
+    and targets; the sample index is written to ``index`` (.parquet or .nc) when given."""
+    samples = samples_from_store(store_path, cfg)
+    if index is not None:
+        write_index(samples, index)
+    return {**samples.counts(), "store": str(store_path), "horizon": cfg.horizon, "targets": list(cfg.targets),
+            "index": None if index is None else str(index)}
+
+
 def write_index(samples: Samples, path: str | Path) -> Path:
     """Write the sample index (:meth:`Samples.to_frame`) as Parquet or, for ``.nc``, netCDF.
 

@@ -27,11 +27,12 @@ from flarecast.ingest.readers.events_csv import (
 from flarecast.ingest.readers.goes import GoesRL2, GoesScienceIrradiance, NgdcNetcdf
 from flarecast.ingest.readers.goes_text import GoesFits, NgdcCsv, PlainGoesCsv
 from flarecast.ingest.readers.sharp import JsocSharpCsv
+from flarecast.ingest.readers.swpc_json import SwpcFlaresJson, SwpcXrayJson
 
 READERS: dict[str, tuple[type, ...]] = {
     # Order matters only where two readers could claim one file: the specific layouts come first and the
     # permissive "plain CSV" readers last.
-    "goes": (GoesRL2, GoesScienceIrradiance, NgdcNetcdf, NgdcCsv, GoesFits, PlainGoesCsv),
+    "goes": (GoesRL2, GoesScienceIrradiance, NgdcNetcdf, NgdcCsv, GoesFits, SwpcXrayJson, PlainGoesCsv),
     "events": (
         SwpcEditedEvents,
         NgdcXrsReport,
@@ -39,6 +40,7 @@ READERS: dict[str, tuple[type, ...]] = {
         Goes16FlareSummaryCsv,
         SwpcFlareListCsv,
         HekCsv,
+        SwpcFlaresJson,
         PlainEventsCsv,
     ),
     "sharp": (JsocSharpCsv,),

@@ -9,6 +9,9 @@ returned beside the rows.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,10 +27,14 @@ from flarecast.errors import InputFileError
 MASK_MISSING = 1
 MASK_QUALITY = 2
 MASK_RANGE = 4
+MASK_ELECTRON = 8
 MASK_BITS = {
     MASK_MISSING: "missing",  # fill value (-9999, -99999), NaN or an empty cell in the source
     MASK_QUALITY: "quality",  # the source's own quality flag marks the value bad (eclipse, bad data, ...)
     MASK_RANGE: "range",  # flux <= 0 or above MAX_PLAUSIBLE_FLUX: not a physical 1-8 / 0.5-4 A flux
+    # SWPC's real-time flag (``electron_contaminaton``): energetic electrons make up much of the signal, so
+    # the electron-corrected flux is SWPC's estimate, not a measurement it vouches for.
+    MASK_ELECTRON: "electron",
 }
 """Mask bit -> reason. Bits combine (a value can be both flagged and out of range); 0 means good."""
 
@@ -42,6 +49,22 @@ FILL_VALUES = (-9999.0, -99999.0)
 CHANNELS = ("xrsa", "xrsb")
 
 GOES_COLUMNS = ("time", "xrsa", "xrsb", "xrsa_mask", "xrsb_mask", "satellite")
+
+_COMPRESSED = {b"BZh": bz2.open, b"\x1f\x8b": gzip.open}
+
+
+def open_text(path: str | Path, encoding: str = "utf-8"):
+    """Open plain, gzip or bzip2 text by its first bytes (names lie more often than magic numbers).
+
+    Every text reader opens its files through this, so a catalogue or CSV can be ingested compressed as it is
+    (the package's own sample data is gzip).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(3)
+    for magic, opener in _COMPRESSED.items():
+        if head.startswith(magic):
+            return io.TextIOWrapper(opener(path, "rb"), encoding=encoding, errors="replace")
+    return open(path, encoding=encoding, errors="replace")
 
 
 @dataclass
@@ -152,6 +175,7 @@ def goes_frame(
     basis: str,
     satellite: int,
     reader: str,
+    electron: dict[str, np.ndarray | None] | None = None,
 ) -> ReaderResult:
     """Build a GOES ReaderResult: mask fills, flags and out-of-range values, convert to true irradiance.
 
@@ -165,6 +189,8 @@ def goes_frame(
         ``{"xrsa": array or None, "xrsb": array or None}`` in W m^-2 on ``basis``; None: channel absent.
     bad_quality : dict
         Per channel, a boolean array True where the source's quality flag marks the value bad, or None.
+    electron : dict, optional, keyword-only
+        Per channel, a boolean array True where the source flags electron contamination (SWPC real-time).
     basis : {"true", "swpc"}
         Basis of the fluxes in the file.
     satellite : int
@@ -201,6 +227,9 @@ def goes_frame(
         q = bad_quality.get(ch)
         if q is not None:
             mask[np.asarray(q, dtype=bool)] |= MASK_QUALITY
+        e = (electron or {}).get(ch)
+        if e is not None:
+            mask[np.asarray(e, dtype=bool)] |= MASK_ELECTRON
         for bit, reason in MASK_BITS.items():
             count = int(np.count_nonzero(mask & bit))
             if count:

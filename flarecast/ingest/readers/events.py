@@ -25,7 +25,7 @@ import pandas as pd
 
 from flarecast.classes import parse_class, to_true
 from flarecast.errors import FlareClassError, InputFileError
-from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.base import ReaderResult, open_text
 
 EVENT_COLUMNS = ("start", "peak", "end", "goes_class", "peak_flux", "noaa_ar", "class_basis")
 
@@ -115,16 +115,17 @@ def events_result(
 
 def _head(path: Path, n: int = 4096) -> str:
     try:
-        with open(path, "rb") as fh:
-            return fh.read(n).decode("latin-1")
-    except OSError:
+        with open_text(path, encoding="latin-1") as fh:
+            return fh.read(n)
+    except (OSError, EOFError):  # a truncated gzip stream raises EOFError
         return ""
 
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="latin-1").splitlines()
-    except OSError as exc:
+        with open_text(path, encoding="latin-1") as fh:
+            return fh.read().splitlines()
+    except (OSError, EOFError) as exc:
         raise InputFileError(path, f"cannot be read ({exc})") from exc
 
 

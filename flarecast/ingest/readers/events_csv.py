@@ -16,10 +16,10 @@ import pandas as pd
 
 from flarecast.classes import parse_class, to_true
 from flarecast.errors import FlareClassError, InputFileError
-from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.base import ReaderResult, open_text
 from flarecast.ingest.readers.events import EVENT_COLUMNS, SWPC_TRUE_BASIS_FROM, basis_by_date, full_ar
 from flarecast.ingest.readers.goes import HDF5_MAGIC, decode_seconds
-from flarecast.ingest.readers.goes_text import missing_mark, open_text, parse_utc
+from flarecast.ingest.readers.goes_text import missing_mark, parse_utc
 
 _ZERO_CLASS = re.compile(r"^[ABCMX](0+\.?0*|\.0+)$")
 

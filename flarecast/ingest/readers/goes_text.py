@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import re
 import warnings
@@ -20,19 +18,7 @@ import numpy as np
 import pandas as pd
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult, goes_frame, satellite_from_name
-
-_COMPRESSED = {b"BZh": bz2.open, b"\x1f\x8b": gzip.open}
-
-
-def open_text(path: Path):
-    """Open plain, gzip or bzip2 text by its first bytes (names lie more often than magic numbers)."""
-    with open(path, "rb") as fh:
-        head = fh.read(3)
-    for magic, opener in _COMPRESSED.items():
-        if head.startswith(magic):
-            return io.TextIOWrapper(opener(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+from flarecast.ingest.readers.base import ReaderResult, goes_frame, open_text, satellite_from_name
 
 
 def _head_lines(path: Path, n: int) -> list[str]:
@@ -146,6 +132,9 @@ class GoesFits:
     def can_read(path: str | Path) -> bool:
         """True for a FITS file (plain or gzip) whose primary header names a GOES telescope."""
         try:
+            with open_text(path, encoding="latin-1") as fh:
+                if not fh.read(9) == "SIMPLE  =":  # every FITS file starts so; astropy would warn on a CSV
+                    return False
             from astropy.io import fits
 
             with fits.open(path) as hdus:

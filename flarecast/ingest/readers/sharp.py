@@ -15,7 +15,7 @@ import pandas as pd
 from astropy.time import Time
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.base import ReaderResult, open_text
 
 KEYWORD_UNITS = {
     "USFLUX": "Mx",
@@ -101,9 +101,9 @@ class JsocSharpCsv:
     def can_read(path: str | Path) -> bool:
         """True when the header line holds ``T_REC`` and ``HARPNUM``."""
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
+            with open_text(path) as fh:
                 header = fh.readline().upper()
-        except OSError:
+        except (OSError, EOFError):
             return False
         names = [c.strip() for c in header.split(",")]
         return "T_REC" in names and "HARPNUM" in names
@@ -113,7 +113,8 @@ class JsocSharpCsv:
         """Read the table, convert T_REC to UTC and check that (HARPNUM, time) is unique."""
         path = Path(path)
         try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            with open_text(path) as fh:
+                raw = pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise InputFileError(path, f"not a readable CSV ({exc})") from exc
         raw.columns = [str(c).strip().upper() for c in raw.columns]

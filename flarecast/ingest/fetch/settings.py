@@ -1,0 +1,63 @@
+"""Base URLs of the archives flarecast fetches from: defaults, environment variables, job-file overrides.
+
+Each archive has one setting. The value in a job file (``urls:`` mapping) wins over the environment variable,
+which wins over the default, so a mirror or a local test server replaces an archive without code changes.
+
+| key | environment variable | default |
+|---|---|---|
+| ``ncei`` | ``FLARECAST_NCEI_URL`` | NCEI's GOES-R space-weather tree (GOES-16 onward: XRS L2, flare summary) |
+| ``ncei_science`` | ``FLARECAST_NCEI_SCIENCE_URL`` | NCEI's reprocessed GOES 8-15 XRS science tree |
+| ``swpc`` | ``FLARECAST_SWPC_URL`` | SWPC's real-time services (JSON products) |
+| ``swpc_events`` | ``FLARECAST_SWPC_EVENTS_URL`` | SWPC's daily event reports (``YYYYMMDDevents.txt``) |
+| ``jsoc`` | ``FLARECAST_JSOC_URL`` | JSOC (SHARP keywords through drms) |
+| ``hek`` | ``FLARECAST_HEK_URL`` | the Heliophysics Event Knowledgebase (HEK) query service |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flarecast.errors import ConfigError
+
+DEFAULT_URLS = {
+    "ncei": "https://data.ngdc.noaa.gov/platforms/solar-space-observing-satellites/goes",
+    # sunpy's XRSClient reads the reprocessed GOES 8-15 files from here (pattern_new).
+    "ncei_science": "https://www.ncei.noaa.gov/data/goes-space-environment-monitor/access/science/xrs",
+    "swpc": "https://services.swpc.noaa.gov",
+    "swpc_events": "https://ftp.swpc.noaa.gov/pub/indices/events",
+    # drms's registered JSOC server uses this host (cgi-bin/ajax/jsoc_info below it).
+    "jsoc": "http://jsoc.stanford.edu",
+    # sunpy's HEKClient default, without its trailing "?".
+    "hek": "https://www.lmsal.com/hek/her",
+}
+"""Archive key -> default base URL (no trailing slash)."""
+
+ENV_VARS = {key: f"FLARECAST_{key.upper()}_URL" for key in DEFAULT_URLS}
+
+
+def base_urls(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every archive's base URL: ``overrides`` first, then ``FLARECAST_<KEY>_URL``, then the default.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key or a value that is not an http(s) URL.
+
+    Examples
+    --------
+    >>> base_urls({"swpc": "http://localhost:8000/"})["swpc"]
+    'http://localhost:8000'
+    """
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(DEFAULT_URLS))
+    if unknown:
+        raise ConfigError(f"urls: unknown archive {unknown[0]!r}; expected one of {list(DEFAULT_URLS)}")
+    out = {}
+    for key, default in DEFAULT_URLS.items():
+        value = str(overrides.get(key) or os.environ.get(ENV_VARS[key]) or default)
+        if not value.startswith(("http://", "https://")):
+            origin = f"urls.{key}" if key in overrides else ENV_VARS[key]
+            raise ConfigError(f"{origin} = {value!r}: expected an http:// or https:// URL such as {default}")
+        out[key] = value.rstrip("/")
+    return out

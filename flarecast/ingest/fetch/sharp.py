@@ -1,0 +1,123 @@
+"""SHARP keywords from JSOC through ``drms``, written as the keyword CSV the SHARP reader reads.
+
+One query per call: ``{series}[{harp}][{from}_TAI-{to}_TAI@{cadence}]`` with the keywords asked for, answered
+by JSOC's ``jsoc_info?op=rs_list`` JSON service. Values are written as JSOC sends them (strings, no numeric
+conversion), so the CSV holds exactly JSOC's digits. Beside the CSV, ``harp_to_noaa.txt`` gets one
+``HARPNUM NOAA_AR[,NOAA_AR...]`` line per HARP seen (merged with the lines already there), the file
+``samples.harp_map`` reads.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+from pathlib import Path
+
+import pandas as pd
+
+from flarecast.errors import ConfigError, FetchError
+from flarecast.ingest.fetch.download import FetchReport, socket_timeout
+from flarecast.ingest.fetch.goes import days_between
+from flarecast.ingest.fetch.settings import base_urls
+from flarecast.util import atomic_write_text
+
+SERIES = {False: "hmi.sharp_cea_720s", True: "hmi.sharp_cea_720s_nrt"}
+KEYWORDS = ("T_REC", "HARPNUM", "NOAA_ARS", "USFLUX", "MEANGAM", "MEANGBT", "MEANGBZ", "MEANGBH", "MEANJZD",
+            "TOTUSJZ", "MEANALP", "MEANJZH", "TOTUSJH", "ABSNJZH", "SAVNCPP", "MEANPOT", "TOTPOT", "MEANSHR",
+            "SHRGT45", "R_VALUE", "AREA", "AREA_ACR")
+"""Record keys and the SHARP space-weather keywords (Bobra et al. 2014) plus areas."""
+HARP_MAP = "harp_to_noaa.txt"
+
+
+def jsoc_client(base: str):
+    """A drms client for the JSOC at ``base`` (its ``cgi-bin/ajax/jsoc_info`` answers the queries)."""
+    import drms
+
+    config = drms.ServerConfig(name="flarecast-jsoc", cgi_baseurl=f"{base}/cgi-bin/ajax/", cgi_jsoc_info="jsoc_info",
+                               http_download_baseurl=f"{base}/")
+    return drms.Client(server=config)
+
+
+def record_set(start, end, *, harp: int | None = None, nrt: bool = False, cadence: str = "96m") -> str:
+    """The DRMS record-set query: ``hmi.sharp_cea_720s[377][2011.02.14_00:00:00_TAI-2011.02.15_23:59:59_TAI@96m]``."""
+    days = days_between(start, end)
+    if not re.fullmatch(r"\d+[smhd]", cadence):
+        raise ConfigError(f"cadence {cadence!r}: expected a JSOC step such as 12m, 96m or 1h")
+    span = f"{days[0]:%Y.%m.%d}_00:00:00_TAI-{days[-1]:%Y.%m.%d}_23:59:59_TAI@{cadence}"
+    return f"{SERIES[nrt]}[{'' if harp is None else int(harp)}][{span}]"
+
+
+def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywords=KEYWORDS, cadence: str = "96m",
+                out: str | Path = "data/raw/sharp", urls: dict[str, str] | None = None, dry_run: bool = False,
+                client=None, timeout: float = 60.0, **_options) -> FetchReport:
+    """Fetch SHARP keywords of ``start``..``end`` (UTC days) into one CSV, and update the HARP-to-NOAA map.
+
+    Parameters
+    ----------
+    harp : int, optional, keyword-only
+        One HARP; default: every HARP of the days.
+    nrt : bool, keyword-only
+        Near-real-time series (``_nrt``: hours old, provisional) instead of the definitive one (weeks old).
+    keywords : sequence of str, keyword-only
+        JSOC keywords; ``T_REC``, ``HARPNUM`` and ``NOAA_ARS`` are always included.
+    cadence : str, keyword-only
+        Step between records (SHARP records come every 12 minutes; 96m is the MDI-era cadence most studies use).
+    client : drms.Client, optional, keyword-only
+        Client to query with (default: one for the ``jsoc`` base URL).
+
+    Examples
+    --------
+    >>> fetch_sharp("2011-02-14", "2011-02-15", harp=377).fetched  # doctest: +SKIP
+    ['data/raw/sharp/sharp_hmi.sharp_cea_720s_20110214_20110215_harp377.csv']
+    """
+    ds = record_set(start, end, harp=harp, nrt=nrt, cadence=cadence)
+    base = base_urls(urls)["jsoc"]
+    days = days_between(start, end)
+    keys = list(dict.fromkeys(["T_REC", "HARPNUM", "NOAA_ARS", *keywords]))
+    out = Path(out)
+    name = f"sharp_{SERIES[nrt]}_{days[0]:%Y%m%d}_{days[-1]:%Y%m%d}" + ("" if harp is None else f"_harp{harp}")
+    path = out / f"{name}.csv"
+    url = f"{base}/cgi-bin/ajax/jsoc_info?op=rs_list&ds={ds}"
+    report = FetchReport(source="sharp", out=str(out), dry_run=dry_run, planned=[url])
+    if dry_run:
+        return report
+    if path.is_file():
+        report.skipped.append(str(path))
+        return report
+    try:
+        with socket_timeout(timeout):  # drms takes the socket default over its own 60 s
+            table = (client or jsoc_client(base)).query(ds, key=keys, convert_numeric=False)
+    except urllib.error.HTTPError as exc:
+        report.fail(url, f"HTTP {exc.code}")
+        return report
+    except (urllib.error.URLError, OSError) as exc:
+        report.fail(url, f"cannot reach JSOC ({exc})")
+        return report
+    except Exception as exc:  # drms raises its own DrmsQueryError / DrmsExportError for a refused query
+        if type(exc).__module__.split(".")[0] != "drms":
+            raise
+        raise FetchError(url, f"JSOC refused the query ({exc})", "check the series, HARP and dates") from exc
+    missing = [k for k in keys if k not in table.columns]
+    if len(table) and missing:
+        raise FetchError(url, f"JSOC's answer lacks keywords {missing}", "drop them from the keyword list")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, table.reindex(columns=keys).to_csv(index=False))
+    report.fetched.append(str(path))
+    update_harp_map(out / HARP_MAP, table)
+    return report
+
+
+def update_harp_map(path: Path, table: pd.DataFrame) -> None:
+    """Merge the table's HARPNUM -> NOAA_ARS pairs into ``path`` (``HARPNUM NOAA_AR[,NOAA_AR...]`` lines)."""
+    pairs: dict[int, set[int]] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            parts = re.split(r"[\s,;]+", line.split("#", 1)[0].strip())
+            if len(parts) >= 2 and all(p.isdigit() for p in parts):
+                pairs.setdefault(int(parts[0]), set()).update(int(p) for p in parts[1:])
+    for harp, ars in zip(table.get("HARPNUM", []), table.get("NOAA_ARS", []), strict=False):
+        numbers = {int(n) for n in re.split(r"[,\s;]+", str(ars)) if n.isdigit() and int(n) > 0}
+        if str(harp).strip().isdigit():
+            pairs.setdefault(int(str(harp).strip()), set()).update(numbers)
+    lines = [f"{h} {','.join(str(a) for a in sorted(ars))}" for h, ars in sorted(pairs.items()) if ars]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))

@@ -1,0 +1,190 @@
+"""The demo's report for a forecaster: the case-study table, a verdict per target, reliability diagrams with bin
+counts, ROC curves and the largest X-flare episode of the test period, as PNG files and one self-contained
+``report.html`` (images embedded as base64).
+
+Everything here reads the demo's summary (the ``comparison.json`` shape of
+:func:`flarecast.evaluate.comparison.summarise`) and the test windows' forecasts; no score is computed here.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from rich import box
+from rich.table import Table
+
+from flarecast import classes
+from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
+from flarecast.report.text import markdown_to_html, mean_cell, split_table
+
+TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
+"""The case study's columns: X-class recall, HSS, TSS, then the same for >=M."""
+
+EPISODE_GAP = np.timedelta64(3, "D")
+"""X flares whose peaks lie closer than this belong to one episode (one region's passage, typically)."""
+
+
+def _label(target: str, score: str) -> str:
+    return f"{target} {'recall' if score == 'recall' else score.upper()}"
+
+
+def _rows(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {**comparison["methods"], **comparison["baselines"]}
+
+
+def demo_table(comparison: dict[str, Any]) -> Table:
+    """The table ``flarecast demo`` prints: seed mean ± spread [95% interval] per cell."""
+    test = comparison["test"]
+    table = Table(box=box.SIMPLE_HEAD, title=f"Test split {test['from'][:10]} to {test['to'][:10]}: cross-entropy vs focal loss, "
+                        f"{len(comparison['seeds'])} seeds (mean ± sd [95% interval])")
+    table.add_column("method")
+    for target, score in TABLE:
+        table.add_column(_label(target, score), justify="right")
+    for name, m in _rows(comparison).items():
+        table.add_row(name, *[_compact(m["targets"][t][s]) for t, s in TABLE])
+    pos = test["positives"]
+    table.caption = (f"{test['windows']} test windows in {test['groups']} days; positive windows: X {pos['X']}, "
+                     f">=M {pos['>=M']}; thresholds chosen on validation; class convention {comparison['convention']}")
+    return table
+
+
+def _finite(v) -> bool:
+    return v is not None and math.isfinite(v)  # comparison.json writes NaN as null
+
+
+def _compact(s: dict[str, Any]) -> str:
+    """``0.51±0.08 [0.22,0.74]``: :func:`mean_cell` without spaces, so seven columns fit 160 characters."""
+    if not _finite(s["mean"]):
+        return "n/a"
+    spread = f"±{s['std']:.2f}" if _finite(s.get("std")) else ""
+    lo, hi = s.get("ci") or (None, None)
+    interval = f" [{lo:.2f},{hi:.2f}]" if _finite(lo) and _finite(hi) else ""
+    return f"{s['mean']:.2f}{spread}{interval}"
+
+
+def plain_verdict(comparison: dict[str, Any], target: str) -> str:
+    """One sentence: does focal loss beat cross-entropy on ``target``, by more than the seed-to-seed spread?"""
+    v = comparison["verdicts"][target]
+    score = v.get("score", "hss").upper()
+    focal, ce = (comparison["methods"][k]["targets"][target] for k in ("focal", "CE"))
+
+    def pm(s):
+        return "n/a" if not _finite(s["mean"]) else (
+            f"{s['mean']:.2f}" + (f" ± {s['std']:.2f}" if _finite(s["std"]) else ""))
+
+    head = (f"{target}: focal loss has test {score} {pm(focal[score.lower()])} (recall {pm(focal['recall'])}), "
+            f"cross-entropy {pm(ce[score.lower()])} (recall {pm(ce['recall'])})")
+    if v.get("beats") is None:
+        return f"{head}; no comparison can be made (a score is undefined, or one seed leaves no spread)."
+    if v["beats"] is False and abs(v["difference"]) <= v["spread"]:
+        return (f"{head}: the difference ({v['difference']:+.2f}) is within the seed-to-seed spread "
+                f"({v['spread']:.2f}), so focal loss does not beat cross-entropy on {target} here.")
+    winner = "focal loss beats cross-entropy" if v["beats"] else "cross-entropy beats focal loss"
+    return (f"{head}: the difference ({v['difference']:+.2f}) exceeds the seed-to-seed spread ({v['spread']:.2f}), "
+            f"so {winner} on {target} here.")
+
+
+def largest_x_episode(events: xr.Dataset, start, end, convention: str) -> tuple[np.datetime64, np.datetime64, list]:
+    """The test period's largest X-flare episode: X flares (by ``convention``) peaking in [start, end] grouped
+    where peaks are less than :data:`EPISODE_GAP` apart; the group with most flares (then the largest flux).
+
+    Returns the span to plot (two days before the first peak to one day after the last) and the group's
+    ``[(peak, class), ...]``; ``(start, end, [])`` when the period holds no X flare.
+    """
+    start, end = np.datetime64(pd.Timestamp(start), "ns"), np.datetime64(pd.Timestamp(end), "ns")
+    peak = events["peak"].values.astype("datetime64[ns]")
+    flux = events["peak_flux"].values.astype(float)
+    keep = (classes.ordinal(flux, convention) == 3) & (peak >= start) & (peak <= end)
+    order = np.argsort(peak[keep])
+    peak, flux, text = peak[keep][order], flux[keep][order], events["goes_class"].values.astype(str)[keep][order]
+    if peak.size == 0:
+        return start, end, []
+    groups = np.split(np.arange(peak.size), np.flatnonzero(np.diff(peak) > EPISODE_GAP) + 1)
+    best = max(groups, key=lambda g: (g.size, flux[g].max()))
+    flares = [(peak[i], f"{text[i]} {pd.Timestamp(peak[i]):%m-%d %H:%M}") for i in best]
+    return peak[best[0]] - np.timedelta64(2, "D"), peak[best[-1]] + np.timedelta64(1, "D"), flares
+
+
+def write_figures(out: Path, *, targets, issue_time, y, probs, thresholds, persistence, climatology, events,
+                  convention: str) -> dict[str, str]:
+    """Reliability and ROC per target, and the X episode: PNGs in ``out``; their file names by figure."""
+    figures = {}
+    for j, t in enumerate(targets):
+        p = {m: v[:, j] for m, v in probs.items()}
+        figures[f"reliability {t}"] = draw("reliability", reliability_curves(y[:, j], p, climatology[t]), t,
+                                           out / f"reliability_{slug(t)}.png").name
+        figures[f"ROC {t}"] = draw("roc", roc_curves(y[:, j], p, {"persistence": persistence[:, j] >= 0.5}), t,
+                                   out / f"roc_{slug(t)}.png").name
+    lo, hi, flares = largest_x_episode(events, issue_time.min(), issue_time.max(), convention)
+    inside = (issue_time >= lo) & (issue_time <= hi)
+    j = list(targets).index("X")
+    models = [m for m in probs if m != "logistic"]
+    data = episode_data(issue_time[inside], y[inside, j], {m: probs[m][inside, j] for m in models},
+                        {m: thresholds[m]["X"] for m in models}, flares)
+    figures["X episode"] = draw("episode", data, "X", out / "episode_X.png").name
+    return figures
+
+
+def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
+    """``report.md``: what was run, the verdicts, the table, the samples, the figures and how to read them."""
+    test, cfg = comparison["test"], comparison["config"]
+    head = ["method", "loss"] + [_label(t, s) for t, s in TABLE]
+    losses = comparison["losses"]
+    lines = ["# flarecast demo: focal loss against cross-entropy on real GOES-15 data", "",
+             f"GOES-15 hourly XRS-B maxima 2011-2013 with the NOAA/NGDC flare reports (embedded in the package). "
+             f"Windows of {cfg['samples']['window']} issued every {cfg['samples']['stride']}, labelled with the largest "
+             f"flare in the next {cfg['samples']['horizon']} (class convention `{comparison['convention']}`). "
+             f"Train, validation and test are contiguous time blocks; the test split runs {test['from'][:10]} to "
+             f"{test['to'][:10]}: {test['windows']} windows, {test['positives']['X']} of them followed by an X flare "
+             f"and {test['positives']['>=M']} by an M or X flare.", "",
+             f"Both losses train the same network on the same windows with the same optimiser, epochs and seeds "
+             f"({', '.join(map(str, comparison['seeds']))}); each run's threshold is chosen on the validation block "
+             "(maximising HSS) before the test block is scored.", "", "## Verdict", ""]
+    lines += [f"- {comparison['plain_verdicts'][t]}" for t in comparison["plain_verdicts"]]
+    lines += ["", "## Test scores", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, m in _rows(comparison).items():
+        lines.append("| " + " | ".join([name, losses.get(name, "baseline")]
+                                       + [mean_cell(m["targets"][t][s]) for t, s in TABLE]) + " |")
+    lines += ["", f"Cells: mean ± standard deviation over the {len(comparison['seeds'])} seeds [95% interval of the "
+              "seed mean over 1000 bootstrap resamples of whole UTC days]. Baselines are single fits: persistence "
+              "(yes when a flare of the class peaked in the previous 24 h), climatology (the training base rate, "
+              "never an event at 0.5) and a logistic regression on window statistics.", "",
+              "- **recall** (POD) = TP / (TP + FN): the share of flare-followed windows that were flagged.",
+              "- **HSS** = 2(TP·TN − FN·FP) / [(TP+FN)(FN+TN) + (TP+FP)(FP+TN)]: 1 perfect, 0 no better than chance.",
+              "- **TSS** = POD − POFD: the same whatever the base rate.", "", "## Samples", "",
+              *split_table(comparison), "## Figures", "",
+              "Reliability: observed event rate against forecast probability per bin, the number by each point is "
+              "the windows in that bin (bars: the same counts, log scale); curves use each loss's seed-mean "
+              "probability. ROC: detection against false-alarm rate over all thresholds; persistence is one point. "
+              "Episode: the largest group of X flares of the test period, both losses' seed-mean X probability, "
+              "their thresholds (the mean of the seeds' validation thresholds), shading where an X flare follows "
+              "within 24 h, and each X flare's peak.", ""]
+    lines += [line for name, path in figures.items() for line in (f"### {name}", "", f"![{name}]({path})", "")]
+    lines += [f"Wall time {comparison['wall_seconds']:.0f} s; flarecast {comparison['flarecast_version']}.", ""]
+    return "\n".join(lines)
+
+
+def write_demo_report(comparison: dict[str, Any], out: str | Path, **forecasts) -> Path:
+    """Write the figures, ``report.md`` and the self-contained ``report.html``; return the HTML path.
+
+    ``forecasts`` are :func:`write_figures`' keyword arguments but ``convention`` (taken from ``comparison``).
+    Adds ``plain_verdicts`` and ``figures`` (PNG names) to ``comparison``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    comparison["plain_verdicts"] = {t: plain_verdict(comparison, t) for t in ("X", ">=M")}
+    comparison["figures"] = write_figures(out, convention=comparison["convention"], **forecasts)
+    md = demo_markdown(comparison, comparison["figures"])
+    (out / "report.md").write_text(md)
+    html = out / "report.html"
+    html.write_text(markdown_to_html(md, out, "flarecast demo"))
+    return html
+
+
+__all__ = ["TABLE", "demo_markdown", "demo_table", "largest_x_episode", "plain_verdict", "write_demo_report",
+           "write_figures"]
