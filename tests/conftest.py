@@ -53,3 +53,55 @@ def flatten(d, prefix=""):
             yield from flatten(v, f"{prefix}{k}.")
         else:
             yield f"{prefix}{k}", v
+
+
+GAPS = ((40, 1.0), (95, 2.5), (160, 0.4), (230, 3.0), (300, 1.5), (377, 0.5), (450, 2.0), (520, 1.0), (610, 2.2),
+        (690, 0.3))
+"""(first day, length in days) of the X-ray gaps of :func:`two_years`: whole days and partial ones."""
+
+
+@pytest.fixture(scope="session")
+def two_years(tmp_path_factory):
+    """Two simulated years (2018-2019) as an hourly ``time,xrsa,xrsb`` CSV with the :data:`GAPS` blanked and a
+    plain-CSV flare catalogue (complete through the gaps, as other satellites' catalogues are), ingested into a
+    store. Returns ``(store, hourly frame as ingested)``."""
+    import numpy as np
+    import pandas as pd
+
+    from flarecast.ingest.pipeline import ingest
+    from flarecast.simulate.generate import generate
+
+    sim = generate(days=730, seed=5, activity=2.0)
+    root = tmp_path_factory.mktemp("two-years")
+    t0 = pd.Timestamp(sim.start)
+    minutes = t0 + pd.to_timedelta(np.arange(sim.xrsb.size), "min")
+    flux = pd.DataFrame({c: np.where(getattr(sim, c) > 0, getattr(sim, c), np.nan) for c in ("xrsa", "xrsb")},
+                        index=minutes).resample("1h").max()
+    for first, length in GAPS:
+        flux.loc[t0 + pd.Timedelta(days=first): t0 + pd.Timedelta(days=first + length) - pd.Timedelta("1h")] = np.nan
+    flux.rename_axis("time").to_csv(root / "xrs_hourly.csv", date_format="%Y-%m-%dT%H:%M:%S")
+    cat = sim.catalogue
+    at = lambda m: (t0 + pd.to_timedelta(m, "min")).strftime("%Y-%m-%dT%H:%M")  # noqa: E731
+    pd.DataFrame({"class": cat.classes, "start": at(cat.begin), "peak": at(cat.peak), "end": at(cat.end),
+                  "noaa_ar": cat.noaa}).to_csv(root / "flares.csv", index=False)
+    store = root / "store.zarr"
+    ingest("goes", [root / "xrs_hourly.csv"], store=store, basis="true")
+    ingest("events", [root / "flares.csv"], store=store, basis="true")
+    return store, flux
+
+
+HOURLY = ["samples.cadence=1h", "samples.stride=6h", "model.hidden=8", "train.batch_size=256", "train.device=cpu",
+          "train.epochs=1"]
+
+
+@pytest.fixture(scope="session")
+def hourly_model(two_years, tmp_path_factory):
+    """A CE model trained one epoch on :func:`two_years` (1 h steps, 24 h window, targets >=C, >=M, X)."""
+    from flarecast.config import builtin_config, load_config
+    from flarecast.samples.build import samples_from_store
+    from flarecast.train.loop import train
+
+    cfg = load_config(builtin_config("demo"), HOURLY)
+    out = tmp_path_factory.mktemp("hourly-model") / "m"
+    train(samples_from_store(two_years[0], cfg.samples), cfg, out)
+    return out

@@ -114,3 +114,22 @@ steps:
     assert second["steps"][0]["status"] == "skipped"
     with pytest.raises(BatchStepError, match=r"step 'compare' \(compare\) failed: --gammas 'two'"):
         run_job(job, root=tmp_path, overrides=["steps.compare.gammas=two"])
+
+
+def test_forecast_with_fallbacks_in_the_scoreboard_format_and_a_dashboard_as_steps(finished, tmp_path):
+    from flarecast.forecast.ccmc import read_ccmc
+
+    root, _ = finished
+    job = tmp_path / "ops.yaml"
+    job.write_text("store: data/store.zarr\nlog: runs/batch/ops.json\nsteps:\n"
+                   "  scoreboard: {run: forecast, model: models/daily, latest: true, strict: false, format: ccmc, "
+                   "out: 'runs/ccmc/{issue}.json'}\n"
+                   "  dashboard: {run: dashboard, models: [models/daily], out: runs/dashboard}\n")
+    log = run_job(job, root=root)
+    assert [s["status"] for s in log["steps"]] == ["done", "done"]
+    board = read_ccmc(root / "runs" / "ccmc" / "20180210T0000Z.json")
+    assert sorted(board["target"]) == [">=C", ">=M", "X"] and board["region"].isna().all()
+    doc = json.loads((root / "runs" / "dashboard" / "forecast.json").read_text())
+    assert sorted(board["probability"]) == sorted(r["probability"] for r in doc["forecasts"])
+    assert (root / "runs" / "dashboard" / "index.html").stat().st_size > 10_000
+    assert [s["status"] for s in run_job(job, root=root)["steps"]] == ["skipped", "skipped"]

@@ -4,7 +4,8 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 
 runner = CliRunner()
-COMMANDS = ["simulate", "ingest", "samples", "train", "evaluate", "compare", "forecast", "card", "batch", "demo"]
+COMMANDS = ["simulate", "ingest", "samples", "train", "evaluate", "compare", "forecast", "card", "batch", "demo",
+            "combine", "dashboard"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -208,11 +208,15 @@ def test_hek_zero_class_is_no_class(real):
     assert x["peak_flux"] == pytest.approx(9.3e-4 / 0.7) and x["noaa_ar"] == 12673
 
 
-def test_solarflarenet_csv_bad_times_counted_not_fatal(real):
-    res = read_file(real / "events/solar_events_1996_2022.csv", "events")
+def test_solarflarenet_csv_impossible_times_refused_or_skipped(real):
+    path = real / "events/solar_events_1996_2022.csv"
+    with pytest.raises(InputFileError, match=r"line 38086: Start Time '2020-04-09T00:91Z' is not a date"):
+        read_file(path, "events")
+    res = read_file(path, "events", skip_bad=True)
     assert res.reader == "plain-events-csv"
-    assert res.masked["bad_start_time"] == 2 and res.masked["bad_end_time"] == 1
-    assert any("line 38086" in w and "00:91" in w for w in res.warnings)
+    assert res.ignored == {"bad_rows": 3} and len(res.data) == 43084 - 3
+    assert [w.split(":")[1].strip() for w in res.warnings[:3]] == ["line 38086", "line 38094", "line 38102"]
+    assert res.masked["class_uncertain"] == 3  # bare "C" rows kept without a flux
     assert res.rows_read == 43084
     x20 = res.data[res.data["peak"] == np.datetime64("2001-04-02T21:51")].iloc[0]
     assert x20["noaa_ar"] == 9393  # the file says 19393 in 2001

@@ -7,12 +7,14 @@ else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flarecast import __version__, config
 from flarecast.errors import FlarecastError
@@ -31,6 +33,9 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Zarr store to read and write.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
+TrustOpt = Annotated[bool, typer.Option(
+    "--trust-modified", help="Use a model whose weights differ from the sha256 in its card (refused otherwise); "
+                             "the outputs then say weights_modified: true.")]
 DEFAULT_STORE = Path(config.DEFAULT_STORE)
 
 
@@ -42,7 +47,9 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except FlarecastError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # One line whatever the message holds (a library's text, a file's bytes), and no markup from it.
+            text = re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
+            err.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("[bold red]interrupted[/]: finished files and models are left as they were")

@@ -11,6 +11,7 @@ from flarecast.cli._util import (
     DEFAULT_STORE,
     JsonOpt,
     StoreOpt,
+    TrustOpt,
     app,
     out,
     print_json,
@@ -23,11 +24,18 @@ from flarecast.errors import FlarecastError
 @app.command("evaluate")
 @user_errors
 def evaluate_cli(
-    model: Annotated[Path | None, typer.Argument(help="Model directory written by `flarecast train`.")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Model directory written by `flarecast train`; with --forecasts, forecast files.",
+        metavar="MODEL | FILE...")] = None,
     store: StoreOpt = DEFAULT_STORE,
-    forecasts: Annotated[Path | None, typer.Option(
-        "--forecasts", help="Backtest: score this file of `flarecast forecast` (.json or .csv) against the "
-                            "store's flare catalogue, instead of a MODEL.")] = None,
+    forecasts: Annotated[bool, typer.Option(
+        "--forecasts", help="Score forecast files against the store's flare catalogue instead of a MODEL: one "
+                            "flarecast file is backtested (with and without degraded rows); several files, or "
+                            "other providers' (CSV issue_time,target,probability[,region], CCMC scoreboard "
+                            "JSON), are scored on the same days with paired differences against the first.")] = False,
+    threshold: Annotated[float, typer.Option(help="Decision threshold of files that carry none (other "
+                                                  "providers'), with --forecasts.")] = 0.5,
+    horizon: Annotated[str, typer.Option(help="Horizon of CSV rows without valid_to, with --forecasts.")] = "24h",
     split: Annotated[str | None, typer.Option(help="train, val or test (default test) of the model's split plan.")] = None,
     all_windows: Annotated[bool, typer.Option("--all", help="Score every window of the store, no split: for a "
                                               "store holding only data the model never saw.")] = False,
@@ -37,6 +45,7 @@ def evaluate_cli(
                                                      "baseline there (needed with --all, --from, --to).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json, report.md and plots.")] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG plots into --out.")] = True,
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Score a model beside climatology, persistence and logistic regression, with bootstrap intervals.
@@ -49,13 +58,34 @@ def evaluate_cli(
       flarecast evaluate models/goes --store data/goes-2014.zarr --all --train-store data/goes-hourly.zarr --out runs/eval-2014
       flarecast evaluate models/goes --from 2013-01-01 --to 2014-01-01 --json
       flarecast evaluate --forecasts runs/forecasts/september.csv --store data/store.zarr --out runs/backtest
+      flarecast evaluate --forecasts runs/flarecast.csv runs/noaa.json --store data/store.zarr
     """
-    if (model is None) == (forecasts is None):
-        raise FlarecastError("give a MODEL directory, or --forecasts FILE for a backtest (one of the two)")
-    if forecasts is not None:
+    paths = list(paths or [])
+    if not paths:
+        raise FlarecastError("give a MODEL directory, or --forecasts FILE [FILE ...] to score forecast files")
+    if not forecasts and len(paths) > 1:
+        raise FlarecastError(f"{len(paths)} paths given: evaluate one MODEL, or add --forecasts to score files")
+    if forecasts and (len(paths) > 1 or not _flarecast_file(paths[0])):
+        from flarecast.forecast.scoring import score_files
+
+        result = score_files(paths, store=store, threshold=threshold, horizon=horizon)
+        if out_dir is not None:
+            from flarecast.jsonio import write_json
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_json(out_dir / "scores.json", result)
+        if as_json:
+            print_json(result)
+            return
+        from flarecast.report.text import providers_table
+
+        for table in providers_table(result):
+            out.print(table)
+        return
+    if forecasts:
         from flarecast.forecast.files import backtest
 
-        result = backtest(forecasts, store=store)
+        result = backtest(paths[0], store=store)
         if out_dir is not None:
             from flarecast.jsonio import write_json
 
@@ -67,15 +97,18 @@ def evaluate_cli(
         from flarecast.report.text import metrics_table
 
         out.print(metrics_table(result))
+        if "targets_undegraded" in result:
+            out.print(metrics_table(result, key="targets_undegraded"))
         return
     from flarecast.evaluate.scoring import evaluate
 
+    model = paths[0]
     ranged = all_windows or start is not None or end is not None
     if split is not None and ranged:
         raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
     period = (start, end) if start is not None or end is not None else None
     result = evaluate(model, store, split=None if ranged else (split or "test"), period=period,
-                      train_store=train_store, out_dir=out_dir, plots=plots)
+                      train_store=train_store, out_dir=out_dir, plots=plots, trust_modified=trust_modified)
     if as_json:
         print_json(result)
         return
@@ -136,3 +169,11 @@ def compare_cli(
         out.print(f"[yellow]warning:[/] {w}", highlight=False)
     out.print(f"wrote {result.report_md}, {result.report_html} and {out_dir / 'comparison.json'} "
               f"in {result.comparison['wall_seconds']:.0f} s")
+
+
+def _flarecast_file(path: Path) -> bool:
+    """A flarecast forecast file (its own JSON document or CSV), which a single-file backtest reads."""
+    if not path.is_file():
+        return True  # backtest names the missing file
+    head = path.read_text(errors="replace")[:4096]
+    return '"flarecast-forecast/' in head if path.suffix == ".json" else head.startswith("issue_time,valid_to,")

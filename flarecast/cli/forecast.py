@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, app, out, print_json, user_errors
+from flarecast.cli._util import DEFAULT_STORE, JsonOpt, TrustOpt, app, out, print_json, user_errors
 
 FilesOpt = Annotated[list[str] | None, typer.Option(
     help="Files, folders or quoted globs to ingest into a temporary store (repeat the option for more).")]
@@ -16,7 +16,9 @@ FilesOpt = Annotated[list[str] | None, typer.Option(
 @app.command("forecast")
 @user_errors
 def forecast_cli(
-    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    models: Annotated[list[Path], typer.Argument(
+        help="Model directory (`flarecast train`) or combination (`flarecast combine`); more models are fallbacks, "
+             "tried in order where the first one's input is missing.", metavar="MODEL [MODEL]...")],
     store: Annotated[Path | None, typer.Option("--store", "-s", help="Store to read (default data/store.zarr "
                                                                      "unless files are given).")] = None,
     goes: FilesOpt = None,
@@ -28,31 +30,40 @@ def forecast_cli(
     start: Annotated[str | None, typer.Option("--from", help="First issue time of a series.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last issue time of a series (inclusive).")] = None,
     every: Annotated[str | None, typer.Option(help="Step of the series (default: the model's stride).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="No fallback: refuse issue times whose input is missing (one line, exit 2).")] = False,
     skip_refused: Annotated[bool, typer.Option(
-        "--skip-refused", help="List refused issue times in the output and forecast the rest.")] = False,
+        "--skip-refused", help="No fallback either: list refused issue times in the output and forecast the rest.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the forecasts (.json or .csv).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="flarecast (JSON or CSV by --out's suffix) or ccmc (the CCMC "
+                                                      "flare scoreboard's JSON).")] = "flarecast",
     device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Issue probabilities for (t, t + horizon] at issue times t, with the decision at the card's threshold.
 
-    Refuses (one line, exit 2) an issue time outside the data or a window with more input missing than the
-    model tolerates, and inputs whose channels, cadence or units do not fit the model card.
+    Every issue time gets a forecast: where the first model's input is missing beyond its tolerance, the next
+    MODEL whose input is present forecasts it, else the Poisson rate of the catalogue's recent flares, else the
+    card's climatology; those rows say `degraded` and why (docs/operations.md). `--strict` refuses them instead
+    (one line, exit 2). Inputs whose channels, cadence or units do not fit the model card are always refused.
 
     [bold]Examples[/]:
       flarecast forecast models/latest --latest --out runs/forecast.json
-      flarecast forecast models/latest --goes 'data/raw/goes/*.nc' --at 2017-09-06T12:00
-      flarecast forecast models/latest --from 2017-09-05 --to 2017-09-08 --every 1h --out september.csv
+      flarecast forecast models/goes models/sharp --from 2013-01-01 --to 2013-12-31 --every 1D --out year.csv
+      flarecast forecast models/latest --goes 'data/raw/goes/*.nc' --at 2017-09-06T12:00 --strict
+      flarecast forecast models/sharp --latest --format ccmc --out runs/scoreboard.json
+      flarecast forecast models/edited --latest --trust-modified
     """
-    from flarecast.forecast.files import write_forecasts
-    from flarecast.forecast.issue import forecast
+    from flarecast.forecast.ops import issue_forecast, write_any
 
     files = bool(goes or events or sharp)
-    doc = forecast(model, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
-                   events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
-                   every=every, skip_refused=skip_refused, device=device)
+    doc = issue_forecast(models, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
+                         events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
+                         every=every, strict=strict, skip_refused=skip_refused, device=device,
+                         trust_modified=trust_modified)
     if out_file is not None:
-        write_forecasts(doc, out_file)
+        write_any(doc, out_file, fmt)
     if as_json:
         print_json(doc)
         return
@@ -60,13 +71,13 @@ def forecast_cli(
 
     table = Table(title=f"Forecasts of model {doc['model_id']} ({doc['loss']}): largest flare in the next "
                         f"{doc['horizon']}, {doc['convention']} classes")
-    for col in ("issue time", "region", "target", "probability", "threshold", "decision", "coverage"):
+    for col in ("issue time", "region", "target", "probability", "threshold", "decision", "coverage", "method"):
         table.add_column(col, justify="left" if col in ("issue time", "target", "decision") else "right")
     rows = doc["forecasts"]
     for r in rows[-30:]:
         table.add_row(r["issue_time"], "" if r["region"] is None else str(r["region"]), r["target"],
                       f"{r['probability']:.3f}", f"{r['threshold']:.3f}", "YES" if r["decision"] else "no",
-                      f"{r['coverage']:.0%}")
+                      f"{r['coverage']:.0%}", r.get("method", "model") + (" (degraded)" if r.get("degraded") else ""))
     if len(rows) > 30:
         table.caption = f"last 30 of {len(rows)} rows" + (f"; all in {out_file}" if out_file else "; use --out")
     out.print(table)
@@ -74,6 +85,10 @@ def forecast_cli(
         out.print(f"refused {r['issue_time']}: {r['detail']}")
     if len(doc["refused"]) > 5:
         out.print(f"... {len(doc['refused'])} issue times refused in all")
+    if doc.get("coverage_report", {}).get("degraded"):
+        cov = doc["coverage_report"]
+        out.print(f"{cov['degraded']} of {cov['issue_times']} issue times degraded: " + ", ".join(
+            f"{m} {n}" for m, n in cov["by_method"].items() if n), highlight=False)
     if out_file is not None:
         out.print(f"wrote {len(rows)} rows to {out_file}")
 
@@ -82,6 +97,7 @@ def forecast_cli(
 @user_errors
 def card_cli(
     model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
     """Print a model's card: what it forecasts, from which inputs, how it was trained and validated.
@@ -89,10 +105,11 @@ def card_cli(
     [bold]Examples[/]:
       flarecast card models/latest
       flarecast card models/latest --json
+      flarecast card models/edited --trust-modified
     """
     from flarecast.model.modeldir import model_id, read_card
 
-    card = {"model_id": model_id(model), **read_card(model)}
+    card = {"model_id": model_id(model, trust_modified=trust_modified), **read_card(model, trust_modified=trust_modified)}
     if as_json:
         print_json(card)
         return

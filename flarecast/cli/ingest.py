@@ -52,7 +52,7 @@ def ingest_cli(
     kind: Annotated[str, typer.Argument(help="What the files hold: goes, sharp or events.")],
     paths: Annotated[list[Path], typer.Argument(help="Files, folders (searched recursively) or globs.")],
     store: StoreOpt = DEFAULT_STORE,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files, list them, go on.")] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files and bad rows (cut short, impossible dates), list them, go on.")] = False,
     basis: Annotated[str | None, typer.Option(help="Flux basis of a plain CSV: swpc or true.")] = None,
     satellite: Annotated[int | None, typer.Option(help="GOES satellite number of a plain CSV.")] = None,
     as_json: JsonOpt = False,

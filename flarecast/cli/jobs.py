@@ -60,7 +60,7 @@ def batch_cli(
         help="Dotted overrides of the job: steps.train.overrides=[train.epochs=1]")] = None,
     root: Annotated[Path | None, typer.Option(help="Folder the job's relative paths start from "
                                                    "(default: the job's `root`, else the current folder).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Run every step, even those already done.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run every step, even those already done, and overwrite outputs (and a log) this job did not write.")] = False,
     as_json: JsonOpt = False,
 ):
     """Run a job's steps in order (ingest, train, evaluate, compare, forecast), skipping those already done.

@@ -101,9 +101,10 @@ def select_windows(samples: Samples, *, split: str | None = "test", period=None)
 
 
 def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
-                    logistic: LogisticBaseline | None = None, device: str = "cpu") -> Forecasts:
+                    logistic: LogisticBaseline | None = None, device: str = "cpu",
+                    trust_modified: bool = False) -> Forecasts:
     """Probabilities of the model and of the baselines for the windows ``idx`` of ``samples``."""
-    model, card = load_model(model_dir, device=str(resolve_device(device)))
+    model, card = load_model(model_dir, device=str(resolve_device(device)), trust_modified=trust_modified)
     check_compatible(card, samples)
     probs = {"model": predict(model, samples, idx, device=next(model.parameters()).device).astype(np.float64)}
     targets = tuple(samples.targets)
@@ -143,15 +144,15 @@ def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> di
 
 def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
                    logistic: LogisticBaseline | None = None, device: str = "cpu", n_boot: int = N_BOOT,
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, trust_modified: bool = False) -> dict[str, Any]:
     """``metrics.json`` of a model on windows of ``samples``: :func:`evaluate_samples`' result alone."""
     return evaluate_samples(model_dir, samples, split=split, period=period, logistic=logistic, device=device,
-                            n_boot=n_boot, seed=seed)[0]
+                            n_boot=n_boot, seed=seed, trust_modified=trust_modified)[0]
 
 
 def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
                      logistic: LogisticBaseline | None = None, device: str = "cpu", n_boot: int = N_BOOT,
-                     seed: int = 0) -> tuple[dict[str, Any], Forecasts]:
+                     seed: int = 0, trust_modified: bool = False) -> tuple[dict[str, Any], Forecasts]:
     """``metrics.json`` of a model on windows of ``samples`` (see the module docstring), and the forecasts scored.
 
     Parameters
@@ -169,13 +170,16 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         when None and ``split`` is None, it is left out with a note.
     device, n_boot, seed : keyword-only
         Torch device for the model; bootstrap replicates and seed.
+    trust_modified : bool, keyword-only
+        Use weights whose sha256 differs from the card's (refused otherwise); ``metrics.json`` then says
+        ``weights_modified: true``.
 
     Returns
     -------
     (dict, Forecasts)
         The content of ``metrics.json`` and the forecasts behind it (for plots).
     """
-    card = read_card(model_dir)
+    card = read_card(model_dir, trust_modified=trust_modified)
     notes = []
     if split is not None and samples.fingerprint != card.get("data_fingerprint"):
         notes.append(f"these samples (fingerprint {samples.fingerprint}) are not the model's training samples "
@@ -188,12 +192,13 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
     if logistic is None and split is not None and samples.indices("train").size > 0:
         logistic = baselines.fit_logistic(samples, threshold_score=card.get("threshold_score", "hss"))
     idx = select_windows(samples, split=split, period=period)
-    fc = model_forecasts(model_dir, samples, idx, logistic=logistic, device=device)
+    fc = model_forecasts(model_dir, samples, idx, logistic=logistic, device=device, trust_modified=trust_modified)
     if logistic is None:
         notes.append("logistic baseline omitted: it must be fitted on the model's training data, which these "
                      "samples do not hold; pass the store the model was trained on (--train-store)")
     return {
-        "model": str(model_dir), "model_id": model_id(model_dir), "loss": card.get("loss"),
+        "model": str(model_dir), "model_id": model_id(model_dir, trust_modified=trust_modified),
+        **({"weights_modified": True} if card.get("weights_modified") else {}), "loss": card.get("loss"),
         "split": split if split is not None else "all",
         "period": {"from": _iso(fc.issue_time.min()), "to": _iso(fc.issue_time.max()),
                    "requested": list(period) if period is not None else None},
@@ -210,7 +215,8 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
 
 def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "test", period=None,
              train_store: str | Path | None = None, out_dir: str | Path | None = None, plots: bool = True,
-             device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0) -> dict[str, Any]:
+             device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0,
+             trust_modified: bool = False) -> dict[str, Any]:
     """Build samples from ``store`` with the model's config and normalisation, score them, write the outputs.
 
     With ``split=None`` every window of ``store`` is scored (see the module docstring); ``train_store``, the
@@ -219,7 +225,7 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
     ``out_dir`` receives ``metrics.json``, ``report.md`` and, with ``plots``, the PNGs of
     :func:`flarecast.plots.write_plots`.
     """
-    card = read_card(model_dir)
+    card = read_card(model_dir, trust_modified=trust_modified)
     cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / "card.json"))
     norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
     eval_cfg = cfg if split is not None else cfg.replace(**{"samples.split.block": ALL_WINDOWS_BLOCK})
@@ -230,7 +236,7 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
         logistic = baselines.fit_logistic(train_samples, threshold_score=card.get("threshold_score", "hss"))
         overlap = _overlap(samples, train_samples, cfg)
     result, fc = evaluate_samples(model_dir, samples, split=split, period=period, logistic=logistic, device=device,
-                                n_boot=n_boot, seed=seed)
+                                n_boot=n_boot, seed=seed, trust_modified=trust_modified)
     result["store"] = str(store)
     if overlap is not None and split is None:
         result["overlap_with_training"] = overlap

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
 ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
               "base_rate", "coverage", "model_id", "convention")
 """Columns of a forecast row (CSV header; keys of the JSON ``forecasts`` items)."""
+DEGRADED_FIELDS = ("degraded", "method", "reason")
+"""Columns a row may add (:mod:`flarecast.forecast.fallback`); files without them read as not degraded."""
 SUFFIXES = (".json", ".csv")
 
 
@@ -46,14 +49,19 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
         path.write_text(dumps(doc) + "\n")
         return path
     with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS, lineterminator="\n")
+        # The degraded columns only where the rows carry them: a file of `--strict` forecasts reads back as written.
+        extra = DEGRADED_FIELDS if any("degraded" in r for r in doc["forecasts"]) else ()
+        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")
         w.writeheader()
         for r in doc["forecasts"]:
+            if extra:
+                r = {"degraded": False, "method": "model", "reason": None, **r}
             # repr keeps every digit: reading the file back gives the same floats, so the same decisions.
             w.writerow({**r, "region": "" if r["region"] is None else r["region"],
                         "noaa_ars": " ".join(map(str, r["noaa_ars"])), "decision": str(r["decision"]).lower(),
                         "probability": repr(r["probability"]), "threshold": repr(r["threshold"]),
-                        "base_rate": repr(r["base_rate"])})
+                        "base_rate": repr(r["base_rate"]),
+                        **({"degraded": str(r["degraded"]).lower(), "reason": r["reason"] or ""} if extra else {})})
     return path
 
 
@@ -104,7 +112,9 @@ def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:
         return {**r, "region": int(r["region"]) if r["region"] else None,
                 "noaa_ars": [int(a) for a in r["noaa_ars"].split()], "probability": float(r["probability"]),
                 "decision": {"true": True, "false": False}[r["decision"]], "threshold": float(r["threshold"]),
-                "base_rate": float(r["base_rate"]), "coverage": float(r["coverage"])}
+                "base_rate": float(r["base_rate"]), "coverage": float(r["coverage"]),
+                **({"degraded": {"true": True, "false": False}[r["degraded"]], "method": r["method"],
+                    "reason": r["reason"] or None} if "degraded" in r else {})}
     except (ValueError, KeyError) as exc:
         raise InputFileError(path, f"line {line}: value {exc} cannot be read; expected a flarecast forecast CSV "
                              f"with columns {list(ROW_FIELDS)}") from None
@@ -145,7 +155,11 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
                                  "each horizon and class convention separately")
     horizon, convention = frame["h"].iloc[0].to_timedelta64(), str(frame["convention"].iloc[0])
     targets = tuple(frame["target"].unique())
-    per_target = frame.groupby("target")[["threshold", "base_rate"]].nunique()
+    frame["degraded"] = frame["degraded"].fillna(False).astype(bool) if "degraded" in frame else False
+    # Degraded rows come from other models or rules with their own thresholds: the file is scored at the
+    # thresholds and base rates of its own model's rows.
+    own = frame[~frame["degraded"]] if (~frame["degraded"]).any() else frame
+    per_target = own.groupby("target")[["threshold", "base_rate"]].nunique()
     if (per_target > 1).any(axis=None):
         raise SampleError(f"{path}: rows of one target carry several thresholds or base rates (forecasts of several "
                           "models); backtest one model's forecasts at a time")
@@ -154,17 +168,18 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     table = frame.pivot(index=["t", "r"], columns="target", values="probability")[list(targets)]
     if table.isna().any(axis=None):
         raise InputFileError(path, f"some issue times lack a row for one of the targets {list(targets)}")
+    degraded = frame.pivot(index=["t", "r"], columns="target", values="degraded").any(axis=1).to_numpy(bool)
     issue = table.index.get_level_values("t").to_numpy("datetime64[ns]")
     region = table.index.get_level_values("r").to_numpy(np.int64)
 
     cat = Catalogue.from_events(st.read_events(store))
     first, last = cat.span
     inside = (issue - horizon >= first) & (issue + horizon <= last)
-    issue, region, prob = issue[inside], region[inside], table.to_numpy(np.float64)[inside]
+    issue, region, prob, degraded = issue[inside], region[inside], table.to_numpy(np.float64)[inside], degraded[inside]
     ars = {int(r): list(a) for r, a in zip(frame["r"], frame["noaa_ars"], strict=True)}
     next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, ars)
     rank = classes.ordinal(next_flux, convention)
-    first_rows = frame.drop_duplicates("target").set_index("target")
+    first_rows = own.drop_duplicates("target").set_index("target")
     clim = {t: float(first_rows.loc[t, "base_rate"]) for t in targets}
     sharp = bool((region != FULL_DISK).any())
     fc = Forecasts(
@@ -178,7 +193,7 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
          "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)},
         clim,
     )
-    return {
+    result = {
         "file": str(path), "store": str(store), "model_ids": sorted(frame["model_id"].unique()), "loss": None,
         "split": "backtest", "period": {"from": iso(issue.min()) if issue.size else None,
                                         "to": iso(issue.max()) if issue.size else None},
@@ -188,6 +203,20 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
         "thresholds": fc.thresholds, "baselines": {"logistic": None},
         "dropped": {"beyond_catalogue": int((~inside).sum())},
         "notes": ["logistic baseline omitted: a forecast file does not carry the model's training windows"],
+        "degraded": {"windows": int(degraded.sum()),
+                     "by_method": frame[frame["degraded"]].drop_duplicates(["t", "r"])["method"].value_counts()
+                     .to_dict() if degraded.any() else {}},
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
     }
+    if degraded.any():
+        result["notes"].append(f"{int(degraded.sum())} of {issue.size} windows are degraded (forecast by a fallback); "
+                               "`targets` scores every window, `targets_undegraded` only the model's own")
+        result["targets_undegraded"] = score_forecasts(_subset(fc, ~degraded), n_boot=n_boot, seed=seed)
+    return result
+
+
+def _subset(fc, keep: np.ndarray):
+    """The windows ``keep`` of a :class:`~flarecast.evaluate.Forecasts`."""
+    return replace(fc, issue_time=fc.issue_time[keep], region=fc.region[keep], group=fc.group[keep], y=fc.y[keep],
+                   probs={k: v[keep] for k, v in fc.probs.items()})
 

@@ -58,7 +58,8 @@ class ForecastRefusal(SampleError):
 def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Sequence[str | Path] = (),
              events: Sequence[str | Path] = (), sharp: Sequence[str | Path] = (), at: Sequence[str] = (),
              latest: bool = False, start: str | None = None, end: str | None = None, every: str | None = None,
-             skip_refused: bool = False, device: str = "cpu", batch_size: int = 512) -> dict[str, Any]:
+             skip_refused: bool = False, device: str = "cpu", batch_size: int = 512,
+             trust_modified: bool = False) -> dict[str, Any]:
     """Forecast every target of a model at the requested issue times.
 
     Parameters
@@ -75,6 +76,9 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         List refused issue times in ``refused`` and forecast the others, instead of raising.
     device : str, keyword-only
         ``cpu`` (the default: bit-reproducible), ``cuda`` or ``auto``.
+    trust_modified : bool, keyword-only
+        Use weights whose sha256 differs from the card's (refused otherwise); the document then says
+        ``weights_modified: true``.
 
     Returns
     -------
@@ -94,9 +98,9 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         from flarecast.model.inference import resolve_device
 
         dev = resolve_device(device)
-    model, card = load_model(model_dir, device=str(dev))
+    model, card = load_model(model_dir, device=str(dev), trust_modified=trust_modified)
     cfg = card_samples(card, model_dir)
-    mid = model_id(model_dir)
+    mid = model_id(model_dir, trust_modified=trust_modified)
     history = bool(set(cfg.channels) & set(HISTORY_CHANNELS))
     given = {"goes": goes, "events": events, "sharp": sharp}
     lacking = [k for k in (cfg.source, *(["events"] if history else [])) if store is None and not given[k]]
@@ -137,7 +141,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         "horizon": cfg.horizon, "channels": list(card["channels"]), "targets": list(card["targets"]),
         "thresholds": dict(card["thresholds"]), "climatology": dict(card["climatology"]),
         "max_missing": cfg.max_missing, "inputs": inputs, "issue_times": int(issue.size),
-        "forecasts": rows, "refused": win.refused,
+        "forecasts": rows, "refused": win.refused, **({"weights_modified": True} if card.get("weights_modified") else {}),
     }
 
 

@@ -131,7 +131,8 @@ def ingest(
     store : str or Path, keyword-only
         Zarr store directory; created when absent.
     skip_bad : bool, keyword-only
-        Record unreadable files in ``skipped`` and ingest the rest, instead of raising on the first.
+        Record unreadable files in ``skipped`` and ingest the rest, instead of raising on the first; text
+        files' bad rows (cut short, impossible dates) are left out and reported in ``warnings``.
     basis : {"true", "swpc"}, optional, keyword-only
         Flux basis of files that do not define one (plain CSV); a product with a known basis refuses another.
     satellite : int, optional, keyword-only
@@ -207,7 +208,7 @@ def _ingest_files(
         stager = Stager(stage) if stage else None
         read: list[_Read] = []
         for (path, digest), out in zip(
-            todo, _read_iter([p for p, _ in todo], kind, basis, satellite, progress), strict=True
+            todo, _read_iter([p for p, _ in todo], kind, basis, satellite, skip_bad, progress), strict=True
         ):
             if isinstance(out, InputFileError):
                 if not skip_bad:
@@ -311,10 +312,10 @@ def expand_paths(paths: Sequence[str | Path], report: IngestReport, skip_bad: bo
     return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
 
 
-def _read_one(args: tuple[Path, str, str | None, int | None]) -> ReaderResult | InputFileError:
-    path, kind, basis, satellite = args
+def _read_one(args: tuple[Path, str, str | None, int | None, bool]) -> ReaderResult | InputFileError:
+    path, kind, basis, satellite, skip_bad = args
     try:
-        return read_file(path, kind, basis=basis, satellite=satellite)
+        return read_file(path, kind, basis=basis, satellite=satellite, skip_bad=skip_bad)
     except InputFileError as exc:  # returned, not raised: the caller decides between skip and stop
         return exc
 
@@ -346,10 +347,10 @@ def _client():
 
 
 def _read_iter(
-    files: list[Path], kind, basis, satellite, progress
+    files: list[Path], kind, basis, satellite, skip_bad, progress
 ) -> Iterator[ReaderResult | InputFileError]:
     """Each file's ReaderResult (or its InputFileError), in order, holding at most a wave of results."""
-    jobs = [(f, kind, basis, satellite) for f in files]
+    jobs = [(f, kind, basis, satellite, skip_bad) for f in files]
     client = _client()
     done = 0
     if client is not None:

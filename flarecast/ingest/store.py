@@ -156,8 +156,9 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
     groups = set(groups)
     if groups - set(GROUPS):
         raise StoreError(f"groups {sorted(groups - set(GROUPS))} are not among {list(GROUPS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     _recover(path)
+    check_store(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         zarr.open_group(str(tmp), mode="w", zarr_format=2, attributes={"flarecast_store": 1})
@@ -251,6 +252,35 @@ def _write_dataset(root: Path, group: str, ds: xr.Dataset) -> None:
     ds.to_zarr(root, group=group, mode="w", consolidated=False, zarr_format=2, encoding=encoding)
 
 
+def check_store(store: str | Path) -> None:
+    """Refuse a path that exists but is not a flarecast store: an ingest must never move or replace it.
+
+    A store is a directory whose ``.zattrs`` says ``flarecast_store``; an absent path or an empty directory
+    may become one.
+
+    Raises
+    ------
+    StoreError
+        Naming the path and what it is.
+    """
+    path = Path(store)
+    if not path.exists() and not path.is_symlink():
+        return
+    if not path.is_dir():
+        what = "a symbolic link to nowhere" if not path.exists() else "a file"
+        raise StoreError(f"store {path} is {what}, not a flarecast store; nothing was changed: give a new path "
+                         "or an existing store (--store)")
+    if not any(path.iterdir()):
+        return
+    try:
+        marked = json.loads((path / ".zattrs").read_text()).get("flarecast_store") is not None
+    except (OSError, ValueError, AttributeError):
+        marked = False
+    if not marked:
+        raise StoreError(f"store {path} is a directory that is not a flarecast store (no .zattrs with "
+                         "flarecast_store); nothing was changed: give a new path or an existing store (--store)")
+
+
 @contextmanager
 def locked(store: str | Path):
     """Hold the store's lock file for a read-merge-write cycle, so two ingests cannot lose each other's rows.
@@ -259,6 +289,7 @@ def locked(store: str | Path):
     that process left beside the store are removed.
     """
     path = Path(store)
+    check_store(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock_path(path)
     for _ in range(2):

@@ -10,6 +10,11 @@ A job is a YAML file (``configs/batch.yaml`` is a daily-forecast example)::
       evaluate: {run: evaluate, model: models/daily, split: test, out: runs/batch/eval}
       forecast: {run: forecast, model: models/daily, latest: true, out: "runs/forecasts/{issue}.json"}
 
+A forecast step refuses issue times whose input is missing unless ``strict: false``: then the ``fallbacks``
+(model directories) and the catalogue and climatology rules of :mod:`flarecast.forecast.fallback` forecast them,
+flagged degraded; ``format: ccmc`` writes the CCMC scoreboard's JSON. A ``dashboard`` step writes
+``out/index.html`` for ``models`` at ``at`` or the latest time (:mod:`flarecast.jobs.dashboard`).
+
 A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, ``out``, ``seeds``, ``alphas``,
 ``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
@@ -22,7 +27,12 @@ runs every time (only the archive knows whether there is something new) and neve
 not arrive: its note counts the failures and names the first, and the job goes on with what is there.
 ``configs/batch-live.yaml`` is the daily loop: fetch, ingest, forecast.
 
-Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). A train
+
+Relative paths start at the job's ``root`` (``--root`` overrides it; default: the current folder). Every path a
+job writes (an ingest step's store, the log, fetch/train/evaluate/compare/forecast ``out``) must resolve inside
+the root, ``..`` and symbolic links followed: a job is refused before its first step otherwise. An output file that exists and was not written
+by an earlier run of the same job (its sha256 is not the one the log recorded) is not overwritten without
+``--force``; nor is a log file that is not this job's log. A train
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
 by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
 
@@ -47,6 +57,7 @@ from typing import Any
 
 from flarecast.config import DEFAULT_STORE, apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
+from flarecast.jobs.confine import Owned, file_sha, inside, known_outputs, resolve
 
 LOG_FORMAT = "flarecast-batch-log/1"
 JOB_KEYS = ("root", "store", "log", "urls", "steps")
@@ -59,12 +70,13 @@ STEP_KEYS = {
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
     "compare": {"config": None, "overrides": [], "out": "runs/compare", "seeds": 5, "alphas": "none,0.25,0.5,0.75",
                 "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75, "pos_weight": "odds", "workers": None},
-    "forecast": {"model": None, "out": None, "at": [], "latest": False, "from": None, "to": None, "every": None,
-                 "skip_refused": False},
+    "forecast": {"model": None, "fallbacks": [], "out": None, "at": [], "latest": False, "from": None, "to": None,
+                 "every": None, "skip_refused": False, "strict": True, "format": "flarecast"},
+    "dashboard": {"models": None, "out": "runs/dashboard", "at": None, "latest": True},
 }
 """Keys of each step kind and their defaults; every step also takes ``store``."""
-REQUIRED = {"fetch": ("source",), "ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",), "compare": ("config",),
-            "forecast": ("model", "out")}
+REQUIRED = {"fetch": ("source",), "ingest": ("kind", "paths"), "train": ("config",), "evaluate": ("model",),
+            "compare": ("config",), "forecast": ("model", "out"), "dashboard": ("models",)}
 
 
 class BatchStepError(FlarecastError):
@@ -131,8 +143,17 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     t0 = time.perf_counter()
     job = load_job(path, overrides)
     base = Path(root if root is not None else job["root"])
-    log_path = _resolve(base, job["log"])
-    done = _done_steps(log_path)
+    log_path = inside(base, job["log"], "log")
+    done = _done_steps(log_path, Path(path), force)
+    for name, step in job["steps"].items():  # every write path and known output, before any step runs
+        for key in ("store", "out") if step["run"] == "ingest" else ("out",):  # other steps only read the store
+            if step.get(key):
+                inside(base, str(step[key]).replace("{issue}", "20000101T0000Z"), f"step {name!r} {key}")
+        if step["run"] == "evaluate" and not step["out"]:
+            inside(base, step["model"], f"step {name!r} out (the model directory)")
+        owned = Owned(name, (done.get(name) or {}).get("outputs") or {}, force)
+        for out, key in known_outputs(step, base):
+            owned.claim(out, owned.outputs.get(key))
     log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
            "seconds": 0.0, "steps": [], "done": done}
@@ -147,10 +168,10 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
                                   "outputs": {}, "note": "", "error": None}
         log["steps"].append(record)
         try:
-            plan = _PLANS[step["run"]](step, base)
+            prev = done.get(name, {})
+            plan = _PLANS[step["run"]](step, base, Owned(name, prev.get("outputs") or {}, force))
             record["key"] = _digest({"settings": step, "inputs": plan.inputs})
             record["inputs"] = _summary(plan.inputs)
-            prev = done.get(name, {})
             if (not force and not plan.always and prev.get("key") == record["key"]
                     and prev.get("outputs") == plan.outputs(prev.get("outputs") or {})):
                 record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
@@ -177,14 +198,14 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     return log
 
 
-def _plan_fetch(step: dict, base: Path) -> _Plan:
+def _plan_fetch(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.ingest.fetch import DEFAULT_OUT, SOURCES, base_urls, fetch
 
     source = step["source"]
     if source not in SOURCES:
         raise ConfigError(f"fetch step: source {source!r} is not one of {list(SOURCES)}")
     base_urls(step["urls"])  # a bad URL fails here, before any step runs
-    out = _resolve(base, step["out"] or DEFAULT_OUT[source])
+    out = inside(base, step["out"] or DEFAULT_OUT[source], "out")
     options = {"urls": step["urls"], "retries": int(step["retries"]), "timeout": float(step["timeout"])}
     if source == "swpc":
         options["products"] = _as_list(step["products"]) or None
@@ -218,12 +239,12 @@ def _fetch_days(step: dict) -> dict[str, str]:
     return {"start": str(today - timedelta(days=days - 1)), "end": str(today)}
 
 
-def _plan_ingest(step: dict, base: Path) -> _Plan:
+def _plan_ingest(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.ingest.pipeline import IngestReport, expand_paths, ingest
     from flarecast.util import sha256_file as sha256
 
-    store = _resolve(base, step["store"])
-    paths = [str(_resolve(base, p)) for p in _as_list(step["paths"])]
+    store = inside(base, step["store"], "store")
+    paths = [str(resolve(base, p)) for p in _as_list(step["paths"])]
     files = expand_paths(paths, IngestReport(kind=step["kind"], store=str(store)), step["skip_bad"])
     digests = {str(f): sha256(f) for f in files}
 
@@ -240,12 +261,12 @@ def _step_config(step: dict, base: Path):
     from flarecast.config import builtin_config, load_config
 
     name = str(step["config"])
-    config = builtin_config(name) if "/" not in name and not Path(name).suffix else _resolve(base, name)
+    config = builtin_config(name) if "/" not in name and not Path(name).suffix else resolve(base, name)
     return load_config(config, _as_list(step["overrides"]))
 
 
-def _plan_train(step: dict, base: Path) -> _Plan:
-    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+def _plan_train(step: dict, base: Path, owned: Owned) -> _Plan:
+    store, out = resolve(base, step["store"]), inside(base, step["out"], "out")
     cfg = _step_config(step, base)
     groups = (cfg.samples.source, "events")
 
@@ -274,10 +295,10 @@ def _plan_train(step: dict, base: Path) -> _Plan:
     return _Plan(inputs, run, outputs)
 
 
-def _plan_compare(step: dict, base: Path) -> _Plan:
+def _plan_compare(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.evaluate.comparison import parse_alphas, parse_gammas, parse_pos_weight
 
-    store, out = _resolve(base, step["store"]), _resolve(base, step["out"])
+    store, out = resolve(base, step["store"]), inside(base, step["out"], "out")
     cfg = _step_config(step, base)
     # Parsed now, so a bad grid fails before any earlier step's work is wasted on it.
     alphas, gammas = parse_alphas(str(step["alphas"])), parse_gammas(str(step["gammas"]))
@@ -296,14 +317,14 @@ def _plan_compare(step: dict, base: Path) -> _Plan:
                 f"focal beats CE for: {', '.join(beats) or 'no target'}")
 
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"comparison.json": _file_sha(out / "comparison.json")})
+    return _Plan(inputs, run, lambda _: {"comparison.json": file_sha(out / "comparison.json")})
 
 
-def _plan_evaluate(step: dict, base: Path) -> _Plan:
+def _plan_evaluate(step: dict, base: Path, owned: Owned) -> _Plan:
     from flarecast.model.modeldir import model_id, read_card
 
-    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
-    out = _resolve(base, step["out"]) if step["out"] else model
+    store, model = resolve(base, step["store"]), resolve(base, step["model"])
+    out = inside(base, step["out"] or step["model"], "out")
     groups = (read_card(model)["config"]["samples"]["source"], "events")
 
     def run() -> str:
@@ -313,50 +334,88 @@ def _plan_evaluate(step: dict, base: Path) -> _Plan:
         return f"{result['n_windows']} {step['split']} windows scored into {out / 'metrics.json'}"
 
     inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"metrics.json": _file_sha(out / "metrics.json")})
+    return _Plan(inputs, run, lambda _: {"metrics.json": file_sha(out / "metrics.json")})
 
 
-def _plan_forecast(step: dict, base: Path) -> _Plan:
-    from flarecast.forecast.files import write_forecasts
-    from flarecast.forecast.issue import forecast
-    from flarecast.model.modeldir import model_id, read_card
+def _plan_forecast(step: dict, base: Path, owned: Owned) -> _Plan:
+    from flarecast.forecast.ops import issue_forecast, write_any
+    from flarecast.model.modeldir import model_id
 
-    store, model = _resolve(base, step["store"]), _resolve(base, step["model"])
-    groups = (read_card(model)["config"]["samples"]["source"], "events")
+    store = resolve(base, step["store"])
+    models = [resolve(base, m) for m in [step["model"], *_as_list(step["fallbacks"])]]
     written: dict[str, Any] = {}
 
     def run() -> str:
-        doc = forecast(model, store=store, at=_as_list(step["at"]), latest=bool(step["latest"]), start=step["from"],
-                       end=step["to"], every=step["every"], skip_refused=bool(step["skip_refused"]))
+        doc = issue_forecast(models, store=store, at=_as_list(step["at"]), latest=bool(step["latest"]),
+                             start=step["from"], end=step["to"], every=step["every"], strict=bool(step["strict"]),
+                             skip_refused=bool(step["skip_refused"]))
         last = max((r["issue_time"] for r in doc["forecasts"]), default="")  # 2017-09-06T12:00:00Z
         stamp = last[:16].replace("-", "").replace(":", "") + "Z" if last else "none"
-        path = _resolve(base, str(step["out"]).replace("{issue}", stamp))
-        written["path"] = write_forecasts(doc, path)
-        return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, into {path}"
+        path = inside(base, str(step["out"]).replace("{issue}", stamp), "out")
+        # A daily job writes a new file per day; one it wrote before is its own when the log recorded it.
+        owned.claim(path, owned.outputs.get("sha256") if owned.outputs.get("file") == str(path) else None)
+        written["path"] = write_any(doc, path, step["format"])
+        degraded = doc.get("coverage_report", {}).get("degraded", 0)
+        return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, {degraded} degraded, into {path}"
 
     def outputs(before: dict) -> dict[str, Any]:
         # Before a run, the file the last log names (an "{issue}" name depends on the data); after, the new one.
         path = written.get("path") or before.get("file")
-        return {"file": str(path), "sha256": _file_sha(Path(path))} if path else {}
+        return {"file": str(path), "sha256": file_sha(Path(path))} if path else {}
 
-    inputs = {"model_id": model_id(model), "store": str(store), "data": {g: _group(store, g) for g in groups}}
+    inputs = {"model_ids": [_model_key(m, model_id) for m in models], "store": str(store),
+              "data": {g: _group(store, g) for g in ("goes", "sharp", "events")}}
     return _Plan(inputs, run, outputs)
 
 
-_PLANS = {"fetch": _plan_fetch, "ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate, "compare": _plan_compare,
-          "forecast": _plan_forecast}
+def _plan_dashboard(step: dict, base: Path, owned: Owned) -> _Plan:
+    from flarecast.model.modeldir import model_id
+
+    store, out = resolve(base, step["store"]), inside(base, step["out"], "out")
+    models = [resolve(base, m) for m in _as_list(step["models"])]
+
+    def run() -> str:
+        from flarecast.jobs.dashboard import dashboard
+
+        page = dashboard(models, store=store, at=step["at"], latest=bool(step["latest"]) and step["at"] is None,
+                         out=out)
+        return f"wrote {page}"
+
+    inputs = {"model_ids": [_model_key(m, model_id) for m in models], "store": str(store),
+              "data": {g: _group(store, g) for g in ("goes", "sharp", "events")}}
+    return _Plan(inputs, run, lambda _: {"index.html": file_sha(out / "index.html")})
 
 
-def _done_steps(log_path: Path) -> dict[str, dict]:
+def _model_key(path: Path, model_id) -> str:
+    """A model's id, or the sha256 of a combination's card (``flarecast combine``)."""
+    card = path / "combination.json"
+    return file_sha(card) if card.is_file() else model_id(path)
+
+
+_PLANS = {"fetch": _plan_fetch, "ingest": _plan_ingest, "train": _plan_train, "evaluate": _plan_evaluate,
+          "compare": _plan_compare, "forecast": _plan_forecast, "dashboard": _plan_dashboard}
+
+
+def _done_steps(log_path: Path, job: Path, force: bool) -> dict[str, dict]:
     """The last log's ``done`` map: for each step ever completed, its key and output fingerprints then.
 
     Kept across runs (not only the last run's steps), so that after a failed run the steps past the failure,
-    which did not run, are still known to be done.
+    which did not run, are still known to be done. A file at ``log_path`` that is not a log of this job (by
+    format and job file name) is refused unless ``force``: the job would overwrite it.
     """
-    try:
-        done = json.loads(log_path.read_text()).get("done", {})
-    except (OSError, json.JSONDecodeError, AttributeError):
+    if not log_path.exists():
         return {}
+    try:
+        log = json.loads(log_path.read_text())
+        ours = log.get("format") == LOG_FORMAT and Path(str(log.get("job"))).name == job.name
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        log, ours = {}, False
+    if not ours:
+        if not force:
+            raise ConfigError(f"log {log_path} exists and is not a log of job {job.name}; nothing was changed: pass "
+                              "--force to overwrite it, or set another log path")
+        return {}
+    done = log.get("done", {})
     return done if isinstance(done, dict) else {}
 
 
@@ -372,12 +431,6 @@ def _group(store: Path, group: str) -> str | None:
     return _digest(sorted(p["sha256"] for p in prov))
 
 
-def _file_sha(path: Path) -> str | None:
-    from flarecast.util import sha256_file as sha256
-
-    return sha256(path) if path.is_file() else None
-
-
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -386,11 +439,6 @@ def _summary(inputs: dict[str, Any]) -> dict[str, Any]:
     """The log's view of a step's inputs: file lists shrink to a count and one digest."""
     return {k: ({"count": len(v), "sha256": _digest(v)} if k == "files" else v) for k, v in inputs.items()
             if k != "config"} | ({"config_sha256": _digest(inputs["config"])} if "config" in inputs else {})
-
-
-def _resolve(base: Path, p: str | Path) -> Path:
-    p = Path(p)
-    return p if p.is_absolute() else base / p
 
 
 def _as_list(v) -> list:

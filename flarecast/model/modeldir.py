@@ -1,13 +1,13 @@
 """The model directory: ``weights.safetensors`` + ``card.json`` (+ ``train_log.jsonl``), written atomically.
 
-An ensemble directory holds no weights of its own: its ``card.json`` (format ``flarecast-ensemble/1``) lists
-member model directories below it (``members/<fold>-s<seed>/``), each with its weights' sha256, and the
-calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
-:func:`load_model` read either kind, so every caller handles both alike.
-
 Each file is written under a temporary name in the same directory and renamed over the old one, so a
 process killed at any moment leaves either the previous complete model or the new one, never half of each.
 Weights are safetensors: loading them never unpickles anything.
+
+An ensemble directory holds no weights of its own: its ``card.json`` (format ``flarecast-ensemble/1``) lists
+member model directories below it (``members/<fold>-s<seed>/``), each with its weights' sha256, and the
+calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
+:func:`load_model` read either kind, each member verified like a single model, so every caller handles both alike.
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ CARD_FORMAT = "flarecast-model/1"
 def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, Any]) -> None:
     """Write the weights with the card embedded in their header, then ``card.json`` beside them.
 
-    The safetensors file is the commit point: it is replaced in one rename and carries its own card, so a
-    process killed between the two writes still leaves a loadable model (``read_card`` then reads the card
-    from the weights' header).
+    The safetensors file is the commit point: it is replaced in one rename and carries its own card (with
+    ``tensors_sha256``, the digest of its tensors), so a process killed between the two writes still leaves a
+    loadable, verifiable model (``read_card`` then reads the card from the weights' header).
     """
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
-    card = {**card, "format": CARD_FORMAT}
+    card = {**card, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)}
     fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".weights.", suffix=".tmp")
     os.close(fd)
     try:
@@ -61,29 +61,83 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, An
     atomic_write_bytes(model_dir / CARD, dumps({**card, "weights_sha256": digest}).encode())
 
 
-def read_card(model_dir: str | Path) -> dict[str, Any]:
-    """The model card; from the weights' header when ``card.json`` is missing or belongs to other weights."""
-    model_dir = Path(model_dir)
+def read_card(model_dir: str | Path, *, trust_modified: bool = False) -> dict[str, Any]:
+    """The model card, verified against the weights (see :func:`verified_card`)."""
+    return verified_card(Path(model_dir), trust_modified=trust_modified)[0]
+
+
+def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The card of one model directory and its weights, after every integrity check; for ensembles, per member.
+
+    ``card.json`` is the card when its ``weights_sha256`` is the weights' sha256. When it names other weights
+    and the weights' tensors match the digest in their own header, the process writing the model was killed
+    between the two files: the header's card is the card. Otherwise the weights were modified after
+    training: refused, unless ``trust_modified`` (the card then says ``weights_modified: true``, and every
+    output that names the model records it). The card and the header must agree on channels, targets and
+    window, and the tensors must have the shapes the card's network has.
+
+    Raises
+    ------
+    ModelError
+        One line naming the file(s) and the fix.
+    """
     wpath, cpath = model_dir / WEIGHTS, model_dir / CARD
     if not wpath.is_file() and cpath.is_file():
-        return _ensemble_card(model_dir)
+        return _ensemble_card(model_dir, trust_modified=trust_modified), {}
     if not wpath.is_file():
         raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
+    header = embedded_card(wpath)
+    tensors = read_tensors(wpath)
     digest = sha256_file(wpath)
-    card = None
-    if cpath.is_file():
-        try:
-            card = json.loads(cpath.read_text())
-        except json.JSONDecodeError:
-            card = None
+    card = _card_json(cpath)
     if card is None or card.get("weights_sha256") != digest:
-        card = {**_embedded_card(wpath), "weights_sha256": digest}
+        if header.get("tensors_sha256") == tensors_sha256(tensors):
+            card = {**header, "weights_sha256": digest}  # killed between the two writes: the header's card
+        elif not trust_modified:
+            named = f"differs from {cpath} and " if card is not None else ""
+            raise ModelError(
+                f"{wpath}: sha256 {digest[:12]}… {named}its tensors do not match the digest in its own header: the "
+                "weights were modified after training; restore them or retrain (--trust-modified uses them anyway "
+                "and records it in the outputs)"
+            )
+        else:
+            card = {**(card if card is not None else header), "weights_sha256": digest, "weights_modified": True}
     if card.get("format") != CARD_FORMAT:
         raise ModelError(f"{cpath}: format {card.get('format')!r}, expected {CARD_FORMAT!r}")
-    return card
+    check_agreement(cpath, card, wpath, header)
+    check_shapes(cpath, card, wpath, tensors)
+    return card, tensors
 
 
-def _embedded_card(wpath: Path) -> dict[str, Any]:
+def check_agreement(cpath: Path, card: dict[str, Any], wpath: Path, header: dict[str, Any]) -> None:
+    """Refuse a card that says other inputs or outputs than the card the weights were saved with."""
+    for key in ("channels", "targets", "window_steps"):
+        if card.get(key) != header.get(key):
+            raise ModelError(
+                f"{cpath} says {key} {card.get(key)!r} but {wpath} was saved with {header.get(key)!r}: the card was "
+                f"edited or belongs to another model; restore it, or delete it to use the weights' own card"
+            )
+
+
+def check_shapes(cpath: Path, card: dict[str, Any], wpath: Path, tensors: dict[str, torch.Tensor]) -> None:
+    """Refuse weights whose tensor names or shapes are not those of the network the card describes."""
+    try:
+        cfg: RunConfig = from_dict(card["config"], origin=str(cpath))
+        want = {k: tuple(v.shape) for k, v in build_model(card, cfg.model).state_dict().items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{cpath}: the card does not describe a network ({type(exc).__name__}: {exc})") from None
+    have = {k: tuple(v.shape) for k, v in tensors.items()}
+    if want != have:
+        diff = sorted(set(want) ^ set(have)) or [k for k in sorted(want) if want[k] != have[k]]
+        k = diff[0]
+        raise ModelError(
+            f"{cpath} describes a network whose {k} has shape {want.get(k, 'none')}, but {wpath} holds "
+            f"{have.get(k, 'none')}: card and weights belong to different models; restore the model directory"
+        )
+
+
+def embedded_card(wpath: Path) -> dict[str, Any]:
+    """The card saved in a weights file's safetensors header."""
     try:
         with safe_open(str(wpath), framework="pt") as fh:
             meta = fh.metadata() or {}
@@ -91,7 +145,37 @@ def _embedded_card(wpath: Path) -> dict[str, Any]:
         raise ModelError(f"{wpath}: not a readable safetensors file ({exc})") from None
     if "card" not in meta:
         raise ModelError(f"{wpath}: no model card in the file's header; it was not written by flarecast")
-    return json.loads(meta["card"])
+    try:
+        return json.loads(meta["card"])
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{wpath}: the card in its header is not JSON ({exc}); the file is damaged") from None
+
+
+def read_tensors(wpath: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(wpath), device="cpu")
+    except Exception as exc:  # safetensors' own error types: a damaged header or a file cut short
+        raise ModelError(f"{wpath}: its tensors cannot be read ({exc}); the file is damaged") from None
+
+
+def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
+    """Digest of tensor names, dtypes, shapes and bytes: independent of the header, so it can live in it."""
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().cpu().contiguous()
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def _card_json(cpath: Path) -> dict[str, Any] | None:
+    if not cpath.is_file():
+        return None
+    try:
+        card = json.loads(cpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return card if isinstance(card, dict) else None
 
 
 
@@ -109,34 +193,34 @@ def save_ensemble_card(model_dir: str | Path, card: dict[str, Any]) -> dict[str,
     return card
 
 
-def _ensemble_card(model_dir: Path) -> dict[str, Any]:
+def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> dict[str, Any]:
     cpath = model_dir / CARD
-    try:
-        card = json.loads(cpath.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{cpath}: not valid JSON ({exc}); retrain the model") from None
-    if card.get("format") != ENSEMBLE_FORMAT:
-        raise ModelError(f"{model_dir}: no {WEIGHTS} and {CARD} has format {card.get('format')!r}; expected a model "
-                         f"directory written by `flarecast train` (a model, or an ensemble of {ENSEMBLE_FORMAT!r})")
+    card = _card_json(cpath)
+    if card is None or card.get("format") != ENSEMBLE_FORMAT:
+        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
+                         "expected a model directory written by `flarecast train`")
     for m in card["members"]:
-        wpath = model_dir / m["dir"] / WEIGHTS
-        if not wpath.is_file() or sha256_file(wpath) != m["weights_sha256"]:
+        member = model_dir / m["dir"]
+        if not (member / WEIGHTS).is_file() or sha256_file(member / WEIGHTS) != m["weights_sha256"]:
             raise ModelError(f"{model_dir}: member {m['dir']} is missing or its weights differ from those the card "
                              "lists; the ensemble directory is incomplete: retrain it")
+        verified_card(member, trust_modified=trust_modified)  # each member passes a single model's checks
     return card
 
 
-def load_model(model_dir: str | Path, *, device: str = "cpu") -> tuple[TemporalCNN | Ensemble, dict[str, Any]]:
-    """Rebuild the network (or the ensemble of networks) from the card alone and load its weights (safetensors,
-    no pickle)."""
-    card = read_card(model_dir)
+def load_model(
+    model_dir: str | Path, *, device: str = "cpu", trust_modified: bool = False
+) -> tuple[TemporalCNN | Ensemble, dict[str, Any]]:
+    """Rebuild the network (or the ensemble of networks) from the verified card alone and load its weights
+    (safetensors, no pickle)."""
+    card, tensors = verified_card(Path(model_dir), trust_modified=trust_modified)
     if card["format"] == ENSEMBLE_FORMAT:
-        members = [load_model(Path(model_dir) / m["dir"], device=device)[0] for m in card["members"]]
+        members = [load_model(Path(model_dir) / m["dir"], device=device, trust_modified=trust_modified)[0]
+                   for m in card["members"]]
         return Ensemble(members, card["targets"], card["calibration"]).to(device).eval(), card
-    wpath = Path(model_dir) / WEIGHTS
     cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / CARD))
     model = build_model(card, cfg.model)
-    model.load_state_dict(load_file(str(wpath), device="cpu"))
+    model.load_state_dict(tensors)
     return model.to(device).eval(), card
 
 
@@ -144,9 +228,9 @@ def build_model(card: dict[str, Any], cfg: ModelConfig) -> TemporalCNN:
     return TemporalCNN(len(card["channels"]), len(card["targets"]), int(card["window_steps"]), cfg)
 
 
-def model_id(model_dir: str | Path) -> str:
+def model_id(model_dir: str | Path, *, trust_modified: bool = False) -> str:
     """Short hash of the weights and the card: names a model in forecasts and reports."""
-    card = read_card(model_dir)
+    card = read_card(model_dir, trust_modified=trust_modified)
     return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:12]
 
 

@@ -103,16 +103,23 @@ def _title(result: dict[str, Any]) -> str:
     return f"{where}, {result['n_windows']} windows (95% CI, bootstrap over {unit}s)"
 
 
-def metrics_table(result: dict[str, Any]) -> Table:
-    """``flarecast evaluate``'s table: one row per target and method."""
-    table = Table(title=_title(result))
+def metrics_table(result: dict[str, Any], *, key: str = "targets") -> Table:
+    """``flarecast evaluate``'s table: one row per target and method (``key="targets_undegraded"``: a backtest's
+    scores without its degraded rows)."""
+    title = _title(result)
+    if key != "targets":
+        n = result["n_windows"] - result["degraded"]["windows"]
+        title = f"without degraded rows: {n} of {result['n_windows']} windows (95% CI, bootstrap over UTC days)"
+    elif result.get("degraded", {}).get("windows"):
+        title += f", {result['degraded']['windows']} degraded"
+    table = Table(title=title)
     for col in ("target", "method", "threshold", "positives", *EVAL_COLUMNS):
         table.add_column(col, justify="left" if col in ("target", "method") else "right")
-    for target, methods in result["targets"].items():
+    for target, methods in result[key].items():
         for name, s in methods.items():
             cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
             table.add_row(target, name, f"{s['threshold']:.3f}", str(s["positives"]), *cells)
-    if result.get("notes"):
+    if result.get("notes") and key == "targets":
         table.caption = " ".join(f"Note: {n}." for n in result["notes"])
     return table
 
@@ -135,6 +142,28 @@ def evaluation_markdown(result: dict[str, Any]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines += [""] + [f"![{p}]({p})" for p in result.get("plots", {}).get(target, [])]
     return "\n".join(lines) + "\n"
+
+
+def providers_table(result: dict[str, Any]) -> list[Table]:
+    """``flarecast evaluate --forecasts A B ...``: per target, each file's scores on the common days, then the
+    paired differences against the first file."""
+    tables = []
+    for target, e in result["targets"].items():
+        t = Table(title=f"{target}: {e['days']} common days {e['from'][:10]} to {e['to'][:10]}, base rate "
+                        f"{e['base_rate']:.3f} (95% CI, bootstrap over UTC days)")
+        for col in ("file", "threshold", "positives", *EVAL_COLUMNS):
+            t.add_column(col, justify="left" if col == "file" else "right")
+        for name, s in e["scores"].items():
+            cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
+            t.add_row(name, f"{s['threshold']:.3f}", str(s["positives"]), *cells)
+        for p in e["paired"]:
+            t.add_row(f"{p['a']} - {p['b']}", "", "", "", "", f"{_fmt(p['tss']['value'])} [{_fmt(p['tss']['ci'][0])}, "
+                      f"{_fmt(p['tss']['ci'][1])}]", "", f"{_fmt(p['bss']['value'])} [{_fmt(p['bss']['ci'][0])}, "
+                      f"{_fmt(p['bss']['ci'][1])}]", "")
+        if e["paired"]:
+            t.caption = "Rows 'a - b': paired differences of TSS and BSS, intervals from the same resampled days."
+        tables.append(t)
+    return tables
 
 
 CASE_SCORES = ("recall", "hss", "tss", "far")

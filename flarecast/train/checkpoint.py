@@ -64,24 +64,47 @@ def load_checkpoint(model_dir: Path, model, opt, sched, gen: torch.Generator, co
     path = model_dir / CHECKPOINT
     if not path.is_file():
         raise ModelError(f"{model_dir}: no {CHECKPOINT} to resume from; start without --resume")
-    with safe_open(str(path), framework="pt") as fh:
-        meta = json.loads(fh.metadata()["state"])
-        tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no __iter__
+    meta, tensors = read_checkpoint(path)
     saved = meta["config"]
     if _comparable(saved) != _comparable(json.loads(dumps(config, indent=None))):
         raise ModelError(f"{path}: the checkpoint was written with another config; resume with the same config "
                          "(only train.patience and train.device may change) or train into a new --out")
-    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for k, v in tensors.items():
-        if k.startswith("optim."):
-            _, idx, name = k.split(".", 2)
-            state.setdefault(int(idx), {})[name] = v
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    sched.load_state_dict(meta["scheduler"])
-    torch.set_rng_state(tensors["rng.torch"])
-    gen.set_state(tensors["rng.loader"])
+    try:
+        model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for k, v in tensors.items():
+            if k.startswith("optim."):
+                _, idx, name = k.split(".", 2)
+                state.setdefault(int(idx), {})[name] = v
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        sched.load_state_dict(meta["scheduler"])
+        torch.set_rng_state(tensors["rng.torch"])
+        gen.set_state(tensors["rng.loader"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: its tensors do not fit this run's network ({first}); remove it and train without "
+                         "--resume") from None
     return Progress(**meta["progress"])
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The JSON state and the tensors of a checkpoint; anything that is not one (a pickle, a cut file) refused.
+
+    safetensors never unpickles, so a ``torch.save`` file given this name cannot run code; it is only refused.
+    """
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads((fh.metadata() or {})["state"])
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no __iter__
+    except Exception as exc:  # safetensors' own error types, a missing "state" key, a damaged JSON header
+        raise ModelError(
+            f"{path}: not a flarecast checkpoint (a safetensors file with a 'state' header): "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; remove it and train without --resume"
+        ) from None
+    missing = {"progress", "param_groups", "scheduler", "config"} - set(meta) if isinstance(meta, dict) else {"state"}
+    if missing:
+        raise ModelError(f"{path}: checkpoint state lacks {sorted(missing)}; remove it and train without --resume")
+    return meta, tensors
 
 
 def _comparable(config: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Each reader is a class with ``name``, ``kind`` (``goes``, ``events`` or ``sharp``), ``description``,
 ``basis`` (the flux basis its product is on: ``"true"``, ``"swpc"``, ``"per-row"`` or ``"date"`` when the
 file or the date decides, ``"none"`` for SHARP, None when the caller must say), ``can_read(path) -> bool``
-and ``read(path, *, basis=None, satellite=None) -> ReaderResult``.
+and ``read(path, *, basis=None, satellite=None, skip_bad=False) -> ReaderResult``.
 
 >>> from flarecast.ingest.readers import find_reader
 >>> find_reader("sci_xrsf-l2-avg1m_g16_d20170906_v2-2-0.nc", "goes").name  # doctest: +SKIP
@@ -83,9 +83,13 @@ def find_reader(path: str | Path, kind: str) -> type:
 
 
 def read_file(
-    path: str | Path, kind: str, *, basis: str | None = None, satellite: int | None = None
+    path: str | Path, kind: str, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
 ) -> ReaderResult:
-    """Read one file with the reader :func:`find_reader` picks; errors are InputFileError naming the file."""
+    """Read one file with the reader :func:`find_reader` picks; errors are InputFileError naming the file.
+
+    ``skip_bad``: text readers leave out rows that are cut short or hold impossible values, and report each
+    in the result's warnings and ``ignored["bad_rows"]``, instead of refusing the file (see ``readers.rows``).
+    """
     reader = find_reader(path, kind)
     if basis is not None and reader.basis is not None:
         raise InputFileError(
@@ -94,7 +98,7 @@ def read_file(
             "option (it is for plain CSV files)",
         )
     try:
-        return reader.read(Path(path), basis=basis, satellite=satellite)
+        return reader.read(Path(path), basis=basis, satellite=satellite, skip_bad=skip_bad)
     except InputFileError:
         raise
     except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, RuntimeError) as exc:

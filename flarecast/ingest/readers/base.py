@@ -13,10 +13,12 @@ import bz2
 import gzip
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import astropy.units as u
 import erfa
 import numpy as np
 import pandas as pd
@@ -99,6 +101,35 @@ class ReaderResult:
     warnings: list[str] = field(default_factory=list)
     attrs: dict = field(default_factory=dict)
     ignored: dict[str, int] = field(default_factory=dict)
+
+
+IRRADIANCE = u.W / u.m**2
+
+
+def flux_scale(path: str | Path, what: str, units) -> float:
+    """Factor that turns a flux variable's values into W m^-2, read from its ``units`` attribute.
+
+    ``W/m^2``, ``W/m2`` and ``W m-2`` give 1; ``erg/cm2/s`` and ``mW/m2`` give 1e-3 (astropy converts any
+    irradiance unit). A variable without the attribute is taken as W m^-2 (the product's definition; the
+    range checks still apply). A unit astropy does not know, or one that is not an irradiance (``counts``),
+    is refused: read as W m^-2 it would turn a quiet day x 1000 into M-class flux.
+    """
+    if isinstance(units, bytes | np.bytes_):
+        units = units.decode("utf-8", "replace")
+    text = str(units).strip() if units is not None else ""
+    if not text:
+        return 1.0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", u.UnitsWarning)  # "erg/cm2/s" has two slashes: valid, but noted
+            unit = u.Unit(text.replace("^", ""), parse_strict="raise")
+        return float(unit.to(IRRADIANCE))
+    except (ValueError, u.UnitsError, TypeError):
+        raise InputFileError(
+            path,
+            f"{what} has units {text!r}: expected an irradiance such as 'W m-2', 'W/m^2', 'erg/cm2/s' or "
+            "'mW/m2'; fix the units attribute",
+        ) from None
 
 
 def check_times(path: str | Path, times: np.ndarray, what: str = "time") -> None:

@@ -26,6 +26,7 @@ import pandas as pd
 from flarecast.classes import parse_class, to_true
 from flarecast.errors import FlareClassError, InputFileError
 from flarecast.ingest.readers.base import ReaderResult, open_text
+from flarecast.ingest.readers.rows import TRUNCATED, BadRows
 
 EVENT_COLUMNS = ("start", "peak", "end", "goes_class", "peak_flux", "noaa_ar", "class_basis")
 
@@ -62,11 +63,19 @@ def basis_by_date(peak) -> np.ndarray:
 def class_flux(
     path: str | Path, text: str, basis: str, *, where: str, implied_decimal: bool = False
 ) -> float:
-    """True-basis peak flux of a class string; an unknown string raises InputFileError naming ``where``."""
+    """True-basis peak flux of a class string; an unknown string raises InputFileError naming ``where``.
+
+    A bare letter (``X`` with no magnitude) is refused here: read as X1.0 it would put a false X event in
+    the labels. Readers of catalogues that really write bare letters catch them before (``class_uncertain``).
+    """
+    if len(text.strip()) == 1:
+        raise InputFileError(
+            path, f"{where}: flare class {text.strip()!r} has no magnitude: expected e.g. '{text.strip()}1.5'"
+        )
     try:
         return _class_flux(text, basis, implied_decimal)
     except FlareClassError as exc:
-        raise InputFileError(path, f"{where}: {exc}; fix or remove the row") from exc
+        raise InputFileError(path, f"{where}: {exc}") from exc
 
 
 @functools.lru_cache(maxsize=8192)
@@ -121,12 +130,14 @@ def _head(path: Path, n: int = 4096) -> str:
         return ""
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path) -> tuple[list[str], bool]:
+    """The file's lines, and whether the last one ended with a line break (a cut download does not)."""
     try:
         with open_text(path, encoding="latin-1") as fh:
-            return fh.read().splitlines()
+            text = fh.read()
     except (OSError, EOFError) as exc:
         raise InputFileError(path, f"cannot be read ({exc})") from exc
+    return text.splitlines(), text.endswith(("\n", "\r"))
 
 
 def _day(text: str) -> int:
@@ -185,10 +196,11 @@ class SwpcEditedEvents:
         return ":Product:" in head and "events" in head.lower() and "#Event" in head
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Parse every XRA row; a row without a max time gets the middle of begin and end (counted)."""
         path = Path(path)
-        lines = _read_lines(path)
+        bad = BadRows(path, skip_bad=skip_bad)
+        lines, complete = _read_lines(path)
         m = next(
             (re.match(r":Date:\s+(\d{4})\s+(\d{2})\s+(\d{2})", s) for s in lines if s.startswith(":Date:")),
             None,
@@ -204,40 +216,51 @@ class SwpcEditedEvents:
         for lineno, line in enumerate(lines, start=1):
             if not line.strip() or line.startswith(("#", ":")):
                 continue
+            if lineno == len(lines) and not complete:
+                bad.bad(lineno, TRUNCATED)
+                continue
             if " XRA " not in line:
                 other += 1  # radio bursts, optical flares, sweeps: events, but not X-ray flares
                 continue
-            r = _SWPC_ROW.match(line)
-            if r is None:
-                raise InputFileError(
-                    path, f"line {lineno}: XRA row not in the Edited Events layout: {line.strip()!r}"
-                )
-            _, begin, peak, end, obs, _, _, cls, rest = r.groups()
             try:
-                start = _clock(day, begin)
-                stop = _clock(day, end, start)
-                top = _clock(day, peak, start)
-            except ValueError as exc:
-                raise InputFileError(path, f"line {lineno}: {exc}") from exc
-            if top is None:
-                top = _mid_event(path, lineno, start, stop)
-                estimated += 1
-            sat = re.fullmatch(r"G(\d+)", obs)
-            basis = "true" if sat and int(sat.group(1)) >= 16 else "swpc"
-            region = next((int(tok) for tok in rest.split() if tok.isdigit()), 0)
-            rows.append(
-                {
-                    "start": start,
-                    "peak": top,
-                    "end": stop,
-                    "goes_class": cls.upper(),
-                    "peak_flux": class_flux(path, cls, basis, where=f"line {lineno}"),
-                    "noaa_ar": region,
-                    "class_basis": basis,
-                }
-            )
+                row = SwpcEditedEvents._row(path, day, lineno, line)
+            except InputFileError as exc:
+                bad.bad(lineno, str(exc).split(f"line {lineno}: ", 1)[-1])
+                continue
+            estimated += row.pop("estimated")
+            rows.append(row)
         masked = {"peak_estimated": estimated} if estimated else {}
-        return events_result(path, rows, SwpcEditedEvents.name, masked, ignored={"other_event_rows": other})
+        return events_result(
+            path, rows, SwpcEditedEvents.name, masked, bad.notes, ignored={"other_event_rows": other, **bad.ignored}
+        )
+
+    @staticmethod
+    def _row(path: Path, day: int, lineno: int, line: str) -> dict:
+        r = _SWPC_ROW.match(line)
+        if r is None:
+            raise InputFileError(path, f"line {lineno}: XRA row not in the Edited Events layout: {line.strip()!r}")
+        _, begin, peak, end, obs, _, _, cls, rest = r.groups()
+        try:
+            start = _clock(day, begin)
+            stop = _clock(day, end, start)
+            top = _clock(day, peak, start)
+        except ValueError as exc:
+            raise InputFileError(path, f"line {lineno}: {exc}") from exc
+        estimated = top is None
+        if estimated:
+            top = _mid_event(path, lineno, start, stop)
+        sat = re.fullmatch(r"G(\d+)", obs)
+        basis = "true" if sat and int(sat.group(1)) >= 16 else "swpc"
+        return {
+            "start": start,
+            "peak": top,
+            "end": stop,
+            "goes_class": cls.upper(),
+            "peak_flux": class_flux(path, cls, basis, where=f"line {lineno}"),
+            "noaa_ar": next((int(tok) for tok in rest.split() if tok.isdigit()), 0),
+            "class_basis": basis,
+            "estimated": int(estimated),
+        }
 
 
 class NgdcXrsReport:
@@ -263,53 +286,77 @@ class NgdcXrsReport:
         )
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
-        """Parse every record; a two-digit year below 70 is 20YY (the reports start in 1975)."""
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+        """Parse every record; a two-digit year below 70 is 20YY (the reports start in 1975).
+
+        A record with a class letter and no magnitude (three in the 1999 report) is kept with no peak flux
+        and counted as ``class_uncertain``: labels ignore it. The last record, when no line break follows
+        it, must reach column 85 (the region field): shorter, it was cut.
+        """
         path = Path(path)
-        rows, estimated, no_class, blank = [], 0, 0, 0
-        for lineno, line in enumerate(_read_lines(path), start=1):
+        bad = BadRows(path, skip_bad=skip_bad)
+        rows, blank = [], 0
+        counts = {"peak_estimated": 0, "no_class": 0, "class_uncertain": 0}
+        lines, complete = _read_lines(path)
+        for lineno, line in enumerate(lines, start=1):
             if not line.strip(" \t\x1a"):  # blank lines and a DOS end-of-file mark (Ctrl-Z) end some years
                 blank += 1
                 continue
-            m = NgdcXrsReport._ROW.match(line)
-            if m is None or len(line) < 63:
-                raise InputFileError(
-                    path, f"line {lineno}: not an NGDC XRS record (31777YYMMDD ...): {line[:40]!r}"
-                )
-            line = line.ljust(85)
-            yy, mm, dd = int(line[5:7]), line[7:9], line[9:11]
+            if lineno == len(lines) and not complete and len(line.rstrip("\r")) < 85:
+                bad.bad(lineno, f"the file ends mid-record at column {len(line.rstrip())} of 85 (no line break after "
+                                "it): a truncated download? Re-download it")
+                continue
             try:
-                day = _day(f"{(2000 if yy < 70 else 1900) + yy}-{mm}-{dd}")
-                start = _clock(day, line[13:17])
-                stop = _clock(day, line[18:22], start)
-                top = _clock(day, line[23:27], start)
-            except ValueError as exc:
-                raise InputFileError(path, f"line {lineno}: bad date or time ({exc})") from exc
-            if top is None:
-                top = _mid_event(path, lineno, start, stop)
-                estimated += 1
-            letter, digits = line[59], line[60:63].strip()
-            if letter == " " and not digits:
-                # Optical-only reports (an H-alpha flare GOES did not class) stay as rows without a class.
-                no_class += 1
-                cls, flux = "", np.nan
-            else:
-                flux = class_flux(
-                    path, f"{letter}{digits}", "swpc", where=f"line {lineno}", implied_decimal=True
-                )
-                cls = f"{letter}{int(digits) / 10:.1f}" if digits.isdigit() else letter
-            ar = line[80:85].strip()
-            rows.append(
-                {
-                    "start": start,
-                    "peak": top,
-                    "end": stop,
-                    "goes_class": cls,
-                    "peak_flux": flux,
-                    "noaa_ar": int(ar) if ar.isdigit() else 0,
-                    "class_basis": "swpc",
-                }
-            )
-        counts = {"peak_estimated": estimated, "no_class": no_class}
+                row, kind = NgdcXrsReport._row(path, lineno, line)
+            except InputFileError as exc:
+                bad.bad(lineno, str(exc).split(f"line {lineno}: ", 1)[-1])
+                continue
+            if kind:
+                counts[kind] += 1
+            if row.pop("estimated"):
+                counts["peak_estimated"] += 1
+            rows.append(row)
         masked = {k: v for k, v in counts.items() if v}
-        return events_result(path, rows, NgdcXrsReport.name, masked, ignored={"blank_lines": blank})
+        return events_result(path, rows, NgdcXrsReport.name, masked, bad.notes, {"blank_lines": blank, **bad.ignored})
+
+    @staticmethod
+    def _row(path: Path, lineno: int, line: str) -> tuple[dict, str]:
+        m = NgdcXrsReport._ROW.match(line)
+        if m is None or len(line) < 63:
+            raise InputFileError(path, f"line {lineno}: not an NGDC XRS record (31777YYMMDD ...): {line[:40]!r}")
+        line = line.ljust(85)
+        yy, mm, dd = int(line[5:7]), line[7:9], line[9:11]
+        try:
+            day = _day(f"{(2000 if yy < 70 else 1900) + yy}-{mm}-{dd}")
+            start = _clock(day, line[13:17])
+            stop = _clock(day, line[18:22], start)
+            top = _clock(day, line[23:27], start)
+        except ValueError as exc:
+            raise InputFileError(path, f"line {lineno}: bad date or time ({exc})") from exc
+        estimated = top is None
+        if estimated:
+            top = _mid_event(path, lineno, start, stop)
+        letter, digits = line[59], line[60:63].strip()
+        kind = ""
+        if letter == " " and not digits:
+            # Optical-only reports (an H-alpha flare GOES did not class) stay as rows without a class.
+            kind, cls, flux = "no_class", "", np.nan
+        elif letter in "ABCMX" and not digits:
+            kind, cls, flux = "class_uncertain", letter, np.nan
+        else:
+            flux = class_flux(path, f"{letter}{digits}", "swpc", where=f"line {lineno}", implied_decimal=True)
+            cls = f"{letter}{int(digits) / 10:.1f}" if digits.isdigit() else letter
+        ar = line[80:85].strip()
+        if ar and not ar.isdigit():
+            raise InputFileError(path, f"line {lineno}: NOAA AR {ar!r} (columns 81-85) is not a positive number")
+        row = {
+            "start": start,
+            "peak": top,
+            "end": stop,
+            "goes_class": cls,
+            "peak_flux": flux,
+            "noaa_ar": int(ar) if ar else 0,
+            "class_basis": "swpc",
+            "estimated": estimated,
+        }
+        return row, kind

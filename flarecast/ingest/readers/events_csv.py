@@ -19,7 +19,8 @@ from flarecast.errors import FlareClassError, InputFileError
 from flarecast.ingest.readers.base import ReaderResult, open_text
 from flarecast.ingest.readers.events import EVENT_COLUMNS, SWPC_TRUE_BASIS_FROM, basis_by_date, full_ar
 from flarecast.ingest.readers.goes import HDF5_MAGIC, decode_seconds
-from flarecast.ingest.readers.goes_text import missing_mark, parse_utc
+from flarecast.ingest.readers.goes_text import parse_utc
+from flarecast.ingest.readers.rows import BadRows, read_text, region_numbers, text_table
 
 _ZERO_CLASS = re.compile(r"^[ABCMX](0+\.?0*|\.0+)$")
 
@@ -28,40 +29,47 @@ def table_events(
     path: Path,
     columns: dict[str, np.ndarray],
     reader: str,
+    rows: BadRows,
+    lines: np.ndarray,
     *,
-    first_line: int = 2,
     masked: dict[str, int] | None = None,
     warnings: list[str] | None = None,
 ) -> ReaderResult:
     """Events from column arrays: ``start``, ``peak``, ``end`` (datetime64), ``goes_class`` (str), ``noaa_ar``
-    (int, short numbers allowed), ``class_basis`` (str per row). Row ``i`` is line ``first_line + i``."""
-    n = len(columns["peak"])
+    (int, short numbers allowed), ``class_basis`` (str per row). Row ``i`` is line ``lines[i]``.
+
+    Rows ``rows`` refused earlier are left out here (with ``skip_bad``). A class without a magnitude (SWPC's
+    lists and SolarFlareNet's write ``C`` alone on a few rows) is kept as written with no peak flux, so labels
+    ignore it, and counted as ``class_uncertain``: read as C1.0 (or X1.0) it would be a false event.
+    """
+    lines = np.asarray(lines, dtype=np.int64)
     peak = np.asarray(columns["peak"], dtype="datetime64[ns]")
-    nat = np.flatnonzero(np.isnat(peak))
-    if nat.size:
-        raise InputFileError(path, f"line {nat[0] + first_line}: no peak time: every flare needs one")
+    for i in np.flatnonzero(np.isnat(peak)):
+        rows.bad(int(lines[i]), "no peak time: every flare needs one")
     # "C6,2" (a decimal comma) is C6.2; HEK writes "A0.0" where GOES gave no class: both seen in real lists.
     classes = np.array(
         [str(c).strip().upper().replace(",", ".") for c in columns["goes_class"]], dtype=object
     )
     classes[np.array([bool(_ZERO_CLASS.match(c)) for c in classes], dtype=bool)] = ""
-    flux = np.full(n, np.nan)
-    for text in pd.unique(classes):
-        rows = classes == text
+    bare = np.array([len(c) == 1 and c in "ABCMX" for c in classes], dtype=bool)
+    flux = np.full(len(peak), np.nan)
+    for text in pd.unique(classes[~bare]):
+        same = (classes == text) & ~bare
         if text == "":
             continue
         try:
-            flux[rows] = parse_class(text)
+            flux[same] = parse_class(text)
         except FlareClassError as exc:
-            raise InputFileError(
-                path, f"line {np.flatnonzero(rows)[0] + first_line}: {exc}; fix or remove the row"
-            ) from exc
+            for i in np.flatnonzero(same):
+                rows.bad(int(lines[i]), f"{exc}")
     basis = np.asarray(columns["class_basis"], dtype=object)
     swpc = basis == "swpc"
     flux[swpc] = to_true(flux[swpc], "xrsb", "swpc")
+    keep = ~np.isin(lines, rows.lines)
     masked = dict(masked or {})
-    if (classes == "").any():
-        masked["no_class"] = int((classes == "").sum())
+    for key, hit in (("no_class", classes == ""), ("class_uncertain", bare)):
+        if (hit & keep).any():
+            masked[key] = int((hit & keep).sum())
     frame = pd.DataFrame(
         {
             "start": np.asarray(columns["start"], dtype="datetime64[ns]"),
@@ -72,18 +80,19 @@ def table_events(
             "noaa_ar": full_ar(columns["noaa_ar"], peak).astype(np.int32),
             "class_basis": basis.astype(str),
         }
-    )
+    )[keep].reset_index(drop=True)
     return ReaderResult(
-        data=frame[list(EVENT_COLUMNS)], reader=reader, rows_read=n, masked=masked, warnings=warnings or []
+        data=frame[list(EVENT_COLUMNS)],
+        reader=reader,
+        rows_read=len(peak),
+        masked=masked,
+        warnings=rows.notes + list(warnings or []),
+        ignored=rows.ignored,
     )
 
 
-def _csv(path: Path, **kwargs) -> pd.DataFrame:
-    try:
-        with open_text(path) as fh:
-            return pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True, **kwargs)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"not a readable CSV ({exc})") from exc
+def _csv(path: Path, rows: BadRows, **kwargs) -> pd.DataFrame:
+    return text_table(path, read_text(path), rows, **kwargs)
 
 
 def _header(path: Path) -> list[str]:
@@ -96,33 +105,21 @@ def _header(path: Path) -> list[str]:
 
 
 def catalogue_times(
-    path: Path,
-    table: pd.DataFrame,
-    names: dict[str, str | int | None],
-    first_line: int = 2,
-) -> tuple[dict[str, np.ndarray], dict[str, int], list[str]]:
-    """Start/peak/end columns, leniently: an unreadable time becomes NaT, is counted and named in a warning.
+    table: pd.DataFrame, names: dict[str, str | int | None], rows: BadRows
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Start/peak/end columns; a cell that is not a time (30 February, minute 91) is a bad row.
 
     ``names`` maps start/peak/end to a column (None: absent). End or peak earlier than start is taken to
     have crossed midnight (several catalogues keep the start's date). A missing peak gets mid-event.
     """
     n = len(table)
-    out, masked, notes = {}, {}, []
+    out, masked = {}, {}
     for field in ("start", "peak", "end"):
         col = names.get(field)
         if col is None:
             out[field] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
             continue
-        t = parse_utc(path, table[col], str(col), first_line, strict=False)
-        text = table[col].astype(str).str.strip()
-        bad = np.flatnonzero(np.isnat(t) & ~missing_mark(text))
-        if bad.size:
-            masked[f"bad_{field}_time"] = int(bad.size)
-            notes.append(
-                f"{path.name}: line {bad[0] + first_line}: {col} {text.iloc[bad[0]]!r} is not a time; "
-                f"{bad.size} such {field} time(s) left empty"
-            )
-        out[field] = t
+        out[field] = parse_utc(table[col], str(col), rows)
     start = out["start"]
     for field in ("peak", "end"):
         out[field] = np.where(out[field] < start, out[field] + np.timedelta64(1, "D"), out[field])
@@ -130,11 +127,11 @@ def catalogue_times(
     if gap.any():
         out["peak"][gap] = start[gap] + (out["end"][gap] - start[gap]) // 2
         masked["peak_estimated"] = int(gap.sum())
-    return out, masked, notes
+    return out, masked
 
 
-def _region(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values.astype(str).str.strip(), errors="coerce").fillna(0).to_numpy(np.int64)
+def _region(table: pd.DataFrame, col, rows: BadRows) -> np.ndarray:
+    return region_numbers(table[col], f"{col} (NOAA AR)", rows)
 
 
 class SwpcFlareListCsv:
@@ -155,10 +152,11 @@ class SwpcFlareListCsv:
         return "goesclass" in names and ("maxtime" in names or "eventpeaktime" in names)
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Times given as ``HHMM`` take the row's ``date`` and roll past midnight when they precede the start."""
         path = Path(path)
-        table = _csv(path)
+        rows = BadRows(path, skip_bad=skip_bad)
+        table = _csv(path, rows)
         table.columns = [c.strip() for c in table.columns]
         if "max_time" in table.columns:
             for col in ("start_time", "max_time", "end_time"):
@@ -180,7 +178,7 @@ class SwpcFlareListCsv:
             names = {"start": "start_time", "peak": "max_time", "end": "end_time"}
         else:
             names = {"start": "event_starttime", "peak": "event_peaktime", "end": "event_endtime"}
-        times, masked, notes = catalogue_times(path, table, names)
+        times, masked = catalogue_times(table, names, rows)
         peak = times["peak"]
         if "goes_sat" in table.columns:
             sat = table["goes_sat"].str.extract(r"^GO?(\d+)$", expand=False).astype(float).to_numpy()
@@ -190,10 +188,10 @@ class SwpcFlareListCsv:
         cols = {
             **times,
             "goes_class": table["goes_class"].to_numpy(),
-            "noaa_ar": _region(table["noaa_ar"]),
+            "noaa_ar": _region(table, "noaa_ar", rows),
             "class_basis": basis,
         }
-        return table_events(path, cols, SwpcFlareListCsv.name, masked=masked, warnings=notes)
+        return table_events(path, cols, SwpcFlareListCsv.name, rows, table.index, masked=masked)
 
 
 class HekCsv:
@@ -216,23 +214,24 @@ class HekCsv:
             return False
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Basis by date (HEK copies SWPC's classes); AR 0 means none."""
         path = Path(path)
-        table = _csv(path, sep=";", header=None)
+        rows = BadRows(path, skip_bad=skip_bad)
+        table = _csv(path, rows, sep=";", header=False)
         if table.shape[1] < 7:
             raise InputFileError(
                 path,
                 f"{table.shape[1]} fields per line: expected at least 7 (date;start;peak;end;class;pos;AR)",
             )
-        times, masked, notes = catalogue_times(path, table, {"start": 1, "peak": 2, "end": 3}, first_line=1)
+        times, masked = catalogue_times(table, {"start": 1, "peak": 2, "end": 3}, rows)
         cols = {
             **times,
             "goes_class": table[4].to_numpy(),
-            "noaa_ar": _region(table[6]),
+            "noaa_ar": _region(table, 6, rows),
             "class_basis": basis_by_date(times["peak"]),
         }
-        return table_events(path, cols, HekCsv.name, first_line=1, masked=masked, warnings=notes)
+        return table_events(path, cols, HekCsv.name, rows, table.index, masked=masked)
 
 
 def summary_events(
@@ -242,11 +241,12 @@ def summary_events(
     classes: np.ndarray,
     ids: np.ndarray,
     reader: str,
-    first_line: int,
+    rows: BadRows,
+    lines: np.ndarray,
 ) -> ReaderResult:
     """One event per ``flare_id`` with an ``EVENT_PEAK`` row; ids without one are counted as ``no_peak``."""
     frame = pd.DataFrame(
-        {"time": times, "status": status, "cls": classes, "id": ids, "line": np.arange(len(ids))}
+        {"time": times, "status": status, "cls": classes, "id": ids, "line": np.asarray(lines)}
     )
     firsts = {
         s: frame[frame["status"] == s].drop_duplicates("id").set_index("id")
@@ -263,7 +263,7 @@ def summary_events(
         "class_basis": np.full(len(peaks), "true", dtype=object),
     }
     masked = {"no_peak": n_no_peak} if n_no_peak else {}
-    return table_events(path, cols, reader, first_line=first_line, masked=masked)
+    return table_events(path, cols, reader, rows, peaks["line"].to_numpy(), masked=masked)
 
 
 class Goes16FlareSummaryCsv:
@@ -281,19 +281,23 @@ class Goes16FlareSummaryCsv:
         return {"time", "status", "flareclass", "flareid"} <= set(names)
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Group rows by ``flare_id``: start, peak (with the class) and end rows make one event."""
         path = Path(path)
-        table = _csv(path)
-        times = parse_utc(path, table["time"], "time")
+        rows = BadRows(path, skip_bad=skip_bad)
+        table = _csv(path, rows)
+        times = parse_utc(table["time"], "time", rows)
+        keep = ~np.isin(table.index.to_numpy(), rows.lines)
+        table = table[keep]
         return summary_events(
             path,
-            times,
+            times[keep],
             table["status"].to_numpy(),
             table["flare_class"].to_numpy(),
             table["flare_id"].to_numpy(),
             Goes16FlareSummaryCsv.name,
-            2,
+            rows,
+            table.index.to_numpy(),
         )
 
 
@@ -336,8 +340,10 @@ class Goes16FlareSummaryNetcdf:
         )
         units = units.decode() if isinstance(units, bytes) else str(units)
         times = decode_seconds(path, t, units)
+        # Records, not lines: a netCDF row number is what a user can look up (ncdump), counted from 1.
         return summary_events(
-            path, times, text(status), text(cls), np.asarray(ids), Goes16FlareSummaryNetcdf.name, 0
+            path, times, text(status), text(cls), np.asarray(ids), Goes16FlareSummaryNetcdf.name,
+            BadRows(path), np.arange(1, len(ids) + 1),
         )
 
 
@@ -366,17 +372,20 @@ class PlainEventsCsv:
         return bool(names & set(_PLAIN["goes_class"])) and bool(names & set(_PLAIN["peak"]))
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, **_options) -> ReaderResult:
-        """Without ``basis`` the classes follow NOAA's convention of their date (and a warning says so)."""
+    def read(path: str | Path, *, basis: str | None = None, skip_bad: bool = False, **_options) -> ReaderResult:
+        """Without ``basis`` the classes follow NOAA's convention of their date (and a warning says so).
+        """
         path = Path(path)
-        table = _csv(path)
+        rows = BadRows(path, skip_bad=skip_bad)
+        table = _csv(path, rows)
         keys = [re.sub(r"[\s_]", "", c).lower() for c in table.columns]
         pick = {
             field: next((c for c, k in zip(table.columns, keys, strict=True) if k in names), None)
             for field, names in _PLAIN.items()
         }
         n = len(table)
-        times, masked, warnings = catalogue_times(path, table, pick)
+        times, masked = catalogue_times(table, pick, rows)
+        warnings = []
         if basis is None:
             warnings.append(
                 f"{path.name}: no basis given; classes peaking before {str(SWPC_TRUE_BASIS_FROM)[:10]} "
@@ -385,7 +394,9 @@ class PlainEventsCsv:
         cols = {
             **times,
             "goes_class": table[pick["goes_class"]].to_numpy(),
-            "noaa_ar": _region(table[pick["noaa_ar"]]) if pick["noaa_ar"] else np.zeros(n, dtype=np.int64),
+            "noaa_ar": _region(table, pick["noaa_ar"], rows) if pick["noaa_ar"] else np.zeros(n, dtype=np.int64),
             "class_basis": basis_by_date(times["peak"]) if basis is None else np.full(n, basis, dtype=object),
         }
-        return table_events(path, cols, PlainEventsCsv.name, masked=masked, warnings=warnings)
+        return table_events(
+            path, cols, PlainEventsCsv.name, rows, table.index, masked=masked, warnings=warnings
+        )

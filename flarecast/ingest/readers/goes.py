@@ -21,9 +21,17 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import scipy.io
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult, flag_bad, goes_frame, satellite_from_name
+from flarecast.ingest.readers.base import (
+    FILL_VALUES,
+    ReaderResult,
+    flag_bad,
+    flux_scale,
+    goes_frame,
+    satellite_from_name,
+)
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 NETCDF3_MAGIC = b"CDF"
@@ -125,6 +133,31 @@ def _values(var: h5py.Dataset) -> np.ndarray:
     return np.frombuffer(data, dtype=var.dtype)[:n].copy()
 
 
+def _flux(path: Path, h: h5py.File, name: str) -> np.ndarray:
+    """A flux variable in W m^-2 (its ``units`` attribute converted); fill values stay as written."""
+    values, attrs = _h5_read(path, h, name, ("units", "_FillValue"))
+    scale = flux_scale(path, name, attrs.get("units"))
+    if scale == 1.0:
+        return values
+    fill = np.isin(values, np.atleast_1d(attrs.get("_FillValue", FILL_VALUES)))
+    return np.where(fill, values, values * scale)
+
+
+def _netcdf3_complete(path: Path) -> None:
+    """Refuse a netCDF-3 file shorter than its header says: netCDF4 reads the missing tail as zeros
+    (times at 1970-01-01), which would be refused for the wrong reason, or stored."""
+    try:
+        with scipy.io.netcdf_file(path, "r", mmap=False):
+            pass
+    except (ValueError, TypeError, OSError) as exc:
+        size = path.stat().st_size
+        raise InputFileError(
+            path,
+            f"the netCDF-3 data cannot be read in full ({size} bytes; {exc}): the file is truncated or "
+            "corrupt; re-download it",
+        ) from None
+
+
 def _open_h5(path: Path) -> h5py.File:
     try:
         return h5py.File(path, "r")
@@ -164,14 +197,14 @@ class GoesRL2:
         return _hdf5_holds(path, ("xrsa_flux", "xrsb_flux", "time"), ("xrsf-l2-avg1m", "xrsf-l2-flx1s"))
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read fluxes, flags and time; satellite from the ``platform`` attribute, else the file name."""
         path = Path(path)
         with _open_h5(path) as h:
             t, t_attrs = _h5_read(path, h, "time", ("units",))
             fluxes, bad = {}, {}
             for ch in ("xrsa", "xrsb"):
-                fluxes[ch], _ = _h5_read(path, h, f"{ch}_flux")
+                fluxes[ch] = _flux(path, h, f"{ch}_flux")
                 flag_name = f"{ch}_flag" if f"{ch}_flag" in h else f"{ch}_flags"
                 flags, f_attrs = _h5_read(path, h, flag_name, _FLAG_ATTRS)
                 bad[ch] = flag_bad(flags, f_attrs, BAD_FLAG_MEANINGS)
@@ -194,14 +227,14 @@ class GoesScienceIrradiance:
         return _hdf5_holds(path, ("a_flux", "b_flux", "time"), ("gxrs-l2-irrad",))
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read ``a_flux``/``b_flux`` and their flags; satellite from ``platform``, the file name, or the option."""
         path = Path(path)
         with _open_h5(path) as h:
             t, t_attrs = _h5_read(path, h, "time", ("units",))
             fluxes, bad = {}, {}
             for ch, short in (("xrsa", "a"), ("xrsb", "b")):
-                fluxes[ch], _ = _h5_read(path, h, f"{short}_flux")
+                fluxes[ch] = _flux(path, h, f"{short}_flux")
                 if f"{short}_flags" in h:
                     flags, f_attrs = _h5_read(path, h, f"{short}_flags", _FLAG_ATTRS)
                     bad[ch] = flag_bad(flags, f_attrs, BAD_FLAG_MEANINGS)
@@ -235,11 +268,12 @@ class NgdcNetcdf:
             return False
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read ``A_AVG``/``B_AVG`` (or ``*_FLUX``) with ``*_QUAL_FLAG``; any non-zero flag is bad."""
         import netCDF4
 
         path = Path(path)
+        _netcdf3_complete(path)
         try:
             d = netCDF4.Dataset(path)
         except OSError as exc:
@@ -252,7 +286,10 @@ class NgdcNetcdf:
                 t = d["time_tag"][:]
                 t_units = d["time_tag"].getncattr("units")
                 for ch, short in (("xrsa", "A"), ("xrsb", "B")):
-                    fluxes[ch] = d[f"{short}_{var}"][:]
+                    v = d[f"{short}_{var}"]
+                    raw = v[:]
+                    scale = flux_scale(path, f"{short}_{var}", getattr(v, "units", None))
+                    fluxes[ch] = raw if scale == 1.0 else np.where(np.isin(raw, FILL_VALUES), raw, raw * scale)
                     if f"{short}_QUAL_FLAG" in d.variables:
                         bad[ch] = d[f"{short}_QUAL_FLAG"][:] != 0
             except (KeyError, IndexError, AttributeError, RuntimeError) as exc:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import warnings
 from pathlib import Path
@@ -19,6 +18,10 @@ import pandas as pd
 
 from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, goes_frame, open_text, satellite_from_name
+from flarecast.ingest.readers.rows import BadRows, read_text, text_table
+
+TIME_RANGE = (pd.Timestamp("1950-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
+"""Times a row may hold: X-ray monitoring began in the 1960s (GOES in 1975); anything outside is a fill value."""
 
 
 def _head_lines(path: Path, n: int) -> list[str]:
@@ -34,35 +37,49 @@ def missing_mark(text: pd.Series) -> np.ndarray:
     return ((text == "") | text.str.contains("//", regex=False)).to_numpy()
 
 
-def parse_utc(
-    path: Path, column: pd.Series, what: str, first_line: int = 2, *, strict: bool = True
-) -> np.ndarray:
+def parse_utc(column: pd.Series, what: str, rows: BadRows) -> np.ndarray:
     """ISO-like timestamps (``Z`` or offsets allowed) to naive UTC datetime64[ns].
 
-    Empty cells and NOAA's missing-value marks (``////``) become NaT. Anything else that is not a time
-    raises InputFileError naming its line, unless ``strict`` is False: then it becomes NaT too and the
-    caller counts it (catalogue readers do, so one mistyped minute does not cost a 40,000-row catalogue).
+    Empty cells and NOAA's missing-value marks (``////``) become NaT. Anything else that is not a time (an
+    impossible date such as 30 February, a minute 91) is a bad row: ``rows`` refuses it, naming its line
+    (the column's index), or records it to be left out.
     """
     text = column.astype(str).str.strip()
     missing = missing_mark(text)
     t = pd.to_datetime(text.mask(missing, ""), utc=True, errors="coerce", format="mixed")
-    bad = np.flatnonzero(t.isna().to_numpy() & ~missing)
-    if bad.size and strict:
-        raise InputFileError(
-            path, f"line {bad[0] + first_line}: {what} {text.iloc[bad[0]]!r} is not a date and time"
-        )
+    # pandas reads a fill value such as -9999 as the year -9999: no instrument flew outside these years.
+    t = t.where((t >= TIME_RANGE[0]) & (t < TIME_RANGE[1]))
+    for i in np.flatnonzero(t.isna().to_numpy() & ~missing):
+        rows.bad(int(column.index[i]), f"{what} {text.iloc[i]!r} is not a date and time in {TIME_RANGE[0].year}-"
+                                       f"{TIME_RANGE[1].year - 1}")
     return t.dt.tz_localize(None).to_numpy("datetime64[ns]")
 
 
-def _numbers(path: Path, frame: pd.DataFrame, col: str, first_line: int) -> np.ndarray:
+def numbers(frame: pd.DataFrame, col: str, rows: BadRows) -> np.ndarray:
+    """A numeric column; empty cells are NaN, any other non-number is a bad row."""
     text = frame[col].astype(str).str.strip()
     values = pd.to_numeric(text.replace({"": "nan"}), errors="coerce")
-    bad = np.flatnonzero(values.isna().to_numpy() & ~text.str.lower().isin(["", "nan"]).to_numpy())
-    if bad.size:
-        raise InputFileError(
-            path, f"line {bad[0] + first_line}: {col} = {text.iloc[bad[0]]!r} is not a number"
-        )
+    for i in np.flatnonzero(values.isna().to_numpy() & ~text.str.lower().isin(["", "nan"]).to_numpy()):
+        rows.bad(int(frame.index[i]), f"{col} = {text.iloc[i]!r} is not a number")
     return values.to_numpy(np.float64)
+
+
+def _kept(frame: pd.DataFrame, rows: BadRows) -> np.ndarray:
+    return ~np.isin(frame.index.to_numpy(), rows.lines)
+
+
+def _result(path, frame, rows, times, fluxes, bad, **kwargs) -> ReaderResult:
+    keep = _kept(frame, rows)
+    res = goes_frame(
+        path,
+        times[keep],
+        {ch: None if v is None else v[keep] for ch, v in fluxes.items()},
+        {ch: v[keep] for ch, v in bad.items()},
+        **kwargs,
+    )
+    res.warnings[:0] = rows.notes
+    res.ignored.update(rows.ignored)
+    return res
 
 
 class NgdcCsv:
@@ -83,41 +100,40 @@ class NgdcCsv:
         return has_data and any("xrs" in s.lower() or "X-ray Sensor" in s for s in lines[:200])
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(
+        path: str | Path, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
+    ) -> ReaderResult:
         """Read ``A_AVG``/``B_AVG`` (or ``*_FLUX``) and their quality flags; a non-zero flag is bad."""
         path = Path(path)
+        rows = BadRows(path, skip_bad=skip_bad)
         if basis not in (None, "swpc"):
             raise InputFileError(
                 path, f"basis {basis!r} given, but NGDC operational files are SWPC-scaled; drop it"
             )
-        with open_text(path) as fh:
-            text = fh.read()
+        text = read_text(path)
         head, sep, body = text.partition("\ndata:")
         if not sep:
             raise InputFileError(
                 path, "no 'data:' line: expected the NGDC metadata header followed by the table"
             )
         body = body.split("\n", 1)[1] if "\n" in body else ""
-        try:
-            table = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputFileError(path, f"table after 'data:' cannot be parsed ({exc})") from exc
-        first = head.count("\n") + 3  # header lines, the data: line, the column names
+        # Lines before the table: the header, the data: line; NGDC's files end without a final line break.
+        table = text_table(path, body, rows, first_line=head.count("\n") + 3, fixed_width=True)
         var = "AVG" if "B_AVG" in table.columns else "FLUX"
         if "time_tag" not in table.columns or f"B_{var}" not in table.columns:
             raise InputFileError(
                 path, f"columns {list(table.columns)}: expected time_tag, A_AVG, B_AVG, *_QUAL_FLAG"
             )
-        times = parse_utc(path, table["time_tag"], "time_tag", first)
-        fluxes = {ch: _numbers(path, table, f"{s}_{var}", first) for ch, s in (("xrsa", "A"), ("xrsb", "B"))}
+        times = parse_utc(table["time_tag"], "time_tag", rows)
+        fluxes = {ch: numbers(table, f"{s}_{var}", rows) for ch, s in (("xrsa", "A"), ("xrsb", "B"))}
         bad = {
-            ch: _numbers(path, table, f"{s}_QUAL_FLAG", first) != 0
+            ch: numbers(table, f"{s}_QUAL_FLAG", rows) != 0
             for ch, s in (("xrsa", "A"), ("xrsb", "B"))
             if f"{s}_QUAL_FLAG" in table.columns
         }
         m = re.search(r'satellite_id\s*=\s*"GOES-?(\d+)"', head)
         sat = int(m.group(1)) if m else satellite_from_name(path.name) or (satellite or 0)
-        return goes_frame(path, times, fluxes, bad, basis="swpc", satellite=sat, reader=NgdcCsv.name)
+        return _result(path, table, rows, times, fluxes, bad, basis="swpc", satellite=sat, reader=NgdcCsv.name)
 
 
 class GoesFits:
@@ -143,7 +159,7 @@ class GoesFits:
             return False
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Fluxes from sunpy (which turns -99999 into NaN); FITS carry no quality flags."""
         import sunpy.timeseries
 
@@ -185,7 +201,9 @@ class PlainGoesCsv:
         return "time" in names and ("xrsa" in names or "xrsb" in names)
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(
+        path: str | Path, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
+    ) -> ReaderResult:
         """Read the table; empty cells are masked as missing, a missing channel column is all missing."""
         path = Path(path)
         if basis is None:
@@ -194,15 +212,10 @@ class PlainGoesCsv:
                 "a plain CSV does not say its flux basis: pass basis='swpc' (GOES 8-15 operational, "
                 "NOAA catalogues) or basis='true' (GOES-R, reprocessed science data)",
             )
-        try:
-            with open_text(path) as fh:
-                table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputFileError(path, f"not a readable CSV ({exc})") from exc
+        rows = BadRows(path, skip_bad=skip_bad)
+        table = text_table(path, read_text(path), rows)
         table.columns = [c.strip().lower() for c in table.columns]
-        times = parse_utc(path, table["time"], "time")
-        fluxes = {
-            ch: _numbers(path, table, ch, 2) if ch in table.columns else None for ch in ("xrsa", "xrsb")
-        }
+        times = parse_utc(table["time"], "time", rows)
+        fluxes = {ch: numbers(table, ch, rows) if ch in table.columns else None for ch in ("xrsa", "xrsb")}
         sat = satellite if satellite is not None else satellite_from_name(path.name)
-        return goes_frame(path, times, fluxes, {}, basis=basis, satellite=sat, reader=PlainGoesCsv.name)
+        return _result(path, table, rows, times, fluxes, {}, basis=basis, satellite=sat, reader=PlainGoesCsv.name)

@@ -7,6 +7,7 @@ Keyword columns keep their JSOC names and get JSOC units in the store; an empty 
 
 from __future__ import annotations
 
+import calendar
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from astropy.time import Time
 
 from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, open_text
+from flarecast.ingest.readers.rows import BadRows, read_text, text_table
 
 KEYWORD_UNITS = {
     "USFLUX": "Mx",
@@ -64,24 +66,37 @@ ID_COLUMNS = ("T_REC", "HARPNUM", "NOAA_ARS")
 _TREC = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})_(\d{2}):(\d{2}):(\d{2}(?:\.\d*)?)_TAI$")
 
 
-def tai_to_utc(path: str | Path, t_rec: np.ndarray) -> np.ndarray:
+def trec_problem(text: str) -> str | None:
+    """Why ``text`` is not a JSOC TAI time (a wrong layout, 30 February, hour 25), or None when it is one."""
+    m = _TREC.match(text.strip())
+    if m is None:
+        return f"T_REC {text!r} is not a JSOC TAI time: expected 'YYYY.MM.DD_hh:mm:ss_TAI'"
+    y, mo, d, hh, mm, ss = (float(v) for v in m.groups())
+    if not 1 <= mo <= 12 or not 1 <= d <= calendar.monthrange(int(y), int(mo))[1]:
+        return f"T_REC {text!r} is not a calendar date"
+    if hh > 23 or mm > 59 or ss >= 61:
+        return f"T_REC {text!r} is not a time of day"
+    return None
+
+
+def tai_to_utc(path: str | Path, t_rec: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray:
     """JSOC ``YYYY.MM.DD_hh:mm:ss_TAI`` strings to UTC datetime64[ns] (astropy time scales).
 
     Raises
     ------
     InputFileError
-        Naming the first string that is not a JSOC TAI time and its data row.
+        Naming the first string that is not a JSOC TAI time and its line (``lines``: the line of each
+        string; default: a CSV with one header line).
     """
-    uniq, inverse = np.unique(np.asarray(t_rec, dtype=str), return_inverse=True)
+    t_rec = np.asarray(t_rec, dtype=str)
+    lines = np.arange(2, t_rec.size + 2) if lines is None else np.asarray(lines)
+    uniq, inverse = np.unique(t_rec, return_inverse=True)
     iso = []
-    for text in uniq.tolist():
-        m = _TREC.match(text.strip())
-        if m is None:
-            row = int(np.flatnonzero(uniq[inverse] == text)[0]) + 2  # +1 header, +1 for 1-based lines
-            raise InputFileError(
-                path, f"line {row}: T_REC {text!r} is not a JSOC TAI time: expected 'YYYY.MM.DD_hh:mm:ss_TAI'"
-            )
-        y, mo, d, hh, mm, ss = m.groups()
+    for k, text in enumerate(uniq.tolist()):
+        problem = trec_problem(text)
+        if problem is not None:
+            raise InputFileError(path, f"line {lines[np.flatnonzero(inverse == k)[0]]}: {problem}")
+        y, mo, d, hh, mm, ss = _TREC.match(text.strip()).groups()
         iso.append(f"{y}-{mo}-{d}T{hh}:{mm}:{ss}")
     if not iso:
         return np.array([], dtype="datetime64[ns]")
@@ -109,14 +124,15 @@ class JsocSharpCsv:
         return "T_REC" in names and "HARPNUM" in names
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
-        """Read the table, convert T_REC to UTC and check that (HARPNUM, time) is unique."""
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+        """Read the table, convert T_REC to UTC and check that (HARPNUM, time) is unique.
+
+        Rows cut short, impossible T_REC dates, HARP numbers that are not positive integers, negative
+        NOAA region numbers and non-numeric keywords are bad rows: refused, or left out with ``skip_bad``.
+        """
         path = Path(path)
-        try:
-            with open_text(path) as fh:
-                raw = pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise InputFileError(path, f"not a readable CSV ({exc})") from exc
+        rows = BadRows(path, skip_bad=skip_bad)
+        raw = text_table(path, read_text(path), rows)
         raw.columns = [str(c).strip().upper() for c in raw.columns]
         missing = [c for c in ("T_REC", "HARPNUM") if c not in raw.columns]
         if missing:
@@ -124,33 +140,24 @@ class JsocSharpCsv:
                 path, f"columns {missing} are missing: expected a JSOC export with {list(ID_COLUMNS)}"
             )
         harp = pd.to_numeric(raw["HARPNUM"], errors="coerce")
-        bad = np.flatnonzero(harp.isna().to_numpy() | (harp.to_numpy() % 1 != 0))
-        if bad.size:
-            raise InputFileError(
-                path, f"line {bad[0] + 2}: HARPNUM {raw['HARPNUM'].iloc[bad[0]]!r} is not an integer"
-            )
+        for i in np.flatnonzero(harp.isna().to_numpy() | (harp.to_numpy() % 1 != 0) | (harp.to_numpy() <= 0)):
+            rows.bad(int(raw.index[i]), f"HARPNUM {raw['HARPNUM'].iloc[i]!r} is not a positive integer")
+        for i, text in enumerate(raw["T_REC"].tolist()):
+            problem = trec_problem(text)
+            if problem is not None:
+                rows.bad(int(raw.index[i]), problem)
+        ars = _noaa_ars(raw["NOAA_ARS"], rows) if "NOAA_ARS" in raw.columns else None
+        values = {col: _keyword(raw, col, rows) for col in raw.columns if col not in ID_COLUMNS}
+        keep = ~np.isin(raw.index.to_numpy(), rows.lines)
+        raw = raw[keep]
         data = {
-            "harpnum": harp.to_numpy().astype(np.int32),
-            "time": tai_to_utc(path, raw["T_REC"].to_numpy()),
-            "noaa_ars": _noaa_ars(raw["NOAA_ARS"])
-            if "NOAA_ARS" in raw.columns
-            else np.full(len(raw), "", dtype=object),
+            "harpnum": harp.to_numpy()[keep].astype(np.int32),
+            "time": tai_to_utc(path, raw["T_REC"].to_numpy(), raw.index.to_numpy()),
+            "noaa_ars": ars[keep] if ars is not None else np.full(len(raw), "", dtype=object),
         }
         masked = {}
-        for col in raw.columns:
-            if col in ID_COLUMNS:
-                continue
-            text = raw[col].str.strip()
-            values = pd.to_numeric(text.replace({"": "nan", "NaN": "nan", "MISSING": "nan"}), errors="coerce")
-            junk = np.flatnonzero(
-                values.isna().to_numpy() & ~text.str.lower().isin(["", "nan", "missing"]).to_numpy()
-            )
-            if junk.size:
-                raise InputFileError(
-                    path,
-                    f"line {junk[0] + 2}: {col} = {text.iloc[junk[0]]!r} is not a number (JSOC keywords are numeric)",
-                )
-            data[col] = values.to_numpy(dtype=np.float64)
+        for col, v in values.items():
+            data[col] = v[keep]
             n_nan = int(np.isnan(data[col]).sum())
             if n_nan:
                 masked[f"{col}:missing"] = n_nan
@@ -160,16 +167,34 @@ class JsocSharpCsv:
             i = int(np.flatnonzero(dup)[0])
             raise InputFileError(
                 path,
-                f"line {i + 2}: HARP {frame['harpnum'].iloc[i]} at {frame['time'].iloc[i]} is duplicated; "
+                f"line {raw.index[i]}: HARP {frame['harpnum'].iloc[i]} at {frame['time'].iloc[i]} is duplicated; "
                 "expected one record per HARP and T_REC",
             )
-        return ReaderResult(data=frame, reader=JsocSharpCsv.name, rows_read=len(frame), masked=masked)
+        return ReaderResult(
+            data=frame,
+            reader=JsocSharpCsv.name,
+            rows_read=len(keep),
+            masked=masked,
+            warnings=rows.notes,
+            ignored=rows.ignored,
+        )
 
 
-def _noaa_ars(column: pd.Series) -> np.ndarray:
+def _keyword(raw: pd.DataFrame, col: str, rows: BadRows) -> np.ndarray:
+    text = raw[col].str.strip()
+    values = pd.to_numeric(text.replace({"": "nan", "NaN": "nan", "MISSING": "nan"}), errors="coerce")
+    junk = values.isna().to_numpy() & ~text.str.lower().isin(["", "nan", "missing"]).to_numpy()
+    for i in np.flatnonzero(junk):
+        rows.bad(int(raw.index[i]), f"{col} = {text.iloc[i]!r} is not a number (JSOC keywords are numeric)")
+    return values.to_numpy(dtype=np.float64)
+
+
+def _noaa_ars(column: pd.Series, rows: BadRows) -> np.ndarray:
     # JSOC writes "11442,11443"; some exports use spaces or write 0 for "no NOAA region".
-    def norm(text: str) -> str:
-        nums = [n for n in re.split(r"[,\s;]+", text.strip()) if n.isdigit() and int(n) > 0]
-        return ",".join(str(int(n)) for n in nums)
-
-    return np.array([norm(t) for t in column.to_numpy(dtype=object)], dtype=object)
+    out = []
+    for line, text in zip(column.index, column.tolist(), strict=True):
+        nums = [n for n in re.split(r"[,\s;]+", str(text).strip()) if n]
+        if any(not n.isdigit() for n in nums):
+            rows.bad(int(line), f"NOAA_ARS {text!r}: expected positive region numbers (0 or blank: none)")
+        out.append(",".join(str(int(n)) for n in nums if n.isdigit() and int(n) > 0))
+    return np.array(out, dtype=object)

@@ -28,6 +28,7 @@ from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, check_times, goes_frame
 from flarecast.ingest.readers.events_csv import table_events
 from flarecast.ingest.readers.goes_text import parse_utc
+from flarecast.ingest.readers.rows import BadRows
 
 BANDS = {"0.05-0.4nm": "xrsa", "0.1-0.8nm": "xrsb"}
 """SWPC ``energy`` label -> flarecast channel."""
@@ -53,6 +54,7 @@ def _records(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InputFileError(path, "expected a JSON list of records (objects), as SWPC serves them")
     table = pd.DataFrame.from_records(data)
+    table.index = pd.RangeIndex(1, len(table) + 1, name="record")  # record numbers in messages, from 1
     missing = [k for k in required if k not in table.columns]
     if data and missing:
         raise InputFileError(path, f"records lack {missing}: expected SWPC's fields {list(required)}")
@@ -83,9 +85,11 @@ class SwpcXrayJson:
         return head.startswith("[") and all(f'"{k}"' in head for k in ("time_tag", "flux", "energy"))
 
     @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None) -> ReaderResult:
+    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None,
+             skip_bad: bool = False) -> ReaderResult:
         """One row per minute with both bands; a band absent in a minute is masked as missing."""
         path = Path(path)
+        rows = BadRows(path, skip_bad=skip_bad, unit="record")
         table = _records(path, SwpcXrayJson.FIELDS)
         if table.empty:
             empty = np.array([], dtype=np.float64)
@@ -94,7 +98,8 @@ class SwpcXrayJson:
         unknown = sorted(set(table["energy"].astype(str)) - set(BANDS))
         if unknown:
             raise InputFileError(path, f"energy {unknown[0]!r}: expected one of {list(BANDS)}")
-        table["time"] = parse_utc(path, table["time_tag"], "time_tag", first_line=1)
+        table["time"] = parse_utc(table["time_tag"], "time_tag", rows)
+        table = table[~np.isin(table.index.to_numpy(), rows.lines)]
         table["sat"] = _satellites(path, table)
         table["channel"] = table["energy"].map(BANDS)
         flux = pd.to_numeric(table["flux"], errors="coerce")  # null (no measurement) becomes NaN: masked
@@ -124,7 +129,8 @@ class SwpcXrayJson:
         check_times(path, data["time"].to_numpy())
         sats = sorted(int(s) for s in np.unique(table["sat"]))
         return ReaderResult(data=data, reader=SwpcXrayJson.name, rows_read=len(data), masked=masked,
-                            warnings=warnings, attrs={"satellite": sats[-1], "satellites": sats})
+                            warnings=rows.notes + warnings, attrs={"satellite": sats[-1], "satellites": sats},
+                            ignored=rows.ignored)
 
 
 class SwpcFlaresJson:
@@ -143,18 +149,20 @@ class SwpcFlaresJson:
         return head.startswith("[") and all(f'"{k}"' in head for k in ("max_time", "max_class", "begin_time"))
 
     @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
+    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Finished flares only: one still in progress (no ``end_time``) is counted in ``ignored`` and left for
         the next fetch, which carries its final class; a catalogue holding both would count it twice."""
         path = Path(path)
+        rows = BadRows(path, skip_bad=skip_bad, unit="record")
         table = _records(path, SwpcFlaresJson.FIELDS)
         if table.empty:
             return table_events(path, {k: np.array([], dtype="datetime64[ns]") for k in ("start", "peak", "end")}
                                 | {"goes_class": np.array([], dtype=object), "noaa_ar": np.array([], dtype=np.int64),
-                                   "class_basis": np.array([], dtype=object)}, SwpcFlaresJson.name)
+                                   "class_basis": np.array([], dtype=object)}, SwpcFlaresJson.name, rows,
+                                np.array([], dtype=np.int64))
         ongoing = table["end_time"].isna().to_numpy() | table["end_time"].astype(str).str.strip().isin(["", "Unk"])
-        done = table[~ongoing].reset_index(drop=True)
-        times = {k: parse_utc(path, done[col].fillna(""), col, first_line=1)
+        done = table[~ongoing]
+        times = {k: parse_utc(done[col].fillna(""), col, rows)
                  for k, col in (("start", "begin_time"), ("peak", "max_time"), ("end", "end_time"))}
         sat = _satellites(path, done) if len(done) else np.array([], dtype=np.int64)
         cols = {
@@ -163,6 +171,6 @@ class SwpcFlaresJson:
             "noaa_ar": np.zeros(len(done), dtype=np.int64),  # the real-time list names no region
             "class_basis": np.where(sat >= FIRST_TRUE_SATELLITE, "true", "swpc").astype(object),
         }
-        result = table_events(path, cols, SwpcFlaresJson.name, first_line=1)
-        result.ignored = {"ongoing": int(ongoing.sum())} if ongoing.any() else {}
+        result = table_events(path, cols, SwpcFlaresJson.name, rows, done.index.to_numpy())
+        result.ignored = {**result.ignored, **({"ongoing": int(ongoing.sum())} if ongoing.any() else {})}
         return result

@@ -1,0 +1,134 @@
+"""The CCMC flare scoreboard's JSON: write a forecast document as submissions, read other forecasters' ones.
+
+One submission per issue time: the prediction window (t, t + horizon], the full-disk probabilities and each
+region's, in the scoreboard's bins (``flarecast/schemas/ccmc-flare-scoreboard.schema.json`` says what the layout
+is based on). flarecast's targets map onto the cumulative bins: ``>=C`` is ``CPlus``, ``>=M`` is ``MPlus``, ``X``
+is ``X``; the exclusive bins follow by difference (``M = MPlus - X``, ``C = CPlus - MPlus``, floored at 0, since
+separate sigmoid heads need not be monotone) where both ends are forecast, and are null otherwise: a bin the model
+does not forecast is unknown, not 0. A SHARP model's full-disk entry is its regions combined,
+``1 - prod(1 - p_i)`` (:func:`flarecast.forecast.combine.regions_to_full_disk`).
+
+>>> write_ccmc(forecast("models/latest", store="data/store.zarr", latest=True), "runs/ccmc.json")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from flarecast.errors import ConfigError, InputFileError
+from flarecast.forecast.combine import regions_to_full_disk
+from flarecast.jsonio import dumps
+from flarecast.util import atomic_write_bytes
+
+SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "ccmc-flare-scoreboard.schema.json"
+BINS = {">=C": "CPlus", ">=M": "MPlus", "X": "X"}
+"""flarecast target -> the scoreboard's cumulative bin."""
+SHORT_NAME = "flarecast"
+
+
+def to_ccmc(doc: dict[str, Any], *, mode: str = "forecast", short_name: str = SHORT_NAME) -> list[dict[str, Any]]:
+    """The scoreboard submissions of a forecast document, one per issue time with a forecast."""
+    if mode not in ("forecast", "historical"):
+        raise ConfigError(f"mode {mode!r}: expected 'forecast' or 'historical'")
+    by_time: dict[str, list[dict[str, Any]]] = {}
+    for r in doc["forecasts"]:
+        by_time.setdefault(r["issue_time"], []).append(r)
+    regional = doc["source"] == "sharp"
+    full = regions_to_full_disk(doc, list(by_time)) if regional else {}
+    out = []
+    for t, rows in by_time.items():
+        fd = [r for r in rows if r["region"] is None]
+        if regional:
+            full_disk = {"probabilities": _bins({g: full[(t, g)] for g in doc["targets"]}), "degraded": False,
+                         "method": "regions"}
+        elif fd:
+            full_disk = {"probabilities": _bins({r["target"]: r["probability"] for r in fd}),
+                         "degraded": any(r.get("degraded", False) for r in fd),
+                         "method": fd[0].get("method", "model")}
+        else:
+            full_disk = None
+        regions = []
+        for region in sorted({r["region"] for r in rows if r["region"] is not None}):
+            own = [r for r in rows if r["region"] == region]
+            ars = list(own[0]["noaa_ars"])
+            regions.append({"noaa_ar": ars[0] if ars else None, "noaa_ars": ars, "harp": region,
+                            "probabilities": _bins({r["target"]: r["probability"] for r in own})})
+        out.append({"forecast_submission": {
+            "model": {"short_name": short_name, "spase_id": None, "model_id": doc["model_id"]},
+            "issue_time": _z(t), "mode": mode,
+            "forecasts": [{"event_type": "flare",
+                           "prediction_window": {"start": _z(t), "end": _z(rows[0]["valid_to"])},
+                           "full_disk": full_disk, "regions": regions}],
+        }})
+    return out
+
+
+def write_ccmc(doc: dict[str, Any], path: str | Path, *, mode: str = "forecast") -> Path:
+    """Write the submissions (one object for one issue time, else an array), validated against the schema."""
+    path = Path(path)
+    if path.suffix != ".json":
+        raise ConfigError(f"--out {str(path)!r}: the scoreboard format is JSON; give a file name ending in .json")
+    subs = to_ccmc(doc, mode=mode)
+    if not subs:
+        raise ConfigError("no forecast to write: every issue time was refused")
+    body = subs[0] if len(subs) == 1 else subs
+    validate_ccmc(body, what=str(path))
+    atomic_write_bytes(path, (dumps(body) + "\n").encode())
+    return path
+
+
+def validate_ccmc(body: Any, *, what: str = "scoreboard JSON") -> None:
+    """Raise :class:`~flarecast.errors.InputFileError` naming the first place ``body`` breaks the schema."""
+    import jsonschema
+
+    sch = json.loads(SCHEMA_PATH.read_text())
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(sch).iter_errors(body))
+    if err is not None:
+        where = "/".join(map(str, err.absolute_path)) or "top level"
+        raise InputFileError(what, f"does not follow {SCHEMA_PATH.name} at {where}: {err.message}")
+
+
+def read_ccmc(path: str | Path) -> pd.DataFrame:
+    """Rows ``issue_time, valid_to, target, probability, region`` (region: HARP, else NOAA AR, else NaN for the
+    full disk) of a scoreboard JSON file; ``CPlus``/``MPlus`` are summed from the exclusive bins when absent."""
+    path = Path(path)
+    try:
+        body = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputFileError(path, f"not a readable JSON file ({exc})") from None
+    validate_ccmc(body, what=str(path))
+    rows = []
+    for sub in body if isinstance(body, list) else [body]:
+        s = sub["forecast_submission"]
+        for f in s["forecasts"]:
+            start, end = f["prediction_window"]["start"], f["prediction_window"]["end"]
+            entries = [(None, f["full_disk"]["probabilities"])] if f["full_disk"] else []
+            entries += [(r["harp"] if r["harp"] is not None else r["noaa_ar"], r["probabilities"])
+                        for r in f["regions"]]
+            for region, bins in entries:
+                for target, p in _cumulative(bins).items():
+                    rows.append({"issue_time": start, "valid_to": end, "target": target, "probability": p,
+                                 "region": region})
+    return pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region"])
+
+
+def _bins(p: dict[str, float]) -> dict[str, float | None]:
+    c, m, x = p.get(">=C"), p.get(">=M"), p.get("X")
+    return {"C": None if c is None or m is None else max(c - m, 0.0),
+            "M": None if m is None or x is None else max(m - x, 0.0),
+            "X": x, "CPlus": c, "MPlus": m}
+
+
+def _cumulative(bins: dict[str, float | None]) -> dict[str, float]:
+    x = bins["X"]
+    m = bins["MPlus"] if bins["MPlus"] is not None else (None if bins["M"] is None or x is None else bins["M"] + x)
+    c = bins["CPlus"] if bins["CPlus"] is not None else (None if bins["C"] is None or m is None else bins["C"] + m)
+    return {t: min(v, 1.0) for t, v in ((">=C", c), (">=M", m), ("X", x)) if v is not None}
+
+
+def _z(t: str) -> str:
+    return pd.Timestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,191 @@
+"""Score several forecasters' files on the same days, with the same metrics and intervals, and compare them pairwise.
+
+Files: flarecast's own forecasts (JSON document or CSV), the CCMC flare scoreboard's JSON
+(:mod:`flarecast.forecast.ccmc`), or any provider's CSV with the columns ``issue_time,target,probability`` and
+optionally ``region`` and ``valid_to`` (else ``valid_to = issue_time + horizon``). Targets are ``>=C``, ``>=M``,
+``X`` (``C+``/``CPlus``, ``M+``/``MPlus`` are read as the first two). Only full-disk forecasts are scored: an issue
+time given by regions alone is combined into ``1 - prod(1 - p_i)``.
+
+Same days: each file keeps its first issue time of each UTC day; the days scored are those every file forecasts
+(and whose windows the catalogue covers), per target. Each file is labelled by its own windows (largest flare
+peaking in (issue_time, valid_to]), so providers issuing at different hours are each judged on what they claimed.
+Scores are those of ``flarecast evaluate``, with intervals from resampling whole days; every file is resampled with
+the same days (same seed, same day order), so the paired differences in Brier skill score and TSS have paired
+bootstrap intervals: the difference of the two files' scores in each resample. The Brier skill score's reference is
+one constant per target for every file: the event rate over the scored days (the sample climatology). Decisions use
+a flarecast file's own thresholds and ``threshold`` (default 0.5) for other providers.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flarecast import classes
+from flarecast.errors import InputFileError, ModelError
+from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
+from flarecast.forecast.ccmc import read_ccmc
+from flarecast.forecast.files import ROW_FIELDS, read_forecasts
+from flarecast.ingest import store as st
+from flarecast.metrics import UndefinedScoreWarning, score_table
+from flarecast.samples import labels
+from flarecast.samples.labels import Catalogue
+from flarecast.util import iso
+
+TARGET_ALIASES = {">=C": ">=C", "C+": ">=C", "CPlus": ">=C", ">=M": ">=M", "M+": ">=M", "MPlus": ">=M", "X": "X",
+                  "X+": "X"}
+PAIRED = ("bss", "tss")
+
+
+def read_provider(path: str | Path, *, horizon: str = "24h") -> tuple[pd.DataFrame, dict[str, float], str | None]:
+    """One file's full-disk forecasts ``t, day, valid_to, target, probability`` (one row per UTC day and target), the
+    thresholds and class convention it carries (flarecast files; empty and None for others)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "no such file; expected a forecast file (.json or .csv)")
+    thresholds: dict[str, float] = {}
+    convention = None
+    if path.suffix == ".json" and "forecast_submission" in path.read_text()[:4096]:
+        frame = read_ccmc(path)
+    elif path.suffix == ".json" or (path.suffix == ".csv" and set(ROW_FIELDS) <= set(_header(path))):
+        rows = read_forecasts(path)
+        frame = pd.DataFrame(rows)[["issue_time", "valid_to", "target", "probability", "region"]]
+        own = [r for r in rows if not r.get("degraded", False)] or rows
+        thresholds = {r["target"]: float(r["threshold"]) for r in own}
+        convention = rows[0]["convention"] if rows else None
+    elif path.suffix == ".csv":
+        frame = _plain_csv(path, horizon)
+    else:
+        raise InputFileError(path, "expected a .json (flarecast or CCMC scoreboard) or .csv forecast file")
+    if frame.empty:
+        raise InputFileError(path, "holds no forecast row")
+    frame["t"] = _utc(frame["issue_time"], path)
+    frame["valid_to"] = _utc(frame["valid_to"], path)
+    frame["region"] = pd.to_numeric(frame["region"], errors="coerce")
+    full = frame[frame["region"].isna()]
+    by_regions = frame[frame["region"].notna() & ~frame.set_index(["t", "target"]).index.isin(
+        full.set_index(["t", "target"]).index)]
+    if not by_regions.empty:  # issue times given by regions alone: the disk flares if any region does
+        combined = (by_regions.assign(q=1.0 - by_regions["probability"])
+                    .groupby(["t", "valid_to", "target"], as_index=False)["q"].prod())
+        full = pd.concat([full, combined.assign(probability=1.0 - combined["q"]).drop(columns="q")])
+    full = full.sort_values("t").assign(day=lambda f: f["t"].dt.floor("D"))
+    return full.drop_duplicates(["day", "target"])[["t", "day", "valid_to", "target", "probability"]], thresholds, \
+        convention
+
+
+def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: float = 0.5, horizon: str = "24h",
+                n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Scores of each file on the days all files forecast, and paired differences against the first file.
+
+    Raises
+    ------
+    InputFileError
+        A file cannot be read, or holds probabilities outside [0, 1] or unknown targets.
+    ModelError
+        The files share no target, or fewer than two common days.
+    """
+    read = [(Path(p), *read_provider(p, horizon=horizon)) for p in paths]
+    files = [(p, f, thr) for p, f, thr, _ in read]
+    # Providers other than flarecast publish classes as NOAA does: SWPC-scaled before GOES-16.
+    convention = next((c for *_, c in read if c is not None), "swpc")
+    names = _names([p for p, _, _ in files])
+    cat = Catalogue.from_events(st.read_events(store)).one_per_peak()
+    targets = [t for t in classes.TARGET_RANK if all(t in set(f["target"]) for _, f, _ in files)]
+    if not targets:
+        raise ModelError(f"the files share no target: {[sorted(set(f['target'])) for _, f, _ in files]}")
+    result = {"files": [{"file": str(p), "name": n, "rows": int(f.shape[0]), "thresholds": thr or None}
+                        for (p, f, thr), n in zip(files, names, strict=True)],
+              "store": str(store), "reference": names[0], "bootstrap": {"unit": "UTC day", "n_boot": n_boot,
+                                                                       "level": 0.95, "seed": seed},
+              "convention": convention, "targets": {}, "notes": []}
+    for target in targets:
+        per = [f[f["target"] == target].set_index("day") for _, f, _ in files]
+        days = sorted(set.intersection(*(set(p.index) for p in per)))
+        per = [p.loc[days] for p in per]
+        inside = np.all([(p["t"] >= cat.span[0]) & (p["valid_to"] <= cat.span[1]) for p in per], axis=0)
+        per = [p[inside] for p in per]
+        if len(per[0]) < 2:
+            raise ModelError(f"target {target}: the files share {len(per[0])} day(s) inside the catalogue "
+                             f"({iso(cat.span[0])} to {iso(cat.span[1])}); paired scores need at least 2")
+        group = per[0].index.to_numpy("datetime64[D]").astype(np.int64)
+        ys = [(classes.ordinal(labels.range_max(cat.peak, cat.flux, p["t"].to_numpy("datetime64[ns]"),
+                                                p["valid_to"].to_numpy("datetime64[ns]")), convention)
+               >= classes.TARGET_RANK[target]).astype(np.int8) for p in per]
+        clim = float(np.mean(np.concatenate(ys)))
+        entry: dict[str, Any] = {"days": len(group), "from": iso(per[0]["t"].min()), "to": iso(per[0]["t"].max()),
+                                 "positives": {n: int(y.sum()) for n, y in zip(names, ys, strict=True)},
+                                 "base_rate": clim, "scores": {}, "paired": []}
+        reps = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedScoreWarning)
+            for n, (_, _, thr), p, y in zip(names, files, per, ys, strict=True):
+                probs = p["probability"].to_numpy(np.float64)
+                cut = thr.get(target, threshold)
+                entry["scores"][n] = score_with_ci(y, probs, group, threshold=cut, climatology=clim, n_boot=n_boot,
+                                                   seed=seed)
+                reps[n] = bootstrap_replicates(y, probs, group, threshold=cut, climatology=clim, n_boot=n_boot,
+                                               seed=seed, metrics=PAIRED)
+            for n in names[1:]:
+                entry["paired"].append({"a": names[0], "b": n, **{
+                    m: {"value": _diff(entry["scores"][names[0]][m]["value"], entry["scores"][n][m]["value"]),
+                        "ci": list(replicate_interval(m, reps[names[0]][m] - reps[n][m]))} for m in PAIRED}})
+        result["targets"][target] = entry
+    return result
+
+
+def paired_difference(y_a, p_a, y_b, p_b, *, threshold_a: float, threshold_b: float,
+                      climatology: float) -> dict[str, float]:
+    """Point differences a - b of BSS and TSS (the values :func:`score_files` reports)."""
+    a = score_table(y_a, p_a, threshold=threshold_a, climatology=climatology)
+    b = score_table(y_b, p_b, threshold=threshold_b, climatology=climatology)
+    return {m: _diff(a[m], b[m]) for m in PAIRED}
+
+
+def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={"target": str})
+    lacking = [c for c in ("issue_time", "target", "probability") if c not in frame.columns]
+    if lacking:
+        raise InputFileError(path, f"no column(s) {lacking}; expected issue_time,target,probability[,region]")
+    bad = sorted(set(frame["target"]) - set(TARGET_ALIASES))
+    if bad:
+        raise InputFileError(path, f"target(s) {bad}: expected one of {sorted(TARGET_ALIASES)}")
+    frame["target"] = frame["target"].map(TARGET_ALIASES)
+    p = pd.to_numeric(frame["probability"], errors="coerce")
+    if not ((p >= 0) & (p <= 1)).all():
+        raise InputFileError(path, f"probability {frame['probability'][~((p >= 0) & (p <= 1))].iloc[0]}: expected "
+                             "a number in [0, 1] (divide percentages by 100)")
+    frame["probability"] = p
+    if "valid_to" not in frame.columns:
+        frame["valid_to"] = (pd.to_datetime(frame["issue_time"], utc=True) + pd.Timedelta(horizon)).astype(str)
+    if "region" not in frame.columns:
+        frame["region"] = np.nan
+    return frame[["issue_time", "valid_to", "target", "probability", "region"]]
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _utc(values: pd.Series, path: Path) -> pd.Series:
+    try:
+        return pd.to_datetime(values, utc=True).dt.tz_localize(None).astype("datetime64[ns]")
+    except (ValueError, TypeError) as exc:
+        raise InputFileError(path, f"a time cannot be read ({exc}); expected UTC ISO times") from None
+
+
+def _names(paths: list[Path]) -> list[str]:
+    stems = [p.stem for p in paths]
+    return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
+
+
+def _diff(a, b) -> float:
+    return float(a) - float(b) if a is not None and b is not None else float("nan")
+

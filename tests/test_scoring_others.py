@@ -1,0 +1,109 @@
+"""Scoring other forecasters' files on the same days, with paired differences computed by hand."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from flarecast.cli import app
+from flarecast.errors import InputFileError
+from flarecast.forecast.ccmc import read_ccmc, validate_ccmc
+from flarecast.forecast.scoring import read_provider, score_files
+from flarecast.ingest.pipeline import ingest
+
+runner = CliRunner()
+# Days 1-6 of June 2019; an M flare on days 2 and 5, a C flare on day 3; B flares before and after bound the
+# catalogue's span.
+A = [0.1, 0.8, 0.3, 0.2, 0.6, 0.1]
+B = [0.2, 0.4, 0.1, 0.5, 0.3, 0.2]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("others")
+    (root / "flares.csv").write_text(
+        "class,start,peak,end,noaa_ar\n"
+        "B1.0,2019-05-31T09:50,2019-05-31T10:00,2019-05-31T10:20,0\n"
+        "M1.2,2019-06-02T11:50,2019-06-02T12:00,2019-06-02T12:30,12741\n"
+        "C3.0,2019-06-03T05:50,2019-06-03T06:00,2019-06-03T06:20,12741\n"
+        "M2.0,2019-06-05T17:50,2019-06-05T18:00,2019-06-05T18:40,12742\n"
+        "B2.0,2019-06-09T09:50,2019-06-09T10:00,2019-06-09T10:20,0\n")
+    store = root / "store.zarr"
+    ingest("events", [root / "flares.csv"], store=store, basis="swpc")  # classes as NOAA published them
+    # Provider a: a plain CSV issued at 00:00, with one more day (June 7) than b forecasts.
+    rows = [f"2019-06-0{d + 1}T00:00:00Z,>=M,{p}" for d, p in enumerate(A)] + ["2019-06-07T00:00:00Z,>=M,0.9"]
+    (root / "a.csv").write_text("issue_time,target,probability\n" + "\n".join(rows) + "\n")
+    # Provider b: CCMC scoreboard submissions (full-disk MPlus only, C/CPlus unknown).
+    subs = [{"forecast_submission": {
+        "model": {"short_name": "B"}, "issue_time": f"2019-06-0{d + 1}T00:00Z", "mode": "historical",
+        "forecasts": [{"event_type": "flare", "prediction_window": {"start": f"2019-06-0{d + 1}T00:00Z",
+                                                                    "end": f"2019-06-0{d + 2}T00:00Z"},
+                       "full_disk": {"probabilities": {"C": None, "M": None, "X": None, "CPlus": None, "MPlus": p}},
+                       "regions": []}]}} for d, p in enumerate(B)]
+    (root / "b.json").write_text(json.dumps(subs))
+    return store, root / "a.csv", root / "b.json"
+
+
+def test_two_providers_are_scored_on_the_same_days_with_hand_computed_differences(files):
+    store, a, b = files
+    result = score_files([a, b], store=store, n_boot=500)
+    e = result["targets"][">=M"]
+    assert list(result["targets"]) == [">=M"] and e["days"] == 6  # June 7 is a's alone
+    # Labels [0, 1, 0, 0, 1, 0]; the BSS reference is their rate 1/3: BS_clim = (4/9 + 2 * 4/9) / 6 = 2/9.
+    assert e["positives"] == {"a": 2, "b": 2} and e["base_rate"] == pytest.approx(1 / 3)
+    # a: BS = 0.35 / 6, BSS = 1 - (0.35 / 6) / (2 / 9) = 0.7375; at 0.5 it forecasts days 2 and 5: TSS 1.
+    # b: BS = 1.19 / 6, BSS = 0.1075; at 0.5 only day 4 (a false alarm): POD 0, POFD 1/4, TSS -0.25.
+    assert e["scores"]["a"]["bss"]["value"] == pytest.approx(0.7375)
+    assert e["scores"]["b"]["bss"]["value"] == pytest.approx(0.1075)
+    assert (e["scores"]["a"]["tss"]["value"], e["scores"]["b"]["tss"]["value"]) == pytest.approx((1.0, -0.25))
+    (pair,) = e["paired"]
+    assert (pair["a"], pair["b"]) == ("a", "b")
+    assert pair["bss"]["value"] == pytest.approx(0.63) and pair["tss"]["value"] == pytest.approx(1.25)
+    for m in ("bss", "tss"):
+        lo, hi = pair[m]["ci"]
+        assert lo <= pair[m]["value"] <= hi
+
+
+def test_a_file_against_itself_differs_by_exactly_zero_in_every_resample(files, tmp_path):
+    # Unpaired resamples would give a wide interval around 0; paired ones give [0, 0].
+    store, a, _ = files
+    copy = tmp_path / "a2.csv"
+    copy.write_text(a.read_text())
+    (pair,) = score_files([a, copy], store=store, n_boot=300)["targets"][">=M"]["paired"]
+    assert pair["bss"] == {"value": 0.0, "ci": [0.0, 0.0]} and pair["tss"] == {"value": 0.0, "ci": [0.0, 0.0]}
+
+
+def test_regions_alone_are_combined_and_bad_files_are_named(files, tmp_path):
+    path = tmp_path / "regions.csv"
+    path.write_text("issue_time,target,probability,region\n2019-06-02T00:00Z,>=M,0.5,12741\n"
+                    "2019-06-02T00:00Z,>=M,0.2,12742\n")
+    frame, thresholds, convention = read_provider(path)
+    assert frame["probability"].tolist() == pytest.approx([1 - 0.5 * 0.8]) and thresholds == {} and convention is None
+    bad = tmp_path / "pct.csv"
+    bad.write_text("issue_time,target,probability\n2019-06-02T00:00Z,>=M,35\n")
+    with pytest.raises(InputFileError, match="probability 35"):
+        read_provider(bad)
+    other = tmp_path / "q.csv"
+    other.write_text("issue_time,target,probability\n2019-06-02T00:00Z,>=Q,0.3\n")
+    with pytest.raises(InputFileError, match=r"target\(s\) \['>=Q'\]"):
+        read_provider(other)
+
+
+def test_scoreboard_json_reads_back_and_breaks_loudly(files, tmp_path):
+    _, _, b = files
+    frame = read_ccmc(b)
+    assert frame["probability"].tolist() == B and set(frame["target"]) == {">=M"}
+    broken = json.loads(b.read_text())
+    broken[0]["forecast_submission"]["forecasts"][0]["full_disk"]["probabilities"]["MPlus"] = 1.4
+    with pytest.raises(InputFileError, match="0/forecast_submission/forecasts/0/full_disk"):
+        validate_ccmc(broken, what="b.json")
+
+
+def test_evaluate_forecasts_prints_the_paired_comparison(files, tmp_path):
+    store, a, b = files
+    result = runner.invoke(app, ["evaluate", "--forecasts", str(a), str(b), "--store", str(store),
+                                 "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    assert "6 common days" in result.output and "a - b" in result.output and "1.25" in result.output
+    saved = json.loads((tmp_path / "cmp" / "scores.json").read_text())
+    assert saved["targets"][">=M"]["paired"][0]["tss"]["value"] == pytest.approx(1.25)
