@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import JsonOpt, app, out, print_json, user_errors
+from flarecast.cli._util import JsonOpt, app, emit, user_errors
 
 
 @app.command("cv")
@@ -31,32 +31,12 @@ def cv_cli(
       flarecast cv models/goes-hourly --rule hss
     """
     from flarecast.evaluate.oof import score_oof
+    from flarecast.report.tables import oof_summary
 
     result = score_oof(model, rule=rule, n_boot=n_boot)
     if out_file is not None:
         from flarecast.jsonio import write_json
 
         write_json(out_file, result)
-    if as_json:
-        print_json(result)
-        return
-    from rich.table import Table
+    emit(result, as_json, oof_summary)
 
-    for target, rows in result["targets"].items():
-        table = Table(title=f"{target}: ensemble (threshold rule {result['threshold_rule']}, calibration "
-                            f"{result['calibration'][target]}) vs persistence, 95% intervals by "
-                            f"{result['bootstrap']['unit']}")
-        for col in ("period", "windows", "events", "threshold", "TSS", "HSS", "BSS", "BSS raw",
-                    "persist. TSS", "persist. HSS", "persist. BSS"):
-            table.add_column(col)
-        for r in rows:
-            e, p = r["ensemble"], r["persistence"]
-            thr = "per fold" if r["threshold"] is None else f"{r['threshold']:.2f}"
-            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, _ci(e["tss"]), _ci(e["hss"]),
-                          _ci(e["bss"]), _ci(e["bss_raw"]), _ci(p["tss"]), _ci(p["hss"]), _ci(p["bss"]))
-        out.print(table)
-
-
-def _ci(score: dict) -> str:
-    v, (lo, hi) = score["value"], score["ci"]
-    return "n/a" if v != v else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
