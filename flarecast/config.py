@@ -306,6 +306,82 @@ def format_pos_weight(pos_weight: float | dict[str, float]) -> str:
     return f"{pos_weight:g}"
 
 
+CV_SCHEMES = ("none", "blocked", "rolling")
+CALIBRATIONS = ("auto", "isotonic", "platt", "none")
+_THRESHOLD_RULE = re.compile(r"^(tss|hss|cost:\d+(\.\d+)?|climatology:\d+(\.\d+)?)$")
+
+
+class CVConfig(Section):
+    """Time-series cross-validation and the ensemble of its fold models (see docs/cv.md).
+
+    ``scheme``: ``none`` trains one model on the config's split; ``blocked`` holds out each of ``k`` contiguous
+    time blocks in turn (``by: year``: one block per calendar year, ``by: regions`` with ``region_files``: one
+    fold per file of SHARP regions); ``rolling`` trains on the past only (blocks 0..i-1, holds out block i).
+    ``pool``: the config's splits whose windows the folds are made of (the others stay unseen, for ``evaluate``).
+    ``val``: what stops each fold's training early: ``last``, the last ``val_fraction`` of the fold's training
+    time, or ``split``, the windows of the config's own ``val`` split inside the fold's training part (for
+    SHARP region folds, whose last years may hold no flare at all). ``threshold``:
+    ``tss``, ``hss``, ``cost:R`` (a missed flare costs R false alarms) or ``climatology:M`` (M x the base rate).
+    ``cluster``: a dask.distributed scheduler address, or ``local`` for a LocalCluster of ``workers`` processes.
+    """
+
+    scheme: str = "none"
+    k: int = Field(5, ge=2)
+    by: str = ""
+    region_files: tuple[str, ...] = ()
+    pool: tuple[Annotated[str, AfterValidator(lambda v: _one_of(v, ("train", "val", "test")))], ...] = (
+        "train", "val")
+    val: str = "last"
+    val_fraction: float = Field(0.2, gt=0, lt=1)
+    seeds: tuple[int, ...] = Field((0,), min_length=1)
+    calibration: str = "auto"
+    threshold: str = "tss"
+    workers: int = Field(1, ge=1)
+    cluster: str = ""
+
+    @field_validator("region_files", "pool", "seeds", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [v] if isinstance(v, str | int) else v
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        return _one_of(v, CV_SCHEMES)
+
+    @field_validator("by")
+    @classmethod
+    def _by(cls, v: str) -> str:
+        return _one_of(v, ("", "year", "regions"))
+
+    @field_validator("val")
+    @classmethod
+    def _val(cls, v: str) -> str:
+        return _one_of(v, ("last", "split"))
+
+    @field_validator("calibration")
+    @classmethod
+    def _calibration(cls, v: str) -> str:
+        return _one_of(v, CALIBRATIONS)
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, v: str) -> str:
+        if not _THRESHOLD_RULE.match(v):
+            raise ValueError("expected 'tss', 'hss', 'cost:R' (a miss costs R false alarms, e.g. 'cost:10') or "
+                             "'climatology:M' (e.g. 'climatology:2')")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CVConfig:
+        if (self.by == "regions") != bool(self.region_files):
+            raise ValueError(f"train.cv.by = {self.by!r} with region_files = {list(self.region_files)}: 'by: "
+                             "regions' needs region_files (SHARP CSVs, one fold each), and only it takes them")
+        if self.scheme == "rolling" and self.by == "regions":
+            raise ValueError("train.cv.scheme = 'rolling' orders folds in time: use by: '' or 'year', not 'regions'")
+        return self
+
+
 class TrainConfig(Section):
     loss: LossConfig = Field(default_factory=LossConfig)
     lr: float = Field(2e-3, gt=0)
@@ -319,6 +395,7 @@ class TrainConfig(Section):
     compile: bool = False
     precision: str = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
     sampling: str = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
+    cv: CVConfig = Field(default_factory=CVConfig)
 
     @field_validator("device")
     @classmethod

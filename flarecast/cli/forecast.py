@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, TrustOpt, app, out, print_json, user_errors
+from flarecast.cli._util import DEFAULT_STORE, JsonOpt, TrustOpt, app, emit, user_errors
 
 FilesOpt = Annotated[list[str] | None, typer.Option(
     help="Files, folders or quoted globs to ingest into a temporary store (repeat the option for more).")]
@@ -56,6 +56,7 @@ def forecast_cli(
       flarecast forecast models/edited --latest --trust-modified
     """
     from flarecast.forecast.ops import issue_forecast, write_any
+    from flarecast.report.tables import forecast_summary
 
     files = bool(goes or events or sharp)
     doc = issue_forecast(models, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
@@ -64,33 +65,7 @@ def forecast_cli(
                          trust_modified=trust_modified)
     if out_file is not None:
         write_any(doc, out_file, fmt)
-    if as_json:
-        print_json(doc)
-        return
-    from rich.table import Table
-
-    table = Table(title=f"Forecasts of model {doc['model_id']} ({doc['loss']}): largest flare in the next "
-                        f"{doc['horizon']}, {doc['convention']} classes")
-    for col in ("issue time", "region", "target", "probability", "threshold", "decision", "coverage", "method"):
-        table.add_column(col, justify="left" if col in ("issue time", "target", "decision") else "right")
-    rows = doc["forecasts"]
-    for r in rows[-30:]:
-        table.add_row(r["issue_time"], "" if r["region"] is None else str(r["region"]), r["target"],
-                      f"{r['probability']:.3f}", f"{r['threshold']:.3f}", "YES" if r["decision"] else "no",
-                      f"{r['coverage']:.0%}", r.get("method", "model") + (" (degraded)" if r.get("degraded") else ""))
-    if len(rows) > 30:
-        table.caption = f"last 30 of {len(rows)} rows" + (f"; all in {out_file}" if out_file else "; use --out")
-    out.print(table)
-    for r in doc["refused"][:5]:
-        out.print(f"refused {r['issue_time']}: {r['detail']}")
-    if len(doc["refused"]) > 5:
-        out.print(f"... {len(doc['refused'])} issue times refused in all")
-    if doc.get("coverage_report", {}).get("degraded"):
-        cov = doc["coverage_report"]
-        out.print(f"{cov['degraded']} of {cov['issue_times']} issue times degraded: " + ", ".join(
-            f"{m} {n}" for m, n in cov["by_method"].items() if n), highlight=False)
-    if out_file is not None:
-        out.print(f"wrote {len(rows)} rows to {out_file}")
+    emit(doc, as_json, lambda d: forecast_summary(d, out_file))
 
 
 @app.command("card")
@@ -108,35 +83,8 @@ def card_cli(
       flarecast card models/edited --trust-modified
     """
     from flarecast.model.modeldir import model_id, read_card
+    from flarecast.report.tables import card_summary
 
     card = {"model_id": model_id(model, trust_modified=trust_modified), **read_card(model, trust_modified=trust_modified)}
-    if as_json:
-        print_json(card)
-        return
-    from rich.table import Table
+    emit(card, as_json, lambda c: card_summary(c, model))
 
-    cfg = card["config"]["samples"]
-    table = Table(title=f"Model {card['model_id']} ({model})", show_header=False)
-    table.add_column("key", style="bold")
-    table.add_column("value")
-    rows = [
-        ("loss", card.get("loss", "")),
-        ("forecasts", f"largest flare peaking in the next {card['horizon']}: " + ", ".join(card["targets"])),
-        ("class convention", card["convention"]),
-        ("source", f"{cfg['source']}: window {cfg['window']} at {card['cadence']} steps ({card['window_steps']}), "
-                   f"at most {cfg['max_missing']:.0%} missing"),
-        ("channels", ", ".join(f"{c} (mean {m:.3g}, std {s:.3g})" for c, m, s in zip(
-            card["channels"], card["normalisation"]["mean"], card["normalisation"]["std"], strict=True))),
-        ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card["thresholds"].items())
-         + f" (chosen on validation by {card.get('threshold_score', '?')})"),
-        ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items()) + " (training base rate)"),
-        ("validation", f"best epoch {card.get('best_epoch')}: PR AUC " + ", ".join(
-            f"{t} {v:.3f}" for t, v in (card.get("val") or {}).get("val_pr_auc", {}).items() if v is not None)),
-        ("network", ", ".join(f"{k} {v}" for k, v in card["model"].items())),
-        ("data", f"fingerprint {card['data_fingerprint']}"),
-        ("weights", f"sha256 {card['weights_sha256']}"),
-        ("code", f"flarecast {card.get('code_version')}, trained on {card.get('device')}"),
-    ]
-    for key, value in rows:
-        table.add_row(key, str(value))
-    out.print(table)

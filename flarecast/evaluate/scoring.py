@@ -192,6 +192,10 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
                      f"({card.get('data_fingerprint')}): another store or config, so split {split!r} may hold "
                      "windows the model was trained on")
     check_by(by)
+    pool = card["config"]["train"].get("cv", {}).get("pool", []) if card.get("kind") == "ensemble" else []
+    if split in pool:
+        notes.append(f"the ensemble's members trained on split {split!r} (train.cv.pool = {pool}): these scores are "
+                     "in-sample; `flarecast cv` scores each held-out period out of fold")
     if tabular is None and split is not None and samples.indices("train").size > 0:
         tabular = baselines.fit_tabular(samples, threshold_score=card.get("threshold_score", "hss"))
     idx = select_windows(samples, split=split, period=period)

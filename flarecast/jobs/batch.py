@@ -272,13 +272,27 @@ def _plan_train(step: dict, base: Path, owned: Owned) -> _Plan:
 
     def run() -> str:
         from flarecast.samples.build import samples_from_store
+        from flarecast.train.ensemble import train_ensemble
         from flarecast.train.loop import train
 
-        result = train(samples_from_store(store, cfg.samples), cfg, out)
+        samples = samples_from_store(store, cfg.samples)
+        if cfg.train.cv.scheme != "none":  # the config asks for the CV ensemble, as `flarecast train` gives it
+            ens = train_ensemble(samples, cfg, out)
+            return (f"ensemble of {len(ens.members)} members, calibration {ens.calibration}, thresholds "
+                    f"{ens.thresholds} by rule {cfg.train.cv.threshold}")
+        result = train(samples, cfg, out)
         return f"best epoch {result.best_epoch} of {result.epochs_run}, thresholds {result.thresholds}"
 
+    def outputs(_) -> dict:
+        from flarecast.model.modeldir import read_card
+
+        try:  # a model's weights, or an ensemble's members'; None when there is no (complete) model yet
+            return {"weights_sha256": read_card(out)["weights_sha256"]}
+        except FlarecastError:
+            return {"weights_sha256": None}
+
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"weights_sha256": file_sha(out / "weights.safetensors")})
+    return _Plan(inputs, run, outputs)
 
 
 def _plan_compare(step: dict, base: Path, owned: Owned) -> _Plan:

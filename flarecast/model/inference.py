@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from flarecast.errors import ConfigError
+from flarecast.model.ensemble import Ensemble
 
 
 class Inputs(Protocol):
@@ -38,6 +39,8 @@ def autocast(device: torch.device, bf16: bool = True):
 
 
 def n_outputs(model: torch.nn.Module) -> int:
+    if isinstance(model, Ensemble):
+        return len(model.targets)
     inner = getattr(model, "module", model)
     inner = getattr(inner, "_orig_mod", inner)
     return int(inner.head[-1].out_features)
@@ -47,15 +50,23 @@ def predict(model: torch.nn.Module, inputs: Inputs, idx: np.ndarray, *, device: 
             batch_size: int = 512) -> np.ndarray:
     """Probabilities ``[len(idx), targets]`` (float32) for windows ``idx`` of ``inputs``.
 
-    ``device`` defaults to the model's own. Batches are copied to the device without blocking and run under
-    :func:`autocast`; the sigmoid is taken in float32.
+    ``model`` is one network or an :class:`~flarecast.model.ensemble.Ensemble`: each batch is gathered once and
+    every member runs on it; their sigmoid outputs are averaged, then calibrated. ``device`` defaults to the
+    model's own. Batches are copied to the device without blocking and run under :func:`autocast`; the sigmoid
+    is taken in float32.
     """
     device = device or next(model.parameters()).device
+    nets = list(model.members) if isinstance(model, Ensemble) else [model]
     idx = np.asarray(idx, dtype=np.int64)
-    model.eval()
+    for net in nets:
+        net.eval()
     out = []
     with torch.no_grad(), autocast(device):
         for s in range(0, idx.size, batch_size):
             x = torch.from_numpy(inputs.gather(idx[s : s + batch_size])).to(device, non_blocking=True)
-            out.append(torch.sigmoid(model(x).float()).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, n_outputs(model)), dtype=np.float32)
+            p = torch.sigmoid(nets[0](x).float())
+            for net in nets[1:]:
+                p += torch.sigmoid(net(x).float())
+            out.append((p / len(nets) if len(nets) > 1 else p).cpu().numpy())
+    probs = np.concatenate(out) if out else np.zeros((0, n_outputs(model)), dtype=np.float32)
+    return model.calibrate(probs) if isinstance(model, Ensemble) else probs

@@ -3,6 +3,11 @@
 Each file is written under a temporary name in the same directory and renamed over the old one, so a
 process killed at any moment leaves either the previous complete model or the new one, never half of each.
 Weights are safetensors: loading them never unpickles anything.
+
+An ensemble directory holds no weights of its own: its ``card.json`` (format ``flarecast-ensemble/1``) lists
+member model directories below it (``members/<fold>-s<seed>/``), each with its weights' sha256, and the
+calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
+:func:`load_model` read either kind, each member verified like a single model, so every caller handles both alike.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from flarecast.config import ModelConfig, RunConfig, from_dict
 from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
+from flarecast.model.ensemble import ENSEMBLE_FORMAT, Ensemble
 from flarecast.model.network import TemporalCNN
 from flarecast.util import atomic_write_bytes, sha256_file
 
@@ -76,6 +82,8 @@ def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[dic
         One line naming the file(s) and the fix.
     """
     wpath, cpath = model_dir / WEIGHTS, model_dir / CARD
+    if not wpath.is_file() and cpath.is_file():
+        return _ensemble_card(model_dir, trust_modified=trust_modified), {}
     if not wpath.is_file():
         raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
     header = embedded_card(wpath)
@@ -171,11 +179,45 @@ def _card_json(cpath: Path) -> dict[str, Any] | None:
 
 
 
+def save_ensemble_card(model_dir: str | Path, card: dict[str, Any]) -> dict[str, Any]:
+    """Write an ensemble's ``card.json`` (the commit point, after every member is in place); returns the card.
+
+    ``card["members"]`` lists ``{"dir": relative path, ...}``; each member's weights sha256 is recorded, and the
+    ensemble's ``weights_sha256`` is the sha256 of those digests in order.
+    """
+    model_dir = Path(model_dir)
+    members = [{**m, "weights_sha256": sha256_file(model_dir / m["dir"] / WEIGHTS)} for m in card["members"]]
+    digest = hashlib.sha256("".join(m["weights_sha256"] for m in members).encode()).hexdigest()
+    card = {**card, "members": members, "format": ENSEMBLE_FORMAT, "weights_sha256": digest}
+    atomic_write_bytes(model_dir / CARD, dumps(card).encode())
+    return card
+
+
+def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> dict[str, Any]:
+    cpath = model_dir / CARD
+    card = _card_json(cpath)
+    if card is None or card.get("format") != ENSEMBLE_FORMAT:
+        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
+                         "expected a model directory written by `flarecast train`")
+    for m in card["members"]:
+        member = model_dir / m["dir"]
+        if not (member / WEIGHTS).is_file() or sha256_file(member / WEIGHTS) != m["weights_sha256"]:
+            raise ModelError(f"{model_dir}: member {m['dir']} is missing or its weights differ from those the card "
+                             "lists; the ensemble directory is incomplete: retrain it")
+        verified_card(member, trust_modified=trust_modified)  # each member passes a single model's checks
+    return card
+
+
 def load_model(
     model_dir: str | Path, *, device: str = "cpu", trust_modified: bool = False
-) -> tuple[TemporalCNN, dict[str, Any]]:
-    """Rebuild the network from the verified card alone and load its weights (safetensors, no pickle)."""
+) -> tuple[TemporalCNN | Ensemble, dict[str, Any]]:
+    """Rebuild the network (or the ensemble of networks) from the verified card alone and load its weights
+    (safetensors, no pickle)."""
     card, tensors = verified_card(Path(model_dir), trust_modified=trust_modified)
+    if card["format"] == ENSEMBLE_FORMAT:
+        members = [load_model(Path(model_dir) / m["dir"], device=device, trust_modified=trust_modified)[0]
+                   for m in card["members"]]
+        return Ensemble(members, card["targets"], card["calibration"]).to(device).eval(), card
     cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / CARD))
     model = build_model(card, cfg.model)
     model.load_state_dict(tensors)

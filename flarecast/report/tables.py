@@ -38,3 +38,104 @@ def samples_summary(counts: dict[str, Any]) -> list:
     if counts.get("index"):
         lines.append(f"wrote the sample index to {counts['index']}")
     return lines
+
+
+def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
+    """The last 30 forecast rows of ``flarecast forecast``, refusals and degraded issue times."""
+    from rich.table import Table
+
+
+    table = Table(title=f"Forecasts of model {doc['model_id']} ({doc['loss']}): largest flare in the next "
+                        f"{doc['horizon']}, {doc['convention']} classes")
+    for col in ("issue time", "region", "target", "probability", "threshold", "decision", "coverage", "method"):
+        table.add_column(col, justify="left" if col in ("issue time", "target", "decision") else "right")
+    rows = doc["forecasts"]
+    for r in rows[-30:]:
+        table.add_row(r["issue_time"], "" if r["region"] is None else str(r["region"]), r["target"],
+                      f"{r['probability']:.3f}", f"{r['threshold']:.3f}", "YES" if r["decision"] else "no",
+                      f"{r['coverage']:.0%}", r.get("method", "model") + (" (degraded)" if r.get("degraded") else ""))
+    if len(rows) > 30:
+        table.caption = f"last 30 of {len(rows)} rows" + (f"; all in {out_file}" if out_file else "; use --out")
+    lines: list = [table]
+    for r in doc["refused"][:5]:
+        lines.append(f"refused {r['issue_time']}: {r['detail']}")
+    if len(doc["refused"]) > 5:
+        lines.append(f"... {len(doc['refused'])} issue times refused in all")
+    if doc.get("coverage_report", {}).get("degraded"):
+        cov = doc["coverage_report"]
+        lines.append(f"{cov['degraded']} of {cov['issue_times']} issue times degraded: " + ", ".join(
+            f"{m} {n}" for m, n in cov["by_method"].items() if n))
+    if out_file is not None:
+        lines.append(f"wrote {len(rows)} rows to {out_file}")
+    return lines
+
+
+def card_summary(card: dict[str, Any], model) -> list:
+    """``flarecast card``: what a model forecasts, from which inputs, how it was trained and chosen."""
+    cfg = card["config"]["samples"]
+    ensemble = card.get("kind") == "ensemble"
+    table = Table(title=f"Model {card['model_id']} ({model})", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    rows = [
+        ("loss", card.get("loss", "")),
+        ("forecasts", f"largest flare peaking in the next {card['horizon']}: " + ", ".join(card["targets"])),
+        ("class convention", card["convention"]),
+        ("source", f"{cfg['source']}: window {cfg['window']} at {card['cadence']} steps ({card['window_steps']}), "
+                   f"at most {cfg['max_missing']:.0%} missing"),
+        ("channels", ", ".join(f"{c} (mean {m:.3g}, std {s:.3g})" for c, m, s in zip(
+            card["channels"], card["normalisation"]["mean"], card["normalisation"]["std"], strict=True))),
+        ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card["thresholds"].items())
+         + (f" (chosen on pooled out-of-fold predictions by rule {card['threshold_rule']})" if ensemble else
+            f" (chosen on validation by {card.get('threshold_score', '?')})")),
+        ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items()) + " (training base rate)"),
+        *(_ensemble_rows(card) if ensemble else [("validation", f"best epoch {card.get('best_epoch')}: PR AUC " + ", ".join(
+            f"{t} {v:.3f}" for t, v in (card.get("val") or {}).get("val_pr_auc", {}).items() if v is not None))]),
+        ("network", ", ".join(f"{k} {v}" for k, v in card["model"].items())),
+        ("data", f"fingerprint {card['data_fingerprint']}"),
+        ("weights", f"sha256 {card['weights_sha256']}"),
+        ("code", f"flarecast {card.get('code_version')}, trained on {card.get('device')}"),
+    ]
+    for key, value in rows:
+        table.add_row(key, str(value))
+    return [table]
+
+
+def _ensemble_rows(card: dict) -> list[tuple[str, str]]:
+    cv, scores = card["cv"], card["cv"]["oof_scores"]
+    seeds = sorted({m["seed"] for m in card["members"]})
+    return [
+        ("ensemble", f"{len(card['members'])} members ({cv['scheme']} CV, folds "
+                     f"{', '.join(f['name'] for f in cv['folds'])}; seeds {seeds}), {card['combine']}"),
+        ("calibration", ", ".join(f"{t} {c['method']}" for t, c in card["calibration"].items())
+         + " (fitted on pooled out-of-fold predictions)"),
+        ("out-of-fold", "; ".join(
+            f"{t}: BSS {s['raw']['bss']:.3f} raw, {s['transferred']['bss']:.3f} calibrated; TSS "
+            f"{s['transferred']['tss']:.3f}, HSS {s['transferred']['hss']:.3f} at transferred thresholds"
+            for t, s in scores.items())),
+    ]
+
+
+def oof_summary(result: dict[str, Any]) -> list:
+    """``flarecast cv``: one table per target, each held-out period beside persistence."""
+    tables = []
+
+    for target, rows in result["targets"].items():
+        table = Table(title=f"{target}: ensemble (threshold rule {result['threshold_rule']}, calibration "
+                            f"{result['calibration'][target]}) vs persistence, 95% intervals by "
+                            f"{result['bootstrap']['unit']}")
+        for col in ("period", "windows", "events", "threshold", "TSS", "HSS", "BSS", "BSS raw",
+                    "persist. TSS", "persist. HSS", "persist. BSS"):
+            table.add_column(col)
+        for r in rows:
+            e, p = r["ensemble"], r["persistence"]
+            thr = "per fold" if r["threshold"] is None else f"{r['threshold']:.2f}"
+            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, _ci(e["tss"]), _ci(e["hss"]),
+                          _ci(e["bss"]), _ci(e["bss_raw"]), _ci(p["tss"]), _ci(p["hss"]), _ci(p["bss"]))
+        tables.append(table)
+    return tables
+
+
+def _ci(score: dict) -> str:
+    v, (lo, hi) = score["value"], score["ci"]
+    return "n/a" if v != v else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"

@@ -1,0 +1,66 @@
+"""Ensembles: fold models (x seeds) whose probabilities are averaged, then mapped by a calibration fitted on the
+pooled out-of-fold predictions. One :class:`Ensemble` goes wherever a single network goes:
+:func:`flarecast.model.inference.predict` runs every member on the same batch (the windows are gathered once) and
+applies :meth:`Ensemble.calibrate`, so evaluation, backtests and forecasts score exactly what the card describes.
+
+A calibration map is plain JSON in the card, one per target, applied without scikit-learn:
+``{"method": "none"}``, ``{"method": "isotonic", "x": [...], "y": [...]}`` (piecewise linear through the
+isotonic fit's knots, constant beyond them: scikit-learn's ``out_of_bounds="clip"``) or
+``{"method": "platt", "a": a, "b": b}`` (``sigmoid(a * logit(p) + b)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from flarecast.errors import ModelError
+
+ENSEMBLE_FORMAT = "flarecast-ensemble/1"
+COMBINE = "mean probability"
+_EPS = 1e-6  # keeps logit(p) finite for Platt scaling of a probability of exactly 0 or 1
+
+
+def apply_calibration(p: np.ndarray, cal: dict[str, Any]) -> np.ndarray:
+    """Map probabilities ``p`` through one target's calibration (see the module docstring)."""
+    method = cal.get("method")
+    p = np.asarray(p, dtype=np.float64)
+    if method == "none":
+        return p
+    if method == "isotonic":
+        return np.interp(p, np.asarray(cal["x"], float), np.asarray(cal["y"], float))
+    if method == "platt":
+        q = np.clip(p, _EPS, 1 - _EPS)
+        return 1.0 / (1.0 + np.exp(-(cal["a"] * np.log(q / (1 - q)) + cal["b"])))
+    raise ModelError(f"calibration method {method!r}: expected one of ['none', 'isotonic', 'platt']")
+
+
+class Ensemble(nn.Module):
+    """Member networks whose sigmoid outputs are averaged, then calibrated per target.
+
+    ``calibration`` maps each target name to its calibration (``{"method": "none"}`` leaves it as is).
+    """
+
+    def __init__(self, members: Sequence[nn.Module], targets: Sequence[str], calibration: dict[str, dict]):
+        super().__init__()
+        if not members:
+            raise ModelError("an ensemble needs at least one member model")
+        missing = [t for t in targets if t not in calibration]
+        if missing:
+            raise ModelError(f"the ensemble's calibration has no map for targets {missing}: retrain it")
+        self.members = nn.ModuleList(members)
+        self.targets = tuple(targets)
+        self.calibration = {t: dict(calibration[t]) for t in self.targets}
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities ``[n, targets]`` (float32) from the members' mean ``[n, targets]``."""
+        out = np.stack([apply_calibration(probs[:, j], self.calibration[t]) for j, t in enumerate(self.targets)],
+                       axis=1) if probs.size else probs
+        return out.astype(np.float32)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise ModelError("an Ensemble averages probabilities, not logits: call flarecast.model.inference.predict")

@@ -1,0 +1,104 @@
+"""Calibration maps and decision thresholds fitted on pooled out-of-fold (OOF) predictions.
+
+Calibration (``train.cv.calibration``): ``isotonic`` (scikit-learn ``IsotonicRegression``, monotone, clipped to
+[0, 1]), ``platt`` (a logistic regression on logit p) or ``none``; ``auto`` picks the one with the lowest
+*cross-fitted* OOF Brier score: each fold's OOF predictions are mapped by a calibration fitted on the other
+folds' only, so the flexible isotonic map cannot win by memorising the data it is scored on.
+
+Thresholds (``train.cv.threshold``) are chosen on the pooled, calibrated OOF predictions, that is on every event
+of the training period rather than one validation block's:
+
+- ``tss``: maximise TSS = POD - POFD, which does not depend on the base rate;
+- ``hss``: maximise HSS, which does (a threshold tuned on a quiet period over-warns in an active one);
+- ``cost:R``: minimise R x misses + false alarms (a missed flare costs R false alarms);
+- ``climatology:M``: M x the pooled base rate (warn when the risk is M times the usual).
+
+The candidates (:data:`GRID`) are round numbers, not every distinct OOF probability, so a threshold does not
+chase single windows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from flarecast import metrics
+from flarecast.errors import ConfigError
+from flarecast.model.ensemble import apply_calibration
+
+METHODS = ("isotonic", "platt", "none")
+GRID = np.unique(np.concatenate([np.round(np.geomspace(1e-4, 1e-2, 21), 6), metrics.DEFAULT_GRID]))
+"""Candidate thresholds: 0.01 to 0.99 in steps of 0.01, and 21 log-spaced ones from 0.0001 to 0.01, so a rare
+target (X windows are 0.1% of SHARP windows) can still be warned of; a 0.01 floor would leave it no warning."""
+_EPS = 1e-6
+
+
+def fit_calibration(y: np.ndarray, p: np.ndarray, method: str) -> dict[str, Any]:
+    """One target's calibration map fitted on labels ``y`` and probabilities ``p`` (the card's JSON form)."""
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    if method == "none" or y.size == 0 or y.min() == y.max():
+        return {"method": "none"}  # with one class there is nothing to map to
+    if method == "isotonic":
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
+        return {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+    if method == "platt":
+        q = np.clip(p, _EPS, 1 - _EPS)
+        # A large C: Platt scaling is a fit of two numbers, not a regularised model.
+        lr = LogisticRegression(C=1e6).fit(np.log(q / (1 - q))[:, None], y)
+        return {"method": "platt", "a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+    raise ConfigError(f"train.cv.calibration = {method!r}: expected one of ['auto', 'isotonic', 'platt', 'none']")
+
+
+def cross_fit(y: np.ndarray, p: np.ndarray, fold: np.ndarray, method: str) -> np.ndarray:
+    """Each fold's probabilities mapped by ``method`` fitted on the other folds only."""
+    out = np.empty(p.size, dtype=np.float64)
+    for f in np.unique(fold):
+        mine = fold == f
+        out[mine] = apply_calibration(p[mine], fit_calibration(y[~mine], p[~mine], method))
+    return out
+
+
+def choose_calibration(y: np.ndarray, p: np.ndarray, fold: np.ndarray, choice: str) -> tuple[dict, dict, np.ndarray]:
+    """The calibration map of ``choice`` (``auto``: the lowest cross-fitted Brier score) fitted on all of ``y, p``.
+
+    Returns the map, the cross-fitted Brier score of each method tried, and the chosen method's cross-fitted
+    probabilities (honest OOF forecasts: no window's map saw that window's fold).
+    """
+    tried = METHODS if choice == "auto" else (choice,)
+    crossed = {m: cross_fit(y, p, fold, m) for m in tried}
+    brier = {m: float(np.mean((crossed[m] - y) ** 2)) for m in tried}
+    best = min(tried, key=lambda m: (brier[m], METHODS.index(m)))
+    return fit_calibration(y, p, best), brier, crossed[best]
+
+
+def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str, *, base_rate: float) -> float:
+    """The decision threshold of ``rule`` (see the module docstring) on labels ``y`` and probabilities ``p``.
+
+    Examples
+    --------
+    >>> choose_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.8]), "tss", base_rate=0.5)
+    0.31
+    >>> choose_threshold(np.array([0, 1]), np.array([0.1, 0.9]), "climatology:2", base_rate=0.1)
+    0.2
+    """
+    name, _, arg = rule.partition(":")
+    if name == "climatology":
+        return float(np.clip(round(float(arg) * base_rate, 4), 0.0001, 0.9999))
+    if y.size == 0 or y.min() == y.max():
+        return 0.5  # no threshold can be chosen from one class; the card's OOF scores say so
+    if name in ("tss", "hss"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", metrics.UndefinedScoreWarning)
+            return float(metrics.best_threshold(y, p, score=name, grid=GRID))
+    if name == "cost":
+        grid = GRID
+        pos, neg = np.sort(p[y == 1]), np.sort(p[y == 0])
+        misses = np.searchsorted(pos, grid, side="left")
+        false_alarms = neg.size - np.searchsorted(neg, grid, side="left")
+        return float(grid[np.argmin(float(arg) * misses + false_alarms)])
+    raise ConfigError(f"threshold rule {rule!r}: expected 'tss', 'hss', 'cost:R' or 'climatology:M'")

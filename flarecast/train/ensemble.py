@@ -1,0 +1,269 @@
+"""Train a cross-validated ensemble: one model per fold and seed, out-of-fold predictions, calibration, thresholds.
+
+Every (fold, seed) member is an ordinary training run (:func:`flarecast.train.train`) on the fold's split
+(:mod:`flarecast.train.cv`): it trains on the fold's training time, stops early on the last part of it, and
+predicts the held-out block (its out-of-fold, OOF, predictions). Members run one after another, in ``workers``
+local processes, or as tasks of a dask.distributed cluster (``train.cv.cluster``); each fixes its own seed and
+torch thread count, so every path writes the same bytes.
+
+The ensemble directory (:mod:`flarecast.model.modeldir`) holds ``members/<fold>-s<seed>/``, ``oof.parquet`` (one
+row per held-out window: fold, labels, the members' mean probability ``p_raw[T]``, the calibrated ``p[T]``, and
+the transferred ``p_xfit[T]`` and ``threshold_xfit[T]`` made from the *other* folds only) and ``card.json``
+(written last: the commit point) with the members, the combine rule, the calibration maps, the thresholds and
+their rule, and the pooled OOF scores.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from flarecast import metrics
+from flarecast.config import CVConfig, RunConfig
+from flarecast.errors import ConfigError, ModelError
+from flarecast.model.ensemble import COMBINE, apply_calibration
+from flarecast.model.inference import predict
+from flarecast.model.modeldir import WEIGHTS, load_model, read_card, save_ensemble_card
+from flarecast.samples.build import Samples
+from flarecast.train.calibration import choose_calibration, choose_threshold, fit_calibration
+from flarecast.train.checkpoint import CHECKPOINT
+from flarecast.train.cv import Fold, make_folds
+from flarecast.train.loop import train
+
+OOF_FILE = "oof.parquet"
+_CARD_KEYS = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
+              "normalisation", "data_fingerprint", "device", "model")
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One member's run: its fold, seed, split array, output directory and torch thread count."""
+
+    fold: int
+    seed: int
+    split: np.ndarray
+    out: str
+    threads: int
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    fold: int
+    seed: int
+    dir: str
+    test_idx: np.ndarray
+    probs: np.ndarray  # [test windows, targets] raw member probabilities
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    model_dir: Path
+    members: list[MemberResult]
+    folds: list[dict]
+    thresholds: dict[str, float]
+    calibration: dict[str, str]
+    seconds: float
+
+
+def fit_member(samples: Samples, cfg: RunConfig, spec: MemberSpec) -> MemberResult:
+    """Train one member on its fold and predict its held-out windows (on the CPU: the same bytes everywhere)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(spec.threads)
+    try:
+        fold = replace(samples, split=spec.split)
+        # A member is one plain run: its card holds its seed and no CV settings, so where it ran (processes, a
+        # cluster) leaves no trace in its bytes.
+        member_cfg = cfg.replace(**{"train.seed": spec.seed, "train.cv": CVConfig().model_dump()})
+        result = train(fold, member_cfg, spec.out)
+        (Path(spec.out) / CHECKPOINT).unlink(missing_ok=True)  # a member is never resumed: keep the directory small
+        net, _ = load_model(spec.out)
+        idx = np.flatnonzero(spec.split == "test")
+        probs = predict(net, fold, idx, device=torch.device("cpu"))
+    finally:
+        torch.set_num_threads(threads)
+    return MemberResult(spec.fold, spec.seed, spec.out, idx, probs, result.best_epoch, result.epochs_run,
+                        result.seconds)
+
+
+def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
+                   on_member: Callable[[MemberResult], None] | None = None) -> EnsembleResult:
+    """Train the CV ensemble of ``cfg.train.cv`` on ``samples`` and write its directory (see the module docstring)."""
+    cv = cfg.train.cv
+    model_dir = Path(model_dir)
+    if (model_dir / WEIGHTS).is_file():
+        raise ModelError(f"{model_dir} holds a single model ({WEIGHTS}); write the ensemble to a new --out")
+    t0 = time.perf_counter()
+    folds = make_folds(samples, cv)
+    threads = max(1, (os.cpu_count() or 1) // cv.workers)
+    specs = [MemberSpec(i, seed, fold.split, str(model_dir / "members" / f"{fold.name}-s{seed}"), threads)
+             for i, fold in enumerate(folds) for seed in cv.seeds]
+    results = sorted(_run(samples, cfg, specs, on_member), key=lambda r: (r.fold, r.seed))
+    oof, fold_id, p_raw = _oof(results)
+    summaries = [_summary(samples, f) for f in folds]
+    calibration, thresholds, scores, frame = _decide(samples, cfg, oof, fold_id, p_raw, folds)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(model_dir / "oof.tmp.parquet", index=False)
+    os.replace(model_dir / "oof.tmp.parquet", model_dir / OOF_FILE)
+    first = read_card(results[0].dir)
+    card = {key: first[key] for key in _CARD_KEYS if key in first}
+    card.update({
+        "kind": "ensemble", "config": cfg.to_dict(), "combine": COMBINE,
+        "members": [{"dir": str(Path(r.dir).relative_to(model_dir)), "fold": folds[r.fold].name, "seed": r.seed,
+                     "best_epoch": r.best_epoch, "epochs_run": r.epochs_run} for r in results],
+        "calibration": calibration, "thresholds": thresholds, "threshold_rule": cv.threshold,
+        # The logistic baseline of `evaluate` picks its own threshold by TSS or HSS: the rule's score, else TSS.
+        "threshold_score": cv.threshold if cv.threshold in ("tss", "hss") else "tss",
+        "climatology": {t: float(samples.y[oof, j].mean()) for j, t in enumerate(samples.targets)},
+        "cv": {"scheme": cv.scheme, "by": cv.by, "folds": summaries, "oof_file": OOF_FILE, "oof_scores": scores},
+    })
+    save_ensemble_card(model_dir, card)
+    return EnsembleResult(model_dir, results, summaries, thresholds,
+                          {t: c["method"] for t, c in calibration.items()}, time.perf_counter() - t0)
+
+
+def _run(samples: Samples, cfg: RunConfig, specs: list[MemberSpec], on_member) -> list[MemberResult]:
+    cv = cfg.train.cv
+    done = []
+
+    def finished(result: MemberResult) -> None:
+        done.append(result)
+        if on_member:
+            on_member(result)
+
+    if cv.cluster:
+        for result in _run_dask(samples, cfg, specs):
+            finished(result)
+    elif cv.workers == 1:
+        for spec in specs:
+            finished(fit_member(samples, cfg, spec))
+    else:
+        # spawn, not fork: a forked copy of a process whose torch threads already ran can deadlock.
+        with ProcessPoolExecutor(cv.workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                                 initargs=(samples, cfg)) as pool:
+            for future in as_completed([pool.submit(_fit_in_worker, spec) for spec in specs]):
+                finished(future.result())
+    return done
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(samples: Samples, cfg: RunConfig) -> None:
+    _WORKER.update(samples=samples, cfg=cfg)
+
+
+def _fit_in_worker(spec: MemberSpec) -> MemberResult:
+    return fit_member(_WORKER["samples"], _WORKER["cfg"], spec)
+
+
+def _run_dask(samples: Samples, cfg: RunConfig, specs: list[MemberSpec]):
+    """Members as tasks of a dask.distributed cluster: ``local`` starts a LocalCluster of ``workers`` processes.
+
+    A remote cluster's workers must see the model directory's path (a shared file system).
+    """
+    cv = cfg.train.cv
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ConfigError(f"train.cv.cluster = {cv.cluster!r} needs dask.distributed: pip install "
+                          "'flarecast[cluster]', or leave train.cv.cluster empty for local processes") from None
+    cluster = LocalCluster(n_workers=cv.workers, threads_per_worker=1, processes=True) if cv.cluster == "local" else None
+    try:
+        with Client(cluster if cluster is not None else cv.cluster) as client:
+            shared = client.scatter(samples, broadcast=True)
+            futures = [client.submit(fit_member, shared, cfg, spec, pure=False) for spec in specs]
+            for future in dask_completed(futures):
+                yield future.result()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _oof(results: list[MemberResult]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Held-out window indices, their fold and their fold's members' mean probabilities, sorted by window."""
+    by_fold: dict[int, list[MemberResult]] = {}
+    for r in results:
+        by_fold.setdefault(r.fold, []).append(r)
+    idx = np.concatenate([rs[0].test_idx for rs in by_fold.values()])
+    fold = np.concatenate([np.full(rs[0].test_idx.size, f) for f, rs in by_fold.items()])
+    probs = np.concatenate([np.mean([r.probs for r in rs], axis=0) for rs in by_fold.values()])
+    if np.unique(idx).size != idx.size:
+        raise ModelError("a window is held out by two folds: the fold plan is wrong")
+    order = np.argsort(idx, kind="stable")
+    return idx[order], fold[order], probs[order].astype(np.float64)
+
+
+def _summary(samples: Samples, fold: Fold) -> dict:
+    out = fold.summary(samples)
+    train = fold.indices("train")
+    out["climatology"] = {t: float(samples.y[train, j].mean()) for j, t in enumerate(samples.targets)}
+    return out
+
+
+def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray, p_raw: np.ndarray,
+            folds: list[Fold]):
+    """Calibration maps, thresholds and OOF scores per target, and the ``oof.parquet`` frame."""
+    cv = cfg.train.cv
+    frame = samples.to_frame().iloc[oof].reset_index(drop=True)
+    frame = frame.drop(columns=["split"]).assign(fold=[folds[f].name for f in fold], prev_flux=samples.prev_flux[oof])
+    calibration, thresholds, scores = {}, {}, {}
+    for j, t in enumerate(samples.targets):
+        y = samples.y[oof, j].astype(np.float64)
+        base = float(y.mean())
+        cal, brier, _ = choose_calibration(y, p_raw[:, j], fold, cv.calibration)
+        p = apply_calibration(p_raw[:, j], cal)
+        thr = choose_threshold(y, p, cv.threshold, base_rate=base)
+        p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], cv.threshold)
+        calibration[t], thresholds[t] = cal, thr
+        scores[t] = {
+            "base_rate": base, "positives": int(y.sum()), "windows": int(y.size),
+            "calibration_brier": brier, "method": cal["method"],
+            "raw": _table(y, p_raw[:, j], thr, base), "calibrated": _table(y, p, thr, base),
+            "transferred": _table(y, p_x, thr_x, base, thresholds=True),
+        }
+        frame[f"y[{t}]"] = y.astype(bool)
+        frame[f"p_raw[{t}]"] = p_raw[:, j]
+        frame[f"p[{t}]"] = p
+        frame[f"p_xfit[{t}]"] = p_x
+        frame[f"threshold_xfit[{t}]"] = thr_x
+    return calibration, thresholds, scores, frame
+
+
+def transferred(y, p_raw, fold, method: str, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each fold's probabilities and threshold made from the *other* folds alone: calibration fitted there,
+    threshold chosen there by ``rule``; what a held-out period would have been forecast with."""
+    p_x, thr_x = np.empty_like(p_raw), np.empty_like(p_raw)
+    for f in np.unique(fold):
+        mine = fold == f
+        cal = fit_calibration(y[~mine], p_raw[~mine], method)
+        p_x[mine] = apply_calibration(p_raw[mine], cal)
+        thr_x[mine] = choose_threshold(y[~mine], apply_calibration(p_raw[~mine], cal), rule,
+                                       base_rate=float(y[~mine].mean()))
+    return p_x, thr_x
+
+
+def _table(y, p, thr, base: float, *, thresholds: bool = False) -> dict[str, float]:
+    """Pooled OOF scores; ``thr`` is one threshold or, with ``thresholds``, one per window (per fold)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", metrics.UndefinedScoreWarning)
+        c = metrics.contingency(y, p >= thr)
+        out = {"brier": metrics.brier_score(y, p), "bss": metrics.bss(y, p, climatology=base),
+               "roc_auc": metrics.roc_auc(y, p), "tss": metrics.tss(c), "hss": metrics.hss(c),
+               "recall": metrics.recall(c), "far": metrics.far(c)}
+    if not thresholds:
+        out["threshold"] = float(thr)
+    return out

@@ -1,0 +1,166 @@
+"""CV ensembles: one directory that loads and predicts like a single model; OOF predictions from the right members;
+the dask path writes the same bytes as local processes; evaluate, forecast, card and cv accept an ensemble."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from flarecast.cli import app
+from flarecast.config import ModelConfig, builtin_config, load_config
+from flarecast.errors import ModelError
+from flarecast.evaluate.scoring import evaluate
+from flarecast.forecast.issue import forecast
+from flarecast.model.ensemble import Ensemble
+from flarecast.model.inference import predict
+from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, save_ensemble_card, save_model
+from flarecast.model.network import TemporalCNN
+from flarecast.samples.build import samples_from_store
+from flarecast.train.cv import make_folds
+from flarecast.train.ensemble import OOF_FILE, train_ensemble
+from tests.conftest import TINY
+
+runner = CliRunner()
+
+
+class Windows:
+    def __init__(self, x):
+        self.x = x
+
+    def gather(self, idx):
+        return self.x[idx]
+
+
+def write_ensemble(root, net, n_members, calibration):
+    card = {"channels": ["a", "b"], "targets": [">=M", "X"], "window_steps": 16,
+            "config": load_config(builtin_config("demo")).replace(**{"model.hidden": 8}).to_dict()}
+    for k in range(n_members):
+        save_model(root / "members" / f"m{k}", net, card)
+    return save_ensemble_card(root, {**card, "kind": "ensemble", "calibration": calibration,
+                                     "members": [{"dir": f"members/m{k}"} for k in range(n_members)]})
+
+
+def test_an_ensemble_of_identical_members_equals_the_member(tmp_path):
+    torch.manual_seed(0)
+    net = TemporalCNN(2, 2, 16, ModelConfig(hidden=8)).eval()
+    x = Windows(np.random.default_rng(0).normal(size=(300, 2, 16)).astype(np.float32))
+    none = {"method": "none"}
+    write_ensemble(tmp_path / "e", net, 3, {">=M": none, "X": none})
+    ens, card = load_model(tmp_path / "e")
+    assert isinstance(ens, Ensemble) and len(ens.members) == 3 and card["format"] == "flarecast-ensemble/1"
+    single = predict(net, x, np.arange(300), batch_size=128)
+    np.testing.assert_allclose(predict(ens, x, np.arange(300), batch_size=128), single, rtol=0, atol=1e-7)
+    # A calibration map is applied after averaging: Platt with a = 1, b = 0 is the identity.
+    identity = {"method": "platt", "a": 1.0, "b": 0.0}
+    write_ensemble(tmp_path / "p", net, 2, {">=M": identity, "X": {"method": "isotonic", "x": [0, 1], "y": [0, 0.5]}})
+    got = predict(load_model(tmp_path / "p")[0], x, np.arange(300))
+    np.testing.assert_allclose(got[:, 0], single[:, 0], atol=1e-6)
+    np.testing.assert_allclose(got[:, 1], single[:, 1] / 2, atol=1e-6)
+
+
+def test_an_ensemble_with_a_changed_member_is_refused(tmp_path):
+    net = TemporalCNN(2, 2, 16, ModelConfig(hidden=8))
+    write_ensemble(tmp_path / "e", net, 2, {">=M": {"method": "none"}, "X": {"method": "none"}})
+    torch.manual_seed(5)
+    save_model(tmp_path / "e" / "members" / "m1", TemporalCNN(2, 2, 16, ModelConfig(hidden=8)),
+               read_card(tmp_path / "e" / "members" / "m1"))
+    with pytest.raises(ModelError, match="members/m1"):
+        read_card(tmp_path / "e")
+
+
+CV = ["train.epochs=1", "train.cv.scheme=blocked", "train.cv.k=3", "train.cv.calibration=auto"]
+
+
+@pytest.fixture(scope="module")
+def ensemble(sim_store, tmp_path_factory):
+    cfg = load_config(builtin_config("demo"), TINY + CV)
+    samples = samples_from_store(sim_store, cfg.samples)
+    out = tmp_path_factory.mktemp("ens") / "e"
+    return train_ensemble(samples, cfg, out), samples, cfg
+
+
+def test_oof_predictions_come_from_the_fold_that_held_the_window_out(ensemble):
+    result, samples, cfg = ensemble
+    folds = make_folds(samples, cfg.train.cv)
+    card = read_card(result.model_dir)
+    frame = pd.read_parquet(result.model_dir / OOF_FILE)
+    held = np.concatenate([f.indices("test") for f in folds])
+    assert len(frame) == held.size == np.unique(held).size
+    assert [m["fold"] for m in card["members"]] == [f.name for f in folds]
+    for fold, member in zip(folds, card["members"], strict=True):
+        rows = frame["fold"] == fold.name
+        idx = fold.indices("test")
+        np.testing.assert_array_equal(frame.loc[rows, "issue_time"].dt.tz_localize(None).to_numpy(),
+                                      samples.issue_time[idx])
+        net, _ = load_model(result.model_dir / member["dir"])
+        np.testing.assert_allclose(frame.loc[rows, "p_raw[>=M]"], predict(net, samples, idx)[:, 1], atol=1e-6)
+        # The member's training windows are the fold's: its card's climatology is their base rate.
+        member_card = read_card(result.model_dir / member["dir"])
+        assert member_card["climatology"][">=M"] == pytest.approx(samples.y[fold.indices("train"), 1].mean())
+    assert card["threshold_rule"] == "tss" and set(card["calibration"]) == {">=C", ">=M", "X"}
+    assert not (result.model_dir / card["members"][0]["dir"] / "checkpoint.safetensors").exists()
+
+
+def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_store):
+    result, samples, _ = ensemble
+    model = result.model_dir
+    card = read_card(model)
+    metrics = evaluate(model, sim_store, split="test", plots=False, n_boot=50)
+    assert metrics["thresholds"]["model"] == card["thresholds"] and metrics["model_id"] == model_id(model)
+    # The test split is outside the CV pool: no member saw it.
+    assert metrics["n_windows"] == samples.indices("test").size
+    i = samples.indices("test")[5]
+    doc = forecast(model, store=sim_store, at=[str(samples.issue_time[i])])
+    ens, _ = load_model(model)
+    assert doc["model_id"] == model_id(model) and doc["thresholds"] == card["thresholds"]
+    # The forecast is the ensemble's calibrated probability for that window, as evaluate scored it.
+    np.testing.assert_allclose([r["probability"] for r in doc["forecasts"]], predict(ens, samples, [i])[0], atol=1e-6)
+    assert all(r["decision"] == (r["probability"] >= card["thresholds"][r["target"]]) for r in doc["forecasts"])
+    shown = runner.invoke(app, ["card", str(model)])
+    assert shown.exit_code == 0 and "pooled out-of-fold predictions by rule tss" in shown.output
+    scored = runner.invoke(app, ["cv", str(model), "--json", "--n-boot", "50"])
+    assert scored.exit_code == 0, scored.output
+    rows = json.loads(scored.output)["targets"][">=M"]
+    assert [r["period"] for r in rows] == ["block0", "block1", "block2", "pooled"]
+    assert sum(r["n"] for r in rows[:-1]) == rows[-1]["n"]
+    bad = runner.invoke(app, ["cv", str(model), "--rule", "f1"])
+    assert bad.exit_code == 2 and "threshold" in bad.output
+
+
+def test_a_single_model_dir_is_refused_by_cv_and_not_overwritten(ensemble, tmp_path):
+    result, samples, cfg = ensemble
+    single = tmp_path / "single"
+    single.mkdir()
+    shutil.copy(result.model_dir / result.members[0].dir / WEIGHTS, single / WEIGHTS)
+    before = (single / WEIGHTS).read_bytes()
+    with pytest.raises(ModelError, match="single model"):
+        train_ensemble(samples, cfg, single)
+    assert (single / WEIGHTS).read_bytes() == before
+
+
+@pytest.mark.slow
+def test_dask_cluster_writes_the_same_weights_as_local_processes(sim_store, tmp_path):
+    pytest.importorskip("distributed", reason="dask.distributed is the 'cluster' extra: pip install flarecast[cluster]")
+    cfg = load_config(builtin_config("demo"), TINY + CV + ["train.cv.k=2", "train.cv.seeds=[0, 1]"])
+    samples = samples_from_store(sim_store, cfg.samples)
+    local = train_ensemble(samples, cfg, tmp_path / "local")
+    dask = train_ensemble(samples, cfg.replace(**{"train.cv.cluster": "local"}), tmp_path / "dask")
+    a, b = read_card(local.model_dir), read_card(dask.model_dir)
+    assert len(a["members"]) == 4
+    assert [m["weights_sha256"] for m in a["members"]] == [m["weights_sha256"] for m in b["members"]]
+    assert (tmp_path / "local" / OOF_FILE).read_bytes() == (tmp_path / "dask" / OOF_FILE).read_bytes()
+
+
+def test_flarecast_train_gives_the_ensemble_when_the_config_asks_for_it(sim_store, tmp_path):
+    args = ["train", str(builtin_config("demo")), *TINY, *CV, "--store", str(sim_store), "--out", str(tmp_path / "e")]
+    refused = runner.invoke(app, [*args, "--resume"])
+    assert refused.exit_code == 2 and "retrained whole" in refused.output
+    done = runner.invoke(app, [*args, "--json"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.output)
+    assert summary["members"] == 3 and summary["folds"] == ["block0", "block1", "block2"]
+    assert summary["thresholds"] == read_card(tmp_path / "e")["thresholds"]
