@@ -161,4 +161,4 @@ def test_cli_by_year_table_metrics_and_report(trained, sim_store, tmp_path):
                    [entry[k] for k in ("tp", "fp", "fn", "tn")], (target, m)
     assert "## By year" in (tmp_path / "ev" / "report.md").read_text()
     bad = runner.invoke(app, ["evaluate", str(model_dir), "--store", str(sim_store), "--by", "fold"])
-    assert bad.exit_code == 2 and "cross-validation folds" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 2 and "flarecast cv" in bad.output and "Traceback" not in bad.output

@@ -58,7 +58,7 @@ def test_period_labels_are_utc_calendar_years():
 
 
 def test_unknown_or_unavailable_period_is_refused_with_the_fix():
-    with pytest.raises(ConfigError, match="cross-validation folds.*--by year"):
+    with pytest.raises(ConfigError, match="flarecast cv.*--by year"):
         check_by("fold")
     with pytest.raises(ConfigError, match=r"--by 'month': expected one of \['year'\]"):
         check_by("month")

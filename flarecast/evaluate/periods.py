@@ -6,7 +6,8 @@ windows, with the thresholds the evaluation uses everywhere (chosen on validatio
 resamples the year's own bootstrap groups (UTC days for full-disk windows, regions for SHARP windows), so a
 year's interval describes that year alone. A window belongs to the year of its issue time (UTC).
 
-Folds (``--by fold``) need a model card that lists its cross-validation folds; cards do not carry them yet.
+Folds (``--by fold``) are refused: per-fold, out-of-fold scores of a cross-validated ensemble come from
+``flarecast cv`` (issue 12, part A), which trained the folds.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def check_by(by: str | None) -> None:
     if by is None or by in PERIODS:
         return
     if by == "fold":
-        raise ConfigError("--by fold needs a model card that lists its cross-validation folds, and this model's "
-                          "card has none: use --by year")
+        raise ConfigError("--by fold is not available in evaluate: the cross-validation folds' out-of-fold "
+                          "scores come from `flarecast cv`; use --by year here")
     raise ConfigError(f"--by {by!r}: expected one of {list(PERIODS)}")
 
 
