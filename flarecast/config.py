@@ -82,6 +82,10 @@ RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
 DEFAULT_STORE = "data/store.zarr"
 """The store every command reads and writes unless told otherwise (``--store``, a job's ``store``)."""
 
+COMPARE_DEFAULTS = {"seeds": 5, "alphas": "none,0.25,0.5,0.75", "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75,
+                    "pos_weight": "odds"}
+"""The focal-vs-CE study's grid as ``flarecast compare`` and a batch ``compare`` step take it (text, as typed)."""
+
 _DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("flarecast_config_depth", default=0)
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
 

@@ -12,12 +12,10 @@ from flarecast.cli._util import (
     JsonOpt,
     StoreOpt,
     app,
-    out,
-    print_json,
+    emit,
     progress_bar,
     user_errors,
 )
-from flarecast.errors import FlarecastError
 
 
 @app.command("train")
@@ -48,58 +46,9 @@ def train_cli(
       flarecast train configs/real-goes-hourly.yaml --out models/goes-focal train.cv.scheme=none --resume
       torchrun --nproc_per_node=2 -m flarecast train configs/real-goes-hourly.yaml --out models/ddp
     """
-    from flarecast.config import load_config
-    from flarecast.samples.build import samples_from_store
-    from flarecast.train.loop import train
+    from flarecast.report.tables import train_summary
+    from flarecast.train.run import fit
 
-    ov = list(overrides or []) + ([f"train.device={device}"] if device else [])
-    cfg = load_config(config, ov)
-    samples = samples_from_store(store, cfg.samples)
-    if cfg.train.cv.scheme != "none":
-        if resume:
-            raise FlarecastError("--resume continues one model's training; a CV ensemble is retrained whole: "
-                                 "drop --resume or set train.cv.scheme=none")
-        _train_ensemble(samples, cfg, out_dir, as_json)
-        return
-    n = samples.indices("train").size
     with progress_bar(not as_json) as p:
-        advance = p.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * n)
-
-        def show_epoch(entry: dict) -> None:  # loss and validation scores beside the bar, one line per epoch
-            pr = ", ".join(f"{t} {v:.3f}" for t, v in entry["val_pr_auc"].items() if v == v)
-            advance(0, info=f"epoch {entry['epoch']}: loss {entry['train_loss']:.4f}, val PR AUC {pr}")
-
-        result = train(samples, cfg, out_dir, resume=resume, on_batch=advance, on_epoch=show_epoch)
-    summary = {"model_dir": str(result.model_dir), "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-               "val_score": result.val_score, "thresholds": result.thresholds, "seconds": round(result.seconds, 2)}
-    if as_json:
-        print_json(summary)
-    else:
-        out.print(f"model written to {result.model_dir} (best epoch {result.best_epoch} of {result.epochs_run}, "
-                  f"validation mean PR AUC {result.val_score:.3f}, thresholds {result.thresholds})")
-
-
-def _train_ensemble(samples, cfg, out_dir: Path, as_json: bool) -> None:
-    from flarecast.train.cv import make_folds
-    from flarecast.train.ensemble import train_ensemble
-
-    cv = cfg.train.cv
-    n_members = len(make_folds(samples, cv)) * len(cv.seeds)
-    with progress_bar(not as_json) as p:
-        advance = p.task(f"CV ensemble ({cv.scheme}, {cfg.train.loss.label})", n_members)
-
-        def show(m) -> None:
-            advance(1, info=f"member fold {m.fold} seed {m.seed}: best epoch {m.best_epoch} of {m.epochs_run}, "
-                            f"{m.seconds:.0f} s")
-
-        result = train_ensemble(samples, cfg, out_dir, on_member=show)
-    summary = {"model_dir": str(result.model_dir), "members": len(result.members),
-               "folds": [f["name"] for f in result.folds], "thresholds": result.thresholds,
-               "threshold_rule": cv.threshold, "calibration": result.calibration,
-               "seconds": round(result.seconds, 2)}
-    if as_json:
-        print_json(summary)
-    else:
-        out.print(f"ensemble of {summary['members']} members written to {result.model_dir} in "
-                  f"{result.seconds:.0f} s (folds {summary['folds']}; calibration {result.calibration}; "
-                  f"thresholds {result.thresholds} by rule {cv.threshold}); see `flarecast cv {result.model_dir}`")
+        summary = fit(config, overrides, store=store, out_dir=out_dir, device=device, resume=resume, progress=p)
+    emit(summary, as_json, train_summary)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from flarecast import __version__
-from flarecast.config import RunConfig, format_pos_weight
+from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
 from flarecast.errors import ConfigError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
@@ -46,10 +46,12 @@ from flarecast.progress import NullProgress, Progress
 from flarecast.report.text import heatmap, percent, verdict, write_compare_report
 from flarecast.samples.build import Samples
 
-DEFAULT_ALPHAS: tuple[float | None, ...] = (None, 0.25, 0.5, 0.75)
-DEFAULT_GAMMAS = (0.5, 1.0, 2.0, 3.0, 5.0)
-DEFAULT_SEEDS = 5
-BALANCED_ALPHA = 0.75
+# The grid's defaults are defined once, as text, in flarecast.config.COMPARE_DEFAULTS (the CLI and jobs take text).
+DEFAULT_ALPHAS: tuple[float | None, ...] = tuple(
+    None if a == "none" else float(a) for a in COMPARE_DEFAULTS["alphas"].split(","))
+DEFAULT_GAMMAS = tuple(float(g) for g in COMPARE_DEFAULTS["gammas"].split(","))
+DEFAULT_SEEDS = COMPARE_DEFAULTS["seeds"]
+BALANCED_ALPHA = COMPARE_DEFAULTS["balanced_alpha"]
 SCORES = ("recall", "hss", "tss", "far", "pofd", "precision", "bss", "roc_auc", "pr_auc")
 """Scores kept per run; those of :data:`CI_SCORES` also get a seed-mean bootstrap interval."""
 CI_SCORES = ("recall", "hss", "tss", "far", "bss")

@@ -55,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flarecast.config import DEFAULT_STORE, apply_overrides, read_yaml
+from flarecast.config import COMPARE_DEFAULTS, DEFAULT_STORE, apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
 from flarecast.jobs.confine import Owned, file_sha, inside, known_outputs, resolve
 
@@ -68,8 +68,7 @@ STEP_KEYS = {
     "ingest": {"kind": None, "paths": None, "basis": None, "satellite": None, "skip_bad": False},
     "train": {"config": None, "overrides": [], "out": "models/latest"},
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
-    "compare": {"config": None, "overrides": [], "out": "runs/compare", "seeds": 5, "alphas": "none,0.25,0.5,0.75",
-                "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75, "pos_weight": "odds", "workers": None},
+    "compare": {"config": None, "overrides": [], "out": "runs/compare", **COMPARE_DEFAULTS, "workers": None},
     "forecast": {"model": None, "fallbacks": [], "out": None, "at": [], "latest": False, "from": None, "to": None,
                  "every": None, "skip_refused": False, "strict": True, "format": "flarecast"},
     "dashboard": {"models": None, "out": "runs/dashboard", "at": None, "latest": True},

@@ -11,6 +11,16 @@ from typing import Any
 from rich.table import Table
 
 
+def train_summary(s: dict[str, Any]) -> str:
+    """The one line ``flarecast train`` prints: where the model went and what was chosen."""
+    if s["kind"] == "ensemble":
+        return (f"ensemble of {s['members']} members written to {s['model_dir']} in {s['seconds']:.0f} s (folds "
+                f"{s['folds']}; calibration {s['calibration']}; thresholds {s['thresholds']} by rule "
+                f"{s['threshold_rule']}); see `flarecast cv {s['model_dir']}`")
+    return (f"model written to {s['model_dir']} (best epoch {s['best_epoch']} of {s['epochs_run']}, validation mean "
+            f"PR AUC {s['val_score']:.3f}, thresholds {s['thresholds']})")
+
+
 def samples_summary(counts: dict[str, Any]) -> list:
     """Windows, classes and positives per split, dropped windows, gaps and the split plan of ``flarecast samples``."""
     sharp = counts["source"] == "sharp"

@@ -1,0 +1,57 @@
+"""``flarecast train`` as one library call: a config file (+ overrides) and a store in, a model directory out.
+
+With ``train.cv.scheme`` ``none`` one network is trained (:func:`flarecast.train.loop.train`); otherwise the
+cross-validated ensemble (:func:`flarecast.train.ensemble.train_ensemble`). Either way the result is a plain
+summary, the same the command prints as a line or as ``--json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flarecast.config import load_config
+from flarecast.errors import ConfigError
+from flarecast.progress import NullProgress, Progress
+from flarecast.samples import samples_from_store
+from flarecast.train.cv import make_folds
+from flarecast.train.ensemble import train_ensemble
+from flarecast.train.loop import train
+
+
+def fit(config: str | Path, overrides: list[str] | None = None, *, store: str | Path, out_dir: str | Path,
+        device: str | None = None, resume: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    """Train what ``config`` describes on ``store`` into ``out_dir``; return the summary of the run.
+
+    ``device`` overrides ``train.device``; ``resume`` continues a single model from its checkpoint (an ensemble
+    is retrained whole, so it is refused there).
+    """
+    progress = progress or NullProgress()
+    cfg = load_config(config, list(overrides or []) + ([f"train.device={device}"] if device else []))
+    samples = samples_from_store(store, cfg.samples)
+    cv = cfg.train.cv
+    if cv.scheme != "none":
+        if resume:
+            raise ConfigError("--resume continues one model's training; a CV ensemble is retrained whole: drop "
+                              "--resume or set train.cv.scheme=none")
+        advance = progress.task(f"CV ensemble ({cv.scheme}, {cfg.train.loss.label})",
+                                len(make_folds(samples, cv)) * len(cv.seeds))
+
+        def show(m) -> None:
+            advance(1, info=f"member fold {m.fold} seed {m.seed}: best epoch {m.best_epoch} of {m.epochs_run}, "
+                            f"{m.seconds:.0f} s")
+
+        result = train_ensemble(samples, cfg, out_dir, on_member=show)
+        return {"kind": "ensemble", "model_dir": str(result.model_dir), "members": len(result.members),
+                "folds": [f["name"] for f in result.folds], "thresholds": result.thresholds,
+                "threshold_rule": cv.threshold, "calibration": result.calibration, "seconds": round(result.seconds, 2)}
+    advance = progress.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * samples.indices("train").size)
+
+    def show_epoch(entry: dict) -> None:  # loss and validation scores beside the bar, one line per epoch
+        pr = ", ".join(f"{t} {v:.3f}" for t, v in entry["val_pr_auc"].items() if v == v)
+        advance(0, info=f"epoch {entry['epoch']}: loss {entry['train_loss']:.4f}, val PR AUC {pr}")
+
+    result = train(samples, cfg, out_dir, resume=resume, on_batch=advance, on_epoch=show_epoch)
+    return {"kind": "single", "model_dir": str(result.model_dir), "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run, "val_score": result.val_score, "thresholds": result.thresholds,
+            "seconds": round(result.seconds, 2)}
