@@ -18,6 +18,7 @@ from flarecast.cli._util import (
     progress_bar,
     user_errors,
 )
+from flarecast.config import COMPARE_DEFAULTS
 from flarecast.errors import FlarecastError
 
 
@@ -134,12 +135,12 @@ def compare_cli(
     overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: train.epochs=5")] = None,
     store: StoreOpt = DEFAULT_STORE,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report, comparison.json and runs/.")] = Path("runs/compare"),
-    seeds: Annotated[int, typer.Option(help="Training seeds per loss setting.")] = 5,
-    alphas: Annotated[str, typer.Option(help="Focal alpha grid; none = no class weight.")] = "none,0.25,0.5,0.75",
-    gammas: Annotated[str, typer.Option(help="Focal gamma grid.")] = "0.5,1,2,3,5",
-    balanced_alpha: Annotated[float, typer.Option(help="alpha of the alpha-balanced CE baseline.")] = 0.75,
+    seeds: Annotated[int, typer.Option(help="Training seeds per loss setting.")] = COMPARE_DEFAULTS["seeds"],
+    alphas: Annotated[str, typer.Option(help="Focal alpha grid; none = no class weight.")] = COMPARE_DEFAULTS["alphas"],
+    gammas: Annotated[str, typer.Option(help="Focal gamma grid.")] = COMPARE_DEFAULTS["gammas"],
+    balanced_alpha: Annotated[float, typer.Option(help="alpha of the alpha-balanced CE baseline.")] = COMPARE_DEFAULTS["balanced_alpha"],
     pos_weight: Annotated[str, typer.Option(help="pos_weight of the weighted BCE baseline: 'odds' (each target's "
-                                            "training odds) or one number for every target.")] = "odds",
+                                            "training odds) or one number for every target.")] = COMPARE_DEFAULTS["pos_weight"],
     workers: Annotated[int | None, typer.Option(help="Parallel trainings (default: one per GPU, else per core).")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
     as_json: JsonOpt = False,
