@@ -2,31 +2,12 @@
 
 ``cli.md`` holds the marker ``<!-- cli-reference -->``; at build time it is replaced by the ``--help`` text of
 ``flarecast`` and of every command and sub-command, exactly as the terminal shows it (typer's CliRunner, no
-colour, 100 columns). Pages that other work adds (:data:`OPTIONAL_PAGES`) join the navigation when present, so
-``mkdocs build --strict`` passes with or without them.
+colour, 100 columns).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 MARKER = "<!-- cli-reference -->"
-OPTIONAL_PAGES = {
-    "decisions.md": "Decisions on unseen periods",
-    "features.md": "Features",
-    "evaluate-by-period.md": "Evaluating by period",
-    "fetch.md": "Fetching data",
-    "operations.md": "Operations",
-    "reliability.md": "Reliability and calibration",
-}
-SECTION = "More"
-
-
-def on_config(config, **_):
-    present = [{title: name} for name, title in OPTIONAL_PAGES.items() if (Path(config["docs_dir"]) / name).is_file()]
-    if present:
-        config["nav"].append({SECTION: present})
-    return config
 
 
 def on_page_markdown(markdown: str, page, **_) -> str:
