@@ -16,66 +16,38 @@ flarecast.errors.ConfigError: config: train.epochs = 'many': expected an integer
 
 from __future__ import annotations
 
-import contextvars
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from flarecast.channels import (  # noqa: F401  (re-exported: configs name channels)
+    COMMON_CHANNELS,
+    GOES_CHANNELS,
+    HISTORY_CHANNELS,
+    REGIME_CHANNELS,
+    background_span,
+    history_channel,
+    is_common,
+)
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
 from flarecast.errors import ConfigError
-
-GOES_CHANNELS = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "dlog_xrsa")
-"""GOES channels: log10 XRS-B and XRS-A, log10(XRS-A / XRS-B), and the first difference of log10 XRS-B or
-XRS-A from one step to the next."""
-
-HISTORY_CHANNELS = ("history_class", "history_ge_c", "history_ge_m", "history_x")
-"""Flare-history channels from the catalogue, for both sources: at each step end s, the ordinal class (0-3) of
-the largest flare peaking in (s - history, s], and the number of flares of class >= C, >= M and X there
-(full-disk: all flares; SHARP: the region's own)."""
-
-COMMON_CHANNELS = ("missing", *HISTORY_CHANNELS)
-"""``missing`` is the fraction of a step's records that were masked or absent (the mask as an input)."""
-
-REGIME_CHANNELS = tuple(f"{h}_{d}d" for d in (3, 7, 27) for h in HISTORY_CHANNELS) + ("log_xrsb_median_27d",)
-"""Regime inputs (docs/features.md): a history channel with its own look-back in days (``history_ge_m_27d``
-counts the >= M flares in (s - 27 days, s]; any whole number of days is accepted, these are the documented
-ones), and for GOES ``log_xrsb_median_{N}d``, the median of the log10 XRS-B steps over (s - N days, s]: the
-background level that tells a quiet Sun from an active one."""
-
-_HISTORY_SPAN = re.compile(r"^(history_(?:class|ge_c|ge_m|x))_([1-9][0-9]*)d$")
-_BACKGROUND = re.compile(r"^log_xrsb_median_([1-9][0-9]*)d$")
-
-
-def history_channel(name: str) -> tuple[str, str | None] | None:
-    """``("history_ge_m", "27D")`` for ``history_ge_m_27d``, ``("history_ge_m", None)`` for ``history_ge_m``
-    (look-back ``samples.history``); None for a channel that is not a flare-history channel."""
-    if name in HISTORY_CHANNELS:
-        return name, None
-    m = _HISTORY_SPAN.match(name)
-    return (m.group(1), f"{m.group(2)}D") if m else None
-
-
-def background_span(name: str) -> str | None:
-    """``"27D"`` for ``log_xrsb_median_27d``; None for any other channel."""
-    m = _BACKGROUND.match(name)
-    return f"{m.group(1)}D" if m else None
-
-
-def is_common(name: str) -> bool:
-    """A channel both sources compute from the mask or the catalogue, not from their own data."""
-    return name == "missing" or history_channel(name) is not None
+from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-exported for job files)
+    Section,
+    apply_overrides,
+    one_of,
+    positive_duration,
+    read_yaml,
+    set_dotted,
+    validate,
+)
 
 SOURCES = ("goes", "sharp")
 RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
@@ -86,43 +58,7 @@ COMPARE_DEFAULTS = {"seeds": 5, "alphas": "none,0.25,0.5,0.75", "gammas": "0.5,1
                     "pos_weight": "odds"}
 """The focal-vs-CE study's grid as ``flarecast compare`` and a batch ``compare`` step take it (text, as typed)."""
 
-_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("flarecast_config_depth", default=0)
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
-
-
-class Section(BaseModel):
-    """A config section: frozen, no unknown keys, numbers given as text (YAML 1.1 reads ``3e-4`` as text) parsed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
-    def __init__(self, **data: Any) -> None:
-        # Built in code (``SampleConfig(cadence="1h")``) rather than by :func:`validate`: the same one-line error.
-        # pydantic runs this for nested sections too; only the outermost call turns the error into one line.
-        token = _DEPTH.set(_DEPTH.get() + 1)
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            if _DEPTH.get() > 1:
-                raise
-            raise ConfigError(_describe(exc.errors()[0], type(self), "")) from None
-        finally:
-            _DEPTH.reset(token)
-
-
-def _one_of(value, allowed) -> Any:
-    if value not in allowed:
-        raise ValueError(f"expected one of {list(allowed)}")
-    return value
-
-
-def _positive_duration(value: str) -> str:
-    try:
-        td = pd.Timedelta(value)
-    except (ValueError, TypeError):
-        raise ValueError("expected a duration such as '10min', '24h' or '2D'") from None
-    if td <= pd.Timedelta(0):
-        raise ValueError("expected a positive duration")
-    return value
 
 
 class SplitConfig(Section):
@@ -144,7 +80,7 @@ class SplitConfig(Section):
     @field_validator("block")
     @classmethod
     def _block(cls, v: str) -> str:
-        return _positive_duration(v) if v else v
+        return positive_duration(v) if v else v
 
     @field_validator("extra_gap")
     @classmethod
@@ -176,7 +112,7 @@ class SampleConfig(Section):
     horizon: str = "24h"
     stride: str = "1h"
     history: str = "24h"
-    targets: tuple[Annotated[str, AfterValidator(lambda v: _one_of(v, tuple(TARGET_THRESHOLDS)))], ...] = (
+    targets: tuple[Annotated[str, AfterValidator(lambda v: one_of(v, tuple(TARGET_THRESHOLDS)))], ...] = (
         ">=C", ">=M", "X")
     convention: str = "true"
     max_missing: float = Field(0.2, ge=0, lt=1)
@@ -191,18 +127,18 @@ class SampleConfig(Section):
     @field_validator("source")
     @classmethod
     def _source(cls, v: str) -> str:
-        return _one_of(v, SOURCES)
+        return one_of(v, SOURCES)
 
     @field_validator("convention")
     @classmethod
     def _convention(cls, v: str) -> str:
-        return _one_of(v, CONVENTIONS)
+        return one_of(v, CONVENTIONS)
 
 
     @field_validator("cadence", "window", "horizon", "stride", "history")
     @classmethod
     def _durations(cls, v: str) -> str:
-        return _positive_duration(v)
+        return positive_duration(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> SampleConfig:
@@ -272,7 +208,7 @@ class LossConfig(Section):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _one_of(v, ("focal",))
+        return one_of(v, ("focal",))
 
     @field_validator("pos_weight")
     @classmethod
@@ -333,7 +269,7 @@ class CVConfig(Section):
     k: int = Field(5, ge=2)
     by: str = ""
     region_files: tuple[str, ...] = ()
-    pool: tuple[Annotated[str, AfterValidator(lambda v: _one_of(v, ("train", "val", "test")))], ...] = (
+    pool: tuple[Annotated[str, AfterValidator(lambda v: one_of(v, ("train", "val", "test")))], ...] = (
         "train", "val")
     val: str = "last"
     val_fraction: float = Field(0.2, gt=0, lt=1)
@@ -351,22 +287,22 @@ class CVConfig(Section):
     @field_validator("scheme")
     @classmethod
     def _scheme(cls, v: str) -> str:
-        return _one_of(v, CV_SCHEMES)
+        return one_of(v, CV_SCHEMES)
 
     @field_validator("by")
     @classmethod
     def _by(cls, v: str) -> str:
-        return _one_of(v, ("", "year", "regions"))
+        return one_of(v, ("", "year", "regions"))
 
     @field_validator("val")
     @classmethod
     def _val(cls, v: str) -> str:
-        return _one_of(v, ("last", "split"))
+        return one_of(v, ("last", "split"))
 
     @field_validator("calibration")
     @classmethod
     def _calibration(cls, v: str) -> str:
-        return _one_of(v, CALIBRATIONS)
+        return one_of(v, CALIBRATIONS)
 
     @field_validator("threshold")
     @classmethod
@@ -404,22 +340,22 @@ class TrainConfig(Section):
     @field_validator("device")
     @classmethod
     def _device(cls, v: str) -> str:
-        return _one_of(v, ("auto", "cpu", "cuda"))
+        return one_of(v, ("auto", "cpu", "cuda"))
 
     @field_validator("threshold_score")
     @classmethod
     def _score(cls, v: str) -> str:
-        return _one_of(v, ("hss", "tss"))
+        return one_of(v, ("hss", "tss"))
 
     @field_validator("precision")
     @classmethod
     def _precision(cls, v: str) -> str:
-        return _one_of(v, ("bf16", "fp32"))
+        return one_of(v, ("bf16", "fp32"))
 
     @field_validator("sampling")
     @classmethod
     def _sampling(cls, v: str) -> str:
-        return _one_of(v, ("shuffle", "balanced"))
+        return one_of(v, ("shuffle", "balanced"))
 
 
 class SimulateConfig(Section):
@@ -444,7 +380,7 @@ class RunConfig(Section):
         """Return a copy with dotted overrides applied: ``cfg.replace(**{"train.loss.gamma": 2})``."""
         d = self.to_dict()
         for key, value in overrides.items():
-            _set_dotted(d, key, value, origin="override")
+            set_dotted(d, key, value, origin="override")
         return from_dict(d, origin="override")
 
 
@@ -453,76 +389,12 @@ def from_dict(data: dict[str, Any], *, origin: str = "config") -> RunConfig:
     return validate(RunConfig, data or {}, origin=origin)
 
 
-def validate(model: type[BaseModel], data: Any, *, origin: str, prefix: str = ""):
-    """``model.model_validate(data)``, a pydantic error turned into one :class:`ConfigError` line naming
-    ``origin`` (the file), the dotted key, the value and what was expected."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
-    token = _DEPTH.set(_DEPTH.get() + 1)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{origin}: {_describe(exc.errors()[0], model, prefix)}") from None
-    finally:
-        _DEPTH.reset(token)
-
-
-_EXPECTED = {"int": "an integer", "float": "a number", "string": "text", "bool": "true or false",
-             "tuple": "a list", "list": "a list", "dict": "a mapping", "model": "a mapping"}
-
-
-def _describe(e: dict, model: type[BaseModel], prefix: str) -> str:
-    loc = [str(p) for p in e["loc"] if not isinstance(p, int) and not str(p).startswith(("function-", "constrained"))]
-    # Union members add their type name to the location (``float``, ``dict[str,float]``): not a key.
-    loc = [p for p in loc if not re.match(r"^(float|int|str|dict\[.*|none)$", p)]
-    key = prefix + ".".join(loc)
-    msg = str(e["msg"]).removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
-        section = model
-        for part in loc[:-1]:
-            section = section.model_fields[part].annotation
-        return f"unknown key '{key}'; expected one of {sorted(section.model_fields)}"
-    if e["type"] == "value_error" and msg.startswith(("samples.", "train.", "model.")):
-        return msg  # a check across keys: its message names them
-    kind = e["type"].split("_")[0]
-    if e["type"].endswith(("_type", "_parsing")) and kind in _EXPECTED:
-        msg = f"expected {_EXPECTED[kind]}"
-    elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        msg = f"expected a number {msg.removeprefix('Input should be ')}"
-    value = e.get("input")
-    return f"{key or 'config'} = {value!r}: {msg}"
-
-
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read a YAML config and apply ``key=value`` overrides (values parsed as YAML)."""
     data = read_yaml(path, what="config file", example="configs/demo.yaml",
                      expected="a mapping of sections (samples, model, train)")
     apply_overrides(data, overrides, example="train.lr=3e-4")
     return from_dict(data, origin=str(path))
-
-
-def read_yaml(path: str | Path, *, what: str, example: str, expected: str) -> dict[str, Any]:
-    """A YAML file holding a mapping, or a :class:`ConfigError` naming the file and what was wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{what} {str(path)!r} does not exist: pass a YAML file such as {example}")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected {expected}, got {type(data).__name__}")
-    return data
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str] | None, *, example: str) -> dict[str, Any]:
-    """Apply ``dotted.key=value`` overrides in place; values are parsed as YAML (``[a, b]``, ``null``, ``3``)."""
-    for item in overrides or []:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as {example}")
-        _set_dotted(data, key.strip().lstrip("-"), yaml.safe_load(raw), origin=f"override {item!r}")
-    return data
 
 
 def builtin_config(name: str) -> Path:
@@ -534,11 +406,3 @@ def builtin_config(name: str) -> Path:
     return path
 
 
-def _set_dotted(d: dict, key: str, value: Any, *, origin: str) -> None:
-    parts = key.split(".")
-    for p in parts[:-1]:
-        nxt = d.setdefault(p, {})
-        if not isinstance(nxt, dict):
-            raise ConfigError(f"{origin}: {key!r} goes through {p!r}, which is not a section")
-        d = nxt
-    d[parts[-1]] = value

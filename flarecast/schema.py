@@ -1,0 +1,128 @@
+"""Settings files as pydantic models: sections that refuse unknown keys, and one-line errors naming the file, the
+dotted key, the value and what was expected. Run configs (:mod:`flarecast.config`) are built on it; YAML reading
+and dotted ``key=value`` overrides live here too, for configs and batch jobs alike.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from flarecast.errors import ConfigError
+
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("flarecast_config_depth", default=0)
+
+
+class Section(BaseModel):
+    """A config section: frozen, no unknown keys, numbers given as text (YAML 1.1 reads ``3e-4`` as text) parsed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    def __init__(self, **data: Any) -> None:
+        # Built in code (``SampleConfig(cadence="1h")``) rather than by :func:`validate`: the same one-line error.
+        # pydantic runs this for nested sections too; only the outermost call turns the error into one line.
+        token = _DEPTH.set(_DEPTH.get() + 1)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            if _DEPTH.get() > 1:
+                raise
+            raise ConfigError(_describe(exc.errors()[0], type(self), "")) from None
+        finally:
+            _DEPTH.reset(token)
+
+
+def one_of(value, allowed) -> Any:
+    if value not in allowed:
+        raise ValueError(f"expected one of {list(allowed)}")
+    return value
+
+
+def positive_duration(value: str) -> str:
+    try:
+        td = pd.Timedelta(value)
+    except (ValueError, TypeError):
+        raise ValueError("expected a duration such as '10min', '24h' or '2D'") from None
+    if td <= pd.Timedelta(0):
+        raise ValueError("expected a positive duration")
+    return value
+
+
+def validate(model: type[BaseModel], data: Any, *, origin: str, prefix: str = ""):
+    """``model.model_validate(data)``, a pydantic error turned into one :class:`ConfigError` line naming
+    ``origin`` (the file), the dotted key, the value and what was expected."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc.errors()[0], model, prefix)}") from None
+    finally:
+        _DEPTH.reset(token)
+
+
+_EXPECTED = {"int": "an integer", "float": "a number", "string": "text", "bool": "true or false",
+             "tuple": "a list", "list": "a list", "dict": "a mapping", "model": "a mapping"}
+
+
+def _describe(e: dict, model: type[BaseModel], prefix: str) -> str:
+    loc = [str(p) for p in e["loc"] if not isinstance(p, int) and not str(p).startswith(("function-", "constrained"))]
+    # Union members add their type name to the location (``float``, ``dict[str,float]``): not a key.
+    loc = [p for p in loc if not re.match(r"^(float|int|str|dict\[.*|none)$", p)]
+    key = prefix + ".".join(loc)
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        section = model
+        for part in loc[:-1]:
+            section = section.model_fields[part].annotation
+        return f"unknown key '{key}'; expected one of {sorted(section.model_fields)}"
+    if e["type"] == "value_error" and msg.startswith(("samples.", "train.", "model.")):
+        return msg  # a check across keys: its message names them
+    kind = e["type"].split("_")[0]
+    if e["type"].endswith(("_type", "_parsing")) and kind in _EXPECTED:
+        msg = f"expected {_EXPECTED[kind]}"
+    elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        msg = f"expected a number {msg.removeprefix('Input should be ')}"
+    value = e.get("input")
+    return f"{key or 'config'} = {value!r}: {msg}"
+
+
+def read_yaml(path: str | Path, *, what: str, example: str, expected: str) -> dict[str, Any]:
+    """A YAML file holding a mapping, or a :class:`ConfigError` naming the file and what was wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {str(path)!r} does not exist: pass a YAML file such as {example}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected {expected}, got {type(data).__name__}")
+    return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | None, *, example: str) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides in place; values are parsed as YAML (``[a, b]``, ``null``, ``3``)."""
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as {example}")
+        set_dotted(data, key.strip().lstrip("-"), yaml.safe_load(raw), origin=f"override {item!r}")
+    return data
+
+
+def set_dotted(d: dict, key: str, value: Any, *, origin: str) -> None:
+    parts = key.split(".")
+    for p in parts[:-1]:
+        nxt = d.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"{origin}: {key!r} goes through {p!r}, which is not a section")
+        d = nxt
+    d[parts[-1]] = value
