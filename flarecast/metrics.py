@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, roc_auc_score
 
 CONTINGENCY_SCORES = ("recall", "precision", "far", "pofd", "tss", "hss", "accuracy")
 """Scores computed from a :class:`Contingency` alone."""
@@ -145,6 +143,10 @@ def contingency(y_true, y_pred) -> Contingency:
             f"y_true has {y_true.size} windows and y_pred has {y_pred.size}: expected equal lengths"
         )
     # labels=[0, 1] keeps the table 2x2 when a class is absent from both arrays.
+    from sklearn.metrics import (
+        confusion_matrix,  # scikit-learn loads where a score is computed, not on import
+    )
+
     tn, fp, fn, tp = confusion_matrix(y_true, y_pred, labels=[0, 1]).ravel()
     return Contingency(tp=int(tp), fp=int(fp), fn=int(fn), tn=int(tn))
 
@@ -229,6 +231,8 @@ def brier_score(y_true, y_prob) -> float:
     0.1
     """
     y_true, y_prob = check_forecast(y_true, y_prob)
+    from sklearn.metrics import brier_score_loss
+
     return float(brier_score_loss(y_true, y_prob, pos_label=1))
 
 
@@ -285,6 +289,8 @@ def roc_auc(y_true, y_prob) -> float:
     y_true, y_prob = check_forecast(y_true, y_prob)
     if _single_class("roc_auc", y_true):
         return float("nan")
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y_true, y_prob))
 
 
@@ -302,6 +308,8 @@ def pr_auc(y_true, y_prob) -> float:
     y_true, y_prob = check_forecast(y_true, y_prob)
     if _single_class("pr_auc", y_true):
         return float("nan")
+    from sklearn.metrics import average_precision_score
+
     return float(average_precision_score(y_true, y_prob, pos_label=1))
 
 
@@ -326,6 +334,8 @@ def reliability(y_true, y_prob, *, n_bins: int = 10) -> dict[str, np.ndarray]:
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins={n_bins!r}: expected an integer >= 1")
     y_true, y_prob = check_forecast(y_true, y_prob)
+    from sklearn.calibration import calibration_curve
+
     prob_true, prob_pred = calibration_curve(
         y_true, y_prob, n_bins=int(n_bins), strategy="uniform", pos_label=1
     )

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 
 from flarecast import __version__, classes
 from flarecast.errors import ConfigError, ModelError
@@ -108,6 +107,8 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
                          f"{'only events' if y.min() else 'no event'}")
             continue
         x = _logits(probs, [iso(t) for t in times], target)
+        from sklearn.linear_model import LogisticRegression  # fitting only: a forecast applies stored weights
+
         lr = LogisticRegression(C=1.0).fit(x, y)
         weights[target] = {"intercept": float(lr.intercept_[0]), "coef": [float(c) for c in lr.coef_[0]]}
         thresholds[target] = choose_threshold(y, lr.predict_proba(x)[:, 1], score)
