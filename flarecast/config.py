@@ -40,6 +40,7 @@ from flarecast.channels import (  # noqa: F401  (re-exported: configs name chann
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
 from flarecast.errors import ConfigError
 from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-exported for job files)
+    Choice,
     Section,
     apply_overrides,
     one_of,
@@ -59,7 +60,6 @@ COMPARE_DEFAULTS = {"seeds": 5, "alphas": "none,0.25,0.5,0.75", "gammas": "0.5,1
 """The focal-vs-CE study's grid as ``flarecast compare`` and a batch ``compare`` step take it (text, as typed)."""
 
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
-
 
 class SplitConfig(Section):
     """The split plan: train, val and test fractions of the data's time span, as contiguous time blocks.
@@ -100,11 +100,10 @@ class SplitConfig(Section):
             raise ValueError(f"samples.split fractions {fr}: expected three positive fractions summing to 1")
         return self
 
-
 class SampleConfig(Section):
     """What a sample is: source, input channels, window, labels and split plan (see docs, "Samples")."""
 
-    source: str = "goes"
+    source: Choice(SOURCES) = "goes"
     channels: tuple[str, ...] = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
     resample: str = "max"
     cadence: str = "10min"
@@ -114,7 +113,7 @@ class SampleConfig(Section):
     history: str = "24h"
     targets: tuple[Annotated[str, AfterValidator(lambda v: one_of(v, tuple(TARGET_THRESHOLDS)))], ...] = (
         ">=C", ">=M", "X")
-    convention: str = "true"
+    convention: Choice(CONVENTIONS) = "true"
     max_missing: float = Field(0.2, ge=0, lt=1)
     harp_map: str = ""
     split: SplitConfig = Field(default_factory=SplitConfig)
@@ -123,17 +122,6 @@ class SampleConfig(Section):
     @classmethod
     def _listify(cls, v):
         return [v] if isinstance(v, str) else v
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        return one_of(v, SOURCES)
-
-    @field_validator("convention")
-    @classmethod
-    def _convention(cls, v: str) -> str:
-        return one_of(v, CONVENTIONS)
-
 
     @field_validator("cadence", "window", "horizon", "stride", "history")
     @classmethod
@@ -183,7 +171,6 @@ class SampleConfig(Section):
         """Steps in one window: ``window / cadence``."""
         return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
 
-
 class ModelConfig(Section):
     """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window."""
 
@@ -192,7 +179,6 @@ class ModelConfig(Section):
     levels: int = Field(0, ge=0)
     dropout: float = Field(0.1, ge=0, lt=1)
 
-
 class LossConfig(Section):
     """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy.
 
@@ -200,15 +186,10 @@ class LossConfig(Section):
     every head, or one per target (``{">=M": 38, "X": 570}``, every target named); null: none.
     """
 
-    name: str = "focal"
+    name: Choice(("focal",)) = "focal"
     alpha: float | None = Field(None, ge=0, le=1)
     gamma: float = Field(0.0, ge=0)
     pos_weight: float | dict[str, float] | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return one_of(v, ("focal",))
 
     @field_validator("pos_weight")
     @classmethod
@@ -250,7 +231,6 @@ CV_SCHEMES = ("none", "blocked", "rolling")
 CALIBRATIONS = ("auto", "isotonic", "platt", "none")
 _THRESHOLD_RULE = re.compile(r"^(tss|hss|cost:\d+(\.\d+)?|climatology:\d+(\.\d+)?)$")
 
-
 class CVConfig(Section):
     """Time-series cross-validation and the ensemble of its fold models (see docs/cv.md).
 
@@ -265,16 +245,16 @@ class CVConfig(Section):
     ``cluster``: a dask.distributed scheduler address, or ``local`` for a LocalCluster of ``workers`` processes.
     """
 
-    scheme: str = "none"
+    scheme: Choice(CV_SCHEMES) = "none"
     k: int = Field(5, ge=2)
-    by: str = ""
+    by: Choice(("", "year", "regions")) = ""
     region_files: tuple[str, ...] = ()
     pool: tuple[Annotated[str, AfterValidator(lambda v: one_of(v, ("train", "val", "test")))], ...] = (
         "train", "val")
-    val: str = "last"
+    val: Choice(("last", "split")) = "last"
     val_fraction: float = Field(0.2, gt=0, lt=1)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
-    calibration: str = "auto"
+    calibration: Choice(CALIBRATIONS) = "auto"
     threshold: str = "tss"
     workers: int = Field(1, ge=1)
     cluster: str = ""
@@ -283,26 +263,6 @@ class CVConfig(Section):
     @classmethod
     def _listify(cls, v):
         return [v] if isinstance(v, str | int) else v
-
-    @field_validator("scheme")
-    @classmethod
-    def _scheme(cls, v: str) -> str:
-        return one_of(v, CV_SCHEMES)
-
-    @field_validator("by")
-    @classmethod
-    def _by(cls, v: str) -> str:
-        return one_of(v, ("", "year", "regions"))
-
-    @field_validator("val")
-    @classmethod
-    def _val(cls, v: str) -> str:
-        return one_of(v, ("last", "split"))
-
-    @field_validator("calibration")
-    @classmethod
-    def _calibration(cls, v: str) -> str:
-        return one_of(v, CALIBRATIONS)
 
     @field_validator("threshold")
     @classmethod
@@ -321,7 +281,6 @@ class CVConfig(Section):
             raise ValueError("train.cv.scheme = 'rolling' orders folds in time: use by: '' or 'year', not 'regions'")
         return self
 
-
 class TrainConfig(Section):
     loss: LossConfig = Field(default_factory=LossConfig)
     lr: float = Field(2e-3, gt=0)
@@ -330,40 +289,18 @@ class TrainConfig(Section):
     epochs: int = Field(12, ge=1)
     patience: int = Field(4, ge=1)
     seed: int = 0
-    device: str = "auto"
-    threshold_score: str = "hss"
+    device: Choice(("auto", "cpu", "cuda")) = "auto"
+    threshold_score: Choice(("hss", "tss")) = "hss"
     compile: bool = False
-    precision: str = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
-    sampling: str = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
+    precision: Choice(("bf16", "fp32")) = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
+    sampling: Choice(("shuffle", "balanced")) = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
     cv: CVConfig = Field(default_factory=CVConfig)
-
-    @field_validator("device")
-    @classmethod
-    def _device(cls, v: str) -> str:
-        return one_of(v, ("auto", "cpu", "cuda"))
-
-    @field_validator("threshold_score")
-    @classmethod
-    def _score(cls, v: str) -> str:
-        return one_of(v, ("hss", "tss"))
-
-    @field_validator("precision")
-    @classmethod
-    def _precision(cls, v: str) -> str:
-        return one_of(v, ("bf16", "fp32"))
-
-    @field_validator("sampling")
-    @classmethod
-    def _sampling(cls, v: str) -> str:
-        return one_of(v, ("shuffle", "balanced"))
-
 
 class SimulateConfig(Section):
     days: int = Field(730, ge=1)
     seed: int = 0
     start: str = "2018-01-01"
     activity: float = Field(1.0, gt=0)
-
 
 class RunConfig(Section):
     """Everything one training run needs; the demo adds a ``simulate`` section."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextvars
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from flarecast.errors import ConfigError
 
@@ -36,6 +36,11 @@ class Section(BaseModel):
             raise ConfigError(_describe(exc.errors()[0], type(self), "")) from None
         finally:
             _DEPTH.reset(token)
+
+
+def Choice(allowed) -> Any:  # noqa: N802  (used as a type: ``device: Choice(("cpu", "cuda")) = "cpu"``)
+    """Text that must be one of ``allowed``: the constraint declared once on the field, not in a validator."""
+    return Annotated[str, AfterValidator(lambda v: one_of(v, tuple(allowed)))]
 
 
 def one_of(value, allowed) -> Any:
