@@ -58,6 +58,8 @@ DEFAULT_STORE = "data/store.zarr"
 COMPARE_DEFAULTS = {"seeds": 5, "alphas": "none,0.25,0.5,0.75", "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75,
                     "pos_weight": "odds"}
 """The focal-vs-CE study's grid as ``flarecast compare`` and a batch ``compare`` step take it (text, as typed)."""
+COMPARE_CV_GAMMAS = "1,2"
+"""The focal gammas of ``flarecast compare --cv`` (each setting a whole CV ensemble: a smaller grid)."""
 
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
 

@@ -16,7 +16,8 @@ flagged degraded; ``format: ccmc`` writes the CCMC scoreboard's JSON. A ``dashbo
 ``out/index.html`` for ``models`` at ``at`` or the latest time (:mod:`flarecast.jobs.dashboard`).
 
 A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, ``out``, ``seeds``, ``alphas``,
-``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, as the command's options);
+``gammas``, ``balanced_alpha``, ``pos_weight``, ``workers``, ``cv``, ``rule``, as the command's options; with
+``cv: true`` the gammas and seeds left at their defaults take ``compare --cv``'s);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
 
 A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|sharp, ``from``/``to`` or ``days``
@@ -55,7 +56,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flarecast.config import COMPARE_DEFAULTS, DEFAULT_STORE, apply_overrides, read_yaml
+from flarecast.config import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS, DEFAULT_STORE, apply_overrides, read_yaml
 from flarecast.errors import ConfigError, FlarecastError
 from flarecast.jobs.confine import Owned, file_sha, inside, known_outputs, resolve
 
@@ -68,7 +69,8 @@ STEP_KEYS = {
     "ingest": {"kind": None, "paths": None, "basis": None, "satellite": None, "skip_bad": False},
     "train": {"config": None, "overrides": [], "out": "models/latest"},
     "evaluate": {"model": None, "split": "test", "out": None, "plots": True},
-    "compare": {"config": None, "overrides": [], "out": "runs/compare", **COMPARE_DEFAULTS, "workers": None},
+    "compare": {"config": None, "overrides": [], "out": "runs/compare", **COMPARE_DEFAULTS, "workers": None,
+                "cv": False, "rule": None},
     "forecast": {"model": None, "fallbacks": [], "out": None, "at": [], "latest": False, "from": None, "to": None,
                  "every": None, "skip_refused": False, "strict": True, "format": "flarecast"},
     "dashboard": {"models": None, "out": "runs/dashboard", "at": None, "latest": True},
@@ -299,24 +301,38 @@ def _plan_compare(step: dict, base: Path, owned: Owned) -> _Plan:
 
     store, out = resolve(base, step["store"]), inside(base, step["out"], "out")
     cfg = _step_config(step, base)
+    cv = bool(step["cv"])
+    if step["rule"] is not None and not cv:
+        raise ConfigError(f"rule {step['rule']!r} sets the thresholds of cv: true; add cv: true or drop rule")
+    if cv and str(step["gammas"]) == str(COMPARE_DEFAULTS["gammas"]):
+        step = {**step, "gammas": COMPARE_CV_GAMMAS}  # left at the default: compare --cv's smaller grid
     # Parsed now, so a bad grid fails before any earlier step's work is wasted on it.
     alphas, gammas = parse_alphas(str(step["alphas"])), parse_gammas(str(step["gammas"]))
     pos_weight = parse_pos_weight(str(step["pos_weight"]))
     groups = (cfg.samples.source, "events")
+    result_file = "comparison-cv.json" if cv else "comparison.json"
 
     def run() -> str:
         from flarecast.evaluate.comparison import compare
+        from flarecast.evaluate.compare_cv import compare_cv
         from flarecast.samples.build import samples_from_store
 
-        result = compare(cfg, samples_from_store(store, cfg.samples), out, seeds=int(step["seeds"]), alphas=alphas,
-                         gammas=gammas, balanced_alpha=float(step["balanced_alpha"]), pos_weight=pos_weight,
-                         workers=step["workers"], store=str(store))
+        samples = samples_from_store(store, cfg.samples)
+        grid = {"alphas": alphas, "gammas": gammas, "balanced_alpha": float(step["balanced_alpha"]),
+                "pos_weight": pos_weight, "workers": step["workers"], "store": str(store)}
+        if cv:  # seeds left at the default: the config's train.cv.seeds
+            seeds = None if step["seeds"] == COMPARE_DEFAULTS["seeds"] else int(step["seeds"])
+            c = compare_cv(cfg, samples, out, seeds=seeds, rule=step["rule"], **grid).comparison
+            beats = [t for t, v in c["verdicts"].items() if any((v.get("beats") or {}).values())]
+            return (f"{len(c['methods'])} methods out of fold into {out / result_file}; focal a=0.25 g=2 beats CE "
+                    f"for: {', '.join(beats) or 'no target'}")
+        result = compare(cfg, samples, out, seeds=int(step["seeds"]), **grid)
         beats = [t for t, v in result.comparison["verdicts"].items() if v.get("beats")]
         return (f"{len(result.comparison['methods'])} settings x {step['seeds']} seeds into {result.report_md}; "
                 f"focal beats CE for: {', '.join(beats) or 'no target'}")
 
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: _group(store, g) for g in groups}}
-    return _Plan(inputs, run, lambda _: {"comparison.json": file_sha(out / "comparison.json")})
+    return _Plan(inputs, run, lambda _: {result_file: file_sha(out / result_file)})
 
 
 def _plan_evaluate(step: dict, base: Path, owned: Owned) -> _Plan:

@@ -32,7 +32,8 @@ def known_outputs(step: dict, base: Path) -> list[tuple[Path, str]]:
     if step["run"] == "train":
         return [(resolve(base, step["out"]) / "weights.safetensors", "weights_sha256")]
     if step["run"] == "compare":
-        return [(resolve(base, step["out"]) / "comparison.json", "comparison.json")]
+        name = "comparison-cv.json" if step.get("cv") else "comparison.json"
+        return [(resolve(base, step["out"]) / name, name)]
     if step["run"] == "evaluate":
         return [(resolve(base, step["out"] or step["model"]) / "metrics.json", "metrics.json")]
     if step["run"] == "dashboard":

@@ -1,0 +1,181 @@
+"""``flarecast compare --cv``'s report (Markdown, HTML) and printed tables, read from ``comparison-cv.json``.
+
+Per target: every method's pooled out-of-fold scores with 95% intervals, its HSS and TSS in each held-out
+period, its paired differences against CE and its thresholds per period; the verdicts; the folds; the
+training of each ensemble.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from flarecast.report.text import markdown_to_html
+
+POOLED = "pooled"
+POOLED_SCORES = ("recall", "hss", "tss", "far", "bss")
+PERIOD_SCORES = ("hss", "tss")
+CASE_SCORES = ("recall", "hss", "tss", "far")
+_LABEL = {"recall": "recall", "hss": "HSS", "tss": "TSS", "far": "FAR", "bss": "BSS"}
+
+
+def _v(v: float | None, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return f"{v:+.2f}" if signed else f"{v:.2f}"
+
+
+def cell(s: dict[str, Any] | None, *, signed: bool = False, interval: bool = True) -> str:
+    """``0.42 [0.33, 0.50]``; ``n/a`` where the score is undefined or the period was not scored."""
+    if s is None or s["value"] is None or not math.isfinite(s["value"]):
+        return "n/a"
+    if not interval:
+        return _v(s["value"], signed)
+    lo, hi = s["ci"]
+    return f"{_v(s['value'], signed)} [{_v(lo, signed)}, {_v(hi, signed)}]"
+
+
+def _periods(c: dict[str, Any], target: str) -> list[str]:
+    return [p for p in c["targets"][target]["periods"] if p != POOLED]
+
+
+def _targets(c: dict[str, Any]) -> list[str]:
+    chosen = [t for t in ("X", ">=M") if t in c["targets"]]
+    return chosen or list(c["targets"])
+
+
+def _intro(c: dict[str, Any]) -> list[str]:
+    cv, boot = c["cv"], c["bootstrap"]
+    ens = [n for n, m in c["methods"].items() if m["kind"] != "baseline"]
+    members = len(c["methods"][ens[0]]["members"]) if ens else 0
+    first = next(iter(c["targets"].values()))
+    scheme = cv["scheme"] + (f", by {cv['by']}" if cv["by"] else f", k = {cv['k']}")
+    return [
+        f"{len(ens)} loss settings, each a cross-validated ensemble ({scheme}; {len(c['folds'])} folds x "
+        f"{len(cv['seeds'])} seed(s) = {members} members; pool {', '.join(cv['pool'])}; early stopping `{cv['val']}`), "
+        "trained as `flarecast train` trains the config. Every method is scored on the same "
+        f"{first['windows']} out-of-fold windows; positives: "
+        + ", ".join(f"{t} {b['positives']}" for t, b in c["targets"].items()) + ".", "",
+        "Each held-out period is forecast as if unseen: by its fold's members (logistic regression and trees: "
+        "fitted on the fold's training part only), with a calibration map (chosen as "
+        f"`train.cv.calibration: {cv['calibration']}` says) and a threshold (rule `{c['rule']}`) fitted on the "
+        "other folds only. Persistence: a flare of the class in the previous horizon. BSS is against the fold's "
+        "training base rate (pooled: the pooled out-of-fold rate).", "",
+        f"Cells: value [95% interval over {boot['n_boot']} resamples of whole {boot['unit']}s]; every method is "
+        "scored on the same resamples, so the differences against CE are paired (taken resample by resample).", "",
+    ]
+
+
+def compare_cv_markdown(c: dict[str, Any]) -> str:
+    """``report-cv.md``: verdicts, folds, the case-study table, per-target tables, training."""
+    lines = ["# flarecast compare --cv: cross-entropy against focal loss, cross-validated ensembles", "",
+             *_intro(c), "## Verdicts", "",
+             f"The focal setting quoted against CE is alpha {c['quoted']['alpha']:g}, gamma {c['quoted']['gamma']:g} "
+             f"({c['quoted']['why']}); focal beats CE on a score only when the 95% interval of the paired "
+             "difference lies above 0.", ""]
+    lines += [f"- {v['sentence']}" for v in c["verdicts"].values()]
+    lines += ["", "## Folds", "", *_fold_lines(c), "", "## Case study (pooled out-of-fold)", ""]
+    targets = _targets(c)
+    head = ["method"] + [f"{t} {_LABEL[k]}" for t in targets for k in CASE_SCORES]
+    lines += [_row(head), _rule(head)]
+    lines += [_row([n, *(cell(_score(c, t, n, POOLED, k)) for t in targets for k in CASE_SCORES)])
+              for n in c["methods"]]
+    for t in c["targets"]:
+        lines += ["", f"## {t}", "", *_target_lines(c, t)]
+    lines += ["", "## Training", "", *_training_lines(c)]
+    return "\n".join(lines) + "\n"
+
+
+def _score(c: dict[str, Any], target: str, method: str, period: str, score: str) -> dict[str, Any] | None:
+    return c["targets"][target]["scores"].get(method, {}).get(period, {}).get(score)
+
+
+def _target_lines(c: dict[str, Any], t: str) -> list[str]:
+    periods = _periods(c, t)
+    block = c["targets"][t]
+    head = ["method", "calibration", *(f"{_LABEL[k]}" for k in POOLED_SCORES),
+            *(f"{_LABEL[k]} {p}" for p in periods for k in PERIOD_SCORES)]
+    lines = ["Pooled out-of-fold scores, then HSS and TSS in each held-out period:", "", _row(head), _rule(head)]
+    for n, m in c["methods"].items():
+        lines.append(_row([n, m["calibration"][t], *(cell(_score(c, t, n, POOLED, k)) for k in POOLED_SCORES),
+                           *(cell(_score(c, t, n, p, k)) for p in periods for k in PERIOD_SCORES)]))
+    head = ["method - CE", *(_LABEL[k] for k in POOLED_SCORES), *(f"HSS {p}" for p in periods)]
+    lines += ["", "Paired differences against CE (same resamples):", "", _row(head), _rule(head)]
+    for n, d in block["paired"].items():
+        lines.append(_row([n, *(cell(d.get(POOLED, {}).get(k), signed=True) for k in POOLED_SCORES),
+                           *(cell(d.get(p, {}).get("hss"), signed=True) for p in periods)]))
+    head = ["method", *(f"threshold {p}" for p in periods)]
+    lines += ["", "Thresholds (each chosen on the other folds):", "", _row(head), _rule(head)]
+    for n in c["methods"]:
+        thr = [block["scores"].get(n, {}).get(p, {}).get("threshold") for p in periods]
+        lines.append(_row([n, *("n/a" if v is None else f"{v:.4g}" for v in thr)]))
+    return lines
+
+
+def _fold_lines(c: dict[str, Any]) -> list[str]:
+    targets = list(c["targets"])
+    head = ["fold", "held out", "train windows", "val windows", "held-out windows",
+            *(f"{t} held-out positives" for t in targets)]
+    lines = [_row(head), _rule(head)]
+    for f in c["folds"]:
+        when = f"{f['held_out']['from'][:10]} to {f['held_out']['to'][:10]}" if f["held_out"]["from"] else "regions"
+        lines.append(_row([f["name"], when, f["train"]["windows"], f["val"]["windows"], f["test"]["windows"],
+                           *(f["test"]["positives"][t] for t in targets)]))
+    return lines
+
+
+def _training_lines(c: dict[str, Any]) -> list[str]:
+    head = ["setting", "loss", "directory", "members", "epochs run (best)", "seconds"]
+    lines = [_row(head), _rule(head)]
+    for n, m in c["methods"].items():
+        if m["kind"] == "baseline":
+            continue
+        epochs = ", ".join(f"{mm['epochs_run']} ({mm['best_epoch']})" for mm in m["members"])
+        secs = "reused" if m["reused"] else f"{m['seconds']:.0f}"
+        lines.append(_row([n, f"`{m['loss']}`", f"`{m['model_dir']}`", len(m["members"]), epochs, secs]))
+    return lines + ["", f"Report made in {c['wall_seconds']:.0f} s; flarecast {c['flarecast_version']}."]
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(str(x) for x in cells) + " |"
+
+
+def _rule(head) -> str:
+    return "|" + "---|" * len(head)
+
+
+def write_compare_cv_report(c: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
+    """Write ``report-cv.md`` and ``report-cv.html`` (self-contained) into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = compare_cv_markdown(c)
+    (out / "report-cv.md").write_text(md)
+    (out / "report-cv.html").write_text(markdown_to_html(md, out, "flarecast compare --cv"))
+    return out / "report-cv.md", out / "report-cv.html"
+
+
+def compare_cv_summary(c: dict[str, Any]) -> list:
+    """What ``flarecast compare --cv`` prints: a table per target (pooled scores with intervals, HSS and TSS per
+    held-out period), the verdicts, and where the report went."""
+    shown: list = []
+    for t in c["targets"]:
+        periods = _periods(c, t)
+        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c['rule']} chosen on the other folds (95% CI, "
+                            f"bootstrap over {c['bootstrap']['unit']}s)")
+        for col in ("method", *(_LABEL[k] for k in ("recall", "hss", "tss", "bss")),
+                    *(f"{_LABEL[k]} {p}" for p in periods for k in PERIOD_SCORES)):
+            table.add_column(col, justify="left" if col == "method" else "right")
+        for n in c["methods"]:
+            cells = [cell(_score(c, t, n, POOLED, k)) for k in ("recall", "hss", "tss", "bss")]
+            cells += [cell(_score(c, t, n, p, k), interval=False) for p in periods for k in PERIOD_SCORES]
+            table.add_row(n, *map(escape, cells))
+        shown.append(table)
+    shown += [escape(v["sentence"]) for v in c["verdicts"].values()]  # "[n/a, n/a]" is no style tag
+    out = Path(c["out"])
+    shown.append(f"wrote {out / 'report-cv.md'}, {out / 'report-cv.html'} and {out / 'comparison-cv.json'} in "
+                 f"{c['wall_seconds']:.0f} s")
+    return shown
