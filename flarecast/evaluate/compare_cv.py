@@ -27,7 +27,7 @@ import json
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from flarecast.evaluate import baselines
 from flarecast.evaluate.comparison import (
     BALANCED_ALPHA,
     DEFAULT_ALPHAS,
+    CompareResult,
     Method,
     default_pos_weight,
     loss_grid,
@@ -65,19 +66,11 @@ _RUN_ONLY = (("train", "device"), ("train", "cv", "workers"), ("train", "cv", "c
 """Config keys that say where an ensemble was trained, not what: a finished ensemble is reused whatever they are."""
 
 
-@dataclass(frozen=True)
-class CompareCVResult:
-    out: Path
-    comparison: dict[str, Any]
-    report_md: Path
-    report_html: Path
-
-
 def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Sequence[Method] | None = None,
                alphas=DEFAULT_ALPHAS, gammas=DEFAULT_CV_GAMMAS, balanced_alpha: float = BALANCED_ALPHA,
                pos_weight: float | None = None, seeds: int | Sequence[int] | None = None, workers: int | None = None,
                rule: str | None = None, n_boot: int = 1000, progress: Progress | None = None,
-               store: str = "") -> CompareCVResult:
+               store: str = "") -> CompareResult:
     """Train the CV ensemble of every loss setting and score them all, with the baselines, on the OOF windows.
 
     Parameters
@@ -102,7 +95,7 @@ def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Se
 
     Returns
     -------
-    CompareCVResult
+    CompareResult
         ``out/comparison-cv.json``, ``out/report-cv.md`` and ``out/report-cv.html`` (plus ``out/<setting>/``).
     """
     t0 = time.perf_counter()
@@ -146,7 +139,7 @@ def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Se
     })
     md, html = write_compare_cv_report(comparison, out)
     write_json(out / RESULT_FILE, comparison)
-    return CompareCVResult(out, comparison, md, html)
+    return CompareResult(out, comparison, md, html)
 
 
 def _cv_config(cfg: RunConfig, seeds, workers) -> RunConfig:

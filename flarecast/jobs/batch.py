@@ -313,8 +313,8 @@ def _plan_compare(step: dict, base: Path, owned: Owned) -> _Plan:
     result_file = "comparison-cv.json" if cv else "comparison.json"
 
     def run() -> str:
-        from flarecast.evaluate.comparison import compare
         from flarecast.evaluate.compare_cv import compare_cv
+        from flarecast.evaluate.comparison import compare
         from flarecast.samples.build import samples_from_store
 
         samples = samples_from_store(store, cfg.samples)
