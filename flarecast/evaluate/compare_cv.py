@@ -258,6 +258,8 @@ def score_methods(samples: Samples, folds: list[Fold], oof: np.ndarray, fold_id:
                 forecasts[name] = transferred(y, p_raw[:, j], fold_id, method, rule)
             p_persist = baselines.persistence(samples.prev_flux[oof], t, samples.config.convention)
             forecasts["persistence"] = (p_persist, np.full(oof.size, 0.5))
+            order = [*runs, "persistence", *(n for n in raw if n not in runs)]  # ensembles, then the baselines
+            forecasts = {n: forecasts[n] for n in order}
             result["calibration"]["persistence"] = {**result["calibration"].get("persistence", {}), t: "none"}
             block = {"windows": int(oof.size), "positives": int(y.sum()), "periods": [p for p, _ in periods],
                      "scores": {}, "paired": {}}

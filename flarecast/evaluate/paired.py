@@ -27,8 +27,7 @@ SCORES = ("recall", "hss", "tss", "far", "bss")
 DECISION = ("recall", "hss", "tss", "far")
 QUOTED = (0.25, 2.0)
 """(alpha, gamma) of the focal setting the verdict quotes against CE, declared before anything is scored."""
-QUOTED_WHY = ("alpha 0.25, gamma 2: the case study's setting and the default of Lin et al. (2017), declared "
-              "before any period was scored")
+QUOTED_WHY = "the case study's setting and the default of Lin et al. (2017), declared before any period was scored"
 VERDICT_SCORES = ("recall", "hss")
 CLAIMS = {"X": {"recall": (0.50, 0.68), "hss": (0.45, 0.60)}}
 """The case study's claims for focal loss against CE (CE -> focal), quoted beside the verdict."""
