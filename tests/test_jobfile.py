@@ -170,6 +170,12 @@ def test_a_swpc_fetch_takes_no_days(mixed):
     assert load_job(mixed, ["steps.f2.days=null"]).steps["f2"].days is None
 
 
+def test_basis_true_as_yaml_reads_it_is_the_true_basis(mixed):
+    assert load_job(mixed, ["steps.i.basis=true"]).steps["i"].basis == "true"  # YAML's true is a boolean
+    with pytest.raises(ConfigError, match=r"step 'i' \(ingest\): basis = False: expected text$"):
+        load_job(mixed, ["steps.i.basis=false"])
+
+
 RANGES = [("f1", "retries", 0), ("f3", "days", 1), ("c", "seeds", 1), ("c", "workers", 1)]
 
 

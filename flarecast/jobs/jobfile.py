@@ -23,6 +23,7 @@ keys it leaves out. The written values (``timeout: 30``, ``alphas: 0.25``), not 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -78,10 +79,58 @@ def _base_urls(v: dict[str, str]) -> dict[str, str]:
     return v
 
 
-def _product(v: str) -> str:
+def Allowed(values: Callable[[], Iterable[str]]) -> Any:  # noqa: N802  (a type, as schema.Choice)
+    """Text that must be one of ``values()``: allowed values the stage that uses them defines, looked up when a
+    step gives the key (a job without such a step imports nothing of that stage)."""
+    return Annotated[str, AfterValidator(lambda v: one_of(v, tuple(values())))]
+
+
+def _fetch_sources():
+    from flarecast.ingest.fetch import SOURCES
+
+    return SOURCES
+
+
+def _resolutions():
+    from flarecast.ingest.fetch.goes import RESOLUTIONS
+
+    return RESOLUTIONS
+
+
+def _events_sources():
+    from flarecast.ingest.fetch.events import SOURCES
+
+    return SOURCES
+
+
+def _products():
     from flarecast.ingest.fetch.swpc import PRODUCTS
 
-    return one_of(v, tuple(PRODUCTS))
+    return PRODUCTS
+
+
+def _kinds():
+    from flarecast.ingest.readers import KINDS
+
+    return KINDS
+
+
+def _splits():
+    from flarecast.samples.splits import SPLITS
+
+    return SPLITS
+
+
+def _formats():
+    from flarecast.forecast.ops import FORMATS
+
+    return FORMATS
+
+
+def _download():
+    from flarecast.ingest.fetch import download
+
+    return download
 
 
 def _yaml_true(v: Any) -> Any:
@@ -90,6 +139,7 @@ def _yaml_true(v: Any) -> Any:
 
 
 Urls = Annotated[dict[str, str], BeforeValidator(_archives), AfterValidator(_base_urls)]
+Products = Annotated[tuple[Allowed(_products), ...], BeforeValidator(_listed)]
 
 
 class Step(Section):
@@ -103,7 +153,7 @@ class Step(Section):
     @classmethod
     def _keep_given(cls, data: Any, handler):
         step = handler(data)
-        step._given = dict(data)
+        step._given = dict(data) if isinstance(data, dict) else dict(getattr(data, "_given", {}))
         return step
 
     @property
@@ -118,41 +168,20 @@ class FetchStep(Step):
     """``flarecast fetch``: the last ``days`` UTC days up to today, or ``from`` .. ``to`` (not for ``swpc``)."""
 
     run: Literal["fetch"]
-    source: str = Field(description="one of the fetch sources (goes, swpc, events, sharp)")
+    source: Allowed(_fetch_sources) = Field(description="one of the fetch sources (goes, swpc, events, sharp)")
     start: Text | None = Field(None, alias="from")
     end: Text | None = Field(None, alias="to")
     days: int | None = Field(None, ge=1)
     satellite: int | None = None
-    resolution: str = "avg1m"
-    products: Annotated[tuple[Annotated[str, AfterValidator(_product)], ...], BeforeValidator(_listed)] | None = None
-    events_source: str = "flsum"
+    resolution: Allowed(_resolutions) = "avg1m"
+    products: Products | None = None
+    events_source: Allowed(_events_sources) = "flsum"
     harp: int | None = None
     nrt: bool = False
     out: Text | None = None
     retries: int = Field(default_factory=lambda: _download().RETRIES, ge=0)
     timeout: float = Field(default_factory=lambda: _download().TIMEOUT, gt=0)
     urls: Urls = Field(default_factory=dict)
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        from flarecast.ingest.fetch import SOURCES
-
-        return one_of(v, SOURCES)
-
-    @field_validator("resolution")
-    @classmethod
-    def _resolution(cls, v: str) -> str:
-        from flarecast.ingest.fetch.goes import RESOLUTIONS
-
-        return one_of(v, RESOLUTIONS)
-
-    @field_validator("events_source")
-    @classmethod
-    def _events_source(cls, v: str) -> str:
-        from flarecast.ingest.fetch.events import SOURCES
-
-        return one_of(v, SOURCES)
 
     @model_validator(mode="after")
     def _days(self) -> FetchStep:
@@ -166,28 +195,15 @@ class FetchStep(Step):
         return self
 
 
-def _download():
-    from flarecast.ingest.fetch import download
-
-    return download
-
-
 class IngestStep(Step):
     """``flarecast ingest``: files of one kind (globs, folders) into the store."""
 
     run: Literal["ingest"]
-    kind: str = Field(description="one of the store groups (goes, events, sharp)")
+    kind: Allowed(_kinds) = Field(description="one of the store groups (goes, events, sharp)")
     paths: Texts = Field(min_length=1, description="files, folders or globs to ingest")
     basis: Annotated[Choice(BASES), BeforeValidator(_yaml_true)] | None = None
     satellite: int | None = None
     skip_bad: bool = False
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        from flarecast.ingest.readers import KINDS
-
-        return one_of(v, KINDS)
 
 
 _CONFIG = "a built-in config name (demo, tiny) or a run config's YAML path"
@@ -207,16 +223,9 @@ class EvaluateStep(Step):
 
     run: Literal["evaluate"]
     model: Text = Field(description="the model directory to score")
-    split: str = "test"
+    split: Allowed(_splits) = "test"
     out: Text | None = None
     plots: bool = True
-
-    @field_validator("split")
-    @classmethod
-    def _split(cls, v: str) -> str:
-        from flarecast.samples.splits import SPLITS
-
-        return one_of(v, SPLITS)
 
 
 class CompareStep(Step):
@@ -260,19 +269,12 @@ class ForecastStep(Step):
     every: Text | None = None
     skip_refused: bool = False
     strict: bool = True
-    format: str = "flarecast"
+    format: Allowed(_formats) = "flarecast"
 
     @field_validator("every")
     @classmethod
     def _every(cls, v: str | None) -> str | None:
         return v if v is None else positive_duration(v)
-
-    @field_validator("format")
-    @classmethod
-    def _format(cls, v: str) -> str:
-        from flarecast.forecast.ops import FORMATS
-
-        return one_of(v, FORMATS)
 
 
 class DashboardStep(Step):
