@@ -14,7 +14,7 @@ from flarecast.evaluate import baselines
 from flarecast.evaluate import compare_cv as ccv
 from flarecast.evaluate.bootstrap import replicate_interval
 from flarecast.evaluate.paired import Scored, outcome, paired, score_decisions, verdict
-from flarecast.jobs.batch import run_job
+from flarecast.jobs.batch import load_job, run_job
 from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store
 from flarecast.train.cv import make_folds
@@ -249,6 +249,10 @@ steps:
     gammas: "2"
 """)
     (out / "comparison-cv.json").unlink()  # a job overwrites no file it did not write; the ensembles stay
+    with pytest.raises(ConfigError, match="rule 'hss' sets the thresholds of cv: true"):
+        load_job(job, ["steps.cmp.cv=false", "steps.cmp.rule=hss"])
+    with pytest.raises(ConfigError, match="expected 'tss', 'hss'"):
+        load_job(job, ["steps.cmp.rule=best"])
     log = run_job(job, root=out.parent)
     step = log["steps"][0]
     assert step["status"] == "done" and "7 methods out of fold" in step["note"]
