@@ -249,6 +249,10 @@ steps:
     gammas: "2"
 """)
     (out / "comparison-cv.json").unlink()  # a job overwrites no file it did not write; the ensembles stay
+    assert load_job(job).steps["cmp"].settings["cv"] is True
+    plain = out.parent / "plain.yaml"  # a compare step without cv: its skip key is what it was before cv existed
+    plain.write_text(job.read_text().replace("    cv: true\n", ""))
+    assert not {"cv", "rule"} & set(load_job(plain).steps["cmp"].settings)
     with pytest.raises(ConfigError, match="rule 'hss' sets the thresholds of cv: true"):
         load_job(job, ["steps.cmp.cv=false", "steps.cmp.rule=hss"])
     with pytest.raises(ConfigError, match="expected 'tss', 'hss'"):

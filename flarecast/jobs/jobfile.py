@@ -245,6 +245,12 @@ class CompareStep(Step):
     cv: bool = False
     rule: str | None = None
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """As every step's, but ``cv`` and ``rule`` (added later) count only where written, so the keys of
+        compare steps logged before them are unchanged."""
+        return {k: v for k, v in super().settings.items() if k not in ("cv", "rule") or k in self._given}
+
     @field_validator("rule")
     @classmethod
     def _rule(cls, v: str | None) -> str | None:
