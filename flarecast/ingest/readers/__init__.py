@@ -22,14 +22,16 @@ Adding a reader:
    ``description`` (listed when no reader knows a file).
 2. Say how to recognise its files: ``hdf5_vars`` (netCDF-4 variables), ``header_columns`` (CSV header
    names) or ``json_keys``, which the shared ``can_read`` checks; or, for an unusual layout, its own
-   ``can_read(cls, path)``. It must read only the first bytes and return False, not raise, for other files.
+   ``can_read(cls, path)``, which reads only the first bytes and returns False, not an exception, for
+   other files.
 3. Define ``read(cls, path, *, basis=None, satellite=None, skip_bad=False)`` (options it does not use may
    go to ``**_options``). Build GOES rows with :func:`~flarecast.ingest.readers.base.goes_frame` and events
    with :func:`~flarecast.ingest.readers.events.events_result` or
    :func:`~flarecast.ingest.readers.events_csv.table_events`, which apply the masks and checks every reader
    shares; refuse bad input with :class:`~flarecast.errors.InputFileError` naming the value, what was
    expected and the fix; route bad rows through :class:`~flarecast.ingest.readers.rows.BadRows`, so that
-   ``skip_bad`` works.
+   ``skip_bad`` works. A CSV flare list can subclass ``events_csv.CatalogueCsv`` and define only
+   ``from_table``; a GOES netCDF-4 product, ``goes.GoesNetcdf4`` with its ``flux_vars`` and ``flag_var``.
 4. Add it to :data:`READERS`, before any more permissive reader that could also claim its files, and give
    it a test with a real file (``tests/test_readers_*.py``) and seed files for the hostile corpus.
 

@@ -129,10 +129,10 @@ def _region(table: pd.DataFrame, col, rows: BadRows) -> np.ndarray:
     return region_numbers(table[col], f"{col} (NOAA AR)", rows)
 
 
-class _CatalogueCsv(Reader):
-    """What the CSV flare lists share: header names compared loosely (:func:`catalogue_key`), and the table
-    read and checked by :func:`~flarecast.ingest.readers.rows.text_table` (a row cut short is a bad row)
-    before :meth:`from_table` turns it into events."""
+class CatalogueCsv(Reader):
+    """What the CSV flare lists share (a base, not a reader: it has no name): header names compared loosely
+    (:func:`catalogue_key`), and the table read and checked by :func:`~flarecast.ingest.readers.rows.text_table`
+    (a row cut short is a bad row) before the subclass's :meth:`from_table` turns it into events."""
 
     header_key = staticmethod(catalogue_key)
     csv_options: ClassVar[dict] = {}
@@ -151,7 +151,7 @@ class _CatalogueCsv(Reader):
         raise NotImplementedError
 
 
-class SwpcFlareListCsv(_CatalogueCsv, name="swpc-flarelist-csv", kind="events", basis="per-row",
+class SwpcFlareListCsv(CatalogueCsv, name="swpc-flarelist-csv", kind="events", basis="per-row",
                        description="SWPC flare list CSV (start/max/end, goes_sat, goes_class, noaa_ar); basis from "
                        "goes_sat or date"):
     """SWPC flare lists as CSV (``date,event_no,start_time,max_time,...,goes_sat,goes_class,noaa_ar`` or
@@ -199,7 +199,7 @@ class SwpcFlareListCsv(_CatalogueCsv, name="swpc-flarelist-csv", kind="events", 
         return table_events(path, cols, cls.name, rows, table.index, masked=masked)
 
 
-class HekCsv(_CatalogueCsv, name="hek-csv", kind="events", basis="date",
+class HekCsv(CatalogueCsv, name="hek-csv", kind="events", basis="date",
              description="HEK GOES flare export (';', no header: date;start;peak;end;class;(x, y);AR;...)"):
     """HEK GOES flare list exported with sunpy: ``;``-separated, no header: date; start; peak; end; class; (x, y); AR."""
 
@@ -261,7 +261,7 @@ def summary_events(
     return table_events(path, cols, reader, rows, peaks["line"].to_numpy(), masked=masked)
 
 
-class Goes16FlareSummaryCsv(_CatalogueCsv, name="goes-flsum-csv", kind="events", basis="true",
+class Goes16FlareSummaryCsv(CatalogueCsv, name="goes-flsum-csv", kind="events", basis="true",
                             description="GOES-R flare summary CSV (time, status, flare_class, flare_id), true "
                             "irradiance, no AR"):
     """GOES-R XRS flare summary exported as CSV (``time,xrsb_flux,status,...,flare_class,...,flare_id``)."""
@@ -326,7 +326,7 @@ _PLAIN = {
 }
 
 
-class PlainEventsCsv(_CatalogueCsv, name="plain-events-csv", kind="events", basis=None,
+class PlainEventsCsv(CatalogueCsv, name="plain-events-csv", kind="events", basis=None,
                      description="plain CSV with class and peak columns (+ start, end, noaa_ar); basis option or "
                      "by date"):
     """A plain CSV of flares: a class and a peak column, optional start, end and NOAA AR (names are loose:

@@ -163,9 +163,10 @@ def _platform(path: Path, attrs: dict) -> int:
     return int(m.group(1)) if m else satellite_from_name(path.name)
 
 
-class _GoesNetcdf4(Reader):
-    """What the two netCDF-4 readers share: time, fluxes and flags read with h5py; satellite from the
-    ``platform`` attribute, else the file name, else the ``satellite`` option."""
+class GoesNetcdf4(Reader):
+    """What the netCDF-4 readers share (a base, not a reader: it has no name): time, fluxes and flags read
+    with h5py; satellite from the ``platform`` attribute, else the file name, else the ``satellite`` option.
+    A subclass names its flux variables (``flux_vars``) and its flag variables (``flag_var``)."""
 
     flux_vars: ClassVar[dict[str, str]]
     """Channel -> flux variable."""
@@ -193,7 +194,7 @@ class _GoesNetcdf4(Reader):
         return goes_frame(path, times, fluxes, bad, basis=cls.basis, satellite=sat, reader=cls.name)
 
 
-class GoesRL2(_GoesNetcdf4, name="goes-r-l2", kind="goes", basis="true",
+class GoesRL2(GoesNetcdf4, name="goes-r-l2", kind="goes", basis="true",
               description="GOES-R XRS L2 netCDF-4 (sci_xrsf-l2-avg1m / -flx1s), true irradiance"):
     """GOES-R (16+) and GOES-15-reprocessed XRS L2 netCDF-4: ``sci_xrsf-l2-avg1m`` and ``sci_xrsf-l2-flx1s``."""
 
@@ -207,7 +208,7 @@ class GoesRL2(_GoesNetcdf4, name="goes-r-l2", kind="goes", basis="true",
         return f"{channel}_flag" if f"{channel}_flag" in h else f"{channel}_flags"
 
 
-class GoesScienceIrradiance(_GoesNetcdf4, name="goes-sci-irrad", kind="goes", basis="true",
+class GoesScienceIrradiance(GoesNetcdf4, name="goes-sci-irrad", kind="goes", basis="true",
                             description="reprocessed GOES 1-15 XRS science netCDF-4 (sci_gxrs-l2-irrad), true irradiance"):
     """Reprocessed GOES 1-15 science irradiance (``sci_gxrs-l2-irrad``), true irradiance at 2-3 s cadence."""
 

@@ -23,8 +23,8 @@ The shared :meth:`Reader.can_read` checks one of three declarations (the first o
     A JSON list whose first bytes hold every one of these keys (SWPC's real-time products).
 
 A reader with an unusual layout (a metadata header, a fixed-width record, a FITS card) defines its own
-``can_read(cls, path) -> bool`` instead. ``can_read`` must be cheap and must not raise for a file of
-another product: it reads the first bytes or lines only.
+``can_read(cls, path) -> bool`` instead. ``can_read`` reads the first bytes or lines only and returns False
+for a file of another product: an exception is reported as a corrupt file.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Reader:
     """One product's reader. Subclass it with the keywords below and define :meth:`read`.
 
     Class keywords (they become class attributes)
-    -----------------------------------------------
+    ---------------------------------------------
     name : str
         The product, as the store's provenance and the ingest report name it (``"goes-r-l2"``).
     kind : {"goes", "events", "sharp"}
