@@ -42,7 +42,7 @@ from flarecast.errors import ConfigError
 from flarecast.evaluate.comparison_summary import split_warnings, summarise
 from flarecast.jsonio import dumps, write_json
 from flarecast.progress import NullProgress, Progress
-from flarecast.report.text import heatmap, verdict, write_compare_report
+from flarecast.report.compare import heatmap, verdict, write_compare_report
 from flarecast.samples.build import Samples
 
 # The grid's defaults are defined once, as text, in flarecast.config.COMPARE_DEFAULTS (the CLI and jobs take text).

@@ -20,7 +20,7 @@ import numpy as np
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
 from flarecast.metrics import UndefinedScoreWarning, score_table
-from flarecast.report.text import percent
+from flarecast.report.formats import percent
 from flarecast.samples.build import Samples
 
 SCORES = ("recall", "hss", "tss", "far", "pofd", "precision", "bss", "roc_auc", "pr_auc")

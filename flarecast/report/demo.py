@@ -19,8 +19,9 @@ from rich import box
 from rich.table import Table
 
 from flarecast import classes
+from flarecast.report.compare import split_table
+from flarecast.report.formats import markdown_to_html, mean_cell
 from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
-from flarecast.report.text import markdown_to_html, mean_cell, split_table
 
 TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
 """The case study's columns: X-class recall, HSS, TSS, then the same for >=M."""
