@@ -20,14 +20,22 @@ LABELS = {"far": "FAR", "pofd": "POFD", "tss": "TSS", "hss": "HSS", "bss": "BSS"
 
 
 def fmt(v: float | None, pct: bool = False) -> str:
-    """``0.55``, or ``55%`` with ``pct``; ``n/a`` for None and NaN (an undefined score)."""
+    """``0.55``, or ``55%`` with ``pct``; ``n/a`` for None and NaN (an undefined score).
+
+    >>> fmt(0.5512), fmt(0.836, pct=True), fmt(float("nan"))
+    ('0.55', '84%', 'n/a')
+    """
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
     return f"{100 * v:.0f}%" if pct else f"{v:.2f}"
 
 
 def value_ci(s: dict[str, Any]) -> str:
-    """``0.55 [0.41, 0.66]``: a score entry's ``value`` and ``ci`` (``n/a`` where undefined)."""
+    """``0.55 [0.41, 0.66]``: a score entry's ``value`` and ``ci`` (``n/a`` where undefined).
+
+    >>> value_ci({"value": 0.5512, "ci": [0.405, float("nan")]})
+    '0.55 [0.41, n/a]'
+    """
     return f"{fmt(s['value'])} [{fmt(s['ci'][0])}, {fmt(s['ci'][1])}]"
 
 
@@ -54,7 +62,11 @@ def md_row(cells) -> str:
 
 
 def md_head(head) -> list[str]:
-    """The heading row of a Markdown table and the rule under it."""
+    """The heading row of a Markdown table and the rule under it.
+
+    >>> md_head(["method", "TSS"]) + [md_row(["CE", "0.55"])]
+    ['| method | TSS |', '|---|---|', '| CE | 0.55 |']
+    """
     head = list(head)
     return [md_row(head), "|" + "---|" * len(head)]
 
