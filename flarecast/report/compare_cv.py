@@ -7,36 +7,29 @@ training of each ensemble.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from flarecast.report.text import markdown_to_html
+from flarecast.report.formats import LABELS, fmt, markdown_to_html, md_head, md_row, value_ci
 
 POOLED = "pooled"
 POOLED_SCORES = ("recall", "hss", "tss", "far", "bss")
 PERIOD_SCORES = ("hss", "tss")
 CASE_SCORES = ("recall", "hss", "tss", "far")
-_LABEL = {"recall": "recall", "hss": "HSS", "tss": "TSS", "far": "FAR", "bss": "BSS"}
 
 
-def _v(v: float | None, signed: bool = False) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+def _label(score: str) -> str:
+    return LABELS.get(score, score)
+
+
+def cell(s: dict[str, Any] | None, *, interval: bool = True) -> str:
+    """``0.42 [0.33, 0.50]`` (or ``0.42``); ``n/a`` where the period was not scored."""
+    if s is None:
         return "n/a"
-    return f"{v:+.2f}" if signed else f"{v:.2f}"
-
-
-def cell(s: dict[str, Any] | None, *, signed: bool = False, interval: bool = True) -> str:
-    """``0.42 [0.33, 0.50]``; ``n/a`` where the score is undefined or the period was not scored."""
-    if s is None or s["value"] is None or not math.isfinite(s["value"]):
-        return "n/a"
-    if not interval:
-        return _v(s["value"], signed)
-    lo, hi = s["ci"]
-    return f"{_v(s['value'], signed)} [{_v(lo, signed)}, {_v(hi, signed)}]"
+    return value_ci(s) if interval else fmt(s["value"])
 
 
 def _periods(c: dict[str, Any], target: str) -> list[str]:
@@ -80,9 +73,9 @@ def compare_cv_markdown(c: dict[str, Any]) -> str:
     lines += [f"- {v['sentence']}" for v in c["verdicts"].values()]
     lines += ["", "## Folds", "", *_fold_lines(c), "", "## Case study (pooled out-of-fold)", ""]
     targets = _targets(c)
-    head = ["method"] + [f"{t} {_LABEL[k]}" for t in targets for k in CASE_SCORES]
-    lines += [_row(head), _rule(head)]
-    lines += [_row([n, *(cell(_score(c, t, n, POOLED, k)) for t in targets for k in CASE_SCORES)])
+    head = ["method"] + [f"{t} {_label(k)}" for t in targets for k in CASE_SCORES]
+    lines += md_head(head)
+    lines += [md_row([n, *(cell(_score(c, t, n, POOLED, k)) for t in targets for k in CASE_SCORES)])
               for n in c["methods"]]
     for t in c["targets"]:
         lines += ["", f"## {t}", "", *_target_lines(c, t)]
@@ -97,22 +90,22 @@ def _score(c: dict[str, Any], target: str, method: str, period: str, score: str)
 def _target_lines(c: dict[str, Any], t: str) -> list[str]:
     periods = _periods(c, t)
     block = c["targets"][t]
-    head = ["method", "calibration", *(f"{_LABEL[k]}" for k in POOLED_SCORES),
-            *(f"{_LABEL[k]} {p}" for p in periods for k in PERIOD_SCORES)]
-    lines = ["Pooled out-of-fold scores, then HSS and TSS in each held-out period:", "", _row(head), _rule(head)]
+    head = ["method", "calibration", *(_label(k) for k in POOLED_SCORES),
+            *(f"{_label(k)} {p}" for p in periods for k in PERIOD_SCORES)]
+    lines = ["Pooled out-of-fold scores, then HSS and TSS in each held-out period:", "", *md_head(head)]
     for n, m in c["methods"].items():
-        lines.append(_row([n, m["calibration"][t], *(cell(_score(c, t, n, POOLED, k)) for k in POOLED_SCORES),
+        lines.append(md_row([n, m["calibration"][t], *(cell(_score(c, t, n, POOLED, k)) for k in POOLED_SCORES),
                            *(cell(_score(c, t, n, p, k)) for p in periods for k in PERIOD_SCORES)]))
-    head = ["method - CE", *(_LABEL[k] for k in POOLED_SCORES), *(f"HSS {p}" for p in periods)]
-    lines += ["", "Paired differences against CE (same resamples):", "", _row(head), _rule(head)]
+    head = ["method - CE", *(_label(k) for k in POOLED_SCORES), *(f"HSS {p}" for p in periods)]
+    lines += ["", "Paired differences against CE (same resamples):", "", *md_head(head)]
     for n, d in block["paired"].items():
-        lines.append(_row([n, *(cell(d.get(POOLED, {}).get(k), signed=True) for k in POOLED_SCORES),
-                           *(cell(d.get(p, {}).get("hss"), signed=True) for p in periods)]))
+        lines.append(md_row([n, *(cell(d.get(POOLED, {}).get(k)) for k in POOLED_SCORES),
+                           *(cell(d.get(p, {}).get("hss")) for p in periods)]))
     head = ["method", *(f"threshold {p}" for p in periods)]
-    lines += ["", "Thresholds (each chosen on the other folds):", "", _row(head), _rule(head)]
+    lines += ["", "Thresholds (each chosen on the other folds):", "", *md_head(head)]
     for n in c["methods"]:
         thr = [block["scores"].get(n, {}).get(p, {}).get("threshold") for p in periods]
-        lines.append(_row([n, *("n/a" if v is None else f"{v:.4g}" for v in thr)]))
+        lines.append(md_row([n, *("n/a" if v is None else f"{v:.4g}" for v in thr)]))
     return lines
 
 
@@ -120,32 +113,24 @@ def _fold_lines(c: dict[str, Any]) -> list[str]:
     targets = list(c["targets"])
     head = ["fold", "held out", "train windows", "val windows", "held-out windows",
             *(f"{t} held-out positives" for t in targets)]
-    lines = [_row(head), _rule(head)]
+    lines = md_head(head)
     for f in c["folds"]:
         when = f"{f['held_out']['from'][:10]} to {f['held_out']['to'][:10]}" if f["held_out"]["from"] else "regions"
-        lines.append(_row([f["name"], when, f["train"]["windows"], f["val"]["windows"], f["test"]["windows"],
-                           *(f["test"]["positives"][t] for t in targets)]))
+        lines.append(md_row([f["name"], when, *(str(f[p]["windows"]) for p in ("train", "val", "test")),
+                             *(str(f["test"]["positives"][t]) for t in targets)]))
     return lines
 
 
 def _training_lines(c: dict[str, Any]) -> list[str]:
     head = ["setting", "loss", "directory", "members", "epochs run (best)", "seconds"]
-    lines = [_row(head), _rule(head)]
+    lines = md_head(head)
     for n, m in c["methods"].items():
         if m["kind"] == "baseline":
             continue
         epochs = ", ".join(f"{mm['epochs_run']} ({mm['best_epoch']})" for mm in m["members"])
         secs = "reused" if m["reused"] else f"{m['seconds']:.0f}"
-        lines.append(_row([n, f"`{m['loss']}`", f"`{m['model_dir']}`", len(m["members"]), epochs, secs]))
+        lines.append(md_row([n, f"`{m['loss']}`", f"`{m['model_dir']}`", str(len(m["members"])), epochs, secs]))
     return lines + ["", f"Report made in {c['wall_seconds']:.0f} s; flarecast {c['flarecast_version']}."]
-
-
-def _row(cells) -> str:
-    return "| " + " | ".join(str(x) for x in cells) + " |"
-
-
-def _rule(head) -> str:
-    return "|" + "---|" * len(head)
 
 
 def write_compare_cv_report(c: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
@@ -166,8 +151,8 @@ def compare_cv_summary(c: dict[str, Any]) -> list:
         periods = _periods(c, t)
         table = Table(title=f"{t}: out-of-fold, thresholds by rule {c['rule']} chosen on the other folds (95% CI, "
                             f"bootstrap over {c['bootstrap']['unit']}s)")
-        for col in ("method", *(_LABEL[k] for k in ("recall", "hss", "tss", "bss")),
-                    *(f"{_LABEL[k]} {p}" for p in periods for k in PERIOD_SCORES)):
+        for col in ("method", *(_label(k) for k in ("recall", "hss", "tss", "bss")),
+                    *(f"{_label(k)} {p}" for p in periods for k in PERIOD_SCORES)):
             table.add_column(col, justify="left" if col == "method" else "right")
         for n in c["methods"]:
             cells = [cell(_score(c, t, n, POOLED, k)) for k in ("recall", "hss", "tss", "bss")]
