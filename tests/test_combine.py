@@ -97,7 +97,7 @@ def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path)
     store, _, sharp = members
     card = fit_combination([sharp], store=store, start="2018-01-03T00:00", end="2018-01-31T16:00", every="8h",
                            out=tmp_path / "sharp-fd")
-    assert len(card["weights"][">=C"]["coef"]) == 1
+    assert len(card.weights[">=C"].coef) == 1
     doc = forecast_combined(tmp_path / "sharp-fd", store=store, at=EVERY_8H)
     raw = regions_to_full_disk(forecast(sharp, store=store, at=EVERY_8H, skip_refused=True),
                                [r["issue_time"] for r in doc["forecasts"]])
@@ -105,5 +105,5 @@ def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path)
     order_raw = np.argsort([raw[(r["issue_time"], ">=C")] for r in rows], kind="stable")
     calibrated = np.array([r["probability"] for r in rows])[order_raw]
     # Platt scaling with a positive slope keeps the regions' order: recalibration changes levels, not ranking.
-    assert card["weights"][">=C"]["coef"][0] > 0 and np.all(np.diff(calibrated) >= -1e-12)
+    assert card.weights[">=C"].coef[0] > 0 and np.all(np.diff(calibrated) >= -1e-12)
     assert len(set(calibrated.round(6))) > 3
