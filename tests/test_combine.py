@@ -11,10 +11,16 @@ from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.forecast.ccmc import read_ccmc, to_ccmc, validate_ccmc
-from flarecast.forecast.combine import fit_combination, forecast_combined, regions_to_full_disk
+from flarecast.forecast.combine import (
+    fit_combination,
+    forecast_combined,
+    read_combination,
+    regions_to_full_disk,
+)
 from flarecast.forecast.files import validate
 from flarecast.forecast.issue import forecast
 from flarecast.ingest.pipeline import ingest
+from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store
 from flarecast.train.loop import train
 from tests.conftest import TINY
@@ -67,6 +73,8 @@ def test_a_combination_is_the_logistic_of_its_members_logits(members, tmp_path):
                                  "2018-01-03T00:00", "--to", "2018-01-31T16:00", "--every", "8h", "--out", str(out)])
     assert result.exit_code == 0, result.output
     card = json.loads((out / "combination.json").read_text())
+    # The typed card is the file: read back and written out, it gives the same bytes.
+    assert dumps(read_combination(out).to_dict()) + "\n" == (out / "combination.json").read_text()
     assert [m["source"] for m in card["members"]] == ["goes", "sharp"] and card["fit"]["issue_times"] >= 60
     doc = forecast_combined(out, store=store, at=EVERY_8H)
     validate(doc)

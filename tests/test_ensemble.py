@@ -15,6 +15,8 @@ from flarecast.config import ModelConfig, builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate.scoring import evaluate
 from flarecast.forecast.issue import forecast
+from flarecast.jsonio import dumps
+from flarecast.model.card import EnsembleCard
 from flarecast.model.ensemble import COMBINE, Ensemble
 from flarecast.model.inference import predict
 from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, save_ensemble_card, save_model
@@ -22,6 +24,7 @@ from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import samples_from_store
 from flarecast.train.cv import make_folds
 from flarecast.train.ensemble import OOF_FILE, train_ensemble
+from flarecast.util import sha256_file
 from tests.conftest import TINY
 
 runner = CliRunner()
@@ -107,6 +110,16 @@ def test_oof_predictions_come_from_the_fold_that_held_the_window_out(ensemble):
         assert member_card.base_rate(">=M") == pytest.approx(samples.y[fold.indices("train"), 1].mean())
     assert card.threshold_rule == "tss" and set(card.calibration) == {">=C", ">=M", "X"}
     assert not (result.model_dir / card.members[0].dir / "checkpoint.safetensors").exists()
+
+
+def test_the_ensemble_card_reads_back_as_written(ensemble):
+    result, _, _ = ensemble
+    text = (result.model_dir / "card.json").read_text()
+    card = read_card(result.model_dir)
+    assert isinstance(card, EnsembleCard) and dumps(card.to_dict()) == text
+    assert card.cv.oof_file == OOF_FILE and [f.name for f in card.cv.folds] == ["block0", "block1", "block2"]
+    assert all(m.weights_sha256 == sha256_file(result.model_dir / m.dir / WEIGHTS) for m in card.members)
+    assert card.calibration["X"].method == json.loads(text)["calibration"]["X"]["method"]
 
 
 def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_store):

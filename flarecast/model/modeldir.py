@@ -49,6 +49,7 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: ModelCard | 
     model_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
     doc = card.to_dict() if isinstance(card, ModelCard) else jsonable(card)
+    doc.pop("weights_sha256", None)  # the digest of the file the header is in: added to card.json only
     card = ModelCard.parse({**doc, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)},
                            str(model_dir / CARD), "the training run built an incomplete card")
     fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".weights.", suffix=".tmp")
