@@ -82,7 +82,7 @@ def main() -> None:
     result = {
         "benchmark": "cv", "config": str(args.config), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "epochs": cfg.train.epochs, "scheme": cfg.train.cv.scheme, "k": cfg.train.cv.k, "seeds": list(cfg.train.cv.seeds),
-        "workers": cfg.train.cv.workers, "members": len(read_card(ens_dir)["members"]),
+        "workers": cfg.train.cv.workers, "members": len(read_card(ens_dir).members),
         "samples_s": round(samples_s, 2), **trained, "forecast_threads": torch.get_num_threads(), "issues": issued, "single_forecast_ms": round(1000 * per_issue["single"], 3),
         "ensemble_forecast_ms": round(1000 * per_issue["ensemble"], 3),
         "forecast_ratio": round(per_issue["ensemble"] / per_issue["single"], 2),

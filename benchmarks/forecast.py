@@ -73,7 +73,7 @@ def main() -> None:
             cold.append(time.perf_counter() - t0)
         latest = json.loads((work / "cold.json").read_text())["forecasts"][0]["issue_time"]
 
-        card_cadence = read_card(model)["cadence"]
+        card_cadence = read_card(model).cadence
         cadence = pd.Timedelta(card_cadence)
         start = pd.Timestamp(latest).tz_localize(None) - (args.issues - 1) * cadence
         forecast(model, store=store, at=[latest], device=args.device)  # warm-up: imports, first-call set-up

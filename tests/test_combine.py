@@ -11,10 +11,16 @@ from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.forecast.ccmc import read_ccmc, to_ccmc, validate_ccmc
-from flarecast.forecast.combine import fit_combination, forecast_combined, regions_to_full_disk
+from flarecast.forecast.combine import (
+    fit_combination,
+    forecast_combined,
+    read_combination,
+    regions_to_full_disk,
+)
 from flarecast.forecast.files import validate
 from flarecast.forecast.issue import forecast
 from flarecast.ingest.pipeline import ingest
+from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store
 from flarecast.train.loop import train
 from tests.conftest import TINY
@@ -67,6 +73,8 @@ def test_a_combination_is_the_logistic_of_its_members_logits(members, tmp_path):
                                  "2018-01-03T00:00", "--to", "2018-01-31T16:00", "--every", "8h", "--out", str(out)])
     assert result.exit_code == 0, result.output
     card = json.loads((out / "combination.json").read_text())
+    # The typed card is the file: read back and written out, it gives the same bytes.
+    assert dumps(read_combination(out).to_dict()) + "\n" == (out / "combination.json").read_text()
     assert [m["source"] for m in card["members"]] == ["goes", "sharp"] and card["fit"]["issue_times"] >= 60
     doc = forecast_combined(out, store=store, at=EVERY_8H)
     validate(doc)
@@ -97,7 +105,7 @@ def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path)
     store, _, sharp = members
     card = fit_combination([sharp], store=store, start="2018-01-03T00:00", end="2018-01-31T16:00", every="8h",
                            out=tmp_path / "sharp-fd")
-    assert len(card["weights"][">=C"]["coef"]) == 1
+    assert len(card.weights[">=C"].coef) == 1
     doc = forecast_combined(tmp_path / "sharp-fd", store=store, at=EVERY_8H)
     raw = regions_to_full_disk(forecast(sharp, store=store, at=EVERY_8H, skip_refused=True),
                                [r["issue_time"] for r in doc["forecasts"]])
@@ -105,5 +113,5 @@ def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path)
     order_raw = np.argsort([raw[(r["issue_time"], ">=C")] for r in rows], kind="stable")
     calibrated = np.array([r["probability"] for r in rows])[order_raw]
     # Platt scaling with a positive slope keeps the regions' order: recalibration changes levels, not ranking.
-    assert card["weights"][">=C"]["coef"][0] > 0 and np.all(np.diff(calibrated) >= -1e-12)
+    assert card.weights[">=C"].coef[0] > 0 and np.all(np.diff(calibrated) >= -1e-12)
     assert len(set(calibrated.round(6))) > 3

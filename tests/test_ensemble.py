@@ -15,13 +15,16 @@ from flarecast.config import ModelConfig, builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate.scoring import evaluate
 from flarecast.forecast.issue import forecast
-from flarecast.model.ensemble import Ensemble
+from flarecast.jsonio import dumps
+from flarecast.model.card import EnsembleCard
+from flarecast.model.ensemble import COMBINE, Ensemble
 from flarecast.model.inference import predict
 from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, save_ensemble_card, save_model
 from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import samples_from_store
 from flarecast.train.cv import make_folds
 from flarecast.train.ensemble import OOF_FILE, train_ensemble
+from flarecast.util import sha256_file
 from tests.conftest import TINY
 
 runner = CliRunner()
@@ -36,12 +39,16 @@ class Windows:
 
 
 def write_ensemble(root, net, n_members, calibration):
-    card = {"channels": ["a", "b"], "targets": [">=M", "X"], "window_steps": 16,
+    card = {"channels": ["a", "b"], "targets": [">=M", "X"], "window_steps": 16, "cadence": "1h", "horizon": "24h",
+            "convention": "swpc", "normalisation": {"mean": [0.0, 0.0], "std": [1.0, 1.0]},
+            "thresholds": {">=M": 0.5, "X": 0.5}, "climatology": {">=M": 0.1, "X": 0.01},
             "config": load_config(builtin_config("demo")).replace(**{"model.hidden": 8}).to_dict()}
     for k in range(n_members):
         save_model(root / "members" / f"m{k}", net, card)
-    return save_ensemble_card(root, {**card, "kind": "ensemble", "calibration": calibration,
-                                     "members": [{"dir": f"members/m{k}"} for k in range(n_members)]})
+    return save_ensemble_card(root, {
+        **card, "kind": "ensemble", "combine": COMBINE, "calibration": calibration, "threshold_rule": "tss",
+        "members": [{"dir": f"members/m{k}", "fold": f"block{k}", "seed": 0} for k in range(n_members)],
+        "cv": {"scheme": "blocked", "folds": [], "oof_file": OOF_FILE, "oof_scores": {}}})
 
 
 def test_an_ensemble_of_identical_members_equals_the_member(tmp_path):
@@ -51,7 +58,7 @@ def test_an_ensemble_of_identical_members_equals_the_member(tmp_path):
     none = {"method": "none"}
     write_ensemble(tmp_path / "e", net, 3, {">=M": none, "X": none})
     ens, card = load_model(tmp_path / "e")
-    assert isinstance(ens, Ensemble) and len(ens.members) == 3 and card["format"] == "flarecast-ensemble/1"
+    assert isinstance(ens, Ensemble) and len(ens.members) == 3 and card.format == "flarecast-ensemble/1"
     single = predict(net, x, np.arange(300), batch_size=128)
     np.testing.assert_allclose(predict(ens, x, np.arange(300), batch_size=128), single, rtol=0, atol=1e-7)
     # A calibration map is applied after averaging: Platt with a = 1, b = 0 is the identity.
@@ -90,19 +97,29 @@ def test_oof_predictions_come_from_the_fold_that_held_the_window_out(ensemble):
     frame = pd.read_parquet(result.model_dir / OOF_FILE)
     held = np.concatenate([f.indices("test") for f in folds])
     assert len(frame) == held.size == np.unique(held).size
-    assert [m["fold"] for m in card["members"]] == [f.name for f in folds]
-    for fold, member in zip(folds, card["members"], strict=True):
+    assert [m.fold for m in card.members] == [f.name for f in folds]
+    for fold, member in zip(folds, card.members, strict=True):
         rows = frame["fold"] == fold.name
         idx = fold.indices("test")
         np.testing.assert_array_equal(frame.loc[rows, "issue_time"].dt.tz_localize(None).to_numpy(),
                                       samples.issue_time[idx])
-        net, _ = load_model(result.model_dir / member["dir"])
+        net, _ = load_model(result.model_dir / member.dir)
         np.testing.assert_allclose(frame.loc[rows, "p_raw[>=M]"], predict(net, samples, idx)[:, 1], atol=1e-6)
         # The member's training windows are the fold's: its card's climatology is their base rate.
-        member_card = read_card(result.model_dir / member["dir"])
-        assert member_card["climatology"][">=M"] == pytest.approx(samples.y[fold.indices("train"), 1].mean())
-    assert card["threshold_rule"] == "tss" and set(card["calibration"]) == {">=C", ">=M", "X"}
-    assert not (result.model_dir / card["members"][0]["dir"] / "checkpoint.safetensors").exists()
+        member_card = read_card(result.model_dir / member.dir)
+        assert member_card.base_rate(">=M") == pytest.approx(samples.y[fold.indices("train"), 1].mean())
+    assert card.threshold_rule == "tss" and set(card.calibration) == {">=C", ">=M", "X"}
+    assert not (result.model_dir / card.members[0].dir / "checkpoint.safetensors").exists()
+
+
+def test_the_ensemble_card_reads_back_as_written(ensemble):
+    result, _, _ = ensemble
+    text = (result.model_dir / "card.json").read_text()
+    card = read_card(result.model_dir)
+    assert isinstance(card, EnsembleCard) and dumps(card.to_dict()) == text
+    assert card.cv.oof_file == OOF_FILE and [f.name for f in card.cv.folds] == ["block0", "block1", "block2"]
+    assert all(m.weights_sha256 == sha256_file(result.model_dir / m.dir / WEIGHTS) for m in card.members)
+    assert card.calibration["X"].method == json.loads(text)["calibration"]["X"]["method"]
 
 
 def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_store):
@@ -110,16 +127,16 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     model = result.model_dir
     card = read_card(model)
     metrics = evaluate(model, sim_store, split="test", plots=False, n_boot=50)
-    assert metrics["thresholds"]["model"] == card["thresholds"] and metrics["model_id"] == model_id(model)
+    assert metrics["thresholds"]["model"] == card.thresholds and metrics["model_id"] == model_id(model)
     # The test split is outside the CV pool: no member saw it.
     assert metrics["n_windows"] == samples.indices("test").size
     i = samples.indices("test")[5]
     doc = forecast(model, store=sim_store, at=[str(samples.issue_time[i])])
     ens, _ = load_model(model)
-    assert doc["model_id"] == model_id(model) and doc["thresholds"] == card["thresholds"]
+    assert doc["model_id"] == model_id(model) and doc["thresholds"] == card.thresholds
     # The forecast is the ensemble's calibrated probability for that window, as evaluate scored it.
     np.testing.assert_allclose([r["probability"] for r in doc["forecasts"]], predict(ens, samples, [i])[0], atol=1e-6)
-    assert all(r["decision"] == (r["probability"] >= card["thresholds"][r["target"]]) for r in doc["forecasts"])
+    assert all(r["decision"] == (r["probability"] >= card.threshold(r["target"])) for r in doc["forecasts"])
     shown = runner.invoke(app, ["card", str(model)])
     assert shown.exit_code == 0 and "pooled out-of-fold predictions by rule tss" in shown.output
     scored = runner.invoke(app, ["cv", str(model), "--json", "--n-boot", "50"])
@@ -150,8 +167,8 @@ def test_dask_cluster_writes_the_same_weights_as_local_processes(sim_store, tmp_
     local = train_ensemble(samples, cfg, tmp_path / "local")
     dask = train_ensemble(samples, cfg.replace(**{"train.cv.cluster": "local"}), tmp_path / "dask")
     a, b = read_card(local.model_dir), read_card(dask.model_dir)
-    assert len(a["members"]) == 4
-    assert [m["weights_sha256"] for m in a["members"]] == [m["weights_sha256"] for m in b["members"]]
+    assert len(a.members) == 4
+    assert [m.weights_sha256 for m in a.members] == [m.weights_sha256 for m in b.members]
     assert (tmp_path / "local" / OOF_FILE).read_bytes() == (tmp_path / "dask" / OOF_FILE).read_bytes()
 
 
@@ -163,4 +180,4 @@ def test_flarecast_train_gives_the_ensemble_when_the_config_asks_for_it(sim_stor
     assert done.exit_code == 0, done.output
     summary = json.loads(done.output)
     assert summary["members"] == 3 and summary["folds"] == ["block0", "block1", "block2"]
-    assert summary["thresholds"] == read_card(tmp_path / "e")["thresholds"]
+    assert summary["thresholds"] == read_card(tmp_path / "e").thresholds

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flarecast.cli import app
-from flarecast.config import builtin_config, from_dict, load_config
+from flarecast.config import builtin_config, load_config
 from flarecast.errors import ConfigError, InputFileError, ModelError
 from flarecast.evaluate.scoring import evaluate_model
 from flarecast.forecast.files import backtest, read_forecasts, schema, validate, write_forecasts
@@ -41,8 +41,8 @@ def test_windows_are_the_training_windows(sim_store, model):
     # Training/serving skew would show here: the forecast's inputs at an issue time must be bit-identical to the
     # window the samples module builds for it from the whole store, with the card's normalisation.
     card = read_card(model)
-    cfg = from_dict(card["config"]).samples
-    norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
+    cfg = card.run_config().samples
+    norm = card.norm()
     samples = samples_from_store(sim_store, cfg, norm=norm)
     idx = np.flatnonzero(samples.split == "test")[::7]
     goes = st.read_goes(sim_store)
@@ -64,15 +64,14 @@ def test_evaluate_and_forecast_feed_the_model_identical_arrays_and_get_identical
     forward = TemporalCNN.forward
     monkeypatch.setattr(TemporalCNN, "forward", lambda self, x: seen.append(x.numpy().copy()) or forward(self, x))
     card = read_card(model)
-    samples = samples_from_store(sim_store, from_dict(card["config"]).samples,
-                                 norm=(card["normalisation"]["mean"], card["normalisation"]["std"]))
+    samples = samples_from_store(sim_store, card.run_config().samples, norm=card.norm())
     idx = np.flatnonzero(samples.split == "test")[::3]
     scored = model_forecasts(model, samples, idx).probs["model"]
     evaluated_inputs = np.concatenate(seen)
     seen.clear()
     doc = forecast(model, store=sim_store, at=[str(t) for t in samples.issue_time[idx]])
     np.testing.assert_array_equal(np.concatenate(seen), evaluated_inputs)
-    issued = np.array([r["probability"] for r in doc["forecasts"]]).reshape(idx.size, len(card["targets"]))
+    issued = np.array([r["probability"] for r in doc["forecasts"]]).reshape(idx.size, len(card.targets))
     assert idx.size > 20 and np.isfinite(issued).all()
     np.testing.assert_array_equal(issued, scored)
 
@@ -131,8 +130,7 @@ def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path
 
 def test_backtest_of_forecasts_at_test_times_equals_model_evaluation(sim_store, model, tmp_path):
     card = read_card(model)
-    samples = samples_from_store(sim_store, from_dict(card["config"]).samples,
-                                 norm=(card["normalisation"]["mean"], card["normalisation"]["std"]))
+    samples = samples_from_store(sim_store, card.run_config().samples, norm=card.norm())
     test_times = samples.issue_time[samples.split == "test"]
     doc = forecast(model, store=sim_store, at=[str(t) for t in test_times])
     assert len(doc["forecasts"]) == test_times.size * 3
@@ -142,7 +140,7 @@ def test_backtest_of_forecasts_at_test_times_equals_model_evaluation(sim_store, 
         assert read_forecasts(path) == doc["forecasts"]
         scored = backtest(path, store=sim_store, n_boot=200)
         assert scored["n_windows"] == evaluated["n_windows"] and scored["dropped"] == {"beyond_catalogue": 0}
-        for target in card["targets"]:
+        for target in card.targets:
             for method in ("model", "model@0.5", "climatology", "persistence"):
                 a, b = scored["targets"][target][method], evaluated["targets"][target][method]
                 assert [a[k] for k in ("positives", "tp", "fp", "fn", "tn")] == \
@@ -231,9 +229,9 @@ def test_card_prints_the_model_readably_and_as_json(model):
     text = runner.invoke(app, ["card", str(model)])
     assert text.exit_code == 0, text.output
     card = read_card(model)
-    assert model_id(model) in text.output and f"{card['thresholds']['>=M']:.3f}" in text.output
+    assert model_id(model) in text.output and f"{card.threshold('>=M'):.3f}" in text.output
     as_json = json.loads(runner.invoke(app, ["card", str(model), "--json"]).stdout)
-    assert as_json["model_id"] == model_id(model) and as_json["weights_sha256"] == card["weights_sha256"]
+    assert as_json["model_id"] == model_id(model) and as_json["weights_sha256"] == card.weights_sha256
 
 
 @pytest.mark.parametrize("command", ["forecast", "card", "batch"])

@@ -39,18 +39,18 @@ def clean_model(tmp_path) -> Path:
 def test_weights_without_card_json_use_their_own_verified_card(clean_model):
     # What a process killed between writing the weights and card.json leaves.
     card = read_card(clean_model)
-    assert card["targets"] == [">=C", ">=M", "X"] and "weights_modified" not in card
-    assert card["channels"] == embedded_card(clean_model / WEIGHTS)["channels"]
+    assert card.targets == [">=C", ">=M", "X"] and "weights_modified" not in card.to_dict()
+    assert card.channels == embedded_card(clean_model / WEIGHTS).channels
 
 
 def test_modified_weights_refused_then_trusted_and_recorded(clean_model, tmp_path):
-    (clean_model / CARD).write_text(json.dumps(read_card(clean_model)))
+    (clean_model / CARD).write_text(json.dumps(read_card(clean_model).to_dict()))
     clean_id = model_id(clean_model)
     flipped = CORPUS / "models" / "flipped-weights"
     with pytest.raises(ModelError, match="modified after training"):
         read_card(flipped)
     card = read_card(flipped, trust_modified=True)
-    assert card["weights_modified"] is True
+    assert card.weights_modified is True
     assert model_id(flipped, trust_modified=True) != clean_id
     result = runner.invoke(app, ["card", str(flipped), "--trust-modified", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["weights_modified"] is True

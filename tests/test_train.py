@@ -81,9 +81,9 @@ def test_card_is_read_from_the_weights_when_card_json_is_stale(sim_store, tmp_pa
     card_path = tmp_path / "m" / "card.json"
     good = json.loads(card_path.read_text())
     card_path.write_text(json.dumps({**good, "weights_sha256": "0" * 64, "loss": "stale"}))
-    assert read_card(tmp_path / "m")["loss"] == good["loss"]
+    assert read_card(tmp_path / "m").loss == good["loss"]
     model, card = load_model(tmp_path / "m")
-    assert card["thresholds"] == good["thresholds"]
+    assert card.thresholds == good["thresholds"]
 
 
 @pytest.mark.slow
@@ -101,7 +101,7 @@ def test_sigkill_mid_epoch_leaves_a_loadable_model_and_resume_finishes(sim_store
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     model, card = load_model(out)  # the last good model loads
-    assert 1 <= card["best_epoch"] < 6
+    assert 1 <= card.best_epoch < 6
     done = subprocess.run(args + ["--resume", "--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

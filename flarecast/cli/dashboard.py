@@ -69,9 +69,9 @@ def combine_cli(
     from flarecast.forecast.combine import fit_combination
 
     card = fit_combination(models, store=store, start=start, end=end, every=every, out=out_dir, device=device)
-    emit(card, as_json, lambda c: [
-        f"{target}: intercept {w['intercept']:.3f}, weights " + ", ".join(
-            f"{m['path']} {v:.3f}" for m, v in zip(c["members"], w["coef"], strict=True))
-        + f"; threshold {c['thresholds'][target]:.3f}, base rate {c['climatology'][target]:.3f}"
-        for target, w in c["weights"].items()]
-        + [*c["notes"], f"fitted on {c['fit']['issue_times']} issue times; wrote {out_dir / 'combination.json'}"])
+    emit(card.to_dict(), as_json, lambda _: [
+        f"{target}: intercept {w.intercept:.3f}, weights " + ", ".join(
+            f"{m.path} {v:.3f}" for m, v in zip(card.members, w.coef, strict=True))
+        + f"; threshold {card.threshold(target):.3f}, base rate {card.base_rate(target):.3f}"
+        for target, w in card.weights.items()]
+        + [*card.notes, f"fitted on {card.fit.issue_times} issue times; wrote {out_dir / 'combination.json'}"])

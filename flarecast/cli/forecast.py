@@ -85,6 +85,6 @@ def card_cli(
     from flarecast.model.modeldir import model_id, read_card
     from flarecast.report.tables import card_summary
 
-    card = {"model_id": model_id(model, trust_modified=trust_modified), **read_card(model, trust_modified=trust_modified)}
-    emit(card, as_json, lambda c: card_summary(c, model))
+    card, mid = read_card(model, trust_modified=trust_modified), model_id(model, trust_modified=trust_modified)
+    emit({"model_id": mid, **card.to_dict()}, as_json, lambda _: card_summary(card, mid, model))
 

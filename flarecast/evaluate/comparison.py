@@ -300,7 +300,7 @@ def _train_one(m: Method, seed: int, model_dir: Path) -> dict[str, Any]:
     dev = next(model.parameters()).device
     val = predict(model, samples, samples.indices("val"), device=dev)
     test = predict(model, samples, samples.indices("test"), device=dev)
-    info = {"seed": seed, "thresholds": card["thresholds"], "best_epoch": result.best_epoch,
+    info = {"seed": seed, "thresholds": card.thresholds, "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run, "seconds": round(result.seconds, 1), "device": _WORKER["device"],
             "config": _run_config(_WORKER["cfg"], m, seed, "cpu").to_dict()}
     np.savez(model_dir / FORECASTS, val=val, test=test, info=np.array(dumps(info, indent=None)))

@@ -22,6 +22,7 @@ from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import score_with_ci
 from flarecast.metrics import UndefinedScoreWarning
+from flarecast.model.card import EnsembleCard
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.train.ensemble import transferred
 
@@ -43,26 +44,25 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     if rule is not None:
         CVConfig(scheme="blocked", threshold=rule)  # the config's own check: one error message for a bad rule
     card = read_card(model_dir)
-    if card.get("kind") != "ensemble":
+    if not isinstance(card, EnsembleCard):
         raise ModelError(f"{model_dir} is a single model: out-of-fold scores exist for CV ensembles only; train "
                          "one with train.cv.scheme: blocked or rolling")
-    frame = pd.read_parquet(model_dir / card["cv"]["oof_file"])
-    sharp = card["config"]["samples"]["source"] == "sharp"
+    frame = pd.read_parquet(model_dir / card.cv.oof_file)
+    sharp = card.run_config().samples.source == "sharp"
     group = frame["region"].to_numpy("int64", na_value=-1) if sharp else (
         frame["issue_time"].dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[D]").astype(np.int64))
-    folds = {f["name"]: f for f in card["cv"]["folds"]}
-    periods = [(name, frame["fold"].to_numpy() == name, folds[name]["climatology"]) for name in folds]
-    periods.append((POOLED, np.ones(len(frame), bool), card["climatology"]))
+    periods = [(f.name, frame["fold"].to_numpy() == f.name, f.climatology) for f in card.cv.folds]
+    periods.append((POOLED, np.ones(len(frame), bool), card.climatology))
     out: dict[str, list] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedScoreWarning)
-        for t in card["targets"]:
+        for t in card.targets:
             y = frame[f"y[{t}]"].to_numpy(np.int8)
             p, thr = frame[f"p_xfit[{t}]"].to_numpy(float), frame[f"threshold_xfit[{t}]"].to_numpy(float)
             if rule is not None:
                 p, thr = transferred(y.astype(float), frame[f"p_raw[{t}]"].to_numpy(float), frame["fold"].to_numpy(),
-                                     card["calibration"][t]["method"], rule)
-            persist = baselines.persistence(frame["prev_flux"].to_numpy(float), t, card["convention"])
+                                     card.calibration[t].method, rule)
+            persist = baselines.persistence(frame["prev_flux"].to_numpy(float), t, card.convention)
             rows = []
             for name, sel, clim in periods:
                 if np.unique(group[sel]).size < 2:
@@ -80,8 +80,8 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
                              "threshold": float(thresholds[0]) if thresholds.size == 1 else None,
                              "ensemble": ens, "persistence": {k: base[k] for k in SCORES}})
             out[t] = rows
-    return {"model": str(model_dir), "model_id": model_id(model_dir), "threshold_rule": rule or card["threshold_rule"],
-            "calibration": {t: c["method"] for t, c in card["calibration"].items()},
+    return {"model": str(model_dir), "model_id": model_id(model_dir), "threshold_rule": rule or card.threshold_rule,
+            "calibration": {t: c.method for t, c in card.calibration.items()},
             "bootstrap": {"unit": "region (HARP)" if sharp else "UTC day", "n_boot": n_boot, "level": 0.95,
                           "seed": seed},
             "targets": out}

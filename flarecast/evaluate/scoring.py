@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flarecast.config import RunConfig, from_dict
+from flarecast.config import RunConfig
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.baselines import TabularBaseline
 from flarecast.evaluate.bootstrap import N_BOOT, score_with_ci
 from flarecast.evaluate.periods import by_period, check_by
 from flarecast.metrics import UndefinedScoreWarning
+from flarecast.model.card import EnsembleCard, ModelCard
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
 from flarecast.samples.build import Samples, samples_from_store
@@ -69,12 +70,12 @@ class Forecasts:
         return self.probs[method.split("@")[0]][:, self.targets.index(target)]
 
 
-def check_compatible(card: dict[str, Any], samples: Samples) -> None:
+def check_compatible(card: ModelCard, samples: Samples) -> None:
     """Refuse samples whose channels, targets or window differ from what the model was trained on."""
     for key, have in (("channels", list(samples.channels)), ("targets", list(samples.targets)),
                       ("window_steps", samples.window_steps)):
-        if card[key] != have:
-            raise ModelError(f"model expects {key} = {card[key]}, the samples have {have}: build samples with the "
+        if getattr(card, key) != have:
+            raise ModelError(f"model expects {key} = {getattr(card, key)}, the samples have {have}: build samples with the "
                              "model's own config (its card.json)")
 
 
@@ -107,11 +108,11 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     check_compatible(card, samples)
     probs = {"model": predict(model, samples, idx, device=next(model.parameters()).device).astype(np.float64)}
     targets = tuple(samples.targets)
-    clim = {t: float(card["climatology"][t]) for t in targets}
+    clim = {t: card.base_rate(t) for t in targets}
     probs["climatology"] = np.stack([baselines.climatology(idx.size, clim[t]) for t in targets], axis=1)
     probs["persistence"] = np.stack(
         [baselines.persistence(samples.prev_flux[idx], t, samples.config.convention) for t in targets], axis=1)
-    thresholds = {"model": {t: float(card["thresholds"][t]) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
+    thresholds = {"model": {t: card.threshold(t) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
                   "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)}
     for name, fit in (tabular or {}).items():
         probs[name] = fit.predict(samples, idx)
@@ -185,17 +186,17 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
     """
     card = read_card(model_dir, trust_modified=trust_modified)
     notes = []
-    if split is not None and samples.fingerprint != card.get("data_fingerprint"):
+    if split is not None and samples.fingerprint != card.data_fingerprint:
         notes.append(f"these samples (fingerprint {samples.fingerprint}) are not the model's training samples "
-                     f"({card.get('data_fingerprint')}): another store or config, so split {split!r} may hold "
+                     f"({card.data_fingerprint}): another store or config, so split {split!r} may hold "
                      "windows the model was trained on")
     check_by(by)
-    pool = card["config"]["train"].get("cv", {}).get("pool", []) if card.get("kind") == "ensemble" else []
+    pool = list(card.run_config().train.cv.pool) if isinstance(card, EnsembleCard) else []
     if split in pool:
         notes.append(f"the ensemble's members trained on split {split!r} (train.cv.pool = {pool}): these scores are "
                      "in-sample; `flarecast cv` scores each held-out period out of fold")
     if tabular is None and split is not None and samples.indices("train").size > 0:
-        tabular = baselines.fit_tabular(samples, threshold_score=card.get("threshold_score", "hss"))
+        tabular = baselines.fit_tabular(samples, threshold_score=card.threshold_score or "hss")
     idx = select_windows(samples, split=split, period=period)
     fc = model_forecasts(model_dir, samples, idx, tabular=tabular, device=device, trust_modified=trust_modified)
     if tabular is None:
@@ -203,7 +204,7 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
                      "which these samples do not hold; pass the store the model was trained on (--train-store)")
     return {
         "model": str(model_dir), "model_id": model_id(model_dir, trust_modified=trust_modified),
-        **({"weights_modified": True} if card.get("weights_modified") else {}), "loss": card.get("loss"),
+        **({"weights_modified": True} if card.weights_modified else {}), "loss": card.loss,
         "split": split if split is not None else "all",
         "period": {"from": _iso(fc.issue_time.min()), "to": _iso(fc.issue_time.max()),
                    "requested": list(period) if period is not None else None},
@@ -232,15 +233,15 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
     :func:`flarecast.plots.write_plots`.
     """
     card = read_card(model_dir, trust_modified=trust_modified)
-    cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / "card.json"))
-    norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
+    cfg: RunConfig = card.run_config(str(Path(model_dir) / "card.json"))
+    norm = card.norm()
     eval_cfg = cfg if split is not None else cfg.replace(**{"samples.split.block": ALL_WINDOWS_BLOCK})
     samples = samples_from_store(store, eval_cfg.samples, norm=norm)
     check_by(by)
     tabular, overlap = None, None
     if train_store is not None:
         train_samples = samples_from_store(train_store, cfg.samples, norm=norm)
-        tabular = baselines.fit_tabular(train_samples, threshold_score=card.get("threshold_score", "hss"))
+        tabular = baselines.fit_tabular(train_samples, threshold_score=card.threshold_score or "hss")
         overlap = _overlap(samples, train_samples, cfg)
     result, fc = evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
                                   n_boot=n_boot, seed=seed, by=by, trust_modified=trust_modified)

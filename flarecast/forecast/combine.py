@@ -34,15 +34,16 @@ from flarecast import __version__, classes
 from flarecast.errors import ConfigError, ModelError
 from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs
 from flarecast.ingest import store as st
-from flarecast.jsonio import dumps
+from flarecast.jsonio import dumps, jsonable
 from flarecast.metrics import choose_threshold
+from flarecast.model.card import COMBINATION_FORMAT, CombinationCard
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import atomic_write_bytes, iso, utc
 
 CARD = "combination.json"
-CARD_FORMAT = "flarecast-combination/1"
+CARD_FORMAT = COMBINATION_FORMAT
 EPS = 1e-4
 """Probabilities are clipped to [EPS, 1 - EPS] before the logit: a product of many regions reaches 0 or 1."""
 
@@ -70,7 +71,7 @@ def member_probabilities(model_dir: str | Path, store: Path, issue: Sequence[str
 
 
 def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, start: str, end: str,
-                    every: str = "1D", out: str | Path, device: str = "cpu") -> dict[str, Any]:
+                    every: str = "1D", out: str | Path, device: str = "cpu") -> CombinationCard:
     """Fit the combination's weights on the issue times from ``start`` to ``end`` and write its card.
 
     Choose a period none of the members trained on (their validation split); the card records it.
@@ -98,7 +99,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
         raise ModelError(f"{times.size} issue times from {start} to {end} are forecast by every member and labelled "
                          "by the catalogue: fit on a longer period (at least 20)")
     rank = classes.ordinal(labels.next_and_previous(cat, times, horizon)[0], cfgs[0]["convention"])
-    score = read_card(model_dirs[0]).get("threshold_score", "hss")
+    score = read_card(model_dirs[0]).threshold_score or "hss"
     weights, thresholds, clim, notes = {}, {}, {}, []
     for target in targets:
         y = (rank >= classes.TARGET_RANK[target]).astype(int)
@@ -115,12 +116,13 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
         clim[target] = float(y.mean())
     if not weights:
         raise ModelError(f"no target can be fitted ({'; '.join(notes)}): fit on a longer or more active period")
-    card = {"format": CARD_FORMAT, "members": members, "targets": list(weights), "notes": notes, "horizon": cfgs[0]["horizon"],
+    doc = {"format": CARD_FORMAT, "members": members, "targets": list(weights), "notes": notes, "horizon": cfgs[0]["horizon"],
             "convention": cfgs[0]["convention"], "weights": weights, "thresholds": thresholds, "climatology": clim,
             "threshold_score": score, "fit": {"from": iso(times.min()), "to": iso(times.max()), "every": every,
                                               "issue_times": int(times.size), "store": str(store)},
             "code_version": __version__}
-    atomic_write_bytes(Path(out) / CARD, (dumps(card) + "\n").encode())
+    card = CombinationCard.parse(jsonable(doc), str(Path(out) / CARD), "the fit built an incomplete card")
+    atomic_write_bytes(Path(out) / CARD, (dumps(card.to_dict()) + "\n").encode())
     return card
 
 
@@ -132,14 +134,14 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
     Issue times some member cannot forecast are listed in ``refused`` with that member's reason.
     """
     card = read_combination(comb_dir)
-    dirs = [m["path"] for m in card["members"]]
+    dirs = [m.path for m in card.members]
     members, cfgs = _members(dirs)
-    changed = [m["path"] for m, c in zip(members, card["members"], strict=True) if m["model_id"] != c["model_id"]]
+    changed = [m["path"] for m, c in zip(members, card.members, strict=True) if m["model_id"] != c.model_id]
     if changed:
         raise ModelError(f"{comb_dir}: member(s) {changed} changed since the combination was fitted: refit it with "
                          "`flarecast combine`")
-    mid = hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:12]
-    horizon = pd.Timedelta(card["horizon"]).to_timedelta64()
+    mid = hashlib.sha256(json.dumps(card.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    horizon = pd.Timedelta(card.horizon).to_timedelta64()
     with open_inputs(store) as path:
         if latest:
             last = min(utc(_latest(m, path, device), what="latest") for m in dirs)
@@ -153,7 +155,7 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
         results = [member_probabilities(m, path, issue, device=device) for m in dirs]
     rows, refused = [], []
     for t in issue:
-        lacking = [k for k, (p, _) in enumerate(results) if (t, card["targets"][0]) not in p]
+        lacking = [k for k, (p, _) in enumerate(results) if (t, card.targets[0]) not in p]
         if lacking:
             k = lacking[0]
             why = next((r for r in results[k][1]["refused"] if r["issue_time"] == t), None)
@@ -161,36 +163,37 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
                             "detail": f"member {dirs[k]}: " + (why["detail"] if why else "no forecast"),
                             "coverage": why["coverage"] if why else 0.0})
             continue
-        for target in card["targets"]:
-            w = card["weights"][target]
-            z = w["intercept"] + float(np.dot(w["coef"], _logits([p for p, _ in results], [t], target)[0]))
-            p, thr = float(1.0 / (1.0 + np.exp(-z))), float(card["thresholds"][target])
+        for target in card.targets:
+            w = card.weights[target]
+            z = w.intercept + float(np.dot(w.coef, _logits([p for p, _ in results], [t], target)[0]))
+            p, thr = float(1.0 / (1.0 + np.exp(-z))), card.threshold(target)
             rows.append({"issue_time": t, "valid_to": iso(utc(t, what="t") + horizon), "target": target,
                          "region": None, "noaa_ars": [], "probability": p, "decision": p >= thr, "threshold": thr,
-                         "base_rate": float(card["climatology"][target]), "coverage": 1.0, "model_id": mid,
-                         "convention": card["convention"], "degraded": False, "method": "combination",
+                         "base_rate": card.base_rate(target), "coverage": 1.0, "model_id": mid,
+                         "convention": card.convention, "degraded": False, "method": "combination",
                          "reason": None})
     first = cfgs[0]
     return {
         "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": None, "source": "combined",
-        "convention": card["convention"], "cadence": first["cadence"], "window": first["window"],
-        "horizon": card["horizon"], "channels": sorted({c for cfg in cfgs for c in cfg["channels"]}),
-        "targets": list(card["targets"]), "thresholds": dict(card["thresholds"]),
-        "climatology": dict(card["climatology"]), "max_missing": first["max_missing"],
+        "convention": card.convention, "cadence": first["cadence"], "window": first["window"],
+        "horizon": card.horizon, "channels": sorted({c for cfg in cfgs for c in cfg["channels"]}),
+        "targets": list(card.targets), "thresholds": dict(card.thresholds),
+        "climatology": dict(card.climatology), "max_missing": first["max_missing"],
         "inputs": results[0][1]["inputs"], "issue_times": len(issue), "forecasts": rows, "refused": refused,
         "members": members,
     }
 
 
-def read_combination(comb_dir: str | Path) -> dict[str, Any]:
+def read_combination(comb_dir: str | Path) -> CombinationCard:
     """The card of a combination directory written by :func:`fit_combination`."""
     path = Path(comb_dir) / CARD
     if not path.is_file():
         raise ModelError(f"{comb_dir}: no {CARD}; expected a directory written by `flarecast combine`")
-    card = json.loads(path.read_text())
-    if card.get("format") != CARD_FORMAT:
-        raise ModelError(f"{path}: format {card.get('format')!r}, expected {CARD_FORMAT!r}")
-    return card
+    try:
+        doc = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not JSON ({exc}); refit it with `flarecast combine`") from None
+    return CombinationCard.parse(doc, str(path), "refit it with `flarecast combine`")
 
 
 def is_combination(path: str | Path) -> bool:
@@ -205,9 +208,9 @@ def _members(model_dirs: Sequence[str | Path]) -> tuple[list[dict[str, Any]], li
         card = read_card(m)
         cfg = card_samples(card, m)
         members.append({"path": str(m), "model_id": model_id(m), "source": cfg.source})
-        cfgs.append({"targets": list(card["targets"]), "horizon": cfg.horizon, "convention": cfg.convention,
+        cfgs.append({"targets": list(card.targets), "horizon": cfg.horizon, "convention": cfg.convention,
                      "cadence": cfg.cadence, "window": cfg.window, "max_missing": cfg.max_missing,
-                     "channels": list(card["channels"])})
+                     "channels": list(card.channels)})
     for m, c in zip(members[1:], cfgs[1:], strict=True):
         if (pd.Timedelta(c["horizon"]), c["convention"]) != (pd.Timedelta(cfgs[0]["horizon"]), cfgs[0]["convention"]):
             raise ConfigError(f"member {m['path']} forecasts {c['horizon']} ahead in {c['convention']!r} classes, "

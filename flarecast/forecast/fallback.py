@@ -117,7 +117,7 @@ def _from_model(model_dir, primary: dict, gaps: dict, store: Path, device: str) 
     """Rows of another model at the primary's gaps that it can forecast (its grid, its input); gaps shrink."""
     if is_combination(model_dir):
         card = read_combination(model_dir)
-        horizon, convention, step = card["horizon"], card["convention"], 1
+        horizon, convention, step = card.horizon, card.convention, 1
     else:
         cfg = card_samples(read_card(model_dir), model_dir)
         if cfg.source == "sharp":

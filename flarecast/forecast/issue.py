@@ -38,9 +38,10 @@ import torch
 import xarray as xr
 
 from flarecast import __version__
-from flarecast.config import SampleConfig, from_dict, is_common
+from flarecast.config import SampleConfig, is_common
 from flarecast.errors import ConfigError, ModelError, SampleError
 from flarecast.ingest import store as st
+from flarecast.model.card import ModelCard
 from flarecast.model.inference import predict
 from flarecast.model.modeldir import load_model, model_id
 from flarecast.samples.at_times import windows_at
@@ -114,8 +115,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         cat = Catalogue.from_events(st.read_events(path)) if history else None
         first, last = data_span(data, cfg)
         issue = issue_times(cfg, first, last, at=at, latest=latest, start=start, end=end, every=every)
-        norm = (card["normalisation"]["mean"], card["normalisation"]["std"])
-        win = windows_at(data, cat, cfg, issue, norm=norm, data_start=first, data_end=last)
+        win = windows_at(data, cat, cfg, issue, norm=card.norm(), data_start=first, data_end=last)
         inputs = {g: _fingerprint(path, g) for g in (cfg.source, "events") if g == cfg.source or cat is not None}
     strict = [r for r in win.refused if r["reason"] != "region_too_young"]
     if strict and not skip_refused:
@@ -127,31 +127,31 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
     horizon = pd.Timedelta(cfg.horizon).to_timedelta64()
     rows = []
     for i in range(win.issue_time.size):
-        for j, target in enumerate(card["targets"]):
-            p, thr = float(probs[i, j]), float(card["thresholds"][target])
+        for j, target in enumerate(card.targets):
+            p, thr = float(probs[i, j]), card.threshold(target)
             rows.append({
                 "issue_time": iso(win.issue_time[i]), "valid_to": iso(win.issue_time[i] + horizon),
                 "target": target, "region": None if win.region[i] == FULL_DISK else int(win.region[i]),
                 "noaa_ars": win.noaa_ars[i], "probability": p, "decision": p >= thr, "threshold": thr,
-                "base_rate": float(card["climatology"][target]), "coverage": round(float(win.coverage[i]), 4),
+                "base_rate": card.base_rate(target), "coverage": round(float(win.coverage[i]), 4),
                 "model_id": mid, "convention": cfg.convention,
             })
     return {
-        "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": card.get("loss"),
+        "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": card.loss,
         "source": cfg.source, "convention": cfg.convention, "cadence": cfg.cadence, "window": cfg.window,
-        "horizon": cfg.horizon, "channels": list(card["channels"]), "targets": list(card["targets"]),
-        "thresholds": dict(card["thresholds"]), "climatology": dict(card["climatology"]),
+        "horizon": cfg.horizon, "channels": list(card.channels), "targets": list(card.targets),
+        "thresholds": dict(card.thresholds), "climatology": dict(card.climatology),
         "max_missing": cfg.max_missing, "inputs": inputs, "issue_times": int(issue.size),
-        "forecasts": rows, "refused": win.refused, **({"weights_modified": True} if card.get("weights_modified") else {}),
+        "forecasts": rows, "refused": win.refused, **({"weights_modified": True} if card.weights_modified else {}),
     }
 
 
-def card_samples(card: dict, model_dir: str | Path) -> SampleConfig:
+def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
     """The sample config of a card, checked against the card's own channel list, window and cadence."""
-    cfg = from_dict(card["config"], origin=str(Path(model_dir) / "card.json")).samples
+    cfg = card.run_config(str(Path(model_dir) / "card.json")).samples
     for key, want in (("channels", list(cfg.channels)), ("window_steps", cfg.window_steps), ("cadence", cfg.cadence)):
-        if card.get(key) != want:
-            raise ModelError(f"{model_dir}: card {key} = {card.get(key)!r} but its config gives {want!r}; the card "
+        if getattr(card, key) != want:
+            raise ModelError(f"{model_dir}: card {key} = {getattr(card, key)!r} but its config gives {want!r}; the card "
                              "was edited or is corrupt: retrain the model")
     return cfg
 

@@ -96,7 +96,7 @@ def _forecast(models, k: int, store, at: list[str], latest: bool, device: str) -
 
 
 def _full_disk(model_dir) -> bool:
-    return is_combination(model_dir) or read_card(model_dir)["config"]["samples"]["source"] == "goes"
+    return is_combination(model_dir) or read_card(model_dir).run_config().samples.source == "goes"
 
 
 def _on_grid(model_dir, t: np.datetime64) -> str:
@@ -157,20 +157,20 @@ def _card_rows(m) -> list[tuple[str, str]]:
     if is_combination(m):
         c = read_combination(m)
         return [("kind", "combination (flarecast combine)"),
-                ("members", ", ".join(f"{x['path']} ({x['source']}, {x['model_id']})" for x in c["members"])),
-                ("weights", "; ".join(f"{t}: b {w['intercept']:.2f}, w {', '.join(f'{v:.2f}' for v in w['coef'])}"
-                                      for t, w in c["weights"].items())),
-                ("fitted on", f"{c['fit']['issue_times']} issue times {c['fit']['from']} to {c['fit']['to']}"),
-                ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in c["thresholds"].items())),
-                ("base rate", ", ".join(f"{t} {v:.3f}" for t, v in c["climatology"].items()))]
+                ("members", ", ".join(f"{x.path} ({x.source}, {x.model_id})" for x in c.members)),
+                ("weights", "; ".join(f"{t}: b {w.intercept:.2f}, w {', '.join(f'{v:.2f}' for v in w.coef)}"
+                                      for t, w in c.weights.items())),
+                ("fitted on", f"{c.fit.issue_times} issue times {c.fit.start} to {c.fit.end}"),
+                ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in c.thresholds.items())),
+                ("base rate", ", ".join(f"{t} {v:.3f}" for t, v in c.climatology.items()))]
     card = read_card(m)
-    s = card["config"]["samples"]
-    pr = (card.get("val") or {}).get("val_pr_auc", {})
-    return [("model id", model_id(m)), ("loss", str(card.get("loss"))),
-            ("source", f"{s['source']}: window {s['window']} at {card['cadence']}, horizon {card['horizon']}"),
-            ("channels", ", ".join(card["channels"])), ("class convention", card["convention"]),
-            ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card["thresholds"].items())
-             + f" (validation, {card.get('threshold_score', '?')})"),
-            ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items())),
+    s = card.run_config().samples
+    pr = (card.val or {}).get("val_pr_auc", {})
+    return [("model id", model_id(m)), ("loss", str(card.loss)),
+            ("source", f"{s.source}: window {s.window} at {card.cadence}, horizon {card.horizon}"),
+            ("channels", ", ".join(card.channels)), ("class convention", card.convention),
+            ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
+             + f" (validation, {card.threshold_score or '?'})"),
+            ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items())),
             ("validation PR AUC", ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None) or "-")]
 

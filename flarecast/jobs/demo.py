@@ -142,7 +142,7 @@ def _train_seed(method: Method, seed: int, model_dir: Path, bar: Advance | None 
     dev = next(model.parameters()).device
     run = {"val": predict(model, samples, samples.indices("val"), device=dev),
            "test": predict(model, samples, samples.indices("test"), device=dev),
-           "info": {"seed": seed, "thresholds": card["thresholds"], "best_epoch": result.best_epoch,
+           "info": {"seed": seed, "thresholds": card.thresholds, "best_epoch": result.best_epoch,
                     "epochs_run": result.epochs_run, "seconds": round(result.seconds, 1), "device": str(dev)}}
     if bar is not None:
         bar(1)

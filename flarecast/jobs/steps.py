@@ -122,7 +122,7 @@ def _plan_train(step: TrainStep, base: Path, owned: Owned) -> Plan:
         from flarecast.model.modeldir import read_card
 
         try:  # a model's weights, or an ensemble's members'; None when there is no (complete) model yet
-            return {"weights_sha256": read_card(out)["weights_sha256"]}
+            return {"weights_sha256": read_card(out).weights_sha256}
         except FlarecastError:
             return {"weights_sha256": None}
 
@@ -170,7 +170,7 @@ def _plan_evaluate(step: EvaluateStep, base: Path, owned: Owned) -> Plan:
 
     store, model = resolve(base, step.store), resolve(base, step.model)
     out = inside(base, step.out or step.model, "out")
-    groups = (read_card(model)["config"]["samples"]["source"], "events")
+    groups = (read_card(model).run_config().samples.source, "events")
 
     def run() -> str:
         from flarecast.evaluate.scoring import evaluate

@@ -1,38 +1,129 @@
-"""The model card: what a model forecasts, from which inputs, how it was trained and chosen (``card.json``).
+"""The cards: what a model forecasts, from which inputs, how it was trained and chosen, as typed, frozen documents.
 
-A typed view of the JSON document every model directory carries, so stages read ``card.thresholds`` rather than
-``card["thresholds"]`` and a misspelt key fails at once. Keys this version does not know (written by a newer
-flarecast, or an ensemble's extra entries) are kept as they are and written back unchanged.
+:class:`ModelCard` is a single model's ``card.json`` (format ``flarecast-model/1``), :class:`EnsembleCard` a CV
+ensemble's (``flarecast-ensemble/1``: its members, how they combine, the calibration per target, the threshold rule
+and the cross-validation record) and :class:`CombinationCard` a combination's ``combination.json``
+(``flarecast-combination/1``). Stages read ``card.thresholds`` or ``card.threshold("X")``, not
+``card["thresholds"]``: a misspelt attribute fails at once, and a card whose values have the wrong type is refused
+when it is read, in one line, rather than wherever a value is first used.
+
+A card is the JSON document it was read from: keys this version does not know (written by a newer flarecast, or
+added by hand) are kept, and :meth:`~_Doc.to_dict` gives back exactly the keys and values read, in their order, so
+a card written back, hashed (:func:`~flarecast.model.modeldir.model_id`) or printed (``flarecast card --json``) is
+the one on disk. Values are checked strictly (``"48"`` is not a window length); numbers are read as numbers.
 
 >>> card = ModelCard.model_validate({"format": CARD_FORMAT, "config": {}, "loss": "CE", "channels": ["log_xrsb"],
 ...     "targets": ["X"], "window_steps": 24, "cadence": "1h", "horizon": "24h", "convention": "swpc",
-...     "normalisation": {"mean": [-6.0], "std": [0.5]}, "thresholds": {"X": 0.2}, "climatology": {"X": 0.01}})
+...     "normalisation": {"mean": [-6.0], "std": [0.5]}, "thresholds": {"X": 0.2}, "climatology": {"X": 0.01},
+...     "written_by": "a newer flarecast"})
 >>> card.threshold("X"), card.base_rate("X"), card.norm()
 (0.2, 0.01, ([-6.0], [0.5]))
+>>> list(card.to_dict())[-2:], card.written_by
+(['climatology', 'written_by'], 'a newer flarecast')
+>>> card.treshold
+Traceback (most recent call last):
+...
+AttributeError: 'ModelCard' object has no attribute 'treshold'
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from flarecast.config import RunConfig, from_dict
+from flarecast.errors import ModelError
 
 CARD_FORMAT = "flarecast-model/1"
+ENSEMBLE_FORMAT = "flarecast-ensemble/1"
+COMBINATION_FORMAT = "flarecast-combination/1"
 
 
-class Normalisation(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _Doc(BaseModel):
+    """A JSON object as a frozen, strictly typed model that keeps unknown keys and the order of the keys it read."""
 
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, populate_by_name=True)
+    _keys: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_keys(cls, data: Any, handler):
+        doc = handler(data)
+        if isinstance(data, Mapping):
+            doc._keys = tuple(data)
+        return doc
+
+    @model_serializer(mode="wrap")
+    def _in_read_order(self, handler) -> dict[str, Any]:
+        out = handler(self)
+        return {**{k: out[k] for k in self._keys if k in out}, **out}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object: the keys read (or given) and no others, in their order; keys added by
+        ``model_copy(update=...)`` follow."""
+        return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+    @classmethod
+    def parse(cls, doc: Any, origin: str, fix: str) -> Self:
+        """``doc`` as this kind of document, or one :class:`ModelError` line: ``origin``, what is wrong, ``fix``.
+
+        A card of another format (a newer flarecast's, another kind of card) is refused by its format first.
+        """
+        if not isinstance(doc, Mapping):
+            raise ModelError(f"{origin}: expected a JSON object, got {type(doc).__name__}; {fix}")
+        fmt = cls.model_fields.get("format")
+        if fmt is not None and doc.get("format") != fmt.default:
+            raise ModelError(f"{origin}: format {doc.get('format')!r}, expected {fmt.default!r}")
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            raise ModelError(f"{origin}: {_problem(exc)}; {fix}") from None
+
+
+def _problem(exc: ValidationError) -> str:
+    """The first problem of a validation error, in one line: where, what, and the value found."""
+    errors = exc.errors()
+    e = errors[0]
+    where = ".".join(str(p) for p in e["loc"]) or "the document"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if e["type"] == "missing":
+        return f"{where} is missing{more}"
+    return f"{where} = {str(repr(e.get('input')))[:80]}: {str(e['msg']).removeprefix('Value error, ')}{more}"
+
+
+class _Decides(_Doc):
+    """What turns a probability into a decision, and what it is compared with: per target."""
+
+    thresholds: dict[str, float]
+    climatology: dict[str, float]
+    threshold_score: str | None = None
+
+    def threshold(self, target: str) -> float:
+        """The decision threshold: warn when the probability is at least this."""
+        return float(self.thresholds[target])
+
+    def base_rate(self, target: str) -> float:
+        """The base rate of the training period (the climatology forecast)."""
+        return float(self.climatology[target])
+
+
+class Normalisation(_Doc):
     mean: list[float]
     std: list[float]
 
 
-class ModelCard(BaseModel):
+class ModelCard(_Decides):
     """``card.json`` of a model directory (see the module docstring)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     format: str = CARD_FORMAT
     code_version: str | None = None
@@ -46,14 +137,13 @@ class ModelCard(BaseModel):
     convention: str
     normalisation: Normalisation
     data_fingerprint: str | None = None
-    thresholds: dict[str, float]
-    threshold_score: str | None = None
-    climatology: dict[str, float]
     best_epoch: int | None = None
     val: dict[str, Any] | None = None
     device: str | None = None
     model: dict[str, Any] = Field(default_factory=dict)
+    tensors_sha256: str | None = None
     weights_sha256: str | None = None
+    weights_modified: bool = False
 
     def run_config(self, origin: str = "card.json") -> RunConfig:
         """The resolved run config the model was trained with (validated like a config file)."""
@@ -63,11 +153,109 @@ class ModelCard(BaseModel):
         """(mean, std) per channel: the training windows' statistics, applied to every later input."""
         return self.normalisation.mean, self.normalisation.std
 
-    def threshold(self, target: str) -> float:
-        return float(self.thresholds[target])
 
-    def base_rate(self, target: str) -> float:
-        return float(self.climatology[target])
+class Calibration(_Doc):
+    """One target's calibration map (see :mod:`flarecast.model.ensemble`): ``none``, ``isotonic`` through the
+    knots ``x``, ``y``, or ``platt`` with slope ``a`` and intercept ``b`` on the logit."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+    method: Literal["none", "isotonic", "platt"]
+    x: list[float] | None = None
+    y: list[float] | None = None
+    a: float | None = None
+    b: float | None = None
+
+    @model_validator(mode="after")
+    def _has_its_numbers(self) -> Self:
+        need = {"isotonic": ("x", "y"), "platt": ("a", "b")}.get(self.method, ())
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.method} map needs {missing}")
+        return self
+
+
+class Member(_Doc):
+    """One member of an ensemble: its directory (relative to the ensemble's), fold, seed and weights' sha256."""
+
+    dir: str
+    fold: str
+    seed: int
+    best_epoch: int | None = None
+    epochs_run: int | None = None
+    weights_sha256: str | None = None
+
+
+class FoldRecord(_Doc):
+    """One CV fold: its held-out period, windows and positives per part, and its training base rate."""
+
+    name: str
+    held_out: dict[str, str]
+    climatology: dict[str, float]
+
+
+class OOFScores(_Doc):
+    """One target's pooled out-of-fold scores: ``raw`` (members' mean), ``calibrated``, ``transferred``."""
+
+    method: str
+    raw: dict[str, float | None]
+    calibrated: dict[str, float | None]
+    transferred: dict[str, float | None]
+
+
+class CVRecord(_Doc):
+    """How the ensemble was cross-validated: the scheme, the folds, the OOF file and the pooled OOF scores."""
+
+    scheme: str
+    by: str = ""
+    folds: list[FoldRecord]
+    oof_file: str
+    oof_scores: dict[str, OOFScores]
+
+
+class EnsembleCard(ModelCard):
+    """``card.json`` of a CV ensemble directory (docs/cv.md, "The ensemble directory"): a single model's card, less
+    the training run's own entries, plus the members, how they combine, calibration, threshold rule and CV record."""
+
+    format: str = ENSEMBLE_FORMAT
+    kind: Literal["ensemble"] = "ensemble"
+    members: list[Member]
+    combine: str
+    calibration: dict[str, Calibration]
+    threshold_rule: str
+    cv: CVRecord
+
+
+class CombinationMember(_Doc):
+    path: str
+    model_id: str
+    source: str
+
+
+class CombinationWeights(_Doc):
+    """``P = sigmoid(intercept + sum_k coef[k] logit p_k)``, one coefficient per member."""
+
+    intercept: float
+    coef: list[float]
+
+
+class FitRecord(_Doc):
+    """The issue times a combination was fitted on."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    every: str
+    issue_times: int
+    store: str
+
+
+class CombinationCard(_Decides):
+    """``combination.json`` of a combination directory (:mod:`flarecast.forecast.combine`)."""
+
+    format: str = COMBINATION_FORMAT
+    members: list[CombinationMember]
+    targets: list[str]
+    notes: list[str] = Field(default_factory=list)
+    horizon: str
+    convention: str
+    weights: dict[str, CombinationWeights]
+    fit: FitRecord
+    code_version: str | None = None

@@ -11,7 +11,7 @@ isotonic fit's knots, constant beyond them: scikit-learn's ``out_of_bounds="clip
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,24 +19,30 @@ import torch
 from torch import nn
 
 from flarecast.errors import ModelError
+from flarecast.model.card import Calibration
 
-ENSEMBLE_FORMAT = "flarecast-ensemble/1"
 COMBINE = "mean probability"
 _EPS = 1e-6  # keeps logit(p) finite for Platt scaling of a probability of exactly 0 or 1
 
 
-def apply_calibration(p: np.ndarray, cal: dict[str, Any]) -> np.ndarray:
+def calibration_map(cal: Calibration | Mapping[str, Any]) -> Calibration:
+    """A calibration map, checked: its JSON form (as :mod:`flarecast.train.calibration` fits it) or the card's."""
+    if isinstance(cal, Calibration):
+        return cal
+    return Calibration.parse(cal, "calibration map", "expected one of {'method': 'none'}, {'method': 'isotonic', "
+                                                     "'x': [...], 'y': [...]} or {'method': 'platt', 'a': a, 'b': b}")
+
+
+def apply_calibration(p: np.ndarray, cal: Calibration | Mapping[str, Any]) -> np.ndarray:
     """Map probabilities ``p`` through one target's calibration (see the module docstring)."""
-    method = cal.get("method")
+    cal = calibration_map(cal)
     p = np.asarray(p, dtype=np.float64)
-    if method == "none":
-        return p
-    if method == "isotonic":
-        return np.interp(p, np.asarray(cal["x"], float), np.asarray(cal["y"], float))
-    if method == "platt":
+    if cal.method == "isotonic":
+        return np.interp(p, np.asarray(cal.x, float), np.asarray(cal.y, float))
+    if cal.method == "platt":
         q = np.clip(p, _EPS, 1 - _EPS)
-        return 1.0 / (1.0 + np.exp(-(cal["a"] * np.log(q / (1 - q)) + cal["b"])))
-    raise ModelError(f"calibration method {method!r}: expected one of ['none', 'isotonic', 'platt']")
+        return 1.0 / (1.0 + np.exp(-(cal.a * np.log(q / (1 - q)) + cal.b)))
+    return p  # "none"
 
 
 class Ensemble(nn.Module):
@@ -45,7 +51,8 @@ class Ensemble(nn.Module):
     ``calibration`` maps each target name to its calibration (``{"method": "none"}`` leaves it as is).
     """
 
-    def __init__(self, members: Sequence[nn.Module], targets: Sequence[str], calibration: dict[str, dict]):
+    def __init__(self, members: Sequence[nn.Module], targets: Sequence[str],
+                 calibration: Mapping[str, Calibration | Mapping[str, Any]]):
         super().__init__()
         if not members:
             raise ModelError("an ensemble needs at least one member model")
@@ -54,7 +61,7 @@ class Ensemble(nn.Module):
             raise ModelError(f"the ensemble's calibration has no map for targets {missing}: retrain it")
         self.members = nn.ModuleList(members)
         self.targets = tuple(targets)
-        self.calibration = {t: dict(calibration[t]) for t in self.targets}
+        self.calibration = {t: calibration_map(calibration[t]) for t in self.targets}
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         """Calibrated probabilities ``[n, targets]`` (float32) from the members' mean ``[n, targets]``."""

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,50 +24,57 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from flarecast.config import ModelConfig, RunConfig, from_dict
+from flarecast.config import ModelConfig
 from flarecast.errors import ModelError
-from flarecast.jsonio import dumps
-from flarecast.model.ensemble import ENSEMBLE_FORMAT, Ensemble
+from flarecast.jsonio import dumps, jsonable
+from flarecast.model.card import CARD_FORMAT, ENSEMBLE_FORMAT, EnsembleCard, ModelCard
+from flarecast.model.ensemble import Ensemble
 from flarecast.model.network import TemporalCNN
 from flarecast.util import atomic_write_bytes, sha256_file
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
-CARD_FORMAT = "flarecast-model/1"
+_EDITED = "the card was edited or belongs to another model; restore it, or delete it to use the weights' own card"
 
 
-
-def save_model(model_dir: str | Path, model: torch.nn.Module, card: dict[str, Any]) -> None:
-    """Write the weights with the card embedded in their header, then ``card.json`` beside them.
+def save_model(model_dir: str | Path, model: torch.nn.Module, card: ModelCard | Mapping[str, Any]) -> ModelCard:
+    """Write the weights with the card embedded in their header, then ``card.json`` beside them; returns the card.
 
     The safetensors file is the commit point: it is replaced in one rename and carries its own card (with
     ``tensors_sha256``, the digest of its tensors), so a process killed between the two writes still leaves a
-    loadable, verifiable model (``read_card`` then reads the card from the weights' header).
+    loadable, verifiable model (``read_card`` then reads the card from the weights' header). The card is checked
+    before anything is written: a model is never saved with a card that cannot be read back.
     """
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
-    card = {**card, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)}
+    doc = card.to_dict() if isinstance(card, ModelCard) else jsonable(card)
+    doc.pop("weights_sha256", None)  # the digest of the file the header is in: added to card.json only
+    card = ModelCard.parse({**doc, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)},
+                           str(model_dir / CARD), "the training run built an incomplete card")
     fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".weights.", suffix=".tmp")
     os.close(fd)
     try:
         # One metadata key: safetensors keeps metadata in a hash map, so several keys come out in any order
         # and same-seed runs would not be byte-identical.
-        save_file(state, tmp, metadata={"card": dumps(card, indent=None)})
+        save_file(state, tmp, metadata={"card": dumps(card.to_dict(), indent=None)})
         digest = sha256_file(Path(tmp))
         os.replace(tmp, model_dir / WEIGHTS)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    atomic_write_bytes(model_dir / CARD, dumps({**card, "weights_sha256": digest}).encode())
+    card = card.model_copy(update={"weights_sha256": digest})
+    atomic_write_bytes(model_dir / CARD, dumps(card.to_dict()).encode())
+    return card
 
 
-def read_card(model_dir: str | Path, *, trust_modified: bool = False) -> dict[str, Any]:
-    """The model card, verified against the weights (see :func:`verified_card`)."""
+def read_card(model_dir: str | Path, *, trust_modified: bool = False) -> ModelCard:
+    """The model card (an :class:`~flarecast.model.card.EnsembleCard` for an ensemble), verified against the
+    weights (see :func:`verified_card`)."""
     return verified_card(Path(model_dir), trust_modified=trust_modified)[0]
 
 
-def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[ModelCard, dict[str, torch.Tensor]]:
     """The card of one model directory and its weights, after every integrity check; for ensembles, per member.
 
     ``card.json`` is the card when its ``weights_sha256`` is the weights' sha256. When it names other weights
@@ -89,41 +97,38 @@ def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[dic
     header = embedded_card(wpath)
     tensors = read_tensors(wpath)
     digest = sha256_file(wpath)
-    card = _card_json(cpath)
-    if card is None or card.get("weights_sha256") != digest:
-        if header.get("tensors_sha256") == tensors_sha256(tensors):
-            card = {**header, "weights_sha256": digest}  # killed between the two writes: the header's card
-        elif not trust_modified:
-            named = f"differs from {cpath} and " if card is not None else ""
-            raise ModelError(
-                f"{wpath}: sha256 {digest[:12]}… {named}its tensors do not match the digest in its own header: the "
-                "weights were modified after training; restore them or retrain (--trust-modified uses them anyway "
-                "and records it in the outputs)"
-            )
-        else:
-            card = {**(card if card is not None else header), "weights_sha256": digest, "weights_modified": True}
-    if card.get("format") != CARD_FORMAT:
-        raise ModelError(f"{cpath}: format {card.get('format')!r}, expected {CARD_FORMAT!r}")
+    doc = _card_json(cpath)
+    if doc is not None and doc.get("weights_sha256") == digest:
+        card = ModelCard.parse(doc, str(cpath), _EDITED)
+    elif header.tensors_sha256 == tensors_sha256(tensors):
+        card = header.model_copy(update={"weights_sha256": digest})  # killed between the two writes
+    elif not trust_modified:
+        named = f"differs from {cpath} and " if doc is not None else ""
+        raise ModelError(
+            f"{wpath}: sha256 {digest[:12]}… {named}its tensors do not match the digest in its own header: the "
+            "weights were modified after training; restore them or retrain (--trust-modified uses them anyway "
+            "and records it in the outputs)"
+        )
+    else:
+        card = ModelCard.parse(doc, str(cpath), _EDITED) if doc is not None else header
+        card = card.model_copy(update={"weights_sha256": digest, "weights_modified": True})
     check_agreement(cpath, card, wpath, header)
     check_shapes(cpath, card, wpath, tensors)
     return card, tensors
 
 
-def check_agreement(cpath: Path, card: dict[str, Any], wpath: Path, header: dict[str, Any]) -> None:
+def check_agreement(cpath: Path, card: ModelCard, wpath: Path, header: ModelCard) -> None:
     """Refuse a card that says other inputs or outputs than the card the weights were saved with."""
     for key in ("channels", "targets", "window_steps"):
-        if card.get(key) != header.get(key):
-            raise ModelError(
-                f"{cpath} says {key} {card.get(key)!r} but {wpath} was saved with {header.get(key)!r}: the card was "
-                f"edited or belongs to another model; restore it, or delete it to use the weights' own card"
-            )
+        if getattr(card, key) != getattr(header, key):
+            raise ModelError(f"{cpath} says {key} {getattr(card, key)!r} but {wpath} was saved with "
+                             f"{getattr(header, key)!r}: {_EDITED}")
 
 
-def check_shapes(cpath: Path, card: dict[str, Any], wpath: Path, tensors: dict[str, torch.Tensor]) -> None:
+def check_shapes(cpath: Path, card: ModelCard, wpath: Path, tensors: dict[str, torch.Tensor]) -> None:
     """Refuse weights whose tensor names or shapes are not those of the network the card describes."""
     try:
-        cfg: RunConfig = from_dict(card["config"], origin=str(cpath))
-        want = {k: tuple(v.shape) for k, v in build_model(card, cfg.model).state_dict().items()}
+        want = {k: tuple(v.shape) for k, v in build_model(card, card.run_config(str(cpath)).model).state_dict().items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{cpath}: the card does not describe a network ({type(exc).__name__}: {exc})") from None
     have = {k: tuple(v.shape) for k, v in tensors.items()}
@@ -136,7 +141,7 @@ def check_shapes(cpath: Path, card: dict[str, Any], wpath: Path, tensors: dict[s
         )
 
 
-def embedded_card(wpath: Path) -> dict[str, Any]:
+def embedded_card(wpath: Path) -> ModelCard:
     """The card saved in a weights file's safetensors header."""
     try:
         with safe_open(str(wpath), framework="pt") as fh:
@@ -146,9 +151,10 @@ def embedded_card(wpath: Path) -> dict[str, Any]:
     if "card" not in meta:
         raise ModelError(f"{wpath}: no model card in the file's header; it was not written by flarecast")
     try:
-        return json.loads(meta["card"])
+        doc = json.loads(meta["card"])
     except json.JSONDecodeError as exc:
         raise ModelError(f"{wpath}: the card in its header is not JSON ({exc}); the file is damaged") from None
+    return ModelCard.parse(doc, f"{wpath} (the card in its header)", "the file is damaged; retrain the model")
 
 
 def read_tensors(wpath: Path) -> dict[str, torch.Tensor]:
@@ -169,40 +175,44 @@ def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
 
 
 def _card_json(cpath: Path) -> dict[str, Any] | None:
+    """``card.json`` as JSON, or None when it is missing or not a JSON object (the weights' header then counts)."""
     if not cpath.is_file():
         return None
     try:
-        card = json.loads(cpath.read_text())
+        doc = json.loads(cpath.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    return card if isinstance(card, dict) else None
+    return doc if isinstance(doc, dict) else None
 
 
-
-def save_ensemble_card(model_dir: str | Path, card: dict[str, Any]) -> dict[str, Any]:
+def save_ensemble_card(model_dir: str | Path, card: EnsembleCard | Mapping[str, Any]) -> EnsembleCard:
     """Write an ensemble's ``card.json`` (the commit point, after every member is in place); returns the card.
 
-    ``card["members"]`` lists ``{"dir": relative path, ...}``; each member's weights sha256 is recorded, and the
-    ensemble's ``weights_sha256`` is the sha256 of those digests in order.
+    ``card``'s members name their directories (relative to ``model_dir``); each member's weights sha256 is
+    recorded, and the ensemble's ``weights_sha256`` is the sha256 of those digests in order.
     """
     model_dir = Path(model_dir)
-    members = [{**m, "weights_sha256": sha256_file(model_dir / m["dir"] / WEIGHTS)} for m in card["members"]]
-    digest = hashlib.sha256("".join(m["weights_sha256"] for m in members).encode()).hexdigest()
-    card = {**card, "members": members, "format": ENSEMBLE_FORMAT, "weights_sha256": digest}
-    atomic_write_bytes(model_dir / CARD, dumps(card).encode())
+    doc = card.to_dict() if isinstance(card, ModelCard) else jsonable(card)
+    card = EnsembleCard.parse({**doc, "format": ENSEMBLE_FORMAT}, str(model_dir / CARD),
+                              "the ensemble's training built an incomplete card")
+    members = [m.model_copy(update={"weights_sha256": sha256_file(model_dir / m.dir / WEIGHTS)}) for m in card.members]
+    digest = hashlib.sha256("".join(m.weights_sha256 for m in members).encode()).hexdigest()
+    card = card.model_copy(update={"members": members, "weights_sha256": digest})
+    atomic_write_bytes(model_dir / CARD, dumps(card.to_dict()).encode())
     return card
 
 
-def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> dict[str, Any]:
+def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
     cpath = model_dir / CARD
-    card = _card_json(cpath)
-    if card is None or card.get("format") != ENSEMBLE_FORMAT:
+    doc = _card_json(cpath)
+    if doc is None or doc.get("format") != ENSEMBLE_FORMAT:
         raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
                          "expected a model directory written by `flarecast train`")
-    for m in card["members"]:
-        member = model_dir / m["dir"]
-        if not (member / WEIGHTS).is_file() or sha256_file(member / WEIGHTS) != m["weights_sha256"]:
-            raise ModelError(f"{model_dir}: member {m['dir']} is missing or its weights differ from those the card "
+    card = EnsembleCard.parse(doc, str(cpath), "the ensemble's card was edited or damaged: restore it or retrain")
+    for m in card.members:
+        member = model_dir / m.dir
+        if not (member / WEIGHTS).is_file() or sha256_file(member / WEIGHTS) != m.weights_sha256:
+            raise ModelError(f"{model_dir}: member {m.dir} is missing or its weights differ from those the card "
                              "lists; the ensemble directory is incomplete: retrain it")
         verified_card(member, trust_modified=trust_modified)  # each member passes a single model's checks
     return card
@@ -210,28 +220,27 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> dict[str, Any]:
 
 def load_model(
     model_dir: str | Path, *, device: str = "cpu", trust_modified: bool = False
-) -> tuple[TemporalCNN | Ensemble, dict[str, Any]]:
+) -> tuple[TemporalCNN | Ensemble, ModelCard]:
     """Rebuild the network (or the ensemble of networks) from the verified card alone and load its weights
     (safetensors, no pickle)."""
     card, tensors = verified_card(Path(model_dir), trust_modified=trust_modified)
-    if card["format"] == ENSEMBLE_FORMAT:
-        members = [load_model(Path(model_dir) / m["dir"], device=device, trust_modified=trust_modified)[0]
-                   for m in card["members"]]
-        return Ensemble(members, card["targets"], card["calibration"]).to(device).eval(), card
-    cfg: RunConfig = from_dict(card["config"], origin=str(Path(model_dir) / CARD))
-    model = build_model(card, cfg.model)
+    if isinstance(card, EnsembleCard):
+        members = [load_model(Path(model_dir) / m.dir, device=device, trust_modified=trust_modified)[0]
+                   for m in card.members]
+        return Ensemble(members, card.targets, card.calibration).to(device).eval(), card
+    model = build_model(card, card.run_config(str(Path(model_dir) / CARD)).model)
     model.load_state_dict(tensors)
     return model.to(device).eval(), card
 
 
-def build_model(card: dict[str, Any], cfg: ModelConfig) -> TemporalCNN:
-    return TemporalCNN(len(card["channels"]), len(card["targets"]), int(card["window_steps"]), cfg)
+def build_model(card: ModelCard, cfg: ModelConfig) -> TemporalCNN:
+    return TemporalCNN(len(card.channels), len(card.targets), card.window_steps, cfg)
 
 
 def model_id(model_dir: str | Path, *, trust_modified: bool = False) -> str:
     """Short hash of the weights and the card: names a model in forecasts and reports."""
     card = read_card(model_dir, trust_modified=trust_modified)
-    return hashlib.sha256(json.dumps(card, sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(card.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

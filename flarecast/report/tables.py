@@ -10,6 +10,8 @@ from typing import Any
 
 from rich.table import Table
 
+from flarecast.model.card import EnsembleCard, ModelCard
+
 
 def train_summary(s: dict[str, Any]) -> str:
     """The one line ``flarecast train`` prints: where the model went and what was chosen."""
@@ -80,49 +82,50 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     return lines
 
 
-def card_summary(card: dict[str, Any], model) -> list:
+def card_summary(card: ModelCard, model_id: str, model) -> list:
     """``flarecast card``: what a model forecasts, from which inputs, how it was trained and chosen."""
-    cfg = card["config"]["samples"]
-    ensemble = card.get("kind") == "ensemble"
-    table = Table(title=f"Model {card['model_id']} ({model})", show_header=False)
+    cfg = card.run_config().samples
+    ensemble = isinstance(card, EnsembleCard)
+    table = Table(title=f"Model {model_id} ({model})", show_header=False)
     table.add_column("key", style="bold")
     table.add_column("value")
+    mean, std = card.norm()
     rows = [
-        ("loss", card.get("loss", "")),
-        ("forecasts", f"largest flare peaking in the next {card['horizon']}: " + ", ".join(card["targets"])),
-        ("class convention", card["convention"]),
-        ("source", f"{cfg['source']}: window {cfg['window']} at {card['cadence']} steps ({card['window_steps']}), "
-                   f"at most {cfg['max_missing']:.0%} missing"),
+        ("loss", card.loss or ""),
+        ("forecasts", f"largest flare peaking in the next {card.horizon}: " + ", ".join(card.targets)),
+        ("class convention", card.convention),
+        ("source", f"{cfg.source}: window {cfg.window} at {card.cadence} steps ({card.window_steps}), "
+                   f"at most {cfg.max_missing:.0%} missing"),
         ("channels", ", ".join(f"{c} (mean {m:.3g}, std {s:.3g})" for c, m, s in zip(
-            card["channels"], card["normalisation"]["mean"], card["normalisation"]["std"], strict=True))),
-        ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card["thresholds"].items())
-         + (f" (chosen on pooled out-of-fold predictions by rule {card['threshold_rule']})" if ensemble else
-            f" (chosen on validation by {card.get('threshold_score', '?')})")),
-        ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card["climatology"].items()) + " (training base rate)"),
-        *(_ensemble_rows(card) if ensemble else [("validation", f"best epoch {card.get('best_epoch')}: PR AUC " + ", ".join(
-            f"{t} {v:.3f}" for t, v in (card.get("val") or {}).get("val_pr_auc", {}).items() if v is not None))]),
-        ("network", ", ".join(f"{k} {v}" for k, v in card["model"].items())),
-        ("data", f"fingerprint {card['data_fingerprint']}"),
-        ("weights", f"sha256 {card['weights_sha256']}"),
-        ("code", f"flarecast {card.get('code_version')}, trained on {card.get('device')}"),
+            card.channels, mean, std, strict=True))),
+        ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
+         + (f" (chosen on pooled out-of-fold predictions by rule {card.threshold_rule})" if ensemble else
+            f" (chosen on validation by {card.threshold_score or '?'})")),
+        ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items()) + " (training base rate)"),
+        *(_ensemble_rows(card) if ensemble else [("validation", f"best epoch {card.best_epoch}: PR AUC " + ", ".join(
+            f"{t} {v:.3f}" for t, v in (card.val or {}).get("val_pr_auc", {}).items() if v is not None))]),
+        ("network", ", ".join(f"{k} {v}" for k, v in card.model.items())),
+        ("data", f"fingerprint {card.data_fingerprint}"),
+        ("weights", f"sha256 {card.weights_sha256}"),
+        ("code", f"flarecast {card.code_version}, trained on {card.device}"),
     ]
     for key, value in rows:
         table.add_row(key, str(value))
     return [table]
 
 
-def _ensemble_rows(card: dict) -> list[tuple[str, str]]:
-    cv, scores = card["cv"], card["cv"]["oof_scores"]
-    seeds = sorted({m["seed"] for m in card["members"]})
+def _ensemble_rows(card: EnsembleCard) -> list[tuple[str, str]]:
+    cv = card.cv
+    seeds = sorted({m.seed for m in card.members})
     return [
-        ("ensemble", f"{len(card['members'])} members ({cv['scheme']} CV, folds "
-                     f"{', '.join(f['name'] for f in cv['folds'])}; seeds {seeds}), {card['combine']}"),
-        ("calibration", ", ".join(f"{t} {c['method']}" for t, c in card["calibration"].items())
+        ("ensemble", f"{len(card.members)} members ({cv.scheme} CV, folds "
+                     f"{', '.join(f.name for f in cv.folds)}; seeds {seeds}), {card.combine}"),
+        ("calibration", ", ".join(f"{t} {c.method}" for t, c in card.calibration.items())
          + " (fitted on pooled out-of-fold predictions)"),
         ("out-of-fold", "; ".join(
-            f"{t}: BSS {s['raw']['bss']:.3f} raw, {s['transferred']['bss']:.3f} calibrated; TSS "
-            f"{s['transferred']['tss']:.3f}, HSS {s['transferred']['hss']:.3f} at transferred thresholds"
-            for t, s in scores.items())),
+            f"{t}: BSS {s.raw['bss']:.3f} raw, {s.transferred['bss']:.3f} calibrated; TSS "
+            f"{s.transferred['tss']:.3f}, HSS {s.transferred['hss']:.3f} at transferred thresholds"
+            for t, s in cv.oof_scores.items())),
     ]
 
 

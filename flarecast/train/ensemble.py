@@ -117,7 +117,7 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
     model_dir.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(model_dir / "oof.tmp.parquet", index=False)
     os.replace(model_dir / "oof.tmp.parquet", model_dir / OOF_FILE)
-    first = read_card(results[0].dir)
+    first = read_card(results[0].dir).to_dict()
     card = {key: first[key] for key in _CARD_KEYS if key in first}
     card.update({
         "kind": "ensemble", "config": cfg.to_dict(), "combine": COMBINE,

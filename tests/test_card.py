@@ -1,0 +1,127 @@
+"""The model card as a type: a card written by training reads back as a ModelCard and writes out byte for byte;
+cards of older versions and cards with keys this version does not know load; a misspelt attribute or a mistyped
+value fails at once, in one line."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pydantic
+import pytest
+from typer.testing import CliRunner
+
+from flarecast.cli import app
+from flarecast.errors import ModelError
+from flarecast.jsonio import dumps
+from flarecast.model.card import ModelCard
+from flarecast.model.modeldir import CARD, WEIGHTS, embedded_card, load_model, model_id, read_card, save_model
+from flarecast.util import sha256_file
+
+runner = CliRunner()
+CORPUS = Path(__file__).parent / "hostile" / "corpus" / "models"
+
+
+@pytest.fixture
+def model_copy(tiny_model, tmp_path) -> Path:
+    d = tmp_path / "m"
+    shutil.copytree(tiny_model, d)
+    return d
+
+
+def _header(d: Path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(d / WEIGHTS), framework="pt") as fh:
+        return json.loads(fh.metadata()["card"])
+
+
+def test_a_card_written_by_training_round_trips_unchanged(tiny_model):
+    text = (tiny_model / CARD).read_text()
+    card = read_card(tiny_model)
+    assert type(card) is ModelCard
+    assert dumps(card.to_dict()) == text  # same keys, values and order: written back, the same bytes
+    assert embedded_card(tiny_model / WEIGHTS).to_dict() == _header(tiny_model)
+    # The model id is the hash of the JSON on disk, as it was when cards were dicts.
+    assert model_id(tiny_model) == hashlib.sha256(json.dumps(json.loads(text), sort_keys=True).encode()).hexdigest()[:12]
+    raw = json.loads(text)
+    assert card.thresholds == raw["thresholds"] and card.threshold(">=M") == raw["thresholds"][">=M"]
+    assert card.norm() == (raw["normalisation"]["mean"], raw["normalisation"]["std"])
+    assert json.loads(dumps(card.run_config().to_dict())) == raw["config"] and card.weights_sha256 == sha256_file(tiny_model / WEIGHTS)
+
+
+def test_saving_a_read_card_writes_the_same_card(model_copy, tmp_path):
+    net, card = load_model(model_copy)
+    save_model(tmp_path / "again", net, card)
+    assert (tmp_path / "again" / CARD).read_bytes() == (model_copy / CARD).read_bytes()
+    assert (tmp_path / "again" / WEIGHTS).read_bytes() == (model_copy / WEIGHTS).read_bytes()
+
+
+def test_corpus_cards_parse_to_exactly_their_json():
+    docs = sorted(CORPUS.glob("*/card.json"))
+    assert len(docs) == 6
+    for path in docs:
+        doc = json.loads(path.read_text())
+        assert ModelCard.parse(doc, str(path), "-").to_dict() == doc, path
+
+
+def test_an_older_card_without_later_keys_loads_and_stays_without_them(tmp_path):
+    """A card as versions before weight digests wrote it: no tensors_sha256, threshold_score, val or best_epoch."""
+    d = tmp_path / "old"
+    d.mkdir()
+    shutil.copy(CORPUS / "card-targets" / WEIGHTS, d / WEIGHTS)  # genuine weights (that case edited its card.json)
+    old = {k: v for k, v in _header(d).items() if k not in ("tensors_sha256", "threshold_score", "val", "best_epoch")}
+    (d / CARD).write_text(json.dumps({**old, "weights_sha256": sha256_file(d / WEIGHTS)}, indent=2))
+    card = read_card(d)
+    assert card.code_version == "0.1.0" and card.targets == [">=C", ">=M", "X"] and card.threshold("X") == 0.5
+    assert card.threshold_score is None and card.best_epoch is None
+    assert card.to_dict() == json.loads((d / CARD).read_text())  # no defaults added
+    shown = runner.invoke(app, ["card", str(d)])
+    assert shown.exit_code == 0, shown.output
+    assert "chosen on validation by ?" in shown.output and "best epoch None" in shown.output
+
+
+def test_an_unknown_key_is_kept_on_write_back_and_printed(model_copy, tmp_path):
+    doc = json.loads((model_copy / CARD).read_text())
+    doc = {**doc, "reviewed_by": {"name": "duty forecaster", "on": "2026-11-30"}}
+    (model_copy / CARD).write_text(dumps(doc))
+    net, card = load_model(model_copy)
+    assert card.reviewed_by == {"name": "duty forecaster", "on": "2026-11-30"}
+    save_model(tmp_path / "copy", net, card)
+    written = json.loads((tmp_path / "copy" / CARD).read_text())
+    assert written["reviewed_by"] == doc["reviewed_by"] and set(written) == set(doc)
+    assert _header(tmp_path / "copy")["reviewed_by"] == doc["reviewed_by"]
+    shown = runner.invoke(app, ["card", str(model_copy), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output) == {"model_id": model_id(model_copy), **doc}
+
+
+def test_a_misspelt_attribute_or_an_assignment_fails_at_once(tiny_model):
+    card = read_card(tiny_model)
+    with pytest.raises(AttributeError, match="treshold"):
+        card.tresholds  # noqa: B018
+    with pytest.raises(pydantic.ValidationError):
+        card.thresholds = {}
+
+
+@pytest.mark.parametrize(("key", "value", "expect"), [
+    ("window_steps", "48", "window_steps = '48': Input should be a valid integer"),
+    ("thresholds", {">=C": "high"}, "thresholds.>=C = 'high'"),
+    ("climatology", None, "climatology = None"),
+])
+def test_a_mistyped_card_value_is_refused_in_one_line(model_copy, key, value, expect):
+    doc = json.loads((model_copy / CARD).read_text())
+    (model_copy / CARD).write_text(dumps({**doc, key: value}))
+    with pytest.raises(ModelError, match="card.json") as err:
+        read_card(model_copy)
+    assert expect in str(err.value) and "\n" not in str(err.value)
+    shown = runner.invoke(app, ["card", str(model_copy)])
+    assert shown.exit_code == 2 and expect in shown.output and len(shown.output.strip().splitlines()) == 1
+
+
+def test_a_missing_card_key_is_named(model_copy):
+    doc = json.loads((model_copy / CARD).read_text())
+    del doc["normalisation"]
+    (model_copy / CARD).write_text(dumps(doc))
+    with pytest.raises(ModelError, match=r"card.json: normalisation is missing; the card was edited"):
+        read_card(model_copy)
