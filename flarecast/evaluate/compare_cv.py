@@ -49,6 +49,7 @@ from flarecast.evaluate.comparison import (
 from flarecast.evaluate.paired import QUOTED, QUOTED_WHY, REFERENCE, SCORES, paired, score_decisions, verdict
 from flarecast.jsonio import dumps, write_json
 from flarecast.metrics import UndefinedScoreWarning
+from flarecast.model.card import EnsembleCard
 from flarecast.model.modeldir import read_card
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare_cv import write_compare_cv_report
@@ -134,7 +135,7 @@ def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Se
         "rule": rule, "quoted": {"alpha": QUOTED[0], "gamma": QUOTED[1], "why": QUOTED_WHY},
         "cv": {"scheme": cv.scheme, "by": cv.by, "k": cv.k, "pool": list(cv.pool), "val": cv.val,
                "seeds": list(cv.seeds), "workers": cv.workers, "calibration": cv.calibration},
-        "folds": runs[REFERENCE]["card"]["cv"]["folds"],
+        "folds": [f.to_dict() for f in runs[REFERENCE]["card"].cv.folds],
         "wall_seconds": round(time.perf_counter() - t0, 1),
     })
     md, html = write_compare_cv_report(comparison, out)
@@ -184,17 +185,17 @@ def _ensembles(cfg: RunConfig, samples: Samples, methods: list[Method], out: Pat
     return runs
 
 
-def finished(model_dir: Path, run_cfg: RunConfig, samples: Samples) -> dict[str, Any] | None:
+def finished(model_dir: Path, run_cfg: RunConfig, samples: Samples) -> EnsembleCard | None:
     """The card of a finished ensemble in ``model_dir`` trained with ``run_cfg`` on ``samples``' data, else None."""
     try:
         card = read_card(model_dir)
     except FlarecastError:
         return None
-    if card.get("kind") != "ensemble" or card.get("data_fingerprint") != samples.fingerprint:
+    if not isinstance(card, EnsembleCard) or card.data_fingerprint != samples.fingerprint:
         return None
-    if _what(card["config"]) != _what(run_cfg.to_dict()):
+    if _what(card.config) != _what(run_cfg.to_dict()):
         return None
-    return card if (model_dir / card["cv"]["oof_file"]).is_file() else None
+    return card if (model_dir / card.cv.oof_file).is_file() else None
 
 
 def _what(config: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +210,7 @@ def _what(config: dict[str, Any]) -> dict[str, Any]:
 
 def _oof_probs(run: dict[str, Any], samples: Samples, oof: np.ndarray, fold_names: list[str]) -> np.ndarray:
     """The ensemble's raw OOF probabilities ``[oof windows, targets]``, checked to be the windows of ``oof``."""
-    frame = pd.read_parquet(run["dir"] / run["card"]["cv"]["oof_file"])
+    frame = pd.read_parquet(run["dir"] / run["card"].cv.oof_file)
     times = frame["issue_time"].dt.tz_localize(None).to_numpy("datetime64[ns]")
     same = (len(frame) == oof.size and np.array_equal(times, samples.issue_time[oof])
             and np.array_equal(frame["region"].to_numpy("int64", na_value=-1), samples.region[oof].astype(np.int64))
@@ -252,7 +253,7 @@ def score_methods(samples: Samples, folds: list[Fold], oof: np.ndarray, fold_id:
             clim = {f.name: float(samples.y[f.indices("train"), j].mean()) for f in folds} | {POOLED: float(y.mean())}
             forecasts = {}
             for name, p_raw in raw.items():
-                method = (runs[name]["card"]["calibration"][t]["method"] if name in runs
+                method = (runs[name]["card"].calibration[t].method if name in runs
                           else choose_calibration(y, p_raw[:, j], fold_id, calibration)[0]["method"])
                 result["calibration"].setdefault(name, {})[t] = method
                 forecasts[name] = transferred(y, p_raw[:, j], fold_id, method, rule)
@@ -280,5 +281,5 @@ def _method_entry(cfg: RunConfig, m: Method, run: dict[str, Any], out: Path) -> 
     card = run["card"]
     return {"kind": m.kind, "loss": cfg.replace(**m.overrides).train.loss.label, "alpha": m.alpha, "gamma": m.gamma,
             "pos_weight": m.pos_weight, "model_dir": str(run["dir"].relative_to(out)), "reused": run["reused"],
-            "seconds": run["seconds"], "thresholds": card["thresholds"], "threshold_rule": card["threshold_rule"],
-            "members": [{k: mm[k] for k in ("fold", "seed", "best_epoch", "epochs_run")} for mm in card["members"]]}
+            "seconds": run["seconds"], "thresholds": card.thresholds, "threshold_rule": card.threshold_rule,
+            "members": [mm.model_dump(include={"fold", "seed", "best_epoch", "epochs_run"}) for mm in card.members]}
