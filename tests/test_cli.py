@@ -88,3 +88,13 @@ def test_every_fetch_command_takes_the_shared_options(source):
            "events": ["--from", "--to", "--source", "--satellite"],
            "sharp": ["--from", "--to", "--harp", "--nrt", "--cadence", "--keyword"]}[source]
     assert options == [*own, *shared, "--help"]
+
+
+def test_simulate_prints_the_flare_counts_its_json_holds(tmp_path):
+    shown = runner.invoke(app, ["simulate", str(tmp_path / "a"), "--days", "3", "--seed", "2", "--activity", "4"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(runner.invoke(app, ["simulate", str(tmp_path / "b"), "--days", "3", "--seed", "2",
+                                          "--activity", "4", "--json"]).stdout)
+    printed = re.search(r"flares by class ([^;]+);", shown.stdout).group(1)
+    assert {c: int(n) for c, n in (pair.split() for pair in printed.split(", "))} == data["flare_counts"]
+    assert sum(data["flare_counts"].values()) > 0 and f"to {tmp_path / 'a'} " in shown.stdout
