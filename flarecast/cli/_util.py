@@ -34,6 +34,7 @@ app = typer.Typer(
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
+
 def command(name: str, group: typer.Typer = app):
     """Register the decorated function as the command ``name`` of ``group`` (``flarecast NAME``), with library
     errors printed as one line (:func:`user_errors`)."""
