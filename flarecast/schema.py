@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,18 +60,30 @@ def positive_duration(value: str) -> str:
     return value
 
 
-def validate(model: type[BaseModel], data: Any, *, origin: str, prefix: str = ""):
+def validate(model: type[BaseModel], data: Any, *, origin: str, prefix: str = "",
+             describe: Callable[[dict], str] | None = None):
     """``model.model_validate(data)``, a pydantic error turned into one :class:`ConfigError` line naming
-    ``origin`` (the file), the dotted key, the value and what was expected."""
+    ``origin`` (the file), the dotted key, the value and what was expected.
+
+    An unknown key is reported first (a misspelt key also leaves its field missing); ``describe`` words a
+    pydantic error dict where the default does not (a union of models: name the member)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
     token = _DEPTH.set(_DEPTH.get() + 1)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{origin}: {_describe(exc.errors()[0], model, prefix)}") from None
+        errors = exc.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        text = describe(first) if describe else _describe(first, model, prefix)
+        raise ConfigError(f"{origin}: {text}") from None
     finally:
         _DEPTH.reset(token)
+
+
+def describe(error: dict, model: type[BaseModel], prefix: str = "") -> str:
+    """One pydantic error dict of ``model`` in words: the dotted key, the value and what was expected."""
+    return _describe(error, model, prefix)
 
 
 _EXPECTED = {"int": "an integer", "float": "a number", "string": "text", "bool": "true or false",
@@ -87,7 +100,10 @@ def _describe(e: dict, model: type[BaseModel], prefix: str) -> str:
         section = model
         for part in loc[:-1]:
             section = section.model_fields[part].annotation
-        return f"unknown key '{key}'; expected one of {sorted(section.model_fields)}"
+        return f"unknown key '{key}'; expected one of {sorted(f.alias or n for n, f in section.model_fields.items())}"
+    if e["type"] == "missing":  # a key without a default: its field's description says what it takes
+        field = model.model_fields.get(loc[-1]) if len(loc) == 1 else None
+        return f"'{key}' is missing" + (f": expected {field.description}" if field and field.description else "")
     if e["type"] == "value_error" and msg.startswith(("samples.", "train.", "model.")):
         return msg  # a check across keys: its message names them
     kind = e["type"].split("_")[0]
@@ -95,6 +111,8 @@ def _describe(e: dict, model: type[BaseModel], prefix: str) -> str:
         msg = f"expected {_EXPECTED[kind]}"
     elif e["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         msg = f"expected a number {msg.removeprefix('Input should be ')}"
+    elif e["type"] == "too_short":
+        msg = f"expected at least {e['ctx']['min_length']} entry"
     value = e.get("input")
     return f"{key or 'config'} = {value!r}: {msg}"
 

@@ -84,12 +84,14 @@ def test_a_failed_step_is_named_logged_and_exits_nonzero(finished):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("steps.train.epochs=3", "step 'train' (train) has unknown key 'epochs'"),
-    ("steps.train.run=fit", "step 'train' needs 'run' set to one of"),
-    ("schedule=daily", "unknown key 'schedule'"),
+    ("steps.train.epochs=3", "step 'train' (train): unknown key 'epochs'; expected one of "
+                             "['config', 'out', 'overrides', 'run', 'store']"),
+    ("steps.train.run=fit", "step 'train': run = 'fit': expected one of "
+                            "['fetch', 'ingest', 'train', 'evaluate', 'compare', 'forecast', 'dashboard']"),
+    ("schedule=daily", "unknown key 'schedule'; expected one of ['log', 'root', 'steps', 'store', 'urls']"),
 ])
-def test_job_errors_name_the_step_and_key(override, message):
-    with pytest.raises(ConfigError, match=re.escape(message)):
+def test_job_errors_name_the_file_step_key_and_what_is_allowed(override, message):
+    with pytest.raises(ConfigError, match=re.escape(f"{JOB}: {message}")):
         load_job(JOB, [override])
 
 
@@ -116,7 +118,9 @@ steps:
     assert step["outputs"]["comparison.json"] is not None
     second = run_job(job, root=tmp_path)
     assert second["steps"][0]["status"] == "skipped"
-    with pytest.raises(BatchStepError, match=r"step 'compare' \(compare\) failed: --gammas 'two'"):
+    # A bad grid is refused when the job is read, before any step runs.
+    with pytest.raises(ConfigError, match=r"study\.yaml: step 'compare' \(compare\): gammas = 'two': expected "
+                                          r"comma-separated numbers such as 0\.25,0\.5$"):
         run_job(job, root=tmp_path, overrides=["steps.compare.gammas=two"])
 
 

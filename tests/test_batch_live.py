@@ -80,10 +80,11 @@ def test_the_live_job_fetches_ingests_forecasts_and_a_second_run_changes_nothing
 def test_fetch_steps_are_checked_at_load(tmp_path):
     job = tmp_path / "job.yaml"
     job.write_text("urls: [x]\nsteps:\n  f: {run: fetch, source: goes, days: 2}\n")
-    with pytest.raises(ConfigError, match="'urls' must map archives to base URLs"):
+    with pytest.raises(ConfigError, match=r"job\.yaml: urls = \['x'\]: expected a mapping of archives to base URLs"):
         load_job(job)
     job.write_text("urls: {swpc: 'http://a'}\nsteps:\n  f: {run: fetch, source: swpc, urls: {ncei: 'http://b'}}\n")
-    assert load_job(job)["steps"]["f"]["urls"] == {"swpc": "http://a", "ncei": "http://b"}
+    assert load_job(job).steps["f"].urls == {"swpc": "http://a", "ncei": "http://b"}
     job.write_text("steps:\n  f: {run: fetch, source: goes, day: 2}\n")
-    with pytest.raises(ConfigError, match="step 'f' \\(fetch\\) has unknown key 'day'"):
+    with pytest.raises(ConfigError, match=r"job\.yaml: step 'f' \(fetch\): unknown key 'day'; expected one of "
+                                          r"\['days', 'events_source', 'from', "):
         load_job(job)

@@ -9,7 +9,7 @@ from flarecast.config import builtin_config, load_config
 from flarecast.errors import ConfigError
 from flarecast.evaluate import comparison as cmp
 from flarecast.jsonio import dumps
-from flarecast.report.text import heatmap, verdict
+from flarecast.report.compare import heatmap, verdict
 from flarecast.samples.build import samples_from_store
 from tests.conftest import TINY, flatten
 

@@ -15,7 +15,7 @@ def test_every_shipped_config_loads(path):
     if path.stem.startswith("batch"):  # a batch job file: its steps must check out, and it is no run config
         from flarecast.jobs.batch import load_job
 
-        assert load_job(path)["steps"]
+        assert load_job(path).steps
         with pytest.raises(ConfigError, match="unknown key"):
             load_config(path)
         return

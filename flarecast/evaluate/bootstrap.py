@@ -35,6 +35,9 @@ BOOTSTRAP_METRICS = CONTINGENCY_SCORES + ("brier", "bss", "roc_auc", "pr_auc")
 
 DEFAULT_METRICS = ("recall", "far", "pofd", "tss", "hss", "bss", "roc_auc", "precision")
 
+N_BOOT = 1000
+"""Resamples per interval unless a caller asks for another number."""
+
 MAX_NAN_FRACTION = 0.1
 """Above this fraction of undefined replicates (e.g. resamples with no event), the interval is NaN:
 dropping them would describe only the resamples that happen to hold events."""
@@ -152,35 +155,21 @@ def _interval(name: str, values: np.ndarray, level: float) -> tuple[float, float
     return (float(lo), float(hi))
 
 
-def bootstrap_ci(
-    y_true,
-    y_prob,
-    groups,
-    *,
-    threshold: float,
-    climatology: float,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int | np.random.Generator | None = 0,
-    metrics=DEFAULT_METRICS,
-) -> dict[str, tuple[float, float]]:
+def bootstrap_ci(y_true, y_prob, groups, *, threshold: float, climatology: float, n_boot: int = N_BOOT,
+                 level: float = 0.95, seed: int | np.random.Generator | None = 0,
+                 metrics=DEFAULT_METRICS) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap intervals of skill scores, resampling whole groups of windows.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_windows,)
-        Observed labels, 0 or 1.
-    y_prob : array-like of shape (n_windows,)
-        Forecast probabilities in [0, 1].
+    y_true, y_prob, threshold, climatology
+        As for :func:`flarecast.metrics.score_table`: labels, probabilities, the decision threshold
+        (keyword-only) and the training-split event rate (keyword-only, the reference of ``bss``).
     groups : array-like of shape (n_windows,)
         Group of each window: its UTC day (full-disk forecasts) or its region (SHARP). Groups are drawn
         with replacement, as many as there are, and carry all their windows.
-    threshold : float, keyword-only
-        An event is forecast where ``y_prob >= threshold``.
-    climatology : float, keyword-only
-        Training-split event rate, the reference of ``bss``.
     n_boot : int, keyword-only
-        Number of replicates.
+        Number of replicates, :data:`N_BOOT` unless given.
     level : float, keyword-only
         Coverage of the interval, in (0, 1).
     seed : int, Generator or None, keyword-only
@@ -208,24 +197,13 @@ def bootstrap_ci(
     """
     if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
         raise ValueError(f"level={level!r}: expected a number strictly between 0 and 1, such as 0.95")
-    if isinstance(metrics, str):
-        metrics = (metrics,)
     reps = bootstrap_replicates(y_true, y_prob, groups, threshold=threshold, climatology=climatology,
                                 n_boot=n_boot, seed=seed, metrics=metrics)
-    return {m: _interval(m, reps[m], float(level)) for m in metrics}
+    return {m: _interval(m, values, float(level)) for m, values in reps.items()}
 
 
-def bootstrap_replicates(
-    y_true,
-    y_prob,
-    groups,
-    *,
-    threshold: float,
-    climatology: float,
-    n_boot: int = 1000,
-    seed: int | np.random.Generator | None = 0,
-    metrics=DEFAULT_METRICS,
-) -> dict[str, np.ndarray]:
+def bootstrap_replicates(y_true, y_prob, groups, *, threshold: float, climatology: float, n_boot: int = N_BOOT,
+                         seed: int | np.random.Generator | None = 0, metrics=DEFAULT_METRICS) -> dict[str, np.ndarray]:
     """The bootstrap replicates behind :func:`bootstrap_ci`: one value per resample, NaN where undefined.
 
     Parameters are those of :func:`bootstrap_ci`. The resamples depend only on ``seed``, ``n_boot`` and the
@@ -248,17 +226,8 @@ def bootstrap_replicates(
     unknown = [m for m in metrics if m not in BOOTSTRAP_METRICS]
     if unknown or not metrics:
         raise ValueError(f"metrics={list(metrics)!r}: expected names from {list(BOOTSTRAP_METRICS)}")
-    reps = _replicates(
-        y_true,
-        y_prob,
-        codes,
-        n_groups,
-        threshold=threshold,
-        climatology=climatology,
-        n_boot=int(n_boot),
-        rng=np.random.default_rng(seed),
-        metrics=metrics,
-    )
+    reps = _replicates(y_true, y_prob, codes, n_groups, threshold=threshold, climatology=climatology,
+                       n_boot=int(n_boot), rng=np.random.default_rng(seed), metrics=metrics)
     return {m: reps[m] for m in metrics}
 
 
@@ -267,17 +236,8 @@ def replicate_interval(name: str, values, *, level: float = 0.95) -> tuple[float
     return _interval(name, np.asarray(values, dtype=np.float64), float(level))
 
 
-def score_with_ci(
-    y_true,
-    y_prob,
-    groups,
-    *,
-    threshold: float,
-    climatology: float,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int | np.random.Generator | None = 0,
-) -> dict:
+def score_with_ci(y_true, y_prob, groups, *, threshold: float, climatology: float, n_boot: int = N_BOOT,
+                  level: float = 0.95, seed: int | np.random.Generator | None = 0) -> dict:
     """:func:`flarecast.metrics.score_table` with a group-bootstrap interval for every score.
 
     Parameters are those of :func:`bootstrap_ci`; every score of :data:`flarecast.metrics.TABLE_SCORES`
@@ -301,17 +261,8 @@ def score_with_ci(
     True
     """
     table = score_table(y_true, y_prob, threshold=threshold, climatology=climatology)
-    cis = bootstrap_ci(
-        y_true,
-        y_prob,
-        groups,
-        threshold=threshold,
-        climatology=climatology,
-        n_boot=n_boot,
-        level=level,
-        seed=seed,
-        metrics=TABLE_SCORES,
-    )
+    cis = bootstrap_ci(y_true, y_prob, groups, threshold=threshold, climatology=climatology, n_boot=n_boot,
+                       level=level, seed=seed, metrics=TABLE_SCORES)
     out = {key: table[key] for key in ("threshold", "n", "positives", "tp", "fp", "fn", "tn")}
     out.update({m: {"value": table[m], "ci": list(cis[m])} for m in TABLE_SCORES})
     return out

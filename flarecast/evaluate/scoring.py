@@ -29,7 +29,7 @@ from flarecast.config import RunConfig, from_dict
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.baselines import TabularBaseline
-from flarecast.evaluate.bootstrap import score_with_ci
+from flarecast.evaluate.bootstrap import N_BOOT, score_with_ci
 from flarecast.evaluate.periods import by_period, check_by
 from flarecast.metrics import UndefinedScoreWarning
 from flarecast.model.inference import predict, resolve_device
@@ -43,8 +43,6 @@ METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic", "tree
 ALL_WINDOWS_BLOCK = "36500D"
 """``samples.split.block`` that puts a store's whole span in one block, dealt to ``train``: no window is dropped
 at a split edge. Only used to build samples for ``split=None``; the split names are then ignored."""
-
-N_BOOT = 1000
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ Memory is bounded by a batch of rows, not by the number of files or the size of 
 3. **Merge and write.** Units are dask tasks computed a wave at a time in time order: on local threads,
    or on the workers of a ``dask.distributed`` Client when one is active (workers then need the input
    files and the store's directory on a shared filesystem). The calling process appends each unit's rows
-   to the new version in whole Zarr chunks.
+   to the new version in whole Zarr chunks (:mod:`flarecast.ingest.goes_writer`).
 
 At a timestamp held by several rows the one kept has a usable XRS-B if any does, then the satellite
 earliest in :data:`SATELLITE_PRIORITY`, then is the row already stored, then the one from the file listed
@@ -21,7 +21,6 @@ first.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from dataclasses import dataclass, field
@@ -31,19 +30,15 @@ import dask
 import numpy as np
 import pandas as pd
 import zarr
-import zarr.api.asynchronous as za
-from zarr.core.sync import sync
 
 from flarecast.errors import StoreError
+from flarecast.ingest.goes_writer import COLUMNS, DTYPES, ChunkWriter, share_prefix
 from flarecast.ingest.readers.base import MASK_BITS
-from flarecast.ingest.store import TIME_CHUNK, TIME_ENCODING, link_tree
+from flarecast.ingest.store import TIME_CHUNK, TIME_ENCODING
 
 SATELLITE_PRIORITY = (19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8)
 """GOES numbers, most trusted first: newer GOES-R over older, any GOES-R over GOES 8-15; unknown (0) last."""
 
-COLUMNS = ("time", "xrsa", "xrsb", "xrsa_mask", "xrsb_mask", "satellite")
-DTYPES = {"time": np.int64, "xrsa": np.float32, "xrsb": np.float32}
-DTYPES |= {"xrsa_mask": np.uint8, "xrsb_mask": np.uint8, "satellite": np.int16}
 DAY_NS = 86_400 * 10**9
 
 STAGE_ROWS = 2**20
@@ -53,21 +48,6 @@ UNIT_ROWS = 2**17
 WAVE = max(2, 2 * (os.cpu_count() or 1))
 """Units computed at once: enough to keep every core busy, few enough to bound memory."""
 
-_MASK_ATTRS = {
-    "flag_masks": list(MASK_BITS),
-    "flag_meanings": " ".join(MASK_BITS.values()),
-    "long_name": "reasons the flux is unusable, 0 = good",
-}
-_VAR_ATTRS = {
-    "xrsa": {"units": "W m-2", "long_name": "XRS-A 0.05-0.4 nm"},
-    "xrsb": {"units": "W m-2", "long_name": "XRS-B 0.1-0.8 nm"},
-    "xrsa_mask": _MASK_ATTRS,
-    "xrsb_mask": _MASK_ATTRS,
-    "satellite": {"long_name": "GOES number, 0 unknown"},
-}
-_TIME_ATTRS = {"long_name": "UTC", "units": TIME_ENCODING["units"], "calendar": "proleptic_gregorian"}
-_ZARR_ATTRS = {c: {**_VAR_ATTRS.get(c, _TIME_ATTRS), "_ARRAY_DIMENSIONS": ["time"]} for c in COLUMNS}
-"""Variable attributes as xarray writes them to Zarr v2 (``_ARRAY_DIMENSIONS`` names the dimension)."""
 GROUP_ATTRS = {
     "units": "W m-2",
     "flux_basis": "true",
@@ -306,78 +286,6 @@ def _priority(sat: np.ndarray) -> np.ndarray:
     return lut[np.clip(sat, 0, 255)]
 
 
-class ChunkWriter:
-    """Appends rows in time order to ``root/goes`` in whole chunks of :data:`TIME_CHUNK` rows."""
-
-    def __init__(self, root: Path, attrs: dict, shared_rows: int = 0):
-        self.root = root
-        self.attrs = GROUP_ATTRS | attrs  # written with the rows: a separate attribute update costs a write
-        self.started = shared_rows > 0  # the shared prefix already holds the arrays (new rows follow it)
-        self._buffer: list[dict[str, np.ndarray]] = []
-
-    def add(self, cols: dict[str, np.ndarray]) -> None:
-        """Queue rows; every full chunk is written at once."""
-        self._buffer.append(cols)
-        n = sum(b["time"].size for b in self._buffer)
-        if n >= TIME_CHUNK:
-            rows = {c: np.concatenate([b[c] for b in self._buffer]) for c in COLUMNS}
-            cut = n - n % TIME_CHUNK
-            self._write({c: v[:cut] for c, v in rows.items()})
-            self._buffer = [{c: v[cut:] for c, v in rows.items()}]
-
-    def close(self) -> None:
-        """Write what is queued (the last, partial chunk), or an empty group when there are no rows."""
-        rows = {c: np.concatenate([b[c] for b in self._buffer] + [np.zeros(0, DTYPES[c])]) for c in COLUMNS}
-        if rows["time"].size or not self.started:
-            self._write(rows)
-
-    def _write(self, cols: dict[str, np.ndarray]) -> None:
-        # zarr's asynchronous API writes the six arrays at once: one round trip instead of xarray's ~20,
-        # which is most of the cost of a small ingest. The layout is the one xarray reads (and writes).
-        sync(_append(self.root / "goes", cols, self.attrs, create=not self.started))
-        self.started = True
-
-
-async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, *, create: bool) -> None:
-    if create:
-        group = await za.open_group(store=str(path), mode="w", zarr_format=2, attributes=attrs)
-    else:
-        group = await za.open_group(store=str(path), mode="r+", zarr_format=2)
-        await group.update_attributes(attrs)
-
-    async def one(name: str) -> None:
-        if create:
-            array = await group.create_array(
-                name,
-                shape=(0,),
-                chunks=(TIME_CHUNK,),
-                dtype=DTYPES[name],
-                fill_value=np.nan if np.dtype(DTYPES[name]).kind == "f" else None,
-                attributes=_ZARR_ATTRS[name],
-            )
-        else:
-            array = await group.getitem(name)
-        await array.append(cols[name].astype(DTYPES[name], copy=False))
-
-    await asyncio.gather(*[one(c) for c in COLUMNS])
-
-
-def share_prefix(old: Path, new: Path, stored: Stored, first_new_row: int) -> int:
-    """Link the stored chunks wholly before ``first_new_row`` into the new group; the rows they hold.
-
-    Only stores chunked at :data:`TIME_CHUNK` are shared (a store first written by an older flarecast in
-    one small chunk is rewritten once, at the standard chunking).
-    """
-    k = first_new_row // stored.chunk if stored.chunk == TIME_CHUNK else 0
-    if k == 0:
-        return 0
-    link_tree(old, new, skip=lambda rel: rel.name.isdigit() and int(rel.name) >= k)
-    group = zarr.open_group(str(new), mode="r+", zarr_format=2)
-    for c in COLUMNS:
-        group[c].resize((k * TIME_CHUNK,))
-    return k * TIME_CHUNK
-
-
 def stream_merge(
     old: Path | None, staged: Stager, root: Path, attrs: dict
 ) -> tuple[dict[int, int], dict[int, int]]:
@@ -390,9 +298,10 @@ def stream_merge(
     first_day = min((int(f.days[0]) for f in staged.files if f.days.size), default=None)
     shared = 0
     if stored is not None and first_day is not None:
-        shared = share_prefix(old, root / "goes", stored, stored.rows_before(first_day * DAY_NS))
+        first_new_row = stored.rows_before(first_day * DAY_NS)
+        shared = share_prefix(old, root / "goes", first_new_row, old_chunk=stored.chunk, chunk=TIME_CHUNK)
     kept, replaced = {0: shared}, {}
-    writer = ChunkWriter(root, attrs, shared)
+    writer = ChunkWriter(root, GROUP_ATTRS | attrs, shared, chunk=TIME_CHUNK)
     units = plan(stored, staged.files, start_row=shared)
     for i in range(0, len(units), WAVE):
         tasks = [dask.delayed(merge_rows)(u) for u in units[i : i + WAVE]]

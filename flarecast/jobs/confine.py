@@ -27,16 +27,17 @@ class Owned:
                               "job; nothing was changed: pass --force to overwrite it, or choose another out")
 
 
-def known_outputs(step: dict, base: Path) -> list[tuple[Path, str]]:
-    """The output files a step will write whose paths do not depend on the data, with their log keys."""
-    if step["run"] == "train":
-        return [(resolve(base, step["out"]) / "weights.safetensors", "weights_sha256")]
-    if step["run"] == "compare":
-        return [(resolve(base, step["out"]) / "comparison.json", "comparison.json")]
-    if step["run"] == "evaluate":
-        return [(resolve(base, step["out"] or step["model"]) / "metrics.json", "metrics.json")]
-    if step["run"] == "dashboard":
-        return [(resolve(base, step["out"]) / "index.html", "index.html")]
+def known_outputs(step, base: Path) -> list[tuple[Path, str]]:
+    """The output files a step (:mod:`~flarecast.jobs.jobfile`) will write whose paths do not depend on the
+    data, with their log keys."""
+    if step.run == "train":
+        return [(resolve(base, step.out) / "weights.safetensors", "weights_sha256")]
+    if step.run == "compare":
+        return [(resolve(base, step.out) / "comparison.json", "comparison.json")]
+    if step.run == "evaluate":
+        return [(resolve(base, step.out or step.model) / "metrics.json", "metrics.json")]
+    if step.run == "dashboard":
+        return [(resolve(base, step.out) / "index.html", "index.html")]
     return []
 
 

@@ -3,7 +3,7 @@ counts, ROC curves and the largest X-flare episode of the test period, as PNG fi
 ``report.html`` (images embedded as base64).
 
 Everything here reads the demo's summary (the ``comparison.json`` shape of
-:func:`flarecast.evaluate.comparison.summarise`) and the test windows' forecasts; no score is computed here.
+:func:`flarecast.evaluate.comparison_summary.summarise`) and the test windows' forecasts; no score is computed here.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from rich import box
 from rich.table import Table
 
 from flarecast import classes
+from flarecast.report.compare import split_table
+from flarecast.report.formats import markdown_to_html, mean_cell
 from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
-from flarecast.report.text import markdown_to_html, mean_cell, split_table
 
 TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
 """The case study's columns: X-class recall, HSS, TSS, then the same for >=M."""

@@ -1,22 +1,29 @@
-"""Tables and reports from evaluation and comparison results: rich tables, Markdown, HTML.
+"""The tables ``flarecast evaluate`` prints and its ``report.md``; the demo's two-model comparison; the ingest table.
 
-The demo's two-model comparison (:func:`comparison_markdown`), ``flarecast evaluate``'s table and report
-(:func:`metrics_table`, :func:`evaluation_markdown`) and ``flarecast compare``'s report
-(:func:`write_compare_report`), with the heat-map grid and the one-sentence verdict per target that a
-comparison records (:func:`heatmap`, :func:`verdict`). Everything here reads the documented JSON results.
+``flarecast evaluate``: :func:`metrics_table` and :func:`evaluation_markdown` (every target and method with
+intervals), :func:`period_table` (``--by year``), :func:`providers_table` (``--forecasts A B ...``). The demo's
+comparison of two losses: :func:`comparison_rows`, :func:`comparison_table`, :func:`comparison_markdown`.
+``flarecast ingest``: :func:`ingest_table`. Everything here reads the documented JSON results; the cell
+formatters are :mod:`flarecast.report.formats` and ``flarecast compare``'s report :mod:`flarecast.report.compare`
+(its :func:`compare_table` and :func:`verdict`, and :func:`markdown_to_html`, stay importable from here).
 """
 
 from __future__ import annotations
 
-import base64
-import math
-import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.markup import escape
 from rich.table import Table
+
+from flarecast.report.compare import compare_table, verdict
+from flarecast.report.formats import LABELS, fmt, markdown_to_html, md_head, md_row, value_ci
+
+__all__ = [  # compare_table, verdict and markdown_to_html live beside; importers still find them here
+    "COLUMNS", "EVAL_COLUMNS", "PERIOD_COLUMNS", "compare_table", "comparison_markdown", "comparison_rows",
+    "comparison_table", "evaluation_markdown", "ingest_table", "markdown_to_html", "metrics_table", "period_table",
+    "providers_table", "verdict",
+]
 
 COLUMNS = ("recall", "hss", "tss")
 
@@ -35,18 +42,12 @@ def comparison_rows(evaluation: dict[str, Any], targets, *, method: str = "model
     return rows
 
 
-def _fmt(v: float | None, pct: bool = False) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    return f"{100 * v:.0f}%" if pct else f"{v:.2f}"
-
-
 def _cell(row: dict, m: str) -> str:
     lo, hi = row[f"{m}_ci"]
     pct = m == "recall"
     if pct:  # recall in per cent, interval without repeating the sign: "84% [76, 91]"
-        return f"{_fmt(row[m], True)} [{_fmt(lo, True).rstrip('%')}, {_fmt(hi, True).rstrip('%')}]"
-    return f"{_fmt(row[m])} [{_fmt(lo)}, {_fmt(hi)}]"
+        return f"{fmt(row[m], True)} [{fmt(lo, True).rstrip('%')}, {fmt(hi, True).rstrip('%')}]"
+    return f"{fmt(row[m])} [{fmt(lo)}, {fmt(hi)}]"
 
 
 def comparison_table(comparison: dict[str, Any], targets=("X", ">=M")) -> Table:
@@ -74,17 +75,17 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
              + ", ".join(f"{t}: {comparison['test']['positives'][t]}" for t in targets) + ".", "",
              "Each cell: value [95% interval from 1000 bootstrap resamples of whole UTC days]. Thresholds were "
              "chosen on the validation split (maximising HSS) before the test split was scored.", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+             *md_head(head)]
     losses = comparison.get("losses", {})
     for name, rows in {**comparison["methods"], **comparison.get("baselines", {})}.items():
         cells = [name, losses.get(name, "baseline")] + [_cell(rows[t], m) for t in targets for m in COLUMNS]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(md_row(cells))
     lines += ["", "Thresholds and 2x2 tables:", ""]
     for name, rows in comparison["methods"].items():
         for t in targets:
             r = rows[t]
             lines.append(f"- {name} {t}: threshold {r['threshold']:.3f}, TP {r['tp']}, FP {r['fp']}, "
-                         f"FN {r['fn']}, TN {r['tn']}, FAR {_fmt(r['far'])}")
+                         f"FN {r['fn']}, TN {r['tn']}, FAR {fmt(r['far'])}")
     if "training" in comparison:
         lines += ["", "Training: " + "; ".join(
             f"{k}: best epoch {v['best_epoch']} of {v['epochs_run']}, {v['seconds']} s" for k, v in comparison["training"].items())]
@@ -94,8 +95,6 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
 
 
 EVAL_COLUMNS = ("recall", "far", "tss", "hss", "bss", "roc_auc")
-_LABELS = {"far": "FAR", "pofd": "POFD", "tss": "TSS", "hss": "HSS", "bss": "BSS", "roc_auc": "ROC AUC",
-           "pr_auc": "PR AUC"}
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -118,7 +117,7 @@ def metrics_table(result: dict[str, Any], *, key: str = "targets") -> Table:
         table.add_column(col, justify="left" if col in ("target", "method") else "right")
     for target, methods in result[key].items():
         for name, s in methods.items():
-            cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
+            cells = [value_ci(s[m]) for m in EVAL_COLUMNS]
             # escape: rich would take "[n/a, n/a]" (an undefined interval) for a style tag and drop it
             table.add_row(target, name, f"{s['threshold']:.3f}", str(s["positives"]), *map(escape, cells))
     if result.get("notes") and key == "targets":
@@ -136,12 +135,12 @@ def evaluation_markdown(result: dict[str, Any]) -> str:
              ""]
     lines += [f"- Note: {n}." for n in result.get("notes", [])]
     for target, methods in result["targets"].items():
-        head = ["method", "threshold", "TP", "FP", "FN", "TN", *(_LABELS.get(c, c) for c in EVAL_COLUMNS)]
-        lines += ["", f"## {target}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        head = ["method", "threshold", "TP", "FP", "FN", "TN", *(LABELS.get(c, c) for c in EVAL_COLUMNS)]
+        lines += ["", f"## {target}", "", *md_head(head)]
         for name, s in methods.items():
             cells = [name, f"{s['threshold']:.3f}", *(str(s[k]) for k in ("tp", "fp", "fn", "tn"))]
-            cells += [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
-            lines.append("| " + " | ".join(cells) + " |")
+            cells += [value_ci(s[m]) for m in EVAL_COLUMNS]
+            lines.append(md_row(cells))
         lines += [""] + [f"![{p}]({p})" for p in result.get("plots", {}).get(target, [])]
     for key in (k for k in result if k.startswith("by_")):
         lines += ["", f"## By {key[3:]}", "", f"Each {key[3:]} scored on its own windows at the same thresholds; "
@@ -158,14 +157,13 @@ def _period_rows(periods: dict[str, Any]):
     for period, p in periods.items():
         for target, methods in p["targets"].items():
             for name, s in methods.items():
-                cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in PERIOD_COLUMNS]
+                cells = [value_ci(s[m]) for m in PERIOD_COLUMNS]
                 yield period, target, name, p["n_windows"], s["positives"], cells
 
 
 def _period_lines(periods: dict[str, Any]) -> list[str]:
-    head = ["period", "target", "method", "windows", "positives", *(_LABELS.get(c, c) for c in PERIOD_COLUMNS)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(map(str, row[:5])) + " | " + " | ".join(row[5]) + " |" for row in _period_rows(periods)]
+    head = ["period", "target", "method", "windows", "positives", *(LABELS.get(c, c) for c in PERIOD_COLUMNS)]
+    lines = md_head(head) + [md_row([*map(str, row[:5]), *row[5]]) for row in _period_rows(periods)]
     return lines + [f"- {period}: {p['note']}." for period, p in periods.items() if p.get("note")]
 
 
@@ -173,7 +171,7 @@ def period_table(result: dict[str, Any], key: str = "by_year") -> Table:
     """``flarecast evaluate --by year``'s second table: every method's scores per period, with intervals."""
     table = Table(title=f"{key[3:].capitalize()} by {key[3:]}: {_title(result)}")
     for col in ("period", "target", "method", "windows", "positives", *PERIOD_COLUMNS):
-        table.add_column(_LABELS.get(col, col), justify="left" if col in ("period", "target", "method") else "right")
+        table.add_column(LABELS.get(col, col), justify="left" if col in ("period", "target", "method") else "right")
     for period, target, name, n, pos, cells in _period_rows(result[key]):
         table.add_row(period, target, name, str(n), str(pos), *map(escape, cells))
     notes = [f"{period}: {p['note']}." for period, p in result[key].items() if p.get("note")]
@@ -192,204 +190,14 @@ def providers_table(result: dict[str, Any]) -> list[Table]:
         for col in ("file", "threshold", "positives", *EVAL_COLUMNS):
             t.add_column(col, justify="left" if col == "file" else "right")
         for name, s in e["scores"].items():
-            cells = [f"{_fmt(s[m]['value'])} [{_fmt(s[m]['ci'][0])}, {_fmt(s[m]['ci'][1])}]" for m in EVAL_COLUMNS]
+            cells = [value_ci(s[m]) for m in EVAL_COLUMNS]
             t.add_row(name, f"{s['threshold']:.3f}", str(s["positives"]), *cells)
         for p in e["paired"]:
-            t.add_row(f"{p['a']} - {p['b']}", "", "", "", "", f"{_fmt(p['tss']['value'])} [{_fmt(p['tss']['ci'][0])}, "
-                      f"{_fmt(p['tss']['ci'][1])}]", "", f"{_fmt(p['bss']['value'])} [{_fmt(p['bss']['ci'][0])}, "
-                      f"{_fmt(p['bss']['ci'][1])}]", "")
+            t.add_row(f"{p['a']} - {p['b']}", "", "", "", "", value_ci(p["tss"]), "", value_ci(p["bss"]), "")
         if e["paired"]:
             t.caption = "Rows 'a - b': paired differences of TSS and BSS, intervals from the same resampled days."
         tables.append(t)
     return tables
-
-
-CASE_SCORES = ("recall", "hss", "tss", "far")
-
-
-def _case_targets(comparison: dict[str, Any]) -> list[str]:
-    """The case-study table's targets: X and >=M when the samples have them, else every target."""
-    chosen = [t for t in ("X", ">=M") if t in comparison["targets"]]
-    return chosen or list(comparison["targets"])
-
-
-def mean_cell(s: dict[str, Any]) -> str:
-    """``0.55 ± 0.08 [0.41, 0.66]``: seed mean, standard deviation over seeds, interval of the seed mean."""
-    if s["mean"] is None or not math.isfinite(s["mean"]):
-        return "n/a"
-    std = f" ± {s['std']:.2f}" if s.get("std") is not None and math.isfinite(s["std"]) else ""
-    ci = s.get("ci")
-    interval = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
-    # A score undefined for some seeds (no event forecast, say) averages the others: say how many.
-    defined = f" ({len(s['values']) - s['undefined']} of {len(s['values'])} seeds)" if s.get("undefined") else ""
-    return f"{s['mean']:.2f}{std}{interval}{defined}"
-
-
-def percent(rate: float) -> str:
-    """``19.6%``, or ``0.03%`` for rates under 1% (a rare class would read 0.0%)."""
-    return f"{rate:.1%}" if rate >= 0.01 or rate == 0 else f"{rate:.2%}"
-
-
-def split_table(comparison: dict[str, Any]) -> list[str]:
-    """Markdown lines: windows and positive windows (event rate) per split and target, then any warnings."""
-    targets = list(comparison["targets"])
-    lines = ["| split | windows | " + " | ".join(f"{t} positives" for t in targets) + " |",
-             "|" + "---|" * (len(targets) + 2)]
-    for name, c in comparison["samples"]["splits"].items():
-        n = c["windows"]
-        cells = [f"{c['positives'][t]} ({percent(c['positives'][t] / n)})" if n else "0" for t in targets]
-        lines.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines += [f"- Warning: {w}." for w in comparison.get("warnings", [])]
-    return lines
-
-
-def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None = None) -> str:
-    """``report.md`` of ``flarecast compare``: verdicts, the case-study table, heat maps, per-target tables."""
-    test, grid = comparison["test"], comparison["grid"]
-    targets = _case_targets(comparison)
-    n_runs = sum(len(m["runs"]) for m in comparison["methods"].values())
-    lines = ["# flarecast compare: cross-entropy against focal loss", "",
-             f"{len(comparison['methods'])} loss settings x {len(grid['seeds'])} seeds = {n_runs} trainings on the "
-             f"same samples; test split {test['from']} to {test['to']}, {test['windows']} windows in "
-             f"{test['groups']} bootstrap groups; class convention `{comparison['convention']}`. Positives: "
-             + ", ".join(f"{t} {test['positives'][t]}" for t in comparison["targets"]) + ".", "",
-             f"Each cell: seed mean ± {comparison['spread']} [{comparison['interval']}]. Every run's threshold was "
-             "chosen on the validation split; the focal setting named in each verdict is the one with the best mean "
-             "validation score, so the test split chose nothing.", "", "## Verdicts", ""]
-    lines += [f"- {v['sentence']}" for v in comparison["verdicts"].values()]
-    lines += ["", "## Samples", "", *split_table(comparison)]
-    head = ["method", "loss"] + [f"{t} {c if c == 'recall' else c.upper()}" for t in targets for c in CASE_SCORES]
-    lines += ["", "## Case study", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    selected = {v.get("focal") for v in comparison["verdicts"].values()}
-    rows = {**comparison["methods"], **comparison["baselines"]}
-    for name, m in rows.items():
-        label = f"**{name}**" if name in selected else name
-        cells = [label, m.get("loss", "baseline")] + [mean_cell(m["targets"][t][c]) for t in targets for c in CASE_SCORES]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Bold: the focal setting chosen on validation for a target. Baselines are single fits (no seed "
-              "spread): climatology (training base rate), persistence (a flare of the class in the previous "
-              "horizon), logistic regression and gradient-boosted trees on window statistics (thresholds chosen on "
-              "validation).", ""]
-    for t, path in (heatmaps or {}).items():
-        lines += [f"## Heat map, {t}", "", f"![{t} heat map]({path})", ""]
-    lines += ["## All scores per target", ""]
-    for t in comparison["targets"]:
-        cols = ("recall", "precision", "far", "pofd", "tss", "hss", "bss", "roc_auc", "pr_auc")
-        lines += [f"### {t}", "", "| method | " + " | ".join(_LABELS.get(c, c) for c in cols) + " |",
-                  "|" + "---|" * (len(cols) + 1)]
-        for name, m in rows.items():
-            lines.append(f"| {name} | " + " | ".join(mean_cell({**m["targets"][t][c], "ci": None}) for c in cols) + " |")
-        lines.append("")
-    par = comparison["parallel"]
-    devices = sorted({r.get("device", "?") for m in comparison["methods"].values() for r in m["runs"]})
-    train_s = sum(r["seconds"] for m in comparison["methods"].values() for r in m["runs"])
-    lines += [f"pos_weight of `BCE pos_weight`: {_pos_weight_text(grid['pos_weight'])}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
-              f"Trainings ran on {', '.join(devices)} ({train_s:.0f} s of training in all); this report took "
-              f"{comparison['wall_seconds']:.0f} s on {par['workers']} worker(s), {par.get('reused_runs', 0)} runs "
-              "reused from an earlier invocation.", ""]
-    return "\n".join(lines)
-
-
-def heatmap(comparison: dict[str, Any], target: str, alphas, gammas, *, score: str = "hss") -> dict[str, Any]:
-    """Seed-mean and standard deviation of the test ``score`` of each focal (alpha, gamma), rows alpha."""
-    cells = {(m["alpha"], m["gamma"]): m["targets"][target][score] for m in comparison["methods"].values()
-             if m["kind"] == "focal"}
-    grid = [[cells.get((a, float(g)), {"mean": float("nan"), "std": float("nan")}) for g in gammas] for a in alphas]
-    return {"score": score, "alphas": list(alphas), "gammas": [float(g) for g in gammas],
-            "mean": [[c["mean"] for c in row] for row in grid], "std": [[c["std"] for c in row] for row in grid],
-            "ce": comparison["methods"]["CE"]["targets"][target][score]["mean"]}
-
-
-def verdict(comparison: dict[str, Any], target: str, *, score: str = "hss") -> dict[str, Any]:
-    """Does the focal setting with the best validation ``score`` beat CE on the test split by more than the
-    seed-to-seed spread (the larger of the two standard deviations)? One plain sentence, and its numbers."""
-    focal = {n: m for n, m in comparison["methods"].items() if m["kind"] == "focal"}
-    val = {n: m["targets"][target]["val"][score]["mean"] for n, m in focal.items()}
-    finite = {n: v for n, v in val.items() if np.isfinite(v)}
-    ce = comparison["methods"]["CE"]["targets"][target]
-    if not finite:
-        return {"target": target, "focal": None, "beats": None, "sentence": (
-            f"{target}: no focal setting can be chosen, as no validation {score.upper()} is defined "
-            f"(validation holds no {target} events or no event forecasts).")}
-    name = max(finite, key=finite.get)  # first of equal maxima: grid order
-    f = focal[name]["targets"][target]
-    diff = f[score]["mean"] - ce[score]["mean"]
-    spread = float(np.nanmax([f[score]["std"], ce[score]["std"]])) if np.isfinite(
-        [f[score]["std"], ce[score]["std"]]).any() else float("nan")
-    head = (f"{target}: {name} (best validation {score.upper()} of the focal grid) has test {score.upper()} "
-            f"{_pm(f[score])} and recall {_pm(f['recall'])}, against CE's {score.upper()} {_pm(ce[score])} and "
-            f"recall {_pm(ce['recall'])}")
-    if not np.isfinite(diff):
-        beats, tail = None, f"the {score.upper()} of one of them is undefined, so no comparison can be made."
-    elif not np.isfinite(spread):
-        beats, tail = None, (f"the {score.upper()} difference is {diff:+.2f}, but with one seed there is no "
-                             "seed-to-seed spread to compare it with.")
-    elif abs(diff) <= spread:
-        beats, tail = False, (f"the {score.upper()} difference of {diff:+.2f} is within the seed-to-seed spread "
-                              f"({spread:.2f}), so focal loss does not beat CE here.")
-    else:
-        beats = diff > 0
-        winner = "focal loss beats CE" if beats else "CE beats focal loss"
-        tail = (f"the {score.upper()} difference of {diff:+.2f} exceeds the seed-to-seed spread ({spread:.2f}): "
-                f"{winner} on this target.")
-    return {"target": target, "focal": name, "score": score, "difference": diff, "spread": spread, "beats": beats,
-            "sentence": f"{head}: {tail}"}
-
-
-def _pm(s: dict[str, Any]) -> str:
-    std = "" if not np.isfinite(s["std"]) else f" ± {s['std']:.2f}"
-    return f"{s['mean']:.2f}{std}" if np.isfinite(s["mean"]) else "n/a"
-
-
-def compare_table(comparison: dict[str, Any]) -> Table:
-    """``flarecast compare``'s table: the case study, seed mean ± standard deviation per cell."""
-    targets = _case_targets(comparison)
-    table = Table(title=f"Test split, {len(comparison['grid']['seeds'])} seeds: mean ± std over seeds")
-    table.add_column("method")
-    for t in targets:
-        for c in CASE_SCORES:
-            table.add_column(f"{t} {c if c == 'recall' else c.upper()}", justify="right")
-    for name, m in {**comparison["methods"], **comparison["baselines"]}.items():
-        table.add_row(name, *[mean_cell({**m["targets"][t][c], "ci": None}) for t in targets for c in CASE_SCORES])
-    return table
-
-
-def markdown_to_html(text: str, base: Path, title: str = "flarecast report") -> str:
-    """Render Markdown to one self-contained HTML page, PNGs under ``base`` embedded as base64."""
-    from markdown_it import MarkdownIt  # a dependency of rich
-
-    body = MarkdownIt("commonmark").enable("table").render(text)
-
-    def embed(match: re.Match) -> str:
-        path = base / match.group(1)
-        if not path.is_file():
-            return match.group(0)
-        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
-
-    body = re.sub(r'src="([^":]+\.png)"', embed, body)
-    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;"
-             "text-align:right}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{style}</style>"
-            f"</head><body>\n{body}</body></html>\n")
-
-
-def write_compare_report(comparison: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
-    """Write the heat-map PNGs, ``report.md`` and ``report.html`` of a comparison into ``out``."""
-    from flarecast.report.plots import draw_heatmap, slug
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    heatmaps = {}
-    for t, data in comparison["heatmap"].items():
-        name = f"heatmap_{slug(t)}.png"
-        draw_heatmap(data, out / name, title=f"{t}: test {data['score'].upper()}, seed mean ± std")
-        heatmaps[t] = name
-    md = compare_markdown(comparison, heatmaps)
-    (out / "report.md").write_text(md)
-    (out / "report.html").write_text(markdown_to_html(md, out, "flarecast compare"))
-    return out / "report.md", out / "report.html"
 
 
 def ingest_table(report: dict[str, Any]) -> Table:
@@ -406,9 +214,3 @@ def ingest_table(report: dict[str, Any]) -> Table:
     for path, why in report.get("skipped", []):
         table.add_row(Path(path).name, "[red]skipped[/]", "", "", "", "", str(why))
     return table
-
-
-def _pos_weight_text(pw) -> str:
-    if isinstance(pw, dict):
-        return ", ".join(f"{w:g} for {t}" for t, w in pw.items()) + " (each target's training odds)"
-    return f"{pw:g}"

@@ -346,6 +346,20 @@ def batch_cases() -> None:
          why="an output the job did not write is not overwritten without --force")
     case("batch-foreign-log", ["batch", foreign, "--root", "{work}/root"], "is not a log of job",
          setup={"root/runs/log.json": {"text": "my notes, not a batch log\n"}}, why="a log file the job did not write")
+    refused = {  # job files refused for what they hold, in one line, before any step runs
+        "unknown-step-key": ("steps:\n  train: {run: train, config: demo, epoch: 3}\n",
+                             "step 'train' (train): unknown key 'epoch'; expected one of ['config', 'out', ",
+                             "a misspelt step key"),
+        "wrong-type": ("steps:\n  fetch: {run: fetch, source: goes, days: 2, retries: many}\n",
+                       "step 'fetch' (fetch): retries = 'many': expected an integer", "a step value of the wrong type"),
+        "out-of-range": ("steps:\n  fetch: {run: fetch, source: goes, days: 0}\n",
+                         "step 'fetch' (fetch): days = 0: expected a number greater than or equal to 1",
+                         "a step value out of range"),
+        "unknown-run": ("steps:\n  t: {run: fit, config: demo}\n", "step 't': run = 'fit': expected one of ['fetch', ",
+                        "a step of no known kind"),
+    }
+    for name, (text, expect, why) in refused.items():
+        case(f"batch-{name}", ["batch", job(name, text), "--root", "{work}/root"], expect, why=why)
     good = "{corpus}/goes/plain_feb-30.csv"
     case("store-is-a-file", ["ingest", "goes", good, "--basis", "true", "--skip-bad", "--store", "{work}/notes.txt"],
          "is a file, not a flarecast store", setup={"notes.txt": {"text": "important notes\n"}},

@@ -1,9 +1,39 @@
 """File readers, one per product, and the registry that picks one by sniffing a file's content.
 
-Each reader is a class with ``name``, ``kind`` (``goes``, ``events`` or ``sharp``), ``description``,
-``basis`` (the flux basis its product is on: ``"true"``, ``"swpc"``, ``"per-row"`` or ``"date"`` when the
-file or the date decides, ``"none"`` for SHARP, None when the caller must say), ``can_read(path) -> bool``
-and ``read(path, *, basis=None, satellite=None, skip_bad=False) -> ReaderResult``.
+:func:`read_file` (what ``flarecast ingest`` calls) asks each reader of the kind, in :data:`READERS` order,
+whether it recognises the file (``can_read``) and reads it with the first that does: a
+:class:`~flarecast.ingest.readers.base.ReaderResult` whose rows follow the store's conventions.
+
+| module | readers |
+|---|---|
+| ``goes.py`` | GOES netCDF: GOES-R L2, reprocessed science irradiance, NGDC operational netCDF-3 |
+| ``goes_text.py`` | GOES text and FITS: NGDC CSV, SDAC FITS, plain ``time,xrsa,xrsb`` CSV |
+| ``swpc_json.py`` | SWPC real-time JSON: X-ray flux and flare list |
+| ``events.py``, ``events_csv.py`` | flare catalogues: fixed-width NOAA reports; CSV lists, GOES-R flare summary |
+| ``sharp.py`` | JSOC SHARP keyword CSV |
+| ``reader.py``, ``base.py``, ``rows.py`` | what the readers share: the :class:`~flarecast.ingest.readers.reader.Reader` base class, the result and GOES checks, row checks |
+
+Adding a reader:
+
+1. Subclass :class:`~flarecast.ingest.readers.reader.Reader` in the module of its family, stating its
+   metadata as class keywords: ``name`` (recorded in the store's provenance), ``kind`` (``goes``, ``events``
+   or ``sharp``: the store group), ``basis`` (``"true"``, ``"swpc"``, ``"per-row"`` or ``"date"`` when each
+   row's satellite or date decides, ``"none"`` for SHARP, None when the caller must pass it) and a one-line
+   ``description`` (listed when no reader knows a file).
+2. Say how to recognise its files: ``hdf5_vars`` (netCDF-4 variables), ``header_columns`` (CSV header
+   names) or ``json_keys``, which the shared ``can_read`` checks; or, for an unusual layout, its own
+   ``can_read(cls, path)``, which reads only the first bytes and returns False, not an exception, for
+   other files.
+3. Define ``read(cls, path, *, basis=None, satellite=None, skip_bad=False)`` (options it does not use may
+   go to ``**_options``). Build GOES rows with :func:`~flarecast.ingest.readers.base.goes_frame` and events
+   with :func:`~flarecast.ingest.readers.events.events_result` or
+   :func:`~flarecast.ingest.readers.events_csv.table_events`, which apply the masks and checks every reader
+   shares; refuse bad input with :class:`~flarecast.errors.InputFileError` naming the value, what was
+   expected and the fix; route bad rows through :class:`~flarecast.ingest.readers.rows.BadRows`, so that
+   ``skip_bad`` works. A CSV flare list can subclass ``events_csv.CatalogueCsv`` and define only
+   ``from_table``; a GOES netCDF-4 product, ``goes.GoesNetcdf4`` with its ``flux_vars`` and ``flag_var``.
+4. Add it to :data:`READERS`, before any more permissive reader that could also claim its files, and give
+   it a test with a real file (``tests/test_readers_*.py``) and seed files for the hostile corpus.
 
 >>> from flarecast.ingest.readers import find_reader
 >>> find_reader("sci_xrsf-l2-avg1m_g16_d20170906_v2-2-0.nc", "goes").name  # doctest: +SKIP
@@ -26,10 +56,11 @@ from flarecast.ingest.readers.events_csv import (
 )
 from flarecast.ingest.readers.goes import GoesRL2, GoesScienceIrradiance, NgdcNetcdf
 from flarecast.ingest.readers.goes_text import GoesFits, NgdcCsv, PlainGoesCsv
+from flarecast.ingest.readers.reader import Reader
 from flarecast.ingest.readers.sharp import JsocSharpCsv
 from flarecast.ingest.readers.swpc_json import SwpcFlaresJson, SwpcXrayJson
 
-READERS: dict[str, tuple[type, ...]] = {
+READERS: dict[str, tuple[type[Reader], ...]] = {
     # Order matters only where two readers could claim one file: the specific layouts come first and the
     # permissive "plain CSV" readers last.
     "goes": (GoesRL2, GoesScienceIrradiance, NgdcNetcdf, NgdcCsv, GoesFits, SwpcXrayJson, PlainGoesCsv),
@@ -49,10 +80,10 @@ READERS: dict[str, tuple[type, ...]] = {
 
 KINDS = tuple(READERS)
 
-__all__ = ["KINDS", "MASK_BITS", "READERS", "ReaderResult", "find_reader", "read_file"]
+__all__ = ["KINDS", "MASK_BITS", "READERS", "Reader", "ReaderResult", "find_reader", "read_file"]
 
 
-def find_reader(path: str | Path, kind: str) -> type:
+def find_reader(path: str | Path, kind: str) -> type[Reader]:
     """The first reader of ``kind`` whose ``can_read`` accepts ``path``.
 
     Raises

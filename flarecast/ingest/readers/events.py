@@ -26,6 +26,7 @@ import pandas as pd
 from flarecast.classes import parse_class, to_true
 from flarecast.errors import FlareClassError, InputFileError
 from flarecast.ingest.readers.base import ReaderResult, open_text
+from flarecast.ingest.readers.reader import Reader
 from flarecast.ingest.readers.rows import TRUNCATED, BadRows
 
 EVENT_COLUMNS = ("start", "peak", "end", "goes_class", "peak_flux", "noaa_ar", "class_basis")
@@ -175,28 +176,24 @@ def _mid_event(path: Path, lineno: int, start: int | None, stop: int | None) -> 
     return start + (stop - start) // 2
 
 
-_SWPC_ROW = re.compile(
-    r"^\s*(\d+)\s*\+?\s+[A-Z]?(\d{4}|////)\s+[A-Z]?(\d{4}|////)\s+[A-Z]?(\d{4}|////)\s+(\S+)\s+(\S+)\s+XRA\s+"
-    r"(\S+)\s+(?P<cls>\S+)(?P<rest>.*)$"
-)
-
-
-class SwpcEditedEvents:
+class SwpcEditedEvents(Reader, name="swpc-edited-events", kind="events", basis="per-row",
+                       description="SWPC Edited Events daily text (YYYYMMDDevents.txt), XRA rows; basis from the "
+                       "observatory"):
     """SWPC daily "Edited Events" reports (``YYYYMMDDevents.txt``); flares are the ``XRA`` rows."""
 
-    name = "swpc-edited-events"
-    basis = "per-row"
-    kind = "events"
-    description = "SWPC Edited Events daily text (YYYYMMDDevents.txt), XRA rows; basis from the observatory"
+    _ROW = re.compile(
+        r"^\s*(\d+)\s*\+?\s+[A-Z]?(\d{4}|////)\s+[A-Z]?(\d{4}|////)\s+[A-Z]?(\d{4}|////)\s+(\S+)\s+(\S+)\s+XRA\s+"
+        r"(\S+)\s+(?P<cls>\S+)(?P<rest>.*)$"
+    )
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
+    @classmethod
+    def can_read(cls, path: str | Path) -> bool:
         """True when the header names the product (``:Product: ... events.txt``, ``Edited Events``)."""
         head = _head(Path(path), 2048)
         return ":Product:" in head and "events" in head.lower() and "#Event" in head
 
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Parse every XRA row; a row without a max time gets the middle of begin and end (counted)."""
         path = Path(path)
         bad = BadRows(path, skip_bad=skip_bad)
@@ -223,7 +220,7 @@ class SwpcEditedEvents:
                 other += 1  # radio bursts, optical flares, sweeps: events, but not X-ray flares
                 continue
             try:
-                row = SwpcEditedEvents._row(path, day, lineno, line)
+                row = cls._row(path, day, lineno, line)
             except InputFileError as exc:
                 bad.bad(lineno, str(exc).split(f"line {lineno}: ", 1)[-1])
                 continue
@@ -231,12 +228,12 @@ class SwpcEditedEvents:
             rows.append(row)
         masked = {"peak_estimated": estimated} if estimated else {}
         return events_result(
-            path, rows, SwpcEditedEvents.name, masked, bad.notes, ignored={"other_event_rows": other, **bad.ignored}
+            path, rows, cls.name, masked, bad.notes, ignored={"other_event_rows": other, **bad.ignored}
         )
 
     @staticmethod
     def _row(path: Path, day: int, lineno: int, line: str) -> dict:
-        r = _SWPC_ROW.match(line)
+        r = SwpcEditedEvents._ROW.match(line)
         if r is None:
             raise InputFileError(path, f"line {lineno}: XRA row not in the Edited Events layout: {line.strip()!r}")
         _, begin, peak, end, obs, _, _, cls, rest = r.groups()
@@ -263,30 +260,26 @@ class SwpcEditedEvents:
         }
 
 
-class NgdcXrsReport:
+class NgdcXrsReport(Reader, name="ngdc-xrs-report", kind="events", basis="swpc",
+                    description="NGDC GOES XRS flare report fixed-width text (goes-xrs-report_YYYY.txt), SWPC-scaled"):
     """NOAA/NGDC GOES XRS flare reports (``goes-xrs-report_YYYY.txt``), fixed width, SWPC-scaled classes.
 
     Columns (1-based): 1-5 data code and station (``31777``), 6-11 YYMMDD, 14-17 start, 19-22 end, 24-27 max (HHMM, a letter between them is a
     qualifier), 60 class letter, 61-63 multiplier with an implied decimal (``C 21`` = C2.1), 81-85 NOAA AR.
     """
 
-    name = "ngdc-xrs-report"
-    basis = "swpc"
-    kind = "events"
-    description = "NGDC GOES XRS flare report fixed-width text (goes-xrs-report_YYYY.txt), SWPC-scaled"
-
     _ROW = re.compile(r"^\d{5}(\d{6})  ")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
+    @classmethod
+    def can_read(cls, path: str | Path) -> bool:
         """True when the first lines are ``31777YYMMDD`` records with a class letter at column 60."""
         lines = _head(Path(path), 2048).splitlines()[:5]
         return bool(lines) and all(
-            NgdcXrsReport._ROW.match(s) and len(s) >= 63 and s[59] in "ABCMX" for s in lines if s.strip()
+            cls._ROW.match(s) and len(s) >= 63 and s[59] in "ABCMX" for s in lines if s.strip()
         )
 
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Parse every record; a two-digit year below 70 is 20YY (the reports start in 1975).
 
         A record with a class letter and no magnitude (three in the 1999 report) is kept with no peak flux
@@ -307,7 +300,7 @@ class NgdcXrsReport:
                                 "it): a truncated download? Re-download it")
                 continue
             try:
-                row, kind = NgdcXrsReport._row(path, lineno, line)
+                row, kind = cls._row(path, lineno, line)
             except InputFileError as exc:
                 bad.bad(lineno, str(exc).split(f"line {lineno}: ", 1)[-1])
                 continue
@@ -317,7 +310,7 @@ class NgdcXrsReport:
                 counts["peak_estimated"] += 1
             rows.append(row)
         masked = {k: v for k, v in counts.items() if v}
-        return events_result(path, rows, NgdcXrsReport.name, masked, bad.notes, {"blank_lines": blank, **bad.ignored})
+        return events_result(path, rows, cls.name, masked, bad.notes, {"blank_lines": blank, **bad.ignored})
 
     @staticmethod
     def _row(path: Path, lineno: int, line: str) -> tuple[dict, str]:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from flarecast.classes import parse_class, to_true
 from flarecast.errors import FlareClassError, InputFileError
-from flarecast.ingest.readers.base import ReaderResult, open_text
+from flarecast.ingest.readers.base import ReaderResult
 from flarecast.ingest.readers.events import EVENT_COLUMNS, SWPC_TRUE_BASIS_FROM, basis_by_date, full_ar
-from flarecast.ingest.readers.goes import HDF5_MAGIC, decode_seconds
+from flarecast.ingest.readers.goes import decode_seconds
 from flarecast.ingest.readers.goes_text import parse_utc
+from flarecast.ingest.readers.reader import Reader, first_line
 from flarecast.ingest.readers.rows import BadRows, read_text, region_numbers, text_table
 
 _ZERO_CLASS = re.compile(r"^[ABCMX](0+\.?0*|\.0+)$")
@@ -91,17 +93,10 @@ def table_events(
     )
 
 
-def _csv(path: Path, rows: BadRows, **kwargs) -> pd.DataFrame:
-    return text_table(path, read_text(path), rows, **kwargs)
-
-
-def _header(path: Path) -> list[str]:
-    try:
-        with open_text(path) as fh:
-            line = fh.readline()
-    except (OSError, EOFError):
-        return []
-    return [re.sub(r"[\s_]", "", c).lower() for c in line.strip().split(",")]
+def catalogue_key(column: str) -> str:
+    """A column name as catalogues are matched: lower case, no spaces or underscores (``Flare Class`` and
+    ``goes_class`` are ``flareclass`` and ``goesclass``)."""
+    return re.sub(r"[\s_]", "", column).lower()
 
 
 def catalogue_times(
@@ -134,29 +129,39 @@ def _region(table: pd.DataFrame, col, rows: BadRows) -> np.ndarray:
     return region_numbers(table[col], f"{col} (NOAA AR)", rows)
 
 
-class SwpcFlareListCsv:
+class CatalogueCsv(Reader):
+    """What the CSV flare lists share (a base, not a reader: it has no name): header names compared loosely
+    (:func:`catalogue_key`), and the table read and checked by :func:`~flarecast.ingest.readers.rows.text_table`
+    (a row cut short is a bad row) before the subclass's :meth:`from_table` turns it into events."""
+
+    header_key = staticmethod(catalogue_key)
+    csv_options: ClassVar[dict] = {}
+    """Keywords for ``text_table``: HEK's export is ``;``-separated with no header."""
+
+    @classmethod
+    def read(cls, path: str | Path, *, basis: str | None = None, skip_bad: bool = False, **_options) -> ReaderResult:
+        """The file's flares; ``basis`` only where the reader's own is None (plain CSV)."""
+        path = Path(path)
+        rows = BadRows(path, skip_bad=skip_bad)
+        return cls.from_table(path, text_table(path, read_text(path), rows, **cls.csv_options), rows, basis)
+
+    @classmethod
+    def from_table(cls, path: Path, table: pd.DataFrame, rows: BadRows, basis: str | None) -> ReaderResult:
+        """Events from the checked table, whose index is each row's line."""
+        raise NotImplementedError
+
+
+class SwpcFlareListCsv(CatalogueCsv, name="swpc-flarelist-csv", kind="events", basis="per-row",
+                       description="SWPC flare list CSV (start/max/end, goes_sat, goes_class, noaa_ar); basis from "
+                       "goes_sat or date"):
     """SWPC flare lists as CSV (``date,event_no,start_time,max_time,...,goes_sat,goes_class,noaa_ar`` or
     ``event_starttime,event_peaktime,event_endtime,goes_class,noaa_ar``)."""
 
-    name = "swpc-flarelist-csv"
-    basis = "per-row"
-    kind = "events"
-    description = (
-        "SWPC flare list CSV (start/max/end, goes_sat, goes_class, noaa_ar); basis from goes_sat or date"
-    )
+    header_columns = ("goesclass", ("maxtime", "eventpeaktime"))
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True when the header holds ``goes_class`` and ``max_time`` or ``event_peaktime``."""
-        names = _header(Path(path))
-        return "goesclass" in names and ("maxtime" in names or "eventpeaktime" in names)
-
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def from_table(cls, path: Path, table: pd.DataFrame, rows: BadRows, basis: str | None) -> ReaderResult:
         """Times given as ``HHMM`` take the row's ``date`` and roll past midnight when they precede the start."""
-        path = Path(path)
-        rows = BadRows(path, skip_bad=skip_bad)
-        table = _csv(path, rows)
         table.columns = [c.strip() for c in table.columns]
         if "max_time" in table.columns:
             for col in ("start_time", "max_time", "end_time"):
@@ -191,34 +196,24 @@ class SwpcFlareListCsv:
             "noaa_ar": _region(table, "noaa_ar", rows),
             "class_basis": basis,
         }
-        return table_events(path, cols, SwpcFlareListCsv.name, rows, table.index, masked=masked)
+        return table_events(path, cols, cls.name, rows, table.index, masked=masked)
 
 
-class HekCsv:
+class HekCsv(CatalogueCsv, name="hek-csv", kind="events", basis="date",
+             description="HEK GOES flare export (';', no header: date;start;peak;end;class;(x, y);AR;...)"):
     """HEK GOES flare list exported with sunpy: ``;``-separated, no header: date; start; peak; end; class; (x, y); AR."""
 
-    name = "hek-csv"
-    basis = "date"
-    kind = "events"
-    description = "HEK GOES flare export (';', no header: date;start;peak;end;class;(x, y);AR;...)"
-
+    csv_options = {"sep": ";", "header": False}
     _FIRST = re.compile(r"^\d{4}-\d{2}-\d{2};\d{4}-\d{2}-\d{2}[ T][\d:]+;[^;]+;[^;]+;\s*[ABCMX][\d.]*;")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
+    @classmethod
+    def can_read(cls, path: str | Path) -> bool:
         """True when the first line is ``date;start;peak;end;class;...``."""
-        try:
-            with open_text(Path(path)) as fh:
-                return bool(HekCsv._FIRST.match(fh.readline()))
-        except (OSError, EOFError):
-            return False
+        return bool(cls._FIRST.match(first_line(path)))
 
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def from_table(cls, path: Path, table: pd.DataFrame, rows: BadRows, basis: str | None) -> ReaderResult:
         """Basis by date (HEK copies SWPC's classes); AR 0 means none."""
-        path = Path(path)
-        rows = BadRows(path, skip_bad=skip_bad)
-        table = _csv(path, rows, sep=";", header=False)
         if table.shape[1] < 7:
             raise InputFileError(
                 path,
@@ -231,7 +226,7 @@ class HekCsv:
             "noaa_ar": _region(table, 6, rows),
             "class_basis": basis_by_date(times["peak"]),
         }
-        return table_events(path, cols, HekCsv.name, rows, table.index, masked=masked)
+        return table_events(path, cols, cls.name, rows, table.index, masked=masked)
 
 
 def summary_events(
@@ -266,26 +261,16 @@ def summary_events(
     return table_events(path, cols, reader, rows, peaks["line"].to_numpy(), masked=masked)
 
 
-class Goes16FlareSummaryCsv:
+class Goes16FlareSummaryCsv(CatalogueCsv, name="goes-flsum-csv", kind="events", basis="true",
+                            description="GOES-R flare summary CSV (time, status, flare_class, flare_id), true "
+                            "irradiance, no AR"):
     """GOES-R XRS flare summary exported as CSV (``time,xrsb_flux,status,...,flare_class,...,flare_id``)."""
 
-    name = "goes-flsum-csv"
-    basis = "true"
-    kind = "events"
-    description = "GOES-R flare summary CSV (time, status, flare_class, flare_id), true irradiance, no AR"
+    header_columns = ("time", "status", "flareclass", "flareid")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True when the header holds ``status``, ``flare_class`` and ``flare_id``."""
-        names = _header(Path(path))
-        return {"time", "status", "flareclass", "flareid"} <= set(names)
-
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def from_table(cls, path: Path, table: pd.DataFrame, rows: BadRows, basis: str | None) -> ReaderResult:
         """Group rows by ``flare_id``: start, peak (with the class) and end rows make one event."""
-        path = Path(path)
-        rows = BadRows(path, skip_bad=skip_bad)
-        table = _csv(path, rows)
         times = parse_utc(table["time"], "time", rows)
         keep = ~np.isin(table.index.to_numpy(), rows.lines)
         table = table[keep]
@@ -295,36 +280,21 @@ class Goes16FlareSummaryCsv:
             table["status"].to_numpy(),
             table["flare_class"].to_numpy(),
             table["flare_id"].to_numpy(),
-            Goes16FlareSummaryCsv.name,
+            cls.name,
             rows,
             table.index.to_numpy(),
         )
 
 
-class Goes16FlareSummaryNetcdf:
+class Goes16FlareSummaryNetcdf(Reader, name="goes-flsum-nc", kind="events", basis="true",
+                               description="GOES-R XRS L2 flare summary netCDF-4 (sci_xrsf-l2-flsum), true "
+                               "irradiance, no AR"):
     """GOES-R XRS L2 flare summary netCDF-4 (``sci_xrsf-l2-flsum_gNN_*.nc``), true irradiance."""
 
-    name = "goes-flsum-nc"
-    basis = "true"
-    kind = "events"
-    description = "GOES-R XRS L2 flare summary netCDF-4 (sci_xrsf-l2-flsum), true irradiance, no AR"
+    hdf5_vars = ("status", "flare_class", "flare_id", "time")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True for an HDF5 file holding ``status``, ``flare_class`` and ``flare_id``."""
-        try:
-            with open(path, "rb") as fh:
-                if fh.read(8) != HDF5_MAGIC:
-                    return False
-            import h5py
-
-            with h5py.File(path, "r") as h:
-                return {"status", "flare_class", "flare_id", "time"} <= set(h)
-        except OSError:
-            return False
-
-    @staticmethod
-    def read(path: str | Path, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, **_options) -> ReaderResult:
         """Read with h5py (netCDF4's string reader crashed on corrupt files), group by ``flare_id``."""
         import h5py
 
@@ -332,7 +302,7 @@ class Goes16FlareSummaryNetcdf:
         try:
             with h5py.File(path, "r") as h:
                 units = h["time"].attrs.get("units", b"")
-                t, status, cls, ids = (h[v][()] for v in ("time", "status", "flare_class", "flare_id"))
+                t, status, classes, ids = (h[v][()] for v in ("time", "status", "flare_class", "flare_id"))
         except (OSError, KeyError, ValueError, RuntimeError) as exc:
             raise InputFileError(path, f"not a readable flare summary ({exc})") from exc
         text = np.vectorize(
@@ -342,7 +312,7 @@ class Goes16FlareSummaryNetcdf:
         times = decode_seconds(path, t, units)
         # Records, not lines: a netCDF row number is what a user can look up (ncdump), counted from 1.
         return summary_events(
-            path, times, text(status), text(cls), np.asarray(ids), Goes16FlareSummaryNetcdf.name,
+            path, times, text(status), text(classes), np.asarray(ids), cls.name,
             BadRows(path), np.arange(1, len(ids) + 1),
         )
 
@@ -356,29 +326,18 @@ _PLAIN = {
 }
 
 
-class PlainEventsCsv:
+class PlainEventsCsv(CatalogueCsv, name="plain-events-csv", kind="events", basis=None,
+                     description="plain CSV with class and peak columns (+ start, end, noaa_ar); basis option or "
+                     "by date"):
     """A plain CSV of flares: a class and a peak column, optional start, end and NOAA AR (names are loose:
     ``class,start,peak,end,noaa_ar`` or ``Flare Class,Start Time,Peak Time,End Time,Active Region Number``)."""
 
-    name = "plain-events-csv"
-    basis = None
-    kind = "events"
-    description = "plain CSV with class and peak columns (+ start, end, noaa_ar); basis option or by date"
+    header_columns = (_PLAIN["goes_class"], _PLAIN["peak"])
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True when the header names a class column and a peak column."""
-        names = set(_header(Path(path)))
-        return bool(names & set(_PLAIN["goes_class"])) and bool(names & set(_PLAIN["peak"]))
-
-    @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, skip_bad: bool = False, **_options) -> ReaderResult:
-        """Without ``basis`` the classes follow NOAA's convention of their date (and a warning says so).
-        """
-        path = Path(path)
-        rows = BadRows(path, skip_bad=skip_bad)
-        table = _csv(path, rows)
-        keys = [re.sub(r"[\s_]", "", c).lower() for c in table.columns]
+    @classmethod
+    def from_table(cls, path: Path, table: pd.DataFrame, rows: BadRows, basis: str | None) -> ReaderResult:
+        """Without ``basis`` the classes follow NOAA's convention of their date (and a warning says so)."""
+        keys = [catalogue_key(c) for c in table.columns]
         pick = {
             field: next((c for c, k in zip(table.columns, keys, strict=True) if k in names), None)
             for field, names in _PLAIN.items()
@@ -398,5 +357,5 @@ class PlainEventsCsv:
             "class_basis": basis_by_date(times["peak"]) if basis is None else np.full(n, basis, dtype=object),
         }
         return table_events(
-            path, cols, PlainEventsCsv.name, rows, table.index, masked=masked, warnings=warnings
+            path, cols, cls.name, rows, table.index, masked=masked, warnings=warnings
         )

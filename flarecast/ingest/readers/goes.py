@@ -18,6 +18,7 @@ import mmap
 import re
 import zlib
 from pathlib import Path
+from typing import ClassVar
 
 import h5py
 import numpy as np
@@ -32,8 +33,8 @@ from flarecast.ingest.readers.base import (
     goes_frame,
     satellite_from_name,
 )
+from flarecast.ingest.readers.reader import Reader, magic
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 NETCDF3_MAGIC = b"CDF"
 
 BAD_FLAG_MEANINGS = frozenset(
@@ -43,14 +44,6 @@ BAD_FLAG_MEANINGS = frozenset(
 )
 """Flag meanings that make a flux value unusable. Electron-contamination notes and ``saturated`` are kept:
 the corrected flux is still the best value, and a saturated peak is a lower bound that still marks an X flare."""
-
-
-def _magic(path: Path, n: int = 8) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n)
-    except OSError:
-        return b""
 
 
 def _text(value) -> str:
@@ -170,94 +163,75 @@ def _platform(path: Path, attrs: dict) -> int:
     return int(m.group(1)) if m else satellite_from_name(path.name)
 
 
-def _hdf5_holds(path: str | Path, variables: tuple[str, ...], name_parts: tuple[str, ...]) -> bool:
-    """True for an HDF5 file holding every one of ``variables``; by file name when h5py cannot open it, so a
-    damaged file of the product still reaches its reader and gets that reader's error."""
-    path = Path(path)
-    if _magic(path) != HDF5_MAGIC:
-        return False
-    try:
-        with h5py.File(path, "r") as h:
-            return all(v in h for v in variables)
-    except OSError:
-        return any(part in path.name for part in name_parts)
+class GoesNetcdf4(Reader):
+    """What the netCDF-4 readers share (a base, not a reader: it has no name): time, fluxes and flags read
+    with h5py; satellite from the ``platform`` attribute, else the file name, else the ``satellite`` option.
+    A subclass names its flux variables (``flux_vars``) and its flag variables (``flag_var``)."""
 
-
-class GoesRL2:
-    """GOES-R (16+) and GOES-15-reprocessed XRS L2 netCDF-4: ``sci_xrsf-l2-avg1m`` and ``sci_xrsf-l2-flx1s``."""
-
-    name = "goes-r-l2"
-    basis = "true"
-    kind = "goes"
-    description = "GOES-R XRS L2 netCDF-4 (sci_xrsf-l2-avg1m / -flx1s), true irradiance"
+    flux_vars: ClassVar[dict[str, str]]
+    """Channel -> flux variable."""
 
     @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True for an HDF5 file holding ``xrsb_flux`` and ``time`` (the L2 science layout)."""
-        return _hdf5_holds(path, ("xrsa_flux", "xrsb_flux", "time"), ("xrsf-l2-avg1m", "xrsf-l2-flx1s"))
+    def flag_var(h: h5py.File, channel: str) -> str | None:
+        """The channel's flag variable, None when the file has none (then no value is flagged)."""
+        raise NotImplementedError
 
-    @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
-        """Read fluxes, flags and time; satellite from the ``platform`` attribute, else the file name."""
+    @classmethod
+    def read(cls, path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
+        """Read fluxes, flags and time; a flag meaning in :data:`BAD_FLAG_MEANINGS` masks the value."""
         path = Path(path)
         with _open_h5(path) as h:
             t, t_attrs = _h5_read(path, h, "time", ("units",))
             fluxes, bad = {}, {}
-            for ch in ("xrsa", "xrsb"):
-                fluxes[ch] = _flux(path, h, f"{ch}_flux")
-                flag_name = f"{ch}_flag" if f"{ch}_flag" in h else f"{ch}_flags"
-                flags, f_attrs = _h5_read(path, h, flag_name, _FLAG_ATTRS)
-                bad[ch] = flag_bad(flags, f_attrs, BAD_FLAG_MEANINGS)
-            sat = _platform(path, h.attrs) or (satellite or 0)
-        times = decode_seconds(path, t, _text(t_attrs.get("units", "")))
-        return goes_frame(path, times, fluxes, bad, basis="true", satellite=sat, reader=GoesRL2.name)
-
-
-class GoesScienceIrradiance:
-    """Reprocessed GOES 1-15 science irradiance (``sci_gxrs-l2-irrad``), true irradiance at 2-3 s cadence."""
-
-    name = "goes-sci-irrad"
-    basis = "true"
-    kind = "goes"
-    description = "reprocessed GOES 1-15 XRS science netCDF-4 (sci_gxrs-l2-irrad), true irradiance"
-
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True for an HDF5 file holding ``a_flux``, ``b_flux`` and ``time``."""
-        return _hdf5_holds(path, ("a_flux", "b_flux", "time"), ("gxrs-l2-irrad",))
-
-    @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
-        """Read ``a_flux``/``b_flux`` and their flags; satellite from ``platform``, the file name, or the option."""
-        path = Path(path)
-        with _open_h5(path) as h:
-            t, t_attrs = _h5_read(path, h, "time", ("units",))
-            fluxes, bad = {}, {}
-            for ch, short in (("xrsa", "a"), ("xrsb", "b")):
-                fluxes[ch] = _flux(path, h, f"{short}_flux")
-                if f"{short}_flags" in h:
-                    flags, f_attrs = _h5_read(path, h, f"{short}_flags", _FLAG_ATTRS)
+            for ch, var in cls.flux_vars.items():
+                fluxes[ch] = _flux(path, h, var)
+                flag_name = cls.flag_var(h, ch)
+                if flag_name is not None:
+                    flags, f_attrs = _h5_read(path, h, flag_name, _FLAG_ATTRS)
                     bad[ch] = flag_bad(flags, f_attrs, BAD_FLAG_MEANINGS)
             sat = _platform(path, h.attrs) or (satellite or 0)
         times = decode_seconds(path, t, _text(t_attrs.get("units", "")))
-        return goes_frame(
-            path, times, fluxes, bad, basis="true", satellite=sat, reader=GoesScienceIrradiance.name
-        )
+        return goes_frame(path, times, fluxes, bad, basis=cls.basis, satellite=sat, reader=cls.name)
 
 
-class NgdcNetcdf:
-    """NGDC GOES 8-15 operational 1-minute averages, netCDF-3 (``gNN_xrs_1m_*.nc``), SWPC-scaled."""
+class GoesRL2(GoesNetcdf4, name="goes-r-l2", kind="goes", basis="true",
+              description="GOES-R XRS L2 netCDF-4 (sci_xrsf-l2-avg1m / -flx1s), true irradiance"):
+    """GOES-R (16+) and GOES-15-reprocessed XRS L2 netCDF-4: ``sci_xrsf-l2-avg1m`` and ``sci_xrsf-l2-flx1s``."""
 
-    name = "goes-ngdc-nc"
-    basis = "swpc"
-    kind = "goes"
-    description = "NGDC GOES 8-15 operational XRS netCDF-3 (gNN_xrs_1m/2s/5m_*.nc), SWPC-scaled"
+    hdf5_vars = ("xrsa_flux", "xrsb_flux", "time")
+    name_parts = ("xrsf-l2-avg1m", "xrsf-l2-flx1s")
+    flux_vars = {"xrsa": "xrsa_flux", "xrsb": "xrsb_flux"}
 
     @staticmethod
-    def can_read(path: str | Path) -> bool:
+    def flag_var(h: h5py.File, channel: str) -> str:
+        """``xrsa_flag`` (avg1m) or ``xrsa_flags`` (flx1s): one of them must be there."""
+        return f"{channel}_flag" if f"{channel}_flag" in h else f"{channel}_flags"
+
+
+class GoesScienceIrradiance(GoesNetcdf4, name="goes-sci-irrad", kind="goes", basis="true",
+                            description="reprocessed GOES 1-15 XRS science netCDF-4 (sci_gxrs-l2-irrad), true irradiance"):
+    """Reprocessed GOES 1-15 science irradiance (``sci_gxrs-l2-irrad``), true irradiance at 2-3 s cadence."""
+
+    hdf5_vars = ("a_flux", "b_flux", "time")
+    name_parts = ("gxrs-l2-irrad",)
+    flux_vars = {"xrsa": "a_flux", "xrsb": "b_flux"}
+
+    @staticmethod
+    def flag_var(h: h5py.File, channel: str) -> str | None:
+        """``a_flags`` / ``b_flags`` where the file holds them."""
+        name = {"xrsa": "a_flags", "xrsb": "b_flags"}[channel]
+        return name if name in h else None
+
+
+class NgdcNetcdf(Reader, name="goes-ngdc-nc", kind="goes", basis="swpc",
+                 description="NGDC GOES 8-15 operational XRS netCDF-3 (gNN_xrs_1m/2s/5m_*.nc), SWPC-scaled"):
+    """NGDC GOES 8-15 operational 1-minute averages, netCDF-3 (``gNN_xrs_1m_*.nc``), SWPC-scaled."""
+
+    @classmethod
+    def can_read(cls, path: str | Path) -> bool:
         """True for a netCDF-3 file holding ``B_AVG`` (or ``B_FLUX``) and ``time_tag``."""
         path = Path(path)
-        if _magic(path, 3) != NETCDF3_MAGIC:
+        if magic(path, 3) != NETCDF3_MAGIC:
             return False
         try:
             import netCDF4
@@ -267,8 +241,8 @@ class NgdcNetcdf:
         except OSError:
             return False
 
-    @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Read ``A_AVG``/``B_AVG`` (or ``*_FLUX``) with ``*_QUAL_FLAG``; any non-zero flag is bad."""
         import netCDF4
 
@@ -298,4 +272,4 @@ class NgdcNetcdf:
                 ) from exc
             sat = satellite_from_name(path.name) or (satellite or 0)
         times = decode_seconds(path, t, t_units, "time_tag")
-        return goes_frame(path, times, fluxes, bad, basis="swpc", satellite=sat, reader=NgdcNetcdf.name)
+        return goes_frame(path, times, fluxes, bad, basis="swpc", satellite=sat, reader=cls.name)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, goes_frame, open_text, satellite_from_name
+from flarecast.ingest.readers.reader import Reader
 from flarecast.ingest.readers.rows import BadRows, read_text, text_table
 
 TIME_RANGE = (pd.Timestamp("1950-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
@@ -82,26 +83,21 @@ def _result(path, frame, rows, times, fluxes, bad, **kwargs) -> ReaderResult:
     return res
 
 
-class NgdcCsv:
+class NgdcCsv(Reader, name="goes-ngdc-csv", kind="goes", basis="swpc",
+              description="NGDC GOES 8-15 operational XRS CSV with metadata header (gNN_xrs_1m_*.csv[.gz|.bz2]), "
+              "SWPC-scaled"):
     """NGDC GOES 8-15 operational averages as CSV: a metadata header, then ``data:`` and the table."""
 
-    name = "goes-ngdc-csv"
-    basis = "swpc"
-    kind = "goes"
-    description = (
-        "NGDC GOES 8-15 operational XRS CSV with metadata header (gNN_xrs_1m_*.csv[.gz|.bz2]), SWPC-scaled"
-    )
-
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
+    @classmethod
+    def can_read(cls, path: str | Path) -> bool:
         """True when the header mentions the XRS sensor or ``File name: gNN_xrs`` and a ``data:`` line follows."""
         lines = _head_lines(Path(path), 400)
         has_data = any(s.strip() == "data:" for s in lines)
         return has_data and any("xrs" in s.lower() or "X-ray Sensor" in s for s in lines[:200])
 
-    @staticmethod
+    @classmethod
     def read(
-        path: str | Path, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
+        cls, path: str | Path, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
     ) -> ReaderResult:
         """Read ``A_AVG``/``B_AVG`` (or ``*_FLUX``) and their quality flags; a non-zero flag is bad."""
         path = Path(path)
@@ -133,19 +129,15 @@ class NgdcCsv:
         }
         m = re.search(r'satellite_id\s*=\s*"GOES-?(\d+)"', head)
         sat = int(m.group(1)) if m else satellite_from_name(path.name) or (satellite or 0)
-        return _result(path, table, rows, times, fluxes, bad, basis="swpc", satellite=sat, reader=NgdcCsv.name)
+        return _result(path, table, rows, times, fluxes, bad, basis="swpc", satellite=sat, reader=cls.name)
 
 
-class GoesFits:
+class GoesFits(Reader, name="goes-fits", kind="goes", basis="swpc",
+               description="GOES XRS daily FITS (goNNYYYYMMDD.fits[.gz]) via sunpy.timeseries, SWPC-scaled"):
     """SDAC daily GOES XRS FITS (``goNNYYYYMMDD.fits``), read with ``sunpy.timeseries``; GOES <= 15 operational."""
 
-    name = "goes-fits"
-    basis = "swpc"
-    kind = "goes"
-    description = "GOES XRS daily FITS (goNNYYYYMMDD.fits[.gz]) via sunpy.timeseries, SWPC-scaled"
-
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
+    @classmethod
+    def can_read(cls, path: str | Path) -> bool:
         """True for a FITS file (plain or gzip) whose primary header names a GOES telescope."""
         try:
             with open_text(path, encoding="latin-1") as fh:
@@ -158,8 +150,8 @@ class GoesFits:
         except (OSError, ValueError, EOFError):
             return False
 
-    @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, *, basis: str | None = None, satellite: int | None = None, **_options) -> ReaderResult:
         """Fluxes from sunpy (which turns -99999 into NaN); FITS carry no quality flags."""
         import sunpy.timeseries
 
@@ -181,28 +173,19 @@ class GoesFits:
             {},
             basis="swpc",
             satellite=sat,
-            reader=GoesFits.name,
+            reader=cls.name,
         )
 
 
-class PlainGoesCsv:
+class PlainGoesCsv(Reader, name="goes-plain-csv", kind="goes", basis=None,
+                   description="plain CSV with columns time, xrsa and/or xrsb in W m-2 (needs basis='true' or 'swpc')"):
     """A plain CSV: ``time`` plus ``xrsa`` and/or ``xrsb`` in W m^-2; the basis must be given."""
 
-    name = "goes-plain-csv"
-    basis = None
-    kind = "goes"
-    description = "plain CSV with columns time, xrsa and/or xrsb in W m-2 (needs basis='true' or 'swpc')"
+    header_columns = ("time", ("xrsa", "xrsb"))
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True when the first line is a header holding ``time`` and ``xrsa`` or ``xrsb``."""
-        lines = _head_lines(Path(path), 1)
-        names = [c.strip().lower() for c in lines[0].split(",")] if lines else []
-        return "time" in names and ("xrsa" in names or "xrsb" in names)
-
-    @staticmethod
+    @classmethod
     def read(
-        path: str | Path, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
+        cls, path: str | Path, *, basis: str | None = None, satellite: int | None = None, skip_bad: bool = False
     ) -> ReaderResult:
         """Read the table; empty cells are masked as missing, a missing channel column is all missing."""
         path = Path(path)
@@ -218,4 +201,4 @@ class PlainGoesCsv:
         times = parse_utc(table["time"], "time", rows)
         fluxes = {ch: numbers(table, ch, rows) if ch in table.columns else None for ch in ("xrsa", "xrsb")}
         sat = satellite if satellite is not None else satellite_from_name(path.name)
-        return _result(path, table, rows, times, fluxes, {}, basis=basis, satellite=sat, reader=PlainGoesCsv.name)
+        return _result(path, table, rows, times, fluxes, {}, basis=basis, satellite=sat, reader=cls.name)

@@ -16,7 +16,8 @@ import pandas as pd
 from astropy.time import Time
 
 from flarecast.errors import InputFileError
-from flarecast.ingest.readers.base import ReaderResult, open_text
+from flarecast.ingest.readers.base import ReaderResult
+from flarecast.ingest.readers.reader import Reader
 from flarecast.ingest.readers.rows import BadRows, read_text, text_table
 
 KEYWORD_UNITS = {
@@ -104,27 +105,14 @@ def tai_to_utc(path: str | Path, t_rec: np.ndarray, lines: np.ndarray | None = N
     return utc.to_value("datetime64").astype("datetime64[ns]")[inverse]
 
 
-class JsocSharpCsv:
+class JsocSharpCsv(Reader, name="jsoc-sharp-csv", kind="sharp", basis="none",
+                   description="JSOC SHARP keyword CSV (T_REC TAI, HARPNUM, NOAA_ARS, keyword columns)"):
     """JSOC SHARP keyword export as CSV (one row per record: T_REC, HARPNUM, NOAA_ARS, keywords)."""
 
-    name = "jsoc-sharp-csv"
-    basis = "none"
-    kind = "sharp"
-    description = "JSOC SHARP keyword CSV (T_REC TAI, HARPNUM, NOAA_ARS, keyword columns)"
+    header_columns = ("t_rec", "harpnum")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True when the header line holds ``T_REC`` and ``HARPNUM``."""
-        try:
-            with open_text(path) as fh:
-                header = fh.readline().upper()
-        except (OSError, EOFError):
-            return False
-        names = [c.strip() for c in header.split(",")]
-        return "T_REC" in names and "HARPNUM" in names
-
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Read the table, convert T_REC to UTC and check that (HARPNUM, time) is unique.
 
         Rows cut short, impossible T_REC dates, HARP numbers that are not positive integers, negative
@@ -172,7 +160,7 @@ class JsocSharpCsv:
             )
         return ReaderResult(
             data=frame,
-            reader=JsocSharpCsv.name,
+            reader=cls.name,
             rows_read=len(keep),
             masked=masked,
             warnings=rows.notes,

@@ -28,6 +28,7 @@ from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, check_times, goes_frame
 from flarecast.ingest.readers.events_csv import table_events
 from flarecast.ingest.readers.goes_text import parse_utc
+from flarecast.ingest.readers.reader import Reader
 from flarecast.ingest.readers.rows import BadRows
 
 BANDS = {"0.05-0.4nm": "xrsa", "0.1-0.8nm": "xrsb"}
@@ -35,14 +36,6 @@ BANDS = {"0.05-0.4nm": "xrsa", "0.1-0.8nm": "xrsb"}
 
 FIRST_TRUE_SATELLITE = 16
 """GOES-R (16 and later) report true irradiance; earlier GOES carry the SWPC scaling factors."""
-
-
-def _head(path: Path, n: int = 4096) -> str:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n).decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _records(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
@@ -69,32 +62,25 @@ def _satellites(path: Path, table: pd.DataFrame) -> np.ndarray:
     return sat.to_numpy().astype(np.int64)
 
 
-class SwpcXrayJson:
+class SwpcXrayJson(Reader, name="swpc-xrays-json", kind="goes", basis="per-row",
+                   description="SWPC real-time X-ray JSON (xrays-7-day.json: time_tag, satellite, flux, energy); "
+                   "basis by satellite"):
     """SWPC real-time GOES X-ray flux JSON (``xrays-7-day.json`` and friends), one record per band per minute."""
 
-    name = "swpc-xrays-json"
-    basis = "per-row"
-    kind = "goes"
-    description = "SWPC real-time X-ray JSON (xrays-7-day.json: time_tag, satellite, flux, energy); basis by satellite"
+    json_keys = ("time_tag", "flux", "energy")
     FIELDS = ("time_tag", "satellite", "flux", "energy")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True for a JSON list whose first record has ``time_tag``, ``flux`` and ``energy``."""
-        head = _head(Path(path)).lstrip()
-        return head.startswith("[") and all(f'"{k}"' in head for k in ("time_tag", "flux", "energy"))
-
-    @staticmethod
-    def read(path: str | Path, *, basis: str | None = None, satellite: int | None = None,
+    @classmethod
+    def read(cls, path: str | Path, *, basis: str | None = None, satellite: int | None = None,
              skip_bad: bool = False) -> ReaderResult:
         """One row per minute with both bands; a band absent in a minute is masked as missing."""
         path = Path(path)
         rows = BadRows(path, skip_bad=skip_bad, unit="record")
-        table = _records(path, SwpcXrayJson.FIELDS)
+        table = _records(path, cls.FIELDS)
         if table.empty:
             empty = np.array([], dtype=np.float64)
             return goes_frame(path, np.array([], dtype="datetime64[ns]"), {"xrsa": empty, "xrsb": empty}, {},
-                              basis="true", satellite=satellite or 0, reader=SwpcXrayJson.name)
+                              basis="true", satellite=satellite or 0, reader=cls.name)
         unknown = sorted(set(table["energy"].astype(str)) - set(BANDS))
         if unknown:
             raise InputFileError(path, f"energy {unknown[0]!r}: expected one of {list(BANDS)}")
@@ -120,7 +106,7 @@ class SwpcXrayJson:
             electron = {ch: wide["electron"][ch].fillna(False).to_numpy(bool) if ch in wide["electron"] else None
                         for ch in ("xrsa", "xrsb")}
             part = goes_frame(path, times, fluxes, {}, basis="true" if sat >= FIRST_TRUE_SATELLITE else "swpc",
-                              satellite=int(sat), reader=SwpcXrayJson.name, electron=electron)
+                              satellite=int(sat), reader=cls.name, electron=electron)
             parts.append(part.data)
             for key, count in part.masked.items():
                 masked[key] = masked.get(key, 0) + count
@@ -128,37 +114,30 @@ class SwpcXrayJson:
         data = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable", ignore_index=True)
         check_times(path, data["time"].to_numpy())
         sats = sorted(int(s) for s in np.unique(table["sat"]))
-        return ReaderResult(data=data, reader=SwpcXrayJson.name, rows_read=len(data), masked=masked,
+        return ReaderResult(data=data, reader=cls.name, rows_read=len(data), masked=masked,
                             warnings=rows.notes + warnings, attrs={"satellite": sats[-1], "satellites": sats},
                             ignored=rows.ignored)
 
 
-class SwpcFlaresJson:
+class SwpcFlaresJson(Reader, name="swpc-flares-json", kind="events", basis="per-row",
+                     description="SWPC real-time flare JSON (xray-flares-7-day.json: begin/max/end_time, max_class, "
+                     "satellite)"):
     """SWPC real-time flare list JSON (``xray-flares-7-day.json``): begin, max and end time and class per flare."""
 
-    name = "swpc-flares-json"
-    basis = "per-row"
-    kind = "events"
-    description = "SWPC real-time flare JSON (xray-flares-7-day.json: begin/max/end_time, max_class, satellite)"
+    json_keys = ("max_time", "max_class", "begin_time")
     FIELDS = ("begin_time", "max_time", "end_time", "max_class", "satellite")
 
-    @staticmethod
-    def can_read(path: str | Path) -> bool:
-        """True for a JSON list whose first record has ``max_time`` and ``max_class``."""
-        head = _head(Path(path)).lstrip()
-        return head.startswith("[") and all(f'"{k}"' in head for k in ("max_time", "max_class", "begin_time"))
-
-    @staticmethod
-    def read(path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
+    @classmethod
+    def read(cls, path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         """Finished flares only: one still in progress (no ``end_time``) is counted in ``ignored`` and left for
         the next fetch, which carries its final class; a catalogue holding both would count it twice."""
         path = Path(path)
         rows = BadRows(path, skip_bad=skip_bad, unit="record")
-        table = _records(path, SwpcFlaresJson.FIELDS)
+        table = _records(path, cls.FIELDS)
         if table.empty:
             return table_events(path, {k: np.array([], dtype="datetime64[ns]") for k in ("start", "peak", "end")}
                                 | {"goes_class": np.array([], dtype=object), "noaa_ar": np.array([], dtype=np.int64),
-                                   "class_basis": np.array([], dtype=object)}, SwpcFlaresJson.name, rows,
+                                   "class_basis": np.array([], dtype=object)}, cls.name, rows,
                                 np.array([], dtype=np.int64))
         ongoing = table["end_time"].isna().to_numpy() | table["end_time"].astype(str).str.strip().isin(["", "Unk"])
         done = table[~ongoing]
@@ -171,6 +150,6 @@ class SwpcFlaresJson:
             "noaa_ar": np.zeros(len(done), dtype=np.int64),  # the real-time list names no region
             "class_basis": np.where(sat >= FIRST_TRUE_SATELLITE, "true", "swpc").astype(object),
         }
-        result = table_events(path, cols, SwpcFlaresJson.name, rows, done.index.to_numpy())
+        result = table_events(path, cols, cls.name, rows, done.index.to_numpy())
         result.ignored = {**result.ignored, **({"ongoing": int(ongoing.sum())} if ongoing.any() else {})}
         return result

@@ -1,0 +1,119 @@
+"""The store's ``goes`` group as Zarr arrays: its columns and dtypes, and writing it in whole chunks.
+
+:class:`ChunkWriter` appends rows in time order with zarr's asynchronous API, in the layout xarray reads
+(``_ARRAY_DIMENSIONS``, CF attributes); :func:`share_prefix` hard-links an old version's leading chunks
+into a new one, so that rows before the first new one are not rewritten. What the rows are, and which
+one a timestamp keeps, is :mod:`flarecast.ingest.merge_goes`'s business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import zarr
+import zarr.api.asynchronous as za
+from zarr.core.sync import sync
+
+from flarecast.ingest.readers.base import MASK_BITS
+from flarecast.ingest.store import TIME_CHUNK, TIME_ENCODING, link_tree
+
+COLUMNS = ("time", "xrsa", "xrsb", "xrsa_mask", "xrsb_mask", "satellite")
+DTYPES = {"time": np.int64, "xrsa": np.float32, "xrsb": np.float32}
+DTYPES |= {"xrsa_mask": np.uint8, "xrsb_mask": np.uint8, "satellite": np.int16}
+"""The group's arrays along ``time`` and how each is stored (time as int64 nanoseconds, see ``store``)."""
+
+_MASK_ATTRS = {
+    "flag_masks": list(MASK_BITS),
+    "flag_meanings": " ".join(MASK_BITS.values()),
+    "long_name": "reasons the flux is unusable, 0 = good",
+}
+_VAR_ATTRS = {
+    "xrsa": {"units": "W m-2", "long_name": "XRS-A 0.05-0.4 nm"},
+    "xrsb": {"units": "W m-2", "long_name": "XRS-B 0.1-0.8 nm"},
+    "xrsa_mask": _MASK_ATTRS,
+    "xrsb_mask": _MASK_ATTRS,
+    "satellite": {"long_name": "GOES number, 0 unknown"},
+}
+_TIME_ATTRS = {"long_name": "UTC", "units": TIME_ENCODING["units"], "calendar": "proleptic_gregorian"}
+_ZARR_ATTRS = {c: {**_VAR_ATTRS.get(c, _TIME_ATTRS), "_ARRAY_DIMENSIONS": ["time"]} for c in COLUMNS}
+"""Variable attributes as xarray writes them to Zarr v2 (``_ARRAY_DIMENSIONS`` names the dimension)."""
+
+
+class ChunkWriter:
+    """Appends rows in time order to ``root/goes`` in whole chunks of ``chunk`` rows.
+
+    ``attrs`` (the group's attributes) are written with the first rows; ``shared_rows`` is what
+    :func:`share_prefix` linked in before them.
+    """
+
+    def __init__(self, root: Path, attrs: dict, shared_rows: int = 0, chunk: int = TIME_CHUNK):
+        self.root = root
+        self.chunk = chunk
+        self.attrs = attrs  # written with the rows: a separate attribute update costs a write
+        self.started = shared_rows > 0  # the shared prefix already holds the arrays (new rows follow it)
+        self._buffer: list[dict[str, np.ndarray]] = []
+
+    def add(self, cols: dict[str, np.ndarray]) -> None:
+        """Queue rows; every full chunk is written at once."""
+        self._buffer.append(cols)
+        n = sum(b["time"].size for b in self._buffer)
+        if n >= self.chunk:
+            rows = {c: np.concatenate([b[c] for b in self._buffer]) for c in COLUMNS}
+            cut = n - n % self.chunk
+            self._write({c: v[:cut] for c, v in rows.items()})
+            self._buffer = [{c: v[cut:] for c, v in rows.items()}]
+
+    def close(self) -> None:
+        """Write what is queued (the last, partial chunk), or an empty group when there are no rows."""
+        rows = {c: np.concatenate([b[c] for b in self._buffer] + [np.zeros(0, DTYPES[c])]) for c in COLUMNS}
+        if rows["time"].size or not self.started:
+            self._write(rows)
+
+    def _write(self, cols: dict[str, np.ndarray]) -> None:
+        # zarr's asynchronous API writes the six arrays at once: one round trip instead of xarray's ~20,
+        # which is most of the cost of a small ingest. The layout is the one xarray reads (and writes).
+        sync(_append(self.root / "goes", cols, self.attrs, self.chunk, create=not self.started))
+        self.started = True
+
+
+async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, chunk: int, *, create: bool) -> None:
+    if create:
+        group = await za.open_group(store=str(path), mode="w", zarr_format=2, attributes=attrs)
+    else:
+        group = await za.open_group(store=str(path), mode="r+", zarr_format=2)
+        await group.update_attributes(attrs)
+
+    async def one(name: str) -> None:
+        if create:
+            array = await group.create_array(
+                name,
+                shape=(0,),
+                chunks=(chunk,),
+                dtype=DTYPES[name],
+                fill_value=np.nan if np.dtype(DTYPES[name]).kind == "f" else None,
+                attributes=_ZARR_ATTRS[name],
+            )
+        else:
+            array = await group.getitem(name)
+        await array.append(cols[name].astype(DTYPES[name], copy=False))
+
+    await asyncio.gather(*[one(c) for c in COLUMNS])
+
+
+def share_prefix(old: Path, new: Path, first_new_row: int, *, old_chunk: int, chunk: int = TIME_CHUNK) -> int:
+    """Link the chunks of the old group (``old_chunk`` rows each) wholly before ``first_new_row`` into the
+    new group; the rows they hold.
+
+    Only a group chunked as the new one is to be (``chunk`` rows) is shared (a store first written by an
+    older flarecast in one small chunk is rewritten once, at the standard chunking).
+    """
+    k = first_new_row // chunk if old_chunk == chunk else 0
+    if k == 0:
+        return 0
+    link_tree(old, new, skip=lambda rel: rel.name.isdigit() and int(rel.name) >= k)
+    group = zarr.open_group(str(new), mode="r+", zarr_format=2)
+    for c in COLUMNS:
+        group[c].resize((k * chunk,))
+    return k * chunk

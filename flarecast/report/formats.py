@@ -1,0 +1,91 @@
+"""Small text formatters the tables and reports share, and the Markdown-to-HTML step of every HTML report.
+
+A score (:func:`fmt`), a score with its interval (:func:`value_ci`), a seed mean with its spread and interval
+(:func:`mean_cell`), a rate in per cent (:func:`percent`), the heading of a score column (:data:`LABELS`), the
+lines of a Markdown table (:func:`md_head`, :func:`md_row`), and a Markdown report as one self-contained HTML
+page (:func:`markdown_to_html`). They read entries of the documented JSON results.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+LABELS = {"far": "FAR", "pofd": "POFD", "tss": "TSS", "hss": "HSS", "bss": "BSS", "roc_auc": "ROC AUC",
+          "pr_auc": "PR AUC"}
+"""Column headings of the scores whose heading is not their name; other names are their own heading."""
+
+
+def fmt(v: float | None, pct: bool = False) -> str:
+    """``0.55``, or ``55%`` with ``pct``; ``n/a`` for None and NaN (an undefined score).
+
+    >>> fmt(0.5512), fmt(0.836, pct=True), fmt(float("nan"))
+    ('0.55', '84%', 'n/a')
+    """
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{100 * v:.0f}%" if pct else f"{v:.2f}"
+
+
+def value_ci(s: dict[str, Any]) -> str:
+    """``0.55 [0.41, 0.66]``: a score entry's ``value`` and ``ci`` (``n/a`` where undefined).
+
+    >>> value_ci({"value": 0.5512, "ci": [0.405, float("nan")]})
+    '0.55 [0.41, n/a]'
+    """
+    return f"{fmt(s['value'])} [{fmt(s['ci'][0])}, {fmt(s['ci'][1])}]"
+
+
+def mean_cell(s: dict[str, Any]) -> str:
+    """``0.55 ± 0.08 [0.41, 0.66]``: seed mean, standard deviation over seeds, interval of the seed mean."""
+    if s["mean"] is None or not math.isfinite(s["mean"]):
+        return "n/a"
+    std = f" ± {s['std']:.2f}" if s.get("std") is not None and math.isfinite(s["std"]) else ""
+    ci = s.get("ci")
+    interval = f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else ""
+    # A score undefined for some seeds (no event forecast, say) averages the others: say how many.
+    defined = f" ({len(s['values']) - s['undefined']} of {len(s['values'])} seeds)" if s.get("undefined") else ""
+    return f"{s['mean']:.2f}{std}{interval}{defined}"
+
+
+def percent(rate: float) -> str:
+    """``19.6%``, or ``0.03%`` for rates under 1% (a rare class would read 0.0%)."""
+    return f"{rate:.1%}" if rate >= 0.01 or rate == 0 else f"{rate:.2%}"
+
+
+def md_row(cells) -> str:
+    """One row of a Markdown table: ``| a | b |``."""
+    return "| " + " | ".join(cells) + " |"
+
+
+def md_head(head) -> list[str]:
+    """The heading row of a Markdown table and the rule under it.
+
+    >>> md_head(["method", "TSS"]) + [md_row(["CE", "0.55"])]
+    ['| method | TSS |', '|---|---|', '| CE | 0.55 |']
+    """
+    head = list(head)
+    return [md_row(head), "|" + "---|" * len(head)]
+
+
+def markdown_to_html(text: str, base: Path, title: str = "flarecast report") -> str:
+    """Render Markdown to one self-contained HTML page, PNGs under ``base`` embedded as base64."""
+    from markdown_it import MarkdownIt  # a dependency of rich
+
+    body = MarkdownIt("commonmark").enable("table").render(text)
+
+    def embed(match: re.Match) -> str:
+        path = base / match.group(1)
+        if not path.is_file():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^":]+\.png)"', embed, body)
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;"
+             "text-align:right}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{style}</style>"
+            f"</head><body>\n{body}</body></html>\n")
