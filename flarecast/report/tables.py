@@ -8,6 +8,7 @@ Text from data (paths, notes, sentences) is escaped, so brackets in it are print
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -164,11 +165,25 @@ def simulate_summary(s: dict[str, Any]) -> str:
 
 def ingest_summary(report: dict[str, Any]) -> list:
     """``flarecast ingest``: one row per file read or skipped, then the first warnings (bad rows left out)."""
-    from flarecast.report.text import ingest_table
-
     warnings = report.get("warnings", [])
     return [ingest_table(report), *(f"[yellow]warning:[/] {escape(w)}" for w in warnings[:5]),
             *([f"... {len(warnings)} warnings in all"] if len(warnings) > 5 else [])]
+
+
+def ingest_table(report: dict[str, Any]) -> Table:
+    """``flarecast ingest``'s table: one row per file read or skipped."""
+    table = Table(title="Ingest")
+    cols = ("file", "reader", "rows read", "masked", "rows added", "duplicates", "time range")
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("rows read", "rows added", "duplicates") else "left")
+    for f in report.get("files", []):
+        masked = ", ".join(f"{k} {v}" for k, v in (f.get("masked") or {}).items() if v) or "0"
+        tr = f.get("time_range") or ["", ""]
+        table.add_row(Path(f["path"]).name, str(f.get("reader", "")), str(f.get("rows_read", "")), masked,
+                      str(f.get("rows_added", "")), str(f.get("duplicates_skipped", "")), " to ".join(map(str, tr)))
+    for path, why in report.get("skipped", []):
+        table.add_row(Path(path).name, "[red]skipped[/]", "", "", "", "", escape(str(why)))
+    return table
 
 
 def fetch_summary(report: dict[str, Any]) -> list[str]:
