@@ -7,23 +7,21 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import (
+from flarecast.cli._util import command, emit, progress_bar
+from flarecast.cli.options import (
     DEFAULT_STORE,
+    ConfigArg,
     JsonOpt,
+    OverridesArg,
     StoreOpt,
+    TrainDeviceOpt,
     TrustOpt,
-    app,
-    out,
-    print_json,
-    progress_bar,
-    user_errors,
 )
 from flarecast.config import COMPARE_DEFAULTS
 from flarecast.errors import FlarecastError
 
 
-@app.command("evaluate")
-@user_errors
+@command("evaluate")
 def evaluate_cli(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Model directory written by `flarecast train`; with --forecasts, forecast files.",
@@ -72,67 +70,30 @@ def evaluate_cli(
     if forecasts and by is not None:
         raise FlarecastError("--by scores a MODEL's windows period by period; scoring --forecasts files has no "
                              "period breakdown: drop --by, or evaluate the model")
-    if forecasts and (len(paths) > 1 or not _flarecast_file(paths[0])):
-        from flarecast.forecast.scoring import score_files
-
-        result = score_files(paths, store=store, threshold=threshold, horizon=horizon)
-        if out_dir is not None:
-            from flarecast.jsonio import write_json
-
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_json(out_dir / "scores.json", result)
-        if as_json:
-            print_json(result)
-            return
-        from flarecast.report.text import providers_table
-
-        for table in providers_table(result):
-            out.print(table)
-        return
-    if forecasts:
-        from flarecast.forecast.files import backtest
-
-        result = backtest(paths[0], store=store)
-        if out_dir is not None:
-            from flarecast.jsonio import write_json
-
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_json(out_dir / "metrics.json", result)
-        if as_json:
-            print_json(result)
-            return
-        from flarecast.report.text import metrics_table
-
-        out.print(metrics_table(result))
-        if "targets_undegraded" in result:
-            out.print(metrics_table(result, key="targets_undegraded"))
-        return
-    from flarecast.evaluate.scoring import evaluate
-
-    model = paths[0]
     ranged = all_windows or start is not None or end is not None
     if split is not None and ranged:
         raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
-    period = (start, end) if start is not None or end is not None else None
-    result = evaluate(model, store, split=None if ranged else (split or "test"), period=period,
-                      train_store=train_store, out_dir=out_dir, plots=plots, by=by, trust_modified=trust_modified)
-    if as_json:
-        print_json(result)
+    from flarecast.report.tables import evaluation_summary
+
+    if forecasts:
+        from flarecast.forecast.scoring import score_forecast_files
+
+        result = score_forecast_files(paths, store=store, threshold=threshold, horizon=horizon, out=out_dir)
+        emit(result, as_json, evaluation_summary)
         return
-    from flarecast.report.text import metrics_table, period_table
+    from flarecast.evaluate.scoring import evaluate
 
-    out.print(metrics_table(result))
-    if by is not None:
-        out.print(period_table(result, f"by_{by}"))
-    if out_dir is not None:
-        out.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
+    result = evaluate(paths[0], store, split=None if ranged else (split or "test"),
+                      period=(start, end) if start is not None or end is not None else None, train_store=train_store,
+                      out_dir=out_dir, plots=plots, by=by, trust_modified=trust_modified)
+    emit(result, as_json, evaluation_summary,
+         wrote=[out_dir / "metrics.json", out_dir / "report.md"] if out_dir is not None else ())
 
 
-@app.command("compare")
-@user_errors
+@command("compare")
 def compare_cli(
-    config: Annotated[Path, typer.Argument(help="YAML config (samples, model, train sections).")],
-    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: train.epochs=5")] = None,
+    config: ConfigArg,
+    overrides: OverridesArg = None,
     store: StoreOpt = DEFAULT_STORE,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report, comparison.json and runs/.")] = Path("runs/compare"),
     seeds: Annotated[int, typer.Option(help="Training seeds per loss setting.")] = COMPARE_DEFAULTS["seeds"],
@@ -142,7 +103,7 @@ def compare_cli(
     pos_weight: Annotated[str, typer.Option(help="pos_weight of the weighted BCE baseline: 'odds' (each target's "
                                             "training odds) or one number for every target.")] = COMPARE_DEFAULTS["pos_weight"],
     workers: Annotated[int | None, typer.Option(help="Parallel trainings (default: one per GPU, else per core).")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
+    device: TrainDeviceOpt = None,
     as_json: JsonOpt = False,
 ):
     """Train CE, alpha-balanced CE, weighted BCE and focal loss over alpha x gamma, K seeds each; one report.
@@ -155,34 +116,12 @@ def compare_cli(
       flarecast compare configs/real-goes-hourly.yaml --store data/goes-hourly.zarr --out runs/compare-goes
       flarecast compare flarecast/configs/demo.yaml --store runs/demo/store.zarr --seeds 2 --alphas none,0.25 --gammas 2
     """
-    from flarecast.config import load_config
-    from flarecast.evaluate.comparison import compare, parse_alphas, parse_gammas, parse_pos_weight
-    from flarecast.samples.build import samples_from_store
+    from flarecast.evaluate.run import run_compare
+    from flarecast.report.tables import compare_summary
 
-    cfg = load_config(config, list(overrides or []) + ([f"train.device={device}"] if device else []))
-    grid_a, grid_g, pw = parse_alphas(alphas), parse_gammas(gammas), parse_pos_weight(pos_weight)
-    samples = samples_from_store(store, cfg.samples)
     with progress_bar(not as_json) as p:
-        result = compare(cfg, samples, out_dir, seeds=seeds, alphas=grid_a, gammas=grid_g,
-                         balanced_alpha=balanced_alpha, pos_weight=pw, workers=workers, progress=p,
-                         store=str(store))
-    if as_json:
-        print_json(result.comparison)
-        return
-    from flarecast.report.text import compare_table
-
-    out.print(compare_table(result.comparison))
-    for v in result.comparison["verdicts"].values():
-        out.print(v["sentence"], highlight=False)
-    for w in result.comparison.get("warnings", []):
-        out.print(f"[yellow]warning:[/] {w}", highlight=False)
-    out.print(f"wrote {result.report_md}, {result.report_html} and {out_dir / 'comparison.json'} "
-              f"in {result.comparison['wall_seconds']:.0f} s")
-
-
-def _flarecast_file(path: Path) -> bool:
-    """A flarecast forecast file (its own JSON document or CSV), which a single-file backtest reads."""
-    if not path.is_file():
-        return True  # backtest names the missing file
-    head = path.read_text(errors="replace")[:4096]
-    return '"flarecast-forecast/' in head if path.suffix == ".json" else head.startswith("issue_time,valid_to,")
+        result = run_compare(config, overrides, store=store, out=out_dir, device=device, seeds=seeds, alphas=alphas,
+                             gammas=gammas, balanced_alpha=balanced_alpha, pos_weight=pos_weight, workers=workers,
+                             progress=p)
+    emit(result.comparison, as_json, compare_summary,
+         wrote=[result.report_md, result.report_html, out_dir / "comparison.json"])
