@@ -31,10 +31,14 @@ class NullProgress:
 
 
 class RichProgress:
-    """A rich progress display on stderr (stdout stays free for tables and JSON)."""
+    """A rich progress display on stderr (stdout stays free for tables and JSON).
 
-    def __init__(self, console: Console | None = None, *, enabled: bool = True):
+    ``enabled`` shows the bars; notes are printed unless ``quiet``.
+    """
+
+    def __init__(self, console: Console | None = None, *, enabled: bool = True, quiet: bool = False):
         self.console = console or Console(stderr=True)
+        self.quiet = quiet
         self._p = _RichProgress(
             TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=self.console, disable=not enabled,
@@ -56,4 +60,5 @@ class RichProgress:
         return advance
 
     def note(self, text: str) -> None:
-        self._p.console.print(text)
+        if not self.quiet:
+            self._p.console.print(text, highlight=False, soft_wrap=True)

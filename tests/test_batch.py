@@ -29,7 +29,11 @@ def finished(sim_store, tmp_path_factory):
     (root / "data" / "raw").symlink_to(sim_store.parent / "raw", target_is_directory=True)
     result = runner.invoke(app, ["batch", str(JOB), "--root", str(root), *SMALL])
     assert result.exit_code == 0, result.output
-    return root, json.loads((root / "runs" / "batch" / "daily.json").read_text())
+    log = json.loads((root / "runs" / "batch" / "daily.json").read_text())
+    # A line on stderr as each step ends; the job's line on stdout.
+    assert [line.split()[:2] for line in result.stderr.splitlines()] == [[s["name"], s["status"]] for s in log["steps"]]
+    assert result.stdout.startswith(f"job ok in {log['seconds']:.1f} s; log written to ")
+    return root, log
 
 
 def test_the_example_job_runs_end_to_end(finished):

@@ -1,16 +1,23 @@
+import json
+import re
+from pathlib import Path
+
 import pytest
+from rich.table import Table
 from typer.testing import CliRunner
 
 from flarecast.cli import app
+from flarecast.cli._util import emit
 
 runner = CliRunner()
-COMMANDS = ["simulate", "ingest", "samples", "train", "evaluate", "compare", "forecast", "card", "batch", "demo",
-            "combine", "dashboard"]
+COMMANDS = ["simulate", "ingest", "samples", "train", "evaluate", "compare", "cv", "forecast", "card", "batch", "demo",
+            "combine", "dashboard", "fetch goes", "fetch swpc", "fetch events", "fetch sharp"]
+CLI = Path(__file__).resolve().parents[1] / "flarecast" / "cli"
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command):
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0, result.output
     assert "Example" in result.output and f"flarecast {command}" in result.output
 
@@ -39,3 +46,55 @@ def test_missing_store_is_a_clear_error(tmp_path):
 
     result = runner.invoke(app, ["samples", str(builtin_config("demo")), "--store", str(tmp_path / "none.zarr")])
     assert result.exit_code != 0 and "flarecast ingest goes" in result.output
+
+
+def test_emit_prints_the_json_alone_or_the_rendering_then_the_files_written(capsys):
+    data = {"rows": [1, 2], "note": "[x] kept"}
+    emit(data, True, lambda d: "table", wrote=["a.json"], stderr=lambda d: "failed")
+    shown = capsys.readouterr()
+    assert json.loads(shown.out) == data and shown.err == ""
+
+    def render(d):
+        table = Table("row")
+        for r in d["rows"]:
+            table.add_row(str(r))
+        return [table, f"{len(d['rows'])} rows"]
+
+    emit(data, False, render, wrote=[Path("runs/a.json"), None, "runs/[b].md"],
+         stderr=lambda d: [f"[bold red]failed:[/] row {r}" for r in d["rows"]])
+    shown = capsys.readouterr()
+    lines = shown.out.splitlines()
+    assert lines[-2:] == ["2 rows", "wrote runs/a.json and runs/[b].md"]  # a path's brackets are not markup
+    assert [ln.strip("│ ") for ln in lines if ln.startswith("│")] == ["1", "2"]
+    assert shown.err.splitlines() == ["failed: row 1", "failed: row 2"]
+
+
+def test_commands_print_only_through_emit():
+    """Every command prints its result through cli._util.emit (and progress through the progress bar):
+    no print, echo, console or stdout call anywhere else in flarecast/cli."""
+    printing = re.compile(r"\bprint\(|\.print\(|print_json|typer\.echo|\.std(out|err)\.write|_util import .*\b(out|err)\b")
+    found = [f"{path.name}:{n}: {line.strip()}" for path in sorted(CLI.glob("*.py")) if path.name != "_util.py"
+             for n, line in enumerate(path.read_text().splitlines(), 1) if printing.search(line)]
+    assert found == []
+
+
+@pytest.mark.parametrize("source", ["goes", "swpc", "events", "sharp"])
+def test_every_fetch_command_takes_the_shared_options(source):
+    shown = runner.invoke(app, ["fetch", source, "--help"], env={"COLUMNS": "200"}).output
+    options = re.findall(r"^│[ *]+(--[a-z-]+)", shown, flags=re.M)  # first column of the options panel
+    shared = ["--out", "--dry-run", "--ingest", "--store", *(["--retries"] if source != "sharp" else []),
+              "--timeout", "--json"]
+    own = {"goes": ["--from", "--to", "--satellite", "--resolution"], "swpc": ["--product"],
+           "events": ["--from", "--to", "--source", "--satellite"],
+           "sharp": ["--from", "--to", "--harp", "--nrt", "--cadence", "--keyword"]}[source]
+    assert options == [*own, *shared, "--help"]
+
+
+def test_simulate_prints_the_flare_counts_its_json_holds(tmp_path):
+    shown = runner.invoke(app, ["simulate", str(tmp_path / "a"), "--days", "3", "--seed", "2", "--activity", "4"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(runner.invoke(app, ["simulate", str(tmp_path / "b"), "--days", "3", "--seed", "2",
+                                          "--activity", "4", "--json"]).stdout)
+    printed = re.search(r"flares by class ([^;]+);", shown.stdout).group(1)
+    assert {c: int(n) for c, n in (pair.split() for pair in printed.split(", "))} == data["flare_counts"]
+    assert sum(data["flare_counts"].values()) > 0 and f"to {tmp_path / 'a'} " in shown.stdout

@@ -160,6 +160,28 @@ def test_parallel_workers_give_the_serial_numbers_and_a_rerun_trains_nothing(tin
     assert dumps(again.comparison["methods"]) == dumps(serial.comparison["methods"])
 
 
+def test_run_compare_from_the_config_file_reuses_the_runs_of_the_same_resolved_config(tiny_compare, sim_store,
+                                                                                    monkeypatch):
+    """`flarecast compare`'s one library call: the config file, its overrides, --device and the grids as typed
+    resolve to exactly the runs compare() trained (any other config would train them again)."""
+    from flarecast.evaluate.run import run_compare
+
+    cfg, samples, out, serial, kw = tiny_compare
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again: the resolved config differs")
+
+    monkeypatch.setattr(cmp, "_train_one", no_training)
+    overrides = [o for o in TINY if not o.startswith("train.device=")] + ["train.epochs=1"]
+    again = run_compare(builtin_config("demo"), overrides, store=sim_store, out=out / "serial", device="cpu", seeds=2,
+                        alphas="0.25", gammas="2", workers=1, n_boot=100)
+    assert again.comparison["parallel"]["reused_runs"] == len(serial.comparison["methods"]) * 2
+    assert dumps(again.comparison["methods"]) == dumps(serial.comparison["methods"])
+    assert again.comparison["store"] == str(sim_store) and again.report_md == out / "serial" / "report.md"
+    with pytest.raises(ConfigError, match="gamma"):
+        run_compare(builtin_config("demo"), overrides, store=sim_store, out=out / "bad", gammas="two")
+
+
 def test_cli_help_has_examples():
     res = CliRunner().invoke(app, ["compare", "--help"])
     assert res.exit_code == 0 and "flarecast compare" in res.output and "--alphas" in res.output

@@ -122,7 +122,7 @@ def test_the_ensemble_card_reads_back_as_written(ensemble):
     assert card.calibration["X"].method == json.loads(text)["calibration"]["X"]["method"]
 
 
-def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_store):
+def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_store, tmp_path):
     result, samples, _ = ensemble
     model = result.model_dir
     card = read_card(model)
@@ -139,8 +139,9 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     assert all(r["decision"] == (r["probability"] >= card.threshold(r["target"])) for r in doc["forecasts"])
     shown = runner.invoke(app, ["card", str(model)])
     assert shown.exit_code == 0 and "pooled out-of-fold predictions by rule tss" in shown.output
-    scored = runner.invoke(app, ["cv", str(model), "--json", "--n-boot", "50"])
+    scored = runner.invoke(app, ["cv", str(model), "--json", "--n-boot", "50", "--out", str(tmp_path / "cv.json")])
     assert scored.exit_code == 0, scored.output
+    assert json.loads((tmp_path / "cv.json").read_text()) == json.loads(scored.output)  # NaN is written as null
     rows = json.loads(scored.output)["targets"][">=M"]
     assert [r["period"] for r in rows] == ["block0", "block1", "block2", "pooled"]
     assert sum(r["n"] for r in rows[:-1]) == rows[-1]["n"]

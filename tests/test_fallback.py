@@ -12,7 +12,9 @@ from flarecast.config import builtin_config, load_config
 from flarecast.forecast.fallback import forecast_every
 from flarecast.forecast.files import backtest, read_forecasts, validate, write_forecasts
 from flarecast.forecast.issue import ForecastRefusal, forecast
+from flarecast.forecast.scoring import score_forecast_files
 from flarecast.ingest import store as st
+from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store
 from flarecast.samples.labels import Catalogue
 from flarecast.train.loop import train
@@ -107,6 +109,8 @@ def test_evaluate_scores_with_and_without_the_degraded_rows(two_years, daily, tm
     every, own = result["targets"][">=M"]["model"], result["targets_undegraded"][">=M"]["model"]
     assert every["n"] == result["n_windows"] and own["n"] == result["n_windows"] - n_deg
     assert every["tp"] + every["fp"] + every["fn"] + every["tn"] == own["n"] + n_deg
+    assert dumps(score_forecast_files([path], store=two_years[0], n_boot=200, out=tmp_path / "bt")) == dumps(result)
+    assert (tmp_path / "bt" / "metrics.json").read_text().strip() == dumps(result)
     cli = runner.invoke(app, ["evaluate", "--forecasts", str(path), "--store", str(two_years[0])])
     assert cli.exit_code == 0, cli.output
     assert f"{n_deg} degraded" in cli.output and "without degraded rows" in cli.output

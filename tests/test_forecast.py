@@ -198,6 +198,21 @@ def test_latest_is_the_last_step_the_records_complete(sim_store, model, tmp_path
     assert forecast(model, store=cut, latest=True)["forecasts"][0]["issue_time"] == "2018-02-05T12:00:00Z"
 
 
+def test_issue_forecast_writes_what_it_returns_and_refuses_a_bad_format_before_forecasting(sim_store, model,
+                                                                                           tmp_path):
+    from flarecast.forecast.ops import issue_forecast
+
+    doc = issue_forecast([model], store=sim_store, at=["2018-01-20T12:00", "2018-01-21T12:00"],
+                         out=tmp_path / "f.csv")
+    assert read_forecasts(tmp_path / "f.csv") == doc["forecasts"] and len(doc["forecasts"]) == 2 * 3
+    ccmc = issue_forecast([model], store=sim_store, at=["2018-01-20T12:00"], out=tmp_path / "c.json", fmt="ccmc")
+    sub = json.loads((tmp_path / "c.json").read_text())  # one issue time: one submission object
+    assert sub["forecast_submission"]["issue_time"].startswith("2018-01-20T12:00") and ccmc["forecasts"]
+    with pytest.raises(ConfigError, match="--format 'xml'"):  # not the missing store: nothing was forecast
+        issue_forecast([model], store=tmp_path / "none.zarr", latest=True, out=tmp_path / "x.json", fmt="xml")
+    assert not (tmp_path / "x.json").exists()
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda g: g.assign(xrsb=g["xrsb"].assign_attrs(units="erg cm-2 s-1")), "expects 'W m-2'"),
     (lambda g: g.isel(time=slice(None, None, 60)), "cadence 1h is coarser than the model's 30min"),

@@ -8,8 +8,9 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.errors import InputFileError
 from flarecast.forecast.ccmc import read_ccmc, validate_ccmc
-from flarecast.forecast.scoring import read_provider, score_files
+from flarecast.forecast.scoring import read_provider, score_files, score_forecast_files
 from flarecast.ingest.pipeline import ingest
+from flarecast.jsonio import dumps
 
 runner = CliRunner()
 # Days 1-6 of June 2019; an M flare on days 2 and 5, a C flare on day 3; B flares before and after bound the
@@ -97,6 +98,16 @@ def test_scoreboard_json_reads_back_and_breaks_loudly(files, tmp_path):
     broken[0]["forecast_submission"]["forecasts"][0]["full_disk"]["probabilities"]["MPlus"] = 1.4
     with pytest.raises(InputFileError, match="0/forecast_submission/forecasts/0/full_disk"):
         validate_ccmc(broken, what="b.json")
+
+
+def test_other_providers_files_are_scored_on_common_days_alone_or_together(files, tmp_path):
+    store, a, b = files
+    both = score_forecast_files([a, b], store=store, n_boot=300, out=tmp_path / "both")
+    assert dumps(both) == dumps(score_files([a, b], store=store, n_boot=300))
+    assert (tmp_path / "both" / "scores.json").read_text().strip() == dumps(both)
+    alone = score_forecast_files([a], store=store, n_boot=300)  # a plain CSV: scored, not backtested
+    assert [f["name"] for f in alone["files"]] == ["a"] and alone["targets"][">=M"]["paired"] == []
+    assert alone["targets"][">=M"]["days"] == 7  # June 1-7: no other file to share days with
 
 
 def test_evaluate_forecasts_prints_the_paired_comparison(files, tmp_path):

@@ -1,4 +1,6 @@
-"""What every command shares: the typer app, the consoles, common options, one-line user errors, output.
+"""What every command shares: the typer app, :func:`command` to register one, one-line user errors, the progress
+display and :func:`emit`, the one way a command prints its result. The options several commands take are in
+:mod:`flarecast.cli.options`.
 
 User errors (:class:`~flarecast.errors.FlarecastError`) print one line on stderr and exit non-zero; anything
 else is a bug and keeps its traceback.
@@ -9,14 +11,15 @@ from __future__ import annotations
 import functools
 import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flarecast import __version__, config
+from flarecast import __version__
 from flarecast.errors import FlarecastError
 
 app = typer.Typer(
@@ -31,12 +34,16 @@ app = typer.Typer(
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
-StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Zarr store to read and write.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
-TrustOpt = Annotated[bool, typer.Option(
-    "--trust-modified", help="Use a model whose weights differ from the sha256 in its card (refused otherwise); "
-                             "the outputs then say weights_modified: true.")]
-DEFAULT_STORE = Path(config.DEFAULT_STORE)
+
+def command(name: str, group: typer.Typer = app):
+    """Register the decorated function as the command ``name`` of ``group`` (``flarecast NAME``), with library
+    errors printed as one line (:func:`user_errors`)."""
+
+    def register(fn):
+        group.command(name)(user_errors(fn))
+        return fn
+
+    return register
 
 
 def user_errors(fn):
@@ -49,42 +56,59 @@ def user_errors(fn):
         except FlarecastError as exc:
             # One line whatever the message holds (a library's text, a file's bytes), and no markup from it.
             text = re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
-            err.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+            _show(err, f"[bold red]error:[/] {escape(text)}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("[bold red]interrupted[/]: finished files and models are left as they were")
+            _show(err, "[bold red]interrupted[/]: finished files and models are left as they were")
             raise typer.Exit(130) from None
 
     return wrapper
 
 
 def progress_bar(enabled: bool = True):
+    """Progress on stderr: bars where stderr is a terminal, notes (a line per finished step) wherever it goes;
+    nothing at all when not ``enabled`` (``--json``)."""
     from flarecast.progress import RichProgress
 
-    return RichProgress(enabled=enabled and sys.stderr.isatty())
+    return RichProgress(err, enabled=enabled and sys.stderr.isatty(), quiet=not enabled)
 
 
-def emit(data, as_json: bool, render=None) -> None:
-    """The one way a command prints its result: JSON on stdout with ``--json``, else what ``render(data)``
-    returns (a rich renderable, a string, or a list of them; :mod:`flarecast.report.tables`)."""
+def emit(data: Any, as_json: bool, render: Callable[[Any], Any] | None = None, *,
+         wrote: Sequence[str | Path | None] = (), stderr: Callable[[Any], Any] | None = None) -> None:
+    """The one way a command prints its result.
+
+    With ``--json`` (``as_json``): ``data`` as JSON on stdout and nothing else. Otherwise, for a reader:
+    ``stderr(data)`` on stderr (failures), then ``render(data)`` on stdout, then one line ``wrote A, B and C``
+    naming the files the command wrote (``wrote``; None entries are left out). ``render`` and ``stderr`` return
+    a rich renderable, a string (rich markup allowed) or a list of them: :mod:`flarecast.report.tables`.
+    """
     if as_json:
-        print_json(data)
+        from flarecast.jsonio import dumps
+
+        sys.stdout.write(dumps(data) + "\n")
         return
-    shown = render(data) if render is not None else data
-    for item in shown if isinstance(shown, list) else [shown]:
-        out.print(item, highlight=False) if isinstance(item, str) else out.print(item)
+    for item in _items(stderr(data) if stderr is not None else None):
+        _show(err, item)
+    for item in _items(render(data) if render is not None else None):
+        _show(out, item)
+    files = [escape(str(p)) for p in wrote if p is not None]
+    if files:
+        _show(out, "wrote " + (", ".join(files[:-1]) + " and " if len(files) > 1 else "") + files[-1])
 
 
-def print_json(data) -> None:
-    from flarecast.jsonio import dumps
+def _items(shown) -> list:
+    return [] if shown is None else shown if isinstance(shown, list) else [shown]
 
-    sys.stdout.write(dumps(data) + "\n")
+
+def _show(console: Console, item) -> None:
+    if isinstance(item, str):  # a line stays one line when piped; no colours guessed from numbers and paths
+        console.print(item, highlight=False, soft_wrap=True)
+    else:
+        console.print(item)
 
 
 @app.callback(invoke_without_command=True)
 def main(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False):
     if version:
-        out.print(f"flarecast {__version__}")
+        emit(__version__, False, lambda v: f"flarecast {v}")
         raise typer.Exit()
-
-

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import JsonOpt, app, emit, user_errors
+from flarecast.cli._util import command, emit
+from flarecast.cli.options import JsonOpt
 
 
-@app.command("cv")
-@user_errors
+@command("cv")
 def cv_cli(
     model: Annotated[Path, typer.Argument(help="Ensemble directory written by `flarecast train` with train.cv.")],
     rule: Annotated[str | None, typer.Option(help="Threshold rule to score instead of the card's: tss, hss, cost:R "
@@ -33,10 +33,5 @@ def cv_cli(
     from flarecast.evaluate.oof import score_oof
     from flarecast.report.tables import oof_summary
 
-    result = score_oof(model, rule=rule, n_boot=n_boot)
-    if out_file is not None:
-        from flarecast.jsonio import write_json
-
-        write_json(out_file, result)
-    emit(result, as_json, oof_summary)
+    emit(score_oof(model, rule=rule, n_boot=n_boot, out_file=out_file), as_json, oof_summary, wrote=[out_file])
 

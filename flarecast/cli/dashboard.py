@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, StoreOpt, app, emit, user_errors
+from flarecast.cli._util import command, emit
+from flarecast.cli.options import DEFAULT_STORE, DeviceOpt, JsonOpt, StoreOpt
 
 
-@app.command("dashboard")
-@user_errors
+@command("dashboard")
 def dashboard_cli(
     models: Annotated[list[Path], typer.Argument(help="Model directories or combinations; the first one's "
                                                       "forecast is the headline, the others are shown beside it.",
@@ -21,7 +21,7 @@ def dashboard_cli(
     latest: Annotated[bool, typer.Option("--latest", help="Issue at the last step the data reach.")] = False,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for index.html and forecast.json.")] = Path(
         "runs/dashboard"),
-    device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    device: DeviceOpt = "cpu",
     as_json: JsonOpt = False,
 ):
     """Write OUT/index.html: one self-contained page (no network) for the morning briefing.
@@ -37,12 +37,11 @@ def dashboard_cli(
     from flarecast.jobs.dashboard import dashboard
 
     page = dashboard(models, store=store, at=at, latest=latest, out=out_dir, device=device)
-    emit({"page": str(page), "forecast": str(page.parent / "forecast.json")}, as_json,
-         lambda d: f"wrote {d['page']} and {d['forecast']}")
+    written = {"page": str(page), "forecast": str(page.parent / "forecast.json")}
+    emit(written, as_json, wrote=list(written.values()))
 
 
-@app.command("combine")
-@user_errors
+@command("combine")
 def combine_cli(
     models: Annotated[list[Path], typer.Argument(help="Member model directories (GOES full-disk, SHARP regions).",
                                                  metavar="MODEL [MODEL]...")],
@@ -53,7 +52,7 @@ def combine_cli(
     every: Annotated[str, typer.Option(help="Step of the fitting issue times.")] = "1D",
     out_dir: Annotated[Path, typer.Option("--out", help="Combination directory to write (combination.json).")] = Path(
         "models/combined"),
-    device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    device: DeviceOpt = "cpu",
     as_json: JsonOpt = False,
 ):
     """Fit a full-disk combination of models: SHARP regions combined as 1 - prod(1 - p_i), then a logistic
@@ -67,11 +66,7 @@ def combine_cli(
       flarecast combine models/sharp --store data/ops.zarr --from 2012-10-01 --to 2013-04-30 --out models/sharp-fd
     """
     from flarecast.forecast.combine import fit_combination
+    from flarecast.report.tables import combination_summary
 
     card = fit_combination(models, store=store, start=start, end=end, every=every, out=out_dir, device=device)
-    emit(card.to_dict(), as_json, lambda _: [
-        f"{target}: intercept {w.intercept:.3f}, weights " + ", ".join(
-            f"{m.path} {v:.3f}" for m, v in zip(card.members, w.coef, strict=True))
-        + f"; threshold {card.threshold(target):.3f}, base rate {card.base_rate(target):.3f}"
-        for target, w in card.weights.items()]
-        + [*card.notes, f"fitted on {card.fit.issue_times} issue times; wrote {out_dir / 'combination.json'}"])
+    emit(card.to_dict(), as_json, lambda _: combination_summary(card), wrote=[out_dir / "combination.json"])

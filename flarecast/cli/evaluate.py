@@ -7,24 +7,21 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import (
+from flarecast.cli._util import command, emit, progress_bar
+from flarecast.cli.options import (
     DEFAULT_STORE,
+    ConfigArg,
     JsonOpt,
+    OverridesArg,
     StoreOpt,
+    TrainDeviceOpt,
     TrustOpt,
-    app,
-    emit,
-    out,
-    print_json,
-    progress_bar,
-    user_errors,
 )
 from flarecast.config import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS
 from flarecast.errors import FlarecastError
 
 
-@app.command("evaluate")
-@user_errors
+@command("evaluate")
 def evaluate_cli(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Model directory written by `flarecast train`; with --forecasts, forecast files.",
@@ -73,71 +70,34 @@ def evaluate_cli(
     if forecasts and by is not None:
         raise FlarecastError("--by scores a MODEL's windows period by period; scoring --forecasts files has no "
                              "period breakdown: drop --by, or evaluate the model")
-    if forecasts and (len(paths) > 1 or not _flarecast_file(paths[0])):
-        from flarecast.forecast.scoring import score_files
-
-        result = score_files(paths, store=store, threshold=threshold, horizon=horizon)
-        if out_dir is not None:
-            from flarecast.jsonio import write_json
-
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_json(out_dir / "scores.json", result)
-        if as_json:
-            print_json(result)
-            return
-        from flarecast.report.text import providers_table
-
-        for table in providers_table(result):
-            out.print(table)
-        return
-    if forecasts:
-        from flarecast.forecast.files import backtest
-
-        result = backtest(paths[0], store=store)
-        if out_dir is not None:
-            from flarecast.jsonio import write_json
-
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_json(out_dir / "metrics.json", result)
-        if as_json:
-            print_json(result)
-            return
-        from flarecast.report.text import metrics_table
-
-        out.print(metrics_table(result))
-        if "targets_undegraded" in result:
-            out.print(metrics_table(result, key="targets_undegraded"))
-        return
-    from flarecast.evaluate.scoring import evaluate
-
-    model = paths[0]
     ranged = all_windows or start is not None or end is not None
     if split is not None and ranged:
         raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
-    period = (start, end) if start is not None or end is not None else None
-    result = evaluate(model, store, split=None if ranged else (split or "test"), period=period,
-                      train_store=train_store, out_dir=out_dir, plots=plots, by=by, trust_modified=trust_modified)
-    if as_json:
-        print_json(result)
+    from flarecast.report.tables import evaluation_summary
+
+    if forecasts:
+        from flarecast.forecast.scoring import score_forecast_files
+
+        result = score_forecast_files(paths, store=store, threshold=threshold, horizon=horizon, out=out_dir)
+        emit(result, as_json, evaluation_summary)
         return
-    from flarecast.report.text import metrics_table, period_table
+    from flarecast.evaluate.scoring import evaluate
 
-    out.print(metrics_table(result))
-    if by is not None:
-        out.print(period_table(result, f"by_{by}"))
-    if out_dir is not None:
-        out.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
+    result = evaluate(paths[0], store, split=None if ranged else (split or "test"),
+                      period=(start, end) if start is not None or end is not None else None, train_store=train_store,
+                      out_dir=out_dir, plots=plots, by=by, trust_modified=trust_modified)
+    emit(result, as_json, evaluation_summary,
+         wrote=[out_dir / "metrics.json", out_dir / "report.md"] if out_dir is not None else ())
 
 
-@app.command("compare")
-@user_errors
+@command("compare")
 def compare_cli(
-    config: Annotated[Path, typer.Argument(help="YAML config (samples, model, train sections).")],
-    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: train.epochs=5")] = None,
+    config: ConfigArg,
+    overrides: OverridesArg = None,
     store: StoreOpt = DEFAULT_STORE,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report, comparison.json and runs/.")] = Path("runs/compare"),
     seeds: Annotated[int | None, typer.Option(help=f"Training seeds per loss setting (default {COMPARE_DEFAULTS['seeds']}"
-                                               "; with --cv: per fold, default train.cv.seeds).")] = None,
+                                               "; with --cv: members per fold, default train.cv.seeds).")] = None,
     alphas: Annotated[str, typer.Option(help="Focal alpha grid; none = no class weight.")] = COMPARE_DEFAULTS["alphas"],
     gammas: Annotated[str | None, typer.Option(help=f"Focal gamma grid (default {COMPARE_DEFAULTS['gammas']}; with "
                                                f"--cv: {COMPARE_CV_GAMMAS}).")] = None,
@@ -145,8 +105,8 @@ def compare_cli(
     pos_weight: Annotated[str, typer.Option(help="pos_weight of the weighted BCE baseline: 'odds' (each target's "
                                             "training odds) or one number for every target.")] = COMPARE_DEFAULTS["pos_weight"],
     workers: Annotated[int | None, typer.Option(help="Parallel trainings (default: one per GPU, else per core; with "
-                                                           "--cv: members at once, default train.cv.workers).")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
+                                                "--cv: members at once, default train.cv.workers).")] = None,
+    device: TrainDeviceOpt = None,
     cv: Annotated[bool, typer.Option("--cv", help="Train the config's cross-validated ensemble (train.cv) per loss "
                                      "setting and score every method, with persistence, logistic regression and "
                                      "trees, on the out-of-fold windows, per held-out period (docs/compare.md).")] = False,
@@ -164,7 +124,7 @@ def compare_cli(
     With --cv every loss setting is a CV ensemble (OUT/SETTING/), scored out of fold per held-out period beside
     persistence, logistic regression and trees, all at thresholds chosen on the other folds; the verdict quotes
     focal alpha 0.25, gamma 2 against CE, with paired bootstrap intervals. Writes OUT/report-cv.md,
-    OUT/report-cv.html and OUT/comparison-cv.json.
+    OUT/report-cv.html and OUT/comparison-cv.json; a re-run into the same OUT reuses finished ensembles.
 
     [bold]Examples[/]:
       flarecast compare configs/real-goes-hourly.yaml --store data/goes-hourly.zarr --out runs/compare-goes
@@ -172,47 +132,12 @@ def compare_cli(
       flarecast compare configs/real-goes-hourly.yaml --cv --store data/goes-hourly.zarr --out runs/compare-cv-goes train.cv.by=year "train.cv.pool=[train,val,test]"
       flarecast compare configs/real-goes-hourly.yaml --cv --rule hss --store data/goes-hourly.zarr --out runs/compare-cv-goes train.cv.by=year "train.cv.pool=[train,val,test]"
     """
-    from flarecast.config import load_config
-    from flarecast.evaluate.comparison import compare, parse_alphas, parse_gammas, parse_pos_weight
-    from flarecast.samples.build import samples_from_store
+    from flarecast.evaluate.run import run_compare
+    from flarecast.report.tables import compare_cv_summary, compare_summary
 
-    if rule is not None and not cv:
-        raise FlarecastError("--rule chooses the thresholds of --cv's out-of-fold decisions; add --cv, or drop --rule "
-                             "(without --cv every run's threshold is chosen on validation by train.threshold_score)")
-    cfg = load_config(config, list(overrides or []) + ([f"train.device={device}"] if device else []))
-    grid_a, pw = parse_alphas(alphas), parse_pos_weight(pos_weight)
-    grid_g = parse_gammas(gammas or (COMPARE_CV_GAMMAS if cv else COMPARE_DEFAULTS["gammas"]))
-    samples = samples_from_store(store, cfg.samples)
-    if cv:
-        from flarecast.evaluate.compare_cv import compare_cv
-        from flarecast.report.compare_cv import compare_cv_summary
-
-        with progress_bar(not as_json) as p:
-            result = compare_cv(cfg, samples, out_dir, alphas=grid_a, gammas=grid_g, balanced_alpha=balanced_alpha,
-                                pos_weight=pw, seeds=seeds, workers=workers, rule=rule, progress=p, store=str(store))
-        emit(result.comparison, as_json, compare_cv_summary)
-        return
     with progress_bar(not as_json) as p:
-        result = compare(cfg, samples, out_dir, seeds=COMPARE_DEFAULTS["seeds"] if seeds is None else seeds,
-                         alphas=grid_a, gammas=grid_g, balanced_alpha=balanced_alpha, pos_weight=pw, workers=workers,
-                         progress=p, store=str(store))
-    if as_json:
-        print_json(result.comparison)
-        return
-    from flarecast.report.text import compare_table
-
-    out.print(compare_table(result.comparison))
-    for v in result.comparison["verdicts"].values():
-        out.print(v["sentence"], highlight=False)
-    for w in result.comparison.get("warnings", []):
-        out.print(f"[yellow]warning:[/] {w}", highlight=False)
-    out.print(f"wrote {result.report_md}, {result.report_html} and {out_dir / 'comparison.json'} "
-              f"in {result.comparison['wall_seconds']:.0f} s")
-
-
-def _flarecast_file(path: Path) -> bool:
-    """A flarecast forecast file (its own JSON document or CSV), which a single-file backtest reads."""
-    if not path.is_file():
-        return True  # backtest names the missing file
-    head = path.read_text(errors="replace")[:4096]
-    return '"flarecast-forecast/' in head if path.suffix == ".json" else head.startswith("issue_time,valid_to,")
+        result = run_compare(config, overrides, store=store, out=out_dir, device=device, seeds=seeds, alphas=alphas,
+                             gammas=gammas, balanced_alpha=balanced_alpha, pos_weight=pos_weight, workers=workers,
+                             cv=cv, rule=rule, progress=p)
+    emit(result.comparison, as_json, compare_cv_summary if cv else compare_summary,
+         wrote=[result.report_md, result.report_html, out_dir / ("comparison-cv.json" if cv else "comparison.json")])

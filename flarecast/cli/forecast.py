@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import DEFAULT_STORE, JsonOpt, TrustOpt, app, emit, user_errors
+from flarecast.cli._util import command, emit
+from flarecast.cli.options import DEFAULT_STORE, DeviceOpt, JsonOpt, TrustOpt
 
 FilesOpt = Annotated[list[str] | None, typer.Option(
     help="Files, folders or quoted globs to ingest into a temporary store (repeat the option for more).")]
 
 
-@app.command("forecast")
-@user_errors
+@command("forecast")
 def forecast_cli(
     models: Annotated[list[Path], typer.Argument(
         help="Model directory (`flarecast train`) or combination (`flarecast combine`); more models are fallbacks, "
@@ -37,7 +37,7 @@ def forecast_cli(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the forecasts (.json or .csv).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="flarecast (JSON or CSV by --out's suffix) or ccmc (the CCMC "
                                                       "flare scoreboard's JSON).")] = "flarecast",
-    device: Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")] = "cpu",
+    device: DeviceOpt = "cpu",
     trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
@@ -55,21 +55,18 @@ def forecast_cli(
       flarecast forecast models/sharp --latest --format ccmc --out runs/scoreboard.json
       flarecast forecast models/edited --latest --trust-modified
     """
-    from flarecast.forecast.ops import issue_forecast, write_any
+    from flarecast.forecast.ops import issue_forecast
     from flarecast.report.tables import forecast_summary
 
     files = bool(goes or events or sharp)
     doc = issue_forecast(models, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
                          events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
                          every=every, strict=strict, skip_refused=skip_refused, device=device,
-                         trust_modified=trust_modified)
-    if out_file is not None:
-        write_any(doc, out_file, fmt)
+                         trust_modified=trust_modified, out=out_file, fmt=fmt)
     emit(doc, as_json, lambda d: forecast_summary(d, out_file))
 
 
-@app.command("card")
-@user_errors
+@command("card")
 def card_cli(
     model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
     trust_modified: TrustOpt = False,

@@ -7,22 +7,12 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import (
-    DEFAULT_STORE,
-    JsonOpt,
-    StoreOpt,
-    app,
-    emit,
-    out,
-    print_json,
-    progress_bar,
-    user_errors,
-)
+from flarecast.cli._util import command, emit, progress_bar
+from flarecast.cli.options import DEFAULT_STORE, ConfigArg, JsonOpt, OverridesArg, StoreOpt
 from flarecast.errors import FlarecastError
 
 
-@app.command("simulate")
-@user_errors
+@command("simulate")
 def simulate_cli(
     outdir: Annotated[Path, typer.Argument(help="Folder to write goes/, events/ and sharp/ into.")],
     days: Annotated[int, typer.Option(help="Number of UTC days to simulate.")] = 30,
@@ -35,19 +25,16 @@ def simulate_cli(
 
     [bold]Example[/]: flarecast simulate data/sim --days 60 --seed 1
     """
+    from flarecast.report.tables import simulate_summary
     from flarecast.simulate.generate import simulate
 
     with progress_bar(not as_json) as p:
         summary = simulate(outdir, days=days, seed=seed, start=start, activity=activity,
                            progress=p.task("Simulating days", days))
-    if as_json:
-        print_json(summary.to_dict())
-    else:
-        out.print(f"wrote {days} days to {outdir}: flares by class {summary.to_dict().get('flares_by_class')}")
+    emit(summary.to_dict(), as_json, simulate_summary)
 
 
-@app.command("ingest")
-@user_errors
+@command("ingest")
 def ingest_cli(
     kind: Annotated[str, typer.Argument(help="What the files hold: goes, sharp or events.")],
     paths: Annotated[list[Path], typer.Argument(help="Files, folders (searched recursively) or globs.")],
@@ -67,24 +54,18 @@ def ingest_cli(
     if kind not in ("goes", "sharp", "events"):
         raise FlarecastError(f"kind {kind!r}: expected one of ['goes', 'sharp', 'events']")
     from flarecast.ingest.pipeline import ingest
+    from flarecast.report.tables import ingest_summary
 
     with progress_bar(not as_json) as p:
         report = ingest(kind, paths, store=store, skip_bad=skip_bad, basis=basis, satellite=satellite,
                         progress=p.task(f"Ingesting {kind}", None))
-    data = report.to_dict()
-    if as_json:
-        print_json(data)
-        return
-    from flarecast.report.text import ingest_table
-
-    out.print(ingest_table(data))
+    emit(report.to_dict(), as_json, ingest_summary)
 
 
-@app.command("samples")
-@user_errors
+@command("samples")
 def samples_cli(
-    config: Annotated[Path, typer.Argument(help="YAML config with a samples section.")],
-    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: samples.window=12h")] = None,
+    config: ConfigArg,
+    overrides: OverridesArg = None,
     store: StoreOpt = DEFAULT_STORE,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the sample index (.parquet or .nc).")] = None,
     as_json: JsonOpt = False,

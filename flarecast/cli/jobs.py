@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import JsonOpt, app, err, out, print_json, progress_bar, user_errors
+from flarecast.cli._util import command, emit, progress_bar
+from flarecast.cli.options import JsonOpt, OverridesArg
 
 
-@app.command("demo")
-@user_errors
+@command("demo")
 def demo_cli(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the store, models, report and figures.")] = Path("runs/demo"),
-    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides of the run config: train.epochs=5")] = None,
+    overrides: OverridesArg = None,
     simulated: Annotated[bool, typer.Option("--simulated", help="Run on two simulated years of GOES-16 files "
                                                                   "instead of the embedded real data.")] = False,
     seeds: Annotated[int, typer.Option("--seeds", help="Training seeds per loss (real data).")] = 3,
@@ -34,26 +34,14 @@ def demo_cli(
       flarecast demo --simulated --out runs/demo-sim simulate.days=240 train.epochs=3
     """
     from flarecast.jobs.demo import run_demo
-    from flarecast.report.demo import demo_table
-    from flarecast.report.text import comparison_table
+    from flarecast.report.tables import demo_summary
 
     with progress_bar(not as_json) as p:
         result = run_demo(out_dir, simulated=simulated, seeds=seeds, overrides=overrides, progress=p)
-    if as_json:
-        print_json(result.comparison)
-        return
-    if simulated:
-        out.print(comparison_table(result.comparison))
-    else:
-        out.print(demo_table(result.comparison))
-        for sentence in result.comparison["plain_verdicts"].values():
-            out.print(sentence, highlight=False, soft_wrap=True)
-    out.print(f"wrote {result.out / 'comparison.json'} and {result.report_path} "
-              f"in {result.comparison['wall_seconds']:.0f} s")
+    emit(result.comparison, as_json, demo_summary, wrote=[result.out / "comparison.json", result.report_path])
 
 
-@app.command("batch")
-@user_errors
+@command("batch")
 def batch_cli(
     job: Annotated[Path, typer.Argument(help="Job YAML: a store, a log file and named steps.")],
     overrides: Annotated[list[str] | None, typer.Argument(
@@ -75,14 +63,8 @@ def batch_cli(
       flarecast batch configs/batch-real-goes.yaml steps.compare.workers=14
     """
     from flarecast.jobs.batch import run_job
+    from flarecast.report.tables import batch_step, batch_summary
 
-    def show(step: dict) -> None:
-        if not as_json:
-            err.print(f"{step['name']:<16} {step['status']:<8} {step['seconds']:7.1f} s  {step.get('note', '')}",
-                      highlight=False)
-
-    log = run_job(job, overrides=overrides, root=root, force=force, on_step=show)
-    if as_json:
-        print_json(log)
-    else:
-        out.print(f"job {log['status']} in {log['seconds']:.1f} s; log written to {log['log']}")
+    with progress_bar(not as_json) as p:  # a line on stderr as each step ends
+        log = run_job(job, overrides=overrides, root=root, force=force, on_step=lambda step: p.note(batch_step(step)))
+    emit(log, as_json, batch_summary)

@@ -7,25 +7,17 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import (
-    DEFAULT_STORE,
-    JsonOpt,
-    StoreOpt,
-    app,
-    emit,
-    progress_bar,
-    user_errors,
-)
+from flarecast.cli._util import command, emit, progress_bar
+from flarecast.cli.options import DEFAULT_STORE, ConfigArg, JsonOpt, OverridesArg, StoreOpt, TrainDeviceOpt
 
 
-@app.command("train")
-@user_errors
+@command("train")
 def train_cli(
-    config: Annotated[Path, typer.Argument(help="YAML config (samples, model, train sections).")],
-    overrides: Annotated[list[str] | None, typer.Argument(help="Dotted overrides: train.loss.gamma=2")] = None,
-    store: StoreOpt = DEFAULT_STORE,
+    config: ConfigArg,
+    overrides: OverridesArg = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")] = Path("models/latest"),
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")] = None,
+    store: StoreOpt = DEFAULT_STORE,
+    device: TrainDeviceOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.safetensors.")] = False,
     as_json: JsonOpt = False,
 ):

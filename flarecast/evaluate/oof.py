@@ -21,6 +21,7 @@ from flarecast.config import CVConfig
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import score_with_ci
+from flarecast.jsonio import write_json
 from flarecast.metrics import UndefinedScoreWarning
 from flarecast.model.card import EnsembleCard
 from flarecast.model.modeldir import model_id, read_card
@@ -30,11 +31,13 @@ SCORES = ("tss", "hss", "bss", "recall", "far", "roc_auc")
 POOLED = "pooled"
 
 
-def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1000, seed: int = 0,
+              out_file: str | Path | None = None) -> dict[str, Any]:
     """Per held-out period (and pooled) scores of the ensemble and of persistence, with bootstrap intervals.
 
     ``rule`` (``tss``, ``hss``, ``cost:R``, ``climatology:M``) replaces the card's threshold rule: each fold's
     threshold is then chosen afresh on the other folds' calibrated OOF predictions, with no retraining.
+    ``out_file``: also write the result there as JSON.
 
     Returns ``{"model", "model_id", "threshold_rule", "bootstrap", "targets": {T: [row, ...]}}``; each row has
     ``period``, ``n``, ``positives``, ``threshold`` and, for ``ensemble`` and ``persistence``, every score of
@@ -80,8 +83,11 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
                              "threshold": float(thresholds[0]) if thresholds.size == 1 else None,
                              "ensemble": ens, "persistence": {k: base[k] for k in SCORES}})
             out[t] = rows
-    return {"model": str(model_dir), "model_id": model_id(model_dir), "threshold_rule": rule or card.threshold_rule,
-            "calibration": {t: c.method for t, c in card.calibration.items()},
-            "bootstrap": {"unit": "region (HARP)" if sharp else "UTC day", "n_boot": n_boot, "level": 0.95,
-                          "seed": seed},
-            "targets": out}
+    result = {"model": str(model_dir), "model_id": model_id(model_dir), "threshold_rule": rule or card.threshold_rule,
+              "calibration": {t: c.method for t, c in card.calibration.items()},
+              "bootstrap": {"unit": "region (HARP)" if sharp else "UTC day", "n_boot": n_boot, "level": 0.95,
+                            "seed": seed},
+              "targets": out}
+    if out_file is not None:
+        write_json(out_file, result)
+    return result

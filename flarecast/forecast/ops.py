@@ -20,32 +20,44 @@ FORMATS = ("flarecast", "ccmc")
 def issue_forecast(models: Sequence[str | Path], *, store: str | Path | None = None, goes=(), events=(), sharp=(),
                    at: Sequence[str] = (), latest: bool = False, start: str | None = None, end: str | None = None,
                    every: str | None = None, strict: bool = False, skip_refused: bool = False,
-                   device: str = "cpu", trust_modified: bool = False) -> dict[str, Any]:
+                   device: str = "cpu", trust_modified: bool = False, out: str | Path | None = None,
+                   fmt: str = "flarecast") -> dict[str, Any]:
     """The forecast document of ``models``: a combination directory alone; else the first model, with the others
     as fallbacks (:func:`~flarecast.forecast.fallback.forecast_every`), or alone and refusing with ``strict``
     (``skip_refused``: strict, listing the refused issue times instead of raising). ``trust_modified`` lets the
     primary model load with weights that differ from its card (recorded in the document); fallbacks and
-    combination members are always verified."""
+    combination members are always verified. ``out``: also write the document there (:func:`write_any`, in
+    ``fmt``; a bad ``fmt`` is refused before anything is forecast)."""
     if not models:
         raise ConfigError("no model: give a model directory")
+    if out is not None:
+        _check_format(fmt)
     times = {"at": at, "latest": latest, "start": start, "end": end, "every": every}
     if is_combination(models[0]):
         if len(models) > 1:
             raise ConfigError(f"{models[0]} is a combination: it already names its members; give it alone")
         with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
-            return forecast_combined(models[0], store=path, device=device, **times)
-    if strict or skip_refused:  # listing refusals is the strict mode's way to go on past them
+            doc = forecast_combined(models[0], store=path, device=device, **times)
+    elif strict or skip_refused:  # listing refusals is the strict mode's way to go on past them
         if len(models) > 1:
             raise ConfigError("--strict forecasts with one model and refuses where its input is missing: give one "
                               "MODEL, or drop --strict to fall back to the others")
-        return forecast(models[0], store=store, goes=goes, events=events, sharp=sharp, skip_refused=skip_refused,
-                        device=device, trust_modified=trust_modified, **times)
-    return forecast_every(models, store=store, goes=goes, events=events, sharp=sharp, device=device,
-                          trust_modified=trust_modified, **times)
+        doc = forecast(models[0], store=store, goes=goes, events=events, sharp=sharp, skip_refused=skip_refused,
+                       device=device, trust_modified=trust_modified, **times)
+    else:
+        doc = forecast_every(models, store=store, goes=goes, events=events, sharp=sharp, device=device,
+                             trust_modified=trust_modified, **times)
+    if out is not None:
+        write_any(doc, out, fmt)
+    return doc
 
 
 def write_any(doc: dict[str, Any], path: str | Path, fmt: str = "flarecast") -> Path:
     """Write ``doc`` as flarecast JSON/CSV (by suffix) or as the CCMC scoreboard's JSON."""
+    _check_format(fmt)
+    return write_ccmc(doc, path) if fmt == "ccmc" else write_forecasts(doc, path)
+
+
+def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: expected one of {list(FORMATS)}")
-    return write_ccmc(doc, path) if fmt == "ccmc" else write_forecasts(doc, path)

@@ -14,6 +14,9 @@ the same days (same seed, same day order), so the paired differences in Brier sk
 bootstrap intervals: the difference of the two files' scores in each resample. The Brier skill score's reference is
 one constant per target for every file: the event rate over the scored days (the sample climatology). Decisions use
 a flarecast file's own thresholds and ``threshold`` (default 0.5) for other providers.
+
+:func:`score_forecast_files` is what ``flarecast evaluate --forecasts`` runs: a backtest of one flarecast file,
+else :func:`score_files`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from flarecast import classes
 from flarecast.errors import InputFileError, ModelError
 from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
 from flarecast.forecast.ccmc import read_ccmc
-from flarecast.forecast.files import ROW_FIELDS, read_forecasts
+from flarecast.forecast.files import ROW_FIELDS, backtest, read_forecasts
 from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning, score_table
 from flarecast.samples import labels
@@ -138,6 +141,37 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
                         "ci": list(replicate_interval(m, reps[names[0]][m] - reps[n][m]))} for m in PAIRED}})
         result["targets"][target] = entry
     return result
+
+
+def score_forecast_files(paths: Sequence[str | Path], *, store: str | Path, threshold: float = 0.5,
+                         horizon: str = "24h", out: str | Path | None = None, n_boot: int = 1000,
+                         seed: int = 0) -> dict[str, Any]:
+    """What ``flarecast evaluate --forecasts`` scores: one flarecast forecast file is backtested
+    (:func:`~flarecast.forecast.files.backtest`: the shape of ``metrics.json``, with and without degraded rows);
+    several files, or another provider's, are scored on the same days (:func:`score_files`). ``out``: a folder
+    to write the result into, as ``metrics.json`` (backtest) or ``scores.json``.
+    """
+    from flarecast.jsonio import write_json
+
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1 and is_flarecast_file(paths[0]):
+        result, name = backtest(paths[0], store=store, n_boot=n_boot, seed=seed), "metrics.json"
+    else:
+        result, name = score_files(paths, store=store, threshold=threshold, horizon=horizon, n_boot=n_boot,
+                                   seed=seed), "scores.json"
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        write_json(Path(out) / name, result)
+    return result
+
+
+def is_flarecast_file(path: Path) -> bool:
+    """A flarecast forecast file (its own JSON document or CSV), which a backtest reads; a missing file counts
+    as one, so that the backtest names it."""
+    if not path.is_file():
+        return True
+    head = path.read_text(errors="replace")[:4096]
+    return '"flarecast-forecast/' in head if path.suffix == ".json" else head.startswith("issue_time,valid_to,")
 
 
 def paired_difference(y_a, p_a, y_b, p_b, *, threshold_a: float, threshold_b: float,

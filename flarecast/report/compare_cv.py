@@ -1,4 +1,4 @@
-"""``flarecast compare --cv``'s report (Markdown, HTML) and printed tables, read from ``comparison-cv.json``.
+"""``flarecast compare --cv``'s report (Markdown, HTML), read from ``comparison-cv.json``.
 
 Per target: every method's pooled out-of-fold scores with 95% intervals, its HSS and TSS in each held-out
 period, its paired differences against CE and its thresholds per period; the verdicts; the folds; the
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-from rich.markup import escape
-from rich.table import Table
 
 from flarecast.report.formats import LABELS, fmt, markdown_to_html, md_head, md_row, value_ci
 
@@ -32,7 +29,7 @@ def cell(s: dict[str, Any] | None, *, interval: bool = True) -> str:
     return value_ci(s) if interval else fmt(s["value"])
 
 
-def _periods(c: dict[str, Any], target: str) -> list[str]:
+def periods(c: dict[str, Any], target: str) -> list[str]:
     return [p for p in c["targets"][target]["periods"] if p != POOLED]
 
 
@@ -75,7 +72,7 @@ def compare_cv_markdown(c: dict[str, Any]) -> str:
     targets = _targets(c)
     head = ["method"] + [f"{t} {_label(k)}" for t in targets for k in CASE_SCORES]
     lines += md_head(head)
-    lines += [md_row([n, *(cell(_score(c, t, n, POOLED, k)) for t in targets for k in CASE_SCORES)])
+    lines += [md_row([n, *(cell(score(c, t, n, POOLED, k)) for t in targets for k in CASE_SCORES)])
               for n in c["methods"]]
     for t in c["targets"]:
         lines += ["", f"## {t}", "", *_target_lines(c, t)]
@@ -83,28 +80,28 @@ def compare_cv_markdown(c: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _score(c: dict[str, Any], target: str, method: str, period: str, score: str) -> dict[str, Any] | None:
+def score(c: dict[str, Any], target: str, method: str, period: str, score: str) -> dict[str, Any] | None:
     return c["targets"][target]["scores"].get(method, {}).get(period, {}).get(score)
 
 
 def _target_lines(c: dict[str, Any], t: str) -> list[str]:
-    periods = _periods(c, t)
+    held = periods(c, t)
     block = c["targets"][t]
     head = ["method", "calibration", *(_label(k) for k in POOLED_SCORES),
-            *(f"{_label(k)} {p}" for p in periods for k in PERIOD_SCORES)]
+            *(f"{_label(k)} {p}" for p in held for k in PERIOD_SCORES)]
     lines = ["Pooled out-of-fold scores, then HSS and TSS in each held-out period:", "", *md_head(head)]
     for n, m in c["methods"].items():
-        lines.append(md_row([n, m["calibration"][t], *(cell(_score(c, t, n, POOLED, k)) for k in POOLED_SCORES),
-                           *(cell(_score(c, t, n, p, k)) for p in periods for k in PERIOD_SCORES)]))
-    head = ["method - CE", *(_label(k) for k in POOLED_SCORES), *(f"HSS {p}" for p in periods)]
+        lines.append(md_row([n, m["calibration"][t], *(cell(score(c, t, n, POOLED, k)) for k in POOLED_SCORES),
+                           *(cell(score(c, t, n, p, k)) for p in held for k in PERIOD_SCORES)]))
+    head = ["method - CE", *(_label(k) for k in POOLED_SCORES), *(f"HSS {p}" for p in held)]
     lines += ["", "Paired differences against CE (same resamples):", "", *md_head(head)]
     for n, d in block["paired"].items():
         lines.append(md_row([n, *(cell(d.get(POOLED, {}).get(k)) for k in POOLED_SCORES),
-                           *(cell(d.get(p, {}).get("hss")) for p in periods)]))
-    head = ["method", *(f"threshold {p}" for p in periods)]
+                           *(cell(d.get(p, {}).get("hss")) for p in held)]))
+    head = ["method", *(f"threshold {p}" for p in held)]
     lines += ["", "Thresholds (each chosen on the other folds):", "", *md_head(head)]
     for n in c["methods"]:
-        thr = [block["scores"].get(n, {}).get(p, {}).get("threshold") for p in periods]
+        thr = [block["scores"].get(n, {}).get(p, {}).get("threshold") for p in held]
         lines.append(md_row([n, *("n/a" if v is None else f"{v:.4g}" for v in thr)]))
     return lines
 
@@ -141,26 +138,3 @@ def write_compare_cv_report(c: dict[str, Any], out: str | Path) -> tuple[Path, P
     (out / "report-cv.md").write_text(md)
     (out / "report-cv.html").write_text(markdown_to_html(md, out, "flarecast compare --cv"))
     return out / "report-cv.md", out / "report-cv.html"
-
-
-def compare_cv_summary(c: dict[str, Any]) -> list:
-    """What ``flarecast compare --cv`` prints: a table per target (pooled scores with intervals, HSS and TSS per
-    held-out period), the verdicts, and where the report went."""
-    shown: list = []
-    for t in c["targets"]:
-        periods = _periods(c, t)
-        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c['rule']} chosen on the other folds (95% CI, "
-                            f"bootstrap over {c['bootstrap']['unit']}s)")
-        for col in ("method", *(_label(k) for k in ("recall", "hss", "tss", "bss")),
-                    *(f"{_label(k)} {p}" for p in periods for k in PERIOD_SCORES)):
-            table.add_column(col, justify="left" if col == "method" else "right")
-        for n in c["methods"]:
-            cells = [cell(_score(c, t, n, POOLED, k)) for k in ("recall", "hss", "tss", "bss")]
-            cells += [cell(_score(c, t, n, p, k), interval=False) for p in periods for k in PERIOD_SCORES]
-            table.add_row(n, *map(escape, cells))
-        shown.append(table)
-    shown += [escape(v["sentence"]) for v in c["verdicts"].values()]  # "[n/a, n/a]" is no style tag
-    out = Path(c["out"])
-    shown.append(f"wrote {out / 'report-cv.md'}, {out / 'report-cv.html'} and {out / 'comparison-cv.json'} in "
-                 f"{c['wall_seconds']:.0f} s")
-    return shown

@@ -1,16 +1,20 @@
 """What the commands print, as rich renderables built from the same plain results ``--json`` prints.
 
 The command line only parses and calls; it prints what these functions return (:func:`flarecast.cli._util.emit`),
-so the table and the JSON cannot disagree.
+so the table and the JSON cannot disagree. One function per command (``<command>_summary``), taking the result
+the command prints as JSON; the larger evaluation tables they show come from :mod:`flarecast.report.text`.
+Text from data (paths, notes, sentences) is escaped, so brackets in it are printed, not read as rich markup.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
-from flarecast.model.card import EnsembleCard, ModelCard
+from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
 
 
 def train_summary(s: dict[str, Any]) -> str:
@@ -152,3 +156,128 @@ def oof_summary(result: dict[str, Any]) -> list:
 def _ci(score: dict) -> str:
     v, (lo, hi) = score["value"], score["ci"]
     return "n/a" if v != v else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def simulate_summary(s: dict[str, Any]) -> str:
+    """``flarecast simulate``: where the files went and how many flares of each class they hold."""
+    counts = ", ".join(f"{c} {n}" for c, n in s["flare_counts"].items())
+    files = ", ".join(f"{n} {kind}" for kind, n in s["files"].items())
+    return (f"wrote {s['days']} days from {s['start']} to {escape(s['outdir'])} ({files} files): flares by class "
+            f"{counts}; {s['n_regions']} active regions")
+
+
+def ingest_summary(report: dict[str, Any]) -> list:
+    """``flarecast ingest``: one row per file read or skipped, then the first warnings (bad rows left out)."""
+    warnings = report.get("warnings", [])
+    return [ingest_table(report), *(f"[yellow]warning:[/] {escape(w)}" for w in warnings[:5]),
+            *([f"... {len(warnings)} warnings in all"] if len(warnings) > 5 else [])]
+
+
+def ingest_table(report: dict[str, Any]) -> Table:
+    """``flarecast ingest``'s table: one row per file read or skipped."""
+    table = Table(title="Ingest")
+    cols = ("file", "reader", "rows read", "masked", "rows added", "duplicates", "time range")
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("rows read", "rows added", "duplicates") else "left")
+    for f in report.get("files", []):
+        masked = ", ".join(f"{k} {v}" for k, v in (f.get("masked") or {}).items() if v) or "0"
+        tr = f.get("time_range") or ["", ""]
+        table.add_row(Path(f["path"]).name, str(f.get("reader", "")), str(f.get("rows_read", "")), masked,
+                      str(f.get("rows_added", "")), str(f.get("duplicates_skipped", "")), " to ".join(map(str, tr)))
+    for path, why in report.get("skipped", []):
+        table.add_row(Path(path).name, "[red]skipped[/]", "", "", "", "", escape(str(why)))
+    return table
+
+
+def fetch_summary(report: dict[str, Any]) -> list[str]:
+    """``flarecast fetch``: the URLs of a dry run, what was fetched, skipped and failed, and what was ingested."""
+    lines = [escape(url) for url in report["planned"]] if report["dry_run"] else []
+    lines.append(escape(report["summary"]))
+    lines += [f"ingested into {escape(ing['store'])} ({kind}): {len(ing['files'])} files, {ing['rows_added']} rows "
+              f"added, {len(ing['skipped'])} skipped" for kind, ing in report["ingested"].items()]
+    return lines
+
+
+def fetch_failures(report: dict[str, Any]) -> list[str]:
+    """``flarecast fetch``'s lines for stderr: one per failed URL, with the HTTP status or the reason."""
+    return [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
+
+
+def evaluation_summary(result: dict[str, Any]) -> list:
+    """``flarecast evaluate``: the scores of every target and method; a backtest's also without its degraded
+    rows; with ``--by``, every period's. Several forecasters' files: a table per target, files side by side."""
+    from flarecast.report.text import metrics_table, period_table, providers_table
+
+    if "reference" in result:  # :func:`flarecast.forecast.scoring.score_files`
+        return providers_table(result)
+    tables = [metrics_table(result)]
+    if "targets_undegraded" in result:
+        tables.append(metrics_table(result, key="targets_undegraded"))
+    return tables + [period_table(result, key) for key in result if key.startswith("by_")]
+
+
+def compare_summary(comparison: dict[str, Any]) -> list:
+    """``flarecast compare``: the case-study table, one verdict per target, the split's warnings, the time taken."""
+    from flarecast.report.text import compare_table
+
+    return [compare_table(comparison), *(escape(v["sentence"]) for v in comparison["verdicts"].values()),
+            *(f"[yellow]warning:[/] {escape(w)}" for w in comparison.get("warnings", [])),
+            f"{len(comparison['methods'])} loss settings x {len(comparison['grid']['seeds'])} seeds in "
+            f"{comparison['wall_seconds']:.0f} s"]
+
+
+def compare_cv_summary(c: dict[str, Any]) -> list:
+    """``flarecast compare --cv``: a table per target (every method's pooled out-of-fold scores with intervals, its
+    HSS and TSS per held-out period), one verdict per target, the time taken."""
+    from flarecast.report.compare_cv import PERIOD_SCORES, POOLED, cell, periods, score
+    from flarecast.report.formats import LABELS
+
+    shown: list = []
+    pooled = ("recall", "hss", "tss", "bss")
+    for t in c["targets"]:
+        held = periods(c, t)
+        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c['rule']} chosen on the other folds (95% CI, "
+                            f"bootstrap over {c['bootstrap']['unit']}s)")
+        for col in ("method", *(LABELS.get(k, k) for k in pooled), *(f"{LABELS[k]} {p}" for p in held
+                                                                       for k in PERIOD_SCORES)):
+            table.add_column(col, justify="left" if col == "method" else "right")
+        for n in c["methods"]:
+            cells = [cell(score(c, t, n, POOLED, k)) for k in pooled]
+            cells += [cell(score(c, t, n, p, k), interval=False) for p in held for k in PERIOD_SCORES]
+            table.add_row(n, *map(escape, cells))
+        shown.append(table)
+    return [*shown, *(escape(v["sentence"]) for v in c["verdicts"].values()),
+            f"{len(c['methods'])} methods out of fold in {c['wall_seconds']:.0f} s"]
+
+
+def demo_summary(comparison: dict[str, Any]) -> list:
+    """``flarecast demo``: the case-study table and a verdict per target (real data), or the two-model table
+    (simulated data), and the time taken."""
+    if comparison.get("data") == "simulated":
+        from flarecast.report.text import comparison_table
+
+        shown = [comparison_table(comparison)]
+    else:
+        from flarecast.report.demo import demo_table
+
+        shown = [demo_table(comparison), *map(escape, comparison["plain_verdicts"].values())]
+    return [*shown, f"finished in {comparison['wall_seconds']:.0f} s"]
+
+
+def batch_step(step: dict[str, Any]) -> str:
+    """One line of ``flarecast batch`` as each step ends: its name, status, seconds and what it did."""
+    return escape(f"{step['name']:<16} {step['status']:<8} {step['seconds']:7.1f} s  {step.get('note', '')}")
+
+
+def batch_summary(log: dict[str, Any]) -> str:
+    """``flarecast batch``'s last line: how the job ended and where its log is."""
+    return f"job {log['status']} in {log['seconds']:.1f} s; log written to {escape(str(log['log']))}"
+
+
+def combination_summary(card: CombinationCard) -> list[str]:
+    """``flarecast combine``: per target the intercept, each member's weight, the threshold and base rate."""
+    return [f"{target}: intercept {w.intercept:.3f}, weights " + ", ".join(
+        f"{escape(str(m.path))} {v:.3f}" for m, v in zip(card.members, w.coef, strict=True))
+        + f"; threshold {card.threshold(target):.3f}, base rate {card.base_rate(target):.3f}"
+        for target, w in card.weights.items()] + [
+        *map(escape, card.notes), f"fitted on {card.fit.issue_times} issue times"]

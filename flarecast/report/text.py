@@ -1,16 +1,15 @@
-"""The tables ``flarecast evaluate`` prints and its ``report.md``; the demo's two-model comparison; the ingest table.
+"""The tables ``flarecast evaluate`` prints and its ``report.md``; the demo's two-model comparison.
 
 ``flarecast evaluate``: :func:`metrics_table` and :func:`evaluation_markdown` (every target and method with
 intervals), :func:`period_table` (``--by year``), :func:`providers_table` (``--forecasts A B ...``). The demo's
 comparison of two losses: :func:`comparison_rows`, :func:`comparison_table`, :func:`comparison_markdown`.
-``flarecast ingest``: :func:`ingest_table`. Everything here reads the documented JSON results; the cell
-formatters are :mod:`flarecast.report.formats` and ``flarecast compare``'s report :mod:`flarecast.report.compare`
-(its :func:`compare_table` and :func:`verdict`, and :func:`markdown_to_html`, stay importable from here).
+Everything here reads the documented JSON results; the cell formatters are :mod:`flarecast.report.formats` and
+``flarecast compare``'s report :mod:`flarecast.report.compare` (its :func:`compare_table` and :func:`verdict`, and
+:func:`markdown_to_html`, stay importable from here). What each command prints is :mod:`flarecast.report.tables`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -21,7 +20,7 @@ from flarecast.report.formats import LABELS, fmt, markdown_to_html, md_head, md_
 
 __all__ = [  # compare_table, verdict and markdown_to_html live beside; importers still find them here
     "COLUMNS", "EVAL_COLUMNS", "PERIOD_COLUMNS", "compare_table", "comparison_markdown", "comparison_rows",
-    "comparison_table", "evaluation_markdown", "ingest_table", "markdown_to_html", "metrics_table", "period_table",
+    "comparison_table", "evaluation_markdown", "markdown_to_html", "metrics_table", "period_table",
     "providers_table", "verdict",
 ]
 
@@ -199,18 +198,3 @@ def providers_table(result: dict[str, Any]) -> list[Table]:
         tables.append(t)
     return tables
 
-
-def ingest_table(report: dict[str, Any]) -> Table:
-    """``flarecast ingest``'s table: one row per file read."""
-    table = Table(title="Ingest")
-    cols = ("file", "reader", "rows read", "masked", "rows added", "duplicates", "time range")
-    for col in cols:
-        table.add_column(col, justify="right" if col in ("rows read", "rows added", "duplicates") else "left")
-    for f in report.get("files", []):
-        masked = ", ".join(f"{k} {v}" for k, v in (f.get("masked") or {}).items() if v) or "0"
-        tr = f.get("time_range") or ["", ""]
-        table.add_row(Path(f["path"]).name, str(f.get("reader", "")), str(f.get("rows_read", "")), masked,
-                      str(f.get("rows_added", "")), str(f.get("duplicates_skipped", "")), " to ".join(map(str, tr)))
-    for path, why in report.get("skipped", []):
-        table.add_row(Path(path).name, "[red]skipped[/]", "", "", "", "", str(why))
-    return table
