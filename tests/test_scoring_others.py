@@ -118,3 +118,51 @@ def test_evaluate_forecasts_prints_the_paired_comparison(files, tmp_path):
     assert "6 common days" in result.output and "a - b" in result.output and "1.25" in result.output
     saved = json.loads((tmp_path / "cmp" / "scores.json").read_text())
     assert saved["targets"][">=M"]["paired"][0]["tss"]["value"] == pytest.approx(1.25)
+
+
+def test_swpc_fetches_are_one_forecaster_scored_beside_another_file(files, tmp_path):
+    from tests.test_swpc_probabilities import two_fetches
+
+    store, a, _ = files
+    first, second = two_fetches(tmp_path)
+    result = score_files([a, second, first], store=store, n_boot=300)
+    assert [f["name"] for f in result["files"]] == ["a", "swpc"]
+    assert result["files"][1]["files"] == [str(second), str(first)] and result["files"][1]["rows"] == 18
+    e = result["targets"][">=M"]
+    assert list(result["targets"]) == [">=M"] and e["days"] == 6  # June 1-6; a alone forecasts June 7
+    # SWPC issued at 22:00 UT the day before: M 5, 40, 10, 10, 30, 5 % for June 1-6 (June 4 as first issued).
+    # Labels [0, 1, 0, 0, 1, 0]: BS = 0.875 / 6, BSS = 1 - (0.875 / 6) / (2 / 9) = 0.34375; none reaches 0.5: TSS 0.
+    assert e["positives"] == {"a": 2, "swpc": 2}
+    assert e["scores"]["swpc"]["bss"]["value"] == pytest.approx(0.34375)
+    assert e["scores"]["swpc"]["tss"]["value"] == pytest.approx(0.0)
+    (pair,) = e["paired"]
+    assert (pair["a"], pair["b"]) == ("a", "swpc")
+    assert pair["bss"]["value"] == pytest.approx(0.7375 - 0.34375) and pair["tss"]["value"] == pytest.approx(1.0)
+
+
+def test_swpc_alone_is_scored_on_every_target_it_forecasts(files, tmp_path):
+    from tests.test_swpc_probabilities import two_fetches
+
+    store, _, _ = files
+    result = score_forecast_files(list(two_fetches(tmp_path)), store=store, n_boot=300)
+    assert list(result["targets"]) == [">=C", ">=M", "X"] and result["targets"][">=C"]["days"] == 6
+    # >=C labels [0, 1, 1, 0, 1, 0] (M, C, M flares on June 2, 3, 5), p = 0.40, 0.90, 0.75, 0.75, 0.95, 0.50:
+    # BS = 1.0475 / 6 against 0.25, BSS 0.30167; at 0.5 TP 3, FP 2, TN 1: TSS = 1 - 2/3.
+    c = result["targets"][">=C"]["scores"]["swpc"]
+    assert c["bss"]["value"] == pytest.approx(1 - 1.0475 / 6 / 0.25) and c["tss"]["value"] == pytest.approx(1 / 3)
+
+
+def test_evaluate_forecasts_takes_the_swpc_archive_by_glob(files, tmp_path):
+    from tests.test_swpc_probabilities import two_fetches
+
+    store, a, _ = files
+    first, second = two_fetches(tmp_path)
+    result = runner.invoke(app, ["evaluate", "--forecasts", str(a), str(first), str(second), "--store", str(store),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.output)
+    assert scored["targets"][">=M"]["paired"][0]["bss"]["value"] == pytest.approx(0.39375)
+    bad = tmp_path / "solar_probabilities_20190601T210000Z.json"
+    bad.write_text('[{"date": "2019-06-01", "m_class_1_day": 10}]')
+    result = runner.invoke(app, ["evaluate", "--forecasts", str(a), str(first), str(bad), "--store", str(store)])
+    assert result.exit_code == 2 and "cannot be in a file fetched at 2019-06-01T21:00:00Z" in result.output

@@ -31,7 +31,8 @@ def evaluate_cli(
         "--forecasts", help="Score forecast files against the store's flare catalogue instead of a MODEL: one "
                             "flarecast file is backtested (with and without degraded rows); several files, or "
                             "other providers' (CSV issue_time,target,probability[,region], CCMC scoreboard "
-                            "JSON), are scored on the same days with paired differences against the first.")] = False,
+                            "JSON, SWPC's solar_probabilities JSON: all such files are one forecaster), are scored "
+                            "on the same days with paired differences against the first.")] = False,
     threshold: Annotated[float, typer.Option(help="Decision threshold of files that carry none (other "
                                                   "providers'), with --forecasts.")] = 0.5,
     horizon: Annotated[str, typer.Option(help="Horizon of CSV rows without valid_to, with --forecasts.")] = "24h",
@@ -61,6 +62,7 @@ def evaluate_cli(
       flarecast evaluate models/goes-hourly --store data/goes-hourly.zarr --by year --out runs/eval-by-year
       flarecast evaluate --forecasts runs/forecasts/september.csv --store data/store.zarr --out runs/backtest
       flarecast evaluate --forecasts runs/flarecast.csv runs/noaa.json --store data/store.zarr
+      flarecast evaluate --forecasts runs/flarecast.csv data/raw/swpc/solar_probabilities_*.json --store data/store.zarr
     """
     paths = list(paths or [])
     if not paths:

@@ -1,9 +1,11 @@
 """Score several forecasters' files on the same days, with the same metrics and intervals, and compare them pairwise.
 
 Files: flarecast's own forecasts (JSON document or CSV), the CCMC flare scoreboard's JSON
-(:mod:`flarecast.forecast.ccmc`), or any provider's CSV with the columns ``issue_time,target,probability`` and
-optionally ``region`` and ``valid_to`` (else ``valid_to = issue_time + horizon``). Targets are ``>=C``, ``>=M``,
-``X`` (``C+``/``CPlus``, ``M+``/``MPlus`` are read as the first two). Only full-disk forecasts are scored: an issue
+(:mod:`flarecast.forecast.ccmc`), NOAA SWPC's ``solar_probabilities.json`` (:mod:`flarecast.forecast.swpc`; all
+such files given are one forecaster, SWPC, its days merged from all of them), or any provider's CSV with the
+columns ``issue_time,target,probability`` and optionally ``region`` and ``valid_to`` (else ``valid_to =
+issue_time + horizon``). Targets are ``>=C``, ``>=M``, ``X`` (``C+``/``CPlus``, ``M+``/``MPlus`` are read as the
+first two). Only full-disk forecasts are scored: an issue
 time given by regions alone is combined into ``1 - prod(1 - p_i)``.
 
 Same days: each file keeps its first issue time of each UTC day; the days scored are those every file forecasts
@@ -35,6 +37,7 @@ from flarecast.errors import InputFileError, ModelError
 from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
 from flarecast.forecast.ccmc import read_ccmc
 from flarecast.forecast.files import ROW_FIELDS, backtest, read_forecasts
+from flarecast.forecast.swpc import is_swpc_probabilities, read_swpc
 from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning, score_table
 from flarecast.samples import labels
@@ -46,15 +49,27 @@ TARGET_ALIASES = {">=C": ">=C", "C+": ">=C", "CPlus": ">=C", ">=M": ">=M", "M+":
 PAIRED = ("bss", "tss")
 
 
-def read_provider(path: str | Path, *, horizon: str = "24h") -> tuple[pd.DataFrame, dict[str, float], str | None]:
-    """One file's full-disk forecasts ``t, day, valid_to, target, probability`` (one row per UTC day and target), the
-    thresholds and class convention it carries (flarecast files; empty and None for others)."""
-    path = Path(path)
+def read_provider(path: str | Path | Sequence[str | Path], *,
+                  horizon: str = "24h") -> tuple[pd.DataFrame, dict[str, float], str | None]:
+    """One forecaster's full-disk forecasts ``t, day, valid_to, target, probability`` (one row per UTC day and
+    target), the thresholds and class convention it carries (flarecast files; empty and None for others).
+
+    ``path``: one file, or a list of files that are one forecaster (SWPC's, :func:`forecasters`).
+    """
+    paths = [Path(p) for p in path] if isinstance(path, list | tuple) else [Path(path)]
+    if not paths:
+        raise InputFileError("--forecasts", "no file given; expected a forecast file (.json or .csv)")
+    path = next((p for p in paths if not p.is_file()), paths[0])
     if not path.is_file():
         raise InputFileError(path, "no such file; expected a forecast file (.json or .csv)")
     thresholds: dict[str, float] = {}
     convention = None
-    if path.suffix == ".json" and "forecast_submission" in path.read_text()[:4096]:
+    if is_swpc_probabilities(path):
+        frame = read_swpc(paths).assign(region=np.nan)
+    elif len(paths) > 1:
+        raise InputFileError(path, "only SWPC's solar_probabilities files are read together as one forecaster; "
+                             "give the others one by one")
+    elif path.suffix == ".json" and "forecast_submission" in path.read_text()[:4096]:
         frame = read_ccmc(path)
     elif path.suffix == ".json" or (path.suffix == ".csv" and set(ROW_FIELDS) <= set(_header(path))):
         rows = read_forecasts(path)
@@ -94,17 +109,19 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
     ModelError
         The files share no target, or fewer than two common days.
     """
-    read = [(Path(p), *read_provider(p, horizon=horizon)) for p in paths]
-    files = [(p, f, thr) for p, f, thr, _ in read]
+    groups = forecasters(paths)
+    read = [(g, *read_provider(g, horizon=horizon)) for g in groups]
+    files = [(g, f, thr) for g, f, thr, _ in read]
     # Providers other than flarecast publish classes as NOAA does: SWPC-scaled before GOES-16.
     convention = next((c for *_, c in read if c is not None), "swpc")
-    names = _names([p for p, _, _ in files])
+    names = _names(groups)
     cat = Catalogue.from_events(st.read_events(store)).one_per_peak()
     targets = [t for t in classes.TARGET_RANK if all(t in set(f["target"]) for _, f, _ in files)]
     if not targets:
         raise ModelError(f"the files share no target: {[sorted(set(f['target'])) for _, f, _ in files]}")
-    result = {"files": [{"file": str(p), "name": n, "rows": int(f.shape[0]), "thresholds": thr or None}
-                        for (p, f, thr), n in zip(files, names, strict=True)],
+    result = {"files": [{"file": str(g[0]), **({"files": [str(p) for p in g]} if len(g) > 1 else {}), "name": n,
+                         "rows": int(f.shape[0]), "thresholds": thr or None}
+                        for (g, f, thr), n in zip(files, names, strict=True)],
               "store": str(store), "reference": names[0], "bootstrap": {"unit": "UTC day", "n_boot": n_boot,
                                                                        "level": 0.95, "seed": seed},
               "convention": convention, "targets": {}, "notes": []}
@@ -165,6 +182,22 @@ def score_forecast_files(paths: Sequence[str | Path], *, store: str | Path, thre
     return result
 
 
+def forecasters(paths: Sequence[str | Path]) -> list[list[Path]]:
+    """The forecasters among ``paths``, in order: each file is one, except SWPC's ``solar_probabilities`` files,
+    which are one together (the daily fetches of one forecast), in the place of the first of them."""
+    groups: list[list[Path]] = []
+    swpc: list[Path] | None = None
+    for p in map(Path, paths):
+        if not is_swpc_probabilities(p):
+            groups.append([p])
+        elif swpc is None:
+            swpc = [p]
+            groups.append(swpc)
+        else:
+            swpc.append(p)
+    return groups
+
+
 def is_flarecast_file(path: Path) -> bool:
     """A flarecast forecast file (its own JSON document or CSV), which a backtest reads; a missing file counts
     as one, so that the backtest names it."""
@@ -215,9 +248,9 @@ def _utc(values: pd.Series, path: Path) -> pd.Series:
         raise InputFileError(path, f"a time cannot be read ({exc}); expected UTC ISO times") from None
 
 
-def _names(paths: list[Path]) -> list[str]:
-    stems = [p.stem for p in paths]
-    return stems if len(set(stems)) == len(stems) else [str(p) for p in paths]
+def _names(groups: list[list[Path]]) -> list[str]:
+    stems = ["swpc" if is_swpc_probabilities(g[0]) else g[0].stem for g in groups]
+    return stems if len(set(stems)) == len(stems) else [str(g[0]) for g in groups]
 
 
 def _diff(a, b) -> float:

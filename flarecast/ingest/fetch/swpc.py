@@ -26,12 +26,24 @@ PRODUCTS = {
 
 INGEST_KIND = {"xrays-7-day": "goes", "xrays-1-day": "goes", "xray-flares-7-day": "events"}
 """Products flarecast's readers ingest, by store group. The region list and SWPC's own probabilities are
-kept as fetched (NOAA's forecast, to score beside flarecast's)."""
+kept as fetched (NOAA's forecast, to score beside flarecast's: :mod:`flarecast.forecast.swpc`)."""
+
+STAMP = "%Y%m%dT%H%M%SZ"
+"""Fetch time in a copy's name (UTC)."""
 
 
 def stamped_name(product: str, when: datetime) -> str:
     """``{product}_{YYYYMMDDTHHMMSSZ}.json``: sorts by fetch time."""
-    return f"{product}_{when.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    return f"{product}_{when.astimezone(UTC).strftime(STAMP)}.json"
+
+
+def fetched_at(path: str | Path) -> datetime | None:
+    """The fetch time a copy's name carries (:func:`stamped_name`); None for a name without one."""
+    head, sep, stamp = Path(path).stem.rpartition("_")
+    try:
+        return datetime.strptime(stamp, STAMP).replace(tzinfo=UTC) if sep and head else None
+    except ValueError:
+        return None
 
 
 def copies(out: Path, product: str) -> list[Path]:
