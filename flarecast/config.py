@@ -245,6 +245,8 @@ class CVConfig(Section):
     SHARP region folds, whose last years may hold no flare at all). ``threshold``:
     ``tss``, ``hss``, ``cost:R`` (a missed flare costs R false alarms) or ``climatology:M`` (M x the base rate).
     ``cluster``: a dask.distributed scheduler address, or ``local`` for a LocalCluster of ``workers`` processes.
+    ``blend``: ``logistic`` adds one logistic regression on window statistics per fold and blends it with the
+    networks, the weight chosen on OOF Brier score (:mod:`flarecast.model.linear`); ``none``: networks only.
     """
 
     scheme: Choice(CV_SCHEMES) = "none"
@@ -258,6 +260,7 @@ class CVConfig(Section):
     seeds: tuple[int, ...] = Field((0,), min_length=1)
     calibration: Choice(CALIBRATIONS) = "auto"
     threshold: str = "tss"
+    blend: Choice(("none", "logistic")) = "none"
     workers: int = Field(1, ge=1)
     cluster: str = ""
 

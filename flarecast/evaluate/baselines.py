@@ -28,10 +28,8 @@ from sklearn.preprocessing import StandardScaler
 from flarecast import classes
 from flarecast.errors import SampleError
 from flarecast.metrics import choose_threshold
+from flarecast.model.linear import STATISTICS, gathered_stats
 from flarecast.samples.build import Samples
-
-STATISTICS = ("last", "mean", "max")
-"""Per-channel window statistics the logistic baseline reads, in feature order (channel-major)."""
 
 _CHUNK = 4096  # windows gathered at once: bounds the [chunk, channel, step] copy to a few MB
 
@@ -63,14 +61,9 @@ def feature_names(channels) -> list[str]:
 
 
 def window_features(samples: Samples, idx: np.ndarray) -> np.ndarray:
-    """``[len(idx), 3 * channels]``: the last, mean and largest (normalised) value of each channel per window."""
-    idx = np.asarray(idx, dtype=np.int64)
-    out = np.empty((idx.size, len(STATISTICS) * len(samples.channels)), dtype=np.float64)
-    for a in range(0, idx.size, _CHUNK):
-        w = samples.gather(idx[a : a + _CHUNK]).astype(np.float64)  # [batch, channel, step]
-        stats = np.stack([w[:, :, -1], w.mean(axis=2), w.max(axis=2)], axis=2)  # order of STATISTICS
-        out[a : a + len(w)] = stats.reshape(len(w), -1)
-    return out
+    """``[len(idx), 3 * channels]``: the last, mean and largest (normalised) value of each channel per window
+    (:func:`flarecast.model.linear.window_stats`, the features of an ensemble's logistic members too)."""
+    return gathered_stats(samples, idx, chunk=_CHUNK).reshape(len(idx), len(STATISTICS) * len(samples.channels))
 
 
 TABULAR = ("logistic", "trees")

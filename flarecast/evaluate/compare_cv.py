@@ -147,7 +147,9 @@ def _cv_config(cfg: RunConfig, seeds, workers) -> RunConfig:
     if cfg.train.cv.scheme == "none":
         raise ConfigError("compare --cv trains cross-validated ensembles but train.cv.scheme = 'none': set it to "
                           "'blocked' or 'rolling' (the shipped real configs do)")
-    changes: dict[str, Any] = {}
+    # Each loss setting is an ensemble of networks alone: blending in logistic members (train.cv.blend) would
+    # mix the logistic row of the study into every setting it compares.
+    changes: dict[str, Any] = {"train.cv.blend": "none"} if cfg.train.cv.blend != "none" else {}
     if seeds is not None:
         seed_list = list(range(cfg.train.seed, cfg.train.seed + seeds)) if isinstance(seeds, int) else list(seeds)
         if not seed_list:

@@ -67,8 +67,10 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
             y = frame[f"y[{t}]"].to_numpy(np.int8)
             p, thr = frame[f"p_xfit[{t}]"].to_numpy(float), frame[f"threshold_xfit[{t}]"].to_numpy(float)
             if rule is not None:
+                parts = (None if card.blend is None else
+                         (frame[f"p_net[{t}]"].to_numpy(float), frame[f"p_linear[{t}]"].to_numpy(float)))
                 p, thr = transferred(y.astype(float), frame[f"p_raw[{t}]"].to_numpy(float), frame["fold"].to_numpy(),
-                                     card.calibration[t].method, rule)
+                                     card.calibration[t].method, rule, parts=parts)
             persist = baselines.persistence(frame["prev_flux"].to_numpy(float), t, card.convention)
             rows = []
             for name, sel, clim in periods:

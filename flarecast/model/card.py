@@ -184,6 +184,17 @@ class Member(_Doc):
     weights_sha256: str | None = None
 
 
+class Blend(_Doc):
+    """``train.cv.blend``: logistic members on window statistics (one per fold, in ``file``) and the networks'
+    weight per target, chosen on out-of-fold Brier score (:mod:`flarecast.model.linear`)."""
+
+    method: Literal["logistic"]
+    weights: dict[str, float]
+    folds: list[str]
+    file: str
+    sha256: str
+
+
 class FoldRecord(_Doc):
     """One CV fold: its held-out period, windows and positives per part, and its training base rate."""
 
@@ -222,6 +233,7 @@ class EnsembleCard(ModelCard):
     calibration: dict[str, Calibration]
     threshold_rule: str
     cv: CVRecord
+    blend: Blend | None = None
 
 
 class CombinationMember(_Doc):

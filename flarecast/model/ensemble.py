@@ -49,10 +49,14 @@ class Ensemble(nn.Module):
     """Member networks whose sigmoid outputs are averaged, then calibrated per target.
 
     ``calibration`` maps each target name to its calibration (``{"method": "none"}`` leaves it as is).
+    ``linear`` (logistic regressions on window statistics, :mod:`flarecast.model.linear`) and ``blend`` (the
+    networks' weight per target) make it a blend: ``blend[t] x mean(networks) + (1 - blend[t]) x mean(linear)``
+    before calibration.
     """
 
     def __init__(self, members: Sequence[nn.Module], targets: Sequence[str],
-                 calibration: Mapping[str, Calibration | Mapping[str, Any]]):
+                 calibration: Mapping[str, Calibration | Mapping[str, Any]], *, linear: Sequence[nn.Module] = (),
+                 blend: Mapping[str, float] | None = None):
         super().__init__()
         if not members:
             raise ModelError("an ensemble needs at least one member model")
@@ -62,6 +66,19 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
         self.targets = tuple(targets)
         self.calibration = {t: calibration_map(calibration[t]) for t in self.targets}
+        self.linear = nn.ModuleList(linear)
+        self.blend = None
+        if linear:
+            weights = [float((blend or {}).get(t, np.nan)) for t in self.targets]
+            if not all(0.0 <= w <= 1.0 for w in weights):
+                raise ModelError(f"the ensemble's blend weights {dict(blend or {})} must give each target of "
+                                 f"{list(self.targets)} a weight in [0, 1]: retrain it")
+            self.blend = np.asarray(weights)
+
+    def combine(self, nets: np.ndarray, linear: np.ndarray | None) -> np.ndarray:
+        """The members' probability ``[n, targets]``: the networks' mean ``nets``, blended with the linear
+        members' mean ``linear`` where the ensemble has them."""
+        return nets if self.blend is None else self.blend * nets + (1.0 - self.blend) * linear
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         """Calibrated probabilities ``[n, targets]`` (float32) from the members' mean ``[n, targets]``."""

@@ -9,6 +9,7 @@ and the forecast windows of :func:`flarecast.samples.windows_at` both are.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from itertools import chain
 from typing import Protocol
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 
 from flarecast.errors import ConfigError
 from flarecast.model.ensemble import Ensemble
+from flarecast.model.linear import WindowLogistic
 
 
 class Inputs(Protocol):
@@ -43,6 +45,8 @@ def n_outputs(model: torch.nn.Module) -> int:
         return len(model.targets)
     inner = getattr(model, "module", model)
     inner = getattr(inner, "_orig_mod", inner)
+    if isinstance(inner, WindowLogistic):
+        return int(inner.coef.shape[0])
     return int(inner.head[-1].out_features)
 
 
@@ -55,18 +59,29 @@ def predict(model: torch.nn.Module, inputs: Inputs, idx: np.ndarray, *, device: 
     model's own. Batches are copied to the device without blocking and run under :func:`autocast`; the sigmoid
     is taken in float32.
     """
-    device = device or next(model.parameters()).device
+    device = device or next(chain(model.parameters(), model.buffers())).device
     nets = list(model.members) if isinstance(model, Ensemble) else [model]
+    linear = list(model.linear) if isinstance(model, Ensemble) else []
     idx = np.asarray(idx, dtype=np.int64)
-    for net in nets:
+    for net in nets + linear:
         net.eval()
-    out = []
-    with torch.no_grad(), autocast(device):
+    out, out_linear = [], []
+    with torch.no_grad():
         for s in range(0, idx.size, batch_size):
             x = torch.from_numpy(inputs.gather(idx[s : s + batch_size])).to(device, non_blocking=True)
-            p = torch.sigmoid(nets[0](x).float())
-            for net in nets[1:]:
-                p += torch.sigmoid(net(x).float())
-            out.append((p / len(nets) if len(nets) > 1 else p).cpu().numpy())
+            out.append(_mean_sigmoid(nets, x, autocast(device)))
+            if linear:  # float64 statistics and coefficients: no autocast
+                out_linear.append(_mean_sigmoid(linear, x, nullcontext()))
     probs = np.concatenate(out) if out else np.zeros((0, n_outputs(model)), dtype=np.float32)
-    return model.calibrate(probs) if isinstance(model, Ensemble) else probs
+    if not isinstance(model, Ensemble):
+        return probs
+    blended = model.combine(probs.astype(np.float64), np.concatenate(out_linear) if out_linear else probs * 0.0)
+    return model.calibrate(blended)
+
+
+def _mean_sigmoid(nets: list[torch.nn.Module], x: torch.Tensor, ctx) -> np.ndarray:
+    with ctx:
+        p = torch.sigmoid(nets[0](x).float())
+        for net in nets[1:]:
+            p += torch.sigmoid(net(x).float())
+    return (p / len(nets) if len(nets) > 1 else p).cpu().numpy()

@@ -29,6 +29,7 @@ from flarecast.errors import ModelError
 from flarecast.jsonio import dumps, jsonable
 from flarecast.model.card import CARD_FORMAT, ENSEMBLE_FORMAT, EnsembleCard, ModelCard
 from flarecast.model.ensemble import Ensemble
+from flarecast.model.linear import load_linear
 from flarecast.model.network import TemporalCNN
 from flarecast.util import atomic_write_bytes, sha256_file
 
@@ -189,7 +190,8 @@ def save_ensemble_card(model_dir: str | Path, card: EnsembleCard | Mapping[str, 
     """Write an ensemble's ``card.json`` (the commit point, after every member is in place); returns the card.
 
     ``card``'s members name their directories (relative to ``model_dir``); each member's weights sha256 is
-    recorded, and the ensemble's ``weights_sha256`` is the sha256 of those digests in order.
+    recorded, and the ensemble's ``weights_sha256`` is the sha256 of those digests in order; a blend's logistic
+    members' file gets its sha256 in ``blend.sha256``.
     """
     model_dir = Path(model_dir)
     doc = card.to_dict() if isinstance(card, ModelCard) else jsonable(card)
@@ -198,6 +200,9 @@ def save_ensemble_card(model_dir: str | Path, card: EnsembleCard | Mapping[str, 
     members = [m.model_copy(update={"weights_sha256": sha256_file(model_dir / m.dir / WEIGHTS)}) for m in card.members]
     digest = hashlib.sha256("".join(m.weights_sha256 for m in members).encode()).hexdigest()
     card = card.model_copy(update={"members": members, "weights_sha256": digest})
+    if card.blend is not None:  # the logistic members' file, as the card will verify it
+        blend = card.blend.model_copy(update={"sha256": sha256_file(model_dir / card.blend.file)})
+        card = card.model_copy(update={"blend": blend})
     atomic_write_bytes(model_dir / CARD, dumps(card.to_dict()).encode())
     return card
 
@@ -215,6 +220,11 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
             raise ModelError(f"{model_dir}: member {m.dir} is missing or its weights differ from those the card "
                              "lists; the ensemble directory is incomplete: retrain it")
         verified_card(member, trust_modified=trust_modified)  # each member passes a single model's checks
+    if card.blend is not None:
+        linear = model_dir / card.blend.file
+        if not linear.is_file() or sha256_file(linear) != card.blend.sha256:
+            raise ModelError(f"{model_dir}: {card.blend.file} is missing or differs from the file the card lists; "
+                             "the ensemble directory is incomplete or was modified: retrain it")
     return card
 
 
@@ -227,7 +237,11 @@ def load_model(
     if isinstance(card, EnsembleCard):
         members = [load_model(Path(model_dir) / m.dir, device=device, trust_modified=trust_modified)[0]
                    for m in card.members]
-        return Ensemble(members, card.targets, card.calibration).to(device).eval(), card
+        blend = card.blend
+        linear = load_linear(Path(model_dir) / blend.file, blend.folds) if blend is not None else []
+        ensemble = Ensemble(members, card.targets, card.calibration, linear=linear,
+                            blend=blend.weights if blend is not None else None)
+        return ensemble.to(device).eval(), card
     model = build_model(card, card.run_config(str(Path(model_dir) / CARD)).model)
     model.load_state_dict(tensors)
     return model.to(device).eval(), card

@@ -123,7 +123,9 @@ def _ensemble_rows(card: EnsembleCard) -> list[tuple[str, str]]:
     seeds = sorted({m.seed for m in card.members})
     return [
         ("ensemble", f"{len(card.members)} members ({cv.scheme} CV, folds "
-                     f"{', '.join(f.name for f in cv.folds)}; seeds {seeds}), {card.combine}"),
+                     f"{', '.join(f.name for f in cv.folds)}; seeds {seeds}), {card.combine}"
+                     + ("; w (networks' weight, chosen on out-of-fold Brier score): "
+                        + ", ".join(f"{t} {w:g}" for t, w in card.blend.weights.items()) if card.blend else "")),
         ("calibration", ", ".join(f"{t} {c.method}" for t, c in card.calibration.items())
          + " (fitted on pooled out-of-fold predictions)"),
         ("out-of-fold", "; ".join(

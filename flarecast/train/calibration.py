@@ -15,6 +15,10 @@ of the training period rather than one validation block's:
 
 The candidates (:data:`GRID`) are round numbers, not every distinct OOF probability, so a threshold does not
 chase single windows.
+
+Blend weights (``train.cv.blend: logistic``): the networks' weight ``w`` of ``w x networks + (1 - w) x logistic``
+is the one of :data:`flarecast.model.linear.BLEND_GRID` with the lowest OOF Brier score (ties go to the larger
+weight: the networks alone unless the logistic members help).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from flarecast import metrics
 from flarecast.errors import ConfigError
 from flarecast.model.ensemble import apply_calibration
+from flarecast.model.linear import BLEND_GRID
 
 METHODS = ("isotonic", "platt", "none")
 GRID = np.unique(np.concatenate([np.round(np.geomspace(1e-4, 1e-2, 21), 6), metrics.DEFAULT_GRID]))
@@ -102,3 +107,16 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str, *, base_rate: floa
         false_alarms = neg.size - np.searchsorted(neg, grid, side="left")
         return float(grid[np.argmin(float(arg) * misses + false_alarms)])
     raise ConfigError(f"threshold rule {rule!r}: expected 'tss', 'hss', 'cost:R' or 'climatology:M'")
+
+
+def choose_blend(y: np.ndarray, p_net: np.ndarray, p_linear: np.ndarray) -> float:
+    """The networks' weight (one of :data:`~flarecast.model.linear.BLEND_GRID`) of the blend with the lowest
+    Brier score on ``y``; among equal scores, the larger weight.
+
+    >>> choose_blend(np.array([0, 1]), np.array([0.5, 0.5]), np.array([0.0, 1.0]))
+    0.0
+    >>> choose_blend(np.array([0, 1]), np.array([0.0, 1.0]), np.array([0.5, 0.5]))
+    1.0
+    """
+    briers = [metrics.brier_score(y, w * p_net + (1 - w) * p_linear) for w in BLEND_GRID]
+    return float(max(BLEND_GRID, key=lambda w: (-briers[BLEND_GRID.index(w)], w)))

@@ -7,7 +7,8 @@ local processes, or as tasks of a dask.distributed cluster (``train.cv.cluster``
 torch thread count, so every path writes the same bytes.
 
 The ensemble directory (:mod:`flarecast.model.modeldir`) holds ``members/<fold>-s<seed>/``, ``oof.parquet`` (one
-row per held-out window: fold, labels, the members' mean probability ``p_raw[T]``, the calibrated ``p[T]``, and
+row per held-out window: fold, labels, the members' mean probability ``p_raw[T]`` (with ``train.cv.blend``, the
+blend of the networks' ``p_net[T]`` and the logistic members' ``p_linear[T]``), the calibrated ``p[T]``, and
 the transferred ``p_xfit[T]`` and ``threshold_xfit[T]`` made from the *other* folds only) and ``card.json``
 (written last: the commit point) with the members, the combine rule, the calibration maps, the thresholds and
 their rule, and the pooled OOF scores.
@@ -33,14 +34,22 @@ from flarecast.config import CVConfig, RunConfig
 from flarecast.errors import ConfigError, ModelError
 from flarecast.model.ensemble import COMBINE, apply_calibration
 from flarecast.model.inference import predict
+from flarecast.model.linear import (
+    LINEAR_FILE,
+    WindowLogistic,
+    fit_window_logistic,
+    gathered_stats,
+    save_linear,
+)
 from flarecast.model.modeldir import WEIGHTS, load_model, read_card, save_ensemble_card
 from flarecast.samples.build import Samples
-from flarecast.train.calibration import choose_calibration, choose_threshold, fit_calibration
+from flarecast.train.calibration import choose_blend, choose_calibration, choose_threshold, fit_calibration
 from flarecast.train.checkpoint import CHECKPOINT
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.loop import train
 
 OOF_FILE = "oof.parquet"
+BLENDED = "weighted mean probability: w x mean of the networks + (1 - w) x mean of the logistic members"
 _CARD_KEYS = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
               "normalisation", "data_fingerprint", "device", "model")
 
@@ -112,15 +121,19 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
              for i, fold in enumerate(folds) for seed in cv.seeds]
     results = sorted(_run(samples, cfg, specs, on_member), key=lambda r: (r.fold, r.seed))
     oof, fold_id, p_raw = _oof(results)
+    linear, p_linear = _fit_linear(samples, folds, oof) if cv.blend == "logistic" else ([], None)
     summaries = [_summary(samples, f) for f in folds]
-    calibration, thresholds, scores, frame = _decide(samples, cfg, oof, fold_id, p_raw, folds)
+    calibration, thresholds, scores, frame, weights = _decide(samples, cfg, oof, fold_id, p_raw, folds, p_linear)
     model_dir.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(model_dir / "oof.tmp.parquet", index=False)
     os.replace(model_dir / "oof.tmp.parquet", model_dir / OOF_FILE)
+    if linear:
+        save_linear(model_dir / "linear.tmp.safetensors", linear, [f.name for f in folds])
+        os.replace(model_dir / "linear.tmp.safetensors", model_dir / LINEAR_FILE)
     first = read_card(results[0].dir).to_dict()
     card = {key: first[key] for key in _CARD_KEYS if key in first}
     card.update({
-        "kind": "ensemble", "config": cfg.to_dict(), "combine": COMBINE,
+        "kind": "ensemble", "config": cfg.to_dict(), "combine": COMBINE if not linear else BLENDED,
         "members": [{"dir": str(Path(r.dir).relative_to(model_dir)), "fold": folds[r.fold].name, "seed": r.seed,
                      "best_epoch": r.best_epoch, "epochs_run": r.epochs_run} for r in results],
         "calibration": calibration, "thresholds": thresholds, "threshold_rule": cv.threshold,
@@ -129,6 +142,9 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
         "climatology": {t: float(samples.y[oof, j].mean()) for j, t in enumerate(samples.targets)},
         "cv": {"scheme": cv.scheme, "by": cv.by, "folds": summaries, "oof_file": OOF_FILE, "oof_scores": scores},
     })
+    if linear:
+        card["blend"] = {"method": "logistic", "weights": weights, "folds": [f.name for f in folds],
+                         "file": LINEAR_FILE, "sha256": ""}  # the digest is filled in by save_ensemble_card
     save_ensemble_card(model_dir, card)
     return EnsembleResult(model_dir, results, summaries, thresholds,
                           {t: c["method"] for t, c in calibration.items()}, time.perf_counter() - t0)
@@ -207,6 +223,19 @@ def _oof(results: list[MemberResult]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return idx[order], fold[order], probs[order].astype(np.float64)
 
 
+def _fit_linear(samples: Samples, folds: list[Fold], oof: np.ndarray) -> tuple[list[WindowLogistic], np.ndarray]:
+    """One logistic member per fold, fitted on the windows its networks trained and stopped on, and its
+    predictions of the fold's held-out windows: the members and ``[oof windows, targets]``."""
+    members, p = [], np.empty((oof.size, len(samples.targets)))
+    for fold in folds:
+        seen = np.flatnonzero(np.isin(fold.split, ("train", "val")))
+        member = fit_window_logistic(gathered_stats(samples, seen), samples.y[seen])
+        held = fold.indices("test")
+        p[np.searchsorted(oof, held)] = predict(member, samples, held, device=torch.device("cpu"))
+        members.append(member)
+    return members, p
+
+
 def _summary(samples: Samples, fold: Fold) -> dict:
     out = fold.summary(samples)
     train = fold.indices("train")
@@ -214,20 +243,28 @@ def _summary(samples: Samples, fold: Fold) -> dict:
     return out
 
 
-def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray, p_raw: np.ndarray,
-            folds: list[Fold]):
-    """Calibration maps, thresholds and OOF scores per target, and the ``oof.parquet`` frame."""
+def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray, p_net: np.ndarray,
+            folds: list[Fold], p_linear: np.ndarray | None):
+    """Calibration maps, thresholds and OOF scores per target, the ``oof.parquet`` frame and, with logistic
+    members (``p_linear``), the networks' blend weight per target."""
     cv = cfg.train.cv
     frame = samples.to_frame().iloc[oof].reset_index(drop=True)
     frame = frame.drop(columns=["split"]).assign(fold=[folds[f].name for f in fold], prev_flux=samples.prev_flux[oof])
-    calibration, thresholds, scores = {}, {}, {}
+    calibration, thresholds, scores, weights = {}, {}, {}, {}
+    p_raw = p_net
+    if p_linear is not None:
+        y_all = samples.y[oof].astype(np.float64)
+        weights = {t: choose_blend(y_all[:, j], p_net[:, j], p_linear[:, j]) for j, t in enumerate(samples.targets)}
+        w = np.array([weights[t] for t in samples.targets])
+        p_raw = w * p_net + (1 - w) * p_linear
     for j, t in enumerate(samples.targets):
         y = samples.y[oof, j].astype(np.float64)
         base = float(y.mean())
         cal, brier, _ = choose_calibration(y, p_raw[:, j], fold, cv.calibration)
         p = apply_calibration(p_raw[:, j], cal)
         thr = choose_threshold(y, p, cv.threshold, base_rate=base)
-        p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], cv.threshold)
+        parts = None if p_linear is None else (p_net[:, j], p_linear[:, j])
+        p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], cv.threshold, parts=parts)
         calibration[t], thresholds[t] = cal, thr
         scores[t] = {
             "base_rate": base, "positives": int(y.sum()), "windows": int(y.size),
@@ -237,18 +274,24 @@ def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray,
         }
         frame[f"y[{t}]"] = y.astype(bool)
         frame[f"p_raw[{t}]"] = p_raw[:, j]
+        if p_linear is not None:
+            frame[f"p_net[{t}]"], frame[f"p_linear[{t}]"] = p_net[:, j], p_linear[:, j]
         frame[f"p[{t}]"] = p
         frame[f"p_xfit[{t}]"] = p_x
         frame[f"threshold_xfit[{t}]"] = thr_x
-    return calibration, thresholds, scores, frame
+    return calibration, thresholds, scores, frame, weights
 
 
-def transferred(y, p_raw, fold, method: str, rule: str) -> tuple[np.ndarray, np.ndarray]:
+def transferred(y, p_raw, fold, method: str, rule: str, *, parts=None) -> tuple[np.ndarray, np.ndarray]:
     """Each fold's probabilities and threshold made from the *other* folds alone: calibration fitted there,
-    threshold chosen there by ``rule``; what a held-out period would have been forecast with."""
+    threshold chosen there by ``rule``; what a held-out period would have been forecast with. ``parts``: the
+    networks' and the logistic members' probabilities of a blend, whose weight is then chosen there too."""
     p_x, thr_x = np.empty_like(p_raw), np.empty_like(p_raw)
     for f in np.unique(fold):
         mine = fold == f
+        if parts is not None:
+            w = choose_blend(y[~mine], parts[0][~mine], parts[1][~mine])
+            p_raw = w * parts[0] + (1 - w) * parts[1]
         cal = fit_calibration(y[~mine], p_raw[~mine], method)
         p_x[mine] = apply_calibration(p_raw[mine], cal)
         thr_x[mine] = choose_threshold(y[~mine], apply_calibration(p_raw[~mine], cal), rule,
