@@ -241,3 +241,16 @@ def test_a_bad_step_is_refused_before_any_step_runs(sim_store, tmp_path):
     with pytest.raises(ConfigError, match=r"step 'forecast' \(forecast\): format = 'xml'"):
         run_job(path, root=tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["job.yaml"]  # no store, no log
+
+
+def test_batch_help_says_the_job_is_checked_before_any_step_and_names_every_step_kind():
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
+
+    shown = CliRunner().invoke(app, ["batch", "--help"], env={"COLUMNS": "300"}).output
+    text = " ".join(shown.split())
+    assert "The job file is checked when it is loaded, overrides included, before any step runs" in text
+    assert "nothing is written" in text
+    kinds = re.search(r"Run a job's steps in order \(([^)]*)\)", text).group(1).split(", ")
+    assert kinds == list(STEPS)
