@@ -5,7 +5,7 @@ process killed at any moment leaves either the previous complete model or the ne
 Weights are safetensors: loading them never unpickles anything.
 
 An ensemble directory holds no weights of its own: its ``card.json`` (format ``flarecast-ensemble/1``) lists
-member model directories below it (``members/<fold>-s<seed>/``), each with its weights' sha256, and the
+member model directories below it (``members/<fold>-s<seed>-<sha>/``), each with its weights' sha256, and the
 calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
 :func:`load_model` read either kind, each member verified like a single model, so every caller handles both alike.
 """
