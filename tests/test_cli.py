@@ -123,12 +123,13 @@ def test_cv_table_shows_undefined_scores_and_intervals_as_n_a():
     row = {"period": "2013", "n": 200, "positives": 3, "threshold": 0.25,
            "ensemble": {"tss": {"value": 0.4149, "ci": [NAN, NAN]}, "hss": {"value": 0.3, "ci": [0.1049, 0.5]},
                         "bss": {"value": None, "ci": [None, None]}, "bss_raw": {"value": NAN, "ci": [NAN, NAN]}},
-           "persistence": {k: {"value": 0.0, "ci": [-0.2, 0.2]} for k in ("tss", "hss", "bss")}}
+           "persistence": {k: {"value": 0.0, "ci": [-0.2, 0.2]} for k in ("tss", "hss", "bss")},
+           "beats_persistence": {"thresholds": [[0.2, 0.35]], "at_threshold": True}}
     result = {"threshold_rule": "tss", "calibration": {"X": "platt"}, "bootstrap": {"unit": "UTC day"},
               "targets": {"X": [row]}}
     assert _row(oof_summary(result), "2013") == [
         "2013", "200", "3", "0.25", "0.41 [n/a, n/a]", "0.30 [0.10, 0.50]", "n/a [n/a, n/a]", "n/a [n/a, n/a]",
-        "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]"]
+        "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.20-0.35 *"]
 
 
 def test_providers_table_keeps_undefined_intervals():

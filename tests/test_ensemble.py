@@ -10,9 +10,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from flarecast import metrics as fm
 from flarecast.cli import app
 from flarecast.config import ModelConfig, builtin_config, load_config
 from flarecast.errors import ModelError
+from flarecast.evaluate import baselines
 from flarecast.evaluate.scoring import evaluate
 from flarecast.forecast.issue import forecast
 from flarecast.jsonio import dumps
@@ -148,6 +150,19 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     rows = json.loads(scored.output)["targets"][">=M"]
     assert [r["period"] for r in rows] == ["block0", "block1", "block2", "pooled"]
     assert sum(r["n"] for r in rows[:-1]) == rows[-1]["n"]
+    frame = pd.read_parquet(model / card.cv.oof_file)
+    for r in rows:  # the hindsight range: every listed threshold beats persistence on the period, the flag agrees
+        e, pers, b = r["ensemble"], r["persistence"], r["beats_persistence"]
+        assert b["at_threshold"] == all(None not in (e[s]["value"], pers[s]["value"])  # NaN is null here
+                                        and e[s]["value"] > pers[s]["value"] for s in ("tss", "hss"))
+        sel = (frame["fold"] == r["period"]).to_numpy() if r["period"] != "pooled" else np.ones(len(frame), bool)
+        y = frame.loc[sel, "y[>=M]"].to_numpy()
+        base = fm.contingency(y, baselines.persistence(frame.loc[sel, "prev_flux"].to_numpy(), ">=M", card.convention))
+        for lo, hi in b["thresholds"]:
+            for t in (lo, hi):
+                c = fm.contingency(y, frame.loc[sel, "p_xfit[>=M]"].to_numpy() >= t)
+                assert fm.tss(c) > fm.tss(base) and fm.hss(c) > fm.hss(base)
+    assert any(r["beats_persistence"]["thresholds"] for r in rows)  # the loop above checked something
     bad = runner.invoke(app, ["cv", str(model), "--rule", "f1"])
     assert bad.exit_code == 2 and "threshold" in bad.output
 

@@ -252,6 +252,32 @@ def test_hss_and_tss_choose_differently_on_rare_events():
     assert fm.best_threshold(y_true, y_prob, score="tss") < fm.best_threshold(y_true, y_prob, score="hss")
 
 
+def test_thresholds_beating_a_reference_by_hand():
+    # Reference: TP 1, FP 0, FN 1, TN 4 -> TSS 0.5, HSS 8/14. At 0.3: TP 2, FP 1, TN 3 -> TSS 0.75, HSS 12/18;
+    # at 0.55 a perfect table; at 0.7 the reference's own table (equal is not better).
+    y, p = [1, 1, 0, 0, 0, 0], [0.9, 0.6, 0.5, 0.2, 0.1, 0.1]
+    ref = [1, 0, 0, 0, 0, 0]
+    np.testing.assert_array_equal(fm.thresholds_beating(y, p, ref, grid=[0.7, 0.3, 0.55]), [0.3, 0.55])
+    # On "far" (lower is better) no threshold beats the reference's 0: 0.55 and 0.7 only equal it.
+    np.testing.assert_array_equal(fm.thresholds_beating(y, p, ref, scores=("far",), grid=[0.3, 0.55, 0.7]), [])
+    with pytest.raises(ValueError, match=r"scores=\['bss'\]"):
+        fm.thresholds_beating(y, p, ref, scores=("bss",))
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.booleans()), min_size=2, max_size=60))
+def test_thresholds_beating_agrees_with_scoring_each_threshold(rows):
+    y = np.array([r[0] for r in rows], np.int8)
+    p = np.array([r[1] for r in rows]) / 100
+    ref = np.array([r[2] for r in rows], np.int8)
+    grid = np.round(np.arange(0, 101, 5) / 100, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedScoreWarning)
+        base = fm.contingency(y, ref)
+        want = [t for t in grid if all(getattr(fm, s)(fm.contingency(y, p >= t)) > getattr(fm, s)(base)
+                                       for s in ("tss", "hss"))]
+    np.testing.assert_array_equal(fm.thresholds_beating(y, p, ref, grid=grid), want)
+
+
 # --- group bootstrap ----------------------------------------------------------------------------------
 
 

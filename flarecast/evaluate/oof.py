@@ -6,6 +6,10 @@ threshold chosen there by the card's rule (``p_xfit`` and ``threshold_xfit`` of 
 TSS and HSS test whether thresholds *transfer* to it. Persistence (the class seen in the previous horizon) is
 scored on the same windows. Intervals resample whole UTC days (full-disk) or regions (SHARP); BSS is against
 the fold's training base rate, with the calibrated and the raw (uncalibrated mean) probabilities.
+
+Each row also says, in hindsight, at which thresholds the period's probabilities would have beaten persistence
+on both TSS and HSS (``beats_persistence``): a description of the period, not a forecast of it; it shows how
+far the transferred threshold landed from the range where the ensemble dominates persistence, if there is one.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import score_with_ci
 from flarecast.jsonio import write_json
-from flarecast.metrics import UndefinedScoreWarning
+from flarecast.metrics import UndefinedScoreWarning, thresholds_beating
 from flarecast.model.card import EnsembleCard
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.train.ensemble import transferred
@@ -81,7 +85,8 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
                 thresholds = np.unique(thr[sel])
                 rows.append({"period": name, "n": int(sel.sum()), "positives": int(y[sel].sum()),
                              "threshold": float(thresholds[0]) if thresholds.size == 1 else None,
-                             "ensemble": ens, "persistence": {k: base[k] for k in SCORES}})
+                             "ensemble": ens, "persistence": {k: base[k] for k in SCORES},
+                             "beats_persistence": _beats(y[sel], p[sel], persist[sel], ens, base)})
             out[t] = rows
     result = {"model": str(model_dir), "model_id": model_id(model_dir), "threshold_rule": rule or card.threshold_rule,
               "calibration": {t: c.method for t, c in card.calibration.items()},
@@ -91,3 +96,13 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     if out_file is not None:
         write_json(out_file, result)
     return result
+
+
+def _beats(y: np.ndarray, p: np.ndarray, persist: np.ndarray, ens: dict, base: dict) -> dict[str, Any]:
+    """Whether the ensemble's decisions beat persistence on TSS and HSS at the transferred threshold, and the
+    grid thresholds (0.01 steps) at which they would have, in hindsight: ``{"at_threshold", "thresholds"}``,
+    the latter as ``[[from, to], ...]`` runs of consecutive grid steps (empty: none)."""
+    at = all(ens[s]["value"] > base[s]["value"] for s in ("tss", "hss"))
+    grid = np.round(thresholds_beating(y, p, persist >= 0.5, scores=("tss", "hss")) * 100).astype(int)
+    runs = np.split(grid, np.flatnonzero(np.diff(grid) > 1) + 1) if grid.size else []
+    return {"at_threshold": bool(at), "thresholds": [[r[0] / 100, r[-1] / 100] for r in runs]}

@@ -40,11 +40,12 @@ from flarecast.metrics.probabilistic import (
     reliability,
     roc_auc,
     score_table,
+    thresholds_beating,
 )
 
 __all__ = [
     "CONTINGENCY_SCORES", "DEFAULT_GRID", "TABLE_SCORES", "Contingency", "UndefinedScoreWarning", "accuracy",
     "best_threshold", "brier_score", "bss", "check_forecast", "check_unit_interval", "choose_threshold",
     "contingency", "far", "hss", "pofd", "pr_auc", "precision", "recall", "reliability", "roc_auc",
-    "score_table", "scores_from_counts", "tss",
+    "score_table", "scores_from_counts", "thresholds_beating", "tss",
 ]

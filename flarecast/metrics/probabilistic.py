@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from flarecast.metrics.categorical import (
+    CONTINGENCY_SCORES,
     _score,
     _warn_undefined,
     check_forecast,
@@ -212,21 +213,73 @@ def best_threshold(y_true, y_prob, *, score: str = "hss", grid=None) -> float:
     if score not in ("hss", "tss"):
         raise ValueError(f"score={score!r}: expected one of ['hss', 'tss']")
     y_true, y_prob = check_forecast(y_true, y_prob)
-    grid = DEFAULT_GRID if grid is None else np.asarray(grid, dtype=np.float64)
-    if grid.ndim != 1 or grid.size == 0 or not ((grid >= 0.0) & (grid <= 1.0)).all():
-        raise ValueError(f"grid={grid!r}: expected a non-empty 1-D array of thresholds in [0, 1]")
+    grid = _check_grid(grid)
     if y_true.min() == y_true.max():
         raise ValueError(
             "y_true holds a single class: a threshold can only be chosen on data with both classes"
         )
-    grid = np.unique(grid)  # sorted, so the first maximum below is the smallest threshold
+    grid, values = _grid_scores(y_true, y_prob, grid)  # grid sorted: the first maximum is the smallest threshold
+    return float(grid[np.nanargmax(values[score])])
+
+
+def thresholds_beating(y_true, y_prob, reference, *, scores=("tss", "hss"), grid=None) -> np.ndarray:
+    """The thresholds on ``grid`` at which the decision ``y_prob >= t`` beats a reference yes/no forecast on
+    every one of ``scores`` (strictly higher), on the same windows.
+
+    A hindsight description, not a rule: it says where a forecast dominates the reference (persistence, say) on
+    data already seen, and so how far a threshold chosen elsewhere may land from that range. It chooses nothing.
+
+    Parameters
+    ----------
+    y_true, y_prob : array-like of shape (n_windows,)
+        Labels and probabilities.
+    reference : array-like of shape (n_windows,)
+        The reference's decisions (0/1, or probabilities decided at 0.5).
+    scores : sequence of {"recall", "precision", "far", "pofd", "tss", "hss", "accuracy"}, keyword-only
+        Every score the forecast must beat the reference on (for ``far`` and ``pofd``, lower is better).
+    grid : array-like of float in [0, 1], optional
+        Candidate thresholds; default :data:`DEFAULT_GRID`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The thresholds, ascending; empty where none beats the reference.
+
+    Examples
+    --------
+    >>> y = [1, 1, 0, 0, 0, 0]
+    >>> thresholds_beating(y, [0.9, 0.6, 0.5, 0.2, 0.1, 0.1], [1, 0, 0, 0, 0, 0], grid=[0.3, 0.55, 0.7])
+    array([0.3 , 0.55])
+    """
+    y_true, y_prob = check_forecast(y_true, y_prob)
+    _, reference = check_forecast(y_true, reference)
+    unknown = sorted(set(scores) - set(CONTINGENCY_SCORES))
+    if unknown or not scores:
+        raise ValueError(f"scores={list(scores)!r}: expected some of {list(CONTINGENCY_SCORES)}")
+    grid, values = _grid_scores(y_true, y_prob, _check_grid(grid))
+    _, ref = _grid_scores(y_true, reference, np.array([0.5]))
+    ok = np.ones(grid.size, bool)
+    with np.errstate(invalid="ignore"):
+        for s in scores:
+            ok &= values[s] < ref[s][0] if s in ("far", "pofd") else values[s] > ref[s][0]
+    return grid[ok]
+
+
+def _check_grid(grid) -> np.ndarray:
+    grid = DEFAULT_GRID if grid is None else np.asarray(grid, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0 or not ((grid >= 0.0) & (grid <= 1.0)).all():
+        raise ValueError(f"grid={grid!r}: expected a non-empty 1-D array of thresholds in [0, 1]")
+    return grid
+
+
+def _grid_scores(y_true: np.ndarray, y_prob: np.ndarray, grid) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every contingency score of ``y_prob >= t`` for each t of the sorted, de-duplicated ``grid`` at once."""
+    grid = np.unique(np.asarray(grid, dtype=np.float64))
     pos = np.sort(y_prob[y_true == 1])
     neg = np.sort(y_prob[y_true == 0])
-    # Windows with y_prob >= t are forecast events: count them for every t at once.
     tp = pos.size - np.searchsorted(pos, grid, side="left")
     fp = neg.size - np.searchsorted(neg, grid, side="left")
-    values = scores_from_counts(tp, fp, pos.size - tp, neg.size - fp)[score]
-    return float(grid[np.nanargmax(values)])
+    return grid, scores_from_counts(tp, fp, pos.size - tp, neg.size - fp)
 
 
 def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, score: str) -> float:

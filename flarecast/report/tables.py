@@ -139,16 +139,25 @@ def oof_summary(result: dict[str, Any]) -> list:
                             f"{result['calibration'][target]}) vs persistence, 95% intervals by "
                             f"{result['bootstrap']['unit']}")
         for col in ("period", "windows", "events", "threshold", "TSS", "HSS", "BSS", "BSS raw",
-                    "persist. TSS", "persist. HSS", "persist. BSS"):
+                    "persist. TSS", "persist. HSS", "persist. BSS", "beats persist. at (hindsight)"):
             table.add_column(col)
         for r in rows:
             e, p = r["ensemble"], r["persistence"]
             thr = "per fold" if r["threshold"] is None else f"{r['threshold']:.2f}"
             cells = [value_ci(e[k]) for k in ("tss", "hss", "bss", "bss_raw")] + [value_ci(p[k]) for k in ("tss", "hss", "bss")]
             # escape: rich would take "[n/a, n/a]" (an undefined interval) for a style tag and drop it
-            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, *map(escape, cells))
+            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, *map(escape, cells),
+                          _beats(r["beats_persistence"]))
         tables.append(table)
+    tables.append("last column: the thresholds at which the period's probabilities would have beaten persistence "
+                  "on both TSS and HSS, found on the period itself (a description, not a forecast); a * marks a "
+                  "period whose transferred threshold does")
     return tables
+
+
+def _beats(b: dict) -> str:
+    runs = ", ".join(f"{lo:.2f}" if lo == hi else f"{lo:.2f}-{hi:.2f}" for lo, hi in b["thresholds"]) or "none"
+    return f"{runs}{' *' if b['at_threshold'] else ''}"
 
 
 def simulate_summary(s: dict[str, Any]) -> str:
