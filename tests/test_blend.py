@@ -13,11 +13,11 @@ from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.model.ensemble import apply_calibration
 from flarecast.model.inference import predict
-from flarecast.model.linear import BLEND_GRID, LINEAR_FILE, fit_window_logistic, gathered_stats, window_stats
+from flarecast.model.linear import BLEND_GRID, fit_window_logistic, gathered_stats, window_stats
 from flarecast.model.modeldir import load_model, read_card
 from flarecast.samples.build import samples_from_store
 from flarecast.train.calibration import choose_blend
-from flarecast.train.ensemble import BLENDED, OOF_FILE, train_ensemble, transferred
+from flarecast.train.ensemble import BLENDED, train_ensemble, transferred
 from tests.conftest import TINY
 from tests.test_ensemble import CV, Windows
 
@@ -76,9 +76,9 @@ def test_a_blended_ensemble_forecasts_what_its_card_and_oof_file_say(blended, tm
     result, samples = blended
     model = result.model_dir
     card = read_card(model)
-    assert card.combine == BLENDED and card.blend.method == "logistic" and card.blend.file == LINEAR_FILE
+    assert card.combine == BLENDED and card.blend.method == "logistic" and card.blend.file.startswith("linear-")
     assert set(card.blend.weights) == set(card.targets) and set(card.blend.weights.values()) <= set(BLEND_GRID)
-    frame = pd.read_parquet(model / OOF_FILE)
+    frame = pd.read_parquet(model / card.cv.oof_file)
     ens, _ = load_model(model)
     for t in card.targets:
         y, net, lin = frame[f"y[{t}]"].to_numpy(float), frame[f"p_net[{t}]"], frame[f"p_linear[{t}]"]
@@ -113,8 +113,9 @@ def test_a_blended_ensemble_with_a_changed_logistic_file_is_refused(blended, tmp
     result, _ = blended
     copy = tmp_path / "e"
     shutil.copytree(result.model_dir, copy)
-    data = bytearray((copy / LINEAR_FILE).read_bytes())
+    linear = copy / read_card(copy).blend.file
+    data = bytearray(linear.read_bytes())
     data[-1] ^= 0x01
-    (copy / LINEAR_FILE).write_bytes(bytes(data))
-    with pytest.raises(ModelError, match=LINEAR_FILE):
+    linear.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=linear.name):
         load_model(copy)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
-from flarecast.model.card import ModelCard
+from flarecast.model.card import Calibration, ModelCard
 from flarecast.model.modeldir import CARD, WEIGHTS, embedded_card, load_model, model_id, read_card, save_model
 from flarecast.util import sha256_file
 
@@ -49,6 +49,38 @@ def test_a_card_written_by_training_round_trips_unchanged(tiny_model):
     assert card.norm() == (raw["normalisation"]["mean"], raw["normalisation"]["std"])
     assert json.loads(dumps(card.run_config().to_dict())) == raw["config"] and card.weights_sha256 == sha256_file(tiny_model / WEIGHTS)
 
+
+def test_an_integer_in_a_float_field_reads_back_as_written_and_keeps_the_id_of_its_float(model_copy, tmp_path):
+    """A card edited by hand to ``"thresholds": {">=M": 1}``: every stage reads the float 1.0, the card prints and
+    writes back with 1 (reading does not change it), and its id is the id of the same card with 1.0, which is the
+    hash of that card's JSON on disk as for any card written by training."""
+    doc = json.loads((model_copy / CARD).read_text())
+    doc["thresholds"][">=M"] = 1.0
+    (model_copy / CARD).write_text(dumps(doc))
+    as_float = model_id(model_copy)
+    assert as_float == hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
+    text = dumps(doc).replace('">=M": 1.0', '">=M": 1')
+    assert text != dumps(doc)
+    (model_copy / CARD).write_text(text)
+    net, card = load_model(model_copy)
+    assert card.threshold(">=M") == 1.0 and type(card.thresholds[">=M"]) is float
+    assert dumps(card.to_dict()) == text and model_id(model_copy) == as_float
+    shown = runner.invoke(app, ["card", str(model_copy), "--json"])
+    assert json.loads(shown.output) == {"model_id": as_float, **json.loads(text)} and '">=M": 1,' in shown.output
+    save_model(tmp_path / "again", net, card)  # the weights' header holds the card as read: new weights' digest
+    digest = sha256_file(tmp_path / "again" / WEIGHTS)
+    assert (tmp_path / "again" / CARD).read_text() == text.replace(card.weights_sha256, digest)
+    assert model_id(tmp_path / "again") == hashlib.sha256(json.dumps(
+        {**doc, "weights_sha256": digest}, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def test_calibration_numbers_read_back_as_written():
+    platt = Calibration.model_validate({"method": "platt", "a": 2, "b": -0.5})
+    assert (platt.a, type(platt.a)) == (2.0, float) and platt.to_dict() == {"method": "platt", "a": 2, "b": -0.5}
+    assert json.dumps(platt.typed_dict()) == '{"method": "platt", "a": 2.0, "b": -0.5}'
+    iso = Calibration.model_validate({"method": "isotonic", "x": [0, 0.5, 1], "y": [0, 0.25, 1.0]})
+    assert json.dumps(iso.to_dict()) == '{"method": "isotonic", "x": [0, 0.5, 1], "y": [0, 0.25, 1.0]}'
+    assert iso.x == [0.0, 0.5, 1.0]
 
 def test_saving_a_read_card_writes_the_same_card(model_copy, tmp_path):
     net, card = load_model(model_copy)

@@ -98,3 +98,48 @@ def test_simulate_prints_the_flare_counts_its_json_holds(tmp_path):
     printed = re.search(r"flares by class ([^;]+);", shown.stdout).group(1)
     assert {c: int(n) for c, n in (pair.split() for pair in printed.split(", "))} == data["flare_counts"]
     assert sum(data["flare_counts"].values()) > 0 and f"to {tmp_path / 'a'} " in shown.stdout
+
+
+
+def _row(renderables, first: str) -> list[str]:
+    """The cells of the printed table row that starts with ``first``."""
+    from rich.console import Console
+
+    console = Console(width=400, record=True)
+    console.print(*renderables)
+    line = next(ln for ln in console.export_text().splitlines() if ln.startswith(f"│ {first} "))
+    return [c.strip() for c in line.strip("│ ").split("│")]
+
+
+NAN = float("nan")
+
+
+def test_cv_table_shows_undefined_scores_and_intervals_as_n_a():
+    """``flarecast cv``'s table writes a score and its interval as every other table does (report.formats.value_ci):
+    an interval left undefined (too few resamples with an event) is ``n/a``, not ``nan`` (nor dropped as a rich
+    style tag); a value read back from the JSON file (null) is ``n/a`` too."""
+    from flarecast.report.tables import oof_summary
+
+    row = {"period": "2013", "n": 200, "positives": 3, "threshold": 0.25,
+           "ensemble": {"tss": {"value": 0.4149, "ci": [NAN, NAN]}, "hss": {"value": 0.3, "ci": [0.1049, 0.5]},
+                        "bss": {"value": None, "ci": [None, None]}, "bss_raw": {"value": NAN, "ci": [NAN, NAN]}},
+           "persistence": {k: {"value": 0.0, "ci": [-0.2, 0.2]} for k in ("tss", "hss", "bss")},
+           "beats_persistence": {"thresholds": [[0.2, 0.35]], "at_threshold": True}}
+    result = {"threshold_rule": "tss", "calibration": {"X": "platt"}, "bootstrap": {"unit": "UTC day"},
+              "targets": {"X": [row]}}
+    assert _row(oof_summary(result), "2013") == [
+        "2013", "200", "3", "0.25", "0.41 [n/a, n/a]", "0.30 [0.10, 0.50]", "n/a [n/a, n/a]", "n/a [n/a, n/a]",
+        "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.20-0.35 *"]
+
+
+def test_providers_table_keeps_undefined_intervals():
+    from flarecast.report.text import EVAL_COLUMNS, providers_table
+
+    undefined = {"value": 0.5, "ci": [NAN, NAN]}
+    scores = {"threshold": 0.5, "positives": 2, **{m: undefined for m in EVAL_COLUMNS}}
+    result = {"targets": {"X": {"days": 30, "from": "2013-01-01", "to": "2013-01-30", "base_rate": 0.07,
+                                "scores": {"noaa": scores, "ours": scores},
+                                "paired": [{"a": "noaa", "b": "ours", "tss": undefined, "bss": undefined}]}}}
+    shown = providers_table(result)
+    assert _row(shown, "noaa") == ["noaa", "0.500", "2", *["0.50 [n/a, n/a]"] * len(EVAL_COLUMNS)]
+    assert _row(shown, "noaa - ours")[5] == "0.50 [n/a, n/a]"

@@ -25,7 +25,7 @@ from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, s
 from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import samples_from_store
 from flarecast.train.cv import make_folds
-from flarecast.train.ensemble import OOF_FILE, train_ensemble
+from flarecast.train.ensemble import train_ensemble
 from flarecast.util import sha256_file
 from tests.conftest import TINY
 
@@ -50,7 +50,7 @@ def write_ensemble(root, net, n_members, calibration):
     return save_ensemble_card(root, {
         **card, "kind": "ensemble", "combine": COMBINE, "calibration": calibration, "threshold_rule": "tss",
         "members": [{"dir": f"members/m{k}", "fold": f"block{k}", "seed": 0} for k in range(n_members)],
-        "cv": {"scheme": "blocked", "folds": [], "oof_file": OOF_FILE, "oof_scores": {}}})
+        "cv": {"scheme": "blocked", "folds": [], "oof_file": "oof.parquet", "oof_scores": {}}})
 
 
 def test_an_ensemble_of_identical_members_equals_the_member(tmp_path):
@@ -96,7 +96,7 @@ def test_oof_predictions_come_from_the_fold_that_held_the_window_out(ensemble):
     result, samples, cfg = ensemble
     folds = make_folds(samples, cfg.train.cv)
     card = read_card(result.model_dir)
-    frame = pd.read_parquet(result.model_dir / OOF_FILE)
+    frame = pd.read_parquet(result.model_dir / card.cv.oof_file)
     held = np.concatenate([f.indices("test") for f in folds])
     assert len(frame) == held.size == np.unique(held).size
     assert [m.fold for m in card.members] == [f.name for f in folds]
@@ -119,7 +119,10 @@ def test_the_ensemble_card_reads_back_as_written(ensemble):
     text = (result.model_dir / "card.json").read_text()
     card = read_card(result.model_dir)
     assert isinstance(card, EnsembleCard) and dumps(card.to_dict()) == text
-    assert card.cv.oof_file == OOF_FILE and [f.name for f in card.cv.folds] == ["block0", "block1", "block2"]
+    assert card.cv.oof_file == f"oof-{sha256_file(result.model_dir / card.cv.oof_file)[:12]}.parquet"
+    assert [f.name for f in card.cv.folds] == ["block0", "block1", "block2"]
+    assert [m.dir for m in card.members] == [f"members/block{k}-s0-{m.weights_sha256[:12]}"
+                                             for k, m in enumerate(card.members)]
     assert all(m.weights_sha256 == sha256_file(result.model_dir / m.dir / WEIGHTS) for m in card.members)
     assert card.calibration["X"].method == json.loads(text)["calibration"]["X"]["method"]
 
@@ -147,7 +150,7 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     rows = json.loads(scored.output)["targets"][">=M"]
     assert [r["period"] for r in rows] == ["block0", "block1", "block2", "pooled"]
     assert sum(r["n"] for r in rows[:-1]) == rows[-1]["n"]
-    frame = pd.read_parquet(model / OOF_FILE)
+    frame = pd.read_parquet(model / card.cv.oof_file)
     for r in rows:  # the hindsight range: every listed threshold beats persistence on the period, the flag agrees
         e, pers, b = r["ensemble"], r["persistence"], r["beats_persistence"]
         assert b["at_threshold"] == all(None not in (e[s]["value"], pers[s]["value"])  # NaN is null here
@@ -175,6 +178,34 @@ def test_a_single_model_dir_is_refused_by_cv_and_not_overwritten(ensemble, tmp_p
     assert (single / WEIGHTS).read_bytes() == before
 
 
+def test_training_again_keeps_the_last_ensemble_whole_until_the_new_card_is_written(ensemble, tmp_path, monkeypatch):
+    """Interrupted after every new member and the new OOF file are written, just before the new card (the commit
+    point): the directory still holds the last ensemble, byte for byte, and it loads; trained again to the end, the
+    new card names only new files and nothing of the old ensemble is left."""
+    import flarecast.train.ensemble as ens_module
+
+    result, samples, cfg = ensemble
+    model = tmp_path / "e"
+    shutil.copytree(result.model_dir, model)
+    before = {p.relative_to(model): p.read_bytes() for p in model.rglob("*") if p.is_file()}
+    old_id, old = model_id(model), read_card(model)
+    other = cfg.replace(**{"train.cv.seeds": [1]})  # other members, another OOF file
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ens_module, "save_ensemble_card", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_ensemble(samples, other, model)
+    assert {p: model.joinpath(p).read_bytes() for p in before} == before
+    assert model_id(model) == old_id and load_model(model)[1] == old
+    monkeypatch.undo()
+    new = read_card(train_ensemble(samples, other, model).model_dir)
+    assert {m.seed for m in new.members} == {1} and model_id(model) != old_id
+    files = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
+    assert files == sorted(["card.json", new.cv.oof_file, *(f"{m.dir}/{f}" for m in new.members
+                                                             for f in ("card.json", WEIGHTS, "train_log.jsonl"))])
+
 @pytest.mark.slow
 def test_dask_cluster_writes_the_same_weights_as_local_processes(sim_store, tmp_path):
     pytest.importorskip("distributed", reason="dask.distributed is the 'cluster' extra: pip install flarecast[cluster]")
@@ -185,7 +216,7 @@ def test_dask_cluster_writes_the_same_weights_as_local_processes(sim_store, tmp_
     a, b = read_card(local.model_dir), read_card(dask.model_dir)
     assert len(a.members) == 4
     assert [m.weights_sha256 for m in a.members] == [m.weights_sha256 for m in b.members]
-    assert (tmp_path / "local" / OOF_FILE).read_bytes() == (tmp_path / "dask" / OOF_FILE).read_bytes()
+    assert a.cv.oof_file == b.cv.oof_file  # named by its sha256: the same bytes
 
 
 def test_flarecast_train_gives_the_ensemble_when_the_config_asks_for_it(sim_store, tmp_path):

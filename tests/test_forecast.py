@@ -37,6 +37,17 @@ def _store_with(tmp_path, sim_store, goes):
     return path
 
 
+def _served(store, cfg, times, norm, *, catalogue=True):
+    """The windows a forecast builds at ``times`` from ``store`` (the config's source over its data span, the flare
+    catalogue unless ``catalogue`` is False), normalised with the training statistics ``norm``."""
+    from flarecast.samples.labels import Catalogue
+
+    series = {"goes": st.read_goes, "sharp": st.read_sharp}[cfg.source](store)
+    first, last = data_span(series, cfg)
+    cat = Catalogue.from_events(st.read_events(store)) if catalogue else None
+    return windows_at(series, cat, cfg, times, norm=norm, data_start=first, data_end=last)
+
+
 def test_windows_are_the_training_windows(sim_store, model):
     # Training/serving skew would show here: the forecast's inputs at an issue time must be bit-identical to the
     # window the samples module builds for it from the whole store, with the card's normalisation.
@@ -45,9 +56,7 @@ def test_windows_are_the_training_windows(sim_store, model):
     norm = card.norm()
     samples = samples_from_store(sim_store, cfg, norm=norm)
     idx = np.flatnonzero(samples.split == "test")[::7]
-    goes = st.read_goes(sim_store)
-    first, last = data_span(goes, cfg)
-    win = windows_at(goes, None, cfg, samples.issue_time[idx], norm=norm, data_start=first, data_end=last)
+    win = _served(sim_store, cfg, samples.issue_time[idx], norm, catalogue=False)
     assert win.refused == []
     np.testing.assert_array_equal(win.issue_time, samples.issue_time[idx])
     np.testing.assert_array_equal(win.gather(np.arange(idx.size)), samples.gather(idx))
@@ -79,24 +88,18 @@ def test_evaluate_and_forecast_feed_the_model_identical_arrays_and_get_identical
 def test_regime_windows_are_the_training_windows_and_need_their_lookback(sim_store):
     # The background reads 7 days of XRS-B before the window and the history channels 3 days of catalogue:
     # the forecast must read that far back to give the training windows bit for bit.
-    from flarecast.samples.labels import Catalogue
-
     cfg = load_config(builtin_config("demo"), TINY + ["samples.channels=[log_xrsb, dlog_xrsb, missing, "
                                                       "history_ge_m_3d, history_class_3d, log_xrsb_median_7d]"]).samples
     samples = samples_from_store(sim_store, cfg)
     norm = (samples.norm_mean, samples.norm_std)
     idx = np.flatnonzero(samples.split == "test")[::7]
-    goes = st.read_goes(sim_store)
-    first, last = data_span(goes, cfg)
-    cat = Catalogue.from_events(st.read_events(sim_store))
-    win = windows_at(goes, cat, cfg, samples.issue_time[idx], norm=norm, data_start=first, data_end=last)
+    win = _served(sim_store, cfg, samples.issue_time[idx], norm)
     assert win.refused == []
     np.testing.assert_array_equal(win.gather(np.arange(idx.size)), samples.gather(idx))
     # The first window training kept is the first a forecast accepts: 30 min earlier the background's span
     # starts before the data.
     t0 = samples.issue_time.min()
-    early = windows_at(goes, cat, cfg, np.array([t0 - np.timedelta64(30, "m"), t0]), norm=norm, data_start=first,
-                       data_end=last)
+    early = _served(sim_store, cfg, np.array([t0 - np.timedelta64(30, "m"), t0]), norm)
     assert [r["reason"] for r in early.refused] == ["outside_data"]
     assert "background span" in early.refused[0]["detail"]
     np.testing.assert_array_equal(early.gather(np.arange(1)), samples.gather(np.array([0])))
@@ -107,7 +110,6 @@ def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path
     import shutil
 
     from flarecast.ingest.pipeline import ingest
-    from flarecast.samples.labels import Catalogue
 
     store = tmp_path / "sharp.zarr"
     shutil.copytree(sim_store, store)
@@ -118,10 +120,7 @@ def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path
     samples = samples_from_store(store, cfg)
     norm = (samples.norm_mean, samples.norm_std)
     idx = np.flatnonzero(samples.split == "val")[::5]
-    sharp = st.read_sharp(store)
-    first, last = data_span(sharp, cfg)
-    win = windows_at(sharp, Catalogue.from_events(st.read_events(store)), cfg, np.unique(samples.issue_time[idx]),
-                     norm=norm, data_start=first, data_end=last)
+    win = _served(store, cfg, np.unique(samples.issue_time[idx]), norm)
     where = {(t, r): i for i, (t, r) in enumerate(zip(win.issue_time.tolist(), win.region.tolist(), strict=True))}
     mine = [where[(t, r)] for t, r in zip(samples.issue_time[idx].tolist(), samples.region[idx].tolist(), strict=True)]
     assert len(set(win.region.tolist())) > 1
@@ -247,9 +246,3 @@ def test_card_prints_the_model_readably_and_as_json(model):
     assert model_id(model) in text.output and f"{card.threshold('>=M'):.3f}" in text.output
     as_json = json.loads(runner.invoke(app, ["card", str(model), "--json"]).stdout)
     assert as_json["model_id"] == model_id(model) and as_json["weights_sha256"] == card.weights_sha256
-
-
-@pytest.mark.parametrize("command", ["forecast", "card", "batch"])
-def test_new_commands_have_help_with_an_example(command):
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0 and "Example" in result.output and f"flarecast {command}" in result.output

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ KEYS_BEFORE = {
         "forecast": "9751ef4455ef2341f88caba586261a573fb0886829611f5a4fdbdfc8be0aeda2",
     },
 }
+STEPS_OF = {name: step["run"] for name, step in yaml.safe_load(MIXED)["steps"].items()}
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,36 @@ def test_defaults_are_the_ones_defined_once(tmp_path):
     assert (job.steps["e"].split, job.steps["e"].out, job.steps["e"].plots) == ("test", None, True)
 
 
-@pytest.mark.parametrize("overrides, message", [
+def _refused(override: str, expected: str) -> str:
+    """The refusal of ``steps.NAME.KEY=VALUE`` in one line: the step, its kind, the key, the value as YAML reads it,
+    then ``expected``."""
+    where, text = override.split("=", 1)
+    _, name, key = where.split(".")
+    return f"step {name!r} ({STEPS_OF[name]}): {key} = {yaml.safe_load(text)!r}: {expected}"
+
+
+VALUE_REFUSALS = [
+    # values outside the allowed ones
+    ("steps.f1.resolution=hourly", "expected one of ['avg1m', 'flx1s']"),
+    ("steps.f1.source=ftp", "expected one of ['goes', 'swpc', 'events', 'sharp']"),
+    ("steps.f3.events_source=noaa", "expected one of ['flsum', 'swpc', 'hek']"),
+    ("steps.i.kind=goose", "expected one of ['goes', 'events', 'sharp']"),
+    ("steps.i.basis=scaled", "expected one of ['true', 'swpc']"),
+    ("steps.i.paths=[]", "expected at least 1 entry"),
+    ("steps.e.split=validation", "expected one of ['train', 'val', 'test']"),
+    ("steps.fc.format=xml", "expected one of ['flarecast', 'ccmc']"),
+    ("steps.fc2.every=-6h", "expected a positive duration"),
+    ("steps.c.gammas=two", "expected comma-separated numbers such as 0.25,0.5"),
+    ("steps.c.pos_weight=0", "expected 'odds' (each target's training odds) or a number > 0"),
+    ("steps.f2.urls={swpc: 'ftp://a'}", "urls.swpc = 'ftp://a': expected an http:// or https:// URL such as "
+                                        "https://services.swpc.noaa.gov"),
+    # wrong types
+    ("steps.fc.latest=maybe", "expected true or false"),
+    ("steps.f1.retries=three", "expected an integer"),
+    ("steps.c.balanced_alpha=half", "expected a number"),
+    ("steps.t.out={a: b}", "expected text"),
+]
+OTHER_REFUSALS = [
     # unknown keys, the file's or a step's: the keys it takes
     (["schedule=daily"], "unknown key 'schedule'; expected one of ['log', 'root', 'steps', 'store', 'urls']"),
     (["steps.t.epochs=3"], "step 't' (train): unknown key 'epochs'; expected one of "
@@ -125,41 +156,24 @@ def test_defaults_are_the_ones_defined_once(tmp_path):
                            "['fetch', 'ingest', 'train', 'evaluate', 'compare', 'forecast', 'dashboard']"),
     (["steps.t=[run, train]"], "step 't' = ['run', 'train']: expected a mapping such as {run: train, config: demo}"),
     (["steps={}"], "steps = {}: expected a mapping of step names to steps, such as train: {run: train, config: demo}"),
-    # values outside the allowed ones
-    (["steps.f1.resolution=hourly"], "step 'f1' (fetch): resolution = 'hourly': expected one of ['avg1m', 'flx1s']"),
-    (["steps.f1.source=ftp"], "step 'f1' (fetch): source = 'ftp': expected one of ['goes', 'swpc', 'events', 'sharp']"),
-    (["steps.f3.events_source=noaa"], "step 'f3' (fetch): events_source = 'noaa': expected one of "
-                                      "['flsum', 'swpc', 'hek']"),
+    # the one element of a list outside the allowed ones; the file's own keys
     (["steps.f2.products=[xrays-7-day, xrays]"], "step 'f2' (fetch): products = 'xrays': expected one of "
      "['xrays-7-day', 'xrays-1-day', 'xray-flares-7-day', 'solar_regions', 'solar_probabilities']"),
-    (["steps.i.kind=goose"], "step 'i' (ingest): kind = 'goose': expected one of ['goes', 'events', 'sharp']"),
-    (["steps.i.basis=scaled"], "step 'i' (ingest): basis = 'scaled': expected one of ['true', 'swpc']"),
-    (["steps.i.paths=[]"], "step 'i' (ingest): paths = []: expected at least 1 entry"),
-    (["steps.e.split=validation"], "step 'e' (evaluate): split = 'validation': expected one of "
-                                   "['train', 'val', 'test']"),
-    (["steps.fc.format=xml"], "step 'fc' (forecast): format = 'xml': expected one of ['flarecast', 'ccmc']"),
-    (["steps.fc2.every=-6h"], "step 'fc2' (forecast): every = '-6h': expected a positive duration"),
-    (["steps.c.gammas=two"], "step 'c' (compare): gammas = 'two': expected comma-separated numbers such as 0.25,0.5"),
-    (["steps.c.pos_weight=0"], "step 'c' (compare): pos_weight = 0: expected 'odds' (each target's training "
-                               "odds) or a number > 0"),
     (["urls={nce: 'http://x'}"], "urls = {'nce': 'http://x'}: unknown archive 'nce'; expected one of "
                                  "['ncei', 'ncei_science', 'swpc', 'swpc_events', 'jsoc', 'hek']"),
-    (["steps.f2.urls={swpc: 'ftp://a'}"], "step 'f2' (fetch): urls = {'swpc': 'ftp://a'}: urls.swpc = 'ftp://a': "
-                                          "expected an http:// or https:// URL such as https://services.swpc.noaa.gov"),
-    # wrong types
     (["urls=[x]"], "urls = ['x']: expected a mapping of archives to base URLs, such as ncei: "
                    "https://mirror.example/goes"),
-    (["steps.fc.latest=maybe"], "step 'fc' (forecast): latest = 'maybe': expected true or false"),
-    (["steps.f1.retries=three"], "step 'f1' (fetch): retries = 'three': expected an integer"),
-    (["steps.c.balanced_alpha=half"], "step 'c' (compare): balanced_alpha = 'half': expected a number"),
-    (["steps.t.out={a: b}"], "step 't' (train): out = {'a': 'b'}: expected text"),
     (["store=null"], "store = None: expected text"),
     # checks across keys
     (["steps.f1.to=null"], "step 'f1' (fetch): from = '2017-09-04', to = None: give both (the first and last "
                            "day), or neither and 'days'"),
     (["steps.f3.days=null"], "step 'f3' (fetch): 'days' is missing: give days (the last N UTC days up to today) "
                              "or 'from' and 'to'"),
-])
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"),
+                         [([o], _refused(o, expected)) for o, expected in VALUE_REFUSALS] + OTHER_REFUSALS)
 def test_refusals_name_the_file_step_key_and_what_is_allowed(mixed, overrides, message):
     with pytest.raises(ConfigError) as err:
         load_job(mixed, overrides)
@@ -183,17 +197,7 @@ RANGES = [("f1", "retries", 0), ("f3", "days", 1), ("c", "seeds", 1), ("c", "wor
 @given(where=st.sampled_from(RANGES), value=st.integers(-10**6, 10**6))
 def test_whole_numbers_below_their_minimum_are_refused(mixed, where, value):
     name, key, low = where
-    override = [f"steps.{name}.{key}={value}"]
-    if value >= low:
-        assert getattr(load_job(mixed, override).steps[name], key) == value
-        return
-    with pytest.raises(ConfigError) as err:
-        load_job(mixed, override)
-    assert str(err.value) == (f"{mixed}: step {name!r} ({STEPS_OF[name]}): {key} = {value}: expected a number "
-                              f"greater than or equal to {low}")
-
-
-STEPS_OF = {"f1": "fetch", "f3": "fetch", "c": "compare", "fc": "forecast", "t": "train", "e": "evaluate"}
+    _loads_or_is_refused(mixed, name, key, value, value >= low, f"expected a number greater than or equal to {low}")
 
 
 @settings(max_examples=40, deadline=None)
@@ -203,13 +207,18 @@ def test_numbers_outside_their_range_are_refused(mixed, quarters, key):
     name, ok, rule = {"timeout": ("f1", value > 0, "greater than 0"),
                       "balanced_alpha": ("c", 0 <= value <= 1, "less than or equal to 1" if value > 1 else
                                          "greater than or equal to 0")}[key]
-    override = [f"steps.{name}.{key}={value!r}"]
+    _loads_or_is_refused(mixed, name, key, value, ok, f"expected a number {rule}")
+
+
+def _loads_or_is_refused(mixed, name: str, key: str, value, ok: bool, expected: str) -> None:
+    """``steps.NAME.KEY=VALUE`` loads with that value if ``ok``, else is refused in one line ending in ``expected``."""
+    override = f"steps.{name}.{key}={value!r}"
     if ok:
-        assert getattr(load_job(mixed, override).steps[name], key) == value
+        assert getattr(load_job(mixed, [override]).steps[name], key) == value
         return
     with pytest.raises(ConfigError) as err:
-        load_job(mixed, override)
-    assert str(err.value) == f"{mixed}: step {name!r} ({STEPS_OF[name]}): {key} = {value!r}: expected a number {rule}"
+        load_job(mixed, [override])
+    assert str(err.value) == f"{mixed}: " + _refused(override, expected)
 
 
 @settings(max_examples=30, deadline=None)
@@ -218,10 +227,10 @@ def test_numbers_outside_their_range_are_refused(mixed, quarters, key):
            st.sampled_from("abc"), st.integers(0, 9), min_size=1))
 def test_paths_given_as_lists_or_mappings_are_refused(mixed, where, value):
     name, key = where
-    text = str(value).replace("'", "")  # {'a': 1} as YAML: {a: 1}
+    override = f"steps.{name}.{key}={value}".replace("'", "")  # {'a': 1} as YAML: {a: 1}
     with pytest.raises(ConfigError) as err:
-        load_job(mixed, [f"steps.{name}.{key}={text}"])
-    assert str(err.value) == f"{mixed}: step {name!r} ({STEPS_OF[name]}): {key} = {value!r}: expected text"
+        load_job(mixed, [override])
+    assert str(err.value) == f"{mixed}: " + _refused(override, "expected text")
 
 
 @pytest.mark.parametrize("run", list(STEPS))
@@ -241,3 +250,16 @@ def test_a_bad_step_is_refused_before_any_step_runs(sim_store, tmp_path):
     with pytest.raises(ConfigError, match=r"step 'forecast' \(forecast\): format = 'xml'"):
         run_job(path, root=tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["job.yaml"]  # no store, no log
+
+
+def test_batch_help_says_the_job_is_checked_before_any_step_and_names_every_step_kind():
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
+
+    shown = CliRunner().invoke(app, ["batch", "--help"], env={"COLUMNS": "300"}).output
+    text = " ".join(shown.split())
+    assert "The job file is checked when it is loaded, overrides included, before any step runs" in text
+    assert "nothing is written" in text
+    kinds = re.search(r"Run a job's steps in order \(([^)]*)\)", text).group(1).split(", ")
+    assert kinds == list(STEPS)

@@ -17,7 +17,16 @@ from sklearn.metrics import (
 )
 
 from flarecast import metrics as fm
-from flarecast.evaluate.bootstrap import _auc_tables, _weighted_aucs, bootstrap_ci, score_with_ci
+from flarecast.evaluate.bootstrap import (
+    _auc_tables,
+    _weighted_aucs,
+    bootstrap_ci,
+    bootstrap_replicates,
+    replicate_interval,
+    score_with_ci,
+    score_with_replicates,
+)
+from flarecast.jsonio import dumps
 from flarecast.metrics import Contingency, UndefinedScoreWarning
 
 
@@ -371,6 +380,31 @@ def test_score_with_ci_has_the_metrics_json_shape():
         lo, hi = s[m]["ci"]
         assert isinstance(s[m]["ci"], list) and lo <= hi
 
+
+
+def test_score_with_replicates_gives_the_entry_and_the_replicates_of_its_intervals():
+    """One bootstrap for both: the entry is score_with_ci's, the replicates are bootstrap_replicates' for the same
+    arguments (so paired differences against another forecast use the resamples its intervals used)."""
+    y_true, y_prob, groups = _forecast(12)
+    kw = {"threshold": 0.3, "climatology": 0.1, "n_boot": 200, "seed": 4}
+    entry, reps = score_with_replicates(y_true, y_prob, groups, **kw)
+    assert dumps(entry) == dumps(score_with_ci(y_true, y_prob, groups, **kw))
+    alone = bootstrap_replicates(y_true, y_prob, groups, **kw, metrics=fm.TABLE_SCORES)
+    assert list(reps) == list(fm.TABLE_SCORES)
+    for m in fm.TABLE_SCORES:
+        np.testing.assert_array_equal(reps[m], alone[m])
+        assert dumps(entry[m]["ci"]) == dumps(list(replicate_interval(m, reps[m])))
+
+
+def test_score_with_ci_checks_its_arguments_as_bootstrap_ci_does():
+    groups = np.arange(10) // 2
+    y, p = np.r_[np.zeros(5), np.ones(5)].astype(int), np.linspace(0, 1, 10)
+    for kwargs, match in [({"threshold": 1.5}, "threshold=1.5"), ({"n_boot": 0}, "n_boot=0"),
+                          ({"level": 1.0}, "level=1.0")]:
+        with pytest.raises(ValueError, match=match):
+            score_with_ci(y, p, groups, **{"threshold": 0.5, "climatology": 0.1, **kwargs})
+    with pytest.raises(ValueError, match="1 distinct group"):
+        score_with_ci(y, p, np.zeros(10), threshold=0.5, climatology=0.1)
 
 # --- input validation ---------------------------------------------------------------------------------
 

@@ -147,3 +147,29 @@ def test_force_overwrites_a_foreign_log_and_a_rerun_rewrites_its_own(tmp_path):
         assert run_job(job, root=root, force=True)["status"] == "ok"
         again = run_job(job, root=root)  # its own log now: read, steps skipped, log rewritten
     assert again["steps"][0]["status"] == "skipped"
+
+
+def test_a_train_step_does_not_replace_an_ensemble_it_did_not_write(tmp_path):
+    """An ensemble directory has no weights of its own: its card.json (which records its members' digest) is what
+    tells the job's own ensemble from another, before the first step runs."""
+    import json
+
+    from flarecast.errors import ConfigError
+    from flarecast.jobs.batch import LOG_FORMAT, BatchStepError
+
+    root = tmp_path / "root"
+    model = root / "models" / "e"
+    model.mkdir(parents=True)
+    card = json.dumps({"format": "flarecast-ensemble/1", "weights_sha256": "ab" * 32})
+    (model / "card.json").write_text(card)
+    job = tmp_path / "job.yaml"
+    job.write_text("store: s.zarr\nlog: runs/log.json\nsteps:\n  t: {run: train, config: demo, out: models/e}\n")
+    with pytest.raises(ConfigError, match=r"step 't': .*/models/e/card.json exists and was not written by an earlier"):
+        run_job(job, root=root)
+    assert (model / "card.json").read_text() == card and not (root / "runs").exists()
+    # The job's own ensemble (its log recorded that digest) passes: the step runs, and fails for want of a store.
+    (root / "runs").mkdir()
+    (root / "runs" / "log.json").write_text(json.dumps({"format": LOG_FORMAT, "job": str(job), "done": {
+        "t": {"key": "-", "outputs": {"weights_sha256": "ab" * 32}}}}))
+    with pytest.raises(BatchStepError, match=r"step 't' \(train\) failed"):
+        run_job(job, root=root)

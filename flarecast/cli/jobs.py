@@ -51,7 +51,12 @@ def batch_cli(
     force: Annotated[bool, typer.Option("--force", help="Run every step, even those already done, and overwrite outputs (and a log) this job did not write.")] = False,
     as_json: JsonOpt = False,
 ):
-    """Run a job's steps in order (ingest, train, evaluate, compare, forecast), skipping those already done.
+    """Run a job's steps in order (fetch, ingest, train, evaluate, compare, forecast, dashboard), skipping those
+    already done.
+
+    The job file is checked when it is loaded, overrides included, before any step runs: an unknown key, a
+    missing one, a wrong type or a value outside the allowed ones is refused in one line naming the file, the
+    step, the key and what is allowed, and nothing is written (docs/batch.md lists each step kind's keys).
 
     A step is done when the job log records it with the same inputs (file sha256s, config, store contents,
     model weights) and its outputs are still as it left them; re-running a finished job changes nothing.

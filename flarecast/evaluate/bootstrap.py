@@ -14,6 +14,7 @@ probability, by sparse products; they cost about 10x the contingency scores, so 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -195,11 +196,10 @@ def bootstrap_ci(y_true, y_prob, groups, *, threshold: float, climatology: float
     >>> bool(lo < point < hi), round(hi - lo, 2)
     (True, 0.14)
     """
-    if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
-        raise ValueError(f"level={level!r}: expected a number strictly between 0 and 1, such as 0.95")
+    level = _check_level(level)
     reps = bootstrap_replicates(y_true, y_prob, groups, threshold=threshold, climatology=climatology,
                                 n_boot=n_boot, seed=seed, metrics=metrics)
-    return {m: _interval(m, values, float(level)) for m, values in reps.items()}
+    return {m: _interval(m, values, level) for m, values in reps.items()}
 
 
 def bootstrap_replicates(y_true, y_prob, groups, *, threshold: float, climatology: float, n_boot: int = N_BOOT,
@@ -215,20 +215,9 @@ def bootstrap_replicates(y_true, y_prob, groups, *, threshold: float, climatolog
     dict
         ``{metric: array of shape (n_boot,)}``.
     """
-    threshold = check_unit_interval("threshold", threshold)
-    climatology = check_unit_interval("climatology", climatology)
-    y_true, y_prob = check_forecast(y_true, y_prob)
-    codes, n_groups = _group_codes(groups, y_true.size)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, Integral) or n_boot < 1:
-        raise ValueError(f"n_boot={n_boot!r}: expected an integer >= 1")
-    if isinstance(metrics, str):
-        metrics = (metrics,)
-    unknown = [m for m in metrics if m not in BOOTSTRAP_METRICS]
-    if unknown or not metrics:
-        raise ValueError(f"metrics={list(metrics)!r}: expected names from {list(BOOTSTRAP_METRICS)}")
-    reps = _replicates(y_true, y_prob, codes, n_groups, threshold=threshold, climatology=climatology,
-                       n_boot=int(n_boot), rng=np.random.default_rng(seed), metrics=metrics)
-    return {m: reps[m] for m in metrics}
+    a = _Checked.of(y_true, y_prob, groups, threshold=threshold, climatology=climatology, n_boot=n_boot,
+                    metrics=metrics)
+    return a.replicates(seed)
 
 
 def replicate_interval(name: str, values, *, level: float = 0.95) -> tuple[float, float]:
@@ -260,9 +249,61 @@ def score_with_ci(y_true, y_prob, groups, *, threshold: float, climatology: floa
     >>> s["hss"]["ci"][0] <= s["hss"]["value"] <= s["hss"]["ci"][1]
     True
     """
-    table = score_table(y_true, y_prob, threshold=threshold, climatology=climatology)
-    cis = bootstrap_ci(y_true, y_prob, groups, threshold=threshold, climatology=climatology, n_boot=n_boot,
-                       level=level, seed=seed, metrics=TABLE_SCORES)
+    return score_with_replicates(y_true, y_prob, groups, threshold=threshold, climatology=climatology,
+                                 n_boot=n_boot, level=level, seed=seed)[0]
+
+
+def score_with_replicates(y_true, y_prob, groups, *, threshold: float, climatology: float, n_boot: int = N_BOOT,
+                          level: float = 0.95, seed: int | np.random.Generator | None = 0
+                          ) -> tuple[dict, dict[str, np.ndarray]]:
+    """:func:`score_with_ci`'s entry and the bootstrap replicates its intervals come from (those
+    :func:`bootstrap_replicates` gives for :data:`flarecast.metrics.TABLE_SCORES` with the same arguments), from
+    one set of resamples: for paired differences against another forecast resampled with the same seed."""
+    level = _check_level(level)
+    a = _Checked.of(y_true, y_prob, groups, threshold=threshold, climatology=climatology, n_boot=n_boot,
+                    metrics=TABLE_SCORES)
+    table = score_table(a.y_true, a.y_prob, threshold=a.threshold, climatology=a.climatology)
+    reps = a.replicates(seed)
     out = {key: table[key] for key in ("threshold", "n", "positives", "tp", "fp", "fn", "tn")}
-    out.update({m: {"value": table[m], "ci": list(cis[m])} for m in TABLE_SCORES})
-    return out
+    out.update({m: {"value": table[m], "ci": list(_interval(m, reps[m], level))} for m in TABLE_SCORES})
+    return out, reps
+
+
+def _check_level(level) -> float:
+    if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
+        raise ValueError(f"level={level!r}: expected a number strictly between 0 and 1, such as 0.95")
+    return float(level)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The arguments of :func:`bootstrap_replicates`, each checked once."""
+
+    y_true: np.ndarray
+    y_prob: np.ndarray
+    codes: np.ndarray
+    n_groups: int
+    threshold: float
+    climatology: float
+    n_boot: int
+    metrics: tuple[str, ...]
+
+    @classmethod
+    def of(cls, y_true, y_prob, groups, *, threshold, climatology, n_boot, metrics) -> _Checked:
+        threshold = check_unit_interval("threshold", threshold)
+        climatology = check_unit_interval("climatology", climatology)
+        y_true, y_prob = check_forecast(y_true, y_prob)
+        codes, n_groups = _group_codes(groups, y_true.size)
+        if isinstance(n_boot, bool) or not isinstance(n_boot, Integral) or n_boot < 1:
+            raise ValueError(f"n_boot={n_boot!r}: expected an integer >= 1")
+        metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+        unknown = [m for m in metrics if m not in BOOTSTRAP_METRICS]
+        if unknown or not metrics:
+            raise ValueError(f"metrics={list(metrics)!r}: expected names from {list(BOOTSTRAP_METRICS)}")
+        return cls(y_true, y_prob, codes, n_groups, threshold, climatology, int(n_boot), metrics)
+
+    def replicates(self, seed) -> dict[str, np.ndarray]:
+        reps = _replicates(self.y_true, self.y_prob, self.codes, self.n_groups, threshold=self.threshold,
+                           climatology=self.climatology, n_boot=self.n_boot, rng=np.random.default_rng(seed),
+                           metrics=self.metrics)
+        return {m: reps[m] for m in self.metrics}

@@ -2,7 +2,7 @@
 
 Each fold's windows are scored with what that period would have been forecast with had it been unseen: the
 fold's own members (trained without it), the calibration map fitted on the other folds' OOF predictions and the
-threshold chosen there by the card's rule (``p_xfit`` and ``threshold_xfit`` of ``oof.parquet``). So a period's
+threshold chosen there by the card's rule (``p_xfit`` and ``threshold_xfit`` of the OOF file). So a period's
 TSS and HSS test whether thresholds *transfer* to it. Persistence (the class seen in the previous horizon) is
 scored on the same windows. Intervals resample whole UTC days (full-disk) or regions (SHARP); BSS is against
 the fold's training base rate, with the calibrated and the raw (uncalibrated mean) probabilities.

@@ -34,7 +34,7 @@ import pandas as pd
 
 from flarecast import classes
 from flarecast.errors import InputFileError, ModelError
-from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
+from flarecast.evaluate.bootstrap import replicate_interval, score_with_replicates
 from flarecast.forecast.ccmc import read_ccmc
 from flarecast.forecast.files import ROW_FIELDS, backtest, read_forecasts
 from flarecast.forecast.swpc import is_swpc_probabilities, read_swpc
@@ -148,10 +148,8 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
             for n, (_, _, thr), p, y in zip(names, files, per, ys, strict=True):
                 probs = p["probability"].to_numpy(np.float64)
                 cut = thr.get(target, threshold)
-                entry["scores"][n] = score_with_ci(y, probs, group, threshold=cut, climatology=clim, n_boot=n_boot,
-                                                   seed=seed)
-                reps[n] = bootstrap_replicates(y, probs, group, threshold=cut, climatology=clim, n_boot=n_boot,
-                                               seed=seed, metrics=PAIRED)
+                entry["scores"][n], reps[n] = score_with_replicates(y, probs, group, threshold=cut, climatology=clim,
+                                                                    n_boot=n_boot, seed=seed)
             for n in names[1:]:
                 entry["paired"].append({"a": names[0], "b": n, **{
                     m: {"value": _diff(entry["scores"][names[0]][m]["value"], entry["scores"][n][m]["value"]),

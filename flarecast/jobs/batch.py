@@ -99,8 +99,8 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
         if step.run == "evaluate" and not step.out:
             inside(base, step.model, f"step {name!r} out (the model directory)")
         owned = Owned(name, (done.get(name) or {}).get("outputs") or {}, force)
-        for out, key in known_outputs(step, base):
-            owned.claim(out, owned.outputs.get(key))
+        for out, key, fingerprint in known_outputs(step, base):
+            owned.claim(out, owned.outputs.get(key), fingerprint)
     log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
            "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
            "seconds": 0.0, "steps": [], "done": done}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,27 +20,32 @@ class Owned:
     outputs: dict[str, Any]
     force: bool
 
-    def claim(self, path: Path, sha: str | None) -> None:
-        """Refuse to overwrite ``path`` unless it is absent, is what the log recorded (``sha``), or ``force``."""
+    def claim(self, path: Path, sha: str | None, fingerprint: Callable[[Path], str | None] | None = None) -> None:
+        """Refuse to overwrite ``path`` unless it is absent, is what the log recorded (``sha``: its
+        ``fingerprint``, by default its sha256), or ``force``."""
         if self.force or not path.exists():
             return
-        if not path.is_file() or file_sha(path) != sha:
+        if not path.is_file() or (fingerprint or file_sha)(path) != sha:
             raise ConfigError(f"step {self.step!r}: {path} exists and was not written by an earlier run of this "
                               "job; nothing was changed: pass --force to overwrite it, or choose another out")
 
 
-def known_outputs(step, base: Path) -> list[tuple[Path, str]]:
+def known_outputs(step, base: Path) -> list[tuple[Path, str, Callable[[Path], str | None]]]:
     """The output files a step (:mod:`~flarecast.jobs.jobfile`) will write whose paths do not depend on the
-    data, with their log keys."""
+    data, with their log keys and the fingerprint the log records (the file's sha256, or what a card says)."""
     if step.run == "train":
-        return [(resolve(base, step.out) / "weights.safetensors", "weights_sha256")]
+        # A single model's weights; an ensemble has none of its own, and its card records its members' digest.
+        # Either way the log holds the model's weights_sha256, which the card records too.
+        out = resolve(base, step.out)
+        return [(out / "weights.safetensors", "weights_sha256", file_sha), (out / "card.json", "weights_sha256",
+                                                                             card_weights)]
     if step.run == "compare":
         name = "comparison-cv.json" if step.cv else "comparison.json"
-        return [(resolve(base, step.out) / name, name)]
+        return [(resolve(base, step.out) / name, name, file_sha)]
     if step.run == "evaluate":
-        return [(resolve(base, step.out or step.model) / "metrics.json", "metrics.json")]
+        return [(resolve(base, step.out or step.model) / "metrics.json", "metrics.json", file_sha)]
     if step.run == "dashboard":
-        return [(resolve(base, step.out) / "index.html", "index.html")]
+        return [(resolve(base, step.out) / "index.html", "index.html", file_sha)]
     return []
 
 
@@ -60,3 +67,12 @@ def resolve(base: Path, p: str | Path) -> Path:
 
 def file_sha(path: Path) -> str | None:
     return sha256_file(path) if path.is_file() else None
+
+
+def card_weights(path: Path) -> str | None:
+    """The ``weights_sha256`` a model card (``card.json``) records, or None."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return doc.get("weights_sha256") if isinstance(doc, dict) else None

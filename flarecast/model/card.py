@@ -10,7 +10,9 @@ when it is read, in one line, rather than wherever a value is first used.
 A card is the JSON document it was read from: keys this version does not know (written by a newer flarecast, or
 added by hand) are kept, and :meth:`~_Doc.to_dict` gives back exactly the keys and values read, in their order, so
 a card written back, hashed (:func:`~flarecast.model.modeldir.model_id`) or printed (``flarecast card --json``) is
-the one on disk. Values are checked strictly (``"48"`` is not a window length); numbers are read as numbers.
+the one on disk. Values are checked strictly (``"48"`` is not a window length); numbers are read as numbers: an
+integer in a float field (``"threshold": 1``, edited by hand) is the float ``1.0`` to every stage, and is written
+back and printed as ``1``. A card's id hashes :meth:`~_Doc.typed_dict`, so ``1`` and ``1.0`` there give one id.
 
 >>> card = ModelCard.model_validate({"format": CARD_FORMAT, "config": {}, "loss": "CE", "channels": ["log_xrsb"],
 ...     "targets": ["X"], "window_steps": 24, "cadence": "1h", "horizon": "24h", "convention": "swpc",
@@ -54,24 +56,31 @@ class _Doc(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True, populate_by_name=True)
     _keys: tuple[str, ...] = PrivateAttr(default=())
+    _read: Mapping[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
     def _remember_keys(cls, data: Any, handler):
         doc = handler(data)
         if isinstance(data, Mapping):
-            doc._keys = tuple(data)
+            doc._keys, doc._read = tuple(data), data
         return doc
 
     @model_serializer(mode="wrap")
-    def _in_read_order(self, handler) -> dict[str, Any]:
+    def _in_read_order(self, handler, info) -> dict[str, Any]:
         out = handler(self)
+        if not (info.context or {}).get("typed"):
+            out = {k: _as_read(v, self._read[k]) if k in self._read else v for k, v in out.items()}
         return {**{k: out[k] for k in self._keys if k in out}, **out}
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object: the keys read (or given) and no others, in their order; keys added by
-        ``model_copy(update=...)`` follow."""
+        """The JSON object: the keys read (or given) and no others, in their order, with their values as read (an
+        integer in a float field stays an integer); keys added by ``model_copy(update=...)`` follow."""
         return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+    def typed_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the values as typed: an integer in a float field is a float (``1`` is ``1.0``)."""
+        return self.model_dump(mode="json", exclude_unset=True, by_alias=True, context={"typed": True})
 
     @classmethod
     def parse(cls, doc: Any, origin: str, fix: str) -> Self:
@@ -88,6 +97,18 @@ class _Doc(BaseModel):
             return cls.model_validate(doc)
         except ValidationError as exc:
             raise ModelError(f"{origin}: {_problem(exc)}; {fix}") from None
+
+
+def _as_read(value: Any, read: Any) -> Any:
+    """``value`` (a validated value in JSON form) with the numbers it was read as: ``1`` where ``1.0`` was
+    validated from it, at any depth; every other value as validated."""
+    if isinstance(value, float) and isinstance(read, int) and not isinstance(read, bool) and value == read:
+        return read
+    if isinstance(value, dict) and isinstance(read, Mapping):
+        return {k: _as_read(v, read[k]) if k in read else v for k, v in value.items()}
+    if isinstance(value, list) and isinstance(read, list | tuple) and len(value) == len(read):
+        return [_as_read(v, r) for v, r in zip(value, read, strict=True)]
+    return value
 
 
 def _problem(exc: ValidationError) -> str:

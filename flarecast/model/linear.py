@@ -5,7 +5,8 @@ The statistics are those of the ``logistic`` baseline of ``flarecast evaluate`` 
 window, in the order ``channel:last, channel:mean, channel:max`` per channel. Fitted with scikit-learn
 (``StandardScaler`` then ``LogisticRegression(C=1.0)``, the baseline's settings); applied without it: a
 :class:`WindowLogistic` holds the scaler's means and scales and the coefficients as tensors (one
-``linear.safetensors`` per ensemble, one set per fold) and computes the same probabilities from the windows the
+``linear-<sha>.safetensors`` per ensemble, one set of tensors ``{fold}.mean``, ``.scale``, ``.coef``,
+``.intercept`` per fold) and computes the same probabilities from the windows the
 networks see, in float64. A target whose training windows hold one class only gets coefficients 0 and the
 intercept of its training rate: the climatology forecast.
 
@@ -27,8 +28,6 @@ from flarecast.errors import ModelError
 
 STATISTICS = ("last", "mean", "max")
 """The statistics of each channel, in feature order."""
-LINEAR_FILE = "linear.safetensors"
-"""The logistic members of an ensemble directory: ``{fold}.mean``, ``.scale``, ``.coef``, ``.intercept``."""
 BLEND_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 """The weights of the networks that ``train.cv.blend`` tries (the rest goes to the logistic members)."""
 _PARTS = ("mean", "scale", "coef", "intercept")

@@ -5,7 +5,7 @@ process killed at any moment leaves either the previous complete model or the ne
 Weights are safetensors: loading them never unpickles anything.
 
 An ensemble directory holds no weights of its own: its ``card.json`` (format ``flarecast-ensemble/1``) lists
-member model directories below it (``members/<fold>-s<seed>/``), each with its weights' sha256, and the
+member model directories below it (``members/<fold>-s<seed>-<sha>/``), each with its weights' sha256, and the
 calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
 :func:`load_model` read either kind, each member verified like a single model, so every caller handles both alike.
 """
@@ -252,9 +252,14 @@ def build_model(card: ModelCard, cfg: ModelConfig) -> TemporalCNN:
 
 
 def model_id(model_dir: str | Path, *, trust_modified: bool = False) -> str:
-    """Short hash of the weights and the card: names a model in forecasts and reports."""
+    """Short hash of the weights and the card: names a model in forecasts and reports.
+
+    The first 12 hex digits of the sha256 of the card (whose ``weights_sha256`` names the weights) as sorted-key
+    JSON, its values as typed (:meth:`~flarecast.model.card.ModelCard.typed_dict`): a card written by training
+    hashes as the JSON on disk, and a card edited by hand to ``"threshold": 1`` has the id of ``1.0``.
+    """
     card = read_card(model_dir, trust_modified=trust_modified)
-    return hashlib.sha256(json.dumps(card.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(card.typed_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

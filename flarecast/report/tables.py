@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
+from flarecast.report.formats import LABELS, value_ci
 
 
 def train_summary(s: dict[str, Any]) -> str:
@@ -58,9 +59,6 @@ def samples_summary(counts: dict[str, Any]) -> list:
 
 def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     """The last 30 forecast rows of ``flarecast forecast``, refusals and degraded issue times."""
-    from rich.table import Table
-
-
     table = Table(title=f"Forecasts of model {doc['model_id']} ({doc['loss']}): largest flare in the next "
                         f"{doc['horizon']}, {doc['convention']} classes")
     for col in ("issue time", "region", "target", "probability", "threshold", "decision", "coverage", "method"):
@@ -138,7 +136,6 @@ def _ensemble_rows(card: EnsembleCard) -> list[tuple[str, str]]:
 def oof_summary(result: dict[str, Any]) -> list:
     """``flarecast cv``: one table per target, each held-out period beside persistence."""
     tables = []
-
     for target, rows in result["targets"].items():
         table = Table(title=f"{target}: ensemble (threshold rule {result['threshold_rule']}, calibration "
                             f"{result['calibration'][target]}) vs persistence, 95% intervals by "
@@ -149,8 +146,9 @@ def oof_summary(result: dict[str, Any]) -> list:
         for r in rows:
             e, p = r["ensemble"], r["persistence"]
             thr = "per fold" if r["threshold"] is None else f"{r['threshold']:.2f}"
-            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, _ci(e["tss"]), _ci(e["hss"]),
-                          _ci(e["bss"]), _ci(e["bss_raw"]), _ci(p["tss"]), _ci(p["hss"]), _ci(p["bss"]),
+            cells = [value_ci(e[k]) for k in ("tss", "hss", "bss", "bss_raw")] + [value_ci(p[k]) for k in ("tss", "hss", "bss")]
+            # escape: rich would take "[n/a, n/a]" (an undefined interval) for a style tag and drop it
+            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, *map(escape, cells),
                           _beats(r["beats_persistence"]))
         tables.append(table)
     tables.append("last column: the thresholds at which the period's probabilities would have beaten persistence "
@@ -162,11 +160,6 @@ def oof_summary(result: dict[str, Any]) -> list:
 def _beats(b: dict) -> str:
     runs = ", ".join(f"{lo:.2f}" if lo == hi else f"{lo:.2f}-{hi:.2f}" for lo, hi in b["thresholds"]) or "none"
     return f"{runs}{' *' if b['at_threshold'] else ''}"
-
-
-def _ci(score: dict) -> str:
-    v, (lo, hi) = score["value"], score["ci"]
-    return "n/a" if v != v else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
 
 
 def simulate_summary(s: dict[str, Any]) -> str:
@@ -241,7 +234,6 @@ def compare_cv_summary(c: dict[str, Any]) -> list:
     """``flarecast compare --cv``: a table per target (every method's pooled out-of-fold scores with intervals, its
     HSS and TSS per held-out period), one verdict per target, the time taken."""
     from flarecast.report.compare_cv import PERIOD_SCORES, POOLED, cell, periods, score
-    from flarecast.report.formats import LABELS
 
     shown: list = []
     pooled = ("recall", "hss", "tss", "bss")

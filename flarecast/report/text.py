@@ -190,9 +190,10 @@ def providers_table(result: dict[str, Any]) -> list[Table]:
             t.add_column(col, justify="left" if col == "file" else "right")
         for name, s in e["scores"].items():
             cells = [value_ci(s[m]) for m in EVAL_COLUMNS]
-            t.add_row(name, f"{s['threshold']:.3f}", str(s["positives"]), *cells)
+            t.add_row(escape(name), f"{s['threshold']:.3f}", str(s["positives"]), *map(escape, cells))
         for p in e["paired"]:
-            t.add_row(f"{p['a']} - {p['b']}", "", "", "", "", value_ci(p["tss"]), "", value_ci(p["bss"]), "")
+            t.add_row(escape(f"{p['a']} - {p['b']}"), "", "", "", "", escape(value_ci(p["tss"])), "",
+                      escape(value_ci(p["bss"])), "")
         if e["paired"]:
             t.caption = "Rows 'a - b': paired differences of TSS and BSS, intervals from the same resampled days."
         tables.append(t)

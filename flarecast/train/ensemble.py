@@ -6,17 +6,22 @@ predicts the held-out block (its out-of-fold, OOF, predictions). Members run one
 local processes, or as tasks of a dask.distributed cluster (``train.cv.cluster``); each fixes its own seed and
 torch thread count, so every path writes the same bytes.
 
-The ensemble directory (:mod:`flarecast.model.modeldir`) holds ``members/<fold>-s<seed>/``, ``oof.parquet`` (one
-row per held-out window: fold, labels, the members' mean probability ``p_raw[T]`` (with ``train.cv.blend``, the
-blend of the networks' ``p_net[T]`` and the logistic members' ``p_linear[T]``), the calibrated ``p[T]``, and
-the transferred ``p_xfit[T]`` and ``threshold_xfit[T]`` made from the *other* folds only) and ``card.json``
-(written last: the commit point) with the members, the combine rule, the calibration maps, the thresholds and
-their rule, and the pooled OOF scores.
+The ensemble directory (:mod:`flarecast.model.modeldir`) holds ``members/<fold>-s<seed>-<sha>/``,
+``oof-<sha>.parquet`` (one row per held-out window: fold, labels, the members' mean probability ``p_raw[T]`` (with
+``train.cv.blend``, the blend of the networks' ``p_net[T]`` and the logistic members' ``p_linear[T]``), the
+calibrated ``p[T]``, and the transferred ``p_xfit[T]`` and ``threshold_xfit[T]`` made from the *other* folds only),
+with a blend ``linear-<sha>.safetensors``, and ``card.json`` (written last: the commit point) with the members,
+the combine rule, the calibration maps, the thresholds and their rule, and the pooled OOF scores. Members, the
+OOF file and the logistic members' file are named by the first 12 hex digits of their sha256 (a member by its
+weights'), so training again into a directory writes nothing the current card names: until the new card
+replaces it, the last complete ensemble stays whole and loads, however the training ends; what no card names any
+more is removed after the new card is written.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -35,7 +40,6 @@ from flarecast.errors import ConfigError, ModelError
 from flarecast.model.ensemble import COMBINE, apply_calibration
 from flarecast.model.inference import predict
 from flarecast.model.linear import (
-    LINEAR_FILE,
     WindowLogistic,
     fit_window_logistic,
     gathered_stats,
@@ -47,8 +51,9 @@ from flarecast.train.calibration import choose_blend, choose_calibration, choose
 from flarecast.train.checkpoint import CHECKPOINT
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.loop import train
+from flarecast.util import sha256_file
 
-OOF_FILE = "oof.parquet"
+MEMBERS = "members"
 BLENDED = "weighted mean probability: w x mean of the networks + (1 - w) x mean of the logistic members"
 _CARD_KEYS = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
               "normalisation", "data_fingerprint", "device", "model")
@@ -117,19 +122,21 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
     t0 = time.perf_counter()
     folds = make_folds(samples, cv)
     threads = max(1, (os.cpu_count() or 1) // cv.workers)
-    specs = [MemberSpec(i, seed, fold.split, str(model_dir / "members" / f"{fold.name}-s{seed}"), threads)
+    staging = model_dir / MEMBERS / ".partial"  # named by content once trained (see the module docstring)
+    specs = [MemberSpec(i, seed, fold.split, str(staging / f"{fold.name}-s{seed}"), threads)
              for i, fold in enumerate(folds) for seed in cv.seeds]
     results = sorted(_run(samples, cfg, specs, on_member), key=lambda r: (r.fold, r.seed))
     oof, fold_id, p_raw = _oof(results)
     linear, p_linear = _fit_linear(samples, folds, oof) if cv.blend == "logistic" else ([], None)
     summaries = [_summary(samples, f) for f in folds]
     calibration, thresholds, scores, frame, weights = _decide(samples, cfg, oof, fold_id, p_raw, folds, p_linear)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    results = [replace(r, dir=str(_by_content(Path(r.dir), Path(r.dir).name, model_dir / MEMBERS)))
+               for r in results]
     frame.to_parquet(model_dir / "oof.tmp.parquet", index=False)
-    os.replace(model_dir / "oof.tmp.parquet", model_dir / OOF_FILE)
+    oof_file = _by_content(model_dir / "oof.tmp.parquet", "oof", model_dir).name
     if linear:
         save_linear(model_dir / "linear.tmp.safetensors", linear, [f.name for f in folds])
-        os.replace(model_dir / "linear.tmp.safetensors", model_dir / LINEAR_FILE)
+        linear_file = _by_content(model_dir / "linear.tmp.safetensors", "linear", model_dir).name
     first = read_card(results[0].dir).to_dict()
     card = {key: first[key] for key in _CARD_KEYS if key in first}
     card.update({
@@ -140,14 +147,45 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
         # The logistic baseline of `evaluate` picks its own threshold by TSS or HSS: the rule's score, else TSS.
         "threshold_score": cv.threshold if cv.threshold in ("tss", "hss") else "tss",
         "climatology": {t: float(samples.y[oof, j].mean()) for j, t in enumerate(samples.targets)},
-        "cv": {"scheme": cv.scheme, "by": cv.by, "folds": summaries, "oof_file": OOF_FILE, "oof_scores": scores},
+        "cv": {"scheme": cv.scheme, "by": cv.by, "folds": summaries, "oof_file": oof_file, "oof_scores": scores},
     })
     if linear:
         card["blend"] = {"method": "logistic", "weights": weights, "folds": [f.name for f in folds],
-                         "file": LINEAR_FILE, "sha256": ""}  # the digest is filled in by save_ensemble_card
-    save_ensemble_card(model_dir, card)
+                         "file": linear_file, "sha256": ""}  # the digest is filled in by save_ensemble_card
+    _remove_unnamed(model_dir, save_ensemble_card(model_dir, card))
     return EnsembleResult(model_dir, results, summaries, thresholds,
                           {t: c["method"] for t, c in calibration.items()}, time.perf_counter() - t0)
+
+
+def _by_content(path: Path, stem: str, into: Path) -> Path:
+    """Move a trained member's directory (digest of its weights) or the OOF file ``path`` to ``into`` as
+    ``<stem>-<first 12 hex digits of its sha256>``; where that exists it holds the same bytes, and is kept."""
+    member = path.is_dir()
+    digest = sha256_file(path / WEIGHTS if member else path)[:12]
+    final = into / f"{stem}-{digest}{'' if member else path.suffix}"
+    if member and final.exists():
+        shutil.rmtree(path)
+    else:
+        os.replace(path, final)
+    return final
+
+
+def _remove_unnamed(model_dir: Path, card) -> None:
+    """After the new card is written: the members, staged members and OOF files it does not name."""
+    keep = {(model_dir / m.dir).resolve() for m in card.members}
+    for entry in (model_dir / MEMBERS).iterdir():
+        if entry.resolve() in keep:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    for stale in model_dir.glob("oof*.parquet"):
+        if stale.name != card.cv.oof_file:
+            stale.unlink()
+    for stale in model_dir.glob("linear*.safetensors"):
+        if card.blend is None or stale.name != card.blend.file:
+            stale.unlink()
 
 
 def _run(samples: Samples, cfg: RunConfig, specs: list[MemberSpec], on_member) -> list[MemberResult]:
@@ -245,8 +283,8 @@ def _summary(samples: Samples, fold: Fold) -> dict:
 
 def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray, p_net: np.ndarray,
             folds: list[Fold], p_linear: np.ndarray | None):
-    """Calibration maps, thresholds and OOF scores per target, the ``oof.parquet`` frame and, with logistic
-    members (``p_linear``), the networks' blend weight per target."""
+    """Calibration maps, thresholds and OOF scores per target, the OOF frame and, with logistic members
+    (``p_linear``), the networks' blend weight per target."""
     cv = cfg.train.cv
     frame = samples.to_frame().iloc[oof].reset_index(drop=True)
     frame = frame.drop(columns=["split"]).assign(fold=[folds[f].name for f in fold], prev_flux=samples.prev_flux[oof])
