@@ -9,6 +9,7 @@ else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -40,10 +41,32 @@ def command(name: str, group: typer.Typer = app):
     errors printed as one line (:func:`user_errors`)."""
 
     def register(fn):
-        group.command(name)(user_errors(fn))
+        group.command(name, help=reflow(fn.__doc__))(user_errors(fn))
         return fn
 
     return register
+
+
+def reflow(doc: str | None) -> str:
+    """A docstring as ``--help`` shows it: each prose paragraph on one line, so the terminal wraps it once at its
+    own width (rich keeps a docstring's line breaks and then wraps again: ragged lines at 80 columns); paragraphs
+    with indented lines, list items or a closing colon (examples) keep their lines.
+
+    >>> print(reflow("Score it.\\n\\n    Long prose\\n    goes on.\\n\\n    Examples:\\n      flarecast cv m\\n"))
+    Score it.
+    <BLANKLINE>
+    Long prose goes on.
+    <BLANKLINE>
+    Examples:
+      flarecast cv m
+    """
+    out = []
+    for para in inspect.cleandoc(doc or "").split("\n\n"):
+        lines = para.splitlines()
+        keep = (lines[0].rstrip().endswith(":") or any(ln.startswith((" ", "\t", "- ", "* ")) for ln in lines[1:])
+                or lines[0].startswith(("- ", "* ")))
+        out.append(para if keep else " ".join(ln.strip() for ln in lines))
+    return "\n\n".join(out)
 
 
 def user_errors(fn):
