@@ -2,8 +2,9 @@
 display and :func:`emit`, the one way a command prints its result. The options several commands take are in
 :mod:`flarecast.cli.options`.
 
-User errors (:class:`~flarecast.errors.FlarecastError`) print one line on stderr and exit non-zero; anything
-else is a bug and keeps its traceback.
+User errors (:class:`~flarecast.errors.FlarecastError`, and a path that is a file where a folder must go, the
+reverse, or not writable) print one line on stderr and exit non-zero; anything else is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def command(name: str, group: typer.Typer = app):
     errors printed as one line (:func:`user_errors`)."""
 
     def register(fn):
-        group.command(name, help=reflow(fn.__doc__))(user_errors(fn))
+        group.command(name, help=markup_safe(reflow(fn.__doc__)))(user_errors(fn))
         return fn
 
     return register
@@ -69,6 +70,21 @@ def reflow(doc: str | None) -> str:
     return "\n\n".join(out)
 
 
+STYLE_TAGS = ("bold", "/")
+"""The rich markup tags a command's docstring may use (``[bold]Examples[/]:``)."""
+
+
+def markup_safe(text: str) -> str:
+    """``text`` with every ``[`` that does not open one of :data:`STYLE_TAGS` escaped, so rich prints it:
+    otherwise ``"train.cv.pool=[train,val,test]"`` in an example would show as ``"train.cv.pool="``.
+
+    >>> markup_safe('[bold]Example[/]: flarecast train c.yaml "train.cv.pool=[train,val,test]"')
+    '[bold]Example[/]: flarecast train c.yaml "train.cv.pool=\\\\[train,val,test]"'
+    """
+    tags = "|".join(re.escape(t) for t in STYLE_TAGS)
+    return re.sub(rf"(?<!\\)\[(?!(?:{tags})\])", r"\\[", text)
+
+
 def user_errors(fn):
     """Turn library errors into one line on stderr and a non-zero exit."""
 
@@ -77,15 +93,31 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except FlarecastError as exc:
-            # One line whatever the message holds (a library's text, a file's bytes), and no markup from it.
-            text = re.sub(r"\s*[\r\n]+\s*", " ", str(exc)).strip()
-            _show(err, f"[bold red]error:[/] {escape(text)}")
+            _error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except (FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+            # a path given on the command line is a file where a folder must go (--out FILE), or the reverse,
+            # or not writable: the user's to fix, so one line, not a traceback
+            what = f"{exc.filename}: {exc.strerror.lower()}" if exc.filename and exc.strerror else str(exc)
+            _error_line(f"{what}; {_PATH_FIX[type(exc)]}")
+            raise typer.Exit(FlarecastError.exit_code) from None
         except KeyboardInterrupt:
             _show(err, "[bold red]interrupted[/]: finished files and models are left as they were")
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+_PATH_FIX = {FileExistsError: "a file is in the way of a folder: pass a folder or a new path (--out)",
+             NotADirectoryError: "a file is in the way of a folder: pass a folder or a new path (--out)",
+             IsADirectoryError: "a folder is in the way of a file: pass a file name",
+             PermissionError: "not allowed here: pass a path you can write to"}
+
+
+def _error_line(text: str) -> None:
+    """One line whatever the message holds (a library's text, a file's bytes), and no markup from it."""
+    line = re.sub(r"\s*[\r\n]+\s*", " ", text).strip()
+    _show(err, f"[bold red]error:[/] {escape(line)}")
 
 
 def progress_bar(enabled: bool = True):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flarecast.cli._util import command, emit, progress_bar
+from flarecast.cli._util import command, emit, markup_safe, progress_bar
 from flarecast.cli.options import JsonOpt, OverridesArg
 
 
@@ -45,7 +45,7 @@ def demo_cli(
 def batch_cli(
     job: Annotated[Path, typer.Argument(help="Job YAML: a store, a log file and named steps.")],
     overrides: Annotated[list[str] | None, typer.Argument(
-        help="Dotted overrides of the job: steps.train.overrides=[train.epochs=1]")] = None,
+        help=markup_safe("Dotted overrides of the job: steps.train.overrides=[train.epochs=1]"))] = None,
     root: Annotated[Path | None, typer.Option(help="Folder the job's relative paths start from "
                                                    "(default: the job's `root`, else the current folder).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run every step, even those already done, and overwrite outputs (and a log) this job did not write.")] = False,
