@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -53,10 +54,12 @@ def ingest_cli(
     """
     if kind not in ("goes", "sharp", "events"):
         raise FlarecastError(f"kind {kind!r}: expected one of ['goes', 'sharp', 'events']")
-    from flarecast.ingest.pipeline import ingest
+    from flarecast.ingest.pipeline import IngestWarning, ingest
     from flarecast.report.tables import ingest_summary
 
-    with progress_bar(not as_json) as p:
+    # the report's warnings are printed once, below the table (and are in --json), not again as Python warnings
+    with progress_bar(not as_json) as p, warnings.catch_warnings():
+        warnings.simplefilter("ignore", IngestWarning)
         report = ingest(kind, paths, store=store, skip_bad=skip_bad, basis=basis, satellite=satellite,
                         progress=p.task(f"Ingesting {kind}", None))
     emit(report.to_dict(), as_json, ingest_summary)

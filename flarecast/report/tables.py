@@ -153,7 +153,7 @@ def oof_summary(result: dict[str, Any]) -> list:
         tables.append(table)
     tables.append("last column: the thresholds at which the period's probabilities would have beaten persistence "
                   "on both TSS and HSS, found on the period itself (a description, not a forecast); a * marks a "
-                  "period whose transferred threshold does")
+                  "period whose own threshold (the threshold column, chosen on the other folds) beat persistence on both too")
     return tables
 
 
@@ -185,9 +185,10 @@ def ingest_table(report: dict[str, Any]) -> Table:
         table.add_column(col, justify="right" if col in ("rows read", "rows added", "duplicates") else "left")
     for f in report.get("files", []):
         masked = ", ".join(f"{k} {v}" for k, v in (f.get("masked") or {}).items() if v) or "0"
-        tr = f.get("time_range") or ["", ""]
+        # a file not read (already in the store) has no time range: its note says why
+        span = " to ".join(map(str, f["time_range"])) if f.get("time_range") else escape(f.get("note", ""))
         table.add_row(Path(f["path"]).name, str(f.get("reader", "")), str(f.get("rows_read", "")), masked,
-                      str(f.get("rows_added", "")), str(f.get("duplicates_skipped", "")), " to ".join(map(str, tr)))
+                      str(f.get("rows_added", "")), str(f.get("duplicates_skipped", "")), span)
     for path, why in report.get("skipped", []):
         table.add_row(Path(path).name, "[red]skipped[/]", "", "", "", "", escape(str(why)))
     return table
