@@ -333,7 +333,7 @@ def from_dict(data: dict[str, Any], *, origin: str = "config") -> RunConfig:
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read a YAML config and apply ``key=value`` overrides (values parsed as YAML)."""
-    data = read_yaml(path, what="config file", example="configs/demo.yaml",
+    data = read_yaml(path, what="config file", example="configs/real-goes-hourly.yaml",
                      expected="a mapping of sections (samples, model, train)")
     apply_overrides(data, overrides, example="train.lr=3e-4")
     return from_dict(data, origin=str(path))

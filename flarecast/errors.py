@@ -34,6 +34,14 @@ class StoreError(FlarecastError):
     """The store is missing, locked, or does not hold what a stage needs."""
 
 
+class MissingDataError(StoreError):
+    """The store holds no data of a kind a stage needs: ``group`` is ``goes``, ``events`` or ``sharp``."""
+
+    def __init__(self, message: str, group: str):
+        self.group = group
+        super().__init__(message)
+
+
 class SampleError(FlarecastError):
     """Samples cannot be built as configured (no windows, a split with no positives, ...)."""
 

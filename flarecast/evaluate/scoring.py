@@ -83,7 +83,8 @@ def select_windows(samples: Samples, *, split: str | None = "test", period=None)
     """Indices of the windows of ``split`` (None: all) issued in ``period = (from, to)``, from inclusive, to not."""
     idx = np.arange(samples.issue_time.size) if split is None else samples.indices(split)
     if period is not None:
-        lo, hi = (None if v is None else utc(v, what='time', error=ModelError) for v in period)
+        lo, hi = (None if v is None else utc(v, what=opt, error=ModelError)
+                  for v, opt in zip(period, ("--from", "--to"), strict=True))
         if lo is not None and hi is not None and hi <= lo:
             raise ModelError(f"--from {period[0]} is not before --to {period[1]}: give an increasing period")
         t = samples.issue_time[idx]

@@ -39,7 +39,7 @@ import xarray as xr
 
 from flarecast import __version__
 from flarecast.config import SampleConfig, is_common
-from flarecast.errors import ConfigError, ModelError, SampleError
+from flarecast.errors import ConfigError, MissingDataError, ModelError, SampleError
 from flarecast.ingest import store as st
 from flarecast.model.card import ModelCard
 from flarecast.model.inference import predict
@@ -158,7 +158,11 @@ def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
 
 @contextmanager
 def open_inputs(store: str | Path | None, *, goes=(), events=(), sharp=()) -> Iterator[Path]:
-    """Yield the store to read: ``store``, or a temporary one holding the given files (removed afterwards)."""
+    """Yield the store to read: ``store``, or a temporary one holding the given files (removed afterwards).
+
+    With files, a kind of data the model needs and no file gave is refused naming the option to add (not the
+    temporary store).
+    """
     files = {"goes": list(goes), "events": list(events), "sharp": list(sharp)}
     if store is not None and any(files.values()):
         raise ConfigError("give either --store or input files (--goes, --events, --sharp), not both")
@@ -174,7 +178,14 @@ def open_inputs(store: str | Path | None, *, goes=(), events=(), sharp=()) -> It
         for kind, paths in files.items():
             if paths:
                 ingest(kind, paths, store=path)
-        yield path
+        try:
+            yield path
+        except MissingDataError as exc:
+            if files.get(exc.group):
+                raise
+            label = {"goes": "GOES XRS", "events": "flare catalogue", "sharp": "SHARP"}[exc.group]
+            raise ConfigError(f"the model needs {label} data and no --{exc.group} files were given: add "
+                              f"--{exc.group} FILES, or forecast from a store with --store") from None
 
 
 def check_units(data: xr.Dataset, cfg: SampleConfig) -> None:

@@ -42,7 +42,7 @@ import xarray as xr
 import zarr
 
 from flarecast.config import DEFAULT_STORE  # noqa: E402  (re-exported: the default of every reader)
-from flarecast.errors import StoreError
+from flarecast.errors import MissingDataError, StoreError
 
 GROUPS = ("goes", "events", "sharp")
 TIME_CHUNK = 2**16
@@ -101,12 +101,13 @@ def _group_path(store: str | Path, group: str) -> Path:
         raise StoreError(f"store {path} is being swapped in by an ingest right now; try again in a moment")
     _recover(path)
     if not path.exists():
-        raise StoreError(
+        raise MissingDataError(
             f"no {_LABEL[group]} data in store {path} (there is no store yet); build it with "
-            "`flarecast ingest goes PATH` and `flarecast ingest events PATH` (and `flarecast ingest sharp PATH`)"
+            "`flarecast ingest goes PATH` and `flarecast ingest events PATH` (and `flarecast ingest sharp PATH`)",
+            group,
         )
     if not (path / group).is_dir():
-        raise StoreError(f"no {_LABEL[group]} data in store {path}; run `{_HINT[group]}`")
+        raise MissingDataError(f"no {_LABEL[group]} data in store {path}; run `{_HINT[group]}`", group)
     return path / group
 
 

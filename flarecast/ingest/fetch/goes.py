@@ -94,7 +94,7 @@ def days_between(start, end) -> list[pd.Timestamp]:
     try:
         first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     except (ValueError, TypeError):
-        raise ConfigError(f"dates {start!r}..{end!r}: expected YYYY-MM-DD") from None
+        raise ConfigError(f"dates {start!r}..{end!r}: expected calendar dates YYYY-MM-DD, such as 2017-09-06") from None
     if last < first:
         raise ConfigError(f"--to {last.date()} is before --from {first.date()}: swap them")
     return list(pd.date_range(first, last, freq="D"))
