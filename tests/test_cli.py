@@ -1,8 +1,10 @@
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
+import typer
 from rich.table import Table
 from typer.testing import CliRunner
 
@@ -20,6 +22,27 @@ def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0, result.output
     assert "Example" in result.output and f"flarecast {command}" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_every_example_and_option_help_whole(command):
+    """Brackets in an example or an option's help are text, not rich markup: "train.cv.pool=[train,val,test]"
+    once showed as "train.cv.pool=" in `compare --help` (and so in docs/cli.md)."""
+    import inspect
+
+    import typer.main
+
+    cmd = typer.main.get_command(app)
+    for word in command.split():
+        cmd = cmd.commands[word]
+    shown = " ".join(runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "1000"}).output.split())
+    doc = inspect.cleandoc(cmd.callback.__doc__ or "")
+    examples = [ln.strip().removeprefix("[bold]Example[/]: ") for ln in doc.splitlines()
+                if ln.strip().startswith(("flarecast ", "[bold]Example[/]: "))]
+    helps = [" ".join(p.help.replace("\\[", "[").split()) for p in cmd.params if getattr(p, "help", None)]
+    assert examples
+    for text in examples + helps:
+        assert text in shown, text
 
 
 def test_version():
@@ -41,11 +64,49 @@ def test_unknown_ingest_kind(tmp_path):
     assert result.exit_code == 2 and "expected one of ['goes', 'sharp', 'events']" in result.output
 
 
+def test_ingest_prints_each_warning_once(tmp_path):
+    """The leap-second warning is printed under the table, not a second time as a Python warning with a
+    source line of flarecast/cli/ingest.py."""
+    csv = tmp_path / "hourly.csv"
+    csv.write_text("time,xrsb\n" + "".join(f"{t},1e-6\n" for t in (
+        "2012-06-30T22:00:00Z", "2012-06-30T23:00:00Z", "2012-07-01T00:00:00Z", "2012-07-01T01:00:00Z")))
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        result = runner.invoke(app, ["ingest", "goes", str(csv), "--basis", "swpc", "--satellite", "15",
+                                     "--store", str(tmp_path / "s.zarr")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("spans the leap second 2012-06-30 23:59:60 UTC") == 1
+    assert [str(w.message) for w in escaped if "leap second" in str(w.message)] == []
+
+
 def test_missing_store_is_a_clear_error(tmp_path):
     from flarecast.config import builtin_config
 
     result = runner.invoke(app, ["samples", str(builtin_config("demo")), "--store", str(tmp_path / "none.zarr")])
     assert result.exit_code != 0 and "flarecast ingest goes" in result.output
+
+
+def test_out_naming_a_file_where_a_folder_goes_is_one_line_not_a_traceback(tmp_path):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    result = runner.invoke(app, ["demo", "--out", str(taken)])
+    lines = [ln for ln in result.output.strip().splitlines() if ln.strip()]
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert lines[0].startswith(f"error: {taken}") and "pass a folder or a new path (--out)" in lines[0]
+    assert taken.read_text() == "mine"
+
+
+def test_a_path_error_without_a_file_name_is_still_one_line(capsys):
+    from flarecast.cli._util import user_errors
+
+    def refuse():
+        raise PermissionError("read-only file system")
+
+    with pytest.raises(typer.Exit) as stop:
+        user_errors(refuse)()
+    assert stop.value.exit_code == 2
+    assert capsys.readouterr().err.strip() == ("error: read-only file system; not allowed here: pass a path you can "
+                                               "write to")
 
 
 def test_emit_prints_the_json_alone_or_the_rendering_then_the_files_written(capsys):
@@ -130,6 +191,21 @@ def test_cv_table_shows_undefined_scores_and_intervals_as_n_a():
     assert _row(oof_summary(result), "2013") == [
         "2013", "200", "3", "0.25", "0.41 [n/a, n/a]", "0.30 [0.10, 0.50]", "n/a [n/a, n/a]", "n/a [n/a, n/a]",
         "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.00 [-0.20, 0.20]", "0.20-0.35 *"]
+    legend = oof_summary(result)[-1]  # once cut short after "a * marks a period whose transferred threshold does"
+    assert legend.startswith("last column: ") and legend.endswith("beat persistence on both too")
+
+
+def test_ingest_table_says_why_a_file_added_nothing():
+    """A file already in the store is not read: its row says so instead of a reader "-" and a time range " to "."""
+    from flarecast.report.tables import ingest_summary
+
+    report = {"files": [{"path": "data/a.csv", "reader": "-", "rows_read": 0, "masked": {}, "rows_added": 0,
+                         "duplicates_skipped": 0, "time_range": None, "note": "already in store (same sha256)"},
+                        {"path": "data/b.csv", "reader": "goes-plain-csv", "rows_read": 2, "masked": {},
+                         "rows_added": 2, "duplicates_skipped": 0,
+                         "time_range": ["2011-01-01 00:00:00", "2011-01-01 01:00:00"]}]}
+    assert _row(ingest_summary(report), "a.csv")[-1] == "already in store (same sha256)"
+    assert _row(ingest_summary(report), "b.csv")[-1] == "2011-01-01 00:00:00 to 2011-01-01 01:00:00"
 
 
 def test_providers_table_keeps_undefined_intervals():

@@ -108,6 +108,8 @@ def test_period_keeps_windows_issued_from_inclusive_to_exclusive(trained, sim_st
         evaluate(model_dir, sim_store, split=None, period=("2030-01-01", None), n_boot=20)
     with pytest.raises(ModelError, match="not before"):
         evaluate(model_dir, sim_store, split=None, period=("2018-01-25", "2018-01-20"), n_boot=20)
+    with pytest.raises(ModelError, match=r"^--to '2018-02-30': expected a UTC date"):  # names the option at fault
+        evaluate(model_dir, sim_store, split=None, period=("2018-01-20", "2018-02-30"), n_boot=20)
 
 
 def test_a_single_day_cannot_give_day_bootstrap_intervals(trained, sim_store):

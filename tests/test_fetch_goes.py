@@ -209,7 +209,8 @@ def test_index_pages_give_back_exactly_the_files_they_list(names):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["goes", "--from", "2017-13-01", "--to", "2017-09-08"], "dates '2017-13-01'..'2017-09-08': expected YYYY-MM-DD"),
+    (["goes", "--from", "2017-13-01", "--to", "2017-09-08"],
+     "dates '2017-13-01'..'2017-09-08': expected calendar dates YYYY-MM-DD"),
     (["swpc", "--product", "xrays-3-hour"], "SWPC product 'xrays-3-hour': expected one of"),
     (["events", "--from", "2017-09-01", "--to", "2017-09-02", "--source", "noaa"], "events source 'noaa'"),
 ])

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
-from flarecast.errors import ConfigError, InputFileError, ModelError
+from flarecast.errors import ConfigError, InputFileError, ModelError, StoreError
 from flarecast.evaluate.scoring import evaluate_model
 from flarecast.forecast.files import backtest, read_forecasts, schema, validate, write_forecasts
 from flarecast.forecast.issue import ForecastRefusal, data_span, forecast
@@ -187,6 +187,23 @@ def test_issue_times_off_the_grid_or_outside_the_data_are_refused(sim_store, mod
         forecast(model, store=sim_store, at=["2018-01-01T12:00"])  # the window would start before the data
     with pytest.raises(ForecastRefusal, match="outside the data"):
         forecast(model, store=sim_store, at=["2018-02-10T00:30"])  # the last record starts 2018-02-09T23:59
+
+
+def test_files_lacking_a_kind_the_model_needs_name_the_option_to_add(sim_store, model):
+    """Forecasting from files, the missing kind is named by its option, not as the temporary store's group."""
+    from flarecast.forecast.issue import open_inputs
+
+    raw = sim_store.parent / "raw"
+    with pytest.raises(ConfigError, match=r"needs flare catalogue data and no --events files were given: add "
+                                          r"--events FILES, or forecast from a store with --store"):
+        with open_inputs(None, goes=[raw / "goes"]) as path:
+            st.read_events(path)  # what a model with flare-history channels, or the fallbacks, read
+    with pytest.raises(StoreError, match="no flare event data in store"), open_inputs(sim_store) as path:
+        st.read_group(path.parent / "none.zarr", "events")  # a store of the user's own keeps the store's message
+    result = runner.invoke(app, ["forecast", str(model), "--events", str(raw / "events"), "--at", "2018-01-20T12:00"])
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "--goes FILES" in lines[0], result.output
+    assert "flarecast-forecast-" not in result.output
 
 
 def test_latest_is_the_last_step_the_records_complete(sim_store, model, tmp_path):
