@@ -176,7 +176,7 @@ def test_run_compare_from_the_config_file_reuses_the_runs_of_the_same_resolved_c
         raise AssertionError("a finished run was trained again: the resolved config differs")
 
     monkeypatch.setattr(cmp, "_train_one", no_training)
-    overrides = [o for o in TINY if not o.startswith("train.device=")] + ["train.epochs=1"]
+    overrides = [o for o in TINY if not o.startswith("train.device=")] + ["train.epochs=1", "train.threshold_score=tss"]
     again = run_compare(builtin_config("demo"), overrides, store=sim_store, out=out / "serial", device="cpu", seeds=2,
                         alphas="0.25", gammas="2", workers=1, n_boot=100)
     assert again.comparison["parallel"]["reused_runs"] == len(serial.comparison["methods"]) * 2
