@@ -110,7 +110,7 @@ def test_an_older_card_without_later_keys_loads_and_stays_without_them(tmp_path)
     assert card.to_dict() == json.loads((d / CARD).read_text())  # no defaults added
     shown = runner.invoke(app, ["card", str(d)])
     assert shown.exit_code == 0, shown.output
-    assert "chosen on validation by ?" in shown.output and "best epoch None" in shown.output
+    assert "by rule unknown" in shown.output and "best epoch None" in shown.output
 
 
 def test_an_unknown_key_is_kept_on_write_back_and_printed(model_copy, tmp_path):

@@ -114,7 +114,8 @@ def test_heatmap_puts_alpha_in_rows_and_gamma_in_columns():
 
 @pytest.fixture(scope="module")
 def tiny_compare(sim_store, tmp_path_factory):
-    cfg = load_config(builtin_config("demo"), TINY + ["train.epochs=1"])
+    # TSS, not the demo's HSS: the report must name the rule the runs used, not a fixed one.
+    cfg = load_config(builtin_config("demo"), TINY + ["train.epochs=1", "train.threshold_score=tss"])
     samples = samples_from_store(sim_store, cfg.samples)
     out = tmp_path_factory.mktemp("cmp")
     kw = {"alphas": (0.25,), "gammas": (2.0,), "n_boot": 100}
@@ -138,6 +139,9 @@ def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare)
     assert "## Samples" in md and f"| test | {c['test']['windows']} |" in md
     assert c["warnings"] == cmp.split_warnings(c["samples"], samples.targets)
     assert "| CE | CE |" in md and all(v["sentence"] in md for v in c["verdicts"].values())
+    # HSS depends on the base rate and TSS does not: the report says which one chose every threshold.
+    assert c["threshold_rule"] == {"rule": "tss", "chosen_on": "validation split"}
+    assert "threshold was chosen on the validation split by maximising TSS;" in md and "HSS)" not in md
     html = result.report_html.read_text()
     assert "<table>" in html and "data:image/png;base64," in html and 'src="heatmap_' not in html
 
@@ -172,7 +176,7 @@ def test_run_compare_from_the_config_file_reuses_the_runs_of_the_same_resolved_c
         raise AssertionError("a finished run was trained again: the resolved config differs")
 
     monkeypatch.setattr(cmp, "_train_one", no_training)
-    overrides = [o for o in TINY if not o.startswith("train.device=")] + ["train.epochs=1"]
+    overrides = [o for o in TINY if not o.startswith("train.device=")] + ["train.epochs=1", "train.threshold_score=tss"]
     again = run_compare(builtin_config("demo"), overrides, store=sim_store, out=out / "serial", device="cpu", seeds=2,
                         alphas="0.25", gammas="2", workers=1, n_boot=100)
     assert again.comparison["parallel"]["reused_runs"] == len(serial.comparison["methods"]) * 2

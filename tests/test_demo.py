@@ -22,7 +22,9 @@ def test_demo_configurations_differ_only_in_the_loss():
 @pytest.mark.slow
 def test_tiny_simulated_demo_end_to_end_on_cpu(tmp_path):
     out = tmp_path / "demo"
-    args = ["demo", "--simulated", "--out", str(out), "simulate.days=45", "train.epochs=1", "model.hidden=8", "train.device=cpu"]
+    # A 12 h horizon and TSS thresholds, not the demo's 24 h and HSS: the report must say what was run.
+    args = ["demo", "--simulated", "--out", str(out), "simulate.days=45", "train.epochs=1", "model.hidden=8",
+            "train.device=cpu", "samples.horizon=12h", "train.threshold_score=tss"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "focal" in result.output and "CE" in result.output
@@ -36,14 +38,17 @@ def test_tiny_simulated_demo_end_to_end_on_cpu(tmp_path):
         card = json.loads((out / "models" / name / "card.json").read_text())
         assert card["loss"] == comp["losses"][name]
         assert (out / "models" / name / "weights.safetensors").stat().st_size > 0
-    assert "| CE |" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "| CE |" in report and "largest flare peaking in the next 12h" in report
+    assert "Thresholds were chosen on the validation split by maximising TSS" in report and "HSS)" not in report
 
 
 @pytest.mark.slow
 def test_tiny_real_demo_on_the_embedded_data(tmp_path):
     """Two seeds of one epoch on the package's real data: the table, the verdicts and a self-contained report."""
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--seeds", "2", "train.epochs=1", "model.hidden=8", "train.device=cpu"]
+    args = ["demo", "--out", str(out), "--seeds", "2", "train.epochs=1", "model.hidden=8", "train.device=cpu",
+            "train.threshold_score=tss"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "X recall" in result.output and "focal loss" in result.output
@@ -65,3 +70,6 @@ def test_tiny_real_demo_on_the_embedded_data(tmp_path):
     for name in comp["figures"].values():
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(comp["plain_verdicts"]) == {"X", ">=M"}
+    report = (out / "report.md").read_text()
+    assert "threshold is chosen on the validation split by maximising TSS before" in report
+    assert "(maximising HSS)" not in report

@@ -133,6 +133,8 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     card = read_card(model)
     metrics = evaluate(model, sim_store, split="test", plots=False, n_boot=50)
     assert metrics["thresholds"]["model"] == card.thresholds and metrics["model_id"] == model_id(model)
+    # An ensemble's thresholds come from its rule on the pooled OOF predictions, not from a validation split.
+    assert metrics["threshold_rule"] == {"rule": "tss", "chosen_on": "pooled out-of-fold predictions"}
     # The test split is outside the CV pool: no member saw it.
     assert metrics["n_windows"] == samples.indices("test").size
     i = samples.indices("test")[5]
@@ -143,7 +145,7 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     np.testing.assert_allclose([r["probability"] for r in doc["forecasts"]], predict(ens, samples, [i])[0], atol=1e-6)
     assert all(r["decision"] == (r["probability"] >= card.threshold(r["target"])) for r in doc["forecasts"])
     shown = runner.invoke(app, ["card", str(model)])
-    assert shown.exit_code == 0 and "pooled out-of-fold predictions by rule tss" in shown.output
+    assert shown.exit_code == 0 and "pooled out-of-fold predictions by maximising TSS" in shown.output
     scored = runner.invoke(app, ["cv", str(model), "--json", "--n-boot", "50", "--out", str(tmp_path / "cv.json")])
     assert scored.exit_code == 0, scored.output
     assert json.loads((tmp_path / "cv.json").read_text()) == json.loads(scored.output)  # NaN is written as null

@@ -136,7 +136,11 @@ def test_cli_writes_metrics_plots_and_report(trained, sim_store, tmp_path):
         assert sorted(files) == sorted(f"{k}_{target.replace('>=', 'ge_')}.png" for k in
                                        ("roc", "pr", "reliability", "threshold", "timeline"))
         assert all((out / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)
-    assert "| model |" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "| model |" in report
+    # DESIGN: the threshold rule is stated in every report (HSS depends on the base rate, TSS does not).
+    assert metrics["threshold_rule"] == {"rule": "hss", "chosen_on": "validation split"}
+    assert "thresholds, chosen on the validation split by maximising HSS;" in report
 
 
 def test_cli_split_and_all_are_exclusive(trained, sim_store):

@@ -3,6 +3,7 @@ group bootstrap against simulations with a known true rate."""
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ from flarecast.evaluate.bootstrap import (
 )
 from flarecast.jsonio import dumps
 from flarecast.metrics import Contingency, UndefinedScoreWarning
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _arrays_for(tp, fp, fn, tn):
@@ -99,6 +102,25 @@ def test_tss_equals_its_determinant_form(tp, fp, fn, tn):
         assert math.isnan(value)
     else:
         assert value == pytest.approx((tp * tn - fp * fn) / ((tp + fn) * (fp + tn)), rel=1e-9, abs=1e-12)
+
+
+def test_hss_bottoms_out_at_minus_one_as_docs_scores_says():
+    # Every forecast wrong with as many misses as false alarms: 2(0*0 - 5*5) / [(0+5)(5+0) + (0+5)(5+0)] = -50/50.
+    assert fm.hss(Contingency(tp=0, fp=5, fn=5, tn=0)) == -1.0
+    # Unequal misses and false alarms stay above -1: 2(0 - 4*1) / [(0+4)(4+0) + (0+1)(1+0)] = -8/17.
+    assert fm.hss(Contingency(tp=0, fp=1, fn=4, tn=0)) == pytest.approx(-8 / 17)
+    # The docs once said "-inf" (the range of another HSS form): the table must give this form's range.
+    row = next(line for line in (ROOT / "docs" / "scores.md").read_text().splitlines() if line.startswith("| HSS"))
+    assert "| −1–1, 1 |" in row
+
+
+@given(cells, cells, cells, cells)
+def test_hss_never_falls_below_minus_one(tp, fp, fn, tn):
+    # den + 2(TP.TN - FN.FP) = TP(FN+FP) + 4 TP.TN + TN(FN+FP) + (FP - FN)^2 >= 0, so HSS >= -1.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedScoreWarning)
+        value = fm.hss(Contingency(tp=tp, fp=fp, fn=fn, tn=tn))
+    assert math.isnan(value) or -1.0 - 1e-12 <= value <= 1.0 + 1e-12
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -102,3 +102,22 @@ def test_json_keys(tmp_path):
     single.write_text(json.dumps(record))  # an object, not SWPC's list of records
     with pytest.raises(UnknownFormatError):
         find_reader(single, "goes")
+
+
+def test_docs_data_basis_table_gives_every_flux_reader_its_own_basis():
+    """docs/data.md's "Flux basis by format" table against the readers: which formats are SWPC-scaled (true = /0.7)
+    and which are true irradiance is the fact a user most easily gets wrong, so the page must say what the code does."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
+    rows = [line for line in text.split("**Flux basis by format.**", 1)[1].splitlines() if line.startswith("| `")]
+    documented = {}
+    for row in rows:
+        names, _files, basis = (cell.strip() for cell in row.strip("|").split("|"))
+        for name in names.replace("`", "").split(", "):
+            documented[name] = basis
+    expected = {"true": "true", "swpc": "swpc", "per-row": "per-row:", "date": "date:", None: "given"}
+    readers = {r.name: r.basis for kind in ("goes", "events") for r in READERS[kind]}
+    assert set(documented) == set(readers)
+    for name, basis in readers.items():
+        assert documented[name].startswith(expected[basis]), (name, basis, documented[name])

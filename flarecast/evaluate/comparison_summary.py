@@ -70,6 +70,8 @@ def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, 
                  "from": counts["splits"]["test"].get("from"), "to": counts["splits"]["test"].get("to"),
                  "positives": counts["splits"]["test"]["positives"]},
         "climatology": clim, "methods": {}, "baselines": {},
+        # What every run's (and the tabular baselines') threshold maximised on validation; reports state it.
+        "threshold_rule": {"rule": cfg.train.threshold_score, "chosen_on": "validation split"},
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedScoreWarning)

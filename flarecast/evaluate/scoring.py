@@ -214,6 +214,7 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size), "n_boot": n_boot,
                       "level": 0.95, "seed": seed},
         "thresholds": fc.thresholds,
+        "threshold_rule": card.threshold_choice(),
         "baselines": {m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
         "notes": notes,
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),

@@ -238,6 +238,7 @@ def _simulated_demo(out: Path, cfg: RunConfig, progress: Progress) -> DemoResult
         "config": cfg.to_dict(),
         "losses": {name: run_cfg.train.loss.label for name, run_cfg in demo_configs(cfg).items()},
         "convention": cfg.samples.convention,
+        "threshold_rule": {"rule": cfg.train.threshold_score, "chosen_on": "validation split"},
         "samples": counts,
         "test": {
             "windows": counts["splits"]["test"]["windows"],

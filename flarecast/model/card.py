@@ -174,6 +174,11 @@ class ModelCard(_Decides):
         """(mean, std) per channel: the training windows' statistics, applied to every later input."""
         return self.normalisation.mean, self.normalisation.std
 
+    def threshold_choice(self) -> dict[str, str | None]:
+        """How the thresholds were chosen, for every report to state: the rule (``hss``, ``tss``; None on a card
+        older than the key) and the data it was applied to. HSS depends on the base rate, TSS does not."""
+        return {"rule": self.threshold_score, "chosen_on": "validation split"}
+
 
 class Calibration(_Doc):
     """One target's calibration map (see :mod:`flarecast.model.ensemble`): ``none``, ``isotonic`` through the
@@ -255,6 +260,10 @@ class EnsembleCard(ModelCard):
     threshold_rule: str
     cv: CVRecord
     blend: Blend | None = None
+
+    def threshold_choice(self) -> dict[str, str | None]:
+        """The ensemble's rule (``tss``, ``hss``, ``cost:R``, ``climatology:M``), applied to the pooled OOF predictions."""
+        return {"rule": self.threshold_rule, "chosen_on": "pooled out-of-fold predictions"}
 
 
 class CombinationMember(_Doc):

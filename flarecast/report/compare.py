@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from flarecast.report.formats import LABELS, markdown_to_html, md_head, md_row, mean_cell, percent
+from flarecast.report.formats import (
+    LABELS,
+    markdown_to_html,
+    md_head,
+    md_row,
+    mean_cell,
+    percent,
+    threshold_sentence,
+)
 
 CASE_SCORES = ("recall", "hss", "tss", "far")
 """Columns of the case-study table, for each of its targets."""
@@ -50,8 +58,8 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
              f"{test['groups']} bootstrap groups; class convention `{comparison['convention']}`. Positives: "
              + ", ".join(f"{t} {test['positives'][t]}" for t in comparison["targets"]) + ".", "",
              f"Each cell: seed mean ± {comparison['spread']} [{comparison['interval']}]. Every run's threshold was "
-             "chosen on the validation split; the focal setting named in each verdict is the one with the best mean "
-             "validation score, so the test split chose nothing.", "", "## Verdicts", ""]
+             f"{threshold_sentence(comparison['threshold_rule'])}; the focal setting named in each verdict is the "
+             "one with the best mean validation score, so the test split chose nothing.", "", "## Verdicts", ""]
     lines += [f"- {v['sentence']}" for v in comparison["verdicts"].values()]
     lines += ["", "## Samples", "", *split_table(comparison)]
     head = ["method", "loss"] + [f"{t} {c if c == 'recall' else c.upper()}" for t in targets for c in CASE_SCORES]

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from flarecast import classes
 from flarecast.report.compare import split_table
-from flarecast.report.formats import markdown_to_html, mean_cell
+from flarecast.report.formats import markdown_to_html, mean_cell, threshold_sentence
 from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
 
 TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
@@ -50,7 +50,8 @@ def demo_table(comparison: dict[str, Any]) -> Table:
         table.add_row(name, *[_compact(m["targets"][t][s]) for t, s in TABLE])
     pos = test["positives"]
     table.caption = (f"{test['windows']} test windows in {test['groups']} days; positive windows: X {pos['X']}, "
-                     f">=M {pos['>=M']}; thresholds chosen on validation; class convention {comparison['convention']}")
+                     f">=M {pos['>=M']}; thresholds {threshold_sentence(comparison['threshold_rule'])}; class convention "
+                     f"{comparison['convention']}")
     return table
 
 
@@ -144,8 +145,8 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
              f"{test['to'][:10]}: {test['windows']} windows, {test['positives']['X']} of them followed by an X flare "
              f"and {test['positives']['>=M']} by an M or X flare.", "",
              f"Both losses train the same network on the same windows with the same optimiser, epochs and seeds "
-             f"({', '.join(map(str, comparison['seeds']))}); each run's threshold is chosen on the validation block "
-             "(maximising HSS) before the test block is scored.", "", "## Verdict", ""]
+             f"({', '.join(map(str, comparison['seeds']))}); each run's threshold is "
+             f"{threshold_sentence(comparison['threshold_rule'])} before the test block is scored.", "", "## Verdict", ""]
     lines += [f"- {comparison['plain_verdicts'][t]}" for t in comparison["plain_verdicts"]]
     lines += ["", "## Test scores", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, m in _rows(comparison).items():

@@ -1,9 +1,10 @@
 """Small text formatters the tables and reports share, and the Markdown-to-HTML step of every HTML report.
 
 A score (:func:`fmt`), a score with its interval (:func:`value_ci`), a seed mean with its spread and interval
-(:func:`mean_cell`), a rate in per cent (:func:`percent`), the heading of a score column (:data:`LABELS`), the
-lines of a Markdown table (:func:`md_head`, :func:`md_row`), and a Markdown report as one self-contained HTML
-page (:func:`markdown_to_html`). They read entries of the documented JSON results.
+(:func:`mean_cell`), a rate in per cent (:func:`percent`), how thresholds were chosen (:func:`threshold_sentence`),
+the heading of a score column (:data:`LABELS`), the lines of a Markdown table (:func:`md_head`, :func:`md_row`),
+and a Markdown report as one self-contained HTML page (:func:`markdown_to_html`). They read entries of the
+documented JSON results.
 """
 
 from __future__ import annotations
@@ -54,6 +55,27 @@ def mean_cell(s: dict[str, Any]) -> str:
 def percent(rate: float) -> str:
     """``19.6%``, or ``0.03%`` for rates under 1% (a rare class would read 0.0%)."""
     return f"{rate:.1%}" if rate >= 0.01 or rate == 0 else f"{rate:.2%}"
+
+
+RULES = {"hss": "maximising HSS", "tss": "maximising TSS", "cost": "minimising {} x misses + false alarms",
+         "climatology": "at {} x the base rate"}
+"""What each threshold rule does, as the reports say it (``cost:R``, ``climatology:M`` take their number)."""
+
+
+def threshold_sentence(choice: dict[str, Any]) -> str:
+    """How thresholds were chosen, from a card's :meth:`~flarecast.model.card.ModelCard.threshold_choice`.
+
+    HSS depends on the base rate and TSS does not, so every report names the rule.
+
+    >>> threshold_sentence({"rule": "hss", "chosen_on": "validation split"})
+    'chosen on the validation split by maximising HSS'
+    >>> threshold_sentence({"rule": "cost:4", "chosen_on": "pooled out-of-fold predictions"})
+    'chosen on the pooled out-of-fold predictions by minimising 4 x misses + false alarms'
+    """
+    rule = choice.get("rule")
+    name, _, arg = (rule or "").partition(":")
+    how = RULES[name].format(arg) if name in RULES else f"rule {rule or 'unknown (card older than the rule key)'}"
+    return f"chosen on the {choice['chosen_on']} by {how}"
 
 
 def md_row(cells) -> str:

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
-from flarecast.report.formats import LABELS, value_ci
+from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
 def train_summary(s: dict[str, Any]) -> str:
@@ -101,8 +101,7 @@ def card_summary(card: ModelCard, model_id: str, model) -> list:
         ("channels", ", ".join(f"{c} (mean {m:.3g}, std {s:.3g})" for c, m, s in zip(
             card.channels, mean, std, strict=True))),
         ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
-         + (f" (chosen on pooled out-of-fold predictions by rule {card.threshold_rule})" if ensemble else
-            f" (chosen on validation by {card.threshold_score or '?'})")),
+         + f" ({threshold_sentence(card.threshold_choice())})"),
         ("climatology", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items()) + " (training base rate)"),
         *(_ensemble_rows(card) if ensemble else [("validation", f"best epoch {card.best_epoch}: PR AUC " + ", ".join(
             f"{t} {v:.3f}" for t, v in (card.val or {}).get("val_pr_auc", {}).items() if v is not None))]),

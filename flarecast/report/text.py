@@ -16,7 +16,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.report.compare import compare_table, verdict
-from flarecast.report.formats import LABELS, fmt, markdown_to_html, md_head, md_row, value_ci
+from flarecast.report.formats import (
+    LABELS,
+    fmt,
+    markdown_to_html,
+    md_head,
+    md_row,
+    threshold_sentence,
+    value_ci,
+)
 
 __all__ = [  # compare_table, verdict and markdown_to_html live beside; importers still find them here
     "COLUMNS", "EVAL_COLUMNS", "PERIOD_COLUMNS", "compare_table", "comparison_markdown", "comparison_rows",
@@ -61,19 +69,21 @@ def comparison_table(comparison: dict[str, Any], targets=("X", ">=M")) -> Table:
     pos = comparison["test"]["positives"]
     table.caption = (f"{comparison['test']['windows']} test windows; positives: "
                      + ", ".join(f"{t} {pos[t]}" for t in targets)
-                     + f"; class convention: {comparison['convention']}; thresholds chosen on validation")
+                     + f"; class convention: {comparison['convention']}; thresholds "
+                     + threshold_sentence(comparison["threshold_rule"]))
     return table
 
 
 def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str:
     head = ["method", "loss"] + [f"{t} {m if m == 'recall' else m.upper()}" for t in targets for m in COLUMNS]
+    s = comparison["config"]["samples"]
     lines = ["# flarecast demo: focal loss vs cross-entropy", "",
              f"Test split {comparison['test']['from']} to {comparison['test']['to']}, "
-             f"{comparison['test']['windows']} windows issued hourly, 24-hour horizon, class convention "
-             f"`{comparison['convention']}`. Positives: "
-             + ", ".join(f"{t}: {comparison['test']['positives'][t]}" for t in targets) + ".", "",
+             f"{comparison['test']['windows']} windows of {s['window']} issued every {s['stride']}, labelled with the "
+             f"largest flare peaking in the next {s['horizon']}, class convention `{comparison['convention']}`. "
+             "Positives: " + ", ".join(f"{t}: {comparison['test']['positives'][t]}" for t in targets) + ".", "",
              "Each cell: value [95% interval from 1000 bootstrap resamples of whole UTC days]. Thresholds were "
-             "chosen on the validation split (maximising HSS) before the test split was scored.", "",
+             f"{threshold_sentence(comparison['threshold_rule'])} before the test split was scored.", "",
              *md_head(head)]
     losses = comparison.get("losses", {})
     for name, rows in {**comparison["methods"], **comparison.get("baselines", {})}.items():
@@ -129,8 +139,9 @@ def evaluation_markdown(result: dict[str, Any]) -> str:
     period = result.get("period", {})
     lines = [f"# Evaluation of {result['model']} ({result.get('loss')})", "",
              f"{_title(result)}; issued {period.get('from')} to {period.get('to')}; class convention "
-             f"`{result['convention']}`. Each cell: value [95% interval]. `model` uses the threshold chosen on "
-             "validation (from the model card), `model@0.5` the threshold 0.5; climatology is the training base rate.",
+             f"`{result['convention']}`. Each cell: value [95% interval]. `model` uses the model card's thresholds, "
+             f"{threshold_sentence(result['threshold_rule'])}; `model@0.5` the threshold 0.5; climatology is the "
+             "training base rate.",
              ""]
     lines += [f"- Note: {n}." for n in result.get("notes", [])]
     for target, methods in result["targets"].items():
