@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/flarecast demo
 
 lint: setup
-	$(BIN)/ruff check flarecast tests benchmarks
+	$(BIN)/ruff check flarecast tests benchmarks scripts
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 

@@ -24,6 +24,7 @@ from flarecast.config import load_config
 from flarecast.evaluate import baselines
 from flarecast.evaluate.compare_cv import tabular_oof
 from flarecast.model.ensemble import apply_calibration
+from flarecast.model.modeldir import read_card
 from flarecast.samples.build import samples_from_store
 from flarecast.train.calibration import choose_calibration, choose_threshold, fit_calibration
 from flarecast.train.cv import make_folds
@@ -42,7 +43,7 @@ def main() -> None:
     fold = np.empty(oof.size, int)
     for i, f in enumerate(folds):
         fold[np.searchsorted(oof, f.indices("test"))] = i
-    frame = pd.read_parquet(f"{a.model}/oof.parquet")
+    frame = pd.read_parquet(f"{a.model}/{read_card(a.model).cv.oof_file}")
     if len(frame) != oof.size or frame["fold"].tolist() != [folds[i].name for i in fold]:
         raise SystemExit(f"{a.model}: its OOF windows are not the folds of this config and these overrides")
     logistic = tabular_oof(samples, folds, oof)["logistic"]
