@@ -25,7 +25,8 @@ A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|shar
 ``nrt``, ``out``, ``retries``, ``timeout``, ``urls``); the job's ``urls`` mapping (``ncei``, ``swpc``, ...)
 sets the archives' base URLs for every fetch step (see :mod:`flarecast.ingest.fetch.settings`). A fetch step
 runs every time (only the archive knows whether there is something new) and never fails for a file that did
-not arrive: its note counts the failures and names the first, and the job goes on with what is there.
+not arrive: its note counts the failures and names the first, its status is ``partial`` (and the job's, exit 0),
+and the job goes on with what is there.
 ``configs/batch-live.yaml`` is the daily loop: fetch, ingest, forecast.
 
 The file is checked when it is read, before any step runs (:mod:`flarecast.jobs.jobfile`: each step kind's
@@ -124,7 +125,10 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
                 record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
             else:
                 record["note"] = todo.run()
-                record.update(status="done", outputs=todo.outputs({}))
+                failures = todo.failures()
+                record.update(status="partial" if failures else "done", outputs=todo.outputs({}))
+                if failures:  # the job goes on (forecasts fall back); the log and the last line say so
+                    record["failures"] = failures
                 done[name] = {"key": record["key"], "outputs": record["outputs"]}
         except FlarecastError as exc:
             record.update(error=str(exc), seconds=round(time.perf_counter() - s0, 3))
@@ -140,7 +144,7 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
         save()
         if on_step:
             on_step(record)
-    log["status"] = "ok"
+    log["status"] = "partial" if any(r["status"] == "partial" for r in log["steps"]) else "ok"
     save()
     return log
 

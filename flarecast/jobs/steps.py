@@ -34,6 +34,7 @@ class Plan:
     run: Callable[[], str]  # does the work, returns a one-line note
     outputs: Callable[[dict], dict[str, Any]]  # fingerprints of what it writes, given those the last log holds
     always: bool = False  # a fetch asks the archives every time: only they know whether there is anything new
+    failures: Callable[[], int] = lambda: 0  # after run: what it could not do and went on without (failed downloads)
 
 
 def plan(step: Step, base: Path, owned: Owned) -> Plan:
@@ -55,15 +56,19 @@ def _plan_fetch(step: FetchStep, base: Path, owned: Owned) -> Plan:
                         "events": {"events_source": step.events_source, "satellite": step.satellite},
                         "sharp": {"harp": step.harp, "nrt": step.nrt}}[step.source])
 
+    failed: list[int] = [0]
+
     def run() -> str:
         report = fetch(step.source, out=out, **options)
         lines = report.failure_lines
+        failed[0] = len(lines)
         return report.summary + (f"; first failure: {lines[0]}" if lines else "")
 
     def outputs(_before: dict) -> dict[str, Any]:
         return {"files": sorted(p.name for p in out.glob("*") if p.is_file() and not p.name.endswith(".part"))}
 
-    return Plan({"out": str(out), "days": [options.get("start"), options.get("end")]}, run, outputs, always=True)
+    return Plan({"out": str(out), "days": [options.get("start"), options.get("end")]}, run, outputs, always=True,
+                failures=lambda: failed[0])
 
 
 def _fetch_days(step: FetchStep) -> dict[str, str]:

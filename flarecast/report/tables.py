@@ -274,7 +274,9 @@ def batch_step(step: dict[str, Any]) -> str:
 
 def batch_summary(log: dict[str, Any]) -> str:
     """``flarecast batch``'s last line: how the job ended and where its log is."""
-    return f"job {log['status']} in {log['seconds']:.1f} s; log written to {escape(str(log['log']))}"
+    partial = [f"{r['name']} ({r['failures']} failed)" for r in log["steps"] if r["status"] == "partial"]
+    went_on = f"; went on without what these steps could not get: {', '.join(partial)}" if partial else ""
+    return escape(f"job {log['status']} in {log['seconds']:.1f} s{went_on}; log written to {log['log']}")
 
 
 def combination_summary(card: CombinationCard) -> list[str]:
