@@ -98,6 +98,11 @@ def test_strict_keeps_the_refusal_and_the_default_falls_back(two_years, hourly_m
     assert ok.exit_code == 0, ok.output
     rows = json.loads(ok.stdout)["forecasts"]
     assert [r["degraded"] for r in rows] == [True] * 3 and rows[0]["method"] == "catalogue_poisson"
+    # The table's summary says why, not only how many: the first degraded issue time and its reason.
+    shown = runner.invoke(app, ["forecast", str(hourly_model), "--store", store, "--at", "2018-08-20T00:00"])
+    assert shown.exit_code == 0 and "1 of 1 issue times degraded: catalogue_poisson 1; first, " \
+        "2018-08-20T00:00:00Z:" in " ".join(shown.output.split())
+    assert "of the window's input is missing" in " ".join(shown.output.split())
 
 
 def test_evaluate_scores_with_and_without_the_degraded_rows(two_years, daily, tmp_path):

@@ -72,13 +72,14 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
         table.caption = f"last 30 of {len(rows)} rows" + (f"; all in {out_file}" if out_file else "; use --out")
     lines: list = [table]
     for r in doc["refused"][:5]:
-        lines.append(f"refused {r['issue_time']}: {r['detail']}")
+        lines.append(escape(f"refused {r['issue_time']}: {r['detail']}"))  # a reason's [text] is not markup
     if len(doc["refused"]) > 5:
         lines.append(f"... {len(doc['refused'])} issue times refused in all")
     if doc.get("coverage_report", {}).get("degraded"):
         cov = doc["coverage_report"]
-        lines.append(f"{cov['degraded']} of {cov['issue_times']} issue times degraded: " + ", ".join(
-            f"{m} {n}" for m, n in cov["by_method"].items() if n))
+        why = next((f"{r['issue_time']}: {r['reason']}" for r in rows if r.get("degraded") and r.get("reason")), "")
+        lines.append(escape(f"{cov['degraded']} of {cov['issue_times']} issue times degraded: " + ", ".join(
+            f"{m} {n}" for m, n in cov["by_method"].items() if n) + (f"; first, {why}" if why else "")))
     if out_file is not None:
         lines.append(f"wrote {len(rows)} rows to {out_file}")
     return lines
