@@ -142,3 +142,22 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(sim_store, tmp_path):
     samples, cfg = samples_for(sim_store, ["train.epochs=2", "train.patience=5"])
     single = train(samples, cfg, tmp_path / "single")
     assert single.final_digest != digests[0]  # each rank saw half of every epoch: not the single-process run
+
+
+def test_a_target_with_no_positive_training_window_is_named_before_training(sim_store):
+    from flarecast.report.tables import train_summary
+    from flarecast.samples.build import samples_from_store
+    from flarecast.train.run import no_events
+
+    s = samples_from_store(sim_store, load_config(builtin_config("demo"), TINY).samples)
+    x = s.targets.index("X")
+    m = s.targets.index(">=M")
+    quiet = np.flatnonzero((s.y[:, m] == 1) & (s.y[:, x] == 0))[:40]  # 40 M windows, none followed by an X flare
+    flaring = np.flatnonzero(s.y[:, x] == 1)[:5]
+    (line,) = no_events(s, {"the quiet part": quiet, "the flaring part": flaring})
+    assert line.startswith("X: no positive window in the quiet part (40 windows)")
+    # Every target with positives in both parts gives no line; an empty part gives none either.
+    assert no_events(s, {"all": np.arange(len(s.y)), "nothing": np.array([], dtype=np.int64)}) == []
+    shown = train_summary({"kind": "single", "model_dir": "m", "best_epoch": 1, "epochs_run": 2, "val_score": 0.5,
+                           "thresholds": {}, "warnings": [line]})
+    assert shown[0].startswith("[yellow]warning:[/] X: no positive window") and shown[1].startswith("model written")

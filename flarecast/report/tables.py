@@ -18,14 +18,17 @@ from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
-def train_summary(s: dict[str, Any]) -> str:
-    """The one line ``flarecast train`` prints: where the model went and what was chosen."""
+def train_summary(s: dict[str, Any]) -> list[str]:
+    """What ``flarecast train`` prints: where the model went and what was chosen, after any target warnings."""
+    warned = [f"[yellow]warning:[/] {escape(w)}" for w in s.get("warnings", [])]
     if s["kind"] == "ensemble":
-        return (f"ensemble of {s['members']} members written to {s['model_dir']} in {s['seconds']:.0f} s (folds "
-                f"{s['folds']}; calibration {s['calibration']}; thresholds {s['thresholds']} by rule "
-                f"{s['threshold_rule']}); see `flarecast cv {s['model_dir']}`")
-    return (f"model written to {s['model_dir']} (best epoch {s['best_epoch']} of {s['epochs_run']}, validation mean "
-            f"PR AUC {s['val_score']:.3f}, thresholds {s['thresholds']})")
+        return [*warned, escape(
+            f"ensemble of {s['members']} members written to {s['model_dir']} in {s['seconds']:.0f} s (folds "
+            f"{s['folds']}; calibration {s['calibration']}; thresholds {s['thresholds']} by rule "
+            f"{s['threshold_rule']}); see `flarecast cv {s['model_dir']}`")]
+    return [*warned, escape(
+        f"model written to {s['model_dir']} (best epoch {s['best_epoch']} of {s['epochs_run']}, validation mean "
+        f"PR AUC {s['val_score']:.3f}, thresholds {s['thresholds']})")]
 
 
 def samples_summary(counts: dict[str, Any]) -> list:

@@ -34,17 +34,21 @@ def fit(config: str | Path, overrides: list[str] | None = None, *, store: str | 
         if resume:
             raise ConfigError("--resume continues one model's training; a CV ensemble is retrained whole: drop "
                               "--resume or set train.cv.scheme=none")
-        advance = progress.task(f"CV ensemble ({cv.scheme}, {cfg.train.loss.label})",
-                                len(make_folds(samples, cv)) * len(cv.seeds))
+        folds = make_folds(samples, cv)
+        advance = progress.task(f"CV ensemble ({cv.scheme}, {cfg.train.loss.label})", len(folds) * len(cv.seeds))
 
         def show(m) -> None:
             advance(1, info=f"member fold {m.fold} seed {m.seed}: best epoch {m.best_epoch} of {m.epochs_run}, "
                             f"{m.seconds:.0f} s")
 
+        warned = no_events(samples, {f"fold {f.name}'s training part": f.indices("train") for f in folds})
         result = train_ensemble(samples, cfg, out_dir, on_member=show)
         return {"kind": "ensemble", "model_dir": str(result.model_dir), "members": len(result.members),
                 "folds": [f["name"] for f in result.folds], "thresholds": result.thresholds,
-                "threshold_rule": cv.threshold, "calibration": result.calibration, "seconds": round(result.seconds, 2)}
+                "threshold_rule": cv.threshold, "calibration": result.calibration, "seconds": round(result.seconds, 2),
+                "warnings": warned}
+    warned = no_events(samples, {"the training split": samples.indices("train"),
+                                 "the validation split": samples.indices("val")})
     advance = progress.task(f"Training {cfg.train.loss.label}", cfg.train.epochs * samples.indices("train").size)
 
     def show_epoch(entry: dict) -> None:  # loss and validation scores beside the bar, one line per epoch
@@ -54,4 +58,20 @@ def fit(config: str | Path, overrides: list[str] | None = None, *, store: str | 
     result = train(samples, cfg, out_dir, resume=resume, on_batch=advance, on_epoch=show_epoch)
     return {"kind": "single", "model_dir": str(result.model_dir), "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run, "val_score": result.val_score, "thresholds": result.thresholds,
-            "seconds": round(result.seconds, 2)}
+            "seconds": round(result.seconds, 2), "warnings": warned}
+
+
+def no_events(samples, parts: dict[str, Any]) -> list[str]:
+    """One line per target and part (``{name: window indices}``) that holds no positive window: such a head can
+    only learn to say no, and no threshold can be chosen from one class (0.5 is used).
+
+    Training goes on: the other targets may be fine; the lines say which head to distrust and why.
+    """
+    out = []
+    for j, t in enumerate(samples.targets):
+        for name, idx in parts.items():
+            if idx.size and not samples.y[idx, j].any():
+                out.append(f"{t}: no positive window in {name} ({idx.size} windows): its forecasts and threshold "
+                           "carry no information from there; use a longer period or leave the target out "
+                           "(samples.targets)")
+    return out
