@@ -144,7 +144,7 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(sim_store, tmp_path):
     assert single.final_digest != digests[0]  # each rank saw half of every epoch: not the single-process run
 
 
-def test_a_target_with_no_positive_training_window_is_named_before_training(sim_store):
+def test_a_target_with_no_positive_training_window_is_named(sim_store):
     from flarecast.report.tables import train_summary
     from flarecast.samples.build import samples_from_store
     from flarecast.train.run import no_events
