@@ -132,3 +132,17 @@ def test_ingesting_everything_twice_leaves_the_store_identical(everything, tmp_p
     for report in again.values():
         assert report.rows_added == 0
         assert all(f.note.startswith("already in store") for f in report.files)
+
+
+@pytest.mark.parametrize(("given", "rel", "reader", "right"), [
+    ("goes", "events/goes16_flare_summary_2017_2024.csv", "(events data)", "events"),
+    ("events", "goes/goes15_xrsb_hourly_max.csv", "goes-plain-csv (goes data)", "goes"),
+    ("sharp", "goes/g15_xrs_1m_20170701_20170731.nc", "(goes data)", "goes"),
+])
+def test_a_real_file_given_to_the_wrong_kind_names_the_right_command(real_data, tmp_path, given, rel, reader, right):
+    from flarecast.errors import UnknownFormatError
+
+    with pytest.raises(UnknownFormatError, match=r"it reads as .*" + reader.replace("(", r"\(").replace(")", r"\)")
+                       + rf".*ingest it with `flarecast ingest {right}`"):
+        ingest(given, [real_data / rel], store=tmp_path / "s.zarr")
+    assert not (tmp_path / "s.zarr").exists()  # nothing was written

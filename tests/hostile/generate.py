@@ -74,7 +74,8 @@ def goes_cases() -> None:
              f"units '{unit}'", why="flux units that are not an irradiance (or unknown) are refused, not assumed")
     sharp_header = "T_REC,HARPNUM,NOAA_ARS,USFLUX,AREA,MEANGBZ,R_VALUE\n2013.11.01_00:00:00_TAI,3330,11887,3.4e+21,2059.6,19.0,3.1\n"
     case("goes-wrong-product", ingest("goes", write("goes/sharp_given_as_goes.csv", sharp_header)),
-         "not a known goes product", why="a SHARP export given to `ingest goes`")
+         "it reads as jsoc-sharp-csv (sharp data); ingest it with `flarecast ingest sharp`",
+         why="a SHARP export given to `ingest goes`: refused, naming the command that reads it")
     head = "time,xrsa,xrsb\n"
     rows = [f"2017-09-06 11:{m:02d}:00,1.0e-7,2.0e-6\n" for m in range(6)]
     plain = {

@@ -109,8 +109,27 @@ def find_reader(path: str | Path, kind: str) -> type[Reader]:
             trouble.append(f"{reader.name} could not inspect it ({type(exc).__name__}: {exc})")
     if trouble:
         raise InputFileError(path, "unreadable: " + "; ".join(trouble) + "; the file may be corrupt")
+    other = _other_kind(path, kind)
+    if other is not None:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise UnknownFormatError(path, f"not {article} {kind} product: it reads as {other[1]} ({other[0]} data); "
+                                       f"ingest it with `flarecast ingest {other[0]}`")
     known = "; ".join(f"{r.name}: {r.description}" for r in READERS[kind])
     raise UnknownFormatError(path, f"not a known {kind} product. Known {kind} products: {known}")
+
+
+def _other_kind(path: Path, kind: str) -> tuple[str, str] | None:
+    """The kind and reader name of another kind's reader that recognises ``path``, if one does."""
+    for other, readers in READERS.items():
+        if other == kind:
+            continue
+        for reader in readers:
+            try:
+                if reader.can_read(path):
+                    return other, reader.name
+            except Exception:  # noqa: BLE001 - only a hint: a reader that cannot sniff it is no answer
+                continue
+    return None
 
 
 def read_file(
