@@ -263,3 +263,11 @@ steps:
     assert step["outputs"]["comparison-cv.json"] is not None
     c = json.loads((out / "comparison-cv.json").read_text())
     assert dumps(c["targets"]) == dumps(first["targets"])
+
+
+def test_every_loss_setting_is_an_ensemble_of_networks_alone():
+    """A config that blends in logistic members (the shipped real configs) is compared without them: the
+    logistic regression is its own row of the study, not a part of every loss setting."""
+    cfg = load_config(builtin_config("demo"), ["train.cv.scheme=blocked", "train.cv.blend=logistic"])
+    assert ccv._cv_config(cfg, None, None).train.cv.blend == "none"
+    assert ccv._cv_config(cfg, 2, None).train.cv.seeds == (cfg.train.seed, cfg.train.seed + 1)
