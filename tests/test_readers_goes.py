@@ -153,10 +153,18 @@ def test_empty_file(tmp_path):
         read_file(path, "goes")
 
 
-def test_wrong_product_lists_known_products(real):
-    with pytest.raises(UnknownFormatError, match="goes-r-l2") as err:
+def test_wrong_product_names_the_kind_that_reads_it_or_lists_known_products(real, tmp_path):
+    # A GOES-R flare summary given as GOES flux: another kind's reader knows it, and the message says which.
+    with pytest.raises(UnknownFormatError, match=r"it reads as goes-flsum-nc \(events data\); ingest it with "
+                                                 r"`flarecast ingest events`") as err:
         find_reader(real / "events/sci_xrsf-l2-flsum_g16_d20170906_v2-2-0.nc", "goes")
     assert "sci_xrsf-l2-flsum" in str(err.value)
+    # A netCDF file no reader knows: the GOES products are listed.
+    unknown = tmp_path / "other.nc"
+    with h5py.File(unknown, "w") as h:
+        h["temperature"] = np.arange(3.0)
+    with pytest.raises(UnknownFormatError, match="not a known goes product. Known goes products: goes-r-l2"):
+        find_reader(unknown, "goes")
 
 
 def test_wrong_units_refused(real, tmp_path):
