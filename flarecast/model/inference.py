@@ -75,7 +75,8 @@ def predict(model: torch.nn.Module, inputs: Inputs, idx: np.ndarray, *, device: 
     probs = np.concatenate(out) if out else np.zeros((0, n_outputs(model)), dtype=np.float32)
     if not isinstance(model, Ensemble):
         return probs
-    blended = model.combine(probs.astype(np.float64), np.concatenate(out_linear) if out_linear else probs * 0.0)
+    linear_p = np.concatenate(out_linear) if out_linear else np.zeros(probs.shape)  # no windows, or no linear members
+    blended = model.combine(probs.astype(np.float64), linear_p)
     return model.calibrate(blended)
 
 
