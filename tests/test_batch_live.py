@@ -90,5 +90,5 @@ def test_fetch_steps_are_checked_at_load(tmp_path):
     assert load_job(job).steps["f"].urls == {"swpc": "http://a", "ncei": "http://b"}
     job.write_text("steps:\n  f: {run: fetch, source: goes, day: 2}\n")
     with pytest.raises(ConfigError, match=r"job\.yaml: step 'f' \(fetch\): unknown key 'day'; expected one of "
-                                          r"\['days', 'events_source', 'from', "):
+                                          r"\['days', 'deadline', 'events_source', "):
         load_job(job)

@@ -1,11 +1,14 @@
 """``flarecast fetch goes|swpc|events|sharp``: get raw files from NOAA, SWPC and JSOC, optionally ingest them.
 
-Each command prints one line per failure (URL and HTTP status or timeout) on stderr, then a summary of what
-was fetched, skipped and failed; it exits 1 when a file failed (the others are kept), 2 on bad input.
+Each command prints one line per failure (URL and HTTP status, timeout, deadline or cap) and one per bad copy
+moved to quarantine on stderr, then a summary of what was fetched, skipped and failed; it exits 1 when a file
+failed (the others are kept), 2 on bad input.
 
 A source's command states only its own options and returns them as the keyword arguments of
 :func:`flarecast.ingest.fetch.fetch`; :func:`fetch_command` adds the options every source shares (``--out``,
-``--dry-run``, ``--ingest``, ``--store``, ``--retries``, ``--timeout``, ``--json``), fetches and prints.
+``--dry-run``, ``--ingest``, ``--store``, ``--retries``, ``--timeout``, ``--deadline``, ``--file-deadline``,
+``--json``), fetches and prints. The defaults of the last three are those of
+:mod:`flarecast.ingest.fetch.deadline` (checked by the tests).
 """
 
 from __future__ import annotations
@@ -40,8 +43,14 @@ SHARED = {  # name: (annotation, default), in the order --help lists them after 
     "store": (Annotated[Path, typer.Option("--store", "-s", help="Store to ingest into (with --ingest).")],
               DEFAULT_STORE),
     "retries": (Annotated[int, typer.Option(help="Retries of a failed download (with backoff).", min=0)], 3),
-    "timeout": (Annotated[float, typer.Option(help="Seconds without an answer before a request fails.",
+    "timeout": (Annotated[float, typer.Option(help="Seconds without a byte before a request fails.",
                                               min=0.01)], 60.0),
+    "deadline": (Annotated[float, typer.Option(
+        help="Seconds the whole command may spend on the network, listings, files and retries together, "
+             "however slowly a server trickles; what is left then fails in one line each.", min=0.01)], 3600.0),
+    "file_deadline": (Annotated[float, typer.Option(
+        "--file-deadline", help="Seconds one listing, document, file or query may take in all (each retry "
+                                "starts a new one).", min=0.01)], 900.0),
     "as_json": (JsonOpt, False),
 }
 

@@ -22,8 +22,8 @@ A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, `
 
 A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|sharp, ``from``/``to`` or ``days``
 (the last N UTC days up to today), ``satellite``, ``resolution``, ``products``, ``events_source``, ``harp``,
-``nrt``, ``out``, ``retries``, ``timeout``, ``urls``); the job's ``urls`` mapping (``ncei``, ``swpc``, ...)
-sets the archives' base URLs for every fetch step (see :mod:`flarecast.ingest.fetch.settings`). A fetch step
+``nrt``, ``out``, ``retries``, ``timeout``, ``deadline``, ``file_deadline``, ``urls``); the job's ``urls``
+mapping (``ncei``, ``swpc``, ...) sets the archives' base URLs for every fetch step (see :mod:`flarecast.ingest.fetch.settings`). A fetch step
 runs every time (only the archive knows whether there is something new) and never fails for a file that did
 not arrive: its note counts the failures and names the first, its status is ``partial`` (and the job's, exit 0),
 and the job goes on with what is there.

@@ -133,6 +133,12 @@ def _download():
     return download
 
 
+def _deadline():
+    from flarecast.ingest.fetch import deadline
+
+    return deadline
+
+
 def _yaml_true(v: Any) -> Any:
     """``basis: true`` (YAML reads a boolean) is the ``true`` basis."""
     return "true" if v is True else v
@@ -181,6 +187,8 @@ class FetchStep(Step):
     out: Text | None = None
     retries: int = Field(default_factory=lambda: _download().RETRIES, ge=0)
     timeout: float = Field(default_factory=lambda: _download().TIMEOUT, gt=0)
+    deadline: float = Field(default_factory=lambda: _deadline().DEADLINE, gt=0)
+    file_deadline: float = Field(default_factory=lambda: _deadline().FILE_DEADLINE, gt=0)
     urls: Urls = Field(default_factory=dict)
 
     @model_validator(mode="after")

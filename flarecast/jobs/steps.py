@@ -47,7 +47,8 @@ def _plan_fetch(step: FetchStep, base: Path, owned: Owned) -> Plan:
 
     base_urls(step.urls)  # the environment's URLs too: a bad one fails here, before this step fetches
     out = inside(base, step.out or DEFAULT_OUT[step.source], "out")
-    options: dict[str, Any] = {"urls": step.urls, "retries": step.retries, "timeout": step.timeout}
+    options: dict[str, Any] = {"urls": step.urls, "retries": step.retries, "timeout": step.timeout,
+                               "deadline": step.deadline, "file_deadline": step.file_deadline}
     if step.source == "swpc":
         options["products"] = list(step.products or ()) or None
     else:

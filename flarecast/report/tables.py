@@ -207,8 +207,11 @@ def fetch_summary(report: dict[str, Any]) -> list[str]:
 
 
 def fetch_failures(report: dict[str, Any]) -> list[str]:
-    """``flarecast fetch``'s lines for stderr: one per failed URL, with the HTTP status or the reason."""
-    return [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
+    """``flarecast fetch``'s lines for stderr: one per bad copy moved aside, one per failed URL, with the HTTP
+    status or the reason."""
+    moved = [f"[bold yellow]quarantined:[/] {escape(q['path'])}: {escape(q['error'])}; moved to {escape(q['to'])}"
+             for q in report.get("quarantined", [])]
+    return moved + [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
 
 
 def evaluation_summary(result: dict[str, Any]) -> list:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flarecast.errors import ConfigError
+from flarecast.ingest.fetch.deadline import DEADLINE, FILE_DEADLINE, Deadline
 from flarecast.ingest.fetch.download import FetchReport
 from flarecast.ingest.fetch.events import fetch_events
 from flarecast.ingest.fetch.goes import fetch_goes, primary_satellite
@@ -29,8 +30,9 @@ DEFAULT_OUT = {"goes": "data/raw/goes", "swpc": "data/raw/swpc", "events": "data
 KIND = {"goes": "goes", "events": "events", "sharp": "sharp"}
 """Store group each archive source's files go to (SWPC: by product, see :data:`swpc.INGEST_KIND`)."""
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_URLS", "ENV_VARS", "PRODUCTS", "SOURCES", "FetchReport", "base_urls", "fetch",
-           "fetch_events", "fetch_goes", "fetch_sharp", "fetch_swpc", "primary_satellite"]
+__all__ = ["DEADLINE", "DEFAULT_OUT", "DEFAULT_URLS", "ENV_VARS", "FILE_DEADLINE", "PRODUCTS", "SOURCES",
+           "FetchReport", "base_urls", "fetch", "fetch_events", "fetch_goes", "fetch_sharp", "fetch_swpc",
+           "primary_satellite"]
 
 
 def fetch(source: str, *, out: str | Path | None = None, store: str | Path | None = None, **options) -> FetchReport:
@@ -39,13 +41,16 @@ def fetch(source: str, *, out: str | Path | None = None, store: str | Path | Non
     ``options`` go to :func:`fetch_goes` (``start``, ``end``, ``satellite``, ``resolution``),
     :func:`fetch_swpc` (``products``), :func:`fetch_events` (``start``, ``end``, ``source`` as
     ``events_source``) or :func:`fetch_sharp` (``start``, ``end``, ``harp``, ``nrt``), plus ``urls``,
-    ``dry_run`` and the download options. Ingest takes every file of the source in ``out`` (fetched now or
+    ``dry_run`` and the download options (``deadline``: seconds for every request of this fetch together,
+    default :data:`~flarecast.ingest.fetch.deadline.DEADLINE`; ``file_deadline``: seconds for one listing,
+    document or file, default :data:`~flarecast.ingest.fetch.deadline.FILE_DEADLINE`). Ingest takes every file of the source in ``out`` (fetched now or
     before): ingest skips files it already holds, so a folder filled over several runs ends up complete.
     Nothing is ingested on a dry run.
     """
     if source not in SOURCES:
         raise ConfigError(f"fetch source {source!r}: expected one of {list(SOURCES)}")
     out = Path(out if out is not None else DEFAULT_OUT[source])
+    options["deadline"] = Deadline.start(options.get("deadline"))  # the command's clock starts here
     if source == "swpc":
         report = fetch_swpc(options.pop("products", None), out=out, **options)
     else:

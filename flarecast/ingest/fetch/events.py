@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from flarecast.errors import ConfigError
+from flarecast.ingest.fetch.deadline import FILE_DEADLINE, Deadline, DeadlinePassed, call_within
 from flarecast.ingest.fetch.download import FetchReport, Target, download, reason, socket_timeout
 from flarecast.ingest.fetch.goes import (
     GOES_R_FIRST_DAY,
@@ -27,6 +28,7 @@ from flarecast.ingest.fetch.goes import (
     primary_satellite,
 )
 from flarecast.ingest.fetch.settings import base_urls
+from flarecast.ingest.fetch.verify import problem
 from flarecast.util import atomic_write_text
 
 SOURCES = ("flsum", "swpc", "hek")
@@ -50,7 +52,8 @@ def fetch_events(start, end, *, source: str = "flsum", satellite: int | None = N
     dry_run : bool, keyword-only
         Plan the URLs (flsum: list the directories), download nothing.
     **options
-        ``retries``, ``timeout``, ``backoff``, ``max_conn``, ``progress`` of :func:`download`.
+        ``retries``, ``timeout``, ``backoff``, ``max_conn``, ``progress``, ``deadline``, ``file_deadline`` of
+        :func:`download` (HEK: the query ends by the sooner of the two deadlines).
 
     Examples
     --------
@@ -73,13 +76,20 @@ def fetch_events(start, end, *, source: str = "flsum", satellite: int | None = N
         names = [f"{d.strftime('%Y%m%d')}events.txt" for d in days]
         download([Target(f"{urls['swpc_events']}/{n}", out / n) for n in names], report, **options)
     else:
-        _fetch_hek(days[0], days[-1], urls["hek"], out, report, timeout=options.get("timeout", 60.0))
+        limit = Deadline.start(options.get("deadline")).within(options.get("file_deadline", FILE_DEADLINE),
+                                                               "one HEK query")
+        _fetch_hek(days[0], days[-1], urls["hek"], out, report, timeout=options.get("timeout", 60.0), deadline=limit)
     return report
 
 
 def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, report: FetchReport, *,
-               timeout: float) -> None:
-    """Query HEK for GOES flares peaking in the days and write them as the ``;``-separated HEK export."""
+               timeout: float, deadline: Deadline) -> None:
+    """Query HEK for GOES flares peaking in the days and write them as the ``;``-separated HEK export.
+
+    sunpy's client reads every page of the answer itself, so the query runs under :func:`call_within`: it
+    ends by ``deadline`` however slowly HEK answers. A copy already there is skipped if whole, else
+    quarantined and fetched again.
+    """
     from sunpy.net import attrs as a
     from sunpy.net.hek import HEKClient
 
@@ -89,13 +99,23 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
     if report.dry_run:
         return
     if path.is_file():
-        report.skipped.append(str(path))
-        return
+        why = problem(path)
+        if not why:
+            report.skipped.append(str(path))
+            return
+        report.quarantine(path, why)
+
+    def search():
+        return HEKClient(url=f"{base}?").search(
+            a.Time(f"{first:%Y-%m-%d} 00:00:00", f"{last:%Y-%m-%d} 23:59:59"), a.hek.EventType("FL"),
+            a.hek.OBS.Observatory == "GOES")
+
     try:
         with socket_timeout(timeout):  # HEKClient opens its URLs without a timeout of its own
-            table = HEKClient(url=f"{base}?").search(
-                a.Time(f"{first:%Y-%m-%d} 00:00:00", f"{last:%Y-%m-%d} 23:59:59"), a.hek.EventType("FL"),
-                a.hek.OBS.Observatory == "GOES")
+            table = call_within(search, deadline)
+    except DeadlinePassed as exc:
+        report.fail(url, str(exc))
+        return
     except (urllib.error.URLError, OSError) as exc:
         report.fail(url, reason(exc, timeout))
         return

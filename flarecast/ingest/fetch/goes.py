@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from flarecast.errors import ConfigError, FetchError
+from flarecast.ingest.fetch.deadline import Deadline
 from flarecast.ingest.fetch.download import FetchReport, Target, download, list_directory
 from flarecast.ingest.fetch.settings import base_urls
 
@@ -106,7 +107,9 @@ def fetch_days(days: list[DayFile], out: Path, report: FetchReport, *, dry_run: 
     A directory that cannot be listed is one failure line for the days in it; a day missing from its
     listing (not published yet, or a gap in the archive) is one failure line naming the directory.
     """
-    listing_options = {k: v for k, v in options.items() if k in ("timeout", "retries", "backoff")}
+    options["deadline"] = Deadline.start(options.get("deadline"))  # one clock for the listings and the files
+    listing_options = {k: v for k, v in options.items()
+                       if k in ("timeout", "retries", "backoff", "deadline", "file_deadline")}
     targets = []
     by_dir: dict[str, list[DayFile]] = {}
     for d in days:
@@ -149,7 +152,8 @@ def fetch_goes(start, end, *, satellite: int | None = None, resolution: str = "a
     dry_run : bool, keyword-only
         List the directories and plan the URLs, download nothing.
     **options
-        ``retries``, ``timeout``, ``backoff``, ``max_conn``, ``progress`` of :func:`download`.
+        ``retries``, ``timeout``, ``backoff``, ``max_conn``, ``progress``, ``deadline`` (seconds for the whole
+        fetch, listings included), ``file_deadline`` (seconds for one listing or file) of :func:`download`.
 
     Returns
     -------

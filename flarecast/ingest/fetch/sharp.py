@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from flarecast.errors import ConfigError, FetchError
+from flarecast.ingest.fetch.deadline import FILE_DEADLINE, Deadline, DeadlinePassed, call_within
 from flarecast.ingest.fetch.download import FetchReport, socket_timeout
 from flarecast.ingest.fetch.goes import days_between
 from flarecast.ingest.fetch.settings import base_urls
+from flarecast.ingest.fetch.verify import problem
 from flarecast.util import atomic_write_text
 
 SERIES = {False: "hmi.sharp_cea_720s", True: "hmi.sharp_cea_720s_nrt"}
@@ -49,7 +51,8 @@ def record_set(start, end, *, harp: int | None = None, nrt: bool = False, cadenc
 
 def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywords=KEYWORDS, cadence: str = "96m",
                 out: str | Path = "data/raw/sharp", urls: dict[str, str] | None = None, dry_run: bool = False,
-                client=None, timeout: float = 60.0, **_options) -> FetchReport:
+                client=None, timeout: float = 60.0, deadline: Deadline | float | None = None,
+                file_deadline: float | None = FILE_DEADLINE, **_options) -> FetchReport:
     """Fetch SHARP keywords of ``start``..``end`` (UTC days) into one CSV, and update the HARP-to-NOAA map.
 
     Parameters
@@ -64,6 +67,11 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
         Step between records (SHARP records come every 12 minutes; 96m is the MDI-era cadence most studies use).
     client : drms.Client, optional, keyword-only
         Client to query with (default: one for the ``jsoc`` base URL).
+    timeout, deadline, file_deadline : float, keyword-only
+        Seconds without a byte; seconds for the whole fetch (or its running
+        :class:`~flarecast.ingest.fetch.deadline.Deadline`); seconds for the query. drms reads the answer
+        itself, so the query runs under :func:`~flarecast.ingest.fetch.deadline.call_within` and ends by the
+        sooner deadline however slowly JSOC answers.
 
     Examples
     --------
@@ -82,11 +90,19 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
     if dry_run:
         return report
     if path.is_file():
-        report.skipped.append(str(path))
-        return report
+        why = problem(path)
+        if not why:
+            report.skipped.append(str(path))
+            return report
+        report.quarantine(path, why)
+    limit = Deadline.start(deadline).within(file_deadline, "one JSOC query")
     try:
         with socket_timeout(timeout):  # drms takes the socket default over its own 60 s
-            table = (client or jsoc_client(base)).query(ds, key=keys, convert_numeric=False)
+            table = call_within(lambda: (client or jsoc_client(base)).query(ds, key=keys, convert_numeric=False),
+                                limit)
+    except DeadlinePassed as exc:
+        report.fail(url, str(exc))
+        return report
     except urllib.error.HTTPError as exc:
         report.fail(url, f"HTTP {exc.code}")
         return report

@@ -3,7 +3,9 @@
 The products are rolling windows (the last 7 days, the last day) that SWPC rewrites every minute, so a copy
 is only meaningful with its fetch time: ``xrays-7-day_20260130T061500Z.json``. A copy byte-identical to the
 newest earlier copy of the same product is dropped (counted as skipped), so fetching again when nothing
-changed adds no file, and a later ingest sees the same inputs.
+changed adds no file, and a later ingest sees the same inputs. A copy that is not whole JSON (an HTML error
+page, a cut file) is never kept: a new one is refused before it gets its name, and an old one found in the
+folder is moved to ``quarantine/`` and reported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from flarecast.errors import ConfigError
 from flarecast.ingest.fetch.download import FetchReport, Target, download
 from flarecast.ingest.fetch.settings import base_urls
+from flarecast.ingest.fetch.verify import problem
 
 PRODUCTS = {
     "xrays-7-day": "json/goes/primary/xrays-7-day.json",
@@ -69,7 +72,8 @@ def fetch_swpc(products: list[str] | None = None, *, out: str | Path = "data/raw
     now : datetime, optional, keyword-only
         Fetch time for the names (default: the clock).
     **options
-        ``retries``, ``timeout``, ``backoff``, ``max_conn``, ``progress`` of :func:`download`.
+        ``retries``, ``timeout``, ``backoff``, ``max_conn``, ``progress``, ``deadline``, ``file_deadline`` of
+        :func:`download`.
 
     Examples
     --------
@@ -83,8 +87,10 @@ def fetch_swpc(products: list[str] | None = None, *, out: str | Path = "data/raw
     base = base_urls(urls)["swpc"]
     out = Path(out)
     when = now or datetime.now(UTC)
-    previous = {p: copies(out, p) for p in products}
     report = FetchReport(source="swpc", out=str(out), dry_run=dry_run)
+    if not dry_run:
+        _quarantine_bad_copies(out, report)
+    previous = {p: copies(out, p) for p in products}
     targets = [Target(f"{base}/{PRODUCTS[p]}", out / stamped_name(p, when)) for p in products]
     download(targets, report, **options)
     for product in products:
@@ -95,6 +101,17 @@ def fetch_swpc(products: list[str] | None = None, *, out: str | Path = "data/raw
             report.fetched.remove(str(new))
             report.skipped.append(str(before[-1]))
     return report
+
+
+def _quarantine_bad_copies(out: Path, report: FetchReport) -> None:
+    """Move every copy of every product in ``out`` that is not whole JSON (an HTML page saved by an earlier
+    version, a cut file) to ``quarantine/``, so that neither the comparison with the last copy nor an ingest
+    of the folder meets it. Only the first and last bytes are read: copies accumulate."""
+    for product in PRODUCTS:
+        for path in copies(out, product):
+            why = problem(path, thorough=False)
+            if why:
+                report.quarantine(path, why)
 
 
 def ingest_paths(report: FetchReport) -> dict[str, list[str]]:
