@@ -36,7 +36,7 @@ class Archive:
     """Files and directory listings on a local server; ``behave[path]`` overrides one file's answers.
 
     A behaviour is called with the request and the file's bytes and returns a Response; ``gets[path]`` counts
-    the GET requests each file received (parfive asks HEAD first)."""
+    the GET requests each file received (a HEAD asks only the size of a file already present)."""
 
     def __init__(self, httpserver):
         self.server = httpserver

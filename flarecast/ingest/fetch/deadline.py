@@ -73,18 +73,21 @@ class DeadlinePassed(Exception):
         super().__init__(deadline.reason)
 
 
-def _shutdown(sock: socket.socket) -> None:
+def _shutdown(current: Callable[[], socket.socket | None]) -> None:
     # socket.socket.shutdown, not SSLSocket's (which would unwrap the TLS layer from another thread).
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
+    sock = current()
+    if sock is not None:
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
-def shut_at(sock: socket.socket, deadline: Deadline) -> threading.Timer:
-    """A started timer that shuts ``sock`` down when ``deadline`` passes; cancel it when the request is done."""
+def shut_at(current: Callable[[], socket.socket | None], deadline: Deadline) -> threading.Timer:
+    """A started timer that shuts down the socket ``current()`` gives (a TLS layer may replace the first one)
+    when ``deadline`` passes; cancel it when the request is done."""
     # A hundredth of a second late, so that whoever sees the socket close also sees the deadline passed.
-    timer = threading.Timer(max(deadline.remaining(), 0.0) + 0.01, _shutdown, (sock,))
+    timer = threading.Timer(max(deadline.remaining(), 0.0) + 0.01, _shutdown, (current,))
     timer.daemon = True
     timer.start()
     return timer

@@ -90,9 +90,6 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
     ends by ``deadline`` however slowly HEK answers. A copy already there is skipped if whole, else
     quarantined and fetched again.
     """
-    from sunpy.net import attrs as a
-    from sunpy.net.hek import HEKClient
-
     path = out / f"hek_goes_{first:%Y%m%d}_{last:%Y%m%d}.csv"
     url = f"{base}?event_type=FL&event_starttime={first:%Y-%m-%dT00:00:00}&event_endtime={last:%Y-%m-%dT23:59:59}"
     report.planned.append(url)
@@ -106,6 +103,9 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
         report.quarantine(path, why)
 
     def search():
+        from sunpy.net import attrs as a  # imported here: a slow first import counts against the deadline too
+        from sunpy.net.hek import HEKClient
+
         return HEKClient(url=f"{base}?").search(
             a.Time(f"{first:%Y-%m-%d} 00:00:00", f"{last:%Y-%m-%d} 23:59:59"), a.hek.EventType("FL"),
             a.hek.OBS.Observatory == "GOES")

@@ -54,13 +54,21 @@ def _connect(url: str, *, method: str, deadline: Deadline, timeout: float):
     parts = urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = cls(parts.hostname, parts.port, timeout=max(min(timeout, deadline.remaining()), 0.001))
+    timer, held = None, []  # the socket the timer shuts: conn.sock is dropped once a response owns it
     try:
-        conn.connect()
-        timer = shut_at(conn.sock, deadline)
+        http.client.HTTPConnection.connect(conn)  # TCP only: the deadline then covers the TLS handshake too
+        held.append(conn.sock)
+        timer = shut_at(lambda: held[-1], deadline)
+        conn.sock.settimeout(timeout)  # per read from here on; the timer holds the deadline
+        if isinstance(conn, http.client.HTTPSConnection):
+            conn.sock = conn._context.wrap_socket(conn.sock, server_hostname=parts.hostname)
+            held.append(conn.sock)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request(method, target, headers=HEADERS)
         return conn, conn.getresponse(), timer
     except BaseException:
+        if timer is not None:
+            timer.cancel()
         conn.close()
         raise
 

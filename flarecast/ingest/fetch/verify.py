@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from fnmatch import fnmatch
 from pathlib import Path
 
 HDF5 = b"\x89HDF\r\n\x1a\n"
@@ -22,22 +23,28 @@ NETCDF3 = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 QUARANTINE = "quarantine"
 """Folder, beside the files, that bad copies are moved to."""
 
-CAPS = {".nc": 512 << 20, ".json": 32 << 20, ".txt": 8 << 20, ".csv": 64 << 20}
-"""Largest file (decoded bytes) accepted per format: GOES netCDF (a GOES-R 1 s day is tens of MB), SWPC JSON
-(xrays-7-day is about 4 MB), SWPC daily event reports (tens of kB)."""
-LISTING_CAP = 16 << 20
-"""Largest directory listing or small document accepted."""
-DEFAULT_CAP = 64 << 20
+MB = 1 << 20
+CAPS = (
+    ("*avg1m*.nc", 32 * MB),  # GOES 1-minute averages: 3.1 MB a day
+    ("*flsum*.nc", 32 * MB),  # GOES-R flare summary: tens of kB a day
+    ("*.nc", 512 * MB),  # full cadence (GOES-R flx1s, GOES 8-15 irrad): tens of MB a day
+    ("*.json", 32 * MB),  # SWPC products: xrays-7-day is about 4 MB
+    ("*.txt", 8 * MB),  # SWPC daily event reports: tens of kB
+)
+"""Largest file accepted, in decoded bytes, by name (first match): about ten times the largest real file."""
+LISTING_CAP = 16 * MB
+"""Largest directory listing accepted."""
+DEFAULT_CAP = 64 * MB
 
 
 def cap_for(path: Path) -> int:
-    """The size cap of a file by its suffix (:data:`CAPS`)."""
-    return CAPS.get(path.suffix.lower(), DEFAULT_CAP)
+    """The size cap of a file by its name (:data:`CAPS`)."""
+    return next((cap for pattern, cap in CAPS if fnmatch(path.name.lower(), pattern)), DEFAULT_CAP)
 
 
 def _looks_html(head: bytes) -> bool:
-    start = head.lstrip()[:15].lower()
-    return start.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<"))
+    # Every data format fetched starts otherwise; an error page (HTML, XML) starts with '<'.
+    return head.lstrip()[:1] == b"<"
 
 
 def _hdf5_problem(path: Path, head: bytes) -> str | None:
