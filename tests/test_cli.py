@@ -144,7 +144,7 @@ def test_every_fetch_command_takes_the_shared_options(source):
     shown = runner.invoke(app, ["fetch", source, "--help"], env={"COLUMNS": "200"}).output
     options = re.findall(r"^│[ *]+(--[a-z-]+)", shown, flags=re.M)  # first column of the options panel
     shared = ["--out", "--dry-run", "--ingest", "--store", *(["--retries"] if source != "sharp" else []),
-              "--timeout", "--json"]
+              "--timeout", "--deadline", "--file-deadline", "--json"]
     own = {"goes": ["--from", "--to", "--satellite", "--resolution"], "swpc": ["--product"],
            "events": ["--from", "--to", "--source", "--satellite"],
            "sharp": ["--from", "--to", "--harp", "--nrt", "--cadence", "--keyword"]}[source]
