@@ -141,7 +141,7 @@ OTHER_REFUSALS = [
     (["steps.t.epochs=3"], "step 't' (train): unknown key 'epochs'; expected one of "
                            "['config', 'out', 'overrides', 'run', 'store']"),
     (["steps.f1.from_=2017-09-04"], "step 'f1' (fetch): unknown key 'from_'; expected one of ['days', "
-     "'events_source', 'from', 'harp', 'nrt', 'out', 'products', 'resolution', 'retries', 'run', 'satellite', "
+     "'deadline', 'events_source', 'file_deadline', 'from', 'harp', 'nrt', 'out', 'products', 'resolution', 'retries', 'run', 'satellite', "
      "'source', 'store', 'timeout', 'to', 'urls']"),
     # a misspelt key is named, not the key it leaves missing
     (["steps.t={run: train, conifg: demo}"], "step 't' (train): unknown key 'conifg'; expected one of "

@@ -191,6 +191,13 @@ class FetchStep(Step):
     file_deadline: float = Field(default_factory=lambda: _deadline().FILE_DEADLINE, gt=0)
     urls: Urls = Field(default_factory=dict)
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """As every step's, but ``deadline`` and ``file_deadline`` (added later) count only where written, so
+        the keys of fetch steps logged before them are unchanged."""
+        return {k: v for k, v in super().settings.items()
+                if k not in ("deadline", "file_deadline") or k in self._given}
+
     @model_validator(mode="after")
     def _days(self) -> FetchStep:
         if self.source == "swpc":  # SWPC's files are the last days, whatever the step says
