@@ -273,3 +273,29 @@ def test_help_states_the_deadlines_and_they_are_the_librarys():
     for source in ("goes", "swpc", "events", "sharp"):
         text = " ".join(runner.invoke(app, ["fetch", source, "--help"], terminal_width=200).output.split())
         assert "--deadline" in text and "--file-deadline" in text and "3600.0" in text and "900.0" in text
+
+
+QUERIES = {"sharp": (["sharp", "--from", "2013-11-01", "--to", "2013-11-01"], "FLARECAST_JSOC_URL", "",
+                     "/cgi-bin/ajax/jsoc_info"),
+           "events-hek": (["events", "--source", "hek", "--from", "2013-11-01", "--to", "2013-11-01"],
+                          "FLARECAST_HEK_URL", "/hek/her", "/hek/her")}
+
+
+@pytest.mark.parametrize("answer", ["html", "redirect-out"])
+@pytest.mark.parametrize("source", list(QUERIES))
+def test_drms_and_hek_answers_that_are_not_data_fail_in_one_line(server, tmp_path, source, answer):
+    # drms and sunpy read these answers themselves: urllib is guarded for them (redirects within the mirror, a
+    # cap), and what they raise becomes one line, not a traceback.
+    args, variable, base, route = QUERIES[source]
+    elsewhere = f"http://localhost:{server.server.server_address[1]}{route}"  # the same server by another name
+    server.routes[route] = {"html": serve(b"<html><body>maintenance</body></html>", content_type="text/html"),
+                            "redirect-out": redirect(elsewhere)}[answer]
+    result, _ = invoke([*args, "--timeout", "3", "--deadline", "10", "--out", str(tmp_path)],
+                       {variable: server.url(base)})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    (line,) = result.stderr.splitlines()
+    expected = {("html", "sharp"): "JSOC's answer is not JSON", ("html", "events-hek"): "Failed to load return",
+                ("redirect-out", "sharp"): f"redirect to {elsewhere} refused: outside the mirror",
+                ("redirect-out", "events-hek"): f"redirect to {elsewhere} refused: outside the mirror"}
+    assert line.startswith("failed: ") and expected[answer, source] in line, line
+    assert files_under(tmp_path) == [] and len(server.server.requests) == 1

@@ -28,7 +28,8 @@ from flarecast.ingest.fetch.goes import (
     primary_satellite,
 )
 from flarecast.ingest.fetch.settings import base_urls
-from flarecast.ingest.fetch.verify import problem
+from flarecast.ingest.fetch.transfer import Refused, cause, urllib_guarded
+from flarecast.ingest.fetch.verify import QUERY_CAP, problem
 from flarecast.util import atomic_write_text
 
 SOURCES = ("flsum", "swpc", "hek")
@@ -111,13 +112,13 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
             a.hek.OBS.Observatory == "GOES")
 
     try:
-        with socket_timeout(timeout):  # HEKClient opens its URLs without a timeout of its own
+        with socket_timeout(timeout), urllib_guarded(QUERY_CAP):  # HEKClient sets no timeout of its own
             table = call_within(search, deadline)
-    except DeadlinePassed as exc:
+    except (DeadlinePassed, Refused) as exc:
         report.fail(url, str(exc))
         return
-    except (urllib.error.URLError, OSError) as exc:
-        report.fail(url, reason(exc, timeout))
+    except (urllib.error.URLError, OSError) as exc:  # sunpy's OSError for an answer it cannot read
+        report.fail(url, reason(cause(exc), timeout))
         return
     raw = getattr(table, "raw", table)  # HEK's fields as sent, before sunpy turns them into objects
     lines = [hek_line(row) for row in raw] if len(raw) else []

@@ -20,7 +20,8 @@ from flarecast.ingest.fetch.deadline import FILE_DEADLINE, Deadline, DeadlinePas
 from flarecast.ingest.fetch.download import FetchReport, socket_timeout
 from flarecast.ingest.fetch.goes import days_between
 from flarecast.ingest.fetch.settings import base_urls
-from flarecast.ingest.fetch.verify import problem
+from flarecast.ingest.fetch.transfer import Refused, urllib_guarded
+from flarecast.ingest.fetch.verify import QUERY_CAP, problem
 from flarecast.util import atomic_write_text
 
 SERIES = {False: "hmi.sharp_cea_720s", True: "hmi.sharp_cea_720s_nrt"}
@@ -97,11 +98,14 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
         report.quarantine(path, why)
     limit = Deadline.start(deadline).within(file_deadline, "one JSOC query")
     try:
-        with socket_timeout(timeout):  # drms takes the socket default over its own 60 s
+        with socket_timeout(timeout), urllib_guarded(QUERY_CAP):  # drms takes the socket default over its 60 s
             table = call_within(lambda: (client or jsoc_client(base)).query(ds, key=keys, convert_numeric=False),
                                 limit)
-    except DeadlinePassed as exc:
+    except (DeadlinePassed, Refused) as exc:
         report.fail(url, str(exc))
+        return report
+    except ValueError as exc:  # an answer that is not JSON (an HTML error page answered with 200, a cut one)
+        report.fail(url, f"JSOC's answer is not JSON ({str(exc)[:80]})")
         return report
     except urllib.error.HTTPError as exc:
         report.fail(url, f"HTTP {exc.code}")

@@ -9,11 +9,17 @@
   is a dropped connection, never a file.
 * **Redirects within the mirror.** A redirect is followed (5 hops at most) only to the same scheme, host and
   port as the URL asked for; anything else (another host, ``file://``) is refused.
+
+Third-party clients that open their URLs with urllib (drms, sunpy's ``HEKClient``) get the same redirect rule
+and a cap through :func:`urllib_guarded`; their deadline is :func:`~flarecast.ingest.fetch.deadline.call_within`'s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import threading
+import urllib.request
 import zlib
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
@@ -174,3 +180,76 @@ def _read(resp, write, *, cap: int, deadline: Deadline) -> int:
     if decoder is not None and not decoder.eof:
         raise Truncated(f"the compressed stream stops after {raw} bytes")
     return decoded
+
+
+class _MirrorRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirects, refused out of the origin of the first request (and to any non-http scheme)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        home = getattr(req, "flarecast_home", None) or origin(req.full_url)
+        if urlsplit(newurl).scheme not in ("http", "https") or origin(newurl) != home:
+            raise Refused(f"redirect to {newurl} refused: outside the mirror {home[0]}://{home[1]}:{home[2]}")
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None:
+            new.flarecast_home = home
+        return new
+
+
+class _Capped(urllib.request.BaseHandler):
+    """Every answer read in chunks and refused past ``cap`` bytes (``read()`` with no size reads it all)."""
+
+    handler_order = 1000
+
+    def __init__(self, cap: int):
+        self.cap = cap
+
+    def http_response(self, req, response):
+        read, cap, seen = response.read, self.cap, [0]
+
+        def capped(amt=None):
+            if amt is not None and amt >= 0:
+                data = read(amt)
+                seen[0] += len(data)
+            else:
+                parts = []
+                while chunk := read(CHUNK):
+                    parts.append(chunk)
+                    seen[0] += len(chunk)
+                    if seen[0] > cap:
+                        break
+                data = b"".join(parts)
+            if seen[0] > cap:
+                raise _over(cap)
+            return data
+
+        response.read = capped
+        return response
+
+    https_response = http_response
+
+
+_OPENER = threading.Lock()
+
+
+@contextlib.contextmanager
+def urllib_guarded(cap: int):
+    """For third-party clients that call ``urllib.request.urlopen`` (drms, sunpy's HEKClient): while inside,
+    urllib follows redirects only within the first request's origin and refuses an answer past ``cap`` bytes.
+    The process-wide opener is swapped for the time of the call and put back after."""
+    with _OPENER:
+        previous = urllib.request._opener
+        urllib.request.install_opener(urllib.request.build_opener(_MirrorRedirects, _Capped(cap)))
+        try:
+            yield
+        finally:
+            urllib.request.install_opener(previous)
+
+
+def cause(exc: BaseException) -> BaseException:
+    """The Refused or DeadlinePassed a client wrapped in an error of its own (sunpy's OSError), else ``exc``."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, Refused | DeadlinePassed):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc

@@ -34,6 +34,8 @@ CAPS = (
 """Largest file accepted, in decoded bytes, by name (first match): about ten times the largest real file."""
 LISTING_CAP = 16 * MB
 """Largest directory listing accepted."""
+QUERY_CAP = 256 * MB
+"""Largest answer (one page) accepted from HEK or JSOC (a month of every HARP at 12 minutes is tens of MB)."""
 DEFAULT_CAP = 64 * MB
 
 
