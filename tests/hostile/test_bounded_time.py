@@ -17,11 +17,14 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flarecast.cli import app
 from flarecast.cli.fetch import SHARED
 from flarecast.ingest.fetch import DEADLINE, FILE_DEADLINE, fetch_events, fetch_goes, fetch_swpc
+from flarecast.ingest.fetch.verify import problem
 from flarecast.ingest.store import read_goes
 from tests.archive import GOES16_AVG1M, NCEI_ROOT, avg1m_name
 from tests.hostile.servers import Hostile, cut, gzip_bomb, listing, redirect, serve, trickle
@@ -299,3 +302,20 @@ def test_drms_and_hek_answers_that_are_not_data_fail_in_one_line(server, tmp_pat
                 ("redirect-out", "events-hek"): f"redirect to {elsewhere} refused: outside the mirror"}
     assert line.startswith("failed: ") and expected[answer, source] in line, line
     assert files_under(tmp_path) == [] and len(server.server.requests) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_every_cut_of_a_whole_file_is_refused_and_the_whole_file_is_not(netcdf, tmp_path_factory, data):
+    """The format check against each cut an answer without a Content-Length could suffer: a netCDF-4 file cut
+    anywhere, JSON cut anywhere, text cut anywhere but just after a line break (which no check can tell)."""
+    folder = tmp_path_factory.mktemp("cuts")
+    for name, whole in (("day.nc", netcdf), ("p.json", xray_json(2)), ("e.txt", EVENTS_TXT)):
+        path = folder / name
+        path.write_bytes(whole)
+        assert problem(path) is None
+        at = data.draw(st.integers(0, len(whole) - 1), label=name)
+        path.write_bytes(whole[:at])
+        if name == "e.txt" and (at == 0 or whole[at - 1:at] == b"\n"):
+            continue  # empty, or cut between lines: whole lines, indistinguishable from a shorter file
+        assert problem(path) is not None, (name, at)
