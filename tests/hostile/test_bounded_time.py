@@ -231,7 +231,7 @@ def test_an_html_copy_saved_earlier_is_quarantined_and_ingest_works_again(server
     assert result.stderr.splitlines() == [f"quarantined: {bad}: an HTML page, not JSON; moved to "
                                           f"{raw / 'quarantine' / bad.name}"]
     assert (raw / "quarantine" / bad.name).read_bytes().startswith(b"<html>") and not bad.exists()
-    assert read_goes(store).sizes["time"] == 3
+    assert read_goes(store).sizes["time"] == 3 and "failed 0, quarantined 1 into" in result.stdout
     again, _ = invoke(args, {"FLARECAST_SWPC_URL": server.url()})
     assert again.exit_code == 0 and again.stderr == "", again.output
 

@@ -100,11 +100,13 @@ class FetchReport:
 
     @property
     def summary(self) -> str:
-        """``fetched 3, skipped 2, failed 1`` (or the planned count of a dry run)."""
+        """``fetched 3, skipped 2, failed 1`` (and ``quarantined N`` when bad copies were moved aside; or the
+        planned count of a dry run)."""
         if self.dry_run:
             return f"{self.source}: dry run, {len(self.planned)} URLs planned, {len(self.failed)} failed to list"
+        moved = f", quarantined {len(self.quarantined)}" if self.quarantined else ""
         return (f"{self.source}: fetched {len(self.fetched)}, skipped {len(self.skipped)}, failed {len(self.failed)}"
-                f" into {self.out}")
+                f"{moved} into {self.out}")
 
     def to_dict(self) -> dict:
         """JSON-ready, for ``--json`` and the batch log."""
