@@ -46,7 +46,10 @@ def short(value: Any, limit: int = LINE) -> str:
     >>> short("abc"), len(short("x" * 10**6)) <= LINE, short(list(range(100)))
     ("'abc'", True, '[0, 1, 2, 3, 4, 5, 6, 7, ...]')
     """
-    text = _REPR.repr(value).replace("\n", "\\n")
+    text = _REPR.repr(value)
+    if "..." not in text:  # nothing was cut: the plain repr is as short, and keeps a mapping's order
+        text = repr(value)
+    text = text.replace("\n", "\\n")
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
