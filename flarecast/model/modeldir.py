@@ -213,8 +213,12 @@ def save_ensemble_card(model_dir: str | Path, card: EnsembleCard | Mapping[str, 
 
 def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
     cpath = model_dir / CARD
-    doc = _card_json(cpath)
-    if doc is None or doc.get("format") != ENSEMBLE_FORMAT:
+    try:
+        doc = load_json(cpath, limit=CARD_BYTES)
+    except ParseError as exc:
+        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not readable JSON ({exc.reason}); expected a "
+                         "model directory written by `flarecast train`") from None
+    if not isinstance(doc, dict) or doc.get("format") != ENSEMBLE_FORMAT:
         raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
                          "expected a model directory written by `flarecast train`")
     card = EnsembleCard.parse(doc, str(cpath), "the ensemble's card was edited or damaged: restore it or retrain")

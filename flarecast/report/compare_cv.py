@@ -139,7 +139,7 @@ def _training_lines(c: dict[str, Any]) -> list[str]:
         secs = "reused" if m["reused"] else f"{m['seconds']:.0f}"
         lines.append(md_row([n, md_code(m["loss"], table=True), md_code(m["model_dir"], table=True),
                              str(len(m["members"])), epochs, secs]))
-    return lines + ["", f"Report made in {c['wall_seconds']:.0f} s; flarecast {c['flarecast_version']}."]
+    return lines + ["", f"Report made in {c['wall_seconds']:.0f} s; flarecast {md_text(c['flarecast_version'])}."]
 
 
 def write_compare_cv_report(c: dict[str, Any], out: str | Path) -> tuple[Path, Path]:

@@ -115,7 +115,7 @@ def md_code(value: Any, *, table: bool = False) -> Md:
     fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
     if table:
         text = text.replace("|", "\\|")
-    return Md(f"{fence} {text} {fence}" if text else "")
+    return Md(f"{fence} {text} {fence}")  # empty: "` `", a code span of one space, as CommonMark renders it
 
 
 def md_image(alt: Any, path: Any) -> Md:
