@@ -28,7 +28,7 @@ from flarecast.ingest.fetch.goes import (
     primary_satellite,
 )
 from flarecast.ingest.fetch.settings import base_urls
-from flarecast.safeio import short
+from flarecast.safeio import clip, short
 from flarecast.util import atomic_write_text
 
 SOURCES = ("flsum", "swpc", "hek")
@@ -101,6 +101,9 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
     except (urllib.error.URLError, OSError) as exc:
         report.fail(url, reason(exc, timeout))
         return
+    except (ValueError, TypeError, KeyError) as exc:  # sunpy parsing an answer that is not HEK's JSON of events
+        raise FetchError(url, f"HEK's answer cannot be read ({clip(exc)}); nothing was written",
+                         "query other days, or check the hek URL") from None
     raw = getattr(table, "raw", table)  # HEK's fields as sent, before sunpy turns them into objects
     try:
         lines = [hek_line(row, record=i) for i, row in enumerate(raw, start=1)] if len(raw) else []
