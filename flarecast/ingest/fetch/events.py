@@ -139,7 +139,7 @@ def hek_line(row, *, record: int = 1) -> str:
     if not GOES_CLASS_TEXT.match(goes_class):
         raise ValueError(f"record {record}: fl_goescls = {short(goes_class)} is not a GOES class such as 'M1.2'")
     return (f"{start[:10]};{start};{t('event_peaktime')};{t('event_endtime')};"
-            f"{goes_class};({x:.0f}, {y:.0f});{max(ar, 0)}")
+            f"{goes_class};({x:.0f}, {y:.0f});{ar}")
 
 
 def _coordinate(row, key: str) -> float:
