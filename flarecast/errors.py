@@ -26,6 +26,16 @@ class UnknownFormatError(InputFileError):
     """No reader recognises the file."""
 
 
+class ParseError(InputFileError):
+    """A YAML or JSON text refused by :mod:`flarecast.safeio`: too large, nested too deep, an alias, a duplicate
+    key, not UTF-8 or not valid syntax. ``reason`` is the message without the file, for callers that word their
+    own."""
+
+    def __init__(self, path, reason: str):
+        self.reason = reason
+        super().__init__(path, reason)
+
+
 class FlareClassError(FlarecastError, ValueError):
     """A GOES flare class string or flux cannot be interpreted."""
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
-from flarecast.errors import ConfigError
+from flarecast.errors import ConfigError, ParseError
+from flarecast.safeio import clip, load_yaml, loads_yaml, short
 
 _DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("flarecast_config_depth", default=0)
 
@@ -68,7 +68,7 @@ def validate(model: type[BaseModel], data: Any, *, origin: str, prefix: str = ""
     An unknown key is reported first (a misspelt key also leaves its field missing); ``describe`` words a
     pydantic error dict where the default does not (a union of models: name the member)."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {data!r}")
+        raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'config'} must be a mapping, got {short(data)}")
     token = _DEPTH.set(_DEPTH.get() + 1)
     try:
         return model.model_validate(data)
@@ -114,7 +114,7 @@ def _describe(e: dict, model: type[BaseModel], prefix: str) -> str:
     elif e["type"] == "too_short":
         msg = f"expected at least {e['ctx']['min_length']} entry"
     value = e.get("input")
-    return f"{key or 'config'} = {value!r}: {msg}"
+    return f"{key or 'config'} = {short(value)}: {clip(msg)}"
 
 
 def read_yaml(path: str | Path, *, what: str, example: str, expected: str) -> dict[str, Any]:
@@ -123,9 +123,9 @@ def read_yaml(path: str | Path, *, what: str, example: str, expected: str) -> di
     if not path.is_file():
         raise ConfigError(f"{what} {str(path)!r} does not exist: pass a YAML file such as {example}")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        data = load_yaml(path) or {}
+    except ParseError as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected {expected}, got {type(data).__name__}")
     return data
@@ -137,7 +137,11 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | None, *, exampl
         key, sep, raw = item.partition("=")
         if not sep:
             raise ConfigError(f"override {item!r}: expected KEY=VALUE, such as {example}")
-        set_dotted(data, key.strip().lstrip("-"), yaml.safe_load(raw), origin=f"override {item!r}")
+        try:
+            value = loads_yaml(raw, f"override {short(item)}")
+        except ParseError as exc:
+            raise ConfigError(str(exc)) from None
+        set_dotted(data, key.strip().lstrip("-"), value, origin=f"override {short(item)}")
     return data
 
 

@@ -10,6 +10,7 @@ from flarecast.errors import ConfigError
 from flarecast.evaluate import comparison as cmp
 from flarecast.jsonio import dumps
 from flarecast.report.compare import heatmap, verdict
+from flarecast.report.formats import md_text
 from flarecast.samples.build import samples_from_store
 from tests.conftest import TINY, flatten
 
@@ -138,7 +139,7 @@ def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare)
     md = result.report_md.read_text()
     assert "## Samples" in md and f"| test | {c['test']['windows']} |" in md
     assert c["warnings"] == cmp.split_warnings(c["samples"], samples.targets)
-    assert "| CE | CE |" in md and all(v["sentence"] in md for v in c["verdicts"].values())
+    assert "| CE | CE |" in md and all(md_text(v["sentence"]) in md for v in c["verdicts"].values())
     # HSS depends on the base rate and TSS does not: the report says which one chose every threshold.
     assert c["threshold_rule"] == {"rule": "tss", "chosen_on": "validation split"}
     assert "threshold was chosen on the validation split by maximising TSS;" in md and "HSS)" not in md

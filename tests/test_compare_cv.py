@@ -16,6 +16,7 @@ from flarecast.evaluate.bootstrap import replicate_interval
 from flarecast.evaluate.paired import Scored, outcome, paired, score_decisions, verdict
 from flarecast.jobs.batch import load_job, run_job
 from flarecast.jsonio import dumps
+from flarecast.report.formats import md_text
 from flarecast.samples.build import samples_from_store
 from flarecast.train.cv import make_folds
 from tests.conftest import TINY
@@ -156,7 +157,7 @@ def test_cli_json_holds_every_method_period_and_verdict(study, sim_store):
     assert c["methods"]["CE"]["calibration"].keys() == c["targets"].keys()
     assert all(not m["reused"] for m in c["methods"].values() if m["kind"] != "baseline")
     md = (out / "report-cv.md").read_text()
-    assert all(v["sentence"] in md for v in c["verdicts"].values()) and "| trees |" in md
+    assert all(md_text(v["sentence"]) in md for v in c["verdicts"].values()) and "| trees |" in md
     assert "<table>" in (out / "report-cv.html").read_text()
     assert json.loads((out / "comparison-cv.json").read_text())["targets"] == c["targets"]
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -38,11 +39,12 @@ import numpy as np
 
 from flarecast import __version__
 from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
-from flarecast.errors import ConfigError
+from flarecast.errors import ConfigError, ParseError
 from flarecast.evaluate.comparison_summary import split_warnings, summarise
 from flarecast.jsonio import dumps, write_json
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
+from flarecast.safeio import loads_json
 from flarecast.samples.build import Samples
 
 # The grid's defaults are defined once, as text, in flarecast.config.COMPARE_DEFAULTS (the CLI and jobs take text).
@@ -312,11 +314,14 @@ def _finished(model_dir: Path, run_cfg: RunConfig) -> dict[str, Any] | None:
     path = model_dir / FORECASTS
     if not path.is_file():
         return None
-    with np.load(path) as f:
-        info = json.loads(str(f["info"]))
-        if info.get("config") != json.loads(dumps(run_cfg.to_dict(), indent=None)):
-            return None
-        return {"val": f["val"], "test": f["test"], "info": info}
+    try:
+        with np.load(path) as f:
+            info = loads_json(str(f["info"]), path)
+            if not isinstance(info, dict) or info.get("config") != json.loads(dumps(run_cfg.to_dict(), indent=None)):
+                return None
+            return {"val": f["val"], "test": f["test"], "info": info}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, ParseError):
+        return None  # a damaged or foreign file is not a finished run: the run is trained again
 
 
 def _number(name: str, text: str) -> float:

@@ -54,7 +54,7 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     if not isinstance(card, EnsembleCard):
         raise ModelError(f"{model_dir} is a single model: out-of-fold scores exist for CV ensembles only; train "
                          "one with train.cv.scheme: blocked or rolling")
-    frame = pd.read_parquet(model_dir / card.cv.oof_file)
+    frame = read_oof(model_dir, card)
     sharp = card.run_config().samples.source == "sharp"
     group = frame["region"].to_numpy("int64", na_value=-1) if sharp else (
         frame["issue_time"].dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[D]").astype(np.int64))
@@ -98,6 +98,32 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     if out_file is not None:
         write_json(out_file, result)
     return result
+
+
+def read_oof(model_dir: str | Path, card: EnsembleCard) -> pd.DataFrame:
+    """The ensemble's out-of-fold predictions (the parquet file its card names), refused in one line when the
+    file is missing, not parquet, or lacks a column every reader of it needs."""
+    model_dir = Path(model_dir)
+    path = model_dir / card.cv.oof_file
+    if Path(card.cv.oof_file).name != card.cv.oof_file:
+        raise ModelError(f"{model_dir}: the card's oof_file {card.cv.oof_file!r} is not a file name in the "
+                         "directory; the card was edited: restore it or retrain")
+    if not path.is_file():
+        raise ModelError(f"{path}: missing; the card names it as the ensemble's out-of-fold predictions: restore "
+                         "it or retrain the ensemble")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow's own error types for a damaged or foreign file
+        why = " ".join(str(exc).split())[:160]
+        raise ModelError(f"{path}: not a readable parquet file ({type(exc).__name__}: {why}); restore it or "
+                         "retrain the ensemble") from None
+    needed = ["fold", "issue_time", "region", "prev_flux",
+              *(f"{k}[{t}]" for t in card.targets for k in ("y", "p_raw", "p_xfit", "threshold_xfit"))]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ModelError(f"{path}: lacks the columns {missing[:5]}{' ...' if len(missing) > 5 else ''}; it is not "
+                         "this ensemble's out-of-fold file: restore it or retrain the ensemble")
+    return frame
 
 
 def _beats(y: np.ndarray, p: np.ndarray, persist: np.ndarray, ens: dict, base: dict) -> dict[str, Any]:

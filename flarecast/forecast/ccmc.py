@@ -19,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from flarecast.errors import ConfigError, InputFileError
+from flarecast.errors import ConfigError, InputFileError, ParseError
 from flarecast.forecast.combine import regions_to_full_disk
 from flarecast.jsonio import dumps
+from flarecast.safeio import load_json
 from flarecast.util import atomic_write_bytes
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "ccmc-flare-scoreboard.schema.json"
@@ -97,9 +98,9 @@ def read_ccmc(path: str | Path) -> pd.DataFrame:
     full disk) of a scoreboard JSON file; ``CPlus``/``MPlus`` are summed from the exclusive bins when absent."""
     path = Path(path)
     try:
-        body = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a readable JSON file ({exc})") from None
+        body = load_json(path)
+    except ParseError as exc:
+        raise InputFileError(path, f"not a readable JSON file ({exc.reason})") from None
     validate_ccmc(body, what=str(path))
     rows = []
     for sub in body if isinstance(body, list) else [body]:

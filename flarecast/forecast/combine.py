@@ -31,13 +31,14 @@ import numpy as np
 import pandas as pd
 
 from flarecast import __version__, classes
-from flarecast.errors import ConfigError, ModelError
+from flarecast.errors import ConfigError, ModelError, ParseError
 from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps, jsonable
 from flarecast.metrics import choose_threshold
 from flarecast.model.card import COMBINATION_FORMAT, CombinationCard
 from flarecast.model.modeldir import model_id, read_card
+from flarecast.safeio import load_json
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import atomic_write_bytes, iso, utc
@@ -190,9 +191,9 @@ def read_combination(comb_dir: str | Path) -> CombinationCard:
     if not path.is_file():
         raise ModelError(f"{comb_dir}: no {CARD}; expected a directory written by `flarecast combine`")
     try:
-        doc = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: not JSON ({exc}); refit it with `flarecast combine`") from None
+        doc = load_json(path)
+    except ParseError as exc:
+        raise ModelError(f"{path}: not JSON ({exc.reason}); refit it with `flarecast combine`") from None
     return CombinationCard.parse(doc, str(path), "refit it with `flarecast combine`")
 
 

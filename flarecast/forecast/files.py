@@ -14,6 +14,7 @@ threshold), ``model@0.5``, ``climatology`` (the rows' base rate) and ``persisten
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from flarecast import classes
-from flarecast.errors import ConfigError, InputFileError, SampleError
+from flarecast.errors import ConfigError, InputFileError, ParseError, SampleError
+from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.util import iso
@@ -93,13 +95,13 @@ def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
         raise InputFileError(path, f"expected an existing forecast file ending in one of {list(SUFFIXES)}")
     if path.suffix == ".json":
         try:
-            doc = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise InputFileError(path, f"not JSON ({exc})") from None
+            doc = load_json(path)
+        except ParseError as exc:
+            raise InputFileError(path, f"not JSON ({exc.reason})") from None
         validate(doc, what=str(path))
         return doc["forecasts"]
-    with open(path, newline="") as fh:
-        rows = [_typed_row(r, path, n) for n, r in enumerate(csv.DictReader(fh), start=2)]
+    text = read_text(path, limit=JSON_BYTES)  # refuses a byte that is not UTF-8 in one line
+    rows = [_typed_row(r, path, n) for n, r in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
     validate(rows, what=str(path), rows_only=True)
     return rows
 

@@ -40,6 +40,7 @@ from flarecast.forecast.files import ROW_FIELDS, backtest, read_forecasts
 from flarecast.forecast.swpc import is_swpc_probabilities, read_swpc
 from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning, score_table
+from flarecast.safeio import JSON_BYTES, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import iso
@@ -62,6 +63,9 @@ def read_provider(path: str | Path | Sequence[str | Path], *,
     path = next((p for p in paths if not p.is_file()), paths[0])
     if not path.is_file():
         raise InputFileError(path, "no such file; expected a forecast file (.json or .csv)")
+    for p in paths:  # every reader below may take the file as text: refuse what is not, in one line
+        if not read_text(p, limit=JSON_BYTES).strip():
+            raise InputFileError(p, "is empty; expected a forecast file (.json or .csv)")
     thresholds: dict[str, float] = {}
     convention = None
     if is_swpc_probabilities(path):
@@ -214,7 +218,10 @@ def paired_difference(y_a, p_a, y_b, p_b, *, threshold_a: float, threshold_b: fl
 
 
 def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={"target": str})
+    try:
+        frame = pd.read_csv(path, dtype={"target": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(path, f"not a readable CSV ({' '.join(str(exc).split())[:160]})") from None
     lacking = [c for c in ("issue_time", "target", "probability") if c not in frame.columns]
     if lacking:
         raise InputFileError(path, f"no column(s) {lacking}; expected issue_time,target,probability[,region]")

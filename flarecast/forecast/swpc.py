@@ -50,7 +50,6 @@ order. A ``null`` or absent field is no forecast for that target and day, not 0.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -58,8 +57,9 @@ from typing import Any
 
 import pandas as pd
 
-from flarecast.errors import InputFileError
+from flarecast.errors import InputFileError, ParseError
 from flarecast.ingest.fetch.swpc import fetched_at
+from flarecast.safeio import load_json
 
 FIELDS = {">=C": "c_class_1_day", ">=M": "m_class_1_day", "X": "x_class_1_day"}
 """flarecast target -> the field of SWPC's 1-day probability (percent)."""
@@ -128,9 +128,9 @@ def _fetch_order(path: Path) -> tuple:
 def _forecasts(path: Path) -> list[tuple[pd.Timestamp, str, float]]:
     """(day of issue, target, percent) of every non-null 1-day class field in one file."""
     try:
-        body = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a readable JSON file ({exc}); expected SWPC's "
+        body = load_json(path)
+    except ParseError as exc:
+        raise InputFileError(path, f"not a readable JSON file ({exc.reason}); expected SWPC's "
                              "solar_probabilities.json") from None
     if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
         raise InputFileError(path, "expected a JSON array of records (SWPC's solar_probabilities.json), got "

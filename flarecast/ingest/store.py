@@ -42,7 +42,8 @@ import xarray as xr
 import zarr
 
 from flarecast.config import DEFAULT_STORE  # noqa: E402  (re-exported: the default of every reader)
-from flarecast.errors import MissingDataError, StoreError
+from flarecast.errors import MissingDataError, ParseError, StoreError
+from flarecast.safeio import load_json
 
 GROUPS = ("goes", "events", "sharp")
 TIME_CHUNK = 2**16
@@ -274,8 +275,8 @@ def check_store(store: str | Path) -> None:
     if not any(path.iterdir()):
         return
     try:
-        marked = json.loads((path / ".zattrs").read_text()).get("flarecast_store") is not None
-    except (OSError, ValueError, AttributeError):
+        marked = load_json(path / ".zattrs").get("flarecast_store") is not None
+    except (OSError, ParseError, AttributeError):
         marked = False
     if not marked:
         raise StoreError(f"store {path} is a directory that is not a flarecast store (no .zattrs with "

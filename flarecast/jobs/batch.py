@@ -59,10 +59,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flarecast.errors import ConfigError, FlarecastError
+from flarecast.errors import ConfigError, FlarecastError, ParseError
 from flarecast.jobs.confine import Owned, inside, known_outputs
 from flarecast.jobs.jobfile import Job, load_job
 from flarecast.jobs.steps import digest, plan
+from flarecast.safeio import load_json
 
 __all__ = ["LOG_FORMAT", "BatchStepError", "Job", "load_job", "run_job"]
 
@@ -159,9 +160,9 @@ def _done_steps(log_path: Path, job: Path, force: bool) -> dict[str, dict]:
     if not log_path.exists():
         return {}
     try:
-        log = json.loads(log_path.read_text())
+        log = load_json(log_path)
         ours = log.get("format") == LOG_FORMAT and Path(str(log.get("job"))).name == job.name
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+    except (OSError, ParseError, AttributeError):
         log, ours = {}, False
     if not ours:
         if not force:

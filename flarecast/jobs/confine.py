@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flarecast.errors import ConfigError
+from flarecast.errors import ConfigError, ParseError
+from flarecast.safeio import load_json
 from flarecast.util import sha256_file
 
 
@@ -72,7 +72,7 @@ def file_sha(path: Path) -> str | None:
 def card_weights(path: Path) -> str | None:
     """The ``weights_sha256`` a model card (``card.json``) records, or None."""
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        doc = load_json(path)
+    except (OSError, ParseError):
         return None
     return doc.get("weights_sha256") if isinstance(doc, dict) else None

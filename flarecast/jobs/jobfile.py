@@ -33,6 +33,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, field_
 from flarecast.classes import BASES
 from flarecast.config import COMPARE_DEFAULTS, DEFAULT_STORE
 from flarecast.errors import ConfigError
+from flarecast.safeio import short
 from flarecast.schema import (
     Choice,
     Section,
@@ -387,12 +388,12 @@ def _describe_job(e: dict) -> str:
     name = loc[1]
     if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
         run = e["input"].get("run")
-        what = "'run' is missing" if run is None else f"run = {run!r}"
+        what = "'run' is missing" if run is None else f"run = {short(run)}"
         return f"step {name!r}: {what}: expected one of {list(STEPS)}"
     if len(loc) == 2:
-        return f"step {name!r} = {e['input']!r}: expected a mapping such as {{run: train, config: demo}}"
+        return f"step {short(name)} = {short(e['input'])}: expected a mapping such as {{run: train, config: demo}}"
     run, rest = loc[2], loc[3:]
-    where = f"step {name!r} ({run})"
+    where = f"step {short(name)} ({run})"
     if not rest and e["type"] == "value_error":  # a check across keys: its message names them
         return f"{where}: {str(e['msg']).removeprefix('Value error, ')}"
     return f"{where}: {describe({**e, 'loc': rest}, STEPS[run])}"

@@ -25,16 +25,19 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from flarecast.config import ModelConfig
-from flarecast.errors import ModelError
+from flarecast.errors import ModelError, ParseError
 from flarecast.jsonio import dumps, jsonable
 from flarecast.model.card import CARD_FORMAT, ENSEMBLE_FORMAT, EnsembleCard, ModelCard
 from flarecast.model.ensemble import Ensemble
 from flarecast.model.linear import load_linear
 from flarecast.model.network import TemporalCNN
+from flarecast.safeio import load_json, loads_json
 from flarecast.util import atomic_write_bytes, sha256_file
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
+CARD_BYTES = 16 << 20
+"""The largest ``card.json`` read (16 MiB): a card is a few kB, an ensemble's a few hundred."""
 _EDITED = "the card was edited or belongs to another model; restore it, or delete it to use the weights' own card"
 
 
@@ -152,9 +155,10 @@ def embedded_card(wpath: Path) -> ModelCard:
     if "card" not in meta:
         raise ModelError(f"{wpath}: no model card in the file's header; it was not written by flarecast")
     try:
-        doc = json.loads(meta["card"])
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{wpath}: the card in its header is not JSON ({exc}); the file is damaged") from None
+        doc = loads_json(meta["card"], f"{wpath} (the card in its header)")
+    except ParseError as exc:
+        raise ModelError(f"{wpath}: the card in its header is not readable JSON ({exc.reason}); the file is "
+                         "damaged") from None
     return ModelCard.parse(doc, f"{wpath} (the card in its header)", "the file is damaged; retrain the model")
 
 
@@ -180,8 +184,8 @@ def _card_json(cpath: Path) -> dict[str, Any] | None:
     if not cpath.is_file():
         return None
     try:
-        doc = json.loads(cpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        doc = load_json(cpath, limit=CARD_BYTES)
+    except ParseError:
         return None
     return doc if isinstance(doc, dict) else None
 
@@ -209,8 +213,12 @@ def save_ensemble_card(model_dir: str | Path, card: EnsembleCard | Mapping[str, 
 
 def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
     cpath = model_dir / CARD
-    doc = _card_json(cpath)
-    if doc is None or doc.get("format") != ENSEMBLE_FORMAT:
+    try:
+        doc = load_json(cpath, limit=CARD_BYTES)
+    except ParseError as exc:
+        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not readable JSON ({exc.reason}); expected a "
+                         "model directory written by `flarecast train`") from None
+    if not isinstance(doc, dict) or doc.get("format") != ENSEMBLE_FORMAT:
         raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
                          "expected a model directory written by `flarecast train`")
     card = EnsembleCard.parse(doc, str(cpath), "the ensemble's card was edited or damaged: restore it or retrain")

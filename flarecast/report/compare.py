@@ -16,9 +16,13 @@ from rich.table import Table
 
 from flarecast.report.formats import (
     LABELS,
+    Md,
     markdown_to_html,
+    md_code,
     md_head,
+    md_image,
     md_row,
+    md_text,
     mean_cell,
     percent,
     threshold_sentence,
@@ -43,7 +47,7 @@ def split_table(comparison: dict[str, Any]) -> list[str]:
         cells = [f"{c['positives'][t]} ({percent(c['positives'][t] / n)})" if n else "0" for t in targets]
         lines.append(md_row([name, str(n), *cells]))
     lines.append("")
-    lines += [f"- Warning: {w}." for w in comparison.get("warnings", [])]
+    lines += [f"- Warning: {md_text(w)}." for w in comparison.get("warnings", [])]
     return lines
 
 
@@ -55,19 +59,19 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
     lines = ["# flarecast compare: cross-entropy against focal loss", "",
              f"{len(comparison['methods'])} loss settings x {len(grid['seeds'])} seeds = {n_runs} trainings on the "
              f"same samples; test split {test['from']} to {test['to']}, {test['windows']} windows in "
-             f"{test['groups']} bootstrap groups; class convention `{comparison['convention']}`. Positives: "
-             + ", ".join(f"{t} {test['positives'][t]}" for t in comparison["targets"]) + ".", "",
-             f"Each cell: seed mean ± {comparison['spread']} [{comparison['interval']}]. Every run's threshold was "
-             f"{threshold_sentence(comparison['threshold_rule'])}; the focal setting named in each verdict is the "
+             f"{test['groups']} bootstrap groups; class convention {md_code(comparison['convention'])}. Positives: "
+             + ", ".join(f"{md_text(t)} {test['positives'][t]}" for t in comparison["targets"]) + ".", "",
+             f"Each cell: seed mean ± {md_text(comparison['spread'])} [{md_text(comparison['interval'])}]. Every run's "
+             f"threshold was {md_text(threshold_sentence(comparison['threshold_rule']))}; the focal setting named in each verdict is the "
              "one with the best mean validation score, so the test split chose nothing.", "", "## Verdicts", ""]
-    lines += [f"- {v['sentence']}" for v in comparison["verdicts"].values()]
+    lines += [f"- {md_text(v['sentence'])}" for v in comparison["verdicts"].values()]
     lines += ["", "## Samples", "", *split_table(comparison)]
     head = ["method", "loss"] + [f"{t} {c if c == 'recall' else c.upper()}" for t in targets for c in CASE_SCORES]
     lines += ["", "## Case study", "", *md_head(head)]
     selected = {v.get("focal") for v in comparison["verdicts"].values()}
     rows = {**comparison["methods"], **comparison["baselines"]}
     for name, m in rows.items():
-        label = f"**{name}**" if name in selected else name
+        label = Md(f"**{md_text(name)}**") if name in selected else name
         cells = [label, m.get("loss", "baseline")] + [mean_cell(m["targets"][t][c]) for t in targets for c in CASE_SCORES]
         lines.append(md_row(cells))
     lines += ["", "Bold: the focal setting chosen on validation for a target. Baselines are single fits (no seed "
@@ -75,19 +79,19 @@ def compare_markdown(comparison: dict[str, Any], heatmaps: dict[str, str] | None
               "horizon), logistic regression and gradient-boosted trees on window statistics (thresholds chosen on "
               "validation).", ""]
     for t, path in (heatmaps or {}).items():
-        lines += [f"## Heat map, {t}", "", f"![{t} heat map]({path})", ""]
+        lines += [f"## Heat map, {md_text(t)}", "", md_image(f"{t} heat map", path), ""]
     lines += ["## All scores per target", ""]
     for t in comparison["targets"]:
         cols = ("recall", "precision", "far", "pofd", "tss", "hss", "bss", "roc_auc", "pr_auc")
-        lines += [f"### {t}", "", *md_head(["method", *(LABELS.get(c, c) for c in cols)])]
+        lines += [f"### {md_text(t)}", "", *md_head(["method", *(LABELS.get(c, c) for c in cols)])]
         for name, m in rows.items():
             lines.append(md_row([name, *(mean_cell({**m["targets"][t][c], "ci": None}) for c in cols)]))
         lines.append("")
     par = comparison["parallel"]
     devices = sorted({r.get("device", "?") for m in comparison["methods"].values() for r in m["runs"]})
     train_s = sum(r["seconds"] for m in comparison["methods"].values() for r in m["runs"])
-    lines += [f"pos_weight of `BCE pos_weight`: {pos_weight_text(grid['pos_weight'])}; alpha of `alpha-CE`: {grid['balanced_alpha']:g}. "
-              f"Trainings ran on {', '.join(devices)} ({train_s:.0f} s of training in all); this report took "
+    lines += [f"pos_weight of `BCE pos_weight`: {md_text(pos_weight_text(grid['pos_weight']))}; alpha of `alpha-CE`: "
+              f"{grid['balanced_alpha']:g}. Trainings ran on {md_text(', '.join(devices))} ({train_s:.0f} s of training in all); this report took "
               f"{comparison['wall_seconds']:.0f} s on {par['workers']} worker(s), {par.get('reused_runs', 0)} runs "
               "reused from an earlier invocation.", ""]
     return "\n".join(lines)

@@ -10,7 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flarecast.report.formats import LABELS, fmt, markdown_to_html, md_head, md_row, value_ci
+from flarecast.report.formats import (
+    LABELS,
+    fmt,
+    markdown_to_html,
+    md_code,
+    md_head,
+    md_row,
+    md_text,
+    value_ci,
+)
 
 POOLED = "pooled"
 POOLED_SCORES = ("recall", "hss", "tss", "far", "bss")
@@ -43,19 +52,21 @@ def _intro(c: dict[str, Any]) -> list[str]:
     ens = [n for n, m in c["methods"].items() if m["kind"] != "baseline"]
     members = len(c["methods"][ens[0]]["members"]) if ens else 0
     first = next(iter(c["targets"].values()))
-    scheme = cv["scheme"] + (f", by {cv['by']}" if cv["by"] else f", k = {cv['k']}")
+    scheme = md_text(cv["scheme"] + (f", by {cv['by']}" if cv["by"] else f", k = {cv['k']}"))
     return [
         f"{len(ens)} loss settings, each a cross-validated ensemble ({scheme}; {len(c['folds'])} folds x "
-        f"{len(cv['seeds'])} seed(s) = {members} members; pool {', '.join(cv['pool'])}; early stopping `{cv['val']}`), "
+        f"{len(cv['seeds'])} seed(s) = {members} members; pool {md_text(', '.join(cv['pool']))}; early stopping "
+        f"{md_code(cv['val'])}), "
         "trained as `flarecast train` trains the config. Every method is scored on the same "
         f"{first['windows']} out-of-fold windows; positives: "
-        + ", ".join(f"{t} {b['positives']}" for t, b in c["targets"].items()) + ".", "",
+        + ", ".join(f"{md_text(t)} {b['positives']}" for t, b in c["targets"].items()) + ".", "",
         "Each held-out period is forecast as if unseen: by its fold's members (logistic regression and trees: "
         "fitted on the fold's training part only), with a calibration map (chosen as "
-        f"`train.cv.calibration: {cv['calibration']}` says) and a threshold (rule `{c['rule']}`) fitted on the "
+        f"{md_code('train.cv.calibration: ' + str(cv['calibration']))} says) and a threshold (rule "
+        f"{md_code(c['rule'])}) fitted on the "
         "other folds only. Persistence: a flare of the class in the previous horizon. BSS is against the fold's "
         "training base rate (pooled: the pooled out-of-fold rate).", "",
-        f"Cells: value [95% interval over {boot['n_boot']} resamples of whole {boot['unit']}s]; every method is "
+        f"Cells: value [95% interval over {boot['n_boot']} resamples of whole {md_text(boot['unit'])}s]; every method is "
         "scored on the same resamples, so the differences against CE are paired (taken resample by resample).", "",
     ]
 
@@ -65,9 +76,9 @@ def compare_cv_markdown(c: dict[str, Any]) -> str:
     lines = ["# flarecast compare --cv: cross-entropy against focal loss, cross-validated ensembles", "",
              *_intro(c), "## Verdicts", "",
              f"The focal setting quoted against CE is alpha {c['quoted']['alpha']:g}, gamma {c['quoted']['gamma']:g} "
-             f"({c['quoted']['why']}); focal beats CE on a score only when the 95% interval of the paired "
+             f"({md_text(c['quoted']['why'])}); focal beats CE on a score only when the 95% interval of the paired "
              "difference lies above 0.", ""]
-    lines += [f"- {v['sentence']}" for v in c["verdicts"].values()]
+    lines += [f"- {md_text(v['sentence'])}" for v in c["verdicts"].values()]
     lines += ["", "## Folds", "", *_fold_lines(c), "", "## Case study (pooled out-of-fold)", ""]
     targets = _targets(c)
     head = ["method"] + [f"{t} {_label(k)}" for t in targets for k in CASE_SCORES]
@@ -75,7 +86,7 @@ def compare_cv_markdown(c: dict[str, Any]) -> str:
     lines += [md_row([n, *(cell(score(c, t, n, POOLED, k)) for t in targets for k in CASE_SCORES)])
               for n in c["methods"]]
     for t in c["targets"]:
-        lines += ["", f"## {t}", "", *_target_lines(c, t)]
+        lines += ["", f"## {md_text(t)}", "", *_target_lines(c, t)]
     lines += ["", "## Training", "", *_training_lines(c)]
     return "\n".join(lines) + "\n"
 
@@ -126,8 +137,9 @@ def _training_lines(c: dict[str, Any]) -> list[str]:
             continue
         epochs = ", ".join(f"{mm['epochs_run']} ({mm['best_epoch']})" for mm in m["members"])
         secs = "reused" if m["reused"] else f"{m['seconds']:.0f}"
-        lines.append(md_row([n, f"`{m['loss']}`", f"`{m['model_dir']}`", str(len(m["members"])), epochs, secs]))
-    return lines + ["", f"Report made in {c['wall_seconds']:.0f} s; flarecast {c['flarecast_version']}."]
+        lines.append(md_row([n, md_code(m["loss"], table=True), md_code(m["model_dir"], table=True),
+                             str(len(m["members"])), epochs, secs]))
+    return lines + ["", f"Report made in {c['wall_seconds']:.0f} s; flarecast {md_text(c['flarecast_version'])}."]
 
 
 def write_compare_cv_report(c: dict[str, Any], out: str | Path) -> tuple[Path, Path]:

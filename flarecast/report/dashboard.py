@@ -114,12 +114,12 @@ def _history_png(rows: list[dict[str, Any]]) -> bytes:
     for ax, target in zip(axes[:, 0], targets, strict=True):
         own = [r for r in rows if r["target"] == target]
         t = np.array([np.datetime64(r["issue_time"].rstrip("Z")) for r in own])
-        ax.plot(t, [r["probability"] for r in own], marker="o", ms=3, lw=1, label=f"P({target})")
+        ax.plot(t, [r["probability"] for r in own], marker="o", ms=3, lw=1, label=f"P({_plain(target)})")
         ax.axhline(own[-1]["threshold"], color="0.5", ls="--", lw=0.8, label="threshold")
         hit = np.array([r["observed"] is True for r in own])
         ax.scatter(t[hit], np.ones(hit.sum()), marker="v", color="C3", zorder=3, label="flare happened")
         ax.set_ylim(-0.02, 1.08)
-        ax.set_ylabel(target)
+        ax.set_ylabel(_plain(target))
         ax.legend(loc="upper left", fontsize=7, ncol=3)
     return _png(fig)
 
@@ -145,6 +145,11 @@ def _p(v: float | None) -> str:
 
 def _decision(d: bool | None) -> tuple[str, str]:
     return ("-", "") if d is None else ("YES", "yes") if d else ("no", "")
+
+
+def _plain(text) -> str:
+    """Text from data as matplotlib shows it: ``$`` would start mathtext (and a parse error)."""
+    return str(text).replace("$", r"\$")
 
 
 def _e(v) -> str:

@@ -20,7 +20,16 @@ from rich.table import Table
 
 from flarecast import classes
 from flarecast.report.compare import split_table
-from flarecast.report.formats import markdown_to_html, mean_cell, threshold_sentence
+from flarecast.report.formats import (
+    markdown_to_html,
+    md_code,
+    md_head,
+    md_image,
+    md_row,
+    md_text,
+    mean_cell,
+    threshold_sentence,
+)
 from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
 
 TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
@@ -139,19 +148,19 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
     losses = comparison["losses"]
     lines = ["# flarecast demo: focal loss against cross-entropy on real GOES-15 data", "",
              f"GOES-15 hourly XRS-B maxima 2011-2013 with the NOAA/NGDC flare reports (embedded in the package). "
-             f"Windows of {cfg['samples']['window']} issued every {cfg['samples']['stride']}, labelled with the largest "
-             f"flare in the next {cfg['samples']['horizon']} (class convention `{comparison['convention']}`). "
-             f"Train, validation and test are contiguous time blocks; the test split runs {test['from'][:10]} to "
-             f"{test['to'][:10]}: {test['windows']} windows, {test['positives']['X']} of them followed by an X flare "
+             f"Windows of {md_text(cfg['samples']['window'])} issued every {md_text(cfg['samples']['stride'])}, labelled "
+             f"with the largest flare in the next {md_text(cfg['samples']['horizon'])} (class convention "
+             f"{md_code(comparison['convention'])}). "
+             f"Train, validation and test are contiguous time blocks; the test split runs {md_text(test['from'][:10])} to "
+             f"{md_text(test['to'][:10])}: {test['windows']} windows, {test['positives']['X']} of them followed by an X flare "
              f"and {test['positives']['>=M']} by an M or X flare.", "",
              f"Both losses train the same network on the same windows with the same optimiser, epochs and seeds "
-             f"({', '.join(map(str, comparison['seeds']))}); each run's threshold is "
-             f"{threshold_sentence(comparison['threshold_rule'])} before the test block is scored.", "", "## Verdict", ""]
-    lines += [f"- {comparison['plain_verdicts'][t]}" for t in comparison["plain_verdicts"]]
-    lines += ["", "## Test scores", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+             f"({md_text(', '.join(map(str, comparison['seeds'])))}); each run's threshold is "
+             f"{md_text(threshold_sentence(comparison['threshold_rule']))} before the test block is scored.", "", "## Verdict", ""]
+    lines += [f"- {md_text(comparison['plain_verdicts'][t])}" for t in comparison["plain_verdicts"]]
+    lines += ["", "## Test scores", "", *md_head(head)]
     for name, m in _rows(comparison).items():
-        lines.append("| " + " | ".join([name, losses.get(name, "baseline")]
-                                       + [mean_cell(m["targets"][t][s]) for t, s in TABLE]) + " |")
+        lines.append(md_row([name, losses.get(name, "baseline"), *(mean_cell(m["targets"][t][s]) for t, s in TABLE)]))
     lines += ["", f"Cells: mean ± standard deviation over the {len(comparison['seeds'])} seeds [95% interval of the "
               "seed mean over 1000 bootstrap resamples of whole UTC days]. Baselines are single fits: persistence "
               "(yes when a flare of the class peaked in the previous 24 h), climatology (the training base rate, "
@@ -166,8 +175,8 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
               "Episode: the largest group of X flares of the test period, both losses' seed-mean X probability, "
               "their thresholds (the mean of the seeds' validation thresholds), shading where an X flare follows "
               "within 24 h, and each X flare's peak.", ""]
-    lines += [line for name, path in figures.items() for line in (f"### {name}", "", f"![{name}]({path})", "")]
-    lines += [f"Wall time {comparison['wall_seconds']:.0f} s; flarecast {comparison['flarecast_version']}.", ""]
+    lines += [line for name, path in figures.items() for line in (f"### {md_text(name)}", "", md_image(name, path), "")]
+    lines += [f"Wall time {comparison['wall_seconds']:.0f} s; flarecast {md_text(comparison['flarecast_version'])}.", ""]
     return "\n".join(lines)
 
 

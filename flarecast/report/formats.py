@@ -5,15 +5,22 @@ A score (:func:`fmt`), a score with its interval (:func:`value_ci`), a seed mean
 the heading of a score column (:data:`LABELS`), the lines of a Markdown table (:func:`md_head`, :func:`md_row`),
 and a Markdown report as one self-contained HTML page (:func:`markdown_to_html`). They read entries of the
 documented JSON results.
+
+Text from data (file, fold, region and method names, config values, warnings) enters Markdown only through
+:func:`md_text`, :func:`md_code` or a table cell, which escape it: a fold named ``<img src=x onerror=alert(1)>`` or
+``a | b`` renders as that text, never as an element or a new cell. :func:`markdown_to_html` also renders with raw
+HTML off, so a string that slips past the escaping still shows as text.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 LABELS = {"far": "FAR", "pofd": "POFD", "tss": "TSS", "hss": "HSS", "bss": "BSS", "roc_auc": "ROC AUC",
           "pr_auc": "PR AUC"}
@@ -78,9 +85,48 @@ def threshold_sentence(choice: dict[str, Any]) -> str:
     return f"chosen on the {choice['chosen_on']} by {how}"
 
 
+class Md(str):
+    """Text that is already Markdown (``**name**``, a code span): table cells pass it through unescaped."""
+
+
+_INLINE = re.compile(r"([\\`*_\[\]<>&|~#!])")
+
+
+def md_text(value: Any) -> Md:
+    """``value`` as Markdown that renders as exactly its text, on one line: the characters that open HTML, code,
+    emphasis, links, entities or table cells are backslash-escaped, and so is a first character that would start
+    a list, quote or heading.
+
+    >>> md_text("<img src=x onerror=alert(1)>.csv"), md_text("a | b"), md_text("1. fold")
+    ('\\\\<img src=x onerror=alert(1)\\\\>.csv', 'a \\\\| b', '1\\\\. fold')
+    """
+    text = _INLINE.sub(r"\\\1", " ".join(str(value).split()))
+    if m := re.match(r"^\d{1,9}[.)](?= |$)", text):  # "1. fold" would open an ordered list
+        text = text[:m.end() - 1] + "\\" + text[m.end() - 1:]
+    elif re.match(r"^[-+=]( |$)|^[-=]+$", text):  # a bullet, a rule, a heading's underline
+        text = "\\" + text
+    return Md(text)
+
+
+def md_code(value: Any, *, table: bool = False) -> Md:
+    """``value`` as one code span (a fence longer than any run of backticks in it); ``table``: ``|`` escaped, as
+    a cell needs (GFM unescapes it inside the span)."""
+    text = " ".join(str(value).split())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    if table:
+        text = text.replace("|", "\\|")
+    return Md(f"{fence} {text} {fence}")  # empty: "` `", a code span of one space, as CommonMark renders it
+
+
+def md_image(alt: Any, path: Any) -> Md:
+    """``![alt](<path>)``: an image whose alt text and file name are data."""
+    dest = re.sub(r"([<>\\])", r"\\\1", " ".join(str(path).split()))
+    return Md(f"![{md_text(alt)}](<{dest}>)")
+
+
 def md_row(cells) -> str:
-    """One row of a Markdown table: ``| a | b |``."""
-    return "| " + " | ".join(cells) + " |"
+    """One row of a Markdown table: ``| a | b |``; a cell that is not :class:`Md` is text (:func:`md_text`)."""
+    return "| " + " | ".join(c if isinstance(c, Md) else md_text(c) for c in cells) + " |"
 
 
 def md_head(head) -> list[str]:
@@ -94,14 +140,19 @@ def md_head(head) -> list[str]:
 
 
 def markdown_to_html(text: str, base: Path, title: str = "flarecast report") -> str:
-    """Render Markdown to one self-contained HTML page, PNGs under ``base`` embedded as base64."""
+    """Render Markdown to one self-contained HTML page, PNGs under ``base`` embedded as base64.
+
+    Raw HTML is off (``<b>`` in the text shows as ``<b>``) and markdown-it refuses ``javascript:``, ``vbscript:``
+    and ``file:`` links; only PNG files inside ``base`` are embedded.
+    """
     from markdown_it import MarkdownIt  # a dependency of rich
 
-    body = MarkdownIt("commonmark").enable("table").render(text)
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    root = Path(base).resolve()
 
     def embed(match: re.Match) -> str:
-        path = base / match.group(1)
-        if not path.is_file():
+        path = (root / unquote(match.group(1))).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
             return match.group(0)
         return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
 
@@ -109,5 +160,5 @@ def markdown_to_html(text: str, base: Path, title: str = "flarecast report") -> 
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;"
              "text-align:right}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{style}</style>"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>{style}</style>"
             f"</head><body>\n{body}</body></html>\n")

@@ -20,8 +20,11 @@ from flarecast.report.formats import (
     LABELS,
     fmt,
     markdown_to_html,
+    md_code,
     md_head,
+    md_image,
     md_row,
+    md_text,
     threshold_sentence,
     value_ci,
 )
@@ -78,12 +81,13 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
     head = ["method", "loss"] + [f"{t} {m if m == 'recall' else m.upper()}" for t in targets for m in COLUMNS]
     s = comparison["config"]["samples"]
     lines = ["# flarecast demo: focal loss vs cross-entropy", "",
-             f"Test split {comparison['test']['from']} to {comparison['test']['to']}, "
-             f"{comparison['test']['windows']} windows of {s['window']} issued every {s['stride']}, labelled with the "
-             f"largest flare peaking in the next {s['horizon']}, class convention `{comparison['convention']}`. "
-             "Positives: " + ", ".join(f"{t}: {comparison['test']['positives'][t]}" for t in targets) + ".", "",
-             "Each cell: value [95% interval from 1000 bootstrap resamples of whole UTC days]. Thresholds were "
-             f"{threshold_sentence(comparison['threshold_rule'])} before the test split was scored.", "",
+             f"Test split {md_text(comparison['test']['from'])} to {md_text(comparison['test']['to'])}, "
+             f"{comparison['test']['windows']} windows of {md_text(s['window'])} issued every {md_text(s['stride'])}, "
+             f"labelled with the largest flare peaking in the next {md_text(s['horizon'])}, class convention "
+             f"{md_code(comparison['convention'])}. "
+             "Positives: " + ", ".join(f"{md_text(t)}: {comparison['test']['positives'][t]}" for t in targets) + ".",
+             "", "Each cell: value [95% interval from 1000 bootstrap resamples of whole UTC days]. Thresholds were "
+             f"{md_text(threshold_sentence(comparison['threshold_rule']))} before the test split was scored.", "",
              *md_head(head)]
     losses = comparison.get("losses", {})
     for name, rows in {**comparison["methods"], **comparison.get("baselines", {})}.items():
@@ -93,11 +97,11 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
     for name, rows in comparison["methods"].items():
         for t in targets:
             r = rows[t]
-            lines.append(f"- {name} {t}: threshold {r['threshold']:.3f}, TP {r['tp']}, FP {r['fp']}, "
+            lines.append(f"- {md_text(name)} {md_text(t)}: threshold {r['threshold']:.3f}, TP {r['tp']}, FP {r['fp']}, "
                          f"FN {r['fn']}, TN {r['tn']}, FAR {fmt(r['far'])}")
     if "training" in comparison:
         lines += ["", "Training: " + "; ".join(
-            f"{k}: best epoch {v['best_epoch']} of {v['epochs_run']}, {v['seconds']} s" for k, v in comparison["training"].items())]
+            f"{md_text(k)}: best epoch {v['best_epoch']} of {v['epochs_run']}, {v['seconds']} s" for k, v in comparison["training"].items())]
     lines += ["", "With this many X-positive windows (they come in runs of up to 24 from the same flare), "
               "differences inside the intervals are not evidence that one loss beats the other.", ""]
     return "\n".join(lines)
@@ -137,24 +141,25 @@ def metrics_table(result: dict[str, Any], *, key: str = "targets") -> Table:
 def evaluation_markdown(result: dict[str, Any]) -> str:
     """``report.md`` of ``flarecast evaluate``: the scores with intervals, the notes, the figures."""
     period = result.get("period", {})
-    lines = [f"# Evaluation of {result['model']} ({result.get('loss')})", "",
-             f"{_title(result)}; issued {period.get('from')} to {period.get('to')}; class convention "
-             f"`{result['convention']}`. Each cell: value [95% interval]. `model` uses the model card's thresholds, "
-             f"{threshold_sentence(result['threshold_rule'])}; `model@0.5` the threshold 0.5; climatology is the "
+    lines = [f"# Evaluation of {md_text(result['model'])} ({md_text(result.get('loss'))})", "",
+             f"{md_text(_title(result))}; issued {md_text(period.get('from'))} to {md_text(period.get('to'))}; class "
+             f"convention {md_code(result['convention'])}. Each cell: value [95% interval]. `model` uses the model "
+             f"card's thresholds, {md_text(threshold_sentence(result['threshold_rule']))}; `model@0.5` the threshold 0.5; climatology is the "
              "training base rate.",
              ""]
-    lines += [f"- Note: {n}." for n in result.get("notes", [])]
+    lines += [f"- Note: {md_text(n)}." for n in result.get("notes", [])]
     for target, methods in result["targets"].items():
         head = ["method", "threshold", "TP", "FP", "FN", "TN", *(LABELS.get(c, c) for c in EVAL_COLUMNS)]
-        lines += ["", f"## {target}", "", *md_head(head)]
+        lines += ["", f"## {md_text(target)}", "", *md_head(head)]
         for name, s in methods.items():
             cells = [name, f"{s['threshold']:.3f}", *(str(s[k]) for k in ("tp", "fp", "fn", "tn"))]
             cells += [value_ci(s[m]) for m in EVAL_COLUMNS]
             lines.append(md_row(cells))
-        lines += [""] + [f"![{p}]({p})" for p in result.get("plots", {}).get(target, [])]
+        lines += [""] + [md_image(p, p) for p in result.get("plots", {}).get(target, [])]
     for key in (k for k in result if k.startswith("by_")):
-        lines += ["", f"## By {key[3:]}", "", f"Each {key[3:]} scored on its own windows at the same thresholds; "
-                  f"intervals resample that {key[3:]}'s {result['bootstrap']['unit']}s only.", ""]
+        by = md_text(key[3:])
+        lines += ["", f"## By {by}", "", f"Each {by} scored on its own windows at the same thresholds; "
+                  f"intervals resample that {by}'s {md_text(result['bootstrap']['unit'])}s only.", ""]
         lines += _period_lines(result[key])
     return "\n".join(lines) + "\n"
 
@@ -174,7 +179,7 @@ def _period_rows(periods: dict[str, Any]):
 def _period_lines(periods: dict[str, Any]) -> list[str]:
     head = ["period", "target", "method", "windows", "positives", *(LABELS.get(c, c) for c in PERIOD_COLUMNS)]
     lines = md_head(head) + [md_row([*map(str, row[:5]), *row[5]]) for row in _period_rows(periods)]
-    return lines + [f"- {period}: {p['note']}." for period, p in periods.items() if p.get("note")]
+    return lines + [f"- {md_text(period)}: {md_text(p['note'])}." for period, p in periods.items() if p.get("note")]
 
 
 def period_table(result: dict[str, Any], key: str = "by_year") -> Table:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from flarecast.errors import ConfigError
+from flarecast.errors import ConfigError, FetchError
 from flarecast.ingest.fetch.deadline import FILE_DEADLINE, Deadline, DeadlinePassed, call_within
 from flarecast.ingest.fetch.download import FetchReport, Target, download, reason, socket_timeout
+from flarecast.ingest.fetch.fields import GOES_CLASS_TEXT, one_line
 from flarecast.ingest.fetch.goes import (
     GOES_R_FIRST_DAY,
     day_file,
@@ -30,6 +31,7 @@ from flarecast.ingest.fetch.goes import (
 from flarecast.ingest.fetch.settings import base_urls
 from flarecast.ingest.fetch.transfer import Refused, cause, urllib_guarded
 from flarecast.ingest.fetch.verify import QUERY_CAP, problem
+from flarecast.safeio import clip, short
 from flarecast.util import atomic_write_text
 
 SOURCES = ("flsum", "swpc", "hek")
@@ -120,24 +122,51 @@ def _fetch_hek(first: pd.Timestamp, last: pd.Timestamp, base: str, out: Path, re
     except (urllib.error.URLError, OSError) as exc:  # sunpy's OSError for an answer it cannot read
         report.fail(url, reason(cause(exc), timeout))
         return
+    except (ValueError, TypeError, KeyError) as exc:  # sunpy parsing an answer that is not HEK's JSON of events
+        raise FetchError(url, f"HEK's answer cannot be read ({clip(exc)}); nothing was written",
+                         "query other days, or check the hek URL") from None
     raw = getattr(table, "raw", table)  # HEK's fields as sent, before sunpy turns them into objects
-    lines = [hek_line(row) for row in raw] if len(raw) else []
+    try:
+        lines = [hek_line(row, record=i) for i, row in enumerate(raw, start=1)] if len(raw) else []
+    except ValueError as exc:
+        raise FetchError(url, f"HEK's answer cannot be saved as its export: {exc}; nothing was written",
+                         "the record is malformed at HEK; query other days, or report it to HEK") from None
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, "".join(line + "\n" for line in sorted(lines)))
     report.fetched.append(str(path))
 
 
-def hek_line(row) -> str:
-    """One HEK flare as the export's line: ``date;start;peak;end;class;(x, y);AR``."""
+def hek_line(row, *, record: int = 1) -> str:
+    """One HEK flare as the export's line: ``date;start;peak;end;class;(x, y);AR``.
 
-    def t(value) -> str:
-        return pd.Timestamp(str(value)).strftime("%Y-%m-%d %H:%M:%S")
+    Every field is rewritten from its parsed value (times, numbers) or checked (the class), so a record whose
+    fields hold line breaks, ``;`` or quotes gives exactly one line, or a ValueError naming the record and field.
+    """
 
-    start = t(row["event_starttime"])
+    def t(key: str) -> str:
+        text = one_line(row[key], record=record, field=key)
+        try:
+            return pd.Timestamp(text).strftime("%Y-%m-%d %H:%M:%S")
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"record {record}: {key} = {short(text)} is not a time") from None
+
+    start = t("event_starttime")
     try:
         ar = int(row["ar_noaanum"])
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         ar = 0
-    x, y = (float(row[k]) if k in row.colnames else 0.0 for k in ("hpc_x", "hpc_y"))
-    return (f"{start[:10]};{start};{t(row['event_peaktime'])};{t(row['event_endtime'])};"
-            f"{str(row['fl_goescls']).strip()};({x:.0f}, {y:.0f});{ar}")
+    x, y = (_coordinate(row, k) for k in ("hpc_x", "hpc_y"))
+    goes_class = one_line(row["fl_goescls"], record=record, field="fl_goescls").strip()
+    if not GOES_CLASS_TEXT.match(goes_class):
+        raise ValueError(f"record {record}: fl_goescls = {short(goes_class)} is not a GOES class such as 'M1.2'")
+    return (f"{start[:10]};{start};{t('event_peaktime')};{t('event_endtime')};"
+            f"{goes_class};({x:.0f}, {y:.0f});{ar}")
+
+
+def _coordinate(row, key: str) -> float:
+    """A helioprojective coordinate in arcsec; 0 where HEK gives none or a non-number."""
+    try:
+        v = float(row[key]) if key in row.colnames else 0.0
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return v if -1e6 < v < 1e6 else 0.0

@@ -18,6 +18,7 @@ import pandas as pd
 from flarecast.errors import ConfigError, FetchError
 from flarecast.ingest.fetch.deadline import FILE_DEADLINE, Deadline, DeadlinePassed, call_within
 from flarecast.ingest.fetch.download import FetchReport, socket_timeout
+from flarecast.ingest.fetch.fields import BREAKS, one_line
 from flarecast.ingest.fetch.goes import days_between
 from flarecast.ingest.fetch.settings import base_urls
 from flarecast.ingest.fetch.transfer import Refused, urllib_guarded
@@ -120,11 +121,28 @@ def fetch_sharp(start, end, *, harp: int | None = None, nrt: bool = False, keywo
     missing = [k for k in keys if k not in table.columns]
     if len(table) and missing:
         raise FetchError(url, f"JSOC's answer lacks keywords {missing}", "drop them from the keyword list")
+    table = table.reindex(columns=keys)
+    _one_line_cells(table, url)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, table.reindex(columns=keys).to_csv(index=False))
+    atomic_write_text(path, table.to_csv(index=False))
     report.fetched.append(str(path))
     update_harp_map(out / HARP_MAP, table)
     return report
+
+
+def _one_line_cells(table: pd.DataFrame, url: str) -> None:
+    """Refuse an answer with a cell holding a line break or another control character: the saved CSV is read
+    line by line, so such a cell would add a row."""
+    for key in table.columns:
+        cells = table[key].astype(str)
+        hit = cells.str.contains(BREAKS).to_numpy()
+        if hit.any():
+            i = int(hit.argmax())
+            try:
+                one_line(cells.iloc[i], record=i + 1, field=key)
+            except ValueError as exc:
+                raise FetchError(url, f"JSOC's answer cannot be saved as CSV: {exc}; nothing was written",
+                                 "query other records, or report it to JSOC") from None
 
 
 def update_harp_map(path: Path, table: pd.DataFrame) -> None:

@@ -18,18 +18,18 @@ split by satellite and each part converted on its own basis.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from flarecast.errors import InputFileError
+from flarecast.errors import InputFileError, ParseError
 from flarecast.ingest.readers.base import ReaderResult, check_times, goes_frame
 from flarecast.ingest.readers.events_csv import table_events
 from flarecast.ingest.readers.goes_text import parse_utc
 from flarecast.ingest.readers.reader import Reader
 from flarecast.ingest.readers.rows import BadRows
+from flarecast.safeio import load_json
 
 BANDS = {"0.05-0.4nm": "xrsa", "0.1-0.8nm": "xrsb"}
 """SWPC ``energy`` label -> flarecast channel."""
@@ -41,9 +41,9 @@ FIRST_TRUE_SATELLITE = 16
 def _records(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     """The file's list of records as a table; refuses anything else, naming the first key that lacks."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not readable JSON ({exc}); re-fetch it") from exc
+        data = load_json(path)
+    except ParseError as exc:
+        raise InputFileError(path, f"not readable JSON ({exc.reason}); re-fetch it") from None
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise InputFileError(path, "expected a JSON list of records (objects), as SWPC serves them")
     table = pd.DataFrame.from_records(data)
