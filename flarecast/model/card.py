@@ -34,6 +34,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping
+from itertools import pairwise
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import (
@@ -249,7 +250,7 @@ class Calibration(_Doc):
             if not x or len(x) != len(y):
                 raise ValueError(f"an isotonic map needs as many y as x knots, at least one: got {len(x)} and {len(y)}")
             for name, values in (("x", x), ("y", y)):
-                if not all(math.isfinite(v) for v in values) or any(b < a for a, b in zip(values, values[1:])):
+                if not all(math.isfinite(v) for v in values) or any(b < a for a, b in pairwise(values)):
                     raise ValueError(f"isotonic {name} {_short(values)}: expected finite, non-decreasing numbers")
             for v in y:
                 check_unit(v, "isotonic y")
