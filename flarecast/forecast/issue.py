@@ -40,6 +40,7 @@ import xarray as xr
 from flarecast import __version__
 from flarecast.config import SampleConfig, is_common
 from flarecast.errors import ConfigError, MissingDataError, ModelError, SampleError
+from flarecast.forecast.numbers import coherence, make_coherent
 from flarecast.ingest import store as st
 from flarecast.model.card import ModelCard
 from flarecast.model.inference import predict
@@ -136,6 +137,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
                 "base_rate": card.base_rate(target), "coverage": round(float(win.coverage[i]), 4),
                 "model_id": mid, "convention": cfg.convention,
             })
+    lowered = make_coherent(rows)
     return {
         "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": card.loss,
         "source": cfg.source, "convention": cfg.convention, "cadence": cfg.cadence, "window": cfg.window,
@@ -143,6 +145,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         "thresholds": dict(card.thresholds), "climatology": dict(card.climatology),
         "max_missing": cfg.max_missing, "inputs": inputs, "issue_times": int(issue.size),
         "forecasts": rows, "refused": win.refused, **({"weights_modified": True} if card.weights_modified else {}),
+        **({"coherence": coherence({}, lowered)} if lowered else {}),
     }
 
 
