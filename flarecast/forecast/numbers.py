@@ -80,7 +80,7 @@ def check_rows(rows: Sequence[dict[str, Any]], what: str) -> None:
         bad = _disorder({k: v["probability"] for k, v in group.items()})
         if bad:
             raise ImpossibleNumberError(f"{what}: issue time {t}{'' if region is None else f' region {region}'}: "
-                                        f"{bad}; nothing was written (a bug: please report it)")
+                                        f"{bad[1]}; nothing was written (a bug: please report it)")
 
 
 def check_provider(frame: pd.DataFrame, path: str | Path, *, found: Iterable[tuple[str, str]] = ()) -> None:
@@ -111,8 +111,8 @@ def check_provider(frame: pd.DataFrame, path: str | Path, *, found: Iterable[tup
                              f"is given {len(g)} times with different probabilities {sorted(set(g['p']))}"))
     for (t, r), g in keyed.groupby(["t", "r"], dropna=False, sort=False):
         bad = _disorder(dict(zip(g["target"], g["p"], strict=True)))
-        if bad:
-            problems.append((g["record"].iloc[0], f"{bad} at issue time {_t(t)}{_region(r)}"))
+        if bad:  # named by the last row of the class that exceeds the one below it
+            problems.append((g["record"][g["target"] == bad[0]].iloc[-1], f"{bad[1]} at issue time {_t(t)}{_region(r)}"))
     if problems:
         at = {rec: i for i, rec in reversed(list(enumerate(frame["record"])))}
         rec, what = min(problems, key=lambda pr: at.get(pr[0], -1))
@@ -128,12 +128,12 @@ def _groups(rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, Any], dict[str, d
     return out
 
 
-def _disorder(p: dict[str, float]) -> str | None:
-    """How probabilities of nested classes are out of order (a higher class above a lower one), or None."""
+def _disorder(p: dict[str, float]) -> tuple[str, str] | None:
+    """The first higher class whose probability exceeds the next lower class's, and how; None when in order."""
     known = [(t, p[t]) for t in ORDER if t in p and p[t] is not None and not _nan(p[t])]
     for (lo, a), (hi, b) in pairwise(known):
         if b > a + TOL:
-            return f"P({hi}) = {b} exceeds P({lo}) = {a}"
+            return hi, f"P({hi}) = {b} exceeds P({lo}) = {a}"
     return None
 
 
