@@ -233,8 +233,9 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
     cpath = model_dir / CARD
     doc = _card_json(cpath)
     if doc is None or doc.get("format") != ENSEMBLE_FORMAT:
-        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
-                         "expected a model directory written by `flarecast train`")
+        found = f"format {doc.get('format')!r}" if doc is not None else "not a JSON object"
+        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({found}, expected "
+                         f"format {ENSEMBLE_FORMAT!r}); expected a model directory written by `flarecast train`")
     card = EnsembleCard.parse(doc, str(cpath), _RETRAIN)
     card.check_sealed(str(cpath), required=True, fix="restore it or retrain (`flarecast cv`)")
     _ensemble_card_checks(model_dir, card, cpath)
@@ -245,9 +246,10 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
                              "lists; the ensemble directory is incomplete: retrain it")
         own = verified_card(member, trust_modified=trust_modified)[0]  # each member passes a single model's checks
         for key in _MEMBERS_AGREE:
-            if getattr(own, key) != getattr(card, key):
-                raise ModelError(f"{cpath} says {key} {_text(getattr(card, key))} but its member {m.dir} was "
-                                 f"trained with {_text(getattr(own, key))}: {_RETRAIN}")
+            mine, theirs = card.typed_dict().get(key), own.typed_dict().get(key)
+            if mine != theirs:
+                raise ModelError(f"{cpath} says {key} {_text(mine)} but its member {m.dir} was trained with "
+                                 f"{_text(theirs)}: {_RETRAIN}")
     if card.blend is not None:
         linear = inside(model_dir, card.blend.file, "blend.file")
         if not linear.is_file() or sha256_file(linear) != card.blend.sha256:

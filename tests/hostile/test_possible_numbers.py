@@ -174,7 +174,6 @@ def test_a_card_without_its_digest_is_refused_and_a_resealed_escape_too(edited, 
         with pytest.raises(ModelError, match=f"member dir '{rel}' is not a path inside the ensemble directory"):
             read_card(d)
     # A link inside the directory that leads out of it.
-    edit(lambda doc: doc.update(json.loads((edited[0] / CARD).read_text())))
     (d / "members" / "link").symlink_to(outside)
 
     def linked(doc):
@@ -248,7 +247,7 @@ def test_any_edit_of_a_bound_field_is_refused_naming_it(ensemble, tmp_path_facto
     msg = str(err.value)
     dotted = field.replace("[", ".").replace("]", "")
     parent = field.rsplit(".", 1)[0]
-    assert "\n" not in msg and any(name in msg for name in (repr(field), dotted, parent, "format")), (field, msg)
+    assert "\n" not in msg and any(name in msg for name in (repr(field), dotted, parent)), (field, msg)
 
 
 # --- single models: card.json must say what the weights were saved with -----------------------------------------
