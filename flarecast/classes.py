@@ -14,6 +14,7 @@ label windows (``swpc`` or ``true``) decides which basis the C/M/X thresholds ap
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -38,6 +39,25 @@ TARGET_THRESHOLDS = {">=C": LETTER_FLUX["C"], ">=M": LETTER_FLUX["M"], "X": LETT
 
 TARGET_RANK = {">=C": 1, ">=M": 2, "X": 3}
 """Binary target -> the lowest ordinal label it counts as positive."""
+
+
+def coherent(probs: np.ndarray, targets) -> tuple[np.ndarray, int]:
+    """Probabilities ``[n, targets]`` of nested classes made coherent, ``P(X) <= P(>=M) <= P(>=C)``: each
+    target's lowered to the next lower class's where it is above it (separate heads need not be ordered); and
+    the number of values lowered. What ``evaluate`` scores and ``forecast`` issues
+    (:mod:`flarecast.forecast.numbers`).
+
+    >>> coherent(np.array([[0.5, 0.3, 0.4]]), [">=C", ">=M", "X"])
+    (array([[0.5, 0.3, 0.3]]), 1)
+    """
+    out = np.array(probs, copy=True)
+    order = sorted((TARGET_RANK[t], j) for j, t in enumerate(targets) if t in TARGET_RANK)
+    lowered = 0
+    for (_, lo), (_, hi) in itertools.pairwise(order):
+        above = out[:, hi] > out[:, lo]
+        lowered += int(above.sum())
+        out[above, hi] = out[above, lo]
+    return out, lowered
 
 _CLASS_RE = re.compile(r"^\s*([ABCMX])\s*(\d+(?:\.\d*)?)?\s*(\+)?\s*$", re.IGNORECASE)
 

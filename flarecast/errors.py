@@ -60,6 +60,11 @@ class ModelError(FlarecastError):
     """A model directory is missing, incomplete or incompatible with the data."""
 
 
+class ImpossibleNumberError(FlarecastError):
+    """A number about to be written is not a possible one (a probability outside [0, 1], classes out of order):
+    a bug, refused at the writer so that no such number ever leaves the program."""
+
+
 class FetchError(FlarecastError):
     """An archive could not be listed or read: the message names the URL and the HTTP status or timeout."""
 

@@ -51,12 +51,18 @@ def test_a_card_written_by_training_round_trips_unchanged(tiny_model):
 
 
 def test_an_integer_in_a_float_field_reads_back_as_written_and_keeps_the_id_of_its_float(model_copy, tmp_path):
-    """A card edited by hand to ``"thresholds": {">=M": 1}``: every stage reads the float 1.0, the card prints and
-    writes back with 1 (reading does not change it), and its id is the id of the same card with 1.0, which is the
-    hash of that card's JSON on disk as for any card written by training."""
+    """A card trained with ``"thresholds": {">=M": 1.0}`` and written by hand as ``1``: every stage reads the float
+    1.0, the card prints and writes back with 1 (reading does not change it), and its id is the id of the same
+    card with 1.0, which is the hash of that card's JSON on disk as for any card written by training. (Editing
+    the threshold itself is refused: the card must say what its weights were saved with.)"""
+    net, card = load_model(model_copy)
+    edited = json.loads((model_copy / CARD).read_text())
+    edited["thresholds"][">=M"] = 1.0
+    (model_copy / CARD).write_text(dumps(edited))
+    with pytest.raises(ModelError, match=r"card.json says thresholds.>=M 1.0 but .*weights.safetensors was saved with"):
+        read_card(model_copy)
+    save_model(model_copy, net, {**card.to_dict(), "thresholds": edited["thresholds"]})
     doc = json.loads((model_copy / CARD).read_text())
-    doc["thresholds"][">=M"] = 1.0
-    (model_copy / CARD).write_text(dumps(doc))
     as_float = model_id(model_copy)
     assert as_float == hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
     text = dumps(doc).replace('">=M": 1.0', '">=M": 1')
@@ -98,11 +104,16 @@ def test_corpus_cards_parse_to_exactly_their_json():
 
 
 def test_an_older_card_without_later_keys_loads_and_stays_without_them(tmp_path):
-    """A card as versions before weight digests wrote it: no tensors_sha256, threshold_score, val or best_epoch."""
+    """A model as versions before weight digests wrote it: no tensors_sha256, threshold_score, val, best_epoch or
+    fields_sha256, in its card and in its weights' header alike."""
+    from safetensors.torch import load_file, save_file
+
     d = tmp_path / "old"
     d.mkdir()
-    shutil.copy(CORPUS / "card-targets" / WEIGHTS, d / WEIGHTS)  # genuine weights (that case edited its card.json)
-    old = {k: v for k, v in _header(d).items() if k not in ("tensors_sha256", "threshold_score", "val", "best_epoch")}
+    src = CORPUS / "card-targets" / WEIGHTS  # genuine weights (that case edited its card.json)
+    old = {k: v for k, v in _header(src.parent).items()
+           if k not in ("tensors_sha256", "threshold_score", "val", "best_epoch", "fields_sha256")}
+    save_file(load_file(str(src)), str(d / WEIGHTS), metadata={"card": json.dumps(old)})
     (d / CARD).write_text(json.dumps({**old, "weights_sha256": sha256_file(d / WEIGHTS)}, indent=2))
     card = read_card(d)
     assert card.code_version == "0.1.0" and card.targets == [">=C", ">=M", "X"] and card.threshold("X") == 0.5

@@ -145,9 +145,11 @@ def test_only_swpc_files_are_read_together(tmp_path):
 
 # A forecast: (day offset from 2019-06-01, target field, percent or None); a fetch: its hour after the last
 # day it holds, and its forecasts.
-PERCENT = st.one_of(st.none(), st.integers(0, 100))
-FETCH = st.tuples(st.integers(0, 30), st.dictionaries(st.integers(0, 30), st.tuples(PERCENT, PERCENT, PERCENT),
-                                                       max_size=8))
+# C, M and X of one day in order (x <= m <= c: nested classes), each of them possibly null.
+CLASSES = st.tuples(st.lists(st.integers(0, 100), min_size=3, max_size=3).map(lambda v: sorted(v, reverse=True)),
+                    st.lists(st.booleans(), min_size=3, max_size=3)).map(
+    lambda vn: tuple(None if null else v for v, null in zip(*vn, strict=True)))
+FETCH = st.tuples(st.integers(0, 30), st.dictionaries(st.integers(0, 30), CLASSES, max_size=8))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

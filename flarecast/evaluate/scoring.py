@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flarecast import classes
 from flarecast.config import RunConfig
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
@@ -107,7 +108,9 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     """Probabilities of the model and of the baselines for the windows ``idx`` of ``samples``."""
     model, card = load_model(model_dir, device=str(resolve_device(device)), trust_modified=trust_modified)
     check_compatible(card, samples)
-    probs = {"model": predict(model, samples, idx, device=next(model.parameters()).device).astype(np.float64)}
+    # Nested classes made coherent, as `forecast` issues them (flarecast.forecast.numbers).
+    raw = predict(model, samples, idx, device=next(model.parameters()).device)
+    probs = {"model": classes.coherent(raw, samples.targets)[0].astype(np.float64)}
     targets = tuple(samples.targets)
     clim = {t: card.base_rate(t) for t in targets}
     probs["climatology"] = np.stack([baselines.climatology(idx.size, clim[t]) for t in targets], axis=1)

@@ -14,13 +14,16 @@ does not forecast is unknown, not 0. A SHARP model's full-disk entry is its regi
 from __future__ import annotations
 
 import json
+import math
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from flarecast.errors import ConfigError, InputFileError, ParseError
+from flarecast.errors import ConfigError, ImpossibleNumberError, InputFileError, ParseError
 from flarecast.forecast.combine import regions_to_full_disk
+from flarecast.forecast.numbers import TOL, check_provider, check_rows
 from flarecast.jsonio import dumps
 from flarecast.safeio import load_json
 from flarecast.util import atomic_write_bytes
@@ -73,9 +76,11 @@ def write_ccmc(doc: dict[str, Any], path: str | Path, *, mode: str = "forecast")
     path = Path(path)
     if path.suffix != ".json":
         raise ConfigError(f"--out {str(path)!r}: the scoreboard format is JSON; give a file name ending in .json")
+    check_rows(doc["forecasts"], str(path))  # the last guard: no impossible number is written
     subs = to_ccmc(doc, mode=mode)
     if not subs:
         raise ConfigError("no forecast to write: every issue time was refused")
+    check_bins(subs, str(path))
     body = subs[0] if len(subs) == 1 else subs
     validate_ccmc(body, what=str(path))
     atomic_write_bytes(path, (dumps(body) + "\n").encode())
@@ -102,8 +107,8 @@ def read_ccmc(path: str | Path) -> pd.DataFrame:
     except ParseError as exc:
         raise InputFileError(path, f"not a readable JSON file ({exc.reason})") from None
     validate_ccmc(body, what=str(path))
-    rows = []
-    for sub in body if isinstance(body, list) else [body]:
+    rows, found = [], []
+    for n, sub in enumerate(body if isinstance(body, list) else [body]):
         s = sub["forecast_submission"]
         for f in s["forecasts"]:
             start, end = f["prediction_window"]["start"], f["prediction_window"]["end"]
@@ -111,10 +116,33 @@ def read_ccmc(path: str | Path) -> pd.DataFrame:
             entries += [(r["harp"] if r["harp"] is not None else r["noaa_ar"], r["probabilities"])
                         for r in f["regions"]]
             for region, bins in entries:
+                record = f"submission {n} ({start}, {'full disk' if region is None else f'region {region}'})"
+                total = sum(v for v in (bins.get("C"), bins.get("M"), bins.get("X")) if _number(v))
+                if total > 1 + TOL:
+                    found.append((record, f"the exclusive bins C, M, X sum to {total:.6g} > 1"))
                 for target, p in _cumulative(bins).items():
                     rows.append({"issue_time": start, "valid_to": end, "target": target, "probability": p,
-                                 "region": region})
-    return pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region"])
+                                 "region": region, "record": record})
+    frame = pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region", "record"])
+    check_provider(frame, path, found=found)
+    return frame.drop(columns="record")
+
+
+def check_bins(subs: list[dict[str, Any]], what: str) -> None:
+    """The writer's last guard on scoreboard bins: each a number in [0, 1], the exclusive ones summing to at
+    most 1, the cumulative ones in order (:mod:`flarecast.forecast.numbers`)."""
+    for sub in subs:
+        for f in sub["forecast_submission"]["forecasts"]:
+            entries = ([f["full_disk"]] if f["full_disk"] else []) + list(f["regions"])
+            for e in entries:
+                bins = e["probabilities"]
+                bad = [k for k, v in bins.items() if v is not None and not (_number(v) and 0 <= v <= 1)]
+                total = sum(bins[k] or 0.0 for k in ("C", "M", "X"))
+                order = [bins[k] for k in ("CPlus", "MPlus", "X") if bins[k] is not None]
+                if bad or total > 1 + TOL or any(b > a + TOL for a, b in pairwise(order)):
+                    raise ImpossibleNumberError(f"{what}: issue time {sub['forecast_submission']['issue_time']}: "
+                                                f"bins {bins} are not possible probabilities; nothing was written "
+                                                "(a bug: please report it)")
 
 
 def _bins(p: dict[str, float]) -> dict[str, float | None]:
@@ -128,7 +156,11 @@ def _cumulative(bins: dict[str, float | None]) -> dict[str, float]:
     x = bins["X"]
     m = bins["MPlus"] if bins["MPlus"] is not None else (None if bins["M"] is None or x is None else bins["M"] + x)
     c = bins["CPlus"] if bins["CPlus"] is not None else (None if bins["C"] is None or m is None else bins["C"] + m)
-    return {t: min(v, 1.0) for t, v in ((">=C", c), (">=M", m), ("X", x)) if v is not None}
+    return {t: v for t, v in ((">=C", c), (">=M", m), ("X", x)) if v is not None}
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _z(t: str) -> str:

@@ -33,6 +33,7 @@ import pandas as pd
 from flarecast import __version__, classes
 from flarecast.errors import ConfigError, ModelError, ParseError
 from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs
+from flarecast.forecast.numbers import coherence, make_coherent
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps, jsonable
 from flarecast.metrics import choose_threshold
@@ -173,6 +174,7 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
                          "base_rate": card.base_rate(target), "coverage": 1.0, "model_id": mid,
                          "convention": card.convention, "degraded": False, "method": "combination",
                          "reason": None})
+    lowered = make_coherent(rows)
     first = cfgs[0]
     return {
         "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": None, "source": "combined",
@@ -181,7 +183,7 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
         "targets": list(card.targets), "thresholds": dict(card.thresholds),
         "climatology": dict(card.climatology), "max_missing": first["max_missing"],
         "inputs": results[0][1]["inputs"], "issue_times": len(issue), "forecasts": rows, "refused": refused,
-        "members": members,
+        "members": members, **({"coherence": coherence({}, lowered)} if lowered else {}),
     }
 
 

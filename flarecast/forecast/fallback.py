@@ -40,6 +40,7 @@ from flarecast import classes
 from flarecast.errors import ConfigError, SampleError, StoreError
 from flarecast.forecast.combine import forecast_combined, is_combination, read_combination
 from flarecast.forecast.issue import card_samples, forecast, open_inputs
+from flarecast.forecast.numbers import coherence, make_coherent
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import read_card
 from flarecast.samples.labels import Catalogue
@@ -97,6 +98,9 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
     rows.sort(key=lambda r: (r["issue_time"], -1 if r["region"] is None else r["region"], order[r["target"]]))
     doc["refused"] = [r for r in doc["refused"] if r["region"] is not None]
     doc["forecasts"] = rows
+    lowered = make_coherent(rows)  # a fallback model may forecast some targets of an issue time, not all
+    if lowered:
+        doc["coherence"] = coherence(doc, lowered)
     doc["coverage_report"] = coverage_report(rows, doc["issue_times"])
     return doc
 

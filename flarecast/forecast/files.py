@@ -25,6 +25,7 @@ import pandas as pd
 
 from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, ParseError, SampleError
+from flarecast.forecast.numbers import check_provider, check_rows
 from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
@@ -46,6 +47,7 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     if path.suffix not in SUFFIXES:
         raise ConfigError(f"--out {str(path)!r}: expected a file name ending in one of {list(SUFFIXES)}")
+    check_rows(doc["forecasts"], str(path))  # the last guard: no impossible number is written
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
         path.write_text(dumps(doc) + "\n")
@@ -99,11 +101,20 @@ def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
         except ParseError as exc:
             raise InputFileError(path, f"not JSON ({exc.reason})") from None
         validate(doc, what=str(path))
+        _check_numbers(doc["forecasts"], path, [f"forecasts[{i}]" for i in range(len(doc["forecasts"]))])
         return doc["forecasts"]
     text = read_text(path, limit=JSON_BYTES)  # refuses a byte that is not UTF-8 in one line
     rows = [_typed_row(r, path, n) for n, r in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
     validate(rows, what=str(path), rows_only=True)
+    _check_numbers(rows, path, [f"line {n}" for n in range(2, len(rows) + 2)])
     return rows
+
+
+def _check_numbers(rows: list[dict[str, Any]], path: Path, records: list[str]) -> None:
+    """The schema bounds the numbers but lets NaN through: every rule of a probability forecast, on every row."""
+    cols = ["issue_time", "valid_to", "target", "probability", "region", "threshold", "base_rate"]
+    frame = pd.DataFrame([{k: r.get(k) for k in cols} for r in rows], columns=cols).assign(record=records)
+    check_provider(frame, path)
 
 
 def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:

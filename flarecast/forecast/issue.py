@@ -38,8 +38,10 @@ import torch
 import xarray as xr
 
 from flarecast import __version__
+from flarecast.classes import coherent
 from flarecast.config import SampleConfig, is_common
 from flarecast.errors import ConfigError, MissingDataError, ModelError, SampleError
+from flarecast.forecast.numbers import coherence
 from flarecast.ingest import store as st
 from flarecast.model.card import ModelCard
 from flarecast.model.inference import predict
@@ -123,7 +125,8 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         raise ForecastRefusal(f"issue time {r['issue_time']}{_region_text(r['region'])}: {r['detail']} "
                               f"({len(strict)} refusals, {issue.size} issue times); forecast other times, or "
                               "pass --skip-refused to list refusals and forecast the rest")
-    probs = predict(model, win, np.arange(win.end_index.size), device=dev, batch_size=batch_size)
+    probs, lowered = coherent(predict(model, win, np.arange(win.end_index.size), device=dev, batch_size=batch_size),
+                              card.targets)
     horizon = pd.Timedelta(cfg.horizon).to_timedelta64()
     rows = []
     for i in range(win.issue_time.size):
@@ -143,6 +146,7 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
         "thresholds": dict(card.thresholds), "climatology": dict(card.climatology),
         "max_missing": cfg.max_missing, "inputs": inputs, "issue_times": int(issue.size),
         "forecasts": rows, "refused": win.refused, **({"weights_modified": True} if card.weights_modified else {}),
+        **({"coherence": coherence({}, lowered)} if lowered else {}),
     }
 
 

@@ -37,6 +37,7 @@ from flarecast.errors import InputFileError, ModelError
 from flarecast.evaluate.bootstrap import replicate_interval, score_with_replicates
 from flarecast.forecast.ccmc import read_ccmc
 from flarecast.forecast.files import ROW_FIELDS, backtest, read_forecasts
+from flarecast.forecast.numbers import check_provider
 from flarecast.forecast.swpc import is_swpc_probabilities, read_swpc
 from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning, score_table
@@ -230,14 +231,12 @@ def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:
         raise InputFileError(path, f"target(s) {bad}: expected one of {sorted(TARGET_ALIASES)}")
     frame["target"] = frame["target"].map(TARGET_ALIASES)
     p = pd.to_numeric(frame["probability"], errors="coerce")
-    if not ((p >= 0) & (p <= 1)).all():
-        raise InputFileError(path, f"probability {frame['probability'][~((p >= 0) & (p <= 1))].iloc[0]}: expected "
-                             "a number in [0, 1] (divide percentages by 100)")
-    frame["probability"] = p
     if "valid_to" not in frame.columns:
-        frame["valid_to"] = (pd.to_datetime(frame["issue_time"], utc=True) + pd.Timedelta(horizon)).astype(str)
+        frame["valid_to"] = (_utc(frame["issue_time"], path) + pd.Timedelta(horizon)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     if "region" not in frame.columns:
         frame["region"] = np.nan
+    check_provider(frame.assign(record=[f"line {n}" for n in range(2, len(frame) + 2)]), path)
+    frame["probability"] = p
     return frame[["issue_time", "valid_to", "target", "probability", "region"]]
 
 

@@ -58,6 +58,7 @@ from typing import Any
 import pandas as pd
 
 from flarecast.errors import InputFileError, ParseError
+from flarecast.forecast.numbers import check_provider, check_rows
 from flarecast.ingest.fetch.swpc import fetched_at
 from flarecast.safeio import load_json
 
@@ -113,6 +114,7 @@ def write_provider_csv(paths: Sequence[str | Path], out: str | Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = read_swpc(paths)
+    check_rows(frame.to_dict("records"), str(out))  # the last guard: no impossible number is written
     with open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
@@ -139,6 +141,7 @@ def _forecasts(path: Path) -> list[tuple[pd.Timestamp, str, float]]:
         raise InputFileError(path, f"no record has any of {list(FIELDS.values())}: not SWPC's "
                              "solar_probabilities.json")
     out: dict[tuple[pd.Timestamp, str], float] = {}
+    where: dict[tuple[pd.Timestamp, str], str] = {}
     for n, record in enumerate(body):
         day = _day(record.get("date"), path, n)
         for target, field in FIELDS.items():
@@ -151,6 +154,11 @@ def _forecasts(path: Path) -> list[tuple[pd.Timestamp, str, float]]:
             if out.setdefault((day, target), float(value)) != float(value):
                 raise InputFileError(path, f"date {day:%Y-%m-%d} appears twice with different {field}: expected "
                                      "one forecast per day")
+            where.setdefault((day, target), f"record {n} ({day:%Y-%m-%d})")
+    check_provider(pd.DataFrame(  # classes in order: x_class <= m_class <= c_class on every day
+        [{"issue_time": day, "valid_to": day + pd.Timedelta(days=1), "target": target, "probability": p / 100.0,
+          "region": None, "record": where[(day, target)]} for (day, target), p in out.items()],
+        columns=["issue_time", "valid_to", "target", "probability", "region", "record"]), path)
     return [(day, target, p) for (day, target), p in out.items()]
 
 

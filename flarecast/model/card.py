@@ -30,8 +30,12 @@ AttributeError: 'ModelCard' object has no attribute 'treshold'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, Self
+import hashlib
+import json
+import math
+from collections.abc import Iterator, Mapping
+from itertools import pairwise
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -39,6 +43,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -128,6 +133,41 @@ class _Decides(_Doc):
     thresholds: dict[str, float]
     climatology: dict[str, float]
     threshold_score: str | None = None
+    fields_sha256: dict[str, str] | None = None
+    UNBOUND: ClassVar[frozenset[str]] = frozenset({"fields_sha256", "weights_sha256", "weights_modified"})
+
+    @field_validator("thresholds", "climatology")
+    @classmethod
+    def _probabilities(cls, value: dict[str, float], info) -> dict[str, float]:
+        for target, p in value.items():
+            check_unit(p, f"{info.field_name}[{target!r}]")
+        return value
+
+    def bound_fields(self) -> dict[str, str]:
+        """``{field: digest}`` of every field that changes what a forecast means (see :func:`field_digests`)."""
+        doc = self.typed_dict()
+        return field_digests({k: v for k, v in doc.items() if k in type(self).model_fields and k not in self.UNBOUND})
+
+    def sealed(self) -> Self:
+        """This card with ``fields_sha256``: what training writes, and every load checks (:meth:`check_sealed`)."""
+        return self.model_copy(update={"fields_sha256": self.bound_fields()})
+
+    def check_sealed(self, origin: str, *, required: bool, fix: str = "restore it or retrain") -> None:
+        """Refuse a card whose fields differ from the digests written when it was trained, naming the first field.
+
+        A card without ``fields_sha256`` (written before the digests) passes unless ``required``.
+        """
+        if self.fields_sha256 is None:
+            if required:
+                raise ModelError(f"{origin}: no fields_sha256 (the card was written before flarecast bound cards "
+                                 f"to what was trained, or the digest was removed): {fix}")
+            return
+        stored, now = self.fields_sha256, self.bound_fields()
+        for field in [*now, *(f for f in stored if f not in now)]:
+            if stored.get(field) != now.get(field):
+                how = ("was added" if field not in stored else "was removed" if field not in now
+                       else f"differs from what was trained (digest {stored[field][:12]}, now {now[field][:12]})")
+                raise ModelError(f"{origin}: field {field!r} {how}: the card was edited; {fix}")
 
     def threshold(self, target: str) -> float:
         """The decision threshold: warn when the probability is at least this."""
@@ -141,6 +181,15 @@ class _Decides(_Doc):
 class Normalisation(_Doc):
     mean: list[float]
     std: list[float]
+
+    @model_validator(mode="after")
+    def _finite(self) -> Self:
+        if len(self.mean) != len(self.std):
+            raise ValueError(f"mean has {len(self.mean)} values and std {len(self.std)}: expected one each per channel")
+        bad = [v for v in self.mean if not math.isfinite(v)] + [v for v in self.std if not (math.isfinite(v) and v > 0)]
+        if bad:
+            raise ValueError(f"{bad[0]!r}: expected finite means and finite, positive standard deviations")
+        return self
 
 
 class ModelCard(_Decides):
@@ -196,6 +245,17 @@ class Calibration(_Doc):
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.method} map needs {missing}")
+        if self.method == "isotonic":
+            x, y = self.x, self.y
+            if not x or len(x) != len(y):
+                raise ValueError(f"an isotonic map needs as many y as x knots, at least one: got {len(x)} and {len(y)}")
+            for name, values in (("x", x), ("y", y)):
+                if not all(math.isfinite(v) for v in values) or any(b < a for a, b in pairwise(values)):
+                    raise ValueError(f"isotonic {name} {_short(values)}: expected finite, non-decreasing numbers")
+            for v in y:
+                check_unit(v, "isotonic y")
+        if self.method == "platt" and not (math.isfinite(self.a) and math.isfinite(self.b)):
+            raise ValueError(f"platt a = {self.a!r}, b = {self.b!r}: expected finite numbers")
         return self
 
 
@@ -219,6 +279,13 @@ class Blend(_Doc):
     folds: list[str]
     file: str
     sha256: str
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        for target, w in value.items():
+            check_unit(w, f"blend weight [{target!r}]")
+        return value
 
 
 class FoldRecord(_Doc):
@@ -254,6 +321,8 @@ class EnsembleCard(ModelCard):
 
     format: str = ENSEMBLE_FORMAT
     kind: Literal["ensemble"] = "ensemble"
+    # An ensemble's weights_sha256 is the digest of its members' digests: part of what was trained.
+    UNBOUND: ClassVar[frozenset[str]] = frozenset({"fields_sha256", "weights_modified"})
     members: list[Member]
     combine: str
     calibration: dict[str, Calibration]
@@ -278,6 +347,12 @@ class CombinationWeights(_Doc):
     intercept: float
     coef: list[float]
 
+    @model_validator(mode="after")
+    def _finite(self) -> Self:
+        if not all(math.isfinite(v) for v in (self.intercept, *self.coef)):
+            raise ValueError(f"intercept {self.intercept!r}, coef {_short(self.coef)}: expected finite numbers")
+        return self
+
 
 class FitRecord(_Doc):
     """The issue times a combination was fitted on."""
@@ -301,3 +376,36 @@ class CombinationCard(_Decides):
     weights: dict[str, CombinationWeights]
     fit: FitRecord
     code_version: str | None = None
+
+
+def check_unit(p: Any, what: str) -> float:
+    """``p`` if it is a finite number in [0, 1] (a probability, threshold, rate or weight), else a ValueError
+    naming ``what``."""
+    if isinstance(p, bool) or not isinstance(p, int | float) or not (math.isfinite(p) and 0.0 <= p <= 1.0):
+        raise ValueError(f"{what} = {p!r}: expected a finite number in [0, 1]")
+    return float(p)
+
+
+def field_digests(doc: Mapping[str, Any]) -> dict[str, str]:
+    """``{field: first 16 hex digits of the sha256 of its value as sorted JSON}`` for every leaf of ``doc``:
+    nested objects and lists of objects are entered (``normalisation.mean``, ``members[1].dir``), other values
+    (numbers, strings, lists of numbers) are leaves, so an edit is named by the field it changed."""
+    return {path: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+            for path, value in leaves(doc, "")}
+
+
+def leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """``(field, value)`` of every leaf below ``value`` (see :func:`field_digests`)."""
+    if isinstance(value, Mapping) and value:
+        for k, v in value.items():
+            yield from leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        for i, v in enumerate(value):
+            yield from leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def _short(values: list[float]) -> str:
+    text = repr(values)
+    return text if len(text) <= 60 else text[:57] + "..."

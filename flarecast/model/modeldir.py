@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 from flarecast.config import ModelConfig
 from flarecast.errors import ModelError, ParseError
 from flarecast.jsonio import dumps, jsonable
-from flarecast.model.card import CARD_FORMAT, ENSEMBLE_FORMAT, EnsembleCard, ModelCard
+from flarecast.model.card import CARD_FORMAT, ENSEMBLE_FORMAT, EnsembleCard, ModelCard, leaves
 from flarecast.model.ensemble import Ensemble
 from flarecast.model.linear import load_linear
 from flarecast.model.network import TemporalCNN
@@ -39,6 +39,11 @@ CARD = "card.json"
 CARD_BYTES = 16 << 20
 """The largest ``card.json`` read (16 MiB): a card is a few kB, an ensemble's a few hundred."""
 _EDITED = "the card was edited or belongs to another model; restore it, or delete it to use the weights' own card"
+_RETRAIN = "the ensemble's card was edited or damaged: restore it or retrain"
+_FREE = frozenset({"weights_sha256", "weights_modified"})
+"""What ``card.json`` may say that its weights' header does not: the digest of the file the header is in."""
+_MEMBERS_AGREE = ("channels", "targets", "window_steps", "cadence", "horizon", "convention", "normalisation")
+"""What every member's own card (bound to its weights) must say as the ensemble's card does."""
 
 
 def save_model(model_dir: str | Path, model: torch.nn.Module, card: ModelCard | Mapping[str, Any]) -> ModelCard:
@@ -55,7 +60,7 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: ModelCard | 
     doc = card.to_dict() if isinstance(card, ModelCard) else jsonable(card)
     doc.pop("weights_sha256", None)  # the digest of the file the header is in: added to card.json only
     card = ModelCard.parse({**doc, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)},
-                           str(model_dir / CARD), "the training run built an incomplete card")
+                           str(model_dir / CARD), "the training run built an incomplete card").sealed()
     fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".weights.", suffix=".tmp")
     os.close(fd)
     try:
@@ -116,17 +121,28 @@ def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[Mod
     else:
         card = ModelCard.parse(doc, str(cpath), _EDITED) if doc is not None else header
         card = card.model_copy(update={"weights_sha256": digest, "weights_modified": True})
+    header.check_sealed(f"{wpath} (the card in its header)", required=False, fix="the file is damaged; retrain")
     check_agreement(cpath, card, wpath, header)
     check_shapes(cpath, card, wpath, tensors)
     return card, tensors
 
 
 def check_agreement(cpath: Path, card: ModelCard, wpath: Path, header: ModelCard) -> None:
-    """Refuse a card that says other inputs or outputs than the card the weights were saved with."""
-    for key in ("channels", "targets", "window_steps"):
-        if getattr(card, key) != getattr(header, key):
-            raise ModelError(f"{cpath} says {key} {getattr(card, key)!r} but {wpath} was saved with "
-                             f"{getattr(header, key)!r}: {_EDITED}")
+    """Refuse a card that says anything other than the card the weights were saved with (all but the weights'
+    own digest), naming the first field that differs: channels and their order, normalisation, cadence, window,
+    horizon, convention, thresholds, climatology, the config."""
+    keys = [k for k in ModelCard.model_fields if k not in _FREE]
+    mine = dict(leaves({k: v for k, v in card.typed_dict().items() if k in keys}, ""))
+    saved = dict(leaves({k: v for k, v in header.typed_dict().items() if k in keys}, ""))
+    for field in [*(f for f in ("channels", "targets", "window_steps") if f in mine), *mine, *saved]:
+        if mine.get(field) != saved.get(field):
+            raise ModelError(f"{cpath} says {field} {_text(mine.get(field))} but {wpath} was saved with "
+                             f"{_text(saved.get(field))}: {_EDITED}")
+
+
+def _text(value: Any) -> str:
+    text = "nothing" if value is None else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_shapes(cpath: Path, card: ModelCard, wpath: Path, tensors: dict[str, torch.Tensor]) -> None:
@@ -202,13 +218,19 @@ def save_ensemble_card(model_dir: str | Path, card: EnsembleCard | Mapping[str, 
     card = EnsembleCard.parse({**doc, "format": ENSEMBLE_FORMAT}, str(model_dir / CARD),
                               "the ensemble's training built an incomplete card")
     members = [m.model_copy(update={"weights_sha256": sha256_file(model_dir / m.dir / WEIGHTS)}) for m in card.members]
-    digest = hashlib.sha256("".join(m.weights_sha256 for m in members).encode()).hexdigest()
-    card = card.model_copy(update={"members": members, "weights_sha256": digest})
+    card = card.model_copy(update={"members": members, "weights_sha256": members_sha256(members)})
     if card.blend is not None:  # the logistic members' file, as the card will verify it
         blend = card.blend.model_copy(update={"sha256": sha256_file(model_dir / card.blend.file)})
         card = card.model_copy(update={"blend": blend})
+    card = card.sealed()
+    _ensemble_card_checks(model_dir, card, model_dir / CARD)  # never write a card that would be refused on load
     atomic_write_bytes(model_dir / CARD, dumps(card.to_dict()).encode())
     return card
+
+
+def members_sha256(members) -> str:
+    """An ensemble's ``weights_sha256``: the sha256 of its members' weights' digests, in order."""
+    return hashlib.sha256("".join(m.weights_sha256 or "" for m in members).encode()).hexdigest()
 
 
 def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
@@ -221,19 +243,58 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
     if not isinstance(doc, dict) or doc.get("format") != ENSEMBLE_FORMAT:
         raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
                          "expected a model directory written by `flarecast train`")
-    card = EnsembleCard.parse(doc, str(cpath), "the ensemble's card was edited or damaged: restore it or retrain")
+    card = EnsembleCard.parse(doc, str(cpath), _RETRAIN)
+    card.check_sealed(str(cpath), required=True, fix="restore it or retrain (`flarecast cv`)")
+    _ensemble_card_checks(model_dir, card, cpath)
     for m in card.members:
-        member = model_dir / m.dir
+        member = inside(model_dir, m.dir, "member dir")
         if not (member / WEIGHTS).is_file() or sha256_file(member / WEIGHTS) != m.weights_sha256:
             raise ModelError(f"{model_dir}: member {m.dir} is missing or its weights differ from those the card "
                              "lists; the ensemble directory is incomplete: retrain it")
-        verified_card(member, trust_modified=trust_modified)  # each member passes a single model's checks
+        own = verified_card(member, trust_modified=trust_modified)[0]  # each member passes a single model's checks
+        for key in _MEMBERS_AGREE:
+            mine, theirs = card.typed_dict().get(key), own.typed_dict().get(key)
+            if mine != theirs:
+                raise ModelError(f"{cpath} says {key} {_text(mine)} but its member {m.dir} was trained with "
+                                 f"{_text(theirs)}: {_RETRAIN}")
     if card.blend is not None:
-        linear = model_dir / card.blend.file
+        linear = inside(model_dir, card.blend.file, "blend.file")
         if not linear.is_file() or sha256_file(linear) != card.blend.sha256:
             raise ModelError(f"{model_dir}: {card.blend.file} is missing or differs from the file the card lists; "
                              "the ensemble directory is incomplete or was modified: retrain it")
     return card
+
+
+def _ensemble_card_checks(model_dir: Path, card: EnsembleCard, cpath: Path) -> None:
+    """What an ensemble card must hold before any member is read: members inside the directory, a digest of
+    their digests that is theirs, the files it names inside the directory."""
+    if not card.members:
+        raise ModelError(f"{cpath}: members = []: an ensemble needs at least one member; {_RETRAIN}")
+    for m in card.members:
+        inside(model_dir, m.dir, "member dir")
+    inside(model_dir, card.cv.oof_file, "cv.oof_file")
+    if card.blend is not None:
+        inside(model_dir, card.blend.file, "blend.file")
+    if card.weights_sha256 != members_sha256(card.members):
+        raise ModelError(f"{cpath}: weights_sha256 is not the digest of the members' weights_sha256 it lists; "
+                         f"{_RETRAIN}")
+
+
+def inside(model_dir: Path, rel: str, what: str) -> Path:
+    """``model_dir / rel``, refused unless ``rel`` is a relative path that stays inside ``model_dir`` (no ``..``,
+    no absolute path, no link out of it): a card names only files of its own directory."""
+    path = Path(rel)
+    target = model_dir / path
+    escapes = path.is_absolute() or ".." in path.parts or not rel
+    if not escapes:
+        try:
+            target.resolve().relative_to(model_dir.resolve())
+        except ValueError:
+            escapes = True
+    if escapes:
+        raise ModelError(f"{model_dir / CARD}: {what} {rel!r} is not a path inside the ensemble directory "
+                         f"{model_dir}: {_RETRAIN}")
+    return target
 
 
 def load_model(
@@ -243,10 +304,10 @@ def load_model(
     (safetensors, no pickle)."""
     card, tensors = verified_card(Path(model_dir), trust_modified=trust_modified)
     if isinstance(card, EnsembleCard):
-        members = [load_model(Path(model_dir) / m.dir, device=device, trust_modified=trust_modified)[0]
-                   for m in card.members]
+        members = [load_model(inside(Path(model_dir), m.dir, "member dir"), device=device,
+                              trust_modified=trust_modified)[0] for m in card.members]
         blend = card.blend
-        linear = load_linear(Path(model_dir) / blend.file, blend.folds) if blend is not None else []
+        linear = load_linear(inside(Path(model_dir), blend.file, "blend.file"), blend.folds) if blend is not None else []
         ensemble = Ensemble(members, card.targets, card.calibration, linear=linear,
                             blend=blend.weights if blend is not None else None)
         return ensemble.to(device).eval(), card
