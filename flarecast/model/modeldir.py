@@ -241,8 +241,9 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
         raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not readable JSON ({exc.reason}); expected a "
                          "model directory written by `flarecast train`") from None
     if not isinstance(doc, dict) or doc.get("format") != ENSEMBLE_FORMAT:
-        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({ENSEMBLE_FORMAT!r}); "
-                         "expected a model directory written by `flarecast train`")
+        found = f"format {doc.get('format')!r}" if isinstance(doc, dict) else "not a JSON object"
+        raise ModelError(f"{model_dir}: no {WEIGHTS}, and {CARD} is not an ensemble's card ({found}, expected "
+                         f"format {ENSEMBLE_FORMAT!r}); expected a model directory written by `flarecast train`")
     card = EnsembleCard.parse(doc, str(cpath), _RETRAIN)
     card.check_sealed(str(cpath), required=True, fix="restore it or retrain (`flarecast cv`)")
     _ensemble_card_checks(model_dir, card, cpath)
