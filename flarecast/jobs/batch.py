@@ -42,6 +42,12 @@ by an earlier run of the same job (its sha256 is not the one the log recorded) i
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
 by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
 
+Killed and run again: before a step runs, the log records the outputs it is about to write and when it began
+(``writing``); after a kill (SIGKILL, a reboot) the files at those paths modified since are the job's own, and the
+next run reruns the step over them without ``--force``, naming the run it took over (``interrupted``) and each
+step it resumed (``resumed``). One run of a job at a time, and a log never left ``running`` by a dead run
+(:mod:`flarecast.jobs.joblog`: a lock beside the log, the pid in the log).
+
 Skipping: each step's key is the sha256 of its resolved settings and of what it reads: the sha256 of every
 input file (ingest), the resolved run config (train, compare), the model id (evaluate, forecast), and a
 fingerprint of the store groups it reads (the sha256s of the files ingested into them). A step is skipped when the log's

@@ -15,6 +15,7 @@ import pytest
 from flarecast.errors import ConfigError
 from flarecast.jobs.batch import BatchStepError, JobRunningError, read_log, run_job
 from flarecast.jobs.joblog import job_lock
+from flarecast.report.tables import batch_summary
 from flarecast.util import sha256_file
 from tests.conftest import TINY
 
@@ -82,6 +83,8 @@ def test_a_job_killed_in_its_train_step_resumes_and_foreign_files_are_still_refu
     assert log["interrupted"] == {"started": on_disk["started"], "pid": on_disk["pid"], "host": on_disk["host"],
                                   "step": "train"}
     assert "did not finish; what it wrote is rewritten" in log["steps"][0]["resumed"]
+    assert (f"took over from the run of {on_disk['started']} (pid {on_disk['pid']}), interrupted in step 'train'"
+            in batch_summary(log))
     assert log["done"]["train"]["outputs"]["weights_sha256"] == sha256_file(weights)
     assert list(log["writing"]) == ["forecast"]
 
