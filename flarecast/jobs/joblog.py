@@ -36,7 +36,7 @@ def lock_path(log_path: Path) -> Path:
 
 
 def this_run() -> dict[str, Any]:
-    """Who is running: pid, host and start time, as the log and the lock file record them."""
+    """Who is running: pid, host and start time, as the log records them."""
     return {"pid": os.getpid(), "host": socket.gethostname(),
             "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
@@ -69,9 +69,11 @@ def _holder(log_path: Path) -> str:
     """The lock holder in words, from its log (it may not have written it yet)."""
     try:
         log = json.loads(log_path.read_text())
-        return f"pid {int(log['pid'])} on {log['host']} since {log['started']}"
+        if log["status"] == "running":  # else the log is still the last run's
+            return f"pid {int(log['pid'])} on {log['host']} since {log['started']}"
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        return "its log names no pid yet"
+        pass
+    return "its log names no pid yet"
 
 
 def held(log_path: Path) -> bool:
