@@ -61,6 +61,9 @@ def batch_cli(
     A step is done when the job log records it with the same inputs (file sha256s, config, store contents,
     model weights) and its outputs are still as it left them; re-running a finished job changes nothing.
     The JSON job log is rewritten after every step; a failed step stops the job with a non-zero exit.
+    A job killed at any point is run again as it is: it reruns the step it was in over that step's own
+    partial outputs (the log named them before the step began) and says so in its log. One run of a job at a
+    time: a second is refused while the first holds the lock beside the log.
 
     [bold]Examples[/]:
       flarecast batch configs/batch.yaml

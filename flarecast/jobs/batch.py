@@ -42,6 +42,12 @@ by an earlier run of the same job (its sha256 is not the one the log recorded) i
 ``config`` without a ``/`` or suffix names a built-in config. A forecast ``out`` may hold ``{issue}``, replaced
 by the last issue time (``20170906T1200Z``), so a daily job keeps one file per day.
 
+Killed and run again: before a step runs, the log records the outputs it is about to write and when it began
+(``writing``); after a kill (SIGKILL, a reboot) the files at those paths modified since are the job's own, and the
+next run reruns the step over them without ``--force``, naming the run it took over (``interrupted``) and each
+step it resumed (``resumed``). One run of a job at a time, and a log never left ``running`` by a dead run
+(:mod:`flarecast.jobs.joblog`: a lock beside the log, the pid in the log).
+
 Skipping: each step's key is the sha256 of its resolved settings and of what it reads: the sha256 of every
 input file (ingest), the resolved run config (train, compare), the model id (evaluate, forecast), and a
 fingerprint of the store groups it reads (the sha256s of the files ingested into them). A step is skipped when the log's
@@ -53,8 +59,10 @@ reads and hashes, and writes only the log.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,12 +70,10 @@ from typing import Any
 from flarecast.errors import ConfigError, FlarecastError, ParseError
 from flarecast.jobs.confine import Owned, inside, known_outputs
 from flarecast.jobs.jobfile import Job, load_job
+from flarecast.jobs.joblog import LOG_FORMAT, JobRunningError, interrupted_step, job_lock, read_log
 from flarecast.jobs.steps import digest, plan
-from flarecast.safeio import load_json
 
-__all__ = ["LOG_FORMAT", "BatchStepError", "Job", "load_job", "run_job"]
-
-LOG_FORMAT = "flarecast-batch-log/1"
+__all__ = ["LOG_FORMAT", "BatchStepError", "Job", "JobRunningError", "load_job", "read_log", "run_job"]
 
 
 class BatchStepError(FlarecastError):
@@ -78,6 +84,16 @@ class BatchStepError(FlarecastError):
         super().__init__(f"step {name!r} ({run}) failed: {exc}")
 
 
+@dataclass
+class Previous:
+    """What the job's last log holds: steps done (any run), steps begun and never finished, and the run that
+    left the log ``running`` (its start, pid, host and step) if one did."""
+
+    done: dict[str, dict]
+    writing: dict[str, dict]
+    interrupted: dict[str, Any] | None = None
+
+
 def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str | Path | None = None,
             force: bool = False, on_step: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """Run a job's steps in order, skipping those already done; return the job log (also written to ``log``).
@@ -86,58 +102,100 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     ------
     BatchStepError
         For the first step that fails with a flarecast error; the log records it and the steps before it.
+    JobRunningError
+        When another run of the job holds its lock.
     """
-    from flarecast.util import atomic_write_bytes
-
     t0 = time.perf_counter()
     job = load_job(path, overrides)
     base = Path(root if root is not None else job.root)
     log_path = inside(base, job.log, "log")
-    done = _done_steps(log_path, Path(path), force)
-    for name, step in job.steps.items():  # every write path and known output, before any step runs
+    _confine(job, base)
+    # Refusals first, before the lock file exists: a refused job writes nothing.
+    _check_outputs(job, base, _previous(log_path, Path(path), force), force)
+    with job_lock(log_path, Path(path).name) as me:
+        previous = _previous(log_path, Path(path), force)  # again under the lock: a run that just ended wrote it
+        _check_outputs(job, base, previous, force)
+        return _run(job, path, base, log_path, previous, me, force, on_step, t0)
+
+
+def _confine(job: Job, base: Path) -> None:
+    """Every path the job writes must resolve inside its root; checked for every step before any runs."""
+    for name, step in job.steps.items():
         for key in ("store", "out") if step.run == "ingest" else ("out",):  # other steps only read the store
             if getattr(step, key, None):
                 inside(base, getattr(step, key).replace("{issue}", "20000101T0000Z"), f"step {name!r} {key}")
         if step.run == "evaluate" and not step.out:
             inside(base, step.model, f"step {name!r} out (the model directory)")
-        owned = Owned(name, (done.get(name) or {}).get("outputs") or {}, force)
+
+
+def _check_outputs(job: Job, base: Path, previous: Previous, force: bool) -> None:
+    """Refuse the job when an output file whose path is known now exists and is not the job's own."""
+    for name, step in job.steps.items():
+        owned = Owned(name, (previous.done.get(name) or {}).get("outputs") or {}, force,
+                      previous.writing.get(name) or {})
         for out, key, fingerprint in known_outputs(step, base):
             owned.claim(out, owned.outputs.get(key), fingerprint)
-    log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path),
-           "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": "running", "failed_step": None,
-           "seconds": 0.0, "steps": [], "done": done}
+
+
+def _run(job: Job, path: str | Path, base: Path, log_path: Path, previous: Previous, me: dict[str, Any],
+         force: bool, on_step: Callable[[dict], None] | None, t0: float) -> dict[str, Any]:
+    """The steps in order, the log rewritten before each step that runs (what it is about to write) and after."""
+    from flarecast.util import atomic_write_bytes
+
+    done, writing = previous.done, previous.writing
+    log = {"format": LOG_FORMAT, "job": str(path), "root": str(base), "log": str(log_path), **me,
+           "status": "running", "failed_step": None, "seconds": 0.0, "steps": [], "done": done, "writing": writing}
 
     def save() -> None:
         log["seconds"] = round(time.perf_counter() - t0, 3)
         atomic_write_bytes(log_path, (json.dumps(log, indent=2) + "\n").encode())
 
+    def begin(name: str, paths: list[Path]) -> None:
+        """Record, before the files exist, that step ``name`` is about to write ``paths``: after a kill they
+        are the job's own (kept from an unfinished earlier run: its start, and its paths too)."""
+        now = time.time_ns()
+        entry = writing.setdefault(name, {"since": datetime.fromtimestamp(now / 1e9, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), "since_ns": now, "paths": []})
+        entry["paths"] = sorted(set(entry["paths"]) | {os.path.abspath(p) for p in paths})
+        save()
+
+    if previous.interrupted:
+        log["interrupted"] = previous.interrupted
+    save()  # "running", with this run's pid: a run killed from here on reads as interrupted
+
     for name, step in job.steps.items():
         s0 = time.perf_counter()
-        record: dict[str, Any] = {"name": name, "run": step.run, "status": "failed", "key": None, "inputs": {},
+        record: dict[str, Any] = {"name": name, "run": step.run, "status": "running", "key": None, "inputs": {},
                                   "outputs": {}, "note": "", "error": None}
         log["steps"].append(record)
         try:
-            prev = done.get(name, {})
-            todo = plan(step, base, Owned(name, prev.get("outputs") or {}, force))
+            prev, unfinished = done.get(name, {}), writing.get(name)
+            todo = plan(step, base, Owned(name, prev.get("outputs") or {}, force, unfinished or {},
+                                          lambda p, n=name: begin(n, [p])))
             record["key"] = digest({"settings": step.settings, "inputs": todo.inputs})
             record["inputs"] = _summary(todo.inputs)
             if (not force and not todo.always and prev.get("key") == record["key"]
                     and prev.get("outputs") == todo.outputs(prev.get("outputs") or {})):
                 record.update(status="skipped", outputs=prev["outputs"], note="same inputs, outputs unchanged")
             else:
+                if unfinished:
+                    record["resumed"] = (f"a run began this step at {unfinished['since']} and did not finish; "
+                                         "what it wrote is rewritten")
+                begin(name, [out for out, _, _ in known_outputs(step, base)])
                 record["note"] = todo.run()
                 failures = todo.failures()
                 record.update(status="partial" if failures else "done", outputs=todo.outputs({}))
                 if failures:  # the job goes on (forecasts fall back); the log and the last line say so
                     record["failures"] = failures
                 done[name] = {"key": record["key"], "outputs": record["outputs"]}
+            writing.pop(name, None)
         except FlarecastError as exc:
-            record.update(error=str(exc), seconds=round(time.perf_counter() - s0, 3))
+            record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - s0, 3))
             log.update(status="failed", failed_step=name)
             save()
             raise BatchStepError(name, step.run, exc) from exc
         except BaseException as exc:  # a bug or an interrupt: record it, keep the traceback
-            record.update(error=repr(exc), seconds=round(time.perf_counter() - s0, 3))
+            record.update(status="failed", error=repr(exc), seconds=round(time.perf_counter() - s0, 3))
             log.update(status="failed", failed_step=name)
             save()
             raise
@@ -150,17 +208,17 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     return log
 
 
-def _done_steps(log_path: Path, job: Path, force: bool) -> dict[str, dict]:
-    """The last log's ``done`` map: for each step ever completed, its key and output fingerprints then.
+def _previous(log_path: Path, job: Path, force: bool) -> Previous:
+    """What the last log holds (:class:`Previous`).
 
-    Kept across runs (not only the last run's steps), so that after a failed run the steps past the failure,
-    which did not run, are still known to be done. A file at ``log_path`` that is not a log of this job (by
-    format and job file name) is refused unless ``force``: the job would overwrite it.
+    ``done`` is kept across runs (not only the last run's steps), so that after a failed run the steps past the
+    failure, which did not run, are still known to be done. A file at ``log_path`` that is not a log of this job
+    (by format and job file name) is refused unless ``force``: the job would overwrite it.
     """
     if not log_path.exists():
-        return {}
+        return Previous({}, {})
     try:
-        log = load_json(log_path)
+        log = read_log(log_path)
         ours = log.get("format") == LOG_FORMAT and Path(str(log.get("job"))).name == job.name
     except (OSError, ParseError, AttributeError):
         log, ours = {}, False
@@ -168,9 +226,21 @@ def _done_steps(log_path: Path, job: Path, force: bool) -> dict[str, dict]:
         if not force:
             raise ConfigError(f"log {log_path} exists and is not a log of job {job.name}; nothing was changed: pass "
                               "--force to overwrite it, or set another log path")
+        return Previous({}, {})
+    done = log.get("done")
+    interrupted = None
+    if log.get("status") in ("running", "interrupted"):  # read under the job's lock: that run is gone
+        interrupted = {k: log.get(k) for k in ("started", "pid", "host")} | {"step": interrupted_step(log)}
+    return Previous(done if isinstance(done, dict) else {}, _writing(log.get("writing")), interrupted)
+
+
+def _writing(raw: Any) -> dict[str, dict]:
+    """The log's ``writing`` map, keeping only well-formed entries (a start in ns, a list of paths)."""
+    if not isinstance(raw, dict):
         return {}
-    done = log.get("done", {})
-    return done if isinstance(done, dict) else {}
+    return {name: {"since": str(e.get("since")), "since_ns": e["since_ns"], "paths": [str(p) for p in e["paths"]]}
+            for name, e in raw.items() if isinstance(e, dict) and isinstance(e.get("since_ns"), int)
+            and isinstance(e.get("paths"), list)}
 
 
 def _summary(inputs: dict[str, Any]) -> dict[str, Any]:

@@ -204,6 +204,7 @@ def _plan_forecast(step: ForecastStep, base: Path, owned: Owned) -> Plan:
         path = inside(base, step.out.replace("{issue}", stamp), "out")
         # A daily job writes a new file per day; one it wrote before is its own when the log recorded it.
         owned.claim(path, owned.outputs.get("sha256") if owned.outputs.get("file") == str(path) else None)
+        owned.will_write(path)  # the log names the file before it exists: after a kill it is the job's own
         written["path"] = write_any(doc, path, step.format)
         degraded = doc.get("coverage_report", {}).get("degraded", 0)
         return f"{len(doc['forecasts'])} rows, {len(doc['refused'])} refused, {degraded} degraded, into {path}"

@@ -283,7 +283,10 @@ def batch_summary(log: dict[str, Any]) -> str:
     """``flarecast batch``'s last line: how the job ended and where its log is."""
     partial = [f"{r['name']} ({r['failures']} failed)" for r in log["steps"] if r["status"] == "partial"]
     went_on = f"; went on without what these steps could not get: {', '.join(partial)}" if partial else ""
-    return escape(f"job {log['status']} in {log['seconds']:.1f} s{went_on}; log written to {log['log']}")
+    gone = log.get("interrupted")
+    took_over = (f"; took over from the run of {gone.get('started')} (pid {gone.get('pid')}), interrupted in step "
+                 f"{gone.get('step')!r}" if gone else "")
+    return escape(f"job {log['status']} in {log['seconds']:.1f} s{took_over}{went_on}; log written to {log['log']}")
 
 
 def combination_summary(card: CombinationCard) -> list[str]:
