@@ -24,6 +24,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ROOTFS_TAR=$CACHE/bookworm-minbase-python3.tar
 PACKAGES=python3,python3-venv,ca-certificates
 
+[ "$(id -u)" = 0 ] || { echo "build_image: run as root (debootstrap and buildah --isolation chroot need it)" >&2; exit 2; }
 for tool in debootstrap buildah; do
   command -v "$tool" >/dev/null || { echo "build_image: $tool is not installed (apt-get install -y $tool)" >&2; exit 2; }
 done
