@@ -89,7 +89,7 @@ def test_the_image_declares_a_non_root_user_and_the_three_volumes(image):
     assert sorted(config["Volumes"]) == ["/data", "/models", "/runs"] and config["WorkingDir"] == "/runs"
 
 
-def test_flarecast_runs_in_the_image_with_cpu_torch_and_no_dev_tools(image, tmp_path):
+def test_flarecast_runs_in_the_image_with_cpu_torch_and_no_dev_tools(image):
     result = run_image(image, {}, "--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"flarecast {__version__}"
