@@ -58,7 +58,7 @@ wheel_folder() {  # the local wheel folder to mount, if it holds the torch CPU w
 
 buildah inspect --type image "$BASE_TAG" >/dev/null 2>&1 || base_image
 
-args=(--isolation chroot --layers --build-arg "BASE=$BASE_TAG" -t "$TAG")
+args=(--isolation chroot --layers --force-rm --build-arg "BASE=$BASE_TAG" -t "$TAG")
 wheels=$(wheel_folder)
 if [ -n "$wheels" ]; then
   echo "build_image: torch from the local wheel folder $wheels" >&2
