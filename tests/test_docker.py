@@ -1,10 +1,12 @@
 """The Dockerfile against the README and the docs: same install commands, declared volumes, working docker lines;
-hadolint."""
+the layer order; hadolint. tests/test_image.py builds and runs it."""
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,13 +38,42 @@ def _block(text: str, heading: str) -> list[str]:
     return section.split("```bash", 1)[1].split("```", 1)[0].replace("\\\n", " ").splitlines()
 
 
-def test_dockerfile_installs_exactly_what_the_readme_docs_and_makefile_do():
+def test_dockerfile_installs_what_the_readme_does_without_the_dev_extra():
     readme = _pip_commands(_block(README, "### Set-up"), ".venv/bin/")
     docs = _pip_commands(_block((ROOT / "docs" / "index.md").read_text(), "## Set-up"), ".venv/bin/")
     docker = _pip_commands(_dockerfile_runs(), "")
     make = _pip_commands((ROOT / "Makefile").read_text().splitlines(), "$(BIN)/")
     assert readme == ["pip install torch==2.13.0", 'pip install -e ".[dev]"']
-    assert docker == readme and make == readme and docs == readme
+    assert make == readme and docs == readme
+    # The image: the same torch, then pyproject's dependencies alone (a layer a code change reuses), then the
+    # package without them; no dev extra (test and lint tools) in a batch image.
+    assert docker == [readme[0], "pip install -r /tmp/requirements.txt", "pip install --no-deps -e ."]
+
+
+def test_the_images_requirements_are_pyprojects_dependencies():
+    """The Dockerfile's own command (its shell quoting included), run here on pyproject.toml."""
+    run = next(r for r in _dockerfile_runs() if "requirements.txt" in r)
+    command = run.split(">", 1)[0].strip().removeprefix("python ")
+    out = subprocess.run(f"{shlex.quote(sys.executable)} {command}", shell=True, cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert out.splitlines() == project["dependencies"] and "torch>=2.2,<3" in out.splitlines()
+    assert not set(out.splitlines()) & set(project["optional-dependencies"]["dev"])
+
+
+def test_a_code_change_reuses_the_torch_and_dependency_layers():
+    """Every step before the code is copied depends on pyproject.toml at most: torch and the dependencies are
+    installed there, so editing flarecast/ or configs/ rebuilds only the layers from its COPY on."""
+    steps = [ln.split(maxsplit=1) for ln in DOCKERFILE.replace("\\\n", " ").splitlines()
+             if ln.strip() and not ln.startswith(("#", " "))]
+    first_code = next(i for i, (op, args) in enumerate(steps) if op == "COPY" and "pyproject.toml" not in args)
+    before = steps[:first_code]
+    assert [args.split()[0] for op, args in before if op == "COPY"] == ["pyproject.toml"]
+    runs = " ".join(args for op, args in before if op == "RUN")
+    assert "pip install torch==" in runs and "pip install -r /tmp/requirements.txt" in runs
+    assert runs.index("pip install torch==") < runs.index("pip install -r")
+    after = " ".join(args for op, args in steps[first_code:] if op == "RUN")
+    assert "torch" not in after and "pip install --no-deps" in after
 
 
 def test_image_declares_the_volumes_entrypoint_and_torch_build_argument():
