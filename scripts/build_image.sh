@@ -56,6 +56,12 @@ wheel_folder() {  # the local wheel folder to mount, if it holds the torch CPU w
   if [ -n "$dir" ] && compgen -G "$dir/torch-2.13.0+cpu-*.whl" >/dev/null; then echo "$dir"; fi
 }
 
+# One build at a time: .ci/run starts one in the background while the suite runs; the test's own build then
+# waits here and finds every layer cached.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+flock 9
+
 buildah inspect --type image "$BASE_TAG" >/dev/null 2>&1 || base_image
 
 args=(--isolation chroot --layers --force-rm --build-arg "BASE=$BASE_TAG" -t "$TAG")
