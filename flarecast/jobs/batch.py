@@ -59,7 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flarecast.errors import ConfigError, FlarecastError
+from flarecast.errors import ConfigError, FlarecastError, MachineError
 from flarecast.jobs.confine import Owned, inside, known_outputs
 from flarecast.jobs.jobfile import Job, load_job
 from flarecast.jobs.steps import digest, plan
@@ -84,7 +84,8 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     Raises
     ------
     BatchStepError
-        For the first step that fails with a flarecast error; the log records it and the steps before it.
+        For the first step that fails with a flarecast error or an OS error (a full disk, a read-only file system:
+        :class:`~flarecast.errors.MachineError`); the log records it and the steps before it.
     """
     from flarecast.util import atomic_write_bytes
 
@@ -130,7 +131,9 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
                 if failures:  # the job goes on (forecasts fall back); the log and the last line say so
                     record["failures"] = failures
                 done[name] = {"key": record["key"], "outputs": record["outputs"]}
-        except FlarecastError as exc:
+        except (FlarecastError, OSError) as exc:
+            if isinstance(exc, OSError):  # a fault of the machine (a full disk): one line, like a refusal
+                exc = MachineError(exc)
             record.update(error=str(exc), seconds=round(time.perf_counter() - s0, 3))
             log.update(status="failed", failed_step=name)
             save()
