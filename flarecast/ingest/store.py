@@ -97,7 +97,7 @@ def _group_path(store: str | Path, group: str) -> Path:
     if group not in GROUPS:
         raise StoreError(f"group {group!r} is not one of {list(GROUPS)}")
     path = Path(store)
-    if not path.exists() and _lock_path(real_path(path)).exists():
+    if not path.exists() and _lock_path(real_path(path)).exists() and _alive(_lock_path(real_path(path))):
         raise StoreError(f"store {path} is being swapped in by an ingest right now; try again in a moment")
     _recover(path)
     if not path.exists():
