@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from flarecast import __version__
 from flarecast.config import COMPARE_CV_GAMMAS, CVConfig, RunConfig
@@ -46,6 +45,7 @@ from flarecast.evaluate.comparison import (
     default_pos_weight,
     loss_grid,
 )
+from flarecast.evaluate.oof import read_oof
 from flarecast.evaluate.paired import QUOTED, QUOTED_WHY, REFERENCE, SCORES, paired, score_decisions, verdict
 from flarecast.jsonio import dumps, write_json
 from flarecast.metrics import UndefinedScoreWarning
@@ -212,7 +212,7 @@ def _what(config: dict[str, Any]) -> dict[str, Any]:
 
 def _oof_probs(run: dict[str, Any], samples: Samples, oof: np.ndarray, fold_names: list[str]) -> np.ndarray:
     """The ensemble's raw OOF probabilities ``[oof windows, targets]``, checked to be the windows of ``oof``."""
-    frame = pd.read_parquet(run["dir"] / run["card"].cv.oof_file)
+    frame = read_oof(run["dir"], run["card"])
     times = frame["issue_time"].dt.tz_localize(None).to_numpy("datetime64[ns]")
     same = (len(frame) == oof.size and np.array_equal(times, samples.issue_time[oof])
             and np.array_equal(frame["region"].to_numpy("int64", na_value=-1), samples.region[oof].astype(np.int64))

@@ -54,7 +54,7 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     if not isinstance(card, EnsembleCard):
         raise ModelError(f"{model_dir} is a single model: out-of-fold scores exist for CV ensembles only; train "
                          "one with train.cv.scheme: blocked or rolling")
-    frame = pd.read_parquet(model_dir / card.cv.oof_file)
+    frame = read_oof(model_dir, card)
     sharp = card.run_config().samples.source == "sharp"
     group = frame["region"].to_numpy("int64", na_value=-1) if sharp else (
         frame["issue_time"].dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[D]").astype(np.int64))
@@ -98,6 +98,33 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     if out_file is not None:
         write_json(out_file, result)
     return result
+
+
+def read_oof(model_dir: str | Path, card: EnsembleCard) -> pd.DataFrame:
+    """The ensemble's out-of-fold predictions (the card's ``cv.oof_file``), with every column scoring reads.
+
+    Raises
+    ------
+    ModelError
+        Naming the file: absent, not a Parquet file (cut short, overwritten), or lacking a column.
+    """
+    path = Path(model_dir) / card.cv.oof_file
+    fix = "restore it from the training run, or train the ensemble again"
+    try:
+        frame = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: the out-of-fold predictions that card.json names are missing; {fix}") from None
+    except Exception as exc:  # pyarrow's errors for a file that is not Parquet (ArrowInvalid, OSError, ...)
+        why = " ".join(str(exc).split())[:200]
+        raise ModelError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {why}); {fix}") from None
+    need = ["issue_time", "region", "fold", "prev_flux"] + [
+        f"{c}[{t}]" for t in card.targets for c in ("y", "p_raw", "p_xfit", "threshold_xfit")] + (
+        [f"{c}[{t}]" for t in card.targets for c in ("p_net", "p_linear")] if card.blend is not None else [])
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ModelError(f"{path}: out-of-fold predictions without column(s) {missing}: not this ensemble's file; "
+                         f"{fix}")
+    return frame
 
 
 def _beats(y: np.ndarray, p: np.ndarray, persist: np.ndarray, ens: dict, base: dict) -> dict[str, Any]:
