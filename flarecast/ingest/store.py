@@ -97,7 +97,7 @@ def _group_path(store: str | Path, group: str) -> Path:
     if group not in GROUPS:
         raise StoreError(f"group {group!r} is not one of {list(GROUPS)}")
     path = Path(store)
-    if not path.exists() and _lock_path(real_path(path)).exists() and _alive(_lock_path(real_path(path))):
+    if not path.exists() and _locked_elsewhere(real_path(path)):
         raise StoreError(f"store {path} is being swapped in by an ingest right now; try again in a moment")
     _recover(path)
     if not path.exists():
@@ -325,6 +325,16 @@ def locked(store: str | Path):
         lock.unlink(missing_ok=True)
 
 
+def _locked_elsewhere(path: Path) -> bool:
+    """Whether another process that still runs holds the store's lock (an ingest that may be mid-swap)."""
+    lock = _lock_path(path)
+    try:
+        pid = int(lock.read_text() or 0)
+    except (OSError, ValueError):
+        return False
+    return pid != os.getpid() and _alive(lock)
+
+
 def _lock_path(path: Path) -> Path:
     return path.parent / f".{path.name}.lock"
 
@@ -392,7 +402,7 @@ def _recover(path: Path) -> None:
     path = real_path(path)
     olds = {p.name.rsplit("-", 1)[-1]: p for p in path.parent.glob(f".{path.name}.old-*")}
     half = [p for key, p in olds.items() if (path.parent / f".{path.name}.tmp-{key}").is_dir()]
-    if half and not path.exists():
+    if half and not path.exists() and not _locked_elsewhere(path):  # not a live ingest between its renames
         os.replace(max(half, key=lambda p: p.stat().st_mtime), path)
     for key, p in olds.items():
         if not (path.parent / f".{path.name}.tmp-{key}").exists():
