@@ -400,11 +400,17 @@ def test_an_ingest_killed_while_deleting_the_old_version_leaves_nothing_to_resur
     assert not store.exists()
 
 
-def test_a_finished_swaps_leftover_is_deleted_by_the_next_ingest_not_restored(events_store):
+def test_a_finished_swaps_leftover_is_deleted_by_the_next_read_or_ingest_not_restored(events_store):
     store, more = events_store
-    stale = store.parent / f".store.zarr.old-{uuid.uuid4().hex[:8]}"  # what an older flarecast's kill left
-    shutil.copytree(store, stale)
+    for _ in range(2):  # what an older flarecast's kill left, then the operator removed the store
+        shutil.copytree(store, store.parent / f".store.zarr.old-{uuid.uuid4().hex[:8]}")
     shutil.rmtree(store)
+    with pytest.raises(MissingDataError, match="there is no store yet"):
+        read_events(store)  # before: the newest copy was put back here
+    assert list(store.parent.iterdir()) == []
+    half_deleted = store.parent / f".store.zarr.old-{uuid.uuid4().hex[:8]}" / "events"
+    half_deleted.mkdir(parents=True)
+    (half_deleted / ".zattrs").write_text("{}")
     result = runner.invoke(app, ["ingest", "events", *map(str, more), "--store", str(store)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in store.parent.iterdir()) == ["store.zarr"]
