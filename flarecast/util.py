@@ -15,7 +15,7 @@ import os
 import stat
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -125,7 +125,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 raise
             raise named from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # a read-only file system refuses even this (EROFS): keep the first error
+            tmp.unlink(missing_ok=True)
 
 
 def _commit(tmp: Path, path: Path) -> None:

@@ -171,9 +171,10 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
         _swap(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError) and exc.errno is not None and _about(exc.filename, path):
-            # a full disk or a read-only file system met while building or swapping: said of the store, not of
-            # a chunk file of its hidden next version
+        if isinstance(exc, OSError) and exc.errno is not None and (exc.filename is None
+                                                                   or _about(exc.filename, path)):
+            # a full disk or a read-only file system met while building or swapping (a write names no file):
+            # said of the store, not of a chunk file of its hidden next version
             raise OSError(exc.errno, exc.strerror, str(store)) from exc
         raise
 
@@ -310,11 +311,17 @@ def locked(store: str | Path):
                     "file if no flarecast process is running"
                 ) from None
             lock.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only file system or a full disk: said of the store, not of its lock
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
     else:
         raise StoreError(f"store {store}: cannot create lock file {lock}")
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        try:
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk: said of the store
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
+        finally:
+            os.close(fd)
         # Half-built versions and staging rows left by a crashed ingest: with the lock held, none is in use
         # (after _recover, which needs a half-swapped version's pair to tell it from a finished swap).
         _recover(path)
@@ -360,7 +367,7 @@ def scratch_dir(store: str | Path, what: str) -> Path:
 
 def _about(filename, path: Path) -> bool:
     """Whether an OSError's ``filename`` lies in the store ``path`` or in one of its hidden versions beside it."""
-    if filename is None or not Path(filename).is_relative_to(path.parent) or Path(filename) == path.parent:
+    if not Path(filename).is_relative_to(path.parent) or Path(filename) == path.parent:
         return False
     first = Path(filename).relative_to(path.parent).parts[0]
     return first == path.name or first.startswith(f".{path.name}.")

@@ -276,9 +276,9 @@ def test_a_full_disk_and_a_read_only_one_leave_every_file_and_the_store(tiny_mod
     week = ["--from", "2018-02-01", "--to", "2018-02-08", "--every", "1h"]
     result = runner.invoke(app, ["forecast", str(tiny_model), "--store", str(sim_store), *week, "--out",
                                  str(small_disk / "fc.csv")])
-    one_line(result, MACHINE_FAULT_EXIT, "fc.csv: no space left on device (ENOSPC)")
+    one_line(result, MACHINE_FAULT_EXIT, f"error: {small_disk / 'fc.csv'}: no space left on device (ENOSPC)")
     result = runner.invoke(app, ["ingest", "events", str(events), "--store", str(store)])
-    one_line(result, MACHINE_FAULT_EXIT, "no space left on device (ENOSPC)")
+    one_line(result, MACHINE_FAULT_EXIT, f"error: {store}: no space left on device (ENOSPC)")
     assert digests(small_disk) == before  # no temporary file, no half-built version, no lock
     assert read_events(store).sizes["event"] > 0
 
@@ -287,11 +287,14 @@ def test_a_full_disk_and_a_read_only_one_leave_every_file_and_the_store(tiny_mod
     subprocess.run(["mount", "--bind", str(small_disk), str(ro)], check=True)
     try:
         subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True)
-        for args in (["forecast", str(tiny_model), "--store", str(sim_store), "--latest", "--out", str(ro / "fc.csv")],
-                     ["dashboard", str(tiny_model), "--store", str(sim_store), "--latest", "--out", str(ro / "dash")],
-                     ["ingest", "events", str(events), "--store", str(ro / "store.zarr")],
-                     ["simulate", str(ro / "sim"), "--days", "1"]):
-            one_line(runner.invoke(app, args), MACHINE_FAULT_EXIT, str(ro), "read-only file system (EROFS)")
+        for args, named in (
+                (["forecast", str(tiny_model), "--store", str(sim_store), "--latest", "--out", str(ro / "fc.csv")],
+                 "fc.csv"),
+                (["dashboard", str(tiny_model), "--store", str(sim_store), "--latest", "--out", str(ro / "dash")],
+                 "dash"),
+                (["ingest", "events", str(events), "--store", str(ro / "store.zarr")], "store.zarr"),
+                (["simulate", str(ro / "sim"), "--days", "1"], "sim")):
+            one_line(runner.invoke(app, args), MACHINE_FAULT_EXIT, f"error: {ro / named}: read-only file system (EROFS)")
     finally:
         subprocess.run(["umount", "-l", str(ro)], check=False)
     assert digests(small_disk) == before
