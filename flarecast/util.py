@@ -142,16 +142,12 @@ def _commit(tmp: Path, path: Path) -> None:
         mode = 0o666 & ~_umask()
     os.chmod(tmp, mode)
     os.replace(tmp, path)
-    try:  # the rename itself survives a power cut only once the folder is on disk
+    with suppress(OSError):  # the rename itself survives a power cut only once the folder is on disk
         dfd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
 
 def _naming(exc: OSError, tmp: Path, path: Path) -> OSError:
