@@ -31,4 +31,7 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    Path(path).write_text(dumps(obj) + "\n")
+    """Write ``obj`` as JSON (:func:`dumps`) beside ``path`` and rename it there: whole or absent."""
+    from flarecast.util import atomic_write_text
+
+    atomic_write_text(path, dumps(obj) + "\n")

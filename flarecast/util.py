@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import stat
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -71,22 +75,97 @@ def sha256_file(path: str | Path) -> str:
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` under a temporary name in the same folder, fsync, rename over ``path``.
 
-    A process killed at any moment leaves the old file or the new one, never half of either.
+    A process killed at any moment leaves the old file or the new one, never half of either; an OS error (a full
+    disk, a read-only file system) leaves the old file and is raised naming ``path`` (see :func:`atomic_path`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """:func:`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode())
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", **kwargs) -> Iterator[IO]:
+    """``open(path, mode, **kwargs)`` for writers that stream (``csv.writer``): the file is written under a
+    temporary name and renamed over ``path`` when the ``with`` body succeeds (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that wants a path (``savefig``, ``to_netcdf``,
+    ``to_parquet``, safetensors' ``save_file``); when the ``with`` body succeeds the file is fsynced, given the
+    mode a plain ``open`` would give it, and renamed over ``path``.
+
+    - The temporary name is hidden and keeps ``path``'s suffix (writers choose the format by it):
+      ``.fc.csv.1a2b3c4d.tmp.csv``.
+    - A process killed at any moment leaves the old file or the new one, never half of either, under ``path``.
+    - The mode: an existing file's is kept; a new file gets ``0o666 & ~umask`` (``mkstemp`` alone would give
+      0600, which a web server could not read).
+    - ``path`` a symbolic link: the file it points to is replaced and the link stays.
+    - An exception in the body or in the write removes the temporary file and leaves ``path`` as it was; an
+      :class:`OSError` is raised again naming ``path`` (not the temporary name), with its errno.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}"
+    try:
+        try:
+            yield tmp
+            _commit(tmp, path)
+        except OSError as exc:
+            named = _naming(exc, tmp, path)
+            if named is exc:
+                raise
+            raise named from exc
+    finally:
+        with suppress(OSError):  # a read-only file system refuses even this (EROFS): keep the first error
+            tmp.unlink(missing_ok=True)
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    """fsync ``tmp``, give it ``path``'s mode (or the umask's), rename it over ``path``, fsync the folder."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    with suppress(OSError):  # the rename itself survives a power cut only once the folder is on disk
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _naming(exc: OSError, tmp: Path, path: Path) -> OSError:
+    """``exc`` naming ``path`` where it named the temporary file or no file (a write's ENOSPC), with the same
+    errno (so the same OSError subclass); an error about another file (an input the body read) as it was."""
+    if exc.errno is None or (exc.filename is not None and str(exc.filename) != str(tmp)):
+        return exc
+    return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (``/proc/self/status``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, hence the /proc reading first)
+    os.umask(mask)
+    return mask

@@ -169,6 +169,28 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     assert bad.exit_code == 2 and "threshold" in bad.output
 
 
+@pytest.mark.parametrize("damage", ["missing", "garbage", "cut", "other columns"])
+def test_cv_on_a_missing_or_damaged_oof_file_is_one_line_naming_it(damage, ensemble, tmp_path):
+    """issue 21, class 6: a missing or garbage OOF file gave a traceback in `flarecast cv`."""
+    result, _, _ = ensemble
+    model = tmp_path / "e"
+    shutil.copytree(result.model_dir, model)
+    oof = model / read_card(model).cv.oof_file
+    if damage == "missing":
+        oof.unlink()
+    elif damage == "garbage":
+        oof.write_bytes(b"\x00\xff not parquet " * 50)
+    elif damage == "cut":
+        oof.write_bytes(oof.read_bytes()[: oof.stat().st_size // 2])
+    else:
+        pd.DataFrame({"issue_time": [0], "fold": ["a"]}).to_parquet(oof)
+    out = runner.invoke(app, ["cv", str(model), "--n-boot", "10"])
+    lines = out.stderr.strip().splitlines()
+    assert out.exit_code == 2 and len(lines) == 1 and "Traceback" not in out.output, out.output
+    assert lines[0].startswith(f"error: {oof}: ") and "train the ensemble again" in lines[0]
+    assert ("missing" if damage == "missing" else "column" if damage == "other columns" else "Parquet") in lines[0]
+
+
 def test_a_single_model_dir_is_refused_by_cv_and_not_overwritten(ensemble, tmp_path):
     result, samples, cfg = ensemble
     single = tmp_path / "single"

@@ -2,9 +2,10 @@
 display and :func:`emit`, the one way a command prints its result. The options several commands take are in
 :mod:`flarecast.cli.options`.
 
-User errors (:class:`~flarecast.errors.FlarecastError`, and a path that is a file where a folder must go, the
-reverse, or not writable) print one line on stderr and exit non-zero; anything else is a bug and keeps its
-traceback.
+User errors (:class:`~flarecast.errors.FlarecastError`) and faults of the machine (every :class:`OSError`: a full
+disk, a read-only file system, a path that is a file where a folder must go, the reverse, or not writable) print
+one line on stderr and exit non-zero (2, or 74 for a fault of the machine: :class:`~flarecast.errors.MachineError`);
+anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from flarecast import __version__
-from flarecast.errors import FlarecastError
+from flarecast.errors import FlarecastError, MachineError
 
 app = typer.Typer(
     name="flarecast",
@@ -86,7 +87,7 @@ def markup_safe(text: str) -> str:
 
 
 def user_errors(fn):
-    """Turn library errors into one line on stderr and a non-zero exit."""
+    """Turn library errors and OS errors into one line on stderr and a non-zero exit."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -95,23 +96,17 @@ def user_errors(fn):
         except FlarecastError as exc:
             _error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except (FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
-            # a path given on the command line is a file where a folder must go (--out FILE), or the reverse,
-            # or not writable: the user's to fix, so one line, not a traceback
-            what = f"{exc.filename}: {exc.strerror.lower()}" if exc.filename and exc.strerror else str(exc)
-            _error_line(f"{what}; {_PATH_FIX[type(exc)]}")
-            raise typer.Exit(FlarecastError.exit_code) from None
+        except OSError as exc:
+            # the machine refused a file operation (a full disk, a read-only file system, no permission, a file
+            # in the way of a folder): one line naming the path, the errno and the fix, never a traceback
+            fault = MachineError(exc)
+            _error_line(str(fault))
+            raise typer.Exit(fault.exit_code) from None
         except KeyboardInterrupt:
             _show(err, "[bold red]interrupted[/]: finished files and models are left as they were")
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-_PATH_FIX = {FileExistsError: "a file is in the way of a folder: pass a folder or a new path (--out)",
-             NotADirectoryError: "a file is in the way of a folder: pass a folder or a new path (--out)",
-             IsADirectoryError: "a folder is in the way of a file: pass a file name",
-             PermissionError: "not allowed here: pass a path you can write to"}
 
 
 def _error_line(text: str) -> None:

@@ -46,6 +46,7 @@ from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
 from flarecast.safeio import loads_json
 from flarecast.samples.build import Samples
+from flarecast.util import atomic_path
 
 # The grid's defaults are defined once, as text, in flarecast.config.COMPARE_DEFAULTS (the CLI and jobs take text).
 DEFAULT_ALPHAS: tuple[float | None, ...] = tuple(
@@ -305,7 +306,8 @@ def _train_one(m: Method, seed: int, model_dir: Path) -> dict[str, Any]:
     info = {"seed": seed, "thresholds": card.thresholds, "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run, "seconds": round(result.seconds, 1), "device": _WORKER["device"],
             "config": _run_config(_WORKER["cfg"], m, seed, "cpu").to_dict()}
-    np.savez(model_dir / FORECASTS, val=val, test=test, info=np.array(dumps(info, indent=None)))
+    with atomic_path(model_dir / FORECASTS) as tmp:  # whole or absent: a killed run's file is never half read
+        np.savez(tmp, val=val, test=test, info=np.array(dumps(info, indent=None)))
     return {"val": val, "test": test, "info": info}
 
 

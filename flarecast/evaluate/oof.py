@@ -101,28 +101,34 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
 
 
 def read_oof(model_dir: str | Path, card: EnsembleCard) -> pd.DataFrame:
-    """The ensemble's out-of-fold predictions (the parquet file its card names), refused in one line when the
-    file is missing, not parquet, or lacks a column every reader of it needs."""
+    """The ensemble's out-of-fold predictions (the card's ``cv.oof_file``), with every column scoring reads.
+
+    Raises
+    ------
+    ModelError
+        Naming the file: not a file name in the directory, absent, not a Parquet file (cut short, overwritten),
+        or lacking a column.
+    """
     model_dir = Path(model_dir)
     path = model_dir / card.cv.oof_file
+    fix = "restore it from the training run, or train the ensemble again"
     if Path(card.cv.oof_file).name != card.cv.oof_file:
         raise ModelError(f"{model_dir}: the card's oof_file {card.cv.oof_file!r} is not a file name in the "
                          "directory; the card was edited: restore it or retrain")
     if not path.is_file():
-        raise ModelError(f"{path}: missing; the card names it as the ensemble's out-of-fold predictions: restore "
-                         "it or retrain the ensemble")
+        raise ModelError(f"{path}: the out-of-fold predictions that card.json names are missing; {fix}")
     try:
         frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow's own error types for a damaged or foreign file
-        why = " ".join(str(exc).split())[:160]
-        raise ModelError(f"{path}: not a readable parquet file ({type(exc).__name__}: {why}); restore it or "
-                         "retrain the ensemble") from None
-    needed = ["fold", "issue_time", "region", "prev_flux",
-              *(f"{k}[{t}]" for t in card.targets for k in ("y", "p_raw", "p_xfit", "threshold_xfit"))]
-    missing = [c for c in needed if c not in frame.columns]
+    except Exception as exc:  # pyarrow's errors for a file that is not Parquet (ArrowInvalid, OSError, ...)
+        why = " ".join(str(exc).split())[:200]
+        raise ModelError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {why}); {fix}") from None
+    need = ["issue_time", "region", "fold", "prev_flux"] + [
+        f"{c}[{t}]" for t in card.targets for c in ("y", "p_raw", "p_xfit", "threshold_xfit")] + (
+        [f"{c}[{t}]" for t in card.targets for c in ("p_net", "p_linear")] if card.blend is not None else [])
+    missing = [c for c in need if c not in frame.columns]
     if missing:
-        raise ModelError(f"{path}: lacks the columns {missing[:5]}{' ...' if len(missing) > 5 else ''}; it is not "
-                         "this ensemble's out-of-fold file: restore it or retrain the ensemble")
+        raise ModelError(f"{path}: out-of-fold predictions without column(s) {missing}: not this ensemble's file; "
+                         f"{fix}")
     return frame
 
 

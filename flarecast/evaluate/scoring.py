@@ -37,7 +37,7 @@ from flarecast.model.card import EnsembleCard, ModelCard
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
 from flarecast.samples.build import Samples, samples_from_store
-from flarecast.util import utc
+from flarecast.util import atomic_write_text, utc
 
 METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic", "trees")
 """Methods of ``metrics.json``, in report order; ``logistic`` and ``trees`` only where they could be fitted."""
@@ -289,7 +289,7 @@ def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, 
         figures = {t: [p.name for p in paths] for t, paths in written.items()}
     result["plots"] = figures
     write_json(out_dir / "metrics.json", result)
-    (out_dir / "report.md").write_text(evaluation_markdown(result))
+    atomic_write_text(out_dir / "report.md", evaluation_markdown(result))
 
 
 def _iso(t) -> str:

@@ -29,7 +29,7 @@ from flarecast.forecast.numbers import check_provider, check_rows
 from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
-from flarecast.util import iso
+from flarecast.util import atomic_open, atomic_write_text, iso
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
 ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
@@ -41,7 +41,8 @@ SUFFIXES = (".json", ".csv")
 
 
 def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
-    """Write the document as JSON (``.json``) or its rows as CSV (``.csv``)."""
+    """Write the document as JSON (``.json``) or its rows as CSV (``.csv``), beside ``path`` then renamed there: a
+    process killed or a disk filled while it writes leaves the previous file whole."""
     from flarecast.jsonio import dumps
 
     path = Path(path)
@@ -50,9 +51,9 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
     check_rows(doc["forecasts"], str(path))  # the last guard: no impossible number is written
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
-        path.write_text(dumps(doc) + "\n")
+        atomic_write_text(path, dumps(doc) + "\n")
         return path
-    with open(path, "w", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         # The degraded columns only where the rows carry them: a file of `--strict` forecasts reads back as written.
         extra = DEGRADED_FIELDS if any("degraded" in r for r in doc["forecasts"]) else ()
         w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")

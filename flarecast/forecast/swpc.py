@@ -61,6 +61,7 @@ from flarecast.errors import InputFileError, ParseError
 from flarecast.forecast.numbers import check_provider, check_rows
 from flarecast.ingest.fetch.swpc import fetched_at
 from flarecast.safeio import load_json
+from flarecast.util import atomic_open
 
 FIELDS = {">=C": "c_class_1_day", ">=M": "m_class_1_day", "X": "x_class_1_day"}
 """flarecast target -> the field of SWPC's 1-day probability (percent)."""
@@ -115,7 +116,7 @@ def write_provider_csv(paths: Sequence[str | Path], out: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = read_swpc(paths)
     check_rows(frame.to_dict("records"), str(out))  # the last guard: no impossible number is written
-    with open(out, "w", newline="") as fh:
+    with atomic_open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows({**r, "probability": repr(r["probability"])} for r in frame.to_dict("records"))

@@ -98,7 +98,7 @@ def _group_path(store: str | Path, group: str) -> Path:
     if group not in GROUPS:
         raise StoreError(f"group {group!r} is not one of {list(GROUPS)}")
     path = Path(store)
-    if not path.exists() and _lock_path(path).exists():
+    if not path.exists() and _locked_elsewhere(real_path(path)):
         raise StoreError(f"store {path} is being swapped in by an ingest right now; try again in a moment")
     _recover(path)
     if not path.exists():
@@ -152,14 +152,15 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
 
     Yields the root of the new version; the body writes each of ``groups`` under it (a group it leaves
     unwritten is dropped). Every other group is linked over from the current version. On an exception the
-    new version is removed and the store is as it was.
+    new version is removed and the store is as it was. A store given as a symbolic link stays a link: the
+    directory it points to is the one swapped (:func:`real_path`).
     """
-    path = Path(store)
     groups = set(groups)
     if groups - set(GROUPS):
         raise StoreError(f"groups {sorted(groups - set(GROUPS))} are not among {list(GROUPS)}")
+    check_store(store)
+    path = real_path(store)
     _recover(path)
-    check_store(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
@@ -169,8 +170,13 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
                 link_tree(path / group, tmp / group)
         yield tmp
         _swap(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno is not None and (exc.filename is None
+                                                                   or _about(exc.filename, path)):
+            # a full disk or a read-only file system met while building or swapping (a write names no file):
+            # said of the store, not of a chunk file of its hidden next version
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
         raise
 
 
@@ -288,10 +294,11 @@ def locked(store: str | Path):
     """Hold the store's lock file for a read-merge-write cycle, so two ingests cannot lose each other's rows.
 
     A lock left by a process that no longer runs (a crash) is taken over, and the temporary directories
-    that process left beside the store are removed.
+    that process left beside the store are removed. The lock lives beside the directory a symbolic link
+    points to (:func:`real_path`), so an ingest through the link and one through the target share it.
     """
-    path = Path(store)
-    check_store(path)
+    check_store(store)
+    path = real_path(store)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock_path(path)
     for _ in range(2):
@@ -301,21 +308,39 @@ def locked(store: str | Path):
         except FileExistsError:
             if _alive(lock):
                 raise StoreError(
-                    f"store {path} is locked by another ingest ({lock}); wait for it, or delete the lock "
+                    f"store {store} is locked by another ingest ({lock}); wait for it, or delete the lock "
                     "file if no flarecast process is running"
                 ) from None
             lock.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only file system or a full disk: said of the store, not of its lock
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
     else:
-        raise StoreError(f"store {path}: cannot create lock file {lock}")
+        raise StoreError(f"store {store}: cannot create lock file {lock}")
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        # Half-built versions and staging rows left by a crashed ingest: with the lock held, none is in use.
+        try:
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk: said of the store
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
+        finally:
+            os.close(fd)
+        # Half-built versions and staging rows left by a crashed ingest: with the lock held, none is in use
+        # (after _recover, which needs a half-swapped version's pair to tell it from a finished swap).
+        _recover(path)
         for left in (*path.parent.glob(f".{path.name}.tmp-*"), *path.parent.glob(f".{path.name}.stage-*")):
             shutil.rmtree(left, ignore_errors=True)
         yield
     finally:
         lock.unlink(missing_ok=True)
+
+
+def _locked_elsewhere(path: Path) -> bool:
+    """Whether another process that still runs holds the store's lock (an ingest that may be mid-swap)."""
+    lock = _lock_path(path)
+    try:
+        pid = int(lock.read_text() or 0)
+    except (OSError, ValueError):
+        return False
+    return pid != os.getpid() and _alive(lock)
 
 
 def _lock_path(path: Path) -> Path:
@@ -335,17 +360,36 @@ def _alive(lock: Path) -> bool:
 
 def scratch_dir(store: str | Path, what: str) -> Path:
     """A fresh hidden directory beside the store (same filesystem, so renames and links work)."""
-    path = Path(store)
+    path = real_path(store)
     out = path.parent / f".{path.name}.{what}-{uuid.uuid4().hex[:8]}"
     out.mkdir(parents=True)
     return out
 
 
+def _about(filename, path: Path) -> bool:
+    """Whether an OSError's ``filename`` lies in the store ``path`` or in one of its hidden versions beside it."""
+    if not Path(filename).is_relative_to(path.parent) or Path(filename) == path.parent:
+        return False
+    first = Path(filename).relative_to(path.parent).parts[0]
+    return first == path.name or first.startswith(f".{path.name}.")
+
+
+def real_path(store: str | Path) -> Path:
+    """The store's directory with symbolic links followed: where its versions are built, swapped and locked, so
+    that a store given as a link (to another disk, say) stays a link and is written through it."""
+    path = Path(store)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def _swap(tmp: Path, path: Path) -> None:
+    """Rename the new version ``tmp`` (``.<name>.tmp-<id>``) over ``path``; the current version moves aside as
+    ``.<name>.old-<id>``, the same ``<id>``, and is deleted. While both ``old-<id>`` and ``tmp-<id>`` exist the
+    swap is half done (the old version is the store); an ``old-<id>`` without its ``tmp-<id>`` is a finished
+    swap's leftover (:func:`_recover`)."""
     if not path.exists():
         os.replace(tmp, path)
         return
-    old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+    old = path.parent / f".{path.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
     os.replace(path, old)
     try:
         os.replace(tmp, path)
@@ -356,12 +400,21 @@ def _swap(tmp: Path, path: Path) -> None:
 
 
 def _recover(path: Path) -> None:
-    # A crash between the two renames of _swap leaves only ".<name>.old-*": put it back.
-    if path.exists():
-        return
-    olds = sorted(path.parent.glob(f".{path.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if olds:
-        os.replace(olds[-1], path)
+    """Undo a crash inside :func:`_swap`, and delete what a finished swap left.
+
+    - ``path`` absent, ``old-<id>`` and ``tmp-<id>`` present: the crash fell between the two renames; the old
+      version goes back (``tmp-<id>`` is removed with the next lock).
+    - ``old-<id>`` without ``tmp-<id>``: the swap had finished (the crash fell before or during the old
+      version's deletion): it is deleted, never put back, even where the store was removed since.
+    """
+    path = real_path(path)
+    olds = {p.name.rsplit("-", 1)[-1]: p for p in path.parent.glob(f".{path.name}.old-*")}
+    half = [p for key, p in olds.items() if (path.parent / f".{path.name}.tmp-{key}").is_dir()]
+    if half and not path.exists() and not _locked_elsewhere(path):  # not a live ingest between its renames
+        os.replace(max(half, key=lambda p: p.stat().st_mtime), path)
+    for key, p in olds.items():
+        if not (path.parent / f".{path.name}.tmp-{key}").exists():
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def as_str(values) -> np.ndarray:

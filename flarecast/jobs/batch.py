@@ -67,7 +67,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flarecast.errors import ConfigError, FlarecastError, ParseError
+from flarecast.errors import ConfigError, FlarecastError, MachineError, ParseError
 from flarecast.jobs.confine import Owned, inside, known_outputs
 from flarecast.jobs.jobfile import Job, load_job
 from flarecast.jobs.joblog import LOG_FORMAT, JobRunningError, interrupted_step, job_lock, read_log
@@ -101,7 +101,8 @@ def run_job(path: str | Path, *, overrides: list[str] | None = None, root: str |
     Raises
     ------
     BatchStepError
-        For the first step that fails with a flarecast error; the log records it and the steps before it.
+        For the first step that fails with a flarecast error or an OS error (a full disk, a read-only file system:
+        :class:`~flarecast.errors.MachineError`); the log records it and the steps before it.
     JobRunningError
         When another run of the job holds its lock.
     """
@@ -189,7 +190,9 @@ def _run(job: Job, path: str | Path, base: Path, log_path: Path, previous: Previ
                     record["failures"] = failures
                 done[name] = {"key": record["key"], "outputs": record["outputs"]}
             writing.pop(name, None)
-        except FlarecastError as exc:
+        except (FlarecastError, OSError) as exc:
+            if isinstance(exc, OSError):  # a fault of the machine (a full disk): one line, like a refusal
+                exc = MachineError(exc)
             record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - s0, 3))
             log.update(status="failed", failed_step=name)
             save()

@@ -40,6 +40,7 @@ from flarecast.report.text import comparison_markdown, comparison_rows, verdict
 from flarecast.samples.build import Samples, samples_from_store
 from flarecast.simulate.generate import simulate
 from flarecast.train.loop import train
+from flarecast.util import atomic_write_text
 
 DEMO_LOSSES = {"CE": {"alpha": None, "gamma": 0.0}, "focal": {"alpha": 0.25, "gamma": 2.0}}
 DEMO_METHODS = (Method("CE", "ce", None, 0.0), Method("focal", "focal", 0.25, 2.0))
@@ -255,5 +256,5 @@ def _simulated_demo(out: Path, cfg: RunConfig, progress: Progress) -> DemoResult
     }
     write_json(out / "comparison.json", comparison)
     report = out / "report.md"
-    report.write_text(comparison_markdown(comparison))
+    atomic_write_text(report, comparison_markdown(comparison))
     return DemoResult(out, comparison, report)

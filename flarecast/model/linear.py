@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from flarecast.errors import ModelError
+from flarecast.util import atomic_path
 
 STATISTICS = ("last", "mean", "max")
 """The statistics of each channel, in feature order."""
@@ -97,7 +98,8 @@ def fit_window_logistic(feats: np.ndarray, y: np.ndarray) -> WindowLogistic:
 def save_linear(path: str | Path, members: Sequence[WindowLogistic], folds: Sequence[str]) -> None:
     """Write the logistic members of folds ``folds`` to one safetensors file (no pickle)."""
     tensors = {f"{fold}.{name}": t for fold, m in zip(folds, members, strict=True) for name, t in m.tensors().items()}
-    save_file(tensors, str(path))
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp))
 
 
 def load_linear(path: str | Path, folds: Sequence[str]) -> list[WindowLogistic]:

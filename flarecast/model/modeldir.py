@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from flarecast.model.ensemble import Ensemble
 from flarecast.model.linear import load_linear
 from flarecast.model.network import TemporalCNN
 from flarecast.safeio import load_json, loads_json
-from flarecast.util import atomic_write_bytes, sha256_file
+from flarecast.util import atomic_path, atomic_write_bytes, sha256_file
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
@@ -61,17 +59,11 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: ModelCard | 
     doc.pop("weights_sha256", None)  # the digest of the file the header is in: added to card.json only
     card = ModelCard.parse({**doc, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)},
                            str(model_dir / CARD), "the training run built an incomplete card").sealed()
-    fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".weights.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(model_dir / WEIGHTS) as tmp:
         # One metadata key: safetensors keeps metadata in a hash map, so several keys come out in any order
         # and same-seed runs would not be byte-identical.
-        save_file(state, tmp, metadata={"card": dumps(card.to_dict(), indent=None)})
-        digest = sha256_file(Path(tmp))
-        os.replace(tmp, model_dir / WEIGHTS)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        save_file(state, str(tmp), metadata={"card": dumps(card.to_dict(), indent=None)})
+        digest = sha256_file(tmp)
     card = card.model_copy(update={"weights_sha256": digest})
     atomic_write_bytes(model_dir / CARD, dumps(card.to_dict()).encode())
     return card

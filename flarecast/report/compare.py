@@ -27,6 +27,7 @@ from flarecast.report.formats import (
     percent,
     threshold_sentence,
 )
+from flarecast.util import atomic_write_text
 
 CASE_SCORES = ("recall", "hss", "tss", "far")
 """Columns of the case-study table, for each of its targets."""
@@ -173,8 +174,8 @@ def write_compare_report(comparison: dict[str, Any], out: str | Path) -> tuple[P
         draw_heatmap(data, out / name, title=f"{t}: test {data['score'].upper()}, seed mean ± std")
         heatmaps[t] = name
     md = compare_markdown(comparison, heatmaps)
-    (out / "report.md").write_text(md)
-    (out / "report.html").write_text(markdown_to_html(md, out, "flarecast compare"))
+    atomic_write_text(out / "report.md", md)
+    atomic_write_text(out / "report.html", markdown_to_html(md, out, "flarecast compare"))
     return out / "report.md", out / "report.html"
 
 

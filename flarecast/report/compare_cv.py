@@ -20,6 +20,7 @@ from flarecast.report.formats import (
     md_text,
     value_ci,
 )
+from flarecast.util import atomic_write_text
 
 POOLED = "pooled"
 POOLED_SCORES = ("recall", "hss", "tss", "far", "bss")
@@ -147,6 +148,6 @@ def write_compare_cv_report(c: dict[str, Any], out: str | Path) -> tuple[Path, P
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     md = compare_cv_markdown(c)
-    (out / "report-cv.md").write_text(md)
-    (out / "report-cv.html").write_text(markdown_to_html(md, out, "flarecast compare --cv"))
+    atomic_write_text(out / "report-cv.md", md)
+    atomic_write_text(out / "report-cv.html", markdown_to_html(md, out, "flarecast compare --cv"))
     return out / "report-cv.md", out / "report-cv.html"

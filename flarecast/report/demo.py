@@ -31,6 +31,7 @@ from flarecast.report.formats import (
     threshold_sentence,
 )
 from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
+from flarecast.util import atomic_write_text
 
 TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
 """The case study's columns: X-class recall, HSS, TSS, then the same for >=M."""
@@ -191,9 +192,9 @@ def write_demo_report(comparison: dict[str, Any], out: str | Path, **forecasts) 
     comparison["plain_verdicts"] = {t: plain_verdict(comparison, t) for t in ("X", ">=M")}
     comparison["figures"] = write_figures(out, convention=comparison["convention"], **forecasts)
     md = demo_markdown(comparison, comparison["figures"])
-    (out / "report.md").write_text(md)
+    atomic_write_text(out / "report.md", md)
     html = out / "report.html"
-    html.write_text(markdown_to_html(md, out, "flarecast demo"))
+    atomic_write_text(html, markdown_to_html(md, out, "flarecast demo"))
     return html
 
 

@@ -16,6 +16,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from flarecast import classes
 from flarecast.metrics import DEFAULT_GRID, reliability, scores_from_counts
+from flarecast.util import atomic_path
 
 if TYPE_CHECKING:  # a type only: reports sit below evaluation and never call it
     from flarecast.evaluate.scoring import Forecasts
@@ -168,8 +169,14 @@ def draw(kind: str, data: dict[str, Any], target: str, path: str | Path, *, dpi:
     wide = kind in ("timeline", "episode")
     fig = Figure(figsize=(10, 4.5 if kind == "episode" else 3.5) if wide else (5.5, 4.5), layout="constrained")
     drawers[kind](fig.add_subplot(), data, target)
-    fig.savefig(path, dpi=dpi)
+    save_figure(fig, path, dpi=dpi)
     return Path(path)
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 100) -> None:
+    """Save ``fig`` as a PNG beside ``path`` and rename it there: a report never links half a picture."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
 
 
 def episode_data(time, y, probs: dict[str, np.ndarray], thresholds: dict[str, float], flares) -> dict[str, Any]:
@@ -287,5 +294,5 @@ def draw_heatmap(data: dict[str, Any], path: str | Path, *, title: str = "", dpi
     ax.set_xticks(range(mean.shape[1]), [f"{g:g}" for g in data["gammas"]])
     ax.set_yticks(range(mean.shape[0]), ["none" if a is None else f"{a:g}" for a in data["alphas"]])
     ax.set(xlabel="gamma", ylabel="alpha", title=title)
-    fig.savefig(path, dpi=dpi)
+    save_figure(fig, path, dpi=dpi)
     return Path(path)

@@ -39,6 +39,7 @@ from flarecast.samples.grid import Grid, gaps, window_ends, window_missing
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.samples.sharp import sharp_grid
 from flarecast.samples.splits import SPLITS
+from flarecast.util import atomic_path
 
 INDEX_SUFFIXES = (".parquet", ".nc")
 
@@ -188,7 +189,8 @@ def write_index(samples: Samples, path: str | Path) -> Path:
         raise SampleError(f"--out {str(path)!r}: expected a file name ending in one of {list(INDEX_SUFFIXES)}")
     frame = samples.to_frame()
     if path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
         return path
     ds = xr.Dataset(
         {"issue_time": ("sample", samples.issue_time.astype("datetime64[ns]"), {"timezone": "UTC"}),
@@ -201,7 +203,8 @@ def write_index(samples: Samples, path: str | Path) -> Path:
     for j, t in enumerate(samples.targets):
         name = "target_" + t.replace(">=", "ge_")
         ds[name] = ("sample", samples.y[:, j].astype(np.int8), {"target": t})
-    ds.to_netcdf(path)
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp)
     return path
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from flarecast.errors import ConfigError
+from flarecast.util import atomic_path, atomic_write_bytes, atomic_write_text
 
 GOES_EPOCH = np.datetime64("2000-01-01T12:00:00", "s")
 """GOES-R time origin: ``time`` counts seconds since it, neglecting leap seconds."""
@@ -115,7 +116,7 @@ def write_goes_day(path: Path, day: date, channels: dict[str, dict[str, np.ndarr
     """
     day_start = np.datetime64(day, "s")
     time = (day_start - GOES_EPOCH).astype(np.float64) + 60.0 * np.arange(MINUTES_PER_DAY)
-    with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
+    with atomic_path(path) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as nc:
         nc.setncatts(_global_attrs(day, provenance))
         nc.createDimension("time", None)  # unlimited, as in NOAA's files
         kw = {"dimensions": ("time",), "chunksizes": (MINUTES_PER_DAY,), **_COMPRESSION}
@@ -195,7 +196,7 @@ def xra_line(row: EventRow) -> str:
 
 def write_events_day(path: Path, day: date, rows: list[EventRow], seed: int) -> None:
     body = "".join(f"\n{xra_line(r)}\n" for r in rows)
-    path.write_text("\n".join(_header(day, seed)) + "\n" + body, encoding="ascii", newline="\n")
+    atomic_write_bytes(path, ("\n".join(_header(day, seed)) + "\n" + body).encode("ascii"))
 
 
 def write_sharp_csv(path: Path, table: pd.DataFrame) -> None:
@@ -208,7 +209,7 @@ def write_sharp_csv(path: Path, table: pd.DataFrame) -> None:
     out["AREA"] = out["AREA"].astype(np.float32).astype(np.float64).round(6)
     out["MEANGBZ"] = out["MEANGBZ"].round(3)
     out["R_VALUE"] = out["R_VALUE"].round(3)
-    out.to_csv(path, index=False, lineterminator="\r\n")
+    atomic_write_text(path, out.to_csv(index=False, lineterminator="\r\n"))
 
 
 _OUR_FILES = (("goes", re.compile(r"sci_xrsf-l2-avg1m_g16_d\d{8}_v2-2-0\.nc")),

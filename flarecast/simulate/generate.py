@@ -103,6 +103,7 @@ from flarecast.simulate.sun import (
     quality,
     sharp_table,
 )
+from flarecast.util import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def simulate(
     summary = _summary(sim, out)
     # outdir is left out of the file, so the same simulation written elsewhere is byte-identical
     record = {k: v for k, v in summary.to_dict().items() if k != "outdir"}
-    (out / "simulation.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out / "simulation.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
     return summary
 
 

@@ -9,8 +9,6 @@ gives the same weights as a run that was never interrupted (on the CPU).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from safetensors.torch import save_file
 
 from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
+from flarecast.util import atomic_path
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -49,14 +48,8 @@ def save_checkpoint(model_dir: Path, model, opt, sched, gen: torch.Generator, pr
     tensors["rng.loader"] = gen.get_state()
     meta = {"state": dumps({"progress": progress.__dict__, "param_groups": opt_state["param_groups"],
                             "scheduler": sched.state_dict(), "config": config}, indent=None)}
-    fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".checkpoint.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, model_dir / CHECKPOINT)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(model_dir / CHECKPOINT) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
 
 
 def load_checkpoint(model_dir: Path, model, opt, sched, gen: torch.Generator, config: dict[str, Any]) -> Progress:

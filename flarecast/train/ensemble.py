@@ -51,7 +51,7 @@ from flarecast.train.calibration import choose_blend, choose_calibration, choose
 from flarecast.train.checkpoint import CHECKPOINT
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.loop import train
-from flarecast.util import sha256_file
+from flarecast.util import atomic_path, sha256_file
 
 MEMBERS = "members"
 BLENDED = "weighted mean probability: w x mean of the networks + (1 - w) x mean of the logistic members"
@@ -132,7 +132,8 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
     calibration, thresholds, scores, frame, weights = _decide(samples, cfg, oof, fold_id, p_raw, folds, p_linear)
     results = [replace(r, dir=str(_by_content(Path(r.dir), Path(r.dir).name, model_dir / MEMBERS)))
                for r in results]
-    frame.to_parquet(model_dir / "oof.tmp.parquet", index=False)
+    with atomic_path(model_dir / "oof.tmp.parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
     oof_file = _by_content(model_dir / "oof.tmp.parquet", "oof", model_dir).name
     if linear:
         save_linear(model_dir / "linear.tmp.safetensors", linear, [f.name for f in folds])
