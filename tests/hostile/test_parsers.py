@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from types import SimpleNamespace
 
@@ -265,13 +266,13 @@ def cli_line(args: list[str]) -> str:
 
 
 def oof_card(oof_file: str = "oof-1.parquet"):
-    return SimpleNamespace(cv=SimpleNamespace(oof_file=oof_file), targets=("X",))
+    return SimpleNamespace(cv=SimpleNamespace(oof_file=oof_file), targets=("X",), blend=None)
 
 
 @pytest.mark.parametrize(("content", "oof_file", "expected"), [
-    (None, "oof-1.parquet", "oof-1.parquet: missing; the card names it"),
-    (b"PAR1 not really parquet", "oof-1.parquet", "not a readable parquet file"),
-    ("frame", "oof-1.parquet", "lacks the columns ['y[X]', 'p_raw[X]'"),
+    (None, "oof-1.parquet", "oof-1.parquet: the out-of-fold predictions that card.json names are missing"),
+    (b"PAR1 not really parquet", "oof-1.parquet", "not a readable Parquet file"),
+    ("frame", "oof-1.parquet", "without column(s) ['y[X]', 'p_raw[X]'"),
     (None, "../oof-1.parquet", "is not a file name in the directory"),
 ])
 def test_cv_with_a_missing_or_damaged_oof_file_is_one_line(tmp_path, monkeypatch, content, oof_file, expected):
@@ -282,7 +283,7 @@ def test_cv_with_a_missing_or_damaged_oof_file_is_one_line(tmp_path, monkeypatch
         (tmp_path / oof_file).write_bytes(content)
     monkeypatch.setattr(oof, "read_card", lambda _: oof_card(oof_file))
     monkeypatch.setattr(oof, "EnsembleCard", SimpleNamespace)  # the card above stands for an ensemble's
-    with pytest.raises(ModelError, match=expected.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(ModelError, match=re.escape(expected)):
         oof.score_oof(tmp_path)
     assert expected in cli_line(["cv", str(tmp_path)])
 
