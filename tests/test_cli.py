@@ -219,3 +219,24 @@ def test_providers_table_keeps_undefined_intervals():
     shown = providers_table(result)
     assert _row(shown, "noaa") == ["noaa", "0.500", "2", *["0.50 [n/a, n/a]"] * len(EVAL_COLUMNS)]
     assert _row(shown, "noaa - ours")[5] == "0.50 [n/a, n/a]"
+
+
+@pytest.mark.parametrize("command", ["", "forecast", "fetch goes"])
+def test_dash_h_is_help_and_flags_show_no_value_hint(command):
+    """`flarecast -h` was refused ("No such option: -h"), and on/off flags showed as `--json <bool>`, as if they
+    took a value; options that take one keep their hint."""
+    result = runner.invoke(app, [*command.split(), "-h"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Usage: flarecast" in result.output and "<bool>" not in result.output
+    if command == "forecast":
+        assert re.search(r"--json\s+Print machine-readable", result.output)
+        assert re.search(r"--device\s+<str>", result.output)
+
+
+@pytest.mark.parametrize("command", [["forecast", "{m}", "--latest"], ["card", "{m}"], ["evaluate", "{m}"]])
+def test_a_model_folder_that_does_not_exist_is_named_as_such(tmp_path, command):
+    """A mistyped model path said "no weights.safetensors", as if the folder were there but incomplete."""
+    missing = tmp_path / "models" / "gose"
+    result = runner.invoke(app, [w.format(m=missing) for w in command])
+    assert result.exit_code == 2
+    assert f"{missing}: no such model directory" in result.output and "safetensors" not in result.output

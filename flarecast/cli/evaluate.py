@@ -17,7 +17,7 @@ from flarecast.cli.options import (
     TrainDeviceOpt,
     TrustOpt,
 )
-from flarecast.config import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS
+from flarecast.defaults import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS
 from flarecast.errors import FlarecastError
 
 
