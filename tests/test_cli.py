@@ -240,3 +240,20 @@ def test_a_model_folder_that_does_not_exist_is_named_as_such(tmp_path, command):
     result = runner.invoke(app, [w.format(m=missing) for w in command])
     assert result.exit_code == 2
     assert f"{missing}: no such model directory" in result.output and "safetensors" not in result.output
+
+
+def test_an_unreachable_archive_names_the_variable_for_a_mirror(tmp_path):
+    """fetch's cannot-connect line did not say how to point it elsewhere: the FLARECAST_*_URL variables were
+    only in docs/fetch.md. Now the failure is followed by the variable and its value, and --help lists it."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the connection is refused at once
+        s.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{s.getsockname()[1]}"
+    result = runner.invoke(app, ["fetch", "swpc", "--product", "solar_regions", "--retries", "0", "--timeout", "5",
+                                 "--out", str(tmp_path)], env={"FLARECAST_SWPC_URL": base, "COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert f"{base}/json/solar_regions.json: cannot connect" in result.output
+    assert f"set FLARECAST_SWPC_URL (now {base})" in result.output
+    shown = " ".join(runner.invoke(app, ["fetch", "events", "--help"], env={"COLUMNS": "300"}).output.split())
+    assert all(v in shown for v in ("FLARECAST_NCEI_URL", "FLARECAST_SWPC_EVENTS_URL", "FLARECAST_HEK_URL"))

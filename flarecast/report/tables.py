@@ -207,8 +207,14 @@ def fetch_summary(report: dict[str, Any]) -> list[str]:
 
 
 def fetch_failures(report: dict[str, Any]) -> list[str]:
-    """``flarecast fetch``'s lines for stderr: one per failed URL, with the HTTP status or the reason."""
-    return [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
+    """``flarecast fetch``'s lines for stderr: one per failed URL, with the HTTP status or the reason; where an
+    archive could not be reached, the variable that points it at a mirror."""
+    from flarecast.ingest.fetch.settings import mirror_hint
+
+    lines = [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
+    unreachable = [f["url"] for f in report["failed"] if f["error"].startswith(("cannot connect", "timeout"))]
+    hint = mirror_hint(unreachable) if unreachable else None
+    return lines + ([escape(hint)] if hint else [])
 
 
 def evaluation_summary(result: dict[str, Any]) -> list:

@@ -104,6 +104,8 @@ def reason(exc: BaseException, timeout: float) -> str:
         return f"connection dropped before the end of the file ({name})"
     if isinstance(exc, urllib.error.URLError):
         return f"cannot connect ({exc.reason})"
+    if "Connector" in name:  # aiohttp's ClientConnectorError and its DNS/SSL kinds
+        return f"cannot connect ({exc})"
     return f"{name}: {exc}"
 
 

@@ -61,3 +61,23 @@ def base_urls(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
             raise ConfigError(f"{origin} = {value!r}: expected an http:// or https:// URL such as {default}")
         out[key] = value.rstrip("/")
     return out
+
+
+SOURCE_ARCHIVES = {"goes": ("ncei", "ncei_science"), "swpc": ("swpc",), "events": ("ncei", "swpc_events", "hek"),
+                   "sharp": ("jsoc",)}
+"""Which archives each ``flarecast fetch`` source reads."""
+
+
+def mirror_hint(failed_urls: list[str], overrides: Mapping[str, str] | None = None) -> str | None:
+    """One line naming the variable that points the unreachable archive(s) at a mirror, with its value now;
+    None when no failed URL is under a known base URL.
+
+    >>> mirror_hint(["https://services.swpc.noaa.gov/json/solar_regions.json"])
+    'to fetch from a mirror or a local copy, set FLARECAST_SWPC_URL (now https://services.swpc.noaa.gov); see docs/fetch.md'
+    """
+    urls = base_urls(overrides)
+    keys = [k for k, base in urls.items() if any(u.startswith(base + "/") or u == base for u in failed_urls)]
+    if not keys:
+        return None
+    named = " or ".join(f"{ENV_VARS[k]} (now {urls[k]})" for k in keys)
+    return f"to fetch from a mirror or a local copy, set {named}; see docs/fetch.md"
