@@ -257,3 +257,15 @@ def test_an_unreachable_archive_names_the_variable_for_a_mirror(tmp_path):
     assert f"set FLARECAST_SWPC_URL (now {base})" in result.output
     shown = " ".join(runner.invoke(app, ["fetch", "events", "--help"], env={"COLUMNS": "300"}).output.split())
     assert all(v in shown for v in ("FLARECAST_NCEI_URL", "FLARECAST_SWPC_EVENTS_URL", "FLARECAST_HEK_URL"))
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """`flarecast --help` took ~1.5 s: importing the CLI imported pandas (through flarecast.config) for every
+    command. Commands import what they need when they run; the CLI itself imports none of these."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "numpy", "torch", "xarray", "pydantic", "aiohttp", "flarecast.config", "flarecast.ingest")
+    code = f"import sys, flarecast.cli; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -78,7 +78,7 @@ def fetch_command(source: str, *, without: tuple[str, ...] = ()):
 def _with_archives(doc: str, source: str) -> str:
     """``doc`` with a paragraph before its examples naming the variables that point ``source``'s archives at a
     mirror or a local copy."""
-    from flarecast.ingest.fetch.settings import DEFAULT_URLS, ENV_VARS, SOURCE_ARCHIVES
+    from flarecast.defaults import DEFAULT_URLS, ENV_VARS, SOURCE_ARCHIVES
 
     names = ", ".join(f"{ENV_VARS[k]} (default {DEFAULT_URLS[k]})" for k in SOURCE_ARCHIVES[source])
     para = f"Archive base URLs, to fetch from a mirror or a local copy: {names} (docs/fetch.md).\n\n"
