@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperOption
 
-from flarecast import __version__
 from flarecast.errors import FlarecastError
 
 app = typer.Typer(
@@ -177,5 +176,7 @@ def _show(console: Console, item) -> None:
 @app.callback(invoke_without_command=True)
 def main(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False):
     if version:
+        from flarecast import __version__
+
         emit(__version__, False, lambda v: f"flarecast {v}")
         raise typer.Exit()
