@@ -20,7 +20,7 @@ from rich.table import Table
 
 from flarecast import classes
 from flarecast.report.compare import split_table
-from flarecast.report.formats import markdown_to_html, mean_cell, threshold_sentence
+from flarecast.report.formats import markdown_to_html, md_text, mean_cell, threshold_sentence
 from flarecast.report.plots import draw, episode_data, reliability_curves, roc_curves, slug
 
 TABLE = (("X", "recall"), ("X", "hss"), ("X", "tss"), (">=M", "recall"), (">=M", "hss"), (">=M", "tss"))
@@ -147,7 +147,8 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
              f"Both losses train the same network on the same windows with the same optimiser, epochs and seeds "
              f"({', '.join(map(str, comparison['seeds']))}); each run's threshold is "
              f"{threshold_sentence(comparison['threshold_rule'])} before the test block is scored.", "", "## Verdict", ""]
-    lines += [f"- {comparison['plain_verdicts'][t]}" for t in comparison["plain_verdicts"]]
+    # "- >=M: ..." would open a block quote inside the list item: the ">" is escaped
+    lines += [f"- {md_text(comparison['plain_verdicts'][t])}" for t in comparison["plain_verdicts"]]
     lines += ["", "## Test scores", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, m in _rows(comparison).items():
         lines.append("| " + " | ".join([name, losses.get(name, "baseline")]
@@ -160,9 +161,8 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
               "- **HSS** = 2(TP·TN − FN·FP) / [(TP+FN)(FN+TN) + (TP+FP)(FP+TN)]: 1 perfect, 0 no better than chance.",
               "- **TSS** = POD − POFD: the same whatever the base rate.", "", "## Samples", "",
               *split_table(comparison), "## Figures", "",
-              "Reliability: observed event rate against forecast probability per bin, the number by each point is "
-              "the windows in that bin (bars: the same counts, log scale); curves use each loss's seed-mean "
-              "probability. ROC: detection against false-alarm rate over all thresholds; persistence is one point. "
+              "Reliability: observed event rate against forecast probability per bin; the bars (log scale) and the "
+              "number above each are the windows in that bin; curves use each loss's seed-mean probability. ROC: detection against false-alarm rate over all thresholds; persistence is one point. "
               "Episode: the largest group of X flares of the test period, both losses' seed-mean X probability, "
               "their thresholds (the mean of the seeds' validation thresholds), shading where an X flare follows "
               "within 24 h, and each X flare's peak.", ""]
