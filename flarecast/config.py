@@ -38,6 +38,7 @@ from flarecast.channels import (  # noqa: F401  (re-exported: configs name chann
     is_common,
 )
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
+from flarecast.defaults import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS, DEFAULT_STORE  # noqa: F401  (re-exported)
 from flarecast.errors import ConfigError
 from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-exported for job files)
     Choice,
@@ -52,16 +53,8 @@ from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-ex
 
 SOURCES = ("goes", "sharp")
 RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
-DEFAULT_STORE = "data/store.zarr"
-"""The store every command reads and writes unless told otherwise (``--store``, a job's ``store``)."""
-
-COMPARE_DEFAULTS = {"seeds": 5, "alphas": "none,0.25,0.5,0.75", "gammas": "0.5,1,2,3,5", "balanced_alpha": 0.75,
-                    "pos_weight": "odds"}
-"""The focal-vs-CE study's grid as ``flarecast compare`` and a batch ``compare`` step take it (text, as typed)."""
-COMPARE_CV_GAMMAS = "1,2"
-"""The focal gammas of ``flarecast compare --cv`` (each setting a whole CV ensemble: a smaller grid)."""
-
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
+
 
 class SplitConfig(Section):
     """The split plan: train, val and test fractions of the data's time span, as contiguous time blocks.

@@ -219,3 +219,78 @@ def test_providers_table_keeps_undefined_intervals():
     shown = providers_table(result)
     assert _row(shown, "noaa") == ["noaa", "0.500", "2", *["0.50 [n/a, n/a]"] * len(EVAL_COLUMNS)]
     assert _row(shown, "noaa - ours")[5] == "0.50 [n/a, n/a]"
+
+
+@pytest.mark.parametrize("command", ["", "forecast", "fetch goes"])
+def test_dash_h_is_help_and_flags_show_no_value_hint(command):
+    """`flarecast -h` was refused ("No such option: -h"), and on/off flags showed as `--json <bool>`, as if they
+    took a value; options that take one keep their hint."""
+    result = runner.invoke(app, [*command.split(), "-h"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Usage: flarecast" in result.output and "<bool>" not in result.output
+    if command == "forecast":
+        assert re.search(r"--json\s+Print machine-readable", result.output)
+        assert re.search(r"--device\s+<str>", result.output)
+
+
+@pytest.mark.parametrize("command", [["forecast", "{m}", "--latest"], ["card", "{m}"], ["evaluate", "{m}"]])
+def test_a_model_folder_that_does_not_exist_is_named_as_such(tmp_path, command):
+    """A mistyped model path said "no weights.safetensors", as if the folder were there but incomplete."""
+    missing = tmp_path / "models" / "gose"
+    result = runner.invoke(app, [w.format(m=missing) for w in command])
+    assert result.exit_code == 2
+    assert f"{missing}: no such model directory" in result.output and "safetensors" not in result.output
+
+
+def test_an_unreachable_archive_names_the_variable_for_a_mirror(tmp_path):
+    """fetch's cannot-connect line did not say how to point it elsewhere: the FLARECAST_*_URL variables were
+    only in docs/fetch.md. Now the failure is followed by the variable and its value, and --help lists it."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the connection is refused at once
+        s.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{s.getsockname()[1]}"
+    result = runner.invoke(app, ["fetch", "swpc", "--product", "solar_regions", "--retries", "0", "--timeout", "5",
+                                 "--out", str(tmp_path)], env={"FLARECAST_SWPC_URL": base, "COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert f"{base}/json/solar_regions.json: cannot connect" in result.output
+    assert f"set FLARECAST_SWPC_URL (now {base})" in result.output
+    shown = " ".join(runner.invoke(app, ["fetch", "events", "--help"], env={"COLUMNS": "300"}).output.split())
+    assert all(v in shown for v in ("FLARECAST_NCEI_URL", "FLARECAST_SWPC_EVENTS_URL", "FLARECAST_HEK_URL"))
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """`flarecast --help` took ~1.5 s: importing the CLI imported pandas (through flarecast.config) for every
+    command. Commands import what they need when they run; the CLI itself imports none of these."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "numpy", "torch", "xarray", "pydantic", "aiohttp", "flarecast.config", "flarecast.ingest")
+    code = f"import sys, flarecast.cli; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []
+
+
+def test_train_and_cv_lines_name_folds_with_their_dates_and_no_python_dicts():
+    """train's line printed "thresholds {'>=M': 0.24, 'X': 0.1}" and "folds ['block0', ...]", and cv's table named
+    folds block0..block4 without saying which days they held out."""
+    from flarecast.report.tables import oof_summary, train_summary
+
+    held = {"from": "2011-01-01T00:00:00", "to": "2011-07-14T23:00:00"}
+    (line,) = train_summary({"kind": "ensemble", "model_dir": "m", "members": 5, "seconds": 43.2, "folds": ["block0"],
+                             "fold_periods": [{"period": "block0", "held_out": held}], "threshold_rule": "hss",
+                             "calibration": {">=M": "isotonic", "X": "platt"}, "thresholds": {">=M": 0.2412, "X": 0.1}})
+    assert "folds block0 2011-01-01..2011-07-14;" in line
+    assert "calibration >=M isotonic, X platt; thresholds >=M 0.24, X 0.10 by rule hss" in line
+    assert not re.search(r"[{}\[\]']", line.replace("`flarecast cv m`", ""))
+    (single,) = train_summary({"kind": "single", "model_dir": "m", "best_epoch": 1, "epochs_run": 2, "val_score": 0.5,
+                               "thresholds": {"X": 0.1}})
+    assert single.endswith("thresholds X 0.10)")
+    row = {"period": "block0", "held_out": held, "n": 200, "positives": 3, "threshold": 0.25,
+           "ensemble": {k: {"value": 0.1, "ci": [0.0, 0.2]} for k in ("tss", "hss", "bss", "bss_raw")},
+           "persistence": {k: {"value": 0.0, "ci": [-0.2, 0.2]} for k in ("tss", "hss", "bss")},
+           "beats_persistence": {"thresholds": [], "at_threshold": False}}
+    result = {"threshold_rule": "tss", "calibration": {"X": "platt"}, "bootstrap": {"unit": "UTC day"},
+              "targets": {"X": [row, {**row, "period": "pooled", "held_out": None}]}}
+    assert _row(oof_summary(result), "block0 2011-01-01..2011-07-14")[:2] == ["block0 2011-01-01..2011-07-14", "200"]
+    assert _row(oof_summary(result), "pooled")[0] == "pooled"

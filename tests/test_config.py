@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from flarecast.config import builtin_config, from_dict, load_config
+from flarecast.config import RunConfig, builtin_config, from_dict, load_config
 from flarecast.errors import ConfigError
 
 CONFIGS = sorted(Path(__file__).parents[1].joinpath("configs").glob("*.yaml")) + sorted(
@@ -63,3 +63,13 @@ def test_missing_file_and_bad_yaml(tmp_path):
     p.write_text("train: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(p)
+
+
+def test_every_config_key_is_described_in_docs_config_md():
+    """`train --help` points to docs/config.md, which did not exist; now it lists every key a config can hold."""
+    from tests.conftest import flatten
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "config.md").read_text()
+    keys = [k for k, _ in flatten(RunConfig().to_dict())]
+    assert len(keys) > 40
+    assert [k for k in keys if f"| `{k}`" not in page and f", `{k}`" not in page] == []

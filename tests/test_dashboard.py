@@ -34,8 +34,19 @@ def test_the_page_is_one_file_with_its_figures_inside(page):
     assert doc["forecasts"][0]["issue_time"] == "2019-03-10T00:00:00Z"
     for r in doc["forecasts"]:
         assert f"<td>{r['probability']:.3f}</td>" in html
-    # 30 daily forecasts per target before the issue time, each judged once its window has ended.
-    assert html.count("<td class='l'>&gt;=M</td>") >= 31 and "pending" in html
+    # 30 daily forecasts before the issue time, each judged once its window has ended: one row per issue time
+    # with a readable time and every target side by side (they were raw ISO times, a row per target).
+    rows = re.findall(r"<tr><td class='l'>(\d{4}-\d\d-\d\d \d\d:\d\d UTC)</td>(.*?)</tr>", html)
+    assert len(rows) >= 31 and len({t for t, _ in rows}) == len(rows) and "pending" in html
+    targets = {r["target"] for r in doc["forecasts"]}
+    assert all(cells.count("<td") == 2 * len(targets) for _, cells in rows)  # P(target) and what happened, each
+    assert re.search(r"<th>P\(&gt;=M\) \(threshold 0\.\d{3}\)</th><th>&gt;=M happened</th><th>P\(X\)", html)
+    # every YES names its threshold, base rate and rule beside it; no card row without a value
+    for r in doc["forecasts"]:
+        if r["decision"]:
+            assert f"{r['target']} YES: probability {r['probability']:.3f}".replace(">", "&gt;") in html
+            assert "by maximising" in html
+    assert "<td class='l'>-</td></tr>" not in html
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)")
@@ -55,3 +66,43 @@ def test_chromium_renders_the_page_without_console_errors(page, tmp_path):
     subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
                     "--window-size=1200,1600", url], capture_output=True, timeout=120, check=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)")
+def test_chromium_renders_the_demo_report_without_raw_markdown(tmp_path):
+    """report.html of the recorded demo run, rendered by headless Chromium: the DOM holds no block quote and no
+    text with Markdown syntax left in it, and the page screenshots."""
+    from pathlib import Path
+
+    from flarecast.report.demo import demo_markdown
+    from flarecast.report.formats import markdown_to_html
+
+    recorded = json.loads((Path(__file__).resolve().parents[1] / "docs" / "demo-run.json").read_text())
+    page = tmp_path / "report.html"
+    page.write_text(markdown_to_html(demo_markdown(recorded, recorded["figures"]), tmp_path, "flarecast demo"))
+    run = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    dom = run.stdout
+    assert "<blockquote" not in dom and "**" not in dom and "|---" not in dom
+    assert all(v.replace(">", "&gt;") in dom for v in recorded["plain_verdicts"].values())
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
+                    "--window-size=1400,2000", page.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_ensemble_card_shows_its_members_calibration_and_blend_weights():
+    """The model card left out the ensemble and the logistic blend (the networks' weight 0.25 for >=M) and showed
+    "validation PR AUC: -"; an ensemble now lists its members, calibration and blend weights."""
+    from types import SimpleNamespace as NS
+
+    from flarecast.jobs.dashboard import _ensemble_rows
+
+    card = NS(kind="ensemble", members=[None] * 5, cv=NS(scheme="blocked", folds=[NS(name=f"block{i}") for i in range(5)]),
+              calibration={">=M": NS(method="isotonic"), "X": NS(method="platt")}, blend=NS(weights={">=M": 0.25, "X": 0.6}))
+    rows = dict(_ensemble_rows(card))
+    assert rows["ensemble"].startswith("5 networks (blocked CV, folds block0, block1, block2, block3, block4)")
+    assert rows["calibration"] == ">=M isotonic, X platt"
+    assert rows["logistic blend"].startswith("networks' weight >=M 0.25, X 0.60;")
+    assert _ensemble_rows(NS(kind="single")) == []

@@ -141,6 +141,10 @@ def test_cli_writes_metrics_plots_and_report(trained, sim_store, tmp_path):
     # DESIGN: the threshold rule is stated in every report (HSS depends on the base rate, TSS does not).
     assert metrics["threshold_rule"] == {"rule": "hss", "chosen_on": "validation split"}
     assert "thresholds, chosen on the validation split by maximising HSS;" in report
+    # report.html beside it: the same report as one page, every figure embedded (none linked to a file)
+    html = (out / "report.html").read_text()
+    assert "<table>" in html and html.count('src="data:image/png;base64,') == sum(map(len, metrics["plots"].values()))
+    assert 'src="data:' in html and 'src="' not in html.replace('src="data:', "")
 
 
 def test_cli_split_and_all_are_exclusive(trained, sim_store):

@@ -98,3 +98,41 @@ def test_heatmap_draws_a_grid_with_an_undefined_cell(tmp_path):
             "mean": [[0.1, 0.2, 0.3], [0.4, float("nan"), 0.6]], "std": [[0.01] * 3, [0.02] * 3]}
     path = plots.draw_heatmap(data, tmp_path / "h.png", dpi=40)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_figure_has_a_title_and_labelled_axes(tmp_path, monkeypatch):
+    """Every figure a report embeds names what it shows: a title and both axis labels (the forecast timeline had
+    no x label); a second y axis (the reliability diagram's counts) says what it counts."""
+    from matplotlib.figure import Figure
+
+    drawn = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    plots.write_plots(forecasts(n=60), tmp_path, dpi=30)
+    t = np.datetime64("2013-10-24", "ns") + np.arange(48) * np.timedelta64(1, "h")
+    data = plots.episode_data(t, np.arange(48) > 30, {"CE": np.linspace(0, 0.3, 48), "focal": np.full(48, 0.1)},
+                              {"CE": 0.1, "focal": 0.2}, [(t[40], "X1.7 10-25 08:01")])
+    plots.draw("episode", data, "X", tmp_path / "e.png", dpi=30)
+    assert len(drawn) == 2 * len(plots.KINDS) + 1
+    for fig in drawn:
+        main, *twins = fig.axes
+        assert main.get_title() and main.get_xlabel() and main.get_ylabel(), main.get_title()
+        assert all(a.get_ylabel() for a in twins), main.get_title()
+
+
+def test_reliability_legend_sits_below_the_axes_and_counts_stand_on_their_bars(tmp_path, monkeypatch):
+    """The legend covered the tallest count bars and the bin counts, written by each point, overlapped near the
+    origin: the legend is now below the axes, and each count stands upright on its own bar."""
+    from matplotlib.figure import Figure
+
+    drawn = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    fc = forecasts(n=200)
+    plots.draw("reliability", plots.reliability_data(fc, ">=M"), ">=M", tmp_path / "r.png", dpi=30)
+    ax, counts = drawn[0].axes
+    anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.y1 < 0  # below the axes
+    labels = [a for a in counts.texts if a.get_rotation() == 90]
+    bars = [p for p in counts.patches]
+    assert len(labels) == len(bars) > 0
+    assert {(round(a.xy[0], 6), a.get_text()) for a in labels} == {
+        (round(b.get_x() + b.get_width() / 2, 6), str(int(b.get_height()))) for b in bars}

@@ -89,3 +89,40 @@ def test_every_flarecast_command_in_the_docs_parses():
             _parse(shlex.split(line)[1:])
         except click.UsageError as exc:
             raise AssertionError(f"docs/{page}: {line!r}: {exc}") from exc
+
+
+def test_docs_site_is_offline_clean_and_shows_no_escaped_pipes():
+    """The site loaded Google Fonts (theme.font unset), and `goes\\|sharp` in a table cell's code span showed its
+    backslash: Python-Markdown keeps a pipe inside backticks in the cell without one."""
+    import yaml
+
+    theme = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["theme"]
+    assert theme.get("font") is False
+    escaped = [page.name for page in (ROOT / "docs").glob("*.md") if "\\|" in page.read_text()]
+    assert escaped == []
+
+
+def test_the_demo_output_quoted_in_the_docs_is_the_recorded_runs():
+    """README.md and docs/demo.md quoted a demo table no fresh run printed. The quoted output is now rendered by
+    scripts/doc_tables.py from the recorded run docs/demo-run.json, through the same function `flarecast demo`
+    prints with; this fails when a page drifts from it, or the recording from the demo's own config and pins."""
+    import importlib.util
+    import json
+
+    from flarecast.config import builtin_config, load_config
+    from flarecast.jobs.demo import CPU_KERNELS
+
+    spec = importlib.util.spec_from_file_location("doc_tables", ROOT / "scripts" / "doc_tables.py")
+    doc_tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(doc_tables)
+    recorded = json.loads((ROOT / "docs" / "demo-run.json").read_text())
+    for page in doc_tables.PAGES:
+        text = page.read_text()
+        assert doc_tables.rewrite(text, recorded, page.name) == text, f"{page.name}: run python scripts/doc_tables.py"
+    shown = doc_tables.demo_output(recorded)
+    for name in ("CE", "focal"):  # each network's X recall cell, from the numbers the run recorded
+        cell = recorded["methods"][name]["targets"]["X"]["recall"]
+        assert re.search(rf"\n  {name} +{cell['mean']:.2f}±{cell['std']:.2f} ", shown), name
+    assert recorded["config"] == json.loads(json.dumps(load_config(builtin_config("demo-real")).to_dict()))
+    assert recorded["training_kernels"] == {"device": "cpu", **CPU_KERNELS, "threads": 1}
+    assert doc_tables.main(["--check"]) == 0

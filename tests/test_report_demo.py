@@ -87,3 +87,36 @@ def test_every_docs_page_is_in_the_nav():
     pages = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
     assert len(pages) >= 20
     assert [p for p in pages if f": {p}" not in nav] == []
+
+
+def test_the_demo_report_page_shows_no_raw_markdown(tmp_path):
+    """report.html showed the >=M verdict as a block quote ("- >=M: ..." became "=M: ..." in a quote). The page
+    rendered from the recorded run (docs/demo-run.json) holds no block quote and no text node with Markdown
+    syntax left in it, and both verdicts read whole."""
+    import json
+    from html.parser import HTMLParser
+
+    from flarecast.report.demo import demo_markdown
+    from flarecast.report.formats import markdown_to_html
+
+    recorded = json.loads((ROOT / "docs" / "demo-run.json").read_text())
+    page = markdown_to_html(demo_markdown(recorded, recorded["figures"]), tmp_path, "flarecast demo")
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.nodes, self.tags = [], set()
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.add(tag)
+
+        def handle_data(self, data):
+            if data.strip():
+                self.nodes.append(data.strip())
+
+    parsed = Text()
+    parsed.feed(page)
+    assert "blockquote" not in parsed.tags and {"table", "ul", "h2"} <= parsed.tags
+    assert [n for n in parsed.nodes if "**" in n or n.startswith(("- >=", "> ", "|---")) or "|---" in n] == []
+    for verdict in recorded["plain_verdicts"].values():
+        assert verdict in parsed.nodes

@@ -176,3 +176,18 @@ def test_carried_over_groups_are_linked_not_copied(tmp_path):
     assert (
         path / "goes" / ".zattrs"
     ).stat().st_nlink == 1  # metadata is copied: the new version may rewrite it
+
+
+def test_plain_xarray_opens_every_group_without_a_consolidated_metadata_warning(tmp_path):
+    """`xr.open_zarr` on a flarecast store warned that it had no consolidated metadata; each new version now
+    writes it, and it describes the version written (goes grown from 100 to 200 rows, events carried over)."""
+    import warnings
+
+    path = tmp_path / "s.zarr"
+    write_groups(path, {"goes": _goes(100), "events": _events()})
+    write_groups(path, {"goes": _goes(200)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert xr.open_zarr(path, group="goes").sizes["time"] == 200
+        assert xr.open_zarr(path, group="events").sizes["event"] == 1
+        xr.open_zarr(path)

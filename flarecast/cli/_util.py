@@ -21,8 +21,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperOption
 
-from flarecast import __version__
 from flarecast.errors import FlarecastError, MachineError
 
 app = typer.Typer(
@@ -32,7 +32,18 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every command's context
 )
+
+
+def _flag_type(self: TyperOption, ctx) -> str | None:
+    """The value hint ``--help`` shows after an option; none for an on/off flag (typer shows ``--json <bool>``,
+    as if the flag took a value)."""
+    return None if self.is_bool_flag else _typer_type(self, ctx)
+
+
+_typer_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type
 # Piped output keeps whole table rows on one line (rich would otherwise wrap them at 80 columns).
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
@@ -160,5 +171,7 @@ def _show(console: Console, item) -> None:
 @app.callback(invoke_without_command=True)
 def main(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False):
     if version:
+        from flarecast import __version__
+
         emit(__version__, False, lambda v: f"flarecast {v}")
         raise typer.Exit()

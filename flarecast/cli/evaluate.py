@@ -17,7 +17,7 @@ from flarecast.cli.options import (
     TrainDeviceOpt,
     TrustOpt,
 )
-from flarecast.config import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS
+from flarecast.defaults import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS
 from flarecast.errors import FlarecastError
 
 
@@ -45,7 +45,7 @@ def evaluate_cli(
                                                      "trees baselines there (needed with --all, --from, --to).")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Also score every method per period: 'year' (calendar "
                                            "year of issue time), with intervals from that year's days.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json, report.md and plots.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for metrics.json, report.md, report.html and plots.")] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG plots into --out.")] = True,
     trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
@@ -89,7 +89,7 @@ def evaluate_cli(
                       period=(start, end) if start is not None or end is not None else None, train_store=train_store,
                       out_dir=out_dir, plots=plots, by=by, trust_modified=trust_modified)
     emit(result, as_json, evaluation_summary,
-         wrote=[out_dir / "metrics.json", out_dir / "report.md"] if out_dir is not None else ())
+         wrote=[out_dir / "metrics.json", out_dir / "report.md", out_dir / "report.html"] if out_dir is not None else ())
 
 
 @command("compare")

@@ -77,11 +77,22 @@ def fetch_command(source: str, *, without: tuple[str, ...] = ()):
         run.__signature__ = inspect.Signature(own + [inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY, annotation=SHARED[name][0], default=SHARED[name][1])
             for name in shared])
-        run.__doc__ = fn.__doc__
+        run.__doc__ = _with_archives(fn.__doc__ or "", source)
         command(source, fetch_app)(run)
         return fn
 
     return register
+
+
+def _with_archives(doc: str, source: str) -> str:
+    """``doc`` with a paragraph before its examples naming the variables that point ``source``'s archives at a
+    mirror or a local copy."""
+    from flarecast.defaults import DEFAULT_URLS, ENV_VARS, SOURCE_ARCHIVES
+
+    names = ", ".join(f"{ENV_VARS[k]} (default {DEFAULT_URLS[k]})" for k in SOURCE_ARCHIVES[source])
+    para = f"Archive base URLs, to fetch from a mirror or a local copy: {names} (docs/fetch.md).\n\n"
+    head, sep, examples = inspect.cleandoc(doc).partition("[bold]Examples[/]")
+    return head + para + sep + examples
 
 
 @fetch_command("goes")

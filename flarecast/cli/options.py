@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from flarecast import config
+from flarecast import defaults
 
-DEFAULT_STORE = Path(config.DEFAULT_STORE)
+DEFAULT_STORE = Path(defaults.DEFAULT_STORE)
 
 StoreOpt = Annotated[Path, typer.Option("--store", "-s", help="Zarr store to read and write.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]

@@ -58,8 +58,8 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     sharp = card.run_config().samples.source == "sharp"
     group = frame["region"].to_numpy("int64", na_value=-1) if sharp else (
         frame["issue_time"].dt.tz_localize(None).to_numpy("datetime64[ns]").astype("datetime64[D]").astype(np.int64))
-    periods = [(f.name, frame["fold"].to_numpy() == f.name, f.climatology) for f in card.cv.folds]
-    periods.append((POOLED, np.ones(len(frame), bool), card.climatology))
+    periods = [(f.name, frame["fold"].to_numpy() == f.name, f.climatology, f.held_out) for f in card.cv.folds]
+    periods.append((POOLED, np.ones(len(frame), bool), card.climatology, None))
     out: dict[str, list] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedScoreWarning)
@@ -73,7 +73,7 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
                                      card.calibration[t].method, rule, parts=parts)
             persist = baselines.persistence(frame["prev_flux"].to_numpy(float), t, card.convention)
             rows = []
-            for name, sel, clim in periods:
+            for name, sel, clim, held_out in periods:
                 if np.unique(group[sel]).size < 2:
                     continue  # a bootstrap over fewer than two days or regions has no interval
                 kw = {"climatology": float(clim[t]), "n_boot": n_boot, "seed": seed}
@@ -85,7 +85,7 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
                 ens = {k: (probs if k in ("bss", "roc_auc") else calls)[k] for k in SCORES}
                 ens["bss_raw"] = raw["bss"]
                 thresholds = np.unique(thr[sel])
-                rows.append({"period": name, "n": int(sel.sum()), "positives": int(y[sel].sum()),
+                rows.append({"period": name, "held_out": held_out, "n": int(sel.sum()), "positives": int(y[sel].sum()),
                              "threshold": float(thresholds[0]) if thresholds.size == 1 else None,
                              "ensemble": ens, "persistence": {k: base[k] for k in SCORES},
                              "beats_persistence": _beats(y[sel], p[sel], persist[sel], ens, base)})

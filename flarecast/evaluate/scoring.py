@@ -234,7 +234,7 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
     With ``split=None`` every window of ``store`` is scored (see the module docstring); ``train_store``, the
     store the model was trained on, lets the tabular baselines be fitted on the model's training split there,
     and the evaluated windows be checked against the model's training and validation periods.
-    ``out_dir`` receives ``metrics.json``, ``report.md`` and, with ``plots``, the PNGs of
+    ``out_dir`` receives ``metrics.json``, ``report.md``, ``report.html`` (self-contained) and, with ``plots``, the PNGs of
     :func:`flarecast.plots.write_plots`.
     """
     card = read_card(model_dir, trust_modified=trust_modified)
@@ -278,6 +278,7 @@ def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[s
 
 def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, plots: bool) -> None:
     from flarecast.jsonio import write_json
+    from flarecast.report.formats import markdown_to_html
     from flarecast.report.text import evaluation_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -289,7 +290,9 @@ def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, 
         figures = {t: [p.name for p in paths] for t, paths in written.items()}
     result["plots"] = figures
     write_json(out_dir / "metrics.json", result)
-    atomic_write_text(out_dir / "report.md", evaluation_markdown(result))
+    md = evaluation_markdown(result)
+    atomic_write_text(out_dir / "report.md", md)
+    atomic_write_text(out_dir / "report.html", markdown_to_html(md, out_dir, "flarecast evaluate"))  # figures embedded
 
 
 def _iso(t) -> str:

@@ -169,6 +169,7 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
             if (path / group).is_dir():
                 link_tree(path / group, tmp / group)
         yield tmp
+        _consolidate(tmp)
         _swap(tmp, path)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -178,6 +179,16 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
             # said of the store, not of a chunk file of its hidden next version
             raise OSError(exc.errno, exc.strerror, str(store)) from exc
         raise
+
+
+def _consolidate(root: Path) -> None:
+    """Write consolidated metadata for the root and each group, so a plain ``xr.open_zarr(store, group=...)``
+    reads the store without warning that it has none. flarecast itself reads each group's own metadata
+    (``consolidated=False``), so these copies never decide what it reads; every new version rewrites them."""
+    for group in GROUPS:
+        if (root / group).is_dir():
+            zarr.consolidate_metadata(str(root), path=group, zarr_format=2)
+    zarr.consolidate_metadata(str(root), zarr_format=2)
 
 
 def write_groups(store: str | Path, datasets: dict[str, xr.Dataset]) -> None:

@@ -31,6 +31,7 @@ from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.report.dashboard import render
+from flarecast.report.formats import threshold_sentence
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import atomic_write_bytes, iso, utc
@@ -68,7 +69,8 @@ def dashboard(models: Sequence[str | Path], *, store: str | Path, at: str | None
                 latest_rows.append({"model": name, **{k: r[k] for k in ("target", "probability", "threshold",
                                                                          "decision")},
                                     "base_rate": r["base_rate"], "method": r.get("method", "model"),
-                                    "degraded": r.get("degraded", False), "reason": r.get("reason")})
+                                    "degraded": r.get("degraded", False), "reason": r.get("reason"),
+                                    "rule": _rule(m) if r.get("method", "model") == "model" else None})
             else:
                 region_rows.append({"model": name, "harp": r["region"], **{k: r[k] for k in (
                     "noaa_ars", "target", "probability", "threshold", "decision")}})
@@ -153,6 +155,11 @@ def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str
     return sorted(out, key=lambda r: (r["target"], r["issue_time"]))
 
 
+def _rule(m) -> str | None:
+    """How the model's thresholds were chosen, as the reports say it; None for a combination."""
+    return None if is_combination(m) else threshold_sentence(read_card(m).threshold_choice())
+
+
 def _card_rows(m) -> list[tuple[str, str]]:
     if is_combination(m):
         c = read_combination(m)
@@ -166,11 +173,28 @@ def _card_rows(m) -> list[tuple[str, str]]:
     card = read_card(m)
     s = card.run_config().samples
     pr = (card.val or {}).get("val_pr_auc", {})
-    return [("model id", model_id(m)), ("loss", str(card.loss)),
+    rows = [("model id", model_id(m)), ("loss", str(card.loss)),
             ("source", f"{s.source}: window {s.window} at {card.cadence}, horizon {card.horizon}"),
             ("channels", ", ".join(card.channels)), ("class convention", card.convention),
+            *_ensemble_rows(card),
             ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
-             + f" (validation, {card.threshold_score or '?'})"),
-            ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items())),
-            ("validation PR AUC", ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None) or "-")]
+             + f" ({threshold_sentence(card.threshold_choice())})"),
+            ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items()))]
+    shown = ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None)
+    return rows + ([("validation PR AUC", shown)] if shown else [])  # an ensemble has none: no "-" row
+
+
+def _ensemble_rows(card) -> list[tuple[str, str]]:
+    """What a CV ensemble forecasts with: its members, how they combine (the logistic blend's weights), its
+    calibration."""
+    if getattr(card, "kind", None) != "ensemble":
+        return []
+    folds = ", ".join(f.name for f in card.cv.folds)
+    rows = [("ensemble", f"{len(card.members)} networks ({card.cv.scheme} CV, folds {folds}), probabilities averaged"),
+            ("calibration", ", ".join(f"{t} {c.method}" for t, c in card.calibration.items()))]
+    if card.blend is not None:
+        rows.append(("logistic blend", "networks' weight " + ", ".join(
+            f"{t} {w:.2f}" for t, w in card.blend.weights.items()) + "; the logistic regression on window "
+            "statistics has the rest (chosen on out-of-fold Brier score)"))
+    return rows
 

@@ -15,8 +15,9 @@ import multiprocessing as mp
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,17 +113,39 @@ def train_setting(cfg: RunConfig, samples: Samples, method: Method, seeds: Seque
     return runs
 
 
-def training_pool(cfg: RunConfig, samples: Samples, runs: int) -> Executor | None:
-    """Worker processes for :func:`train_setting` on the CPU: one per available core (at most ``runs``), each
-    with one torch thread, which is faster on few cores than one process whose threads contend. None on a GPU or
-    a single core: then runs train one after the other in this process."""
+CPU_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "COMPATIBLE"}
+"""What the demo's training processes start with, so that x86-64 CPUs with AVX2 run the same float32 kernels.
+Each of these changed the trained weights when varied on one machine (docs/demo.md): torch's own kernels and
+oneDNN's convolutions use the widest vector unit they find (AVX-512 where present: ``avx2``/``AVX2`` cap them),
+and MKL picks its code per CPU model and vendor (``COMPATIBLE``: its one branch that is the same on Intel and
+AMD). Each worker also uses one thread."""
+
+
+@contextmanager
+def training_pool(cfg: RunConfig, samples: Samples, runs: int) -> Iterator[Executor | None]:
+    """Worker processes for :func:`train_setting` on the CPU, one per available core (at most ``runs``), even
+    where that is one: fresh processes in which torch starts with :data:`CPU_KERNELS` and one thread,
+    so the demo's numbers do not depend on the machine's core count, vector unit or CPU vendor (and one process
+    per core is faster on few cores than one process whose threads contend). None on a GPU: runs then train one
+    after the other in this process, and the numbers are the GPU's."""
+    if resolve_device(cfg.train.device).type == "cuda":
+        yield None
+        return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    workers = min(cores, runs)
-    if resolve_device(cfg.train.device).type == "cuda" or workers < 2:
-        return None
+    saved = {k: os.environ.get(k) for k in CPU_KERNELS}
+    os.environ.update(CPU_KERNELS)  # inherited by the workers, which are started as tasks arrive
     # spawn: forking a process in which torch has started threads can deadlock
-    return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                               initargs=(samples, cfg))
+    pool = ProcessPoolExecutor(max(1, min(cores, runs)), mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(samples, cfg))
+    try:
+        yield pool
+    finally:
+        pool.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 _WORKER: dict[str, Any] = {}
@@ -166,13 +189,9 @@ def _real_demo(out: Path, cfg: RunConfig, seeds: int, n_boot: int, progress: Pro
 
     seed_list = list(range(cfg.train.seed, cfg.train.seed + seeds))
     runs: dict[tuple[str, int], dict[str, Any]] = {}
-    pool = training_pool(cfg, samples, len(seed_list))
-    try:
+    with training_pool(cfg, samples, len(seed_list)) as pool:
         for method in DEMO_METHODS:
             runs.update(train_setting(cfg, samples, method, seed_list, out, progress, pool))
-    finally:
-        if pool is not None:
-            pool.shutdown()
     scoring = progress.task("Scoring with bootstrap intervals", 1)
     comparison = summarise(samples, cfg, list(DEMO_METHODS), seed_list, runs, n_boot)
     scoring(1)
@@ -183,13 +202,21 @@ def _real_demo(out: Path, cfg: RunConfig, seeds: int, n_boot: int, progress: Pro
         "flarecast_version": __version__, "data": "embedded real sample (flarecast.sample_data)",
         "sample_data": sample_data.provenance(), "config": cfg.to_dict(), "store": str(store),
         "losses": {m.name: cfg.replace(**m.overrides).train.loss.label for m in DEMO_METHODS},
-        "seeds": seed_list, "ingest_warnings": [str(w.message) for w in caught if w.category is IngestWarning],
+        "seeds": seed_list, "training_kernels": _kernels(cfg), "ingest_warnings": [str(w.message) for w in caught if w.category is IngestWarning],
         "wall_seconds": round(time.perf_counter() - t0, 1),
     })
     report = write_demo_report(comparison, out, **_figure_inputs(samples, cfg, runs, seed_list, store))
     comparison["wall_seconds"] = round(time.perf_counter() - t0, 1)
     write_json(out / "comparison.json", comparison)
     return DemoResult(out, comparison, report)
+
+
+def _kernels(cfg: RunConfig) -> dict[str, Any]:
+    """How the networks were trained, as :func:`training_pool` set it up: what makes the numbers comparable."""
+    device = resolve_device(cfg.train.device).type
+    if device == "cuda":
+        return {"device": "cuda", "note": "trained on the GPU: numbers differ from the CPU's (docs/demo.md)"}
+    return {"device": device, **CPU_KERNELS, "threads": 1}
 
 
 def _figure_inputs(samples: Samples, cfg: RunConfig, runs, seeds, store: Path) -> dict[str, Any]:

@@ -93,6 +93,11 @@ def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[Mod
     wpath, cpath = model_dir / WEIGHTS, model_dir / CARD
     if not wpath.is_file() and cpath.is_file():
         return _ensemble_card(model_dir, trust_modified=trust_modified), {}
+    if not model_dir.exists():
+        raise ModelError(f"{model_dir}: no such model directory; pass the --out folder of `flarecast train` "
+                         "(models/latest by default)")
+    if not model_dir.is_dir():
+        raise ModelError(f"{model_dir}: a file, not a model directory; pass the --out folder of `flarecast train`")
     if not wpath.is_file():
         raise ModelError(f"{model_dir}: no {WEIGHTS}; expected a model directory written by `flarecast train`")
     header = embedded_card(wpath)

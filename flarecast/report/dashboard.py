@@ -43,6 +43,7 @@ def render(page: dict[str, Any]) -> str:
           _p(r["base_rate"]),
           (r["method"] + (f" (degraded: {r['reason']})" if r["degraded"] else ""), "deg" if r["degraded"] else "")]
          for r in page["latest"]], left=(0, 1, 6))]
+    parts += [f"<p class='note'>{_e(why)}</p>" for why in map(_why_yes, page["latest"]) if why]
     if page["regions"]:
         parts += ["<h2>Per-region probabilities</h2>", _table(
             ["model", "HARP", "NOAA ARs", "target", "probability", "threshold", "decision"],
@@ -55,10 +56,8 @@ def render(page: dict[str, Any]) -> str:
     parts.append("<h2>Last 30 days: forecasts against what happened</h2>")
     if page["history"]:
         parts.append(_img(_history_png(page["history"]), "daily forecasts and observed flares"))
-        parts.append(_table(["issue time", "target", "probability", "threshold", "observed"],
-                            [[r["issue_time"], r["target"], _p(r["probability"]), _p(r["threshold"]),
-                              "pending" if r["observed"] is None else ("yes" if r["observed"] else "no")]
-                             for r in page["history"]], left=(0, 1)))
+        head, rows = _history_table(page["history"])
+        parts.append(_table(head, rows, left=(0,)))
     else:
         parts.append("<p class='note'>No forecast in the last 30 days.</p>")
     parts.append("<h2>Model cards</h2>")
@@ -66,6 +65,45 @@ def render(page: dict[str, Any]) -> str:
         parts += [f"<h3>{_e(name)}</h3>", _table(["key", "value"], [[k, v] for k, v in rows], left=(0, 1))]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>" + _e(page["title"]) +
             f"</title><style>{CSS}</style></head><body>" + "\n".join(parts) + "</body></html>\n")
+
+
+def _why_yes(r: dict[str, Any]) -> str | None:
+    """Beside a YES: the numbers behind it, so that an X "YES" at p = 0.12 reads as what it is."""
+    if not r.get("decision") or r.get("threshold") is None:
+        return None
+    base = r.get("base_rate")
+    ratio = f", {r['probability'] / base:.1f} times the training base rate {base:.3f}" if base else ""
+    rule = f"; the threshold was {r['rule']}" if r.get("rule") else ""
+    return (f"{r['model']} {r['target']} YES: probability {r['probability']:.3f} is at or above the threshold "
+            f"{r['threshold']:.3f}{ratio}{rule}. A YES means the probability passed the rule's cut-off, not that a "
+            "flare is likely.")
+
+
+def _history_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list]]:
+    """One row per issue time, every target side by side (probability and what happened), times as
+    ``2013-10-25 00:00 UTC``; each target's threshold (the latest) in its column's heading."""
+    targets = list(dict.fromkeys(r["target"] for r in rows))
+    last = {r["target"]: r["threshold"] for r in rows}
+    head = ["issue time"]
+    for t in targets:
+        head += [f"P({t})" + (f" (threshold {last[t]:.3f})" if last[t] is not None else ""), f"{t} happened"]
+    by_time: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_time.setdefault(r["issue_time"], {})[r["target"]] = r
+    out = []
+    for time_ in sorted(by_time):
+        cells = [_readable(time_)]
+        for t in targets:
+            r = by_time[time_].get(t)
+            seen = "-" if r is None else "pending" if r["observed"] is None else ("yes" if r["observed"] else "no")
+            cells += ["-" if r is None else _p(r["probability"]), (seen, "yes" if seen == "yes" else "")]
+        out.append(cells)
+    return head, out
+
+
+def _readable(iso: str) -> str:
+    """``2013-10-25T00:00:00Z`` -> ``2013-10-25 00:00 UTC``."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 and iso[10] == "T" else iso
 
 
 def _table(head: list[str], rows: list[list], left=()) -> str:
@@ -90,16 +128,19 @@ def _xrs_png(xrs: dict[str, Any]) -> bytes:
     if xrs.get("xrsa") is not None and np.isfinite(xrs["xrsa"]).any():
         ax.semilogy(xrs["time"], xrs["xrsa"], lw=0.8, color="C0", label="XRS-A 0.05-0.4 nm")
     peaks, flux = xrs["flares"]
+    labelled = set()
     for t, f in zip(peaks, flux, strict=True):
-        ax.axvline(t, color="0.6" if f >= 1e-5 else "0.88", lw=0.6, zorder=0)
+        kind = "M or X flare peak (catalogue)" if f >= 1e-5 else "C flare peak (catalogue)"
+        ax.axvline(t, color="0.6" if f >= 1e-5 else "0.88", lw=0.6, zorder=0, label=None if kind in labelled else kind)
+        labelled.add(kind)
         if f >= 1e-5:  # C flares are many: lines only; M and X are named
             name = classes.format_class(float(classes.from_true(f, "xrsb", xrs["convention"])))
             ax.annotate(name, (t, f), fontsize=7, rotation=90, va="bottom", ha="center")
     for name, level in (("C", 1e-6), ("M", 1e-5), ("X", 1e-4)):
         ax.axhline(level, color="0.85", lw=0.6, zorder=0)
         ax.text(1.002, level, name, transform=ax.get_yaxis_transform(), fontsize=8, va="center")
-    ax.set_ylabel("W m$^{-2}$ (true irradiance)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set(ylabel="W m$^{-2}$ (true irradiance)", xlabel="time (UTC)", title="GOES XRS flux, last 7 days")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)  # beside the axes: it hides no data
     return _png(fig)
 
 
@@ -119,8 +160,9 @@ def _history_png(rows: list[dict[str, Any]]) -> bytes:
         hit = np.array([r["observed"] is True for r in own])
         ax.scatter(t[hit], np.ones(hit.sum()), marker="v", color="C3", zorder=3, label="flare happened")
         ax.set_ylim(-0.02, 1.08)
-        ax.set_ylabel(_plain(target))
-        ax.legend(loc="upper left", fontsize=7, ncol=3)
+        ax.set(ylabel=f"P({_plain(target)})", title=f"{_plain(target)}: daily forecast and what happened")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)  # beside the axes: it hides no event
+    axes[-1, 0].set_xlabel("issue time (UTC)")
     return _png(fig)
 
 

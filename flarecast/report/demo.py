@@ -170,9 +170,8 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
               "- **HSS** = 2(TP·TN − FN·FP) / [(TP+FN)(FN+TN) + (TP+FP)(FP+TN)]: 1 perfect, 0 no better than chance.",
               "- **TSS** = POD − POFD: the same whatever the base rate.", "", "## Samples", "",
               *split_table(comparison), "## Figures", "",
-              "Reliability: observed event rate against forecast probability per bin, the number by each point is "
-              "the windows in that bin (bars: the same counts, log scale); curves use each loss's seed-mean "
-              "probability. ROC: detection against false-alarm rate over all thresholds; persistence is one point. "
+              "Reliability: observed event rate against forecast probability per bin; the bars (log scale) and the "
+              "number above each are the windows in that bin; curves use each loss's seed-mean probability. ROC: detection against false-alarm rate over all thresholds; persistence is one point. "
               "Episode: the largest group of X flares of the test period, both losses' seed-mean X probability, "
               "their thresholds (the mean of the seeds' validation thresholds), shading where an X flare follows "
               "within 24 h, and each X flare's peak.", ""]

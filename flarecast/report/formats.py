@@ -159,6 +159,7 @@ def markdown_to_html(text: str, base: Path, title: str = "flarecast report") -> 
     body = re.sub(r'src="([^":]+\.png)"', embed, body)
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;"
-             "text-align:right}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
+             "text-align:right}td:first-child,th:first-child{text-align:left}"
+             "img{width:100%;max-width:900px;height:auto}")  # figures at a readable size, not their pixel width
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>{style}</style>"
             f"</head><body>\n{body}</body></html>\n")

@@ -221,20 +221,23 @@ def _draw_reliability(ax, data, target):
     ax.axhline(data["climatology"], color=_COLORS["climatology"], ls=":", lw=1, label="training climatology")
     counts = ax.twinx()  # how many windows each point rests on: a forecaster's first question about a bin
     width = 0.8 / max(1, len(data["curves"])) / 10
+    top = 1
     for i, (m, r) in enumerate(data["curves"].items()):
         ax.plot(r["prob_pred"], r["prob_true"], "o-", color=_color(m), label=m)
-        counts.bar(r["prob_pred"] + (i - (len(data["curves"]) - 1) / 2) * width, r["count"], width=width,
-                   color=_color(m), alpha=0.25)
-        for x, yv, n in zip(r["prob_pred"], r["prob_true"], r["count"], strict=True):
-            ax.annotate(str(int(n)), (x, yv), textcoords="offset points", xytext=(4, -9), fontsize="x-small",
-                        color=_color(m))
+        x = r["prob_pred"] + (i - (len(data["curves"]) - 1) / 2) * width
+        counts.bar(x, r["count"], width=width, color=_color(m), alpha=0.55, edgecolor=_color(m), lw=0.8)
+        for xb, n in zip(x, r["count"], strict=True):  # upright above its own bar: labels of close bins never meet
+            counts.annotate(str(int(n)), (xb, n), rotation=90, ha="center", va="bottom", fontsize=6, color=_color(m))
+        top = max([top, *r["count"]])
     counts.set_yscale("log")
+    counts.set_ylim(0.8, top * 40)  # room above the tallest bar for its label
     counts.set_ylabel("windows per bin (bars, log scale)")
     ax.set(xlabel="forecast probability (bin mean)", ylabel="observed event rate", title=f"Reliability, {target}",
            xlim=(0, 1), ylim=(0, 1))
     ax.set_zorder(counts.get_zorder() + 1)
     ax.patch.set_visible(False)
-    ax.legend(loc="upper left", fontsize="small")
+    # Below the axes, so it covers neither a curve nor a bar.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small", ncols=2, frameon=False)
 
 
 def _draw_threshold(ax, data, target):
@@ -255,7 +258,7 @@ def _draw_timeline(ax, data, target):
     ax.axhline(data["threshold"], color="k", ls="--", lw=0.8, label="threshold")
     for i, peak in enumerate(data["flare_peaks"]):
         ax.axvline(peak, color="C3", lw=0.6, label=f"{target} flare peak" if i == 0 else None)
-    ax.set(ylabel="probability", title=f"Forecast probability of {target}", ylim=(0, 1))
+    ax.set(xlabel="issue time (UTC)", ylabel="probability", title=f"Forecast probability of {target}", ylim=(0, 1))
     ax.legend(loc="upper left", fontsize="small", ncols=4)
 
 

@@ -24,11 +24,12 @@ def train_summary(s: dict[str, Any]) -> list[str]:
     if s["kind"] == "ensemble":
         return [*warned, escape(
             f"ensemble of {s['members']} members written to {s['model_dir']} in {s['seconds']:.0f} s (folds "
-            f"{s['folds']}; calibration {s['calibration']}; thresholds {s['thresholds']} by rule "
+            f"{', '.join(map(period_label, s.get('fold_periods') or [{'period': f} for f in s['folds']]))}; "
+            f"calibration {per_target(s['calibration'])}; thresholds {per_target(s['thresholds'])} by rule "
             f"{s['threshold_rule']}); see `flarecast cv {s['model_dir']}`")]
     return [*warned, escape(
         f"model written to {s['model_dir']} (best epoch {s['best_epoch']} of {s['epochs_run']}, validation mean "
-        f"PR AUC {s['val_score']:.3f}, thresholds {s['thresholds']})")]
+        f"PR AUC {s['val_score']:.3f}, thresholds {per_target(s['thresholds'])})")]
 
 
 def samples_summary(counts: dict[str, Any]) -> list:
@@ -151,13 +152,24 @@ def oof_summary(result: dict[str, Any]) -> list:
             thr = "per fold" if r["threshold"] is None else f"{r['threshold']:.2f}"
             cells = [value_ci(e[k]) for k in ("tss", "hss", "bss", "bss_raw")] + [value_ci(p[k]) for k in ("tss", "hss", "bss")]
             # escape: rich would take "[n/a, n/a]" (an undefined interval) for a style tag and drop it
-            table.add_row(r["period"], str(r["n"]), str(r["positives"]), thr, *map(escape, cells),
+            table.add_row(period_label(r), str(r["n"]), str(r["positives"]), thr, *map(escape, cells),
                           _beats(r["beats_persistence"]))
         tables.append(table)
     tables.append("last column: the thresholds at which the period's probabilities would have beaten persistence "
                   "on both TSS and HSS, found on the period itself (a description, not a forecast); a * marks a "
                   "period whose own threshold (the threshold column, chosen on the other folds) beat persistence on both too")
     return tables
+
+
+def period_label(row: dict) -> str:
+    """``block0 2011-01-01..2011-07-14``: a fold's name and its held-out days (the name alone said nothing)."""
+    held = row.get("held_out")
+    return row["period"] if not held else f"{row['period']} {str(held['from'])[:10]}..{str(held['to'])[:10]}"
+
+
+def per_target(values: dict[str, Any], fmt: str = "{:.2f}") -> str:
+    """``>=M 0.24, X 0.10``: one value per target, as a line of text (not a Python dict)."""
+    return ", ".join(f"{t} {fmt.format(v) if isinstance(v, float) else v}" for t, v in values.items())
 
 
 def _beats(b: dict) -> str:
@@ -208,10 +220,15 @@ def fetch_summary(report: dict[str, Any]) -> list[str]:
 
 def fetch_failures(report: dict[str, Any]) -> list[str]:
     """``flarecast fetch``'s lines for stderr: one per bad copy moved aside, one per failed URL, with the HTTP
-    status or the reason."""
+    status or the reason; where an archive could not be reached, the variable that points it at a mirror."""
+    from flarecast.ingest.fetch.settings import mirror_hint
+
     moved = [f"[bold yellow]quarantined:[/] {escape(q['path'])}: {escape(q['error'])}; moved to {escape(q['to'])}"
              for q in report.get("quarantined", [])]
-    return moved + [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
+    lines = [f"[bold red]failed:[/] {escape(f['url'])}: {escape(f['error'])}" for f in report["failed"]]
+    unreachable = [f["url"] for f in report["failed"] if f["error"].startswith(("cannot connect", "timeout"))]
+    hint = mirror_hint(unreachable) if unreachable else None
+    return moved + lines + ([escape(hint)] if hint else [])
 
 
 def evaluation_summary(result: dict[str, Any]) -> list:

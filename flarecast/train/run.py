@@ -44,7 +44,9 @@ def fit(config: str | Path, overrides: list[str] | None = None, *, store: str | 
         warned = no_events(samples, {f"fold {f.name}'s training part": f.indices("train") for f in folds})
         result = train_ensemble(samples, cfg, out_dir, on_member=show)
         return {"kind": "ensemble", "model_dir": str(result.model_dir), "members": len(result.members),
-                "folds": [f["name"] for f in result.folds], "thresholds": result.thresholds,
+                "folds": [f["name"] for f in result.folds],
+                "fold_periods": [{"period": f["name"], "held_out": f["held_out"]} for f in result.folds],
+                "thresholds": result.thresholds,
                 "threshold_rule": cv.threshold, "calibration": result.calibration, "seconds": round(result.seconds, 2),
                 "warnings": warned}
     warned = no_events(samples, {"the training split": samples.indices("train"),

@@ -28,6 +28,7 @@ import http.client
 import os
 import socket
 import time
+import urllib.error
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -130,6 +131,8 @@ def reason(exc: BaseException, timeout: float) -> str:
         return f"connection dropped before the end of the file ({exc})"
     if isinstance(exc, ConnectionError | http.client.IncompleteRead | http.client.RemoteDisconnected):
         return f"connection dropped before the end of the file ({name})"
+    if isinstance(exc, urllib.error.URLError):  # HEK's and JSOC's urllib
+        return f"cannot connect ({exc.reason})"
     return f"{name}: {exc}"
 
 

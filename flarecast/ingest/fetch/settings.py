@@ -18,22 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from flarecast.defaults import DEFAULT_URLS, ENV_VARS, SOURCE_ARCHIVES  # noqa: F401  (defined there for --help)
 from flarecast.errors import ConfigError
-
-DEFAULT_URLS = {
-    "ncei": "https://data.ngdc.noaa.gov/platforms/solar-space-observing-satellites/goes",
-    # sunpy's XRSClient reads the reprocessed GOES 8-15 files from here (pattern_new).
-    "ncei_science": "https://www.ncei.noaa.gov/data/goes-space-environment-monitor/access/science/xrs",
-    "swpc": "https://services.swpc.noaa.gov",
-    "swpc_events": "https://ftp.swpc.noaa.gov/pub/indices/events",
-    # drms's registered JSOC server uses this host (cgi-bin/ajax/jsoc_info below it).
-    "jsoc": "http://jsoc.stanford.edu",
-    # sunpy's HEKClient default, without its trailing "?".
-    "hek": "https://www.lmsal.com/hek/her",
-}
-"""Archive key -> default base URL (no trailing slash)."""
-
-ENV_VARS = {key: f"FLARECAST_{key.upper()}_URL" for key in DEFAULT_URLS}
 
 
 def base_urls(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -61,3 +47,18 @@ def base_urls(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
             raise ConfigError(f"{origin} = {value!r}: expected an http:// or https:// URL such as {default}")
         out[key] = value.rstrip("/")
     return out
+
+
+def mirror_hint(failed_urls: list[str], overrides: Mapping[str, str] | None = None) -> str | None:
+    """One line naming the variable that points the unreachable archive(s) at a mirror, with its value now;
+    None when no failed URL is under a known base URL.
+
+    >>> mirror_hint(["https://services.swpc.noaa.gov/json/solar_regions.json"])
+    'to fetch from a mirror or a local copy, set FLARECAST_SWPC_URL (now https://services.swpc.noaa.gov); see docs/fetch.md'
+    """
+    urls = base_urls(overrides)
+    keys = [k for k, base in urls.items() if any(u.startswith(base + "/") or u == base for u in failed_urls)]
+    if not keys:
+        return None
+    named = " or ".join(f"{ENV_VARS[k]} (now {urls[k]})" for k in keys)
+    return f"to fetch from a mirror or a local copy, set {named}; see docs/fetch.md"
