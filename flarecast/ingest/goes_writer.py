@@ -80,9 +80,9 @@ class ChunkWriter:
 
 async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, chunk: int, *, create: bool) -> None:
     if create:
-        group = await za.open_group(store=str(path), mode="w", zarr_format=2, attributes=attrs)
+        group = await za.open_group(store=str(path), mode="w", zarr_format=2, use_consolidated=False, attributes=attrs)
     else:
-        group = await za.open_group(store=str(path), mode="r+", zarr_format=2)
+        group = await za.open_group(store=str(path), mode="r+", zarr_format=2, use_consolidated=False)
         await group.update_attributes(attrs)
 
     async def one(name: str) -> None:
@@ -113,7 +113,7 @@ def share_prefix(old: Path, new: Path, first_new_row: int, *, old_chunk: int, ch
     if k == 0:
         return 0
     link_tree(old, new, skip=lambda rel: rel.name.isdigit() and int(rel.name) >= k)
-    group = zarr.open_group(str(new), mode="r+", zarr_format=2)
+    group = zarr.open_group(str(new), mode="r+", zarr_format=2, use_consolidated=False)
     for c in COLUMNS:
         group[c].resize((k * chunk,))
     return k * chunk

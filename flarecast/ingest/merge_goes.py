@@ -73,7 +73,7 @@ class Rows:
         """The rows' columns (time as int64 nanoseconds)."""
         if self.arrays is not None:
             return {c: self.arrays[c][self.start : self.stop] for c in COLUMNS}
-        group = zarr.open_group(self.path, mode="r", zarr_format=2)
+        group = zarr.open_group(self.path, mode="r", zarr_format=2, use_consolidated=False)
         return {c: np.asarray(group[c][self.start : self.stop]) for c in COLUMNS}
 
 
@@ -130,12 +130,12 @@ class Stager:
             return
         cols = {c: np.concatenate([f.rows.arrays[c] for f in self._batch]) for c in COLUMNS}
         if self.spilled == 0:
-            group = zarr.open_group(str(self.path), mode="w", zarr_format=2)
+            group = zarr.open_group(str(self.path), mode="w", zarr_format=2, use_consolidated=False)
             arrays = {
                 c: group.create_array(c, shape=(0,), chunks=(TIME_CHUNK,), dtype=DTYPES[c]) for c in COLUMNS
             }
         else:
-            group = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
+            group = zarr.open_group(str(self.path), mode="r+", zarr_format=2, use_consolidated=False)
             arrays = {c: group[c] for c in COLUMNS}
         for c in COLUMNS:
             arrays[c].append(cols[c])
@@ -152,7 +152,7 @@ class Stored:
     def __init__(self, group: Path):
         self.path = str(group)
         try:
-            g = zarr.open_group(self.path, mode="r", zarr_format=2)
+            g = zarr.open_group(self.path, mode="r", zarr_format=2, use_consolidated=False)
             self._time = g["time"]
             missing = [c for c in COLUMNS if c not in g]
         except (OSError, ValueError, KeyError) as exc:

@@ -121,7 +121,7 @@ def group_attrs(store: str | Path, group: str) -> dict | None:
             raise
         return None
     try:
-        return dict(zarr.open_group(str(path), mode="r", zarr_format=2).attrs)
+        return dict(zarr.open_group(str(path), mode="r", zarr_format=2, use_consolidated=False).attrs)
     except (OSError, ValueError, KeyError) as exc:
         raise StoreError(
             f"store {store} group {group!r} cannot be read ({exc}); re-ingest into a new store"
