@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -106,7 +108,7 @@ def test_every_figure_has_a_title_and_labelled_axes(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
 
     drawn = []
-    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: (drawn.append(fig), Path(path).touch()))
     plots.write_plots(forecasts(n=60), tmp_path, dpi=30)
     t = np.datetime64("2013-10-24", "ns") + np.arange(48) * np.timedelta64(1, "h")
     data = plots.episode_data(t, np.arange(48) > 30, {"CE": np.linspace(0, 0.3, 48), "focal": np.full(48, 0.1)},
@@ -125,7 +127,7 @@ def test_reliability_legend_sits_below_the_axes_and_counts_stand_on_their_bars(t
     from matplotlib.figure import Figure
 
     drawn = []
-    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: drawn.append(fig))
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: (drawn.append(fig), Path(path).touch()))
     fc = forecasts(n=200)
     plots.draw("reliability", plots.reliability_data(fc, ">=M"), ">=M", tmp_path / "r.png", dpi=30)
     ax, counts = drawn[0].axes
