@@ -39,6 +39,14 @@ from flarecast.channels import (  # noqa: F401  (re-exported: configs name chann
 )
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
 from flarecast.errors import ConfigError
+from flarecast.metrics.thresholds import (
+    DEFAULT_RULE,
+    POOLED_OOF,
+    RULE_EXPECTED,
+    RULE_PATTERN,
+    VALIDATION,
+    ThresholdRule,
+)
 from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-exported for job files)
     Choice,
     Section,
@@ -231,7 +239,6 @@ def format_pos_weight(pos_weight: float | dict[str, float]) -> str:
 
 CV_SCHEMES = ("none", "blocked", "rolling")
 CALIBRATIONS = ("auto", "isotonic", "platt", "none")
-_THRESHOLD_RULE = re.compile(r"^(tss|hss|cost:\d+(\.\d+)?|climatology:\d+(\.\d+)?)$")
 
 class CVConfig(Section):
     """Time-series cross-validation and the ensemble of its fold models (see docs/cv.md).
@@ -259,7 +266,7 @@ class CVConfig(Section):
     val_fraction: float = Field(0.2, gt=0, lt=1)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
     calibration: Choice(CALIBRATIONS) = "auto"
-    threshold: str = "tss"
+    threshold: str = DEFAULT_RULE
     blend: Choice(("none", "logistic")) = "none"
     workers: int = Field(1, ge=1)
     cluster: str = ""
@@ -272,10 +279,13 @@ class CVConfig(Section):
     @field_validator("threshold")
     @classmethod
     def _threshold(cls, v: str) -> str:
-        if not _THRESHOLD_RULE.match(v):
-            raise ValueError("expected 'tss', 'hss', 'cost:R' (a miss costs R false alarms, e.g. 'cost:10') or "
-                             "'climatology:M' (e.g. 'climatology:2')")
+        if not RULE_PATTERN.match(v):
+            raise ValueError(RULE_EXPECTED)
         return v
+
+    def decision(self) -> ThresholdRule:
+        """The ensemble's threshold rule (``threshold``), applied to the pooled out-of-fold predictions."""
+        return ThresholdRule.parse(self.threshold, chosen_on=POOLED_OOF)
 
     @model_validator(mode="after")
     def _consistent(self) -> CVConfig:
@@ -300,6 +310,10 @@ class TrainConfig(Section):
     precision: Choice(("bf16", "fp32")) = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
     sampling: Choice(("shuffle", "balanced")) = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
     cv: CVConfig = Field(default_factory=CVConfig)
+
+    def decision(self) -> ThresholdRule:
+        """A single model's threshold rule (``threshold_score``), applied to its validation split."""
+        return ThresholdRule.parse(self.threshold_score, chosen_on=VALIDATION)
 
 class SimulateConfig(Section):
     days: int = Field(730, ge=1)

@@ -2,6 +2,7 @@
 the dask path writes the same bytes as local processes; evaluate, forecast, card and cv accept an ensemble."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -167,6 +168,23 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     assert any(r["beats_persistence"]["thresholds"] for r in rows)  # the loop above checked something
     bad = runner.invoke(app, ["cv", str(model), "--rule", "f1"])
     assert bad.exit_code == 2 and "threshold" in bad.output
+
+
+def test_dashboard_threshold_plot_and_card_describe_an_ensembles_thresholds_with_one_sentence(ensemble):
+    """Issue 22: the dashboard once said "(validation, tss)" and the threshold plot "chosen on validation" for an
+    ensemble whose thresholds come from its pooled out-of-fold predictions, as `flarecast card` said."""
+    from flarecast.evaluate.scoring import model_forecasts
+    from flarecast.jobs.dashboard import _card_rows
+    from flarecast.report.plots import threshold_data, threshold_label
+
+    result, samples, _ = ensemble
+    model = result.model_dir
+    dashboard = dict(_card_rows(model))["thresholds"]
+    plot = threshold_label(threshold_data(model_forecasts(model, samples, samples.indices("test")), ">=M"))
+    card = " ".join(runner.invoke(app, ["card", str(model)], env={"COLUMNS": "1000"}).output.split())
+    said = [re.search(r"chosen on the [^()]*? by [^()]*[^() ]", text) for text in (dashboard, plot, card)]
+    assert [m and m.group(0) for m in said] == [read_card(model).decision().sentence()] * 3
+    assert said[0].group(0) == "chosen on the pooled out-of-fold predictions by maximising TSS"
 
 
 def test_a_single_model_dir_is_refused_by_cv_and_not_overwritten(ensemble, tmp_path):

@@ -5,9 +5,10 @@ store (``split=None``), optionally only those issued in ``period = (from, to)``:
 never saw needs no split information. Every window is then kept: the samples are built with a single split
 block (:data:`ALL_WINDOWS_BLOCK`), so none is dropped at a split edge, and always with the card's normalisation.
 
-Methods scored on the same windows (:data:`METHODS`): ``model`` at the threshold chosen on validation (from the
-card), ``model@0.5``, and the baselines of :mod:`flarecast.baselines`: ``climatology`` (the card's training
-base rate), ``persistence``, ``logistic`` and ``trees``. The last two (the tabular baselines) must be fitted on the
+Methods scored on the same windows (:data:`METHODS`): ``model`` at the card's thresholds (chosen as its
+:meth:`~flarecast.model.card.ModelCard.decision` says), ``model@0.5``, and the baselines of
+:mod:`flarecast.evaluate.baselines`: ``climatology`` (the card's training base rate), ``persistence``, ``logistic``
+and ``trees``. The last two (the tabular baselines) must be fitted on the
 model's training data: on the evaluated samples' own train split when a split is scored (same store, same split
 plan), on ``train_store`` otherwise; without one they are left out and ``notes`` says so.
 
@@ -32,7 +33,7 @@ from flarecast.evaluate import baselines
 from flarecast.evaluate.baselines import TabularBaseline
 from flarecast.evaluate.bootstrap import N_BOOT, score_with_ci
 from flarecast.evaluate.periods import by_period, check_by
-from flarecast.metrics import UndefinedScoreWarning
+from flarecast.metrics import ThresholdRule, UndefinedScoreWarning
 from flarecast.model.card import EnsembleCard, ModelCard
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
@@ -61,6 +62,7 @@ class Forecasts:
     thresholds: dict[str, dict[str, float]]  # method -> target -> threshold
     climatology: dict[str, float]  # target -> training base rate
     horizon: np.timedelta64 = np.timedelta64(24, "h")  # a window issued at t is labelled by flares in (t, t + horizon]
+    decision: ThresholdRule | None = None  # how the model's thresholds were chosen (the card's); None: not a model
 
     @property
     def methods(self) -> list[str]:
@@ -125,7 +127,7 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
                      "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
-                     pd.Timedelta(samples.config.horizon).to_timedelta64())
+                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.decision())
 
 
 def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:

@@ -170,7 +170,7 @@ def _card_rows(m) -> list[tuple[str, str]]:
             ("source", f"{s.source}: window {s.window} at {card.cadence}, horizon {card.horizon}"),
             ("channels", ", ".join(card.channels)), ("class convention", card.convention),
             ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
-             + f" (validation, {card.threshold_score or '?'})"),
+             + f" ({card.decision().sentence()})"),
             ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items())),
             ("validation PR AUC", ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None) or "-")]
 

@@ -50,6 +50,7 @@ from pydantic import (
 
 from flarecast.config import RunConfig, from_dict
 from flarecast.errors import ModelError
+from flarecast.metrics.thresholds import POOLED_OOF, VALIDATION, ThresholdRule
 
 CARD_FORMAT = "flarecast-model/1"
 ENSEMBLE_FORMAT = "flarecast-ensemble/1"
@@ -223,10 +224,15 @@ class ModelCard(_Decides):
         """(mean, std) per channel: the training windows' statistics, applied to every later input."""
         return self.normalisation.mean, self.normalisation.std
 
+    def decision(self) -> ThresholdRule:
+        """How the thresholds were chosen: the rule (``hss``, ``tss``; None on a card older than the key) on the
+        validation split. The card keeps its keys (``threshold_score``; an ensemble's ``threshold_rule``), which
+        ``fields_sha256`` binds; this is the one object read from them."""
+        return ThresholdRule(self.threshold_score, VALIDATION)
+
     def threshold_choice(self) -> dict[str, str | None]:
-        """How the thresholds were chosen, for every report to state: the rule (``hss``, ``tss``; None on a card
-        older than the key) and the data it was applied to. HSS depends on the base rate, TSS does not."""
-        return {"rule": self.threshold_score, "chosen_on": "validation split"}
+        """:meth:`decision` as the ``{"rule", "chosen_on"}`` block every report states."""
+        return self.decision().choice()
 
 
 class Calibration(_Doc):
@@ -330,9 +336,9 @@ class EnsembleCard(ModelCard):
     cv: CVRecord
     blend: Blend | None = None
 
-    def threshold_choice(self) -> dict[str, str | None]:
+    def decision(self) -> ThresholdRule:
         """The ensemble's rule (``tss``, ``hss``, ``cost:R``, ``climatology:M``), applied to the pooled OOF predictions."""
-        return {"rule": self.threshold_rule, "chosen_on": "pooled out-of-fold predictions"}
+        return ThresholdRule(self.threshold_rule, POOLED_OOF)
 
 
 class CombinationMember(_Doc):

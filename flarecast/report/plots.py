@@ -99,7 +99,8 @@ def reliability_curves(y, probs: dict[str, np.ndarray], climatology: float, *, n
 
 
 def threshold_data(fc: Forecasts, target: str, *, method: str = "model", grid=DEFAULT_GRID) -> dict[str, Any]:
-    """Recall, FAR, TSS and HSS of ``method`` at each threshold of ``grid``, and the validation-chosen threshold."""
+    """Recall, FAR, TSS and HSS of ``method`` at each threshold of ``grid``, the chosen threshold and how it was
+    chosen (the card's sentence, :meth:`~flarecast.metrics.thresholds.ThresholdRule.sentence`)."""
     y = fc.y[:, fc.targets.index(target)].astype(bool)
     p = fc.prob(method, target)
     grid = np.asarray(grid, dtype=np.float64)
@@ -108,7 +109,12 @@ def threshold_data(fc: Forecasts, target: str, *, method: str = "model", grid=DE
     fp = neg.size - np.searchsorted(neg, grid, side="left")
     s = scores_from_counts(tp, fp, pos.size - tp, neg.size - fp)
     return {"threshold": grid, **{k: s[k] for k in ("recall", "far", "tss", "hss")},
-            "chosen": fc.thresholds[method][target]}
+            "chosen": fc.thresholds[method][target], "rule": fc.decision.sentence() if fc.decision else None}
+
+
+def threshold_label(data: dict[str, Any]) -> str:
+    """The legend of the chosen threshold: the card's sentence (how it was chosen) and the value."""
+    return f"{data['rule'] or 'chosen'} ({data['chosen']:.2f})"
 
 
 def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
@@ -233,7 +239,7 @@ def _draw_reliability(ax, data, target):
 def _draw_threshold(ax, data, target):
     for k in ("recall", "far", "tss", "hss"):
         ax.plot(data["threshold"], data[k], label=k.upper() if k != "recall" else k)
-    ax.axvline(data["chosen"], color="k", ls="--", lw=1, label=f"chosen on validation ({data['chosen']:.2f})")
+    ax.axvline(data["chosen"], color="k", ls="--", lw=1, label=threshold_label(data))
     ax.set(xlabel="threshold", ylabel="score", title=f"Scores against threshold, model, {target}", xlim=(0, 1))
     ax.legend(loc="best", fontsize="small")
 
