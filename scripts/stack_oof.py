@@ -22,11 +22,11 @@ import pandas as pd
 from flarecast import metrics
 from flarecast.config import load_config
 from flarecast.evaluate import baselines
-from flarecast.evaluate.compare_cv import tabular_oof
 from flarecast.metrics import POOLED_OOF, ThresholdRule
 from flarecast.model.ensemble import apply_calibration
 from flarecast.model.modeldir import read_card
 from flarecast.samples.build import samples_from_store
+from flarecast.studies.compare_cv import tabular_oof
 from flarecast.train.calibration import choose_calibration, fit_calibration
 from flarecast.train.cv import make_folds
 

@@ -16,7 +16,6 @@ from flarecast.cli import app
 from flarecast.config import ModelConfig, builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
-from flarecast.evaluate.scoring import evaluate
 from flarecast.forecast.issue import forecast
 from flarecast.jsonio import dumps
 from flarecast.model.card import EnsembleCard
@@ -25,6 +24,7 @@ from flarecast.model.inference import predict
 from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, save_ensemble_card, save_model
 from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import samples_from_store
+from flarecast.studies.evaluation import evaluate
 from flarecast.train.cv import make_folds
 from flarecast.train.ensemble import train_ensemble
 from flarecast.util import sha256_file

@@ -18,7 +18,7 @@ from flarecast import classes
 from flarecast.metrics import DEFAULT_GRID, reliability, scores_from_counts
 
 if TYPE_CHECKING:  # a type only: reports sit below evaluation and never call it
-    from flarecast.evaluate.scoring import Forecasts
+    from flarecast.metrics.forecasts import Forecasts
 
 KINDS = ("roc", "pr", "reliability", "threshold", "timeline")
 """One PNG of each kind per target: ``{kind}_{slug}.png``, slug ``ge_M`` for ``>=M``."""

@@ -1,7 +1,7 @@
 """``flarecast compare --cv``: the focal-vs-CE study rerun with cross-validated ensembles.
 
-For each loss setting (the :class:`~flarecast.evaluate.comparison.Method` s of
-:func:`~flarecast.evaluate.comparison.loss_grid`; by default CE, alpha-CE, BCE with pos_weight = odds and focal
+For each loss setting (the :class:`~flarecast.studies.comparison.Method` s of
+:func:`~flarecast.studies.comparison.loss_grid`; by default CE, alpha-CE, BCE with pos_weight = odds and focal
 alpha in {none, 0.25, 0.5, 0.75} x gamma in {1, 2}) the config's CV ensemble (``train.cv``) is trained exactly
 as ``flarecast train`` trains it (:func:`~flarecast.train.ensemble.train_ensemble`) into ``out/<setting>/``; a
 finished ensemble of the same resolved config and data is reused. Every setting's folds are the same, so
@@ -37,15 +37,6 @@ from flarecast import __version__
 from flarecast.config import COMPARE_CV_GAMMAS, CVConfig, RunConfig
 from flarecast.errors import ConfigError, FlarecastError, ModelError
 from flarecast.evaluate import baselines
-from flarecast.evaluate.comparison import (
-    BALANCED_ALPHA,
-    DEFAULT_ALPHAS,
-    CompareResult,
-    Method,
-    default_pos_weight,
-    loss_grid,
-)
-from flarecast.evaluate.oof import read_oof
 from flarecast.evaluate.paired import QUOTED, QUOTED_WHY, REFERENCE, SCORES, paired, score_decisions, verdict
 from flarecast.jsonio import dumps, write_json
 from flarecast.metrics import ThresholdRule, UndefinedScoreWarning
@@ -54,6 +45,15 @@ from flarecast.model.modeldir import read_card
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare_cv import write_compare_cv_report
 from flarecast.samples.build import Samples
+from flarecast.studies.comparison import (
+    BALANCED_ALPHA,
+    DEFAULT_ALPHAS,
+    CompareResult,
+    Method,
+    default_pos_weight,
+    loss_grid,
+)
+from flarecast.studies.oof import read_oof
 from flarecast.train.calibration import choose_calibration
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.ensemble import train_ensemble, transferred
