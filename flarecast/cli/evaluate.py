@@ -78,7 +78,7 @@ def evaluate_cli(
     from flarecast.report.tables import evaluation_summary
 
     if forecasts:
-        from flarecast.forecast.scoring import score_forecast_files
+        from flarecast.forecast.providers import score_forecast_files
 
         result = score_forecast_files(paths, store=store, threshold=threshold, horizon=horizon, out=out_dir)
         emit(result, as_json, evaluation_summary)

@@ -1,10 +1,10 @@
 """Forecasts on new data: probabilities for (t, t + horizon] at issue times t, from a model directory and a store.
 
 The windows are built the way the model's training windows were: the card's sample config (channels,
-cadence, window, resampling, history), the grid builders of :mod:`flarecast.samples_goes` and
-:mod:`flarecast.samples_sharp`, and the card's normalisation statistics (never re-fitted on the new data).
+cadence, window, resampling, history), the grid builders of :mod:`flarecast.samples.goes` and
+:mod:`flarecast.samples.sharp`, and the card's normalisation statistics (never re-fitted on the new data).
 Only the records the requested windows need are read, plus one step before them for the difference channels.
-Files are written and read, and scored against a catalogue, by :mod:`flarecast.forecast_file`.
+Files are written and read, and scored against a catalogue, by :mod:`flarecast.forecast.files`.
 
 Refusals (:class:`ForecastRefusal`, nothing is forecast): an issue time outside the data (the window would
 start before the first record, or t is after the last); a window whose missing fraction is over the card's

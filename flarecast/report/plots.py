@@ -277,7 +277,7 @@ def _draw_episode(ax, data, target):
 
 
 def draw_heatmap(data: dict[str, Any], path: str | Path, *, title: str = "", dpi: int = 100) -> Path:
-    """Alpha x gamma grid of seed-mean scores (:func:`flarecast.compare.heatmap`), each cell annotated mean ± std."""
+    """Alpha x gamma grid of seed-mean scores (:func:`flarecast.report.compare.heatmap`), each cell annotated mean ± std."""
     mean = np.asarray(data["mean"], dtype=float)
     std = np.asarray(data["std"], dtype=float)
     fig = Figure(figsize=(1.2 * mean.shape[1] + 2.5, 0.8 * mean.shape[0] + 1.8), layout="constrained")

@@ -2,10 +2,10 @@
 
 A window issued at time t holds the steps covering (t - window, t]; its label is the largest flare class among
 catalogue events peaking in (t, t + horizon] (0 quiet < C, 1 C, 2 M, 3 X), plus one binary target per
-threshold. Full-disk GOES windows count every flare, SHARP windows only their region's (:mod:`flarecast.labels`).
+threshold. Full-disk GOES windows count every flare, SHARP windows only their region's (:mod:`flarecast.samples.labels`).
 
 Splits are contiguous time blocks whose windows' spans [t - window, t + horizon] never cross a block edge, and
-SHARP regions stay on one side (:mod:`flarecast.splits`). Normalisation statistics come from the training
+SHARP regions stay on one side (:mod:`flarecast.samples.splits`). Normalisation statistics come from the training
 windows' steps alone. Windows over the missing-data tolerance are dropped and counted; within it, masked steps
 are filled with the training mean and the ``missing`` channel says where.
 

@@ -22,7 +22,7 @@ The early-stopping set of a fold comes from its *training* part, never the held-
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +55,6 @@ class Fold:
             out[part] = {"windows": int(idx.size),
                          "positives": {t: int(samples.y[idx, j].sum()) for j, t in enumerate(samples.targets)}}
         return out
-
-
-def fold_samples(samples: Samples, fold: Fold) -> Samples:
-    """The samples with the fold's split: a shallow copy sharing the series (no window is copied)."""
-    return replace(samples, split=fold.split)
 
 
 def make_folds(samples: Samples, cv: CVConfig) -> list[Fold]:
