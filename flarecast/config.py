@@ -177,9 +177,19 @@ class SampleConfig(Section):
         return self
 
     @property
+    def window_length(self):
+        """The window's duration (``window``, a ``numpy.timedelta64[ns]``): every stage reads it from here."""
+        return pd.Timedelta(self.window).to_timedelta64()
+
+    @property
+    def horizon_length(self):
+        """The horizon's duration (``horizon``, a ``numpy.timedelta64[ns]``)."""
+        return pd.Timedelta(self.horizon).to_timedelta64()
+
+    @property
     def window_steps(self) -> int:
         """Steps in one window: ``window / cadence``."""
-        return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
+        return int(pd.Timedelta(self.window_length) / pd.Timedelta(self.cadence))
 
 class ModelConfig(Section):
     """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window."""

@@ -46,11 +46,11 @@ at a split edge. Only used to build samples for ``split=None``; the split names 
 
 def check_compatible(card: ModelCard, samples: Samples) -> None:
     """Refuse samples whose channels, targets or window differ from what the model was trained on."""
-    for key, have in (("channels", list(samples.channels)), ("targets", list(samples.targets)),
-                      ("window_steps", samples.window_steps)):
-        if getattr(card, key) != have:
-            raise ModelError(f"model expects {key} = {getattr(card, key)}, the samples have {have}: build samples with the "
-                             "model's own config (its card.json)")
+    bad = card.input_mismatch(channels=list(samples.channels), targets=list(samples.targets),
+                              window_steps=samples.window_steps)
+    if bad:
+        raise ModelError(f"model expects {bad[0]} = {bad[1]}, the samples have {bad[2]}: build samples with the "
+                         "model's own config (its card.json)")
 
 
 def select_windows(samples: Samples, *, split: str | None = "test", period=None) -> np.ndarray:

@@ -153,10 +153,10 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
 def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
     """The sample config of a card, checked against the card's own channel list, window and cadence."""
     cfg = card.run_config(str(Path(model_dir) / "card.json")).samples
-    for key, want in (("channels", list(cfg.channels)), ("window_steps", cfg.window_steps), ("cadence", cfg.cadence)):
-        if getattr(card, key) != want:
-            raise ModelError(f"{model_dir}: card {key} = {getattr(card, key)!r} but its config gives {want!r}; the card "
-                             "was edited or is corrupt: retrain the model")
+    bad = card.input_mismatch(channels=list(cfg.channels), window_steps=cfg.window_steps, cadence=cfg.cadence)
+    if bad:
+        raise ModelError(f"{model_dir}: card {bad[0]} = {bad[1]!r} but its config gives {bad[2]!r}; the card "
+                         "was edited or is corrupt: retrain the model")
     return cfg
 
 

@@ -220,6 +220,20 @@ class ModelCard(_Decides):
         """The resolved run config the model was trained with (validated like a config file)."""
         return from_dict(self.config, origin=origin)
 
+    def input_mismatch(self, **have: Any) -> tuple[str, Any, Any] | None:
+        """The first of the given inputs (``channels``, ``targets``, ``window_steps``, ``cadence``: lists, an int,
+        a duration string) that differs from this card's, as ``(key, card's, given)``; None when all agree. The
+        one check of windows against a card: evaluation's samples and forecast windows both go through it.
+
+        >>> card = ModelCard.model_construct(channels=["xrsb"], window_steps=24, cadence="1h")
+        >>> card.input_mismatch(channels=["xrsb"], window_steps=12), card.input_mismatch(cadence="1h")
+        (('window_steps', 24, 12), None)
+        """
+        for key, value in have.items():
+            if getattr(self, key) != value:
+                return key, getattr(self, key), value
+        return None
+
     def norm(self) -> tuple[list[float], list[float]]:
         """(mean, std) per channel: the training windows' statistics, applied to every later input."""
         return self.normalisation.mean, self.normalisation.std

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from flarecast.config import RunConfig
 from flarecast.evaluate import baselines
@@ -64,10 +63,10 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
 
 def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[str, Any]:
     """Evaluated windows whose span [t - window, t + horizon] meets a train or val run of the model's split plan."""
-    window, horizon = pd.Timedelta(cfg.samples.window), pd.Timedelta(cfg.samples.horizon)
+    window, horizon = cfg.samples.window_length, cfg.samples.horizon_length
     runs = [r for r in train_samples.runs if r["split"] in ("train", "val")]
-    lo = samples.issue_time - window.to_timedelta64()
-    hi = samples.issue_time + horizon.to_timedelta64()
+    lo = samples.issue_time - window
+    hi = samples.issue_time + horizon
     hit = np.zeros(samples.issue_time.size, bool)
     for r in runs:
         hit |= (hi > utc(r["from"])) & (lo < utc(r["to"]))

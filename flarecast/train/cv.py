@@ -64,8 +64,7 @@ def make_folds(samples: Samples, cv: CVConfig) -> list[Fold]:
     pool = np.isin(samples.split, cv.pool)
     if not pool.any():
         raise SampleError(f"train.cv.pool = {list(cv.pool)} holds no windows: name splits that have windows")
-    window = pd.Timedelta(samples.config.window).to_timedelta64()
-    horizon = pd.Timedelta(samples.config.horizon).to_timedelta64()
+    window, horizon = samples.config.window_length, samples.config.horizon_length
     t = samples.issue_time[pool]
     start = (t.min() - window).astype("datetime64[D]").astype("datetime64[ns]")
     end = t.max() + horizon + np.timedelta64(1, "ns")
