@@ -40,6 +40,14 @@ from flarecast.channels import (  # noqa: F401  (re-exported: configs name chann
 from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
 from flarecast.defaults import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS, DEFAULT_STORE  # noqa: F401  (re-exported)
 from flarecast.errors import ConfigError
+from flarecast.metrics.thresholds import (
+    DEFAULT_RULE,
+    POOLED_OOF,
+    RULE_EXPECTED,
+    RULE_PATTERN,
+    VALIDATION,
+    ThresholdRule,
+)
 from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-exported for job files)
     Choice,
     Section,
@@ -162,9 +170,19 @@ class SampleConfig(Section):
         return self
 
     @property
+    def window_length(self):
+        """The window's duration (``window``, a ``numpy.timedelta64[ns]``): every stage reads it from here."""
+        return pd.Timedelta(self.window).to_timedelta64()
+
+    @property
+    def horizon_length(self):
+        """The horizon's duration (``horizon``, a ``numpy.timedelta64[ns]``)."""
+        return pd.Timedelta(self.horizon).to_timedelta64()
+
+    @property
     def window_steps(self) -> int:
         """Steps in one window: ``window / cadence``."""
-        return int(pd.Timedelta(self.window) / pd.Timedelta(self.cadence))
+        return int(pd.Timedelta(self.window_length) / pd.Timedelta(self.cadence))
 
 class ModelConfig(Section):
     """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window."""
@@ -224,7 +242,6 @@ def format_pos_weight(pos_weight: float | dict[str, float]) -> str:
 
 CV_SCHEMES = ("none", "blocked", "rolling")
 CALIBRATIONS = ("auto", "isotonic", "platt", "none")
-_THRESHOLD_RULE = re.compile(r"^(tss|hss|cost:\d+(\.\d+)?|climatology:\d+(\.\d+)?)$")
 
 class CVConfig(Section):
     """Time-series cross-validation and the ensemble of its fold models (see docs/cv.md).
@@ -252,7 +269,7 @@ class CVConfig(Section):
     val_fraction: float = Field(0.2, gt=0, lt=1)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
     calibration: Choice(CALIBRATIONS) = "auto"
-    threshold: str = "tss"
+    threshold: str = DEFAULT_RULE
     blend: Choice(("none", "logistic")) = "none"
     workers: int = Field(1, ge=1)
     cluster: str = ""
@@ -265,10 +282,13 @@ class CVConfig(Section):
     @field_validator("threshold")
     @classmethod
     def _threshold(cls, v: str) -> str:
-        if not _THRESHOLD_RULE.match(v):
-            raise ValueError("expected 'tss', 'hss', 'cost:R' (a miss costs R false alarms, e.g. 'cost:10') or "
-                             "'climatology:M' (e.g. 'climatology:2')")
+        if not RULE_PATTERN.match(v):
+            raise ValueError(RULE_EXPECTED)
         return v
+
+    def decision(self) -> ThresholdRule:
+        """The ensemble's threshold rule (``threshold``), applied to the pooled out-of-fold predictions."""
+        return ThresholdRule.parse(self.threshold, chosen_on=POOLED_OOF)
 
     @model_validator(mode="after")
     def _consistent(self) -> CVConfig:
@@ -293,6 +313,10 @@ class TrainConfig(Section):
     precision: Choice(("bf16", "fp32")) = "bf16"  # autocast dtype on CUDA; the CPU always runs float32
     sampling: Choice(("shuffle", "balanced")) = "shuffle"  # "balanced": draw windows with weights 1 / (count of their class), with replacement
     cv: CVConfig = Field(default_factory=CVConfig)
+
+    def decision(self) -> ThresholdRule:
+        """A single model's threshold rule (``threshold_score``), applied to its validation split."""
+        return ThresholdRule.parse(self.threshold_score, chosen_on=VALIDATION)
 
 class SimulateConfig(Section):
     days: int = Field(730, ge=1)

@@ -1,4 +1,5 @@
-"""Typed errors. Library code raises these; only ``cli.py`` turns them into one line and an exit code.
+"""Typed errors. Library code raises these; only the CLI (:mod:`flarecast.cli`, ``_util.command``) turns them
+into one line and an exit code.
 
 Every message names the offending value, what was expected and, where there is one, the fix.
 """

@@ -22,11 +22,12 @@ import pandas as pd
 from flarecast import metrics
 from flarecast.config import load_config
 from flarecast.evaluate import baselines
-from flarecast.evaluate.compare_cv import tabular_oof
+from flarecast.metrics import POOLED_OOF, ThresholdRule
 from flarecast.model.ensemble import apply_calibration
 from flarecast.model.modeldir import read_card
 from flarecast.samples.build import samples_from_store
-from flarecast.train.calibration import choose_calibration, choose_threshold, fit_calibration
+from flarecast.studies.compare_cv import tabular_oof
+from flarecast.train.calibration import choose_calibration, fit_calibration
 from flarecast.train.cv import make_folds
 
 WEIGHTS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
@@ -62,8 +63,8 @@ def main() -> None:
             method = choose_calibration(y[other], blend[other], fold[other], "auto")[0]["method"]
             cal = fit_calibration(y[other], blend[other], method)
             p[me] = apply_calibration(blend[me], cal)
-            thr[me] = choose_threshold(y[other], apply_calibration(blend[other], cal), a.rule,
-                                       base_rate=float(y[other].mean()))
+            thr[me] = ThresholdRule.parse(a.rule, chosen_on=POOLED_OOF).choose(
+                y[other], apply_calibration(blend[other], cal), base_rate=float(y[other].mean()))
             clim[me] = y[other].mean()
         for i, name in [*enumerate(f.name for f in folds), (None, "pooled")]:
             sel = fold == i if i is not None else np.ones(oof.size, bool)

@@ -11,6 +11,7 @@ from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
+from flarecast.metrics.thresholds import POOLED_OOF, ThresholdRule
 from flarecast.model.ensemble import apply_calibration
 from flarecast.model.inference import predict
 from flarecast.model.linear import BLEND_GRID, fit_window_logistic, gathered_stats, window_stats
@@ -20,6 +21,8 @@ from flarecast.train.calibration import choose_blend
 from flarecast.train.ensemble import BLENDED, train_ensemble, transferred
 from tests.conftest import TINY
 from tests.test_ensemble import CV, Windows
+
+TSS = ThresholdRule.parse("tss", chosen_on=POOLED_OOF)
 
 
 def _windows(n=600, seed=0):
@@ -53,11 +56,11 @@ def test_the_blend_weight_and_its_transfer_use_other_folds_only():
     p_lin = np.clip(0.3 + 0.2 * (y - 0.3) + rng.normal(0, 0.1, n), 0.01, 0.99)
     fold = np.repeat([0, 1, 2], n // 3)
     assert choose_blend(y, p_net, p_lin) in BLEND_GRID
-    p_x, thr = transferred(y, p_net, fold, "none", "tss", parts=(p_net, p_lin))
+    p_x, thr = transferred(y, p_net, fold, "none", TSS, parts=(p_net, p_lin))
     # Fold 0's weight and threshold come from folds 1 and 2: relabelling fold 0 changes neither.
     y2 = y.copy()
     y2[fold == 0] = 1 - y2[fold == 0]
-    p_x2, thr2 = transferred(y2, p_net, fold, "none", "tss", parts=(p_net, p_lin))
+    p_x2, thr2 = transferred(y2, p_net, fold, "none", TSS, parts=(p_net, p_lin))
     np.testing.assert_array_equal(p_x[fold == 0], p_x2[fold == 0])
     np.testing.assert_array_equal(thr[fold == 0], thr2[fold == 0])
     w = choose_blend(y[fold != 0], p_net[fold != 0], p_lin[fold != 0])

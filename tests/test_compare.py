@@ -7,11 +7,11 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ConfigError
-from flarecast.evaluate import comparison as cmp
 from flarecast.jsonio import dumps
 from flarecast.report.compare import heatmap, verdict
 from flarecast.report.formats import md_text
 from flarecast.samples.build import samples_from_store
+from flarecast.studies import comparison as cmp
 from tests.conftest import TINY, flatten
 
 
@@ -169,7 +169,7 @@ def test_run_compare_from_the_config_file_reuses_the_runs_of_the_same_resolved_c
                                                                                     monkeypatch):
     """`flarecast compare`'s one library call: the config file, its overrides, --device and the grids as typed
     resolve to exactly the runs compare() trained (any other config would train them again)."""
-    from flarecast.evaluate.run import run_compare
+    from flarecast.studies.run import run_compare
 
     cfg, samples, out, serial, kw = tiny_compare
 

@@ -11,13 +11,13 @@ from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ConfigError
 from flarecast.evaluate import baselines
-from flarecast.evaluate import compare_cv as ccv
 from flarecast.evaluate.bootstrap import replicate_interval
 from flarecast.evaluate.paired import Scored, outcome, paired, score_decisions, verdict
 from flarecast.jobs.batch import load_job, run_job
 from flarecast.jsonio import dumps
 from flarecast.report.formats import md_text
 from flarecast.samples.build import samples_from_store
+from flarecast.studies import compare_cv as ccv
 from flarecast.train.cv import make_folds
 from tests.conftest import TINY
 

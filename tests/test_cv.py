@@ -9,9 +9,10 @@ import pytest
 
 from flarecast.config import CVConfig, SampleConfig, SplitConfig
 from flarecast.errors import ConfigError, SampleError
+from flarecast.metrics.thresholds import POOLED_OOF, STEP_GRID, VALIDATION, ThresholdRule
 from flarecast.model.ensemble import apply_calibration
 from flarecast.samples.build import Samples
-from flarecast.train.calibration import choose_calibration, choose_threshold, cross_fit, fit_calibration
+from flarecast.train.calibration import choose_calibration, cross_fit, fit_calibration
 from flarecast.train.cv import make_folds
 
 SPAN = np.timedelta64(48, "h")  # window 24 h + horizon 24 h
@@ -153,6 +154,10 @@ def test_auto_calibration_picks_by_cross_fitted_brier_and_keeps_a_calibrated_for
     assert brier_q["none"] <= min(brier_q.values()) + 2e-4
 
 
+def choose_threshold(y, p, rule, *, base_rate):
+    return ThresholdRule.parse(rule, chosen_on=POOLED_OOF).choose(y, p, base_rate=base_rate)
+
+
 def test_threshold_rules():
     y = np.array([0, 0, 0, 0, 1, 1])
     p = np.array([0.05, 0.1, 0.3, 0.5, 0.2, 0.6])
@@ -163,6 +168,22 @@ def test_threshold_rules():
     assert choose_threshold(y, p, "cost:0.5", base_rate=1 / 3) == 0.51
     assert choose_threshold(y, p, "climatology:1.5", base_rate=0.2) == 0.3
     assert choose_threshold(np.zeros(4), p[:4], "hss", base_rate=0.0) == 0.5
+
+
+def test_each_kind_of_data_keeps_the_grid_its_thresholds_were_chosen_on():
+    """A rare target whose events all lie below 0.01: the pooled OOF rule (floor 0.0001) separates them, a single
+    model's validation rule keeps its 0.01 floor (the grid the shipped single models were chosen on)."""
+    y = np.array([0] * 8 + [1, 1])
+    p = np.array([0.001] * 8 + [0.005, 0.006])
+    pooled = ThresholdRule.parse("tss", chosen_on=POOLED_OOF).choose(y, p)
+    assert 0.001 < pooled <= 0.005
+    assert ThresholdRule.parse("tss", chosen_on=VALIDATION).choose(y, p) == STEP_GRID[0] == 0.01
+    assert ThresholdRule.parse("tss", chosen_on=VALIDATION, grid="rare").choose(y, p) == pooled
+
+
+def test_a_bad_rule_is_refused_naming_what_is_expected():
+    with pytest.raises(ConfigError, match="'cost:R'"):
+        ThresholdRule.parse("f1")
 
 
 @pytest.fixture(scope="module")

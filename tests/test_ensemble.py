@@ -2,6 +2,7 @@
 the dask path writes the same bytes as local processes; evaluate, forecast, card and cv accept an ensemble."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -15,7 +16,6 @@ from flarecast.cli import app
 from flarecast.config import ModelConfig, builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
-from flarecast.evaluate.scoring import evaluate
 from flarecast.forecast.issue import forecast
 from flarecast.jsonio import dumps
 from flarecast.model.card import EnsembleCard
@@ -24,6 +24,7 @@ from flarecast.model.inference import predict
 from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, save_ensemble_card, save_model
 from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import samples_from_store
+from flarecast.studies.evaluation import evaluate
 from flarecast.train.cv import make_folds
 from flarecast.train.ensemble import train_ensemble
 from flarecast.util import sha256_file
@@ -189,6 +190,23 @@ def test_cv_on_a_missing_or_damaged_oof_file_is_one_line_naming_it(damage, ensem
     assert out.exit_code == 2 and len(lines) == 1 and "Traceback" not in out.output, out.output
     assert lines[0].startswith(f"error: {oof}: ") and "train the ensemble again" in lines[0]
     assert ("missing" if damage == "missing" else "column" if damage == "other columns" else "Parquet") in lines[0]
+
+
+def test_dashboard_threshold_plot_and_card_describe_an_ensembles_thresholds_with_one_sentence(ensemble):
+    """Issue 22: the dashboard once said "(validation, tss)" and the threshold plot "chosen on validation" for an
+    ensemble whose thresholds come from its pooled out-of-fold predictions, as `flarecast card` said."""
+    from flarecast.evaluate.scoring import model_forecasts
+    from flarecast.jobs.dashboard import _card_rows
+    from flarecast.report.plots import threshold_data, threshold_label
+
+    result, samples, _ = ensemble
+    model = result.model_dir
+    dashboard = dict(_card_rows(model))["thresholds"]
+    plot = threshold_label(threshold_data(model_forecasts(model, samples, samples.indices("test")), ">=M"))
+    card = " ".join(runner.invoke(app, ["card", str(model)], env={"COLUMNS": "1000"}).output.split())
+    said = [re.search(r"chosen on the [^()]*? by [^()]*[^() ]", text) for text in (dashboard, plot, card)]
+    assert [m and m.group(0) for m in said] == [read_card(model).decision().sentence()] * 3
+    assert said[0].group(0) == "chosen on the pooled out-of-fold predictions by maximising TSS"
 
 
 def test_a_single_model_dir_is_refused_by_cv_and_not_overwritten(ensemble, tmp_path):

@@ -8,9 +8,10 @@ from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate.baselines import persistence
-from flarecast.evaluate.scoring import METHODS, evaluate, evaluate_model
+from flarecast.evaluate.scoring import METHODS, evaluate_model
 from flarecast.metrics import TABLE_SCORES
 from flarecast.samples.build import samples_from_store
+from flarecast.studies.evaluation import evaluate
 from flarecast.train.loop import train
 from tests.conftest import TINY
 

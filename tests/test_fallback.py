@@ -12,7 +12,7 @@ from flarecast.config import builtin_config, load_config
 from flarecast.forecast.fallback import forecast_every
 from flarecast.forecast.files import backtest, read_forecasts, validate, write_forecasts
 from flarecast.forecast.issue import ForecastRefusal, forecast
-from flarecast.forecast.scoring import score_forecast_files
+from flarecast.forecast.providers import score_forecast_files
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.errors import InputFileError
 from flarecast.forecast.ccmc import read_ccmc, validate_ccmc
-from flarecast.forecast.scoring import read_provider, score_files, score_forecast_files
+from flarecast.forecast.providers import read_provider, score_files, score_forecast_files
 from flarecast.ingest.pipeline import ingest
 from flarecast.jsonio import dumps
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flarecast.errors import InputFileError
-from flarecast.forecast.scoring import forecasters, read_provider
+from flarecast.forecast.providers import forecasters, read_provider
 from flarecast.forecast.swpc import COLUMNS, is_swpc_probabilities, read_swpc, write_provider_csv
 from flarecast.ingest.fetch.swpc import fetched_at, stamped_name
 

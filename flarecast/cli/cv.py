@@ -30,8 +30,8 @@ def cv_cli(
       flarecast cv models/goes-hourly --json --out runs/goes-loyo.json
       flarecast cv models/goes-hourly --rule hss
     """
-    from flarecast.evaluate.oof import score_oof
     from flarecast.report.tables import oof_summary
+    from flarecast.studies.oof import score_oof
 
     emit(score_oof(model, rule=rule, n_boot=n_boot, out_file=out_file), as_json, oof_summary, wrote=[out_file])
 

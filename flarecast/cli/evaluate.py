@@ -78,12 +78,12 @@ def evaluate_cli(
     from flarecast.report.tables import evaluation_summary
 
     if forecasts:
-        from flarecast.forecast.scoring import score_forecast_files
+        from flarecast.forecast.providers import score_forecast_files
 
         result = score_forecast_files(paths, store=store, threshold=threshold, horizon=horizon, out=out_dir)
         emit(result, as_json, evaluation_summary)
         return
-    from flarecast.evaluate.scoring import evaluate
+    from flarecast.studies.evaluation import evaluate
 
     result = evaluate(paths[0], store, split=None if ranged else (split or "test"),
                       period=(start, end) if start is not None or end is not None else None, train_store=train_store,
@@ -134,8 +134,8 @@ def compare_cli(
       flarecast compare configs/real-goes-hourly.yaml --cv --store data/goes-hourly.zarr --out runs/compare-cv-goes train.cv.by=year "train.cv.pool=[train,val,test]"
       flarecast compare configs/real-goes-hourly.yaml --cv --rule hss --store data/goes-hourly.zarr --out runs/compare-cv-goes train.cv.by=year "train.cv.pool=[train,val,test]"
     """
-    from flarecast.evaluate.run import run_compare
     from flarecast.report.tables import compare_cv_summary, compare_summary
+    from flarecast.studies.run import run_compare
 
     with progress_bar(not as_json) as p:
         result = run_compare(config, overrides, store=store, out=out_dir, device=device, seeds=seeds, alphas=alphas,

@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 
 from flarecast import classes
 from flarecast.errors import SampleError
-from flarecast.metrics import choose_threshold
+from flarecast.metrics import ThresholdRule
 from flarecast.model.linear import STATISTICS, gathered_stats
 from flarecast.samples.build import Samples
 
@@ -147,6 +147,7 @@ def fit_tabular(samples: Samples, *, methods=TABULAR, threshold_score: str = "hs
     unknown = [m for m in methods if m not in TABULAR]
     if unknown or not methods:
         raise ValueError(f"methods={list(methods)!r}: expected names from {list(TABULAR)}")
+    rule = ThresholdRule.parse(threshold_score)
     train_idx, val_idx = samples.indices("train"), samples.indices("val")
     if train_idx.size == 0:
         raise SampleError("the samples hold no training windows: the tabular baselines need the model's "
@@ -162,7 +163,7 @@ def fit_tabular(samples: Samples, *, methods=TABULAR, threshold_score: str = "hs
             models[t] = None if y.min() == y.max() else estimator(method).fit(x_train, y)
             p_val = (np.full(val_idx.size, rates[t]) if models[t] is None or val_idx.size == 0
                      else models[t].predict_proba(x_val)[:, 1])
-            thresholds[t] = choose_threshold(samples.y[val_idx, j], p_val, threshold_score)
+            thresholds[t] = rule.choose(samples.y[val_idx, j], p_val)
         out[method] = TabularBaseline(method, tuple(samples.targets), models, rates, thresholds,
                                       tuple(samples.channels), int(train_idx.size), int(val_idx.size),
                                       samples.fingerprint)

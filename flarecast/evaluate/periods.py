@@ -22,8 +22,8 @@ from flarecast.errors import ConfigError
 from flarecast.evaluate.bootstrap import score_with_ci
 from flarecast.metrics import UndefinedScoreWarning
 
-if TYPE_CHECKING:  # a type only: scoring imports this module
-    from flarecast.evaluate.scoring import Forecasts
+if TYPE_CHECKING:
+    from flarecast.metrics.forecasts import Forecasts
 
 PERIODS = ("year",)
 """Values of ``by``: how :func:`by_period` cuts the evaluated windows."""

@@ -5,9 +5,10 @@ store (``split=None``), optionally only those issued in ``period = (from, to)``:
 never saw needs no split information. Every window is then kept: the samples are built with a single split
 block (:data:`ALL_WINDOWS_BLOCK`), so none is dropped at a split edge, and always with the card's normalisation.
 
-Methods scored on the same windows (:data:`METHODS`): ``model`` at the threshold chosen on validation (from the
-card), ``model@0.5``, and the baselines of :mod:`flarecast.baselines`: ``climatology`` (the card's training
-base rate), ``persistence``, ``logistic`` and ``trees``. The last two (the tabular baselines) must be fitted on the
+Methods scored on the same windows (:data:`METHODS`): ``model`` at the card's thresholds (chosen as its
+:meth:`~flarecast.model.card.ModelCard.decision` says), ``model@0.5``, and the baselines of
+:mod:`flarecast.evaluate.baselines`: ``climatology`` (the card's training base rate), ``persistence``, ``logistic``
+and ``trees``. The last two (the tabular baselines) must be fitted on the
 model's training data: on the evaluated samples' own train split when a split is scored (same store, same split
 plan), on ``train_store`` otherwise; without one they are left out and ``notes`` says so.
 
@@ -18,7 +19,6 @@ The result has the shape of ``metrics.json`` (see README): ``{"targets": {T: {me
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,58 +26,31 @@ import numpy as np
 import pandas as pd
 
 from flarecast import classes
-from flarecast.config import RunConfig
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.baselines import TabularBaseline
 from flarecast.evaluate.bootstrap import N_BOOT, score_with_ci
 from flarecast.evaluate.periods import by_period, check_by
 from flarecast.metrics import UndefinedScoreWarning
+from flarecast.metrics.forecasts import METHODS, Forecasts  # noqa: F401  (METHODS re-exported: metrics.json's methods)
 from flarecast.model.card import EnsembleCard, ModelCard
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
-from flarecast.samples.build import Samples, samples_from_store
-from flarecast.util import atomic_write_text, utc
-
-METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic", "trees")
-"""Methods of ``metrics.json``, in report order; ``logistic`` and ``trees`` only where they could be fitted."""
+from flarecast.samples.build import Samples
+from flarecast.util import utc
 
 ALL_WINDOWS_BLOCK = "36500D"
 """``samples.split.block`` that puts a store's whole span in one block, dealt to ``train``: no window is dropped
 at a split edge. Only used to build samples for ``split=None``; the split names are then ignored."""
 
 
-@dataclass(frozen=True)
-class Forecasts:
-    """The evaluated windows, their labels and every method's probabilities: what is scored and plotted."""
-
-    targets: tuple[str, ...]
-    issue_time: np.ndarray  # [n] datetime64[ns]
-    region: np.ndarray  # [n] HARP number, -1 full-disk
-    group: np.ndarray  # [n] bootstrap unit: UTC day number or region
-    group_unit: str  # "UTC day" or "region (HARP)"
-    y: np.ndarray  # [n, targets] 0/1
-    probs: dict[str, np.ndarray]  # source ("model", baselines) -> [n, targets]
-    thresholds: dict[str, dict[str, float]]  # method -> target -> threshold
-    climatology: dict[str, float]  # target -> training base rate
-    horizon: np.timedelta64 = np.timedelta64(24, "h")  # a window issued at t is labelled by flares in (t, t + horizon]
-
-    @property
-    def methods(self) -> list[str]:
-        return [m for m in METHODS if m in self.thresholds]
-
-    def prob(self, method: str, target: str) -> np.ndarray:
-        """The probabilities ``method`` forecasts for ``target`` (``model@0.5`` shares ``model``'s)."""
-        return self.probs[method.split("@")[0]][:, self.targets.index(target)]
-
-
 def check_compatible(card: ModelCard, samples: Samples) -> None:
     """Refuse samples whose channels, targets or window differ from what the model was trained on."""
-    for key, have in (("channels", list(samples.channels)), ("targets", list(samples.targets)),
-                      ("window_steps", samples.window_steps)):
-        if getattr(card, key) != have:
-            raise ModelError(f"model expects {key} = {getattr(card, key)}, the samples have {have}: build samples with the "
-                             "model's own config (its card.json)")
+    bad = card.input_mismatch(channels=list(samples.channels), targets=list(samples.targets),
+                              window_steps=samples.window_steps)
+    if bad:
+        raise ModelError(f"model expects {bad[0]} = {bad[1]}, the samples have {bad[2]}: build samples with the "
+                         "model's own config (its card.json)")
 
 
 def select_windows(samples: Samples, *, split: str | None = "test", period=None) -> np.ndarray:
@@ -125,7 +98,7 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
                      "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
-                     pd.Timedelta(samples.config.horizon).to_timedelta64())
+                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.decision())
 
 
 def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -223,76 +196,6 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
         **({f"by_{by}": by_period(fc, by, n_boot=n_boot, seed=seed)} if by else {}),
     }, fc
-
-
-def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "test", period=None,
-             train_store: str | Path | None = None, out_dir: str | Path | None = None, plots: bool = True,
-             device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0, by: str | None = None,
-             trust_modified: bool = False) -> dict[str, Any]:
-    """Build samples from ``store`` with the model's config and normalisation, score them, write the outputs.
-
-    With ``split=None`` every window of ``store`` is scored (see the module docstring); ``train_store``, the
-    store the model was trained on, lets the tabular baselines be fitted on the model's training split there,
-    and the evaluated windows be checked against the model's training and validation periods.
-    ``out_dir`` receives ``metrics.json``, ``report.md``, ``report.html`` (self-contained) and, with ``plots``, the PNGs of
-    :func:`flarecast.plots.write_plots`.
-    """
-    card = read_card(model_dir, trust_modified=trust_modified)
-    cfg: RunConfig = card.run_config(str(Path(model_dir) / "card.json"))
-    norm = card.norm()
-    eval_cfg = cfg if split is not None else cfg.replace(**{"samples.split.block": ALL_WINDOWS_BLOCK})
-    samples = samples_from_store(store, eval_cfg.samples, norm=norm)
-    check_by(by)
-    tabular, overlap = None, None
-    if train_store is not None:
-        train_samples = samples_from_store(train_store, cfg.samples, norm=norm)
-        tabular = baselines.fit_tabular(train_samples, threshold_score=card.threshold_score or "hss")
-        overlap = _overlap(samples, train_samples, cfg)
-    result, fc = evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
-                                  n_boot=n_boot, seed=seed, by=by, trust_modified=trust_modified)
-    result["store"] = str(store)
-    if overlap is not None and split is None:
-        result["overlap_with_training"] = overlap
-        if overlap["windows"]:
-            result["notes"].append(f"{overlap['windows']} evaluated windows reach into the model's training or "
-                                   "validation periods: those scores are not out-of-sample")
-    elif split is None:
-        result["notes"].append("every window of the store was scored: out-of-sample only if the store holds no "
-                               "data the model was trained or validated on (pass --train-store to check)")
-    if out_dir is not None:
-        _write_outputs(Path(out_dir), result, fc, store, plots)
-    return result
-
-
-def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[str, Any]:
-    """Evaluated windows whose span [t - window, t + horizon] meets a train or val run of the model's split plan."""
-    window, horizon = pd.Timedelta(cfg.samples.window), pd.Timedelta(cfg.samples.horizon)
-    runs = [r for r in train_samples.runs if r["split"] in ("train", "val")]
-    lo = samples.issue_time - window.to_timedelta64()
-    hi = samples.issue_time + horizon.to_timedelta64()
-    hit = np.zeros(samples.issue_time.size, bool)
-    for r in runs:
-        hit |= (hi > utc(r["from"])) & (lo < utc(r["to"]))
-    return {"windows": int(hit.sum()), "runs": runs}
-
-
-def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, plots: bool) -> None:
-    from flarecast.jsonio import write_json
-    from flarecast.report.formats import markdown_to_html
-    from flarecast.report.text import evaluation_markdown
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    figures: dict[str, list[str]] = {}
-    if plots:
-        from flarecast.report.plots import read_flares, write_plots
-
-        written = write_plots(fc, out_dir, flares=read_flares(store, result["convention"]))
-        figures = {t: [p.name for p in paths] for t, paths in written.items()}
-    result["plots"] = figures
-    write_json(out_dir / "metrics.json", result)
-    md = evaluation_markdown(result)
-    atomic_write_text(out_dir / "report.md", md)
-    atomic_write_text(out_dir / "report.html", markdown_to_html(md, out_dir, "flarecast evaluate"))  # figures embedded
 
 
 def _iso(t) -> str:

@@ -36,7 +36,7 @@ from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs
 from flarecast.forecast.numbers import coherence, make_coherent
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps, jsonable
-from flarecast.metrics import choose_threshold
+from flarecast.metrics import ThresholdRule
 from flarecast.model.card import COMBINATION_FORMAT, CombinationCard
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.safeio import load_json
@@ -114,7 +114,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
 
         lr = LogisticRegression(C=1.0).fit(x, y)
         weights[target] = {"intercept": float(lr.intercept_[0]), "coef": [float(c) for c in lr.coef_[0]]}
-        thresholds[target] = choose_threshold(y, lr.predict_proba(x)[:, 1], score)
+        thresholds[target] = ThresholdRule.parse(score).choose(y, lr.predict_proba(x)[:, 1])
         clim[target] = float(y.mean())
     if not weights:
         raise ModelError(f"no target can be fitted ({'; '.join(notes)}): fit on a longer or more active period")

@@ -1,10 +1,10 @@
 """Forecasts on new data: probabilities for (t, t + horizon] at issue times t, from a model directory and a store.
 
 The windows are built the way the model's training windows were: the card's sample config (channels,
-cadence, window, resampling, history), the grid builders of :mod:`flarecast.samples_goes` and
-:mod:`flarecast.samples_sharp`, and the card's normalisation statistics (never re-fitted on the new data).
+cadence, window, resampling, history), the grid builders of :mod:`flarecast.samples.goes` and
+:mod:`flarecast.samples.sharp`, and the card's normalisation statistics (never re-fitted on the new data).
 Only the records the requested windows need are read, plus one step before them for the difference channels.
-Files are written and read, and scored against a catalogue, by :mod:`flarecast.forecast_file`.
+Files are written and read, and scored against a catalogue, by :mod:`flarecast.forecast.files`.
 
 Refusals (:class:`ForecastRefusal`, nothing is forecast): an issue time outside the data (the window would
 start before the first record, or t is after the last); a window whose missing fraction is over the card's
@@ -153,10 +153,10 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
 def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
     """The sample config of a card, checked against the card's own channel list, window and cadence."""
     cfg = card.run_config(str(Path(model_dir) / "card.json")).samples
-    for key, want in (("channels", list(cfg.channels)), ("window_steps", cfg.window_steps), ("cadence", cfg.cadence)):
-        if getattr(card, key) != want:
-            raise ModelError(f"{model_dir}: card {key} = {getattr(card, key)!r} but its config gives {want!r}; the card "
-                             "was edited or is corrupt: retrain the model")
+    bad = card.input_mismatch(channels=list(cfg.channels), window_steps=cfg.window_steps, cadence=cfg.cadence)
+    if bad:
+        raise ModelError(f"{model_dir}: card {bad[0]} = {bad[1]!r} but its config gives {bad[2]!r}; the card "
+                         "was edited or is corrupt: retrain the model")
     return cfg
 
 

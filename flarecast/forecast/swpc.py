@@ -11,7 +11,7 @@ The file is a JSON array, newest record first, one record per daily forecast ove
   ``10mev_protons_*`` (a >10 MeV proton event) and ``polar_cap_absorption`` (a colour) are not scored.
 - ``date``: the UT day on which SWPC issued the forecast, at 22:00 UT. Day 1 is the next UT day, 00-24 UT, so a
   row's window is ``(date + 1 d, date + 2 d]``: ``issue_time`` in the rows below is that window's start (what
-  the provider CSV and :func:`flarecast.forecast.scoring.score_files` mean by it: each forecaster is labelled by
+  the provider CSV and :func:`flarecast.forecast.providers.score_files` mean by it: each forecaster is labelled by
   its own window), ``issued`` the real issue time, 2 h earlier.
 
 Sources (public; none is SWPC's own description of this JSON file, which we did not find):

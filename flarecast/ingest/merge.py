@@ -2,7 +2,7 @@
 
 A full flare catalogue is ~50,000 events and a SHARP keyword export a few hundred thousand records, so
 both groups are merged as whole arrays; GOES series, which reach billions of rows, stream
-(:mod:`flarecast.merge_goes`).
+(:mod:`flarecast.ingest.merge_goes`).
 
 Catalogue overlap. Two entries from different files are one flare when their peaks are within
 :data:`EVENT_MATCH_TOLERANCE` and their true-basis peak fluxes within :data:`EVENT_FLUX_RATIO`, whatever

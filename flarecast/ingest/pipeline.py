@@ -1,6 +1,6 @@
 """Ingest: read raw files with the product readers, merge them into the store, report what happened.
 
-Rules the merge follows (constants in :mod:`flarecast.merge_goes` and :mod:`flarecast.merge`):
+Rules the merge follows (constants in :mod:`flarecast.ingest.merge_goes` and :mod:`flarecast.ingest.merge`):
 
 * **Idempotent.** A file whose sha256 is already in the group's provenance is not read again; rows whose
   key is already stored (GOES: time; SHARP: harpnum and time; events: the same flare) are not duplicated.
@@ -13,7 +13,7 @@ Rules the merge follows (constants in :mod:`flarecast.merge_goes` and :mod:`flar
   ``CATALOGUE_PRIORITY``, a different region goes to ``noaa_ar_alt``, and ``source`` lists both.
 * **All or nothing.** Every file is read and checked before anything is written; with ``skip_bad`` a bad
   file is reported in ``skipped`` and the others go in. The write itself is atomic.
-* **Bounded memory.** GOES rows stream (:mod:`flarecast.merge_goes`); files are read a wave at a time, in
+* **Bounded memory.** GOES rows stream (:mod:`flarecast.ingest.merge_goes`); files are read a wave at a time, in
   worker processes for large inputs, or on the workers of a ``dask.distributed`` cluster when a Client is
   active or ``scheduler`` (or the ``DASK_SCHEDULER_ADDRESS`` environment variable) names one.
 """

@@ -31,7 +31,6 @@ from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.report.dashboard import render
-from flarecast.report.formats import threshold_sentence
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import atomic_write_bytes, iso, utc
@@ -157,7 +156,7 @@ def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str
 
 def _rule(m) -> str | None:
     """How the model's thresholds were chosen, as the reports say it; None for a combination."""
-    return None if is_combination(m) else threshold_sentence(read_card(m).threshold_choice())
+    return None if is_combination(m) else read_card(m).decision().sentence()
 
 
 def _card_rows(m) -> list[tuple[str, str]]:
@@ -178,7 +177,7 @@ def _card_rows(m) -> list[tuple[str, str]]:
             ("channels", ", ".join(card.channels)), ("class convention", card.convention),
             *_ensemble_rows(card),
             ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
-             + f" ({threshold_sentence(card.threshold_choice())})"),
+             + f" ({card.decision().sentence()})"),
             ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items()))]
     shown = ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None)
     return rows + ([("validation PR AUC", shown)] if shown else [])  # an ensemble has none: no "-" row

@@ -3,7 +3,7 @@
 By default it runs on the real observations shipped in the package (:mod:`flarecast.sample_data`): ingest the
 GOES-15 hourly XRS-B series and the NGDC flare reports -> samples -> train CE and focal with several seeds
 (:func:`train_setting`) -> score on the test split with seed spread and bootstrap intervals
-(:func:`flarecast.evaluate.comparison.summarise`) -> the case-study table, a verdict per target and a
+(:func:`flarecast.studies.comparison.summarise`) -> the case-study table, a verdict per target and a
 self-contained ``report.html``. ``simulated=True`` keeps the older path on simulated GOES-16 files.
 
 The two losses share data, model, optimiser, epochs and seeds; :func:`demo_configs` changes only ``train.loss``.
@@ -28,7 +28,6 @@ from flarecast import __version__, sample_data
 from flarecast.config import RunConfig, builtin_config, load_config
 from flarecast.errors import ConfigError
 from flarecast.evaluate import baselines
-from flarecast.evaluate.comparison import Method, split_warnings, summarise
 from flarecast.evaluate.scoring import evaluate_model
 from flarecast.ingest.pipeline import IngestWarning, ingest
 from flarecast.ingest.store import read_events
@@ -40,6 +39,7 @@ from flarecast.report.demo import write_demo_report
 from flarecast.report.text import comparison_markdown, comparison_rows, verdict
 from flarecast.samples.build import Samples, samples_from_store
 from flarecast.simulate.generate import simulate
+from flarecast.studies.comparison import Method, split_warnings, summarise
 from flarecast.train.loop import train
 from flarecast.util import atomic_write_text
 

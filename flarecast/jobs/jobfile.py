@@ -288,7 +288,7 @@ class CompareStep(Step):
     @field_validator("alphas", "gammas", "pos_weight")
     @classmethod
     def _grid(cls, v: str, info) -> str:
-        from flarecast.evaluate import comparison
+        from flarecast.studies import comparison
 
         try:
             getattr(comparison, f"parse_{info.field_name}")(v)

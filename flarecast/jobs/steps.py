@@ -138,7 +138,7 @@ def _plan_train(step: TrainStep, base: Path, owned: Owned) -> Plan:
 
 def _plan_compare(step: CompareStep, base: Path, owned: Owned) -> Plan:
     from flarecast.config import COMPARE_CV_GAMMAS
-    from flarecast.evaluate.comparison import parse_alphas, parse_gammas, parse_pos_weight
+    from flarecast.studies.comparison import parse_alphas, parse_gammas, parse_pos_weight
 
     store, out = resolve(base, step.store), inside(base, step.out, "out")
     cfg = _step_config(step, base)
@@ -149,9 +149,9 @@ def _plan_compare(step: CompareStep, base: Path, owned: Owned) -> Plan:
     result_file = "comparison-cv.json" if step.cv else "comparison.json"
 
     def run() -> str:
-        from flarecast.evaluate.compare_cv import compare_cv
-        from flarecast.evaluate.comparison import compare
         from flarecast.samples.build import samples_from_store
+        from flarecast.studies.compare_cv import compare_cv
+        from flarecast.studies.comparison import compare
 
         samples = samples_from_store(store, cfg.samples)
         grid = {"alphas": alphas, "gammas": gammas, "balanced_alpha": step.balanced_alpha, "pos_weight": pos_weight,
@@ -179,7 +179,7 @@ def _plan_evaluate(step: EvaluateStep, base: Path, owned: Owned) -> Plan:
     groups = (read_card(model).run_config().samples.source, "events")
 
     def run() -> str:
-        from flarecast.evaluate.scoring import evaluate
+        from flarecast.studies.evaluation import evaluate
 
         result = evaluate(model, store, split=step.split, out_dir=out, plots=step.plots)
         return f"{result['n_windows']} {step.split} windows scored into {out / 'metrics.json'}"

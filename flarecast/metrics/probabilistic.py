@@ -3,8 +3,8 @@
 :func:`brier_score` and :func:`bss` (against climatology), :func:`roc_auc` and :func:`pr_auc` (calling
 scikit-learn) and :func:`reliability` (diagram points) score ``y_prob`` without a threshold;
 :func:`score_table` gives every headline score at one threshold (the contingency-table scores of
-:mod:`flarecast.metrics.categorical` beside these); :func:`best_threshold` and :func:`choose_threshold` pick
-the threshold on validation data.
+:mod:`flarecast.metrics.categorical` beside these); :func:`best_threshold` picks
+the threshold maximising a score on a grid (the rules that use it: :mod:`flarecast.metrics.thresholds`).
 """
 
 from __future__ import annotations
@@ -281,10 +281,3 @@ def _grid_scores(y_true: np.ndarray, y_prob: np.ndarray, grid) -> tuple[np.ndarr
     fp = neg.size - np.searchsorted(neg, grid, side="left")
     return grid, scores_from_counts(tp, fp, pos.size - tp, neg.size - fp)
 
-
-def choose_threshold(y_val: np.ndarray, p_val: np.ndarray, score: str) -> float:
-    """Threshold maximising ``score`` on validation; 0.5 when validation holds one class only (then no
-    threshold can be chosen, and the card's metrics say so)."""
-    if y_val.size == 0 or y_val.min() == y_val.max():
-        return 0.5
-    return float(best_threshold(y_val, p_val, score=score))

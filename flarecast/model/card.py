@@ -50,6 +50,7 @@ from pydantic import (
 
 from flarecast.config import RunConfig, from_dict
 from flarecast.errors import ModelError
+from flarecast.metrics.thresholds import POOLED_OOF, VALIDATION, ThresholdRule
 
 CARD_FORMAT = "flarecast-model/1"
 ENSEMBLE_FORMAT = "flarecast-ensemble/1"
@@ -219,14 +220,33 @@ class ModelCard(_Decides):
         """The resolved run config the model was trained with (validated like a config file)."""
         return from_dict(self.config, origin=origin)
 
+    def input_mismatch(self, **have: Any) -> tuple[str, Any, Any] | None:
+        """The first of the given inputs (``channels``, ``targets``, ``window_steps``, ``cadence``: lists, an int,
+        a duration string) that differs from this card's, as ``(key, card's, given)``; None when all agree. The
+        one check of windows against a card: evaluation's samples and forecast windows both go through it.
+
+        >>> card = ModelCard.model_construct(channels=["xrsb"], window_steps=24, cadence="1h")
+        >>> card.input_mismatch(channels=["xrsb"], window_steps=12), card.input_mismatch(cadence="1h")
+        (('window_steps', 24, 12), None)
+        """
+        for key, value in have.items():
+            if getattr(self, key) != value:
+                return key, getattr(self, key), value
+        return None
+
     def norm(self) -> tuple[list[float], list[float]]:
         """(mean, std) per channel: the training windows' statistics, applied to every later input."""
         return self.normalisation.mean, self.normalisation.std
 
+    def decision(self) -> ThresholdRule:
+        """How the thresholds were chosen: the rule (``hss``, ``tss``; None on a card older than the key) on the
+        validation split. The card keeps its keys (``threshold_score``; an ensemble's ``threshold_rule``), which
+        ``fields_sha256`` binds; this is the one object read from them."""
+        return ThresholdRule(self.threshold_score, VALIDATION)
+
     def threshold_choice(self) -> dict[str, str | None]:
-        """How the thresholds were chosen, for every report to state: the rule (``hss``, ``tss``; None on a card
-        older than the key) and the data it was applied to. HSS depends on the base rate, TSS does not."""
-        return {"rule": self.threshold_score, "chosen_on": "validation split"}
+        """:meth:`decision` as the ``{"rule", "chosen_on"}`` block every report states."""
+        return self.decision().choice()
 
 
 class Calibration(_Doc):
@@ -330,9 +350,9 @@ class EnsembleCard(ModelCard):
     cv: CVRecord
     blend: Blend | None = None
 
-    def threshold_choice(self) -> dict[str, str | None]:
+    def decision(self) -> ThresholdRule:
         """The ensemble's rule (``tss``, ``hss``, ``cost:R``, ``climatology:M``), applied to the pooled OOF predictions."""
-        return {"rule": self.threshold_rule, "chosen_on": "pooled out-of-fold predictions"}
+        return ThresholdRule(self.threshold_rule, POOLED_OOF)
 
 
 class CombinationMember(_Doc):

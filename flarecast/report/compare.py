@@ -1,7 +1,7 @@
 """``flarecast compare``'s report: a verdict and a heat map per target, the case-study table, Markdown and HTML.
 
 :func:`heatmap` and :func:`verdict` condense a comparison (the ``comparison.json`` shape of
-:func:`flarecast.evaluate.comparison_summary.summarise`) into what ``comparison.json`` records per target;
+:func:`flarecast.studies.comparison_summary.summarise`) into what ``comparison.json`` records per target;
 :func:`compare_table` is the table the command prints and :func:`write_compare_report` writes the heat-map
 PNGs, ``report.md`` and ``report.html``. Everything here reads the documented JSON results.
 """

@@ -3,7 +3,7 @@ counts, ROC curves and the largest X-flare episode of the test period, as PNG fi
 ``report.html`` (images embedded as base64).
 
 Everything here reads the demo's summary (the ``comparison.json`` shape of
-:func:`flarecast.evaluate.comparison_summary.summarise`) and the test windows' forecasts; no score is computed here.
+:func:`flarecast.studies.comparison_summary.summarise`) and the test windows' forecasts; no score is computed here.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from flarecast.metrics.thresholds import ThresholdRule
+
 LABELS = {"far": "FAR", "pofd": "POFD", "tss": "TSS", "hss": "HSS", "bss": "BSS", "roc_auc": "ROC AUC",
           "pr_auc": "PR AUC"}
 """Column headings of the scores whose heading is not their name; other names are their own heading."""
@@ -64,25 +66,17 @@ def percent(rate: float) -> str:
     return f"{rate:.1%}" if rate >= 0.01 or rate == 0 else f"{rate:.2%}"
 
 
-RULES = {"hss": "maximising HSS", "tss": "maximising TSS", "cost": "minimising {} x misses + false alarms",
-         "climatology": "at {} x the base rate"}
-"""What each threshold rule does, as the reports say it (``cost:R``, ``climatology:M`` take their number)."""
-
-
 def threshold_sentence(choice: dict[str, Any]) -> str:
-    """How thresholds were chosen, from a card's :meth:`~flarecast.model.card.ModelCard.threshold_choice`.
-
-    HSS depends on the base rate and TSS does not, so every report names the rule.
+    """How thresholds were chosen, from a ``threshold_rule`` block (a card's
+    :meth:`~flarecast.model.card.ModelCard.threshold_choice`): the rule's one sentence
+    (:meth:`flarecast.metrics.thresholds.ThresholdRule.sentence`).
 
     >>> threshold_sentence({"rule": "hss", "chosen_on": "validation split"})
     'chosen on the validation split by maximising HSS'
     >>> threshold_sentence({"rule": "cost:4", "chosen_on": "pooled out-of-fold predictions"})
     'chosen on the pooled out-of-fold predictions by minimising 4 x misses + false alarms'
     """
-    rule = choice.get("rule")
-    name, _, arg = (rule or "").partition(":")
-    how = RULES[name].format(arg) if name in RULES else f"rule {rule or 'unknown (card older than the rule key)'}"
-    return f"chosen on the {choice['chosen_on']} by {how}"
+    return ThresholdRule.from_choice(choice).sentence()
 
 
 class Md(str):

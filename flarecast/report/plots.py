@@ -19,7 +19,7 @@ from flarecast.metrics import DEFAULT_GRID, reliability, scores_from_counts
 from flarecast.util import atomic_path
 
 if TYPE_CHECKING:  # a type only: reports sit below evaluation and never call it
-    from flarecast.evaluate.scoring import Forecasts
+    from flarecast.metrics.forecasts import Forecasts
 
 KINDS = ("roc", "pr", "reliability", "threshold", "timeline")
 """One PNG of each kind per target: ``{kind}_{slug}.png``, slug ``ge_M`` for ``>=M``."""
@@ -100,7 +100,8 @@ def reliability_curves(y, probs: dict[str, np.ndarray], climatology: float, *, n
 
 
 def threshold_data(fc: Forecasts, target: str, *, method: str = "model", grid=DEFAULT_GRID) -> dict[str, Any]:
-    """Recall, FAR, TSS and HSS of ``method`` at each threshold of ``grid``, and the validation-chosen threshold."""
+    """Recall, FAR, TSS and HSS of ``method`` at each threshold of ``grid``, the chosen threshold and how it was
+    chosen (the card's sentence, :meth:`~flarecast.metrics.thresholds.ThresholdRule.sentence`)."""
     y = fc.y[:, fc.targets.index(target)].astype(bool)
     p = fc.prob(method, target)
     grid = np.asarray(grid, dtype=np.float64)
@@ -109,7 +110,12 @@ def threshold_data(fc: Forecasts, target: str, *, method: str = "model", grid=DE
     fp = neg.size - np.searchsorted(neg, grid, side="left")
     s = scores_from_counts(tp, fp, pos.size - tp, neg.size - fp)
     return {"threshold": grid, **{k: s[k] for k in ("recall", "far", "tss", "hss")},
-            "chosen": fc.thresholds[method][target]}
+            "chosen": fc.thresholds[method][target], "rule": fc.decision.sentence() if fc.decision else None}
+
+
+def threshold_label(data: dict[str, Any]) -> str:
+    """The legend of the chosen threshold: the card's sentence (how it was chosen) and the value."""
+    return f"{data['rule'] or 'chosen'} ({data['chosen']:.2f})"
 
 
 def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
@@ -243,7 +249,7 @@ def _draw_reliability(ax, data, target):
 def _draw_threshold(ax, data, target):
     for k in ("recall", "far", "tss", "hss"):
         ax.plot(data["threshold"], data[k], label=k.upper() if k != "recall" else k)
-    ax.axvline(data["chosen"], color="k", ls="--", lw=1, label=f"chosen on validation ({data['chosen']:.2f})")
+    ax.axvline(data["chosen"], color="k", ls="--", lw=1, label=threshold_label(data))
     ax.set(xlabel="threshold", ylabel="score", title=f"Scores against threshold, model, {target}", xlim=(0, 1))
     ax.legend(loc="best", fontsize="small")
 
@@ -281,7 +287,7 @@ def _draw_episode(ax, data, target):
 
 
 def draw_heatmap(data: dict[str, Any], path: str | Path, *, title: str = "", dpi: int = 100) -> Path:
-    """Alpha x gamma grid of seed-mean scores (:func:`flarecast.compare.heatmap`), each cell annotated mean ± std."""
+    """Alpha x gamma grid of seed-mean scores (:func:`flarecast.report.compare.heatmap`), each cell annotated mean ± std."""
     mean = np.asarray(data["mean"], dtype=float)
     std = np.asarray(data["std"], dtype=float)
     fig = Figure(figsize=(1.2 * mean.shape[1] + 2.5, 0.8 * mean.shape[0] + 1.8), layout="constrained")

@@ -236,7 +236,7 @@ def evaluation_summary(result: dict[str, Any]) -> list:
     rows; with ``--by``, every period's. Several forecasters' files: a table per target, files side by side."""
     from flarecast.report.text import metrics_table, period_table, providers_table
 
-    if "reference" in result:  # :func:`flarecast.forecast.scoring.score_files`
+    if "reference" in result:  # :func:`flarecast.forecast.providers.score_files`
         return providers_table(result)
     tables = [metrics_table(result)]
     if "targets_undegraded" in result:

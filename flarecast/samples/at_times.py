@@ -18,13 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
-from numpy.lib.stride_tricks import sliding_window_view
 
 from flarecast.config import SampleConfig
 from flarecast.errors import ModelError
 from flarecast.samples import features
 from flarecast.samples.goes import NEEDS_XRSA, goes_grid
-from flarecast.samples.grid import Grid, window_missing
+from flarecast.samples.grid import Grid, gather, tolerated, window_missing
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.samples.sharp import sharp_grid
 from flarecast.util import iso
@@ -44,8 +43,7 @@ class Windows:
     refused: list[dict]
 
     def gather(self, idx: np.ndarray) -> np.ndarray:
-        view = sliding_window_view(self.series.T, self.window_steps, axis=0)
-        return view[self.end_index[idx] - self.window_steps + 1]
+        return gather(self.series, self.end_index, self.window_steps, idx)
 
 
 def refusal(t, region: int, reason: str, detail: str, coverage: float) -> dict:
@@ -62,7 +60,7 @@ def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue
     """
     step = pd.Timedelta(cfg.cadence).to_timedelta64()
     L = cfg.window_steps
-    window = step * L
+    window = cfg.window_length
     look = features.catalogue_look_back(cfg)
     pre = features.data_look_back(cfg)  # a background channel reads the series this far before the window
     refused, keep = [], []
@@ -96,7 +94,7 @@ def windows_at(data: xr.Dataset, cat: Catalogue | None, cfg: SampleConfig, issue
                             "before the issue time", 0.0) for t in issue[young]]
         e = e_all[seen & ~young]
         miss = window_missing(grid.missing[k * n:(k + 1) * n], e, L)
-        ok = miss <= cfg.max_missing + 1e-5  # the training rule (flarecast.samples.build)
+        ok = tolerated(miss, cfg.max_missing)  # the training rule
         refused += [refusal(t, region, "too_much_missing", f"{m:.0%} of the window's input is missing; the model "
                             f"tolerates {cfg.max_missing:.0%}", 1 - float(m))
                     for t, m in zip(issue[seen & ~young][~ok], miss[~ok], strict=True)]

@@ -2,10 +2,10 @@
 
 A window issued at time t holds the steps covering (t - window, t]; its label is the largest flare class among
 catalogue events peaking in (t, t + horizon] (0 quiet < C, 1 C, 2 M, 3 X), plus one binary target per
-threshold. Full-disk GOES windows count every flare, SHARP windows only their region's (:mod:`flarecast.labels`).
+threshold. Full-disk GOES windows count every flare, SHARP windows only their region's (:mod:`flarecast.samples.labels`).
 
 Splits are contiguous time blocks whose windows' spans [t - window, t + horizon] never cross a block edge, and
-SHARP regions stay on one side (:mod:`flarecast.splits`). Normalisation statistics come from the training
+SHARP regions stay on one side (:mod:`flarecast.samples.splits`). Normalisation statistics come from the training
 windows' steps alone. Windows over the missing-data tolerance are dropped and counted; within it, masked steps
 are filled with the training mean and the ``missing`` channel says where.
 
@@ -35,7 +35,7 @@ from flarecast.config import SampleConfig
 from flarecast.errors import SampleError
 from flarecast.samples import features, labels, splits
 from flarecast.samples.goes import goes_grid
-from flarecast.samples.grid import Grid, gaps, window_ends, window_missing
+from flarecast.samples.grid import Grid, gaps, gather, tolerated, window_ends, window_missing
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.samples.sharp import sharp_grid
 from flarecast.samples.splits import SPLITS
@@ -82,7 +82,7 @@ class Samples:
 
     def gather(self, idx: np.ndarray) -> np.ndarray:
         """Windows ``idx`` as one contiguous ``[batch, channel, step]`` array (the only copy made)."""
-        return self.windows()[self.end_index[idx] - self.window_steps + 1]
+        return gather(self.series, self.end_index, self.window_steps, idx)
 
     def counts(self) -> dict:
         """Windows, classes and positives per split and target; dropped windows by reason; gaps; the split plan."""
@@ -210,7 +210,7 @@ def write_index(samples: Samples, path: str | Path) -> Path:
 
 def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, norm) -> Samples:
     L = cfg.window_steps
-    window, horizon = _td(cfg.window), _td(cfg.horizon)
+    window, horizon = cfg.window_length, cfg.horizon_length
     step = _td(cfg.cadence)
     end_index, region = window_ends(grid, L, pd.Timedelta(cfg.stride))
     issue = grid.step_end[end_index]
@@ -232,7 +232,7 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
         keep("background_before_data", issue - window - features.data_look_back(cfg) >= data_start)
     first, last = cat.span
     keep("beyond_catalogue", (issue - features.catalogue_look_back(cfg) >= first) & (issue + horizon <= last))
-    keep("too_much_missing", window_missing(grid.missing, end_index, L) <= cfg.max_missing + 1e-5)
+    keep("too_much_missing", tolerated(window_missing(grid.missing, end_index, L), cfg.max_missing))
 
     runs = splits.plan(data_start, data_end, cfg.split)
     split = splits.assign(issue, window, horizon, runs, _td(cfg.split.extra_gap))

@@ -32,7 +32,7 @@ def catalogue_look_back(cfg: SampleConfig) -> np.timedelta64:
     spans = [pd.Timedelta(h[1] or cfg.history) for h in map(history_channel, cfg.channels) if h]
     if not spans:
         return np.timedelta64(0, "ns")
-    return (pd.Timedelta(cfg.window) + max(spans)).to_timedelta64()
+    return (pd.Timedelta(cfg.window_length) + max(spans)).to_timedelta64()
 
 
 def data_look_back(cfg: SampleConfig) -> np.timedelta64:

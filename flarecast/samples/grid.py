@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 @dataclass
@@ -58,6 +59,30 @@ def window_ends(grid: Grid, window_steps: int, stride: pd.Timedelta) -> tuple[np
     if not ends:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
     return np.concatenate(ends), np.concatenate(regions)
+
+
+MISSING_SLACK = 1e-5
+"""What :func:`window_missing`'s float32 sums may exceed ``max_missing`` by and still be kept."""
+
+
+def tolerated(missing_fraction: np.ndarray, max_missing: float) -> np.ndarray:
+    """The missing-data rule, the same for training windows and forecast windows: a window is kept when its
+    missing fraction (:func:`window_missing`) is at most ``samples.max_missing``.
+
+    >>> tolerated(np.array([0.0, 0.2, 0.2000001, 0.25], np.float32), 0.2).tolist()
+    [True, True, True, False]
+    """
+    return missing_fraction <= max_missing + MISSING_SLACK
+
+
+def gather(series: np.ndarray, end_index: np.ndarray, window_steps: int, idx: np.ndarray) -> np.ndarray:
+    """Windows ``idx`` (by ``end_index``, the index of each one's last step) of ``[channel, step]`` ``series`` as
+    one contiguous ``[batch, channel, step]`` array: the only copy, for training samples and forecast windows alike.
+
+    >>> gather(np.arange(10.0)[None, :], np.array([3, 9]), 3, np.array([1, 0])).tolist()
+    [[[7.0, 8.0, 9.0]], [[1.0, 2.0, 3.0]]]
+    """
+    return sliding_window_view(series.T, window_steps, axis=0)[end_index[idx] - window_steps + 1]
 
 
 def window_missing(missing: np.ndarray, end_index: np.ndarray, window_steps: int) -> np.ndarray:

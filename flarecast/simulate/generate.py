@@ -1,7 +1,7 @@
 """Simulate GOES-16 XRS light curves, an SWPC flare catalogue and SHARP keywords, in the real file formats.
 
 The demo and the tests read these files through the same readers as real data (file layouts: see
-:mod:`flarecast.simulate_formats`). The physics only has to be plausible, but the statistics a
+:mod:`flarecast.simulate.formats`). The physics only has to be plausible, but the statistics a
 forecaster learns from should look like the Sun's. ``activity`` 1 is a moderate Sun, 3-4 solar maximum.
 
 Active regions (SHARP HARPs, NOAA ARs)

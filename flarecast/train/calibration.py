@@ -6,15 +6,8 @@ Calibration (``train.cv.calibration``): ``isotonic`` (scikit-learn ``IsotonicReg
 folds' only, so the flexible isotonic map cannot win by memorising the data it is scored on.
 
 Thresholds (``train.cv.threshold``) are chosen on the pooled, calibrated OOF predictions, that is on every event
-of the training period rather than one validation block's:
-
-- ``tss``: maximise TSS = POD - POFD, which does not depend on the base rate;
-- ``hss``: maximise HSS, which does (a threshold tuned on a quiet period over-warns in an active one);
-- ``cost:R``: minimise R x misses + false alarms (a missed flare costs R false alarms);
-- ``climatology:M``: M x the pooled base rate (warn when the risk is M times the usual).
-
-The candidates (:data:`GRID`) are round numbers, not every distinct OOF probability, so a threshold does not
-chase single windows.
+of the training period rather than one validation block's, by the rule's
+:meth:`~flarecast.metrics.thresholds.ThresholdRule.choose` (its ``rare`` grid, floor 0.0001).
 
 Blend weights (``train.cv.blend: logistic``): the networks' weight ``w`` of ``w x networks + (1 - w) x logistic``
 is the one of :data:`flarecast.model.linear.BLEND_GRID` with the lowest OOF Brier score (ties go to the larger
@@ -23,7 +16,6 @@ weight: the networks alone unless the logistic members help).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -36,9 +28,6 @@ from flarecast.model.ensemble import apply_calibration
 from flarecast.model.linear import BLEND_GRID
 
 METHODS = ("isotonic", "platt", "none")
-GRID = np.unique(np.concatenate([np.round(np.geomspace(1e-4, 1e-2, 21), 6), metrics.DEFAULT_GRID]))
-"""Candidate thresholds: 0.01 to 0.99 in steps of 0.01, and 21 log-spaced ones from 0.0001 to 0.01, so a rare
-target (X windows are 0.1% of SHARP windows) can still be warned of; a 0.01 floor would leave it no warning."""
 _EPS = 1e-6
 
 
@@ -79,34 +68,6 @@ def choose_calibration(y: np.ndarray, p: np.ndarray, fold: np.ndarray, choice: s
     brier = {m: float(np.mean((crossed[m] - y) ** 2)) for m in tried}
     best = min(tried, key=lambda m: (brier[m], METHODS.index(m)))
     return fit_calibration(y, p, best), brier, crossed[best]
-
-
-def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str, *, base_rate: float) -> float:
-    """The decision threshold of ``rule`` (see the module docstring) on labels ``y`` and probabilities ``p``.
-
-    Examples
-    --------
-    >>> choose_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.8]), "tss", base_rate=0.5)
-    0.31
-    >>> choose_threshold(np.array([0, 1]), np.array([0.1, 0.9]), "climatology:2", base_rate=0.1)
-    0.2
-    """
-    name, _, arg = rule.partition(":")
-    if name == "climatology":
-        return float(np.clip(round(float(arg) * base_rate, 4), 0.0001, 0.9999))
-    if y.size == 0 or y.min() == y.max():
-        return 0.5  # no threshold can be chosen from one class; the card's OOF scores say so
-    if name in ("tss", "hss"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", metrics.UndefinedScoreWarning)
-            return float(metrics.best_threshold(y, p, score=name, grid=GRID))
-    if name == "cost":
-        grid = GRID
-        pos, neg = np.sort(p[y == 1]), np.sort(p[y == 0])
-        misses = np.searchsorted(pos, grid, side="left")
-        false_alarms = neg.size - np.searchsorted(neg, grid, side="left")
-        return float(grid[np.argmin(float(arg) * misses + false_alarms)])
-    raise ConfigError(f"threshold rule {rule!r}: expected 'tss', 'hss', 'cost:R' or 'climatology:M'")
 
 
 def choose_blend(y: np.ndarray, p_net: np.ndarray, p_linear: np.ndarray) -> float:

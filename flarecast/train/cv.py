@@ -22,7 +22,7 @@ The early-stopping set of a fold comes from its *training* part, never the held-
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,11 +57,6 @@ class Fold:
         return out
 
 
-def fold_samples(samples: Samples, fold: Fold) -> Samples:
-    """The samples with the fold's split: a shallow copy sharing the series (no window is copied)."""
-    return replace(samples, split=fold.split)
-
-
 def make_folds(samples: Samples, cv: CVConfig) -> list[Fold]:
     """The folds of ``cv`` over the windows of ``samples`` whose split is in ``cv.pool``."""
     if cv.scheme == "none":
@@ -69,8 +64,7 @@ def make_folds(samples: Samples, cv: CVConfig) -> list[Fold]:
     pool = np.isin(samples.split, cv.pool)
     if not pool.any():
         raise SampleError(f"train.cv.pool = {list(cv.pool)} holds no windows: name splits that have windows")
-    window = pd.Timedelta(samples.config.window).to_timedelta64()
-    horizon = pd.Timedelta(samples.config.horizon).to_timedelta64()
+    window, horizon = samples.config.window_length, samples.config.horizon_length
     t = samples.issue_time[pool]
     start = (t.min() - window).astype("datetime64[D]").astype("datetime64[ns]")
     end = t.max() + horizon + np.timedelta64(1, "ns")

@@ -37,6 +37,7 @@ import torch
 from flarecast import metrics
 from flarecast.config import CVConfig, RunConfig
 from flarecast.errors import ConfigError, ModelError
+from flarecast.metrics.thresholds import ThresholdRule
 from flarecast.model.ensemble import COMBINE, apply_calibration
 from flarecast.model.inference import predict
 from flarecast.model.linear import (
@@ -47,7 +48,7 @@ from flarecast.model.linear import (
 )
 from flarecast.model.modeldir import WEIGHTS, load_model, read_card, save_ensemble_card
 from flarecast.samples.build import Samples
-from flarecast.train.calibration import choose_blend, choose_calibration, choose_threshold, fit_calibration
+from flarecast.train.calibration import choose_blend, choose_calibration, fit_calibration
 from flarecast.train.checkpoint import CHECKPOINT
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.loop import train
@@ -146,7 +147,7 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
                      "best_epoch": r.best_epoch, "epochs_run": r.epochs_run} for r in results],
         "calibration": calibration, "thresholds": thresholds, "threshold_rule": cv.threshold,
         # The logistic baseline of `evaluate` picks its own threshold by TSS or HSS: the rule's score, else TSS.
-        "threshold_score": cv.threshold if cv.threshold in ("tss", "hss") else "tss",
+        "threshold_score": cv.decision().score,
         "climatology": {t: float(samples.y[oof, j].mean()) for j, t in enumerate(samples.targets)},
         "cv": {"scheme": cv.scheme, "by": cv.by, "folds": summaries, "oof_file": oof_file, "oof_scores": scores},
     })
@@ -287,6 +288,7 @@ def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray,
     """Calibration maps, thresholds and OOF scores per target, the OOF frame and, with logistic members
     (``p_linear``), the networks' blend weight per target."""
     cv = cfg.train.cv
+    rule = cv.decision()
     frame = samples.to_frame().iloc[oof].reset_index(drop=True)
     frame = frame.drop(columns=["split"]).assign(fold=[folds[f].name for f in fold], prev_flux=samples.prev_flux[oof])
     calibration, thresholds, scores, weights = {}, {}, {}, {}
@@ -301,9 +303,9 @@ def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray,
         base = float(y.mean())
         cal, brier, _ = choose_calibration(y, p_raw[:, j], fold, cv.calibration)
         p = apply_calibration(p_raw[:, j], cal)
-        thr = choose_threshold(y, p, cv.threshold, base_rate=base)
+        thr = rule.choose(y, p, base_rate=base)
         parts = None if p_linear is None else (p_net[:, j], p_linear[:, j])
-        p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], cv.threshold, parts=parts)
+        p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], rule, parts=parts)
         calibration[t], thresholds[t] = cal, thr
         scores[t] = {
             "base_rate": base, "positives": int(y.sum()), "windows": int(y.size),
@@ -321,7 +323,7 @@ def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray,
     return calibration, thresholds, scores, frame, weights
 
 
-def transferred(y, p_raw, fold, method: str, rule: str, *, parts=None) -> tuple[np.ndarray, np.ndarray]:
+def transferred(y, p_raw, fold, method: str, rule: ThresholdRule, *, parts=None) -> tuple[np.ndarray, np.ndarray]:
     """Each fold's probabilities and threshold made from the *other* folds alone: calibration fitted there,
     threshold chosen there by ``rule``; what a held-out period would have been forecast with. ``parts``: the
     networks' and the logistic members' probabilities of a blend, whose weight is then chosen there too."""
@@ -333,8 +335,7 @@ def transferred(y, p_raw, fold, method: str, rule: str, *, parts=None) -> tuple[
             p_raw = w * parts[0] + (1 - w) * parts[1]
         cal = fit_calibration(y[~mine], p_raw[~mine], method)
         p_x[mine] = apply_calibration(p_raw[mine], cal)
-        thr_x[mine] = choose_threshold(y[~mine], apply_calibration(p_raw[~mine], cal), rule,
-                                       base_rate=float(y[~mine].mean()))
+        thr_x[mine] = rule.choose(y[~mine], apply_calibration(p_raw[~mine], cal), base_rate=float(y[~mine].mean()))
     return p_x, thr_x
 
 

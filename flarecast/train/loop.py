@@ -144,7 +144,7 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
         improved = score > state.best or state.best_epoch == 0
         if improved:
             state.best, state.best_epoch, state.bad_epochs = score, state.epoch, 0
-            state.thresholds = {t: metrics.choose_threshold(samples.y[val_idx, j], probs[:, j], tc.threshold_score)
+            state.thresholds = {t: tc.decision().choose(samples.y[val_idx, j], probs[:, j])
                                 for j, t in enumerate(samples.targets)}
         else:
             state.bad_epochs += 1

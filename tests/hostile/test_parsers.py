@@ -25,12 +25,12 @@ from werkzeug import Response
 from flarecast.cli import app
 from flarecast.config import builtin_config, load_config
 from flarecast.errors import ConfigError, FetchError, FlarecastError, ModelError, ParseError
-from flarecast.evaluate import oof
 from flarecast.ingest.fetch import fetch_events, fetch_sharp
 from flarecast.ingest.fetch.events import hek_line
 from flarecast.ingest.readers import read_file
 from flarecast.jobs.jobfile import load_job
 from flarecast.safeio import DEPTH, LINE, YAML_BYTES, load_yaml, loads_json, loads_yaml
+from flarecast.studies import oof
 
 runner = CliRunner()
 FIXED = st.sampled_from(["\n", "\r", "\r\n", '"', "'", ";", ",", "\x00", "\x85", "\u2028", "\t", " ", "|"])

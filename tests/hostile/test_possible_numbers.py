@@ -27,7 +27,7 @@ from flarecast.forecast import forecast
 from flarecast.forecast.ccmc import read_ccmc, write_ccmc
 from flarecast.forecast.files import read_forecasts, write_forecasts
 from flarecast.forecast.numbers import make_coherent
-from flarecast.forecast.scoring import read_provider
+from flarecast.forecast.providers import read_provider
 from flarecast.forecast.swpc import read_swpc
 from flarecast.jsonio import dumps
 from flarecast.model.card import EnsembleCard, field_digests

@@ -40,7 +40,7 @@ from flarecast.forecast.files import ROW_FIELDS, backtest, read_forecasts
 from flarecast.forecast.numbers import check_provider
 from flarecast.forecast.swpc import is_swpc_probabilities, read_swpc
 from flarecast.ingest import store as st
-from flarecast.metrics import UndefinedScoreWarning, score_table
+from flarecast.metrics import UndefinedScoreWarning
 from flarecast.safeio import JSON_BYTES, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
@@ -208,14 +208,6 @@ def is_flarecast_file(path: Path) -> bool:
         return True
     head = path.read_text(errors="replace")[:4096]
     return '"flarecast-forecast/' in head if path.suffix == ".json" else head.startswith("issue_time,valid_to,")
-
-
-def paired_difference(y_a, p_a, y_b, p_b, *, threshold_a: float, threshold_b: float,
-                      climatology: float) -> dict[str, float]:
-    """Point differences a - b of BSS and TSS (the values :func:`score_files` reports)."""
-    a = score_table(y_a, p_a, threshold=threshold_a, climatology=climatology)
-    b = score_table(y_b, p_b, threshold=threshold_b, climatology=climatology)
-    return {m: _diff(a[m], b[m]) for m in PAIRED}
 
 
 def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:

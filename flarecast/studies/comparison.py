@@ -2,7 +2,7 @@
 
 This module holds the grid of loss settings (:class:`Method`, :func:`loss_grid`, the option parsers) and the
 runs (:func:`compare`: every method with every seed trained in worker processes, finished runs reused); the
-scores over seeds are :mod:`~flarecast.evaluate.comparison_summary`, the report :mod:`flarecast.report`.
+scores over seeds are :mod:`~flarecast.studies.comparison_summary`, the report :mod:`flarecast.report`.
 
 Every run trains on the same samples (built once and shared by every worker), with the same network, optimiser,
 epochs and data; runs differ only in ``train.loss`` and ``train.seed``. The methods (:func:`loss_grid`):
@@ -40,12 +40,12 @@ import numpy as np
 from flarecast import __version__
 from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
 from flarecast.errors import ConfigError, ParseError
-from flarecast.evaluate.comparison_summary import split_warnings, summarise
 from flarecast.jsonio import dumps, write_json
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
 from flarecast.safeio import loads_json
 from flarecast.samples.build import Samples
+from flarecast.studies.comparison_summary import split_warnings, summarise
 from flarecast.util import atomic_path
 
 # The grid's defaults are defined once, as text, in flarecast.config.COMPARE_DEFAULTS (the CLI and jobs take text).

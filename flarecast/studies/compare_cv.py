@@ -1,7 +1,7 @@
 """``flarecast compare --cv``: the focal-vs-CE study rerun with cross-validated ensembles.
 
-For each loss setting (the :class:`~flarecast.evaluate.comparison.Method` s of
-:func:`~flarecast.evaluate.comparison.loss_grid`; by default CE, alpha-CE, BCE with pos_weight = odds and focal
+For each loss setting (the :class:`~flarecast.studies.comparison.Method` s of
+:func:`~flarecast.studies.comparison.loss_grid`; by default CE, alpha-CE, BCE with pos_weight = odds and focal
 alpha in {none, 0.25, 0.5, 0.75} x gamma in {1, 2}) the config's CV ensemble (``train.cv``) is trained exactly
 as ``flarecast train`` trains it (:func:`~flarecast.train.ensemble.train_ensemble`) into ``out/<setting>/``; a
 finished ensemble of the same resolved config and data is reused. Every setting's folds are the same, so
@@ -37,7 +37,15 @@ from flarecast import __version__
 from flarecast.config import COMPARE_CV_GAMMAS, CVConfig, RunConfig
 from flarecast.errors import ConfigError, FlarecastError, ModelError
 from flarecast.evaluate import baselines
-from flarecast.evaluate.comparison import (
+from flarecast.evaluate.paired import QUOTED, QUOTED_WHY, REFERENCE, SCORES, paired, score_decisions, verdict
+from flarecast.jsonio import dumps, write_json
+from flarecast.metrics import ThresholdRule, UndefinedScoreWarning
+from flarecast.model.card import EnsembleCard
+from flarecast.model.modeldir import read_card
+from flarecast.progress import NullProgress, Progress
+from flarecast.report.compare_cv import write_compare_cv_report
+from flarecast.samples.build import Samples
+from flarecast.studies.comparison import (
     BALANCED_ALPHA,
     DEFAULT_ALPHAS,
     CompareResult,
@@ -45,15 +53,7 @@ from flarecast.evaluate.comparison import (
     default_pos_weight,
     loss_grid,
 )
-from flarecast.evaluate.oof import read_oof
-from flarecast.evaluate.paired import QUOTED, QUOTED_WHY, REFERENCE, SCORES, paired, score_decisions, verdict
-from flarecast.jsonio import dumps, write_json
-from flarecast.metrics import UndefinedScoreWarning
-from flarecast.model.card import EnsembleCard
-from flarecast.model.modeldir import read_card
-from flarecast.progress import NullProgress, Progress
-from flarecast.report.compare_cv import write_compare_cv_report
-from flarecast.samples.build import Samples
+from flarecast.studies.oof import read_oof
 from flarecast.train.calibration import choose_calibration
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.ensemble import train_ensemble, transferred
@@ -104,7 +104,7 @@ def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Se
     out = Path(out)
     cfg = _cv_config(cfg, seeds, workers)
     rule = rule or cfg.train.cv.threshold
-    CVConfig(scheme="blocked", threshold=rule)  # the config's own check: one error message for a bad rule
+    decision = CVConfig(scheme="blocked", threshold=rule).decision()  # the config's own check, before hours of training
     folds = make_folds(samples, cfg.train.cv)
     oof = np.sort(np.concatenate([f.indices("test") for f in folds]))
     fold_id = np.empty(oof.size, dtype=np.int64)
@@ -122,7 +122,7 @@ def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Se
     runs = _ensembles(cfg, samples, methods, out, len(folds), progress)
     raw = {m.name: _oof_probs(runs[m.name], samples, oof, [folds[i].name for i in fold_id]) for m in methods}
     raw.update(tabular_oof(samples, folds, oof))
-    comparison = score_methods(samples, folds, oof, fold_id, raw, runs, cfg.train.cv.calibration, rule, n_boot)
+    comparison = score_methods(samples, folds, oof, fold_id, raw, runs, cfg.train.cv.calibration, decision, n_boot)
     calibration = comparison.pop("calibration")
     comparison["methods"] = {**{m.name: _method_entry(cfg, m, runs[m.name], out) for m in methods},
                              **{b: {"kind": "baseline"} for b in ("persistence", *baselines.TABULAR)}}
@@ -238,7 +238,7 @@ def tabular_oof(samples: Samples, folds: list[Fold], oof: np.ndarray) -> dict[st
 
 
 def score_methods(samples: Samples, folds: list[Fold], oof: np.ndarray, fold_id: np.ndarray,
-                  raw: dict[str, np.ndarray], runs: dict[str, dict], calibration: str, rule: str,
+                  raw: dict[str, np.ndarray], runs: dict[str, dict], calibration: str, rule: ThresholdRule,
                   n_boot: int) -> dict[str, Any]:
     """Every method's scores per target and period at its transferred calibration and threshold, persistence's
     beside them, and every method's paired difference against CE; all on the same resamples."""

@@ -2,8 +2,8 @@
 the study's reports out.
 
 The grids come as the command line writes them (``"none,0.25"``, ``"1,2"``, ``"odds"``) and are checked before
-the samples are built; :func:`flarecast.evaluate.comparison.compare` (or, with ``cv``,
-:func:`flarecast.evaluate.compare_cv.compare_cv`) does the work.
+the samples are built; :func:`flarecast.studies.comparison.compare` (or, with ``cv``,
+:func:`flarecast.studies.compare_cv.compare_cv`) does the work.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 from flarecast.config import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS, load_config
 from flarecast.errors import ConfigError
-from flarecast.evaluate.comparison import CompareResult, compare, parse_alphas, parse_gammas, parse_pos_weight
 from flarecast.progress import Progress
 from flarecast.samples import samples_from_store
+from flarecast.studies.comparison import CompareResult, compare, parse_alphas, parse_gammas, parse_pos_weight
 
 
 def run_compare(config: str | Path, overrides: list[str] | None = None, *, store: str | Path, out: str | Path,
@@ -25,8 +25,8 @@ def run_compare(config: str | Path, overrides: list[str] | None = None, *, store
     """Run the loss comparison that ``config`` (with dotted ``overrides``) describes on ``store`` into ``out``.
 
     ``device`` overrides ``train.device``; ``alphas``, ``gammas`` and ``pos_weight`` are parsed as the options of
-    ``flarecast compare`` (:func:`~flarecast.evaluate.comparison.parse_alphas` and its siblings). With ``cv`` the
-    study of cross-validated ensembles (:func:`~flarecast.evaluate.compare_cv.compare_cv`, thresholds by ``rule``);
+    ``flarecast compare`` (:func:`~flarecast.studies.comparison.parse_alphas` and its siblings). With ``cv`` the
+    study of cross-validated ensembles (:func:`~flarecast.studies.compare_cv.compare_cv`, thresholds by ``rule``);
     ``seeds`` and ``gammas`` left None take each study's defaults.
     """
     if rule is not None and not cv:
@@ -39,7 +39,7 @@ def run_compare(config: str | Path, overrides: list[str] | None = None, *, store
     grid = {"alphas": grid_a, "gammas": grid_g, "balanced_alpha": balanced_alpha, "pos_weight": pw,
             "workers": workers, "n_boot": n_boot, "progress": progress, "store": str(store)}
     if cv:
-        from flarecast.evaluate.compare_cv import compare_cv
+        from flarecast.studies.compare_cv import compare_cv
 
         return compare_cv(cfg, samples, out, seeds=seeds, rule=rule, **grid)
     return compare(cfg, samples, out, seeds=COMPARE_DEFAULTS["seeds"] if seeds is None else seeds, **grid)

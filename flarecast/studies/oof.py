@@ -49,7 +49,7 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
     """
     model_dir = Path(model_dir)
     if rule is not None:
-        CVConfig(scheme="blocked", threshold=rule)  # the config's own check: one error message for a bad rule
+        decision = CVConfig(scheme="blocked", threshold=rule).decision()  # the config's own check of a rule
     card = read_card(model_dir)
     if not isinstance(card, EnsembleCard):
         raise ModelError(f"{model_dir} is a single model: out-of-fold scores exist for CV ensembles only; train "
@@ -70,7 +70,7 @@ def score_oof(model_dir: str | Path, *, rule: str | None = None, n_boot: int = 1
                 parts = (None if card.blend is None else
                          (frame[f"p_net[{t}]"].to_numpy(float), frame[f"p_linear[{t}]"].to_numpy(float)))
                 p, thr = transferred(y.astype(float), frame[f"p_raw[{t}]"].to_numpy(float), frame["fold"].to_numpy(),
-                                     card.calibration[t].method, rule, parts=parts)
+                                     card.calibration[t].method, decision, parts=parts)
             persist = baselines.persistence(frame["prev_flux"].to_numpy(float), t, card.convention)
             rows = []
             for name, sel, clim, held_out in periods:

@@ -1,6 +1,6 @@
 """The numbers of a loss comparison: per method and target, scores over seeds beside the baselines.
 
-:func:`summarise` scores every run of :func:`flarecast.evaluate.comparison.compare` (and of the demo) on the
+:func:`summarise` scores every run of :func:`flarecast.studies.comparison.compare` (and of the demo) on the
 test split at the threshold its training chose on validation. Per method and target it gives the mean and the
 sample standard deviation (ddof 1) over seeds, and a 95% interval of that seed-mean: every seed is scored on the
 same bootstrap resamples of whole UTC days (GOES) or regions (SHARP), the seed scores are averaged resample by
@@ -53,7 +53,7 @@ def split_warnings(counts: dict[str, Any], targets: Sequence[str]) -> list[str]:
 
 def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, Any]:
     """Per method and target: seed mean, spread and 95% interval of every score on the test split, beside the
-    baselines. ``runs`` maps ``(method name, seed)`` to ``{"val", "test", "info"}`` as :func:`~flarecast.evaluate.comparison.compare`
+    baselines. ``runs`` maps ``(method name, seed)`` to ``{"val", "test", "info"}`` as :func:`~flarecast.studies.comparison.compare`
     and the demo produce them (``info``: seed, thresholds, best_epoch, epochs_run, seconds, device)."""
     test_idx, val_idx = samples.indices("test"), samples.indices("val")
     sharp = samples.config.source == "sharp"
