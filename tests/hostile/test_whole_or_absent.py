@@ -133,7 +133,7 @@ def _writers(doc):
     from flarecast.report.plots import draw
 
     grid = [i / 20 for i in range(21)]
-    curve = {"threshold": grid, "recall": grid, "far": grid, "tss": grid, "hss": grid, "chosen": 0.3}
+    curve = {"threshold": grid, "recall": grid, "far": grid, "tss": grid, "hss": grid, "chosen": 0.3, "rule": None}
     return {
         "forecast.csv": lambda p: write_forecasts(doc, p),
         "forecast.json": lambda p: write_forecasts(doc, p),
