@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from flarecast.config import ModelConfig
+from flarecast.errors import ModelError
 from flarecast.model.network import TemporalCNN, levels_for, receptive_field
 
 
@@ -22,3 +24,12 @@ def test_one_logit_per_target():
     m = TemporalCNN(5, 3, 96, ModelConfig(hidden=8))
     assert m(torch.randn(4, 5, 96)).shape == (4, 3)
     assert m.n_parameters() == sum(p.numel() for p in m.parameters())
+
+
+@pytest.mark.parametrize("shape", [(4, 5, 95), (4, 5, 192), (4, 4, 96), (5, 96)])
+def test_the_network_refuses_windows_of_another_length_or_channel_count(shape):
+    """Issue 22: pooling over time took a window of any length, so samples built with another window than the
+    card's were forecast silently; the network now checks the input it gets."""
+    m = TemporalCNN(5, 3, 96, ModelConfig(hidden=8))
+    with pytest.raises(ModelError, match=r"5 channels x 96 steps .* got shape"):
+        m(torch.randn(*shape))

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from flarecast.config import ModelConfig
+from flarecast.errors import ModelError
 
 
 def receptive_field(kernel_size: int, levels: int) -> int:
@@ -52,6 +53,7 @@ class TemporalCNN(nn.Module):
 
     def __init__(self, n_channels: int, n_targets: int, window_steps: int, cfg: ModelConfig):
         super().__init__()
+        self.n_channels, self.window_steps = n_channels, window_steps
         self.levels = cfg.levels or levels_for(window_steps, cfg.kernel_size)
         self.receptive_field = receptive_field(cfg.kernel_size, self.levels)
         blocks = []
@@ -62,6 +64,11 @@ class TemporalCNN(nn.Module):
         self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(2 * cfg.hidden, n_targets))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3 or tuple(x.shape[1:]) != (self.n_channels, self.window_steps):
+            # pooling over time would accept any length and answer for a window the network never saw
+            raise ModelError(f"the network takes windows of {self.n_channels} channels x {self.window_steps} steps "
+                             f"(batch, channels, steps), got shape {tuple(x.shape)}: the samples were built with "
+                             "another config than the model's card; build them from the card's config")
         h = self.blocks(x)
         pooled = torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=1)
         return self.head(pooled)
