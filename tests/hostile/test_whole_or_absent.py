@@ -37,15 +37,27 @@ OLD = b"the previous run's file, whole\n"
 DYING_OPEN = r'''
 import builtins, io, os, signal
 
+class Wrapped:
+    """An open file whose write() a fault replaces; everything else is the file's own."""
+
+    def __init__(self, fh):
+        self._fh, self._n = fh, 0
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self._fh.__exit__(*exc)
+
 def dying_open(target, after):
     """Make open() return, for ``target`` or a hidden temporary file of it, a file that SIGKILLs the process once
     ``after`` bytes (or characters) are written, with those bytes flushed to the file."""
     real_open = io.open
 
-    class Dying:
-        def __init__(self, fh):
-            self._fh, self._n = fh, 0
-
+    class Dying(Wrapped):
         def write(self, data):
             if self._n + len(data) > after:
                 self._fh.write(data[:max(0, after - self._n)])
@@ -53,15 +65,6 @@ def dying_open(target, after):
                 os.kill(os.getpid(), signal.SIGKILL)
             self._n += len(data)
             return self._fh.write(data)
-
-        def __getattr__(self, name):
-            return getattr(self._fh, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return self._fh.__exit__(*exc)
 
     def opener(file, mode="r", *args, **kwargs):
         fh = real_open(file, mode, *args, **kwargs)
@@ -205,22 +208,10 @@ def test_a_disk_full_mid_write_is_one_line_and_leaves_the_previous_file(tiny_mod
 
     real_open = io.open
 
-    class Full:
-        def __init__(self, fh):
-            self._fh = fh
-
+    class Full(Wrapped):  # noqa: F821 - defined by exec(DYING_OPEN)
         def write(self, data):
             self._fh.write(data[: len(data) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        def __getattr__(self, name):
-            return getattr(self._fh, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return self._fh.__exit__(*exc)
 
     def opener(file, mode="r", *args, **kwargs):
         fh = real_open(file, mode, *args, **kwargs)
