@@ -21,7 +21,7 @@ SEEDS = seed_files()
 def test_there_is_a_seed_for_every_text_reader():
     assert sorted(reader for _, reader, _ in SEEDS) == sorted([
         "goes-ngdc-csv", "goes-plain-csv", "swpc-edited-events", "ngdc-xrs-report", "goes-flsum-csv",
-        "swpc-flarelist-csv", "hek-csv", "plain-events-csv", "jsoc-sharp-csv"])
+        "swpc-flarelist-csv", "hek-csv", "plain-events-csv", "jsoc-sharp-csv", "srs-archive-csv", "swpc-srs-text"])
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[s[1] for s in SEEDS])

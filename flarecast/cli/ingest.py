@@ -37,7 +37,7 @@ def simulate_cli(
 
 @command("ingest")
 def ingest_cli(
-    kind: Annotated[str, typer.Argument(help="What the files hold: goes, sharp or events.")],
+    kind: Annotated[str, typer.Argument(help="What the files hold: goes, sharp, events or regions (NOAA SRS, solar_regions.json).")],
     paths: Annotated[list[Path], typer.Argument(help="Files, folders (searched recursively) or globs.")],
     store: StoreOpt = DEFAULT_STORE,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files and bad rows (cut short, impossible dates), list them, go on.")] = False,
@@ -51,9 +51,10 @@ def ingest_cli(
       flarecast ingest goes data/raw/goes/*.nc
       flarecast ingest events ../shared/data/real/events/ngdc --store data/store.zarr
       flarecast ingest goes hourly.csv --basis swpc --satellite 15 --json
+      flarecast ingest regions data/raw/srs data/raw/swpc/solar_regions.json
     """
-    if kind not in ("goes", "sharp", "events"):
-        raise FlarecastError(f"kind {kind!r}: expected one of ['goes', 'sharp', 'events']")
+    if kind not in ("goes", "sharp", "events", "regions"):
+        raise FlarecastError(f"kind {kind!r}: expected one of ['goes', 'sharp', 'events', 'regions']")
     from flarecast.ingest.pipeline import IngestWarning, ingest
     from flarecast.report.tables import ingest_summary
 

@@ -265,6 +265,44 @@ def merge_sharp(old: xr.Dataset | None, new: list[tuple[str, ReaderResult]]) -> 
     return ds, added
 
 
-MERGE = {"events": merge_events, "sharp": merge_sharp}
+REGION_FLOATS = ("latitude", "longitude", "carrington_longitude", "area", "extent", "spots", "p_c", "p_m", "p_x")
+REGION_UNITS = {"latitude": "degree (+N)", "longitude": "degree (+W of the central meridian)",
+                "carrington_longitude": "degree", "area": "millionths of the solar hemisphere",
+                "extent": "degree (longitudinal extent)", "spots": "count",
+                "p_c": "SWPC probability of a C-class flare in the next day (0..1, NaN: not given)",
+                "p_m": "SWPC probability of an M-class flare in the next day (0..1, NaN: not given)",
+                "p_x": "SWPC probability of an X-class flare in the next day (0..1, NaN: not given)"}
+
+
+def merge_regions(old: xr.Dataset | None, new: list[tuple[str, ReaderResult]]) -> tuple[xr.Dataset, list[int]]:
+    """One row per (time, region): the stored row first, then files in order; a value a row lacks (NaN, blank)
+    is filled from a later row of the same report (an SRS file's region and the same report's
+    ``solar_regions.json`` record, which adds SWPC's probabilities), so the order of ingestion does not
+    decide what is kept, only which source wins where both give a value."""
+    parts = [] if old is None else [old.to_dataframe().reset_index(drop=True)]
+    parts += [r.data for _, r in new]
+    origin = np.concatenate([np.full(len(p), i - (old is not None)) for i, p in enumerate(parts)] + [np.zeros(0)])
+    rows = pd.concat(parts, ignore_index=True).assign(_origin=origin) if parts else pd.DataFrame()
+    for c in ("location", "mcintosh", "hale"):
+        rows[c] = rows[c].astype(object).where(rows[c].astype(str) != "", None)
+    first = ~rows.duplicated(["time", "region"], keep="first")
+    added = [int(((rows["_origin"] == i) & first).sum()) for i in range(len(new))]
+    rows = (rows.drop(columns="_origin").groupby(["time", "region"], sort=True).first().reset_index())
+    ds = xr.Dataset(
+        {
+            **{c: ("report", rows[c].to_numpy(np.float64), {"units": REGION_UNITS[c]}) for c in REGION_FLOATS},
+            "location": ("report", as_str(rows["location"]), {"long_name": "as SRS writes it: N19W56"}),
+            "mcintosh": ("report", as_str(rows["mcintosh"]), {"long_name": "McIntosh class, '' unknown"}),
+            "hale": ("report", as_str(rows["hale"]), {"long_name": "Mount Wilson magnetic class, '' unknown"}),
+        },
+        coords={
+            "time": ("report", rows["time"].to_numpy("datetime64[ns]"), {"long_name": "report issue time, UTC"}),
+            "region": ("report", rows["region"].to_numpy(np.int32), {"long_name": "NOAA active region number"}),
+        },
+    )
+    return ds, added
+
+
+MERGE = {"events": merge_events, "sharp": merge_sharp, "regions": merge_regions}
 """In-memory merge per group: ``(stored dataset or None, [(source, ReaderResult)])`` to
 ``(dataset, rows added per file)``."""

@@ -3,7 +3,8 @@
 Rules the merge follows (constants in :mod:`flarecast.ingest.merge_goes` and :mod:`flarecast.ingest.merge`):
 
 * **Idempotent.** A file whose sha256 is already in the group's provenance is not read again; rows whose
-  key is already stored (GOES: time; SHARP: harpnum and time; events: the same flare) are not duplicated.
+  key is already stored (GOES: time; SHARP: harpnum and time; regions: time and region; events: the same
+  flare) are not duplicated.
 * **GOES overlap.** Per timestamp one row is kept: first a row whose XRS-B is usable over one that is
   masked, then the satellite earlier in ``SATELLITE_PRIORITY``, then the row already in the store (or the
   file listed first). Rows are merged by exact timestamp; products of different cadence interleave.
@@ -124,7 +125,7 @@ def ingest(
 
     Parameters
     ----------
-    kind : {"goes", "events", "sharp"}
+    kind : {"goes", "events", "sharp", "regions"}
         Store group to fill; the reader for each file is picked by content.
     paths : sequence of str or Path
         Files, directories (searched recursively) or glob patterns.
@@ -390,7 +391,7 @@ def _tick(progress, out):
 
 
 def _time_range(kind: str, data) -> tuple[str, str] | None:
-    col = {"goes": "time", "events": "peak", "sharp": "time"}[kind]
+    col = {"goes": "time", "events": "peak", "sharp": "time", "regions": "time"}[kind]
     t = data[col].to_numpy("datetime64[ns]")
     t = t[~np.isnat(t)]
     return (str(pd.Timestamp(t.min())), str(pd.Timestamp(t.max()))) if t.size else None

@@ -15,6 +15,10 @@ Layout (Zarr format 2, whose string and datetime encodings are settled specifica
 | events | source | event | str | ``reader:file``; ``;``-joined when catalogues agree, primary first |
 | sharp | harpnum, time, noaa_ars (coords) | record | int32, datetime64[ns], str | sorted by (harpnum, time) |
 | sharp | USFLUX, AREA, ... | record | float64 | JSOC units in attrs |
+| regions | time, region (coords) | report | datetime64[ns], int32 | SRS issue time (UTC), full NOAA number; sorted |
+| regions | latitude, longitude, carrington_longitude, area, extent, spots | report | float64 | deg (+N, +W), deg, millionths of the hemisphere, deg, count |
+| regions | location, mcintosh, hale | report | str | ``N19W56``, ``Dai``, ``Beta-Gamma`` |
+| regions | p_c, p_m, p_x | report | float64 | SWPC's probability of a C/M/X flare in the next day, NaN: none given |
 
 Every group carries ``provenance`` (a JSON list of ``{file, sha256, reader, flarecast_version, rows,
 time_range}``); ``events`` also carries ``coverage`` (first and last peak per reader).
@@ -45,7 +49,7 @@ from flarecast.config import DEFAULT_STORE  # noqa: E402  (re-exported: the defa
 from flarecast.errors import MissingDataError, ParseError, StoreError
 from flarecast.safeio import load_json
 
-GROUPS = ("goes", "events", "sharp")
+GROUPS = ("goes", "events", "sharp", "regions")
 TIME_CHUNK = 2**16
 """Rows per Zarr chunk along time/event/record: 64 Ki rows is ~45 days of 1-minute GOES data."""
 
@@ -56,8 +60,9 @@ _HINT = {
     "goes": "flarecast ingest goes PATH",
     "events": "flarecast ingest events PATH",
     "sharp": "flarecast ingest sharp PATH",
+    "regions": "flarecast ingest regions PATH",
 }
-_LABEL = {"goes": "GOES", "events": "flare event", "sharp": "SHARP"}
+_LABEL = {"goes": "GOES", "events": "flare event", "sharp": "SHARP", "regions": "NOAA region report"}
 
 
 def read_goes(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
@@ -81,6 +86,11 @@ def read_events(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
 def read_sharp(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
     """SHARP keyword records sorted by (harpnum, time)."""
     return read_group(store, "sharp")
+
+
+def read_regions(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
+    """NOAA region reports (SRS, ``solar_regions.json``), one row per region per report, sorted by (time, region)."""
+    return read_group(store, "regions")
 
 
 def read_group(store: str | Path, group: str) -> xr.Dataset:

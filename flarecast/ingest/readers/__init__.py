@@ -11,6 +11,7 @@ whether it recognises the file (``can_read``) and reads it with the first that d
 | ``swpc_json.py`` | SWPC real-time JSON: X-ray flux and flare list |
 | ``events.py``, ``events_csv.py`` | flare catalogues: fixed-width NOAA reports; CSV lists, GOES-R flare summary |
 | ``sharp.py`` | JSOC SHARP keyword CSV |
+| ``regions.py`` | NOAA region reports: SRS text (through sunpy), the SRS archive table, SWPC ``solar_regions.json`` |
 | ``reader.py``, ``base.py``, ``rows.py`` | what the readers share: the :class:`~flarecast.ingest.readers.reader.Reader` base class, the result and GOES checks, row checks |
 
 Adding a reader:
@@ -57,6 +58,7 @@ from flarecast.ingest.readers.events_csv import (
 from flarecast.ingest.readers.goes import GoesRL2, GoesScienceIrradiance, NgdcNetcdf
 from flarecast.ingest.readers.goes_text import GoesFits, NgdcCsv, PlainGoesCsv
 from flarecast.ingest.readers.reader import Reader
+from flarecast.ingest.readers.regions import SrsArchiveCsv, SrsText, SwpcRegionsJson
 from flarecast.ingest.readers.sharp import JsocSharpCsv
 from flarecast.ingest.readers.swpc_json import SwpcFlaresJson, SwpcXrayJson
 
@@ -75,6 +77,7 @@ READERS: dict[str, tuple[type[Reader], ...]] = {
         PlainEventsCsv,
     ),
     "sharp": (JsocSharpCsv,),
+    "regions": (SrsText, SrsArchiveCsv, SwpcRegionsJson),
 }
 """Readers by store group."""
 

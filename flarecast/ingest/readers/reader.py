@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from flarecast.ingest.readers.base import ReaderResult, open_text
 
-KINDS = ("goes", "events", "sharp")
+KINDS = ("goes", "events", "sharp", "regions")
 """Store groups a reader can feed."""
 
 BASES = ("true", "swpc", "per-row", "date", "none", None)
@@ -50,11 +50,11 @@ class Reader:
     ---------------------------------------------
     name : str
         The product, as the store's provenance and the ingest report name it (``"goes-r-l2"``).
-    kind : {"goes", "events", "sharp"}
+    kind : {"goes", "events", "sharp", "regions"}
         The store group its rows go to.
     basis : {"true", "swpc", "per-row", "date", "none"} or None
         The flux basis of the product: ``"true"`` or ``"swpc"`` (SWPC-scaled); ``"per-row"`` or ``"date"``
-        when each row's satellite or date decides; ``"none"`` for SHARP; None when the caller must say
+        when each row's satellite or date decides; ``"none"`` for SHARP and region reports; None when the caller must say
         (plain CSV files). The registry refuses a ``basis`` option for a reader whose basis is not None.
     description : str
         One line naming the files, listed when no reader recognises a file.
