@@ -274,26 +274,35 @@ REGION_UNITS = {"latitude": "degree (+N)", "longitude": "degree (+W of the centr
                 "p_x": "SWPC probability of an X-class flare in the next day (0..1, NaN: not given)"}
 
 
+REGION_PRIORITY = ("swpc-srs-text", "srs-archive-csv", "swpc-regions-json")
+"""Region readers, most trusted first: the SRS text as issued, the archive table transcribed from it, then
+SWPC's real-time JSON (which alone carries SWPC's probabilities)."""
+
+
 def merge_regions(old: xr.Dataset | None, new: list[tuple[str, ReaderResult]]) -> tuple[xr.Dataset, list[int]]:
-    """One row per (time, region): the stored row first, then files in order; a value a row lacks (NaN, blank)
-    is filled from a later row of the same report (an SRS file's region and the same report's
-    ``solar_regions.json`` record, which adds SWPC's probabilities), so the order of ingestion does not
-    decide what is kept, only which source wins where both give a value."""
+    """One row per (time, region). Where several sources give the same report (an SRS file and the
+    ``solar_regions.json`` record of that day), each value comes from the highest-ranked source that gives it
+    (:data:`REGION_PRIORITY`; ties: the stored row, then files in order), so the order of ingestion changes
+    nothing: SRS's class and extent, SWPC's probabilities. ``source`` names the reader of the highest-ranked
+    row. Rows added per file count the (time, region) pairs new to the store."""
     parts = [] if old is None else [old.to_dataframe().reset_index(drop=True)]
-    parts += [r.data for _, r in new]
+    parts += [r.data.assign(source=src.split(":", 1)[0]) for src, r in new]
     origin = np.concatenate([np.full(len(p), i - (old is not None)) for i, p in enumerate(parts)] + [np.zeros(0)])
-    rows = pd.concat(parts, ignore_index=True).assign(_origin=origin) if parts else pd.DataFrame()
+    rows = pd.concat(parts, ignore_index=True).assign(_origin=origin)
     for c in ("location", "mcintosh", "hale"):
         rows[c] = rows[c].astype(object).where(rows[c].astype(str) != "", None)
     first = ~rows.duplicated(["time", "region"], keep="first")
     added = [int(((rows["_origin"] == i) & first).sum()) for i in range(len(new))]
-    rows = (rows.drop(columns="_origin").groupby(["time", "region"], sort=True).first().reset_index())
+    rank = rows["source"].map({r: k for k, r in enumerate(REGION_PRIORITY)}).fillna(len(REGION_PRIORITY))
+    rows = (rows.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns=["_origin", "_rank"])
+            .groupby(["time", "region"], sort=True).first().reset_index())
     ds = xr.Dataset(
         {
             **{c: ("report", rows[c].to_numpy(np.float64), {"units": REGION_UNITS[c]}) for c in REGION_FLOATS},
             "location": ("report", as_str(rows["location"]), {"long_name": "as SRS writes it: N19W56"}),
             "mcintosh": ("report", as_str(rows["mcintosh"]), {"long_name": "McIntosh class, '' unknown"}),
             "hale": ("report", as_str(rows["hale"]), {"long_name": "Mount Wilson magnetic class, '' unknown"}),
+            "source": ("report", as_str(rows["source"]), {"long_name": "reader of the highest-ranked row"}),
         },
         coords={
             "time": ("report", rows["time"].to_numpy("datetime64[ns]"), {"long_name": "report issue time, UTC"}),

@@ -17,7 +17,7 @@ Layout (Zarr format 2, whose string and datetime encodings are settled specifica
 | sharp | USFLUX, AREA, ... | record | float64 | JSOC units in attrs |
 | regions | time, region (coords) | report | datetime64[ns], int32 | SRS issue time (UTC), full NOAA number; sorted |
 | regions | latitude, longitude, carrington_longitude, area, extent, spots | report | float64 | deg (+N, +W), deg, millionths of the hemisphere, deg, count |
-| regions | location, mcintosh, hale | report | str | ``N19W56``, ``Dai``, ``Beta-Gamma`` |
+| regions | location, mcintosh, hale, source | report | str | ``N19W56``, ``Dai``, ``Beta-Gamma``; the reader whose values win |
 | regions | p_c, p_m, p_x | report | float64 | SWPC's probability of a C/M/X flare in the next day, NaN: none given |
 
 Every group carries ``provenance`` (a JSON list of ``{file, sha256, reader, flarecast_version, rows,
