@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import sunpy.data.test
+
 from flarecast.errors import InputFileError, UnknownFormatError
 from flarecast.ingest.pipeline import ingest
 from flarecast.ingest.readers import find_reader, read_file
