@@ -9,6 +9,9 @@ and gradient-boosted trees.
   largest value of every input channel, as the model sees it), fitted on the training split, with its
   threshold chosen on the validation split by the rule that chose the model's. It sees exactly the model's
   inputs, so "the network beats it" means the network learned more than these summaries hold.
+- **mcintosh**: for NOAA regions (and the full disk from them), flare rates per McIntosh class from the
+  training period turned into probabilities by a Poisson law (:class:`McIntoshPoisson`), the classical
+  baseline of per-region forecasting.
 - **trees**: scikit-learn's ``HistGradientBoostingClassifier`` on the same statistics, fitted and thresholded
   the same way: it finds interactions and thresholds in the summaries (a high background *and* a recent M
   flare) that a linear model cannot, so it bounds what the summaries hold from above more tightly.
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -168,3 +172,81 @@ def fit_tabular(samples: Samples, *, methods=TABULAR, threshold_score: str = "hs
                                       tuple(samples.channels), int(train_idx.size), int(val_idx.size),
                                       samples.fingerprint)
     return out
+
+
+MIN_REGION_DAYS = 20
+"""A McIntosh class seen on fewer training region-days than this takes the rate of its Zurich class (and a
+Zurich class so rarely seen, the rate of all regions): a rate from a handful of days is noise."""
+
+
+@dataclass(frozen=True)
+class McIntoshPoisson:
+    """Flare rates per McIntosh class from a training period, as forecasts (Gallagher et al. 2002; Bloomfield
+    et al. 2012): a region of class k flares at rate ``rate[k]`` per day, so the chance of at least one flare in
+    ``days`` is ``1 - exp(-rate * days)``. Rates per target (``">=C"``, ``">=M"``, ``"X"``); classes seen on
+    fewer than ``min_days`` region-days fall back to their Zurich class, then to all regions."""
+
+    rates: dict[str, dict[str, float]]
+    zurich: dict[str, dict[str, float]]
+    overall: dict[str, float]
+    region_days: dict[str, float]
+    min_days: int = MIN_REGION_DAYS
+
+    def rate(self, mcintosh, target: str) -> np.ndarray:
+        """Flares per day reaching ``target`` for regions of each class in ``mcintosh``."""
+        if target not in self.overall:
+            raise ValueError(f"target={target!r}: the rates were fitted for {list(self.overall)}")
+        out = np.empty(len(mcintosh))
+        for i, k in enumerate(mcintosh):
+            k = str(k)
+            out[i] = self.rates[target].get(k, self.zurich[target].get(k[:1], self.overall[target]))
+        return out
+
+    def predict(self, mcintosh, target: str, days: float = 1.0) -> np.ndarray:
+        """Probability of at least one flare reaching ``target`` within ``days`` for each region."""
+        return -np.expm1(-self.rate(mcintosh, target) * float(days))
+
+    def full_disk(self, mcintosh_by_report, target: str, days: float = 1.0) -> np.ndarray:
+        """Per report (a list of its regions' classes): 1 - prod(1 - p_region) = 1 - exp(-sum(rate) * days)."""
+        return np.array([-np.expm1(-self.rate(ks, target).sum() * float(days)) for ks in mcintosh_by_report])
+
+
+def fit_mcintosh(mcintosh, counts: dict[str, np.ndarray], days: float, *,
+                 min_days: int = MIN_REGION_DAYS) -> McIntoshPoisson:
+    """Rates per McIntosh class: flares reaching each target in the ``days`` after each report, per region-day.
+
+    Parameters
+    ----------
+    mcintosh : sequence of str
+        Class of each training report (``"Dai"``); blanks are counted in the overall rate only.
+    counts : dict of str to numpy.ndarray
+        Per target, the region's flares in the ``days`` after each report
+        (:meth:`flarecast.samples.regions.RegionSamples.counts`).
+    days : float
+        Length of the period the counts cover (the label horizon, in days).
+
+    Examples
+    --------
+    >>> m = fit_mcintosh(["Dai"] * 30 + ["Axx"] * 30, {">=M": np.r_[np.ones(15), np.zeros(45)]}, 1.0)
+    >>> round(m.rates[">=M"]["Dai"], 3), m.rates[">=M"]["Axx"]
+    (0.5, 0.0)
+    >>> round(float(m.predict(["Dai"], ">=M")[0]), 3)  # 1 - exp(-0.5)
+    0.393
+    """
+    ks = pd.Series([str(k) for k in mcintosh], dtype=object)
+    if ks.empty:
+        raise SampleError("no training reports to fit McIntosh rates on: ingest region reports (SRS) of the "
+                          "training period")
+    n_days = float(days)
+    seen = ks.value_counts() * n_days
+    rates, zurich, overall = {}, {}, {}
+    for target, c in counts.items():
+        c = pd.Series(np.asarray(c, dtype=float), index=ks.index)
+        overall[target] = float(c.sum() / (len(ks) * n_days))
+        by_z = c.groupby(ks.str[:1]).agg(["sum", "size"])
+        zurich[target] = {z: float(s / (n * n_days)) for z, (s, n) in by_z.iterrows()
+                          if z and n * n_days >= min_days}
+        by_k = c.groupby(ks).agg(["sum", "size"])
+        rates[target] = {k: float(s / (n * n_days)) for k, (s, n) in by_k.iterrows()
+                         if len(k) == 3 and n * n_days >= min_days}
+    return McIntoshPoisson(rates, zurich, overall, {k: float(v) for k, v in seen.items()}, min_days)

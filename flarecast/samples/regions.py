@@ -1,0 +1,169 @@
+"""Region samples: one per NOAA region per report (the store's ``regions`` group), labelled from the catalogue.
+
+A sample is issued at the report's time t (an SRS is issued at 00:30 UTC). Its label is the largest flare the
+catalogue attributes to the region (``noaa_ar``) peaking in (t, t + horizon]; its flare history is the region's
+own flares before t. The catalogue vouches only for the span it covers: samples whose label interval leaves
+it are dropped, as for windows (:mod:`flarecast.samples.labels`).
+
+Limb and disk passage. An SRS lists the regions on the visible disk, so a region is sampled from the first
+report after it rotates on (or forms) until the last before it rotates off; a region is never sampled while
+behind the limb. Flares of a region near the west limb are still attributed to it for about a day after it
+crosses (observers number them by the region they know), so its last reports keep their labels; flares of a
+region that has rotated on at the east limb but has no number yet are in no region's label. Both are why the
+full-disk forecast from regions is combined with the X-ray flux (:mod:`flarecast.forecast.combine`), and
+why ``longitude`` is a feature: a region at W70 has less than a day left on the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from flarecast import classes
+from flarecast.errors import SampleError
+from flarecast.samples.labels import Catalogue, range_max
+
+DAY = np.timedelta64(1, "D")
+ZURICH, PENUMBRA, COMPACTNESS = "ABCDEFH", "XRSAHK", "XOIC"
+"""McIntosh class components, in the order of growing complexity McIntosh (1990) gives."""
+
+HISTORY_DAYS = (1, 3)
+"""Look-backs (days) of the flare-history features."""
+
+
+@dataclass(frozen=True)
+class RegionSamples:
+    """Region reports with labels: ``table`` has one row per (time, region) with the report's columns,
+    ``flux_next`` (the largest true peak flux of the region's flares in (t, t + horizon], NaN: none),
+    ``flux_prev`` (the same over (t - horizon, t]: persistence), ``count_next>=C`` (and ``>=M``, ``X``: the
+    number of the region's flares of the class in the horizon) and the history features
+    (:func:`history_features`); ``horizon`` is the label's length."""
+
+    table: pd.DataFrame
+    horizon: np.timedelta64
+    convention: str
+
+    def labels(self, target: str) -> np.ndarray:
+        """0/1 per sample: the region's largest flare in the horizon reaches ``target`` (``">=C"``, ...)."""
+        return (classes.ordinal(self.table["flux_next"].to_numpy(), self.convention)
+                >= classes.TARGET_RANK[target]).astype(np.int8)
+
+    def counts(self, target: str) -> np.ndarray:
+        """Number of the region's flares reaching ``target`` in (t, t + horizon] per sample (Poisson rates)."""
+        return self.table[f"count_next{target}"].to_numpy(np.float64)
+
+    def persistence(self, target: str) -> np.ndarray:
+        """1.0 where the region's largest flare of the previous horizon reached ``target``, else 0.0."""
+        return (classes.ordinal(self.table["flux_prev"].to_numpy(), self.convention)
+                >= classes.TARGET_RANK[target]).astype(np.float64)
+
+
+def regions_frame(regions: xr.Dataset) -> pd.DataFrame:
+    """The ``regions`` group as a table sorted by (time, region)."""
+    frame = regions.to_dataframe().reset_index(drop=True)
+    return frame.sort_values(["time", "region"], kind="stable", ignore_index=True)
+
+
+def region_samples(regions: pd.DataFrame, cat: Catalogue, *, horizon: np.timedelta64 = DAY,
+                   convention: str = "swpc") -> RegionSamples:
+    """Label each report row of ``regions`` from ``cat`` and add its flare-history features.
+
+    Raises
+    ------
+    SampleError
+        When no report lies inside the catalogue's span.
+    """
+    t = regions["time"].to_numpy("datetime64[ns]")
+    first, last = cat.span
+    inside = (t - horizon >= first) & (t + horizon <= last)
+    if not inside.any():
+        raise SampleError(f"no region report lies inside the flare catalogue's span {first}..{last} "
+                          f"(reports {t.min() if t.size else 'none'}..{t.max() if t.size else ''}): ingest the "
+                          "catalogue of the reports' years")
+    table = regions[inside].reset_index(drop=True).copy()
+    t = table["time"].to_numpy("datetime64[ns]")
+    nxt, prev = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    counts = {f"n_{c}_{d}d": np.zeros(len(table)) for c in ("c", "m") for d in HISTORY_DAYS}
+    ahead = {t_: np.zeros(len(table)) for t_ in classes.TARGET_RANK}
+    cat = cat.one_per_peak()
+    for region, idx in table.groupby("region").indices.items():
+        own = cat.of_regions([region])
+        nxt[idx] = range_max(own.peak, own.flux, t[idx], t[idx] + horizon)
+        prev[idx] = range_max(own.peak, own.flux, t[idx] - horizon, t[idx])
+        r = classes.ordinal(own.flux, convention) if own.peak.size else np.zeros(0)
+        for c, at_least in (("c", 1), ("m", 2)):
+            peaks = own.peak[r >= at_least]
+            for d in HISTORY_DAYS:
+                counts[f"n_{c}_{d}d"][idx] = (np.searchsorted(peaks, t[idx], side="right")
+                                              - np.searchsorted(peaks, t[idx] - d * DAY, side="right"))
+        for target, at_least in classes.TARGET_RANK.items():
+            peaks = own.peak[r >= at_least]
+            ahead[target][idx] = (np.searchsorted(peaks, t[idx] + horizon, side="right")
+                                  - np.searchsorted(peaks, t[idx], side="right"))
+    table["flux_next"], table["flux_prev"] = nxt, prev
+    for k, v in counts.items():
+        table[k] = v
+    for target, v in ahead.items():
+        table[f"count_next{target}"] = v
+    table = table.join(history_features(table))
+    return RegionSamples(table, horizon, convention)
+
+
+def history_features(table: pd.DataFrame) -> pd.DataFrame:
+    """Per report: days since the region's first report, the change of area since its previous report, and
+    whether this is its first report (a region new on the disk or newly formed)."""
+    g = table.groupby("region", sort=False)
+    first = g["time"].transform("min").to_numpy("datetime64[ns]")
+    age = (table["time"].to_numpy("datetime64[ns]") - first) / DAY
+    d_area = (table["area"] - g["area"].shift(1)).fillna(0.0)
+    return pd.DataFrame({"age_days": age, "d_area": d_area.to_numpy(), "new": (age == 0).astype(float)},
+                        index=table.index)
+
+
+def mcintosh_parts(mcintosh) -> np.ndarray:
+    """``["Dai", ...]`` -> ``[n, 3]`` component ranks (Zurich 0-6, penumbra 0-5, compactness 0-3), -1 unknown."""
+    out = np.full((len(mcintosh), 3), -1, dtype=np.int8)
+    for i, text in enumerate(mcintosh):
+        s = str(text).upper()
+        if len(s) == 3:
+            for j, letters in enumerate((ZURICH, PENUMBRA, COMPACTNESS)):
+                out[i, j] = letters.find(s[j])
+    return out
+
+
+FEATURES = ("log_area", "log_spots", "extent", "abs_lat", "longitude", "zurich", "penumbra", "compactness",
+            "gamma", "delta", "log_prev", "n_c_1d", "n_m_1d", "n_c_3d", "n_m_3d", "age_days", "d_area", "new")
+"""Report and flare-history features of the region model, in column order."""
+
+
+def feature_matrix(samples: RegionSamples) -> np.ndarray:
+    """``[n, len(FEATURES)]`` float matrix: report values (log area and spot count, McIntosh component ranks,
+    Hale gamma and delta flags, position) and the region's flare history (log of the largest peak flux of the
+    previous horizon, -9 without one; C and M counts over 1 and 3 days; age; area change)."""
+    t = samples.table
+    parts = mcintosh_parts(t["mcintosh"].tolist()).astype(float)
+    hale = t["hale"].astype(str).str.upper()
+    prev = t["flux_prev"].to_numpy()
+    cols = {
+        "log_area": np.log10(1 + t["area"].fillna(0).to_numpy()),
+        "log_spots": np.log10(1 + t["spots"].fillna(0).to_numpy()),
+        "extent": t["extent"].fillna(0).to_numpy(),
+        "abs_lat": np.abs(t["latitude"].fillna(0).to_numpy()),
+        "longitude": t["longitude"].fillna(0).to_numpy(),
+        "zurich": parts[:, 0], "penumbra": parts[:, 1], "compactness": parts[:, 2],
+        "gamma": hale.str.contains("GAMMA").to_numpy(float), "delta": hale.str.contains("DELTA").to_numpy(float),
+        "log_prev": np.where(np.isfinite(prev), np.log10(np.where(np.isfinite(prev), prev, 1.0)), -9.0),
+        **{k: t[k].to_numpy(float) for k in ("n_c_1d", "n_m_1d", "n_c_3d", "n_m_3d", "age_days", "d_area", "new")},
+    }
+    return np.column_stack([cols[f] for f in FEATURES]).astype(np.float64)
+
+
+def full_disk(time: np.ndarray, p_region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Combine per-region probabilities into one per report time: 1 - prod(1 - p) over the regions of each
+    report (regions taken as independent, as in Gallagher et al. 2002). Returns (report times, probabilities)."""
+    frame = pd.DataFrame({"time": time, "q": np.log1p(-np.clip(p_region, 0.0, 1.0 - 1e-12))})
+    s = frame.groupby("time", sort=True)["q"].sum()
+    return s.index.to_numpy("datetime64[ns]"), -np.expm1(s.to_numpy())
