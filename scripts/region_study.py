@@ -15,6 +15,7 @@ import json
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from flarecast.ingest.store import read_events, read_goes, read_regions
 from flarecast.samples.labels import Catalogue
@@ -30,6 +31,7 @@ def main() -> None:
     ap.add_argument("--rule", default="hss", help="threshold rule (hss, tss, cost:K)")
     ap.add_argument("--n-boot", type=int, default=500)
     ap.add_argument("--convention", default="swpc", help="class thresholds' basis (swpc: the catalogue's classes)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads")
     ap.add_argument("--json", help="also write the tables here as JSON")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -38,8 +40,9 @@ def main() -> None:
     years = np.asarray(frame["time"].dt.year)
     frame = frame[(years >= min(a.years) - 1) & (years <= max(a.years) + 1)].reset_index(drop=True)
     samples = region_samples(frame, cat, convention=a.convention)
-    res = region_study(samples, cat, read_goes(a.store), years=tuple(a.years), targets=tuple(a.targets),
-                       rule=a.rule, n_boot=a.n_boot)
+    with threadpool_limits(a.threads):  # OpenMP threads of the trees spin for minutes on a shared machine
+        res = region_study(samples, cat, read_goes(a.store), years=tuple(a.years), targets=tuple(a.targets),
+                           rule=a.rule, n_boot=a.n_boot)
     print("## Per region (pooled held-out years; intervals: bootstrap over regions)\n")
     print(markdown(res.regions))
     print("\n## Full disk, one forecast per SRS issue time (intervals: bootstrap over weeks)\n")

@@ -1,0 +1,106 @@
+"""Region samples, the McIntosh-Poisson baseline and the region model, on values worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from flarecast.errors import SampleError
+from flarecast.evaluate.baselines import fit_mcintosh
+from flarecast.samples.labels import Catalogue
+from flarecast.samples.regions import FEATURES, feature_matrix, full_disk, mcintosh_parts, region_samples
+from flarecast.studies.regions import home_year
+from flarecast.train.regions import fit_region_model, out_of_fold
+
+T0 = np.datetime64("2012-03-05T00:30", "ns")
+H = np.timedelta64(1, "h")
+D = np.timedelta64(1, "D")
+
+
+def reports() -> pd.DataFrame:
+    rows = []
+    for day in range(3):
+        for region, k, area in ((11429, "Dkc", 1000.0 + 100 * day), (11430, "Axx", 10.0)):
+            rows.append({"time": T0 + day * D, "region": region, "latitude": 18.0, "longitude": -60.0 + 13 * day,
+                         "location": "", "carrington_longitude": 0.0, "mcintosh": k, "area": area, "extent": 5.0,
+                         "spots": 3.0, "hale": "Beta-Gamma-Delta" if k == "Dkc" else "Alpha",
+                         "p_c": np.nan, "p_m": np.nan, "p_x": np.nan})
+    return pd.DataFrame(rows)
+
+
+def catalogue() -> Catalogue:
+    # true-basis fluxes; convention "true": 2e-5 is M2, 3e-4 X3, 5e-6 C5
+    peak = np.array([T0 - 2 * D, T0 + 3 * H, T0 + 5 * H, T0 + D + 2 * H, T0 + 4 * D], dtype="datetime64[ns]")
+    flux = np.array([1e-6, 2e-5, 3e-4, 5e-6, 1e-6])
+    ar = np.array([11429, 11429, 0, 11429, 11429])  # the X3 names no region
+    return Catalogue(peak, flux, ar)
+
+
+def test_labels_persistence_and_history_count_only_the_regions_own_flares():
+    s = region_samples(reports(), catalogue(), convention="true")
+    t = s.table.set_index(["region", "time"])
+    assert t.loc[(11429, T0), "flux_next"] == 2e-5  # M2 at +3 h; the unattributed X3 at +5 h is no one's
+    assert np.isnan(t.loc[(11430, T0), "flux_next"])
+    assert t.loc[(11429, T0 + D), "flux_next"] == 5e-6 and t.loc[(11429, T0 + D), "flux_prev"] == 2e-5
+    assert s.labels(">=M").tolist() == [1, 0, 0, 0, 0, 0]
+    assert s.persistence(">=M").tolist() == [0, 0, 1, 0, 0, 0]  # sorted by (time, region)
+    assert s.counts(">=C").tolist() == [1, 0, 1, 0, 0, 0]
+    assert t.loc[(11429, T0 + 2 * D), "n_c_3d"] == 2 and t.loc[(11429, T0 + 2 * D), "n_m_3d"] == 1
+    assert t.loc[(11429, T0 + 2 * D), "age_days"] == 2 and t.loc[(11429, T0 + 2 * D), "d_area"] == 100
+    x = feature_matrix(s)
+    assert x.shape == (6, len(FEATURES)) and np.isfinite(x).all()
+    assert x[0, FEATURES.index("delta")] == 1 and x[1, FEATURES.index("delta")] == 0
+
+
+def test_reports_outside_the_catalogue_are_dropped_and_none_inside_is_refused():
+    late = reports().assign(time=lambda f: f["time"] + 365 * D)
+    with pytest.raises(SampleError, match="span"):
+        region_samples(late, catalogue())
+    cat = catalogue()
+    s = region_samples(reports(), Catalogue(cat.peak[:4], cat.flux[:4], cat.noaa_ar[:4]), convention="true")
+    assert s.table["time"].max() == T0  # the last peak is T0 + 26 h: later reports' days are not covered
+
+
+def test_mcintosh_rates_fall_back_to_the_zurich_class_then_to_all_regions():
+    ks = ["Dkc"] * 20 + ["Dki"] * 5 + ["Axx"] * 25
+    m_counts = np.r_[np.full(20, 0.5), np.full(5, 2.0), np.zeros(25)]  # 10 flares on Dkc days, 10 on Dki days
+    m = fit_mcintosh(ks, {">=M": m_counts}, 1.0)
+    assert m.rates[">=M"] == {"Dkc": 0.5, "Axx": 0.0}  # Dki: 5 region-days, below the 20 needed
+    assert m.zurich[">=M"]["D"] == pytest.approx(20 / 25)
+    assert m.rate(["Dki", "Fkc", "Dkc"], ">=M") == pytest.approx([0.8, 0.4, 0.5])  # Fkc: never seen: 20 / 50
+    assert m.predict(["Dkc"], ">=M", days=2.0)[0] == pytest.approx(1 - np.exp(-1.0))
+    # full disk: 1 - prod(1 - p) = 1 - exp(-sum of rates)
+    assert m.full_disk([["Dkc", "Dkc"]], ">=M")[0] == pytest.approx(1 - (1 - m.predict(["Dkc"], ">=M")[0]) ** 2)
+
+
+def test_full_disk_combines_each_reports_regions_independently():
+    t = np.array([T0, T0, T0 + D], dtype="datetime64[ns]")
+    times, p = full_disk(t, np.array([0.5, 0.5, 0.2]))
+    assert np.array_equal(times, [T0, T0 + D]) and p == pytest.approx([0.75, 0.2])
+
+
+def test_out_of_fold_forecasts_never_see_their_own_group():
+    x = np.arange(40, dtype=float)[:, None]
+    y = np.r_[np.ones(20), np.zeros(20)].astype(int)
+    groups = np.r_[np.zeros(20), np.ones(20)]
+    assert out_of_fold(x, y, groups, "logistic").tolist() == [0.0] * 20 + [1.0] * 20  # the other group's rate
+    with pytest.raises(SampleError, match="two or more"):
+        fit_region_model(x, {">=M": y}, np.zeros(40), ["a"])
+
+
+def test_region_model_picks_the_method_of_lower_out_of_fold_brier():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 2))
+    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)  # XOR: trees separate it, a line cannot
+    with threadpool_limits(1):  # OpenMP threads on a busy machine spin for minutes on such small fits
+        model, oof = fit_region_model(x, {">=C": y}, np.repeat([0, 1], 150), ["a", "b"])
+    assert model.methods[">=C"] == "trees" and model.oof_brier[">=C"]["trees"] < model.oof_brier[">=C"]["logistic"]
+    assert oof[">=C"].shape == (300,) and model.predict(x[:3], ">=C").shape == (3,)
+
+
+def test_mcintosh_parts_and_home_year():
+    assert mcintosh_parts(["Dai", "Hsx", ""]).tolist() == [[3, 3, 2], [6, 2, 0], [-1, -1, -1]]
+    t = pd.to_datetime(["2011-12-30", "2011-12-31", "2012-01-01", "2012-01-02", "2012-01-03"]).to_numpy()
+    assert home_year(np.array([1, 1, 1, 1, 1]), t).tolist() == [2012] * 5
