@@ -24,11 +24,13 @@ DEFAULT_URLS = {
     "jsoc": "http://jsoc.stanford.edu",
     # sunpy's HEKClient default, without its trailing "?".
     "hek": "https://www.lmsal.com/hek/her",
+    # NCEI's SRS archive, the pattern of sunpy's SRSClient.
+    "srs": "https://www.ngdc.noaa.gov/stp/space-weather/swpc-products/daily_reports/solar_region_summaries",
 }
 """Archive key -> default base URL (no trailing slash)."""
 
 ENV_VARS = {key: f"FLARECAST_{key.upper()}_URL" for key in DEFAULT_URLS}
 
 SOURCE_ARCHIVES = {"goes": ("ncei", "ncei_science"), "swpc": ("swpc",), "events": ("ncei", "swpc_events", "hek"),
-                   "sharp": ("jsoc",)}
+                   "sharp": ("jsoc",), "srs": ("srs",)}
 """Which archives each ``flarecast fetch`` source reads."""

@@ -117,9 +117,9 @@ def _refused(override: str, expected: str) -> str:
 VALUE_REFUSALS = [
     # values outside the allowed ones
     ("steps.f1.resolution=hourly", "expected one of ['avg1m', 'flx1s']"),
-    ("steps.f1.source=ftp", "expected one of ['goes', 'swpc', 'events', 'sharp']"),
+    ("steps.f1.source=ftp", "expected one of ['goes', 'swpc', 'events', 'sharp', 'srs']"),
     ("steps.f3.events_source=noaa", "expected one of ['flsum', 'swpc', 'hek']"),
-    ("steps.i.kind=goose", "expected one of ['goes', 'events', 'sharp']"),
+    ("steps.i.kind=goose", "expected one of ['goes', 'events', 'sharp', 'regions']"),
     ("steps.i.basis=scaled", "expected one of ['true', 'swpc']"),
     ("steps.i.paths=[]", "expected at least 1 entry"),
     ("steps.e.split=validation", "expected one of ['train', 'val', 'test']"),
@@ -160,7 +160,7 @@ OTHER_REFUSALS = [
     (["steps.f2.products=[xrays-7-day, xrays]"], "step 'f2' (fetch): products = 'xrays': expected one of "
      "['xrays-7-day', 'xrays-1-day', 'xray-flares-7-day', 'solar_regions', 'solar_probabilities']"),
     (["urls={nce: 'http://x'}"], "urls = {'nce': 'http://x'}: unknown archive 'nce'; expected one of "
-                                 "['ncei', 'ncei_science', 'swpc', 'swpc_events', 'jsoc', 'hek']"),
+                                 "['ncei', 'ncei_science', 'swpc', 'swpc_events', 'jsoc', 'hek', 'srs']"),
     (["urls=[x]"], "urls = ['x']: expected a mapping of archives to base URLs, such as ncei: "
                    "https://mirror.example/goes"),
     (["store=null"], "store = None: expected text"),

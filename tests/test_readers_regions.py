@@ -141,3 +141,26 @@ def test_a_cut_srs_file_is_refused_and_a_flare_list_is_pointed_to_its_kind(tmp_p
     regions.write_text(json.dumps([AR3664]))
     with pytest.raises(UnknownFormatError, match="ingest regions"):
         find_reader(regions, "events")
+
+
+SRS_ROOT = "/stp/space-weather/swpc-products/daily_reports/solar_region_summaries"
+
+
+def test_fetch_srs_from_a_local_archive_ingests_and_a_missing_day_is_one_line(httpserver, tmp_path):
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
+    from tests.archive import Archive
+
+    archive = Archive(httpserver)
+    archive.add(f"{SRS_ROOT}/2015/01/20150101SRS.txt", SRS_2015)
+    store = tmp_path / "s.zarr"
+    result = CliRunner().invoke(app, ["fetch", "srs", "--from", "2015-01-01", "--to", "2015-01-02", "--retries", "0",
+                                      "--out", str(tmp_path / "raw"), "--ingest", "--store", str(store), "--json"],
+                                env={"FLARECAST_SRS_URL": archive.url(SRS_ROOT)})
+    assert result.exit_code == 1  # one day of two failed
+    assert (tmp_path / "raw" / "20150101SRS.txt").read_bytes() == SRS_2015.read_bytes()
+    doc = json.loads(result.stdout)
+    assert "20150102SRS.txt" in json.dumps(doc["failed"]) and "404" in json.dumps(doc["failed"])
+    assert doc["ingested"]["regions"]["rows_added"] == 6
+    assert read_regions(store).sizes["report"] == 6

@@ -149,6 +149,17 @@ def events_cli(
     return {"start": start, "end": end, "events_source": source, "satellite": satellite}
 
 
+@fetch_command("srs")
+def srs_cli(start: FromOpt, end: ToOpt) -> dict:
+    """NOAA's daily Solar Region Summaries (SRS text, one per day, 1996 onward) for `ingest regions`.
+
+    [bold]Examples[/]:
+      flarecast fetch srs --from 2015-01-01 --to 2015-01-31
+      flarecast fetch srs --from 2024-05-08 --to 2024-05-14 --ingest
+    """
+    return {"start": start, "end": end}
+
+
 @fetch_command("sharp", without=("retries",))
 def sharp_cli(
     start: FromOpt,

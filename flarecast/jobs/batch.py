@@ -20,7 +20,7 @@ A ``compare`` step runs ``flarecast compare`` (keys ``config``, ``overrides``, `
 ``cv: true`` the gammas and seeds left out take ``compare --cv``'s);
 ``configs/batch-real-goes.yaml`` runs the focal-vs-CE study on the shared real GOES data as one job.
 
-A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|sharp, ``from``/``to`` or ``days``
+A ``fetch`` step runs ``flarecast fetch`` (keys ``source`` goes|swpc|events|sharp|srs, ``from``/``to`` or ``days``
 (the last N UTC days up to today), ``satellite``, ``resolution``, ``products``, ``events_source``, ``harp``,
 ``nrt``, ``out``, ``retries``, ``timeout``, ``deadline``, ``file_deadline``, ``urls``); the job's ``urls``
 mapping (``ncei``, ``swpc``, ...) sets the archives' base URLs for every fetch step (see :mod:`flarecast.ingest.fetch.settings`). A fetch step

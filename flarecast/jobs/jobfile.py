@@ -175,7 +175,7 @@ class FetchStep(Step):
     """``flarecast fetch``: the last ``days`` UTC days up to today, or ``from`` .. ``to`` (not for ``swpc``)."""
 
     run: Literal["fetch"]
-    source: Allowed(_fetch_sources) = Field(description="one of the fetch sources (goes, swpc, events, sharp)")
+    source: Allowed(_fetch_sources) = Field(description="one of the fetch sources (goes, swpc, events, sharp, srs)")
     start: Text | None = Field(None, alias="from")
     end: Text | None = Field(None, alias="to")
     days: int | None = Field(None, ge=1)
@@ -215,7 +215,7 @@ class IngestStep(Step):
     """``flarecast ingest``: files of one kind (globs, folders) into the store."""
 
     run: Literal["ingest"]
-    kind: Allowed(_kinds) = Field(description="one of the store groups (goes, events, sharp)")
+    kind: Allowed(_kinds) = Field(description="one of the store groups (goes, events, sharp, regions)")
     paths: Texts = Field(min_length=1, description="files, folders or globs to ingest")
     basis: Annotated[Choice(BASES), BeforeValidator(_yaml_true)] | None = None
     satellite: int | None = None

@@ -55,7 +55,7 @@ def _plan_fetch(step: FetchStep, base: Path, owned: Owned) -> Plan:
         options.update(_fetch_days(step))
         options.update({"goes": {"satellite": step.satellite, "resolution": step.resolution},
                         "events": {"events_source": step.events_source, "satellite": step.satellite},
-                        "sharp": {"harp": step.harp, "nrt": step.nrt}}[step.source])
+                        "sharp": {"harp": step.harp, "nrt": step.nrt}, "srs": {}}[step.source])
 
     failed: list[int] = [0]
 

@@ -2,7 +2,7 @@
 
 One module per source (:mod:`~flarecast.ingest.fetch.goes` NCEI GOES XRS, :mod:`~flarecast.ingest.fetch.swpc`
 SWPC real-time JSON, :mod:`~flarecast.ingest.fetch.events` flare catalogues, :mod:`~flarecast.ingest.fetch.sharp`
-JSOC SHARP keywords), the download mechanics they share (:mod:`~flarecast.ingest.fetch.download`) and the
+JSOC SHARP keywords, :mod:`~flarecast.ingest.fetch.srs` NOAA's Solar Region Summaries), the download mechanics they share (:mod:`~flarecast.ingest.fetch.download`) and the
 base-URL settings (:mod:`~flarecast.ingest.fetch.settings`).
 
 >>> from flarecast.ingest.fetch import fetch
@@ -21,17 +21,18 @@ from flarecast.ingest.fetch.events import fetch_events
 from flarecast.ingest.fetch.goes import fetch_goes, primary_satellite
 from flarecast.ingest.fetch.settings import DEFAULT_URLS, ENV_VARS, base_urls
 from flarecast.ingest.fetch.sharp import fetch_sharp
+from flarecast.ingest.fetch.srs import fetch_srs
 from flarecast.ingest.fetch.swpc import PRODUCTS, fetch_swpc, ingest_paths
 from flarecast.ingest.pipeline import ingest
 
-SOURCES = ("goes", "swpc", "events", "sharp")
+SOURCES = ("goes", "swpc", "events", "sharp", "srs")
 DEFAULT_OUT = {"goes": "data/raw/goes", "swpc": "data/raw/swpc", "events": "data/raw/events",
-               "sharp": "data/raw/sharp"}
-KIND = {"goes": "goes", "events": "events", "sharp": "sharp"}
+               "sharp": "data/raw/sharp", "srs": "data/raw/srs"}
+KIND = {"goes": "goes", "events": "events", "sharp": "sharp", "srs": "regions"}
 """Store group each archive source's files go to (SWPC: by product, see :data:`swpc.INGEST_KIND`)."""
 
 __all__ = ["DEADLINE", "DEFAULT_OUT", "DEFAULT_URLS", "ENV_VARS", "FILE_DEADLINE", "PRODUCTS", "SOURCES",
-           "FetchReport", "base_urls", "fetch", "fetch_events", "fetch_goes", "fetch_sharp", "fetch_swpc",
+           "FetchReport", "base_urls", "fetch", "fetch_events", "fetch_goes", "fetch_sharp", "fetch_srs", "fetch_swpc",
            "primary_satellite"]
 
 
@@ -57,8 +58,8 @@ def fetch(source: str, *, out: str | Path | None = None, store: str | Path | Non
         start, end = options.pop("start"), options.pop("end")
         if source == "events":
             options["source"] = options.pop("events_source", "flsum")
-        report = {"goes": fetch_goes, "events": fetch_events, "sharp": fetch_sharp}[source](start, end, out=out,
-                                                                                            **options)
+        report = {"goes": fetch_goes, "events": fetch_events, "sharp": fetch_sharp,
+                  "srs": fetch_srs}[source](start, end, out=out, **options)
     if store is not None and not report.dry_run:
         paths = ingest_paths(report) if source == "swpc" else {KIND[source]: _files(report)}
         for kind, files in paths.items():

@@ -11,6 +11,7 @@ which wins over the default, so a mirror or a local test server replaces an arch
 | ``swpc_events`` | ``FLARECAST_SWPC_EVENTS_URL`` | SWPC's daily event reports (``YYYYMMDDevents.txt``) |
 | ``jsoc`` | ``FLARECAST_JSOC_URL`` | JSOC (SHARP keywords through drms) |
 | ``hek`` | ``FLARECAST_HEK_URL`` | the Heliophysics Event Knowledgebase (HEK) query service |
+| ``srs`` | ``FLARECAST_SRS_URL`` | NCEI's archive of SWPC's daily Solar Region Summaries |
 """
 
 from __future__ import annotations

@@ -27,9 +27,11 @@ PRODUCTS = {
 }
 """Product name -> path under the SWPC base URL."""
 
-INGEST_KIND = {"xrays-7-day": "goes", "xrays-1-day": "goes", "xray-flares-7-day": "events"}
-"""Products flarecast's readers ingest, by store group. The region list and SWPC's own probabilities are
-kept as fetched (NOAA's forecast, to score beside flarecast's: :mod:`flarecast.forecast.swpc`)."""
+INGEST_KIND = {"xrays-7-day": "goes", "xrays-1-day": "goes", "xray-flares-7-day": "events",
+               "solar_regions": "regions"}
+"""Products flarecast's readers ingest, by store group (the region list, with SWPC's per-region probabilities,
+into ``regions``). SWPC's full-disk probabilities are kept as fetched (NOAA's forecast, to score beside
+flarecast's: :mod:`flarecast.forecast.swpc`)."""
 
 STAMP = "%Y%m%dT%H%M%SZ"
 """Fetch time in a copy's name (UTC)."""
