@@ -104,3 +104,34 @@ def test_mcintosh_parts_and_home_year():
     assert mcintosh_parts(["Dai", "Hsx", ""]).tolist() == [[3, 3, 2], [6, 2, 0], [-1, -1, -1]]
     t = pd.to_datetime(["2011-12-30", "2011-12-31", "2012-01-01", "2012-01-02", "2012-01-03"]).to_numpy()
     assert home_year(np.array([1, 1, 1, 1, 1]), t).tolist() == [2012] * 5
+
+
+def test_mcintosh_windows_take_the_latest_report_and_fit_on_train_runs_only():
+    from types import SimpleNamespace
+
+    import xarray as xr
+
+    from flarecast.evaluate.mcintosh import fit_windows
+
+    frame = reports()
+    ds = xr.Dataset({c: ("report", frame[c].to_numpy()) for c in frame.columns if c not in ("time", "region")},
+                    coords={"time": ("report", frame["time"].to_numpy()), "region": ("report", frame["region"])})
+    cat = catalogue()
+    events = xr.Dataset({"peak": ("event", cat.peak), "peak_flux": ("event", cat.flux),
+                         "noaa_ar": ("event", cat.noaa_ar)})
+    issue = np.array([T0 + H, T0 + D + H, T0 + 5 * D], dtype="datetime64[ns]")
+    samples = SimpleNamespace(
+        issue_time=issue, targets=(">=C",), y=np.array([[1], [1], [0]], dtype=np.float32),
+        config=SimpleNamespace(horizon="24h", convention="true"),
+        runs=[{"split": "train", "from": str(T0 - D), "to": str(T0 + D)},  # the report of T0 only
+              {"split": "val", "from": str(T0 + D), "to": str(T0 + 9 * D)}],
+        indices=lambda split: np.array([1, 2]) if split == "val" else np.array([0]))
+    fit = fit_windows(ds, events, samples, threshold_score="hss")
+    # trained on T0's reports alone (the min_days fallbacks: 1 region-day each, so the overall rate):
+    # Dkc flared once in the day after T0 (the M2; the C5 at T0 + 26 h is outside), Axx never: 1 flare / 2 days
+    assert fit.n_train_reports == 2 and fit.fit.overall[">=C"] == 0.5
+    p = fit.predict(samples, np.arange(3))[:, 0]
+    assert p[0] == pytest.approx(1 - np.exp(-1.0))  # two regions at 0.5 a day each
+    assert p[1] == pytest.approx(1 - np.exp(-1.0))  # the report of T0 + 1 d: the same two regions
+    assert p[2] == pytest.approx(1 - np.exp(-1.0))  # no report within 48 h: the training mean, also 1.0 a day
+

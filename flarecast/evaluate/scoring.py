@@ -8,7 +8,8 @@ block (:data:`ALL_WINDOWS_BLOCK`), so none is dropped at a split edge, and alway
 Methods scored on the same windows (:data:`METHODS`): ``model`` at the card's thresholds (chosen as its
 :meth:`~flarecast.model.card.ModelCard.decision` says), ``model@0.5``, and the baselines of
 :mod:`flarecast.evaluate.baselines`: ``climatology`` (the card's training base rate), ``persistence``, ``logistic``
-and ``trees``. The last two (the tabular baselines) must be fitted on the
+and ``trees``, and ``mcintosh`` where the store holds NOAA region reports (:mod:`flarecast.evaluate.mcintosh`).
+The tabular baselines must be fitted on the
 model's training data: on the evaluated samples' own train split when a split is scored (same store, same split
 plan), on ``train_store`` otherwise; without one they are left out and ``notes`` says so.
 
@@ -30,6 +31,7 @@ from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.evaluate.baselines import TabularBaseline
 from flarecast.evaluate.bootstrap import N_BOOT, score_with_ci
+from flarecast.evaluate.mcintosh import McIntoshWindows
 from flarecast.evaluate.periods import by_period, check_by
 from flarecast.metrics import UndefinedScoreWarning
 from flarecast.metrics.forecasts import METHODS, Forecasts  # noqa: F401  (METHODS re-exported: metrics.json's methods)
@@ -77,7 +79,7 @@ def select_windows(samples: Samples, *, split: str | None = "test", period=None)
 
 def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
                     tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu",
-                    trust_modified: bool = False) -> Forecasts:
+                    trust_modified: bool = False, mcintosh: McIntoshWindows | None = None) -> Forecasts:
     """Probabilities of the model and of the baselines for the windows ``idx`` of ``samples``."""
     model, card = load_model(model_dir, device=str(resolve_device(device)), trust_modified=trust_modified)
     check_compatible(card, samples)
@@ -91,7 +93,8 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
         [baselines.persistence(samples.prev_flux[idx], t, samples.config.convention) for t in targets], axis=1)
     thresholds = {"model": {t: card.threshold(t) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
                   "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)}
-    for name, fit in (tabular or {}).items():
+    fitted = {**({"mcintosh": mcintosh} if mcintosh is not None else {}), **(tabular or {})}
+    for name, fit in fitted.items():
         probs[name] = fit.predict(samples, idx)
         thresholds[name] = dict(fit.thresholds)
     sharp = samples.config.source == "sharp"
@@ -129,8 +132,8 @@ def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str | None
 
 def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
                      tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu", n_boot: int = N_BOOT,
-                     seed: int = 0, by: str | None = None,
-                     trust_modified: bool = False) -> tuple[dict[str, Any], Forecasts]:
+                     seed: int = 0, by: str | None = None, trust_modified: bool = False,
+                     mcintosh: McIntoshWindows | None = None) -> tuple[dict[str, Any], Forecasts]:
     """``metrics.json`` of a model on windows of ``samples`` (see the module docstring), and the forecasts scored.
 
     Parameters
@@ -155,6 +158,9 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
     trust_modified : bool, keyword-only
         Use weights whose sha256 differs from the card's (refused otherwise); ``metrics.json`` then says
         ``weights_modified: true``.
+    mcintosh : McIntoshWindows or None, keyword-only
+        The fitted McIntosh-Poisson baseline (:func:`flarecast.evaluate.mcintosh.fit_windows`), scored as
+        ``mcintosh``; None leaves it out.
 
     Returns
     -------
@@ -175,7 +181,8 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
     if tabular is None and split is not None and samples.indices("train").size > 0:
         tabular = baselines.fit_tabular(samples, threshold_score=card.threshold_score or "hss")
     idx = select_windows(samples, split=split, period=period)
-    fc = model_forecasts(model_dir, samples, idx, tabular=tabular, device=device, trust_modified=trust_modified)
+    fc = model_forecasts(model_dir, samples, idx, tabular=tabular, device=device, trust_modified=trust_modified,
+                         mcintosh=mcintosh)
     if tabular is None:
         notes.append("logistic and trees baselines omitted: they must be fitted on the model's training data, "
                      "which these samples do not hold; pass the store the model was trained on (--train-store)")
@@ -191,7 +198,8 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
                       "level": 0.95, "seed": seed},
         "thresholds": fc.thresholds,
         "threshold_rule": card.threshold_choice(),
-        "baselines": {m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
+        "baselines": {**{m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
+                      "mcintosh": mcintosh.describe() if mcintosh is not None else None},
         "notes": notes,
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
         **({f"by_{by}": by_period(fc, by, n_boot=n_boot, seed=seed)} if by else {}),

@@ -9,8 +9,9 @@ import numpy as np
 
 from flarecast.metrics.thresholds import ThresholdRule
 
-METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic", "trees")
-"""Methods of ``metrics.json``, in report order; ``logistic`` and ``trees`` only where they could be fitted."""
+METHODS = ("model", "model@0.5", "climatology", "persistence", "mcintosh", "logistic", "trees")
+"""Methods of ``metrics.json``, in report order; ``logistic`` and ``trees`` only where they could be fitted,
+``mcintosh`` only for full-disk windows of a store holding NOAA region reports."""
 
 
 @dataclass(frozen=True)
