@@ -135,3 +135,32 @@ def test_mcintosh_windows_take_the_latest_report_and_fit_on_train_runs_only():
     assert p[1] == pytest.approx(1 - np.exp(-1.0))  # the report of T0 + 1 d: the same two regions
     assert p[2] == pytest.approx(1 - np.exp(-1.0))  # no report within 48 h: the training mean, also 1.0 a day
 
+
+
+def test_swpc_region_probabilities_are_scored_beside_flarecasts_on_the_same_regions_and_days(tmp_path):
+    import json
+
+    from flarecast.studies.regions import score_swpc_regions
+
+    record = {"latitude": 18, "longitude": 0, "spot_class": "Dkc", "mag_class": "BGD", "area": 800,
+              "number_spots": 20, "x_flare_probability": 5}
+    days = [("2012-03-07", 1429, 90, 50), ("2012-03-07", 1430, 10, 1), ("2012-03-08", 1429, 90, 50),
+            ("2012-03-08", 1430, 10, 1)]
+    files = [tmp_path / "solar_regions_20120308T120000Z.json", tmp_path / "solar_regions_20120309T120000Z.json"]
+    files[0].write_text(json.dumps([{**record, "observed_date": d, "region": r, "c_flare_probability": c,
+                                     "m_flare_probability": m} for d, r, c, m in days[:2]]))
+    # the later copy repeats 7 March with another value: the forecast as first issued is kept
+    files[1].write_text(json.dumps([{**record, "observed_date": d, "region": r, "c_flare_probability": c if
+                                     d != "2012-03-07" else 0, "m_flare_probability": m} for d, r, c, m in days]))
+    cat = catalogue()
+    extra = np.array([T0 + 3 * D + 2 * H, T0 + 6 * D], dtype="datetime64[ns]")
+    cat = Catalogue(np.r_[cat.peak, extra], np.r_[cat.flux, 1.2e-5, 1e-6], np.r_[cat.noaa_ar, 11429, 0])
+    order = np.argsort(cat.peak, kind="stable")
+    cat = Catalogue(cat.peak[order], cat.flux[order], cat.noaa_ar[order])
+    out = score_swpc_regions(files, reports(), cat, n_boot=50, convention="true")
+    c = out["targets"][">=C"]
+    # scored: 11429 and 11430 on 8 and 9 March 00:30; only 11429 on 8 March flares (M1.2 at +2 h, C1 at +24 h)
+    assert (c["n"], c["positives"]) == (4, 1) and out["train_reports"] == 6
+    assert c["scores"]["swpc"]["tss"]["value"] == pytest.approx(2 / 3)  # 11429 forecast yes twice: 1 hit, 1 false
+    assert {"swpc", "persistence", "mcintosh"} <= set(c["scores"]) and "region model" not in c["scores"]
+    assert out["notes"] and "two years" in out["notes"][0]

@@ -63,6 +63,7 @@ def evaluate_cli(
       flarecast evaluate --forecasts runs/forecasts/september.csv --store data/store.zarr --out runs/backtest
       flarecast evaluate --forecasts runs/flarecast.csv runs/noaa.json --store data/store.zarr
       flarecast evaluate --forecasts runs/flarecast.csv data/raw/swpc/solar_probabilities_*.json --store data/store.zarr
+      flarecast evaluate --forecasts data/raw/swpc/solar_regions_*.json --store data/regions.zarr
     """
     paths = list(paths or [])
     if not paths:
@@ -77,6 +78,12 @@ def evaluate_cli(
         raise FlarecastError("--split cannot be combined with --all, --from or --to: choose one selection")
     from flarecast.report.tables import evaluation_summary
 
+    if forecasts and _all_region_files(paths):
+        from flarecast.report.tables import region_scores_summary
+        from flarecast.studies.regions import score_swpc_regions_in_store
+
+        emit(score_swpc_regions_in_store(paths, store), as_json, region_scores_summary)
+        return
     if forecasts:
         from flarecast.forecast.providers import score_forecast_files
 
@@ -143,3 +150,10 @@ def compare_cli(
                              cv=cv, rule=rule, progress=p)
     emit(result.comparison, as_json, compare_cv_summary if cv else compare_summary,
          wrote=[result.report_md, result.report_html, out_dir / ("comparison-cv.json" if cv else "comparison.json")])
+
+
+def _all_region_files(paths) -> bool:
+    """Every path is SWPC's per-region list (``solar_regions.json``): scored per region, not per day."""
+    from flarecast.ingest.readers.regions import SwpcRegionsJson
+
+    return all(Path(p).is_file() and SwpcRegionsJson.can_read(p) for p in paths)

@@ -313,3 +313,19 @@ def combination_summary(card: CombinationCard) -> list[str]:
         + f"; threshold {card.threshold(target):.3f}, base rate {card.base_rate(target):.3f}"
         for target, w in card.weights.items()] + [
         *map(escape, card.notes), f"fitted on {card.fit.issue_times} issue times"]
+
+
+def region_scores_summary(result: dict[str, Any]) -> list:
+    """``flarecast evaluate --forecasts solar_regions*.json``: SWPC's per-region probabilities beside flarecast's
+    on the same regions and days, one table per target (:func:`flarecast.studies.regions.score_swpc_regions`)."""
+    tables: list = []
+    for target, entry in result["targets"].items():
+        table = Table(title=f"{target}: {entry['n']} region-days, {entry['positives']} with a flare "
+                            f"({escape(result['from'])} to {escape(result['to'])}), 95% intervals over regions")
+        for col in ("forecast", "threshold", "BSS", "TSS", "HSS", "ROC AUC"):
+            table.add_column(col)
+        for name, s in entry["scores"].items():
+            table.add_row(escape(name), f"{s['threshold']:.3g}", value_ci(s["bss"]), value_ci(s["tss"]),
+                          value_ci(s["hss"]), value_ci(s["roc_auc"]))
+        tables.append(table)
+    return tables + [f"note: {escape(n)}" for n in result.get("notes", [])]

@@ -12,6 +12,7 @@ for full-disk scores (neighbouring days share the same regions). BSS is against 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,11 +23,19 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from flarecast import classes
+from flarecast.errors import MissingDataError, SampleError
 from flarecast.evaluate.baselines import fit_mcintosh
 from flarecast.evaluate.bootstrap import score_with_ci
-from flarecast.metrics import ThresholdRule
+from flarecast.metrics import ThresholdRule, UndefinedScoreWarning
 from flarecast.samples.labels import Catalogue, next_and_previous, range_max
-from flarecast.samples.regions import FEATURES, RegionSamples, feature_matrix, full_disk
+from flarecast.samples.regions import (
+    FEATURES,
+    RegionSamples,
+    feature_matrix,
+    full_disk,
+    region_samples,
+    regions_frame,
+)
 from flarecast.train.regions import fit_region_model
 
 SCORES = ("bss", "tss", "hss")
@@ -196,3 +205,98 @@ def markdown(frame: pd.DataFrame) -> str:
         lines.append(f"| {r['target']} | {r['method']} | {r['n']} | {r['positives']} | {r['threshold']} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def swpc_region_rows(paths) -> pd.DataFrame:
+    """SWPC's per-region forecasts from saved ``solar_regions.json`` copies: one row per (time, region) that
+    carries a probability, from the earliest copy holding it (the forecast as first issued; copies in the order
+    given, which for ``flarecast fetch swpc``'s stamped names is fetch order)."""
+    from flarecast.ingest.readers import read_file
+
+    parts = [read_file(p, "regions").data for p in paths]
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["time", "region"])
+    given = rows[["p_c", "p_m", "p_x"]].notna().any(axis=1) if len(rows) else pd.Series([], dtype=bool)
+    return rows[given].drop_duplicates(["time", "region"], keep="first").reset_index(drop=True)
+
+
+SWPC_TARGETS = {">=C": "p_c", ">=M": "p_m", "X": "p_x"}
+
+
+def score_swpc_regions(paths, regions: pd.DataFrame, cat: Catalogue, *, threshold: float = 0.5,
+                       rule: str = "hss", n_boot: int = 1000, convention: str = "swpc") -> dict:
+    """SWPC's per-region probabilities from ``paths`` beside flarecast's on the same regions and days.
+
+    flarecast's forecasts are fitted on the store's reports ``regions`` issued before the first scored day's
+    label can have been seen (time + 1 day <= first scored time): the region model where those span two or
+    more years (out-of-fold choice needs a year to hold out), and the McIntosh-Poisson rates. Labels come from
+    the catalogue's region numbers; intervals resample regions. SWPC's threshold is ``threshold``; flarecast's
+    are chosen by ``rule`` on their training forecasts.
+
+    Raises
+    ------
+    SampleError
+        When no file row carries a probability, or none lies inside the catalogue.
+    """
+    swpc = swpc_region_rows(paths)
+    if swpc.empty:
+        raise SampleError("the files hold no region with an SWPC probability: give solar_regions.json copies "
+                          "fetched with `flarecast fetch swpc`")
+    both = pd.concat([regions.assign(_swpc=False), swpc.assign(_swpc=True)], ignore_index=True)
+    both = both.sort_values(["time", "region", "_swpc"], kind="stable").drop_duplicates(["time", "region"],
+                                                                                          keep="last")
+    samples = region_samples(both.reset_index(drop=True), cat, convention=convention)
+    t = samples.table
+    scored = t["_swpc"].to_numpy(bool)
+    if not scored.any():
+        raise SampleError(f"no region forecast of the files lies inside the flare catalogue ({cat.span[0]} to "
+                          f"{cat.span[1]}): ingest the catalogue of those days")
+    first = t["time"][scored].min()
+    train = (~scored) & (t["time"] + pd.Timedelta(samples.horizon) <= first).to_numpy()
+    x = feature_matrix(samples)
+    mcintosh = t["mcintosh"].astype(str).to_numpy()
+    days = samples.horizon / np.timedelta64(1, "D")
+    chooser = ThresholdRule.parse(rule)
+    years = pd.DatetimeIndex(t["time"]).year.to_numpy()
+    out = {"n_files": len(list(paths)), "from": str(first), "to": str(t["time"][scored].max()),
+           "train_reports": int(train.sum()), "targets": {}, "notes": []}
+    for target, col in SWPC_TARGETS.items():
+        have = scored & t[col].notna().to_numpy()
+        if not have.any():
+            continue
+        y = samples.labels(target)
+        groups = t["region"].to_numpy()[have]
+        clim = float(y[train].mean()) if train.any() else float(y[have].mean())
+        entry = {"swpc": _entry(y[have], t[col].to_numpy(float)[have], groups, threshold, clim, n_boot)}
+        entry["persistence"] = _entry(y[have], samples.persistence(target)[have], groups, 0.5, clim, n_boot)
+        if train.any():
+            mc = fit_mcintosh(mcintosh[train], {target: samples.counts(target)[train]}, days)
+            cut = chooser.choose(y[train], mc.predict(mcintosh[train], target, days))
+            entry["mcintosh"] = _entry(y[have], mc.predict(mcintosh[have], target, days), groups, cut, clim, n_boot)
+        if np.unique(years[train]).size >= 2:
+            model, oof = fit_region_model(x[train], {target: y[train]}, years[train], FEATURES)
+            entry["region model"] = _entry(y[have], model.predict(x[have], target), groups,
+                                           chooser.choose(y[train], oof[target]), clim, n_boot)
+        out["targets"][target] = {"n": int(have.sum()), "positives": int(y[have].sum()), "scores": entry}
+    if np.unique(years[train]).size < 2:
+        out["notes"].append("region model omitted: the store's reports before the scored days span fewer than two "
+                            "years (ingest earlier SRS: `flarecast ingest regions`)")
+    return out
+
+
+def _entry(y, p, groups, threshold, clim, n_boot):
+    s = score_with_ci(y, p, groups, threshold=threshold, climatology=clim, n_boot=n_boot)
+    return {"threshold": threshold, "n": s["n"], **{k: s[k] for k in ("bss", "tss", "hss", "roc_auc")}}
+
+
+def score_swpc_regions_in_store(paths, store, *, n_boot: int = 1000) -> dict:
+    """:func:`score_swpc_regions` with the store's region reports and flare catalogue (``evaluate --forecasts``)."""
+    from flarecast.ingest.store import read_events, read_regions
+
+    cat = Catalogue.from_events(read_events(store))
+    try:
+        regions = regions_frame(read_regions(store))
+    except MissingDataError:
+        regions = pd.DataFrame(columns=["time", "region", "mcintosh"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedScoreWarning)
+        return {"store": str(store), **score_swpc_regions(sorted(map(str, paths)), regions, cat, n_boot=n_boot)}
