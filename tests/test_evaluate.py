@@ -49,7 +49,7 @@ def test_test_split_scores_every_method_on_the_same_windows(trained):
     assert result["n_windows"] == test.size and result["notes"] == []
     for j, target in enumerate(samples.targets):
         methods = result["targets"][target]
-        assert list(methods) == list(METHODS)
+        assert list(methods) == [m for m in METHODS if m != "mcintosh"]  # a store without region reports
         for m, entry in methods.items():
             assert set(entry) == ENTRY_KEYS, m
             assert entry["tp"] + entry["fp"] + entry["fn"] + entry["tn"] == test.size
@@ -82,7 +82,7 @@ def test_all_windows_of_an_unseen_store_with_and_without_the_training_store(trai
     assert written["n_windows"] == alone["n_windows"]
 
     both = evaluate(model_dir, unseen_store, split=None, train_store=sim_store, n_boot=50)
-    assert set(both["targets"]["X"]) == set(METHODS)
+    assert set(both["targets"]["X"]) == set(METHODS) - {"mcintosh"}
     assert both["overlap_with_training"]["windows"] == 0 and both["notes"] == []
     # Every window is scored: none is lost at split edges, unlike the split plan of the same store.
     cfg = load_config(builtin_config("demo"), TINY + ['samples.targets=[">=M", "X"]'])

@@ -18,9 +18,9 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 def test_every_registered_reader_is_declared_for_its_group():
     readers = [r for group in READERS.values() for r in group]
-    assert set(KINDS) == set(reader_module.KINDS) == {"goes", "events", "sharp"}
+    assert set(KINDS) == set(reader_module.KINDS) == {"goes", "events", "sharp", "regions"}
     assert all(issubclass(r, Reader) and r.kind == kind for kind, group in READERS.items() for r in group)
-    assert len({r.name for r in readers}) == len(readers) == 16
+    assert len({r.name for r in readers}) == len(readers) == 19
     assert {r.basis for r in readers} == {"true", "swpc", "per-row", "date", "none", None}
 
 
