@@ -164,3 +164,41 @@ def test_swpc_region_probabilities_are_scored_beside_flarecasts_on_the_same_regi
     assert c["scores"]["swpc"]["tss"]["value"] == pytest.approx(2 / 3)  # 11429 forecast yes twice: 1 hit, 1 false
     assert {"swpc", "persistence", "mcintosh"} <= set(c["scores"]) and "region model" not in c["scores"]
     assert out["notes"] and "two years" in out["notes"][0]
+
+
+def test_regions_command_forecasts_each_region_of_the_latest_swpc_list_and_the_full_disk(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
+    from flarecast.ingest.pipeline import ingest
+
+    store = tmp_path / "s.zarr"
+    # training: 20 daily reports of a Dkc region (11429) and an Axx one (11430); the Dkc region has an M flare
+    # in the day after 10 of them (on the odd days): rate 0.5 a day; the Axx region none
+    days = pd.date_range("2012-03-01", periods=20, freq="D")
+    reports_json = tmp_path / "history.json"
+    reports_json.write_text(json.dumps([{"observed_date": f"{d:%Y-%m-%d}", "region": r, "spot_class": k,
+                                         "mag_class": "B"} for d in days for r, k in ((1429, "Dkc"), (1430, "Axx"))]))
+    flares = tmp_path / "flares.csv"
+    lines = ["class,peak,noaa_ar"] + [f"M2.0,{d + pd.Timedelta(days=1, hours=6):%Y-%m-%dT%H:%M:%S},11429"
+                                      for d in days[::2]]
+    flares.write_text("\n".join(lines + ["B1.0,2012-02-25T00:00:00,0", "B1.0,2012-03-25T00:00:00,0"]) + "\n")
+    ingest("regions", [reports_json], store=store)
+    ingest("events", [flares], store=store, basis="swpc")
+    now = tmp_path / "swpc"
+    now.mkdir()
+    (now / "solar_regions_20240514T010000Z.json").write_text(json.dumps([
+        {"observed_date": "2024-05-13", "region": 3664, "spot_class": "Dkc", "mag_class": "BGD", "location": "S19W87",
+         "m_flare_probability": 75},
+        {"observed_date": "2024-05-13", "region": 3668, "spot_class": "Axx", "mag_class": "A", "location": "S21W30"},
+        {"observed_date": "2024-05-12", "region": 3664, "spot_class": "Fkc", "mag_class": "BGD"}]))
+    result = CliRunner().invoke(app, ["regions", str(now), "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["issue_time"] == "2024-05-14T00:30:00Z" and [r["region"] for r in doc["regions"]] == [13664, 13668]
+    p = {r["region"]: r["probability"][">=M"] for r in doc["regions"]}
+    assert p[13664] == pytest.approx(1 - np.exp(-0.5)) and p[13668] == 0.0
+    assert doc["regions"][0]["swpc"][">=M"] == 0.75 and doc["regions"][1]["swpc"][">=M"] is None
+    assert doc["full_disk"][">=M"] == pytest.approx(1 - np.exp(-0.5))

@@ -7,7 +7,7 @@ else is a bug and keeps its traceback.
 
 # isort: off
 # Importing a group registers its commands; --help lists them in pipeline order.
-from flarecast.cli import fetch, ingest, train, evaluate, cv, forecast, dashboard, jobs  # noqa: F401
+from flarecast.cli import fetch, ingest, train, evaluate, cv, forecast, regions, dashboard, jobs  # noqa: F401
 # isort: on
 from flarecast.cli._util import app
 

@@ -329,3 +329,23 @@ def region_scores_summary(result: dict[str, Any]) -> list:
                           value_ci(s["hss"]), value_ci(s["roc_auc"]))
         tables.append(table)
     return tables + [f"note: {escape(n)}" for n in result.get("notes", [])]
+
+
+def regions_now_summary(doc: dict[str, Any]) -> list:
+    """``flarecast regions``: each region's probabilities (SWPC's beside), then the full disk."""
+    table = Table(title=f"regions of {escape(doc['file'])}, {doc['issue_time']} to {doc['valid_to']} "
+                        f"({doc['method']}, fitted on {doc['fitted_on']['reports']} reports "
+                        f"{doc['fitted_on']['from'][:10]} to {doc['fitted_on']['to'][:10]})")
+    for col in ("region", "location", "McIntosh", "Hale", "area", "C+", "M+", "X", "SWPC C/M/X"):
+        table.add_column(col)
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.0f}%"
+
+    for r in doc["regions"]:
+        p, s = r["probability"], r["swpc"]
+        table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
+                      "-" if r["area"] is None else f"{r['area']:.0f}", pct(p[">=C"]), pct(p[">=M"]), pct(p["X"]),
+                      "/".join(pct(s[g]) for g in (">=C", ">=M", "X")))
+    fd = doc["full_disk"]
+    return [table, f"full disk (1 - prod(1 - p)): C+ {pct(fd['>=C'])}, M+ {pct(fd['>=M'])}, X {pct(fd['X'])}"]
