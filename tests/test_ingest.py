@@ -115,7 +115,7 @@ def test_bad_file_writes_nothing(real, tmp_path):
 def test_missing_path_and_bad_kind(tmp_path):
     with pytest.raises(InputFileError, match="nothing_here"):
         ingest("goes", [tmp_path / "nothing_here*.nc"], store=tmp_path / "s.zarr")
-    with pytest.raises(ConfigError, match=r"kind 'flares' is not one of \['goes', 'events', 'sharp'\]"):
+    with pytest.raises(ConfigError, match=r"kind 'flares' is not one of \['goes', 'events', 'sharp', 'regions'\]"):
         ingest("flares", [], store=tmp_path / "s.zarr")
 
 

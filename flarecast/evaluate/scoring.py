@@ -199,7 +199,7 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
         "thresholds": fc.thresholds,
         "threshold_rule": card.threshold_choice(),
         "baselines": {**{m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
-                      "mcintosh": mcintosh.describe() if mcintosh is not None else None},
+                      **({"mcintosh": mcintosh.describe()} if mcintosh is not None else {})},
         "notes": notes,
         "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
         **({f"by_{by}": by_period(fc, by, n_boot=n_boot, seed=seed)} if by else {}),
