@@ -21,6 +21,7 @@ import xarray as xr
 
 from flarecast.errors import SampleError
 from flarecast.evaluate.baselines import McIntoshPoisson, fit_mcintosh
+from flarecast.ingest import store as st
 from flarecast.metrics import ThresholdRule
 from flarecast.samples.build import Samples
 from flarecast.samples.labels import Catalogue
@@ -100,3 +101,17 @@ def fit_windows(regions: xr.Dataset, events: xr.Dataset, samples: Samples, *,
                                {g: rule.choose(samples.y[val, j], p[:, j]) for j, g in enumerate(targets)},
                                int(train.sum()))
     return base
+
+
+def fit_from_store(store, samples: Samples, *, threshold_score: str = "hss") -> tuple[McIntoshWindows | None, str | None]:
+    """:func:`fit_windows` on the store's region reports and catalogue, or None and why not (None and no reason
+    when the store holds no region reports: nothing to say, as for any store before this baseline existed)."""
+    if st.group_attrs(store, "regions") is None or st.group_attrs(store, "events") is None:
+        return None, None
+    if samples.config.source != "goes":
+        return None, "mcintosh baseline omitted: it forecasts the full disk, and these are region (SHARP) windows"
+    fit = fit_windows(st.read_regions(store), st.read_events(store), samples, threshold_score=threshold_score)
+    if fit is None:
+        return None, ("mcintosh baseline omitted: no region report of the store falls in the model's training "
+                      "runs inside the flare catalogue")
+    return fit, None

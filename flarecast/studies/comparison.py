@@ -40,6 +40,7 @@ import numpy as np
 from flarecast import __version__
 from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
 from flarecast.errors import ConfigError, ParseError
+from flarecast.evaluate.mcintosh import fit_from_store
 from flarecast.jsonio import dumps, write_json
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
@@ -198,7 +199,8 @@ def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | S
     bar = progress.task(f"Training {len(specs)} runs on {n_workers} workers", len(specs))
     runs, reused = _run_all(cfg, samples, specs, out / "runs", devices, n_workers, bar)
 
-    comparison = summarise(samples, cfg, methods, seed_list, runs, n_boot)
+    mcintosh, _ = fit_from_store(store, samples, threshold_score=cfg.train.threshold_score) if store else (None, None)
+    comparison = summarise(samples, cfg, methods, seed_list, runs, n_boot, mcintosh=mcintosh)
     score = cfg.train.threshold_score
     comparison["heatmap"] = {t: heatmap(comparison, t, alphas, gammas, score=score) for t in samples.targets}
     comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in samples.targets}

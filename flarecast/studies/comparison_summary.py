@@ -51,10 +51,12 @@ def split_warnings(counts: dict[str, Any], targets: Sequence[str]) -> list[str]:
     return out
 
 
-def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, Any]:
+def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot, *, mcintosh=None) -> dict[str, Any]:
     """Per method and target: seed mean, spread and 95% interval of every score on the test split, beside the
     baselines. ``runs`` maps ``(method name, seed)`` to ``{"val", "test", "info"}`` as :func:`~flarecast.studies.comparison.compare`
-    and the demo produce them (``info``: seed, thresholds, best_epoch, epochs_run, seconds, device)."""
+    and the demo produce them (``info``: seed, thresholds, best_epoch, epochs_run, seconds, device). ``mcintosh``:
+    the fitted McIntosh-Poisson baseline (:func:`flarecast.evaluate.mcintosh.fit_from_store`), scored beside
+    persistence where given."""
     test_idx, val_idx = samples.indices("test"), samples.indices("val")
     sharp = samples.config.source == "sharp"
     groups = samples.region[test_idx] if sharp else samples.issue_time[test_idx].astype("datetime64[D]").astype(np.int64)
@@ -88,6 +90,7 @@ def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot) -> dict[str, 
         base = {"climatology": (np.tile(list(clim.values()), (test_idx.size, 1)), dict.fromkeys(clim, 0.5)),
                 "persistence": (np.stack([baselines.persistence(samples.prev_flux[test_idx], t, samples.config.convention)
                                           for t in samples.targets], axis=1), dict.fromkeys(clim, 0.5)),
+                **({"mcintosh": (mcintosh.predict(samples, test_idx), mcintosh.thresholds)} if mcintosh else {}),
                 **{m: (fit.predict(samples, test_idx), fit.thresholds) for m, fit in tabular.items()}}
         for name, (p, thr) in base.items():
             out["baselines"][name] = {"targets": {

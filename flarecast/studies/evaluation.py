@@ -16,6 +16,7 @@ import numpy as np
 from flarecast.config import RunConfig
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import N_BOOT
+from flarecast.evaluate.mcintosh import fit_from_store
 from flarecast.evaluate.periods import check_by
 from flarecast.evaluate.scoring import ALL_WINDOWS_BLOCK, Forecasts, evaluate_samples
 from flarecast.model.modeldir import read_card
@@ -46,8 +47,8 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
         train_samples = samples_from_store(train_store, cfg.samples, norm=norm)
         tabular = baselines.fit_tabular(train_samples, threshold_score=card.threshold_score or "hss")
         overlap = _overlap(samples, train_samples, cfg)
-    mcintosh, why = _mcintosh(train_store or store, train_samples if train_store is not None else samples,
-                              card.threshold_score or "hss")
+    mcintosh, why = fit_from_store(train_store or store, train_samples if train_store is not None else samples,
+                                   threshold_score=card.threshold_score or "hss")
     result, fc = evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
                                   n_boot=n_boot, seed=seed, by=by, trust_modified=trust_modified, mcintosh=mcintosh)
     if why:
@@ -64,23 +65,6 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
     if out_dir is not None:
         _write_outputs(Path(out_dir), result, fc, store, plots)
     return result
-
-
-def _mcintosh(store, samples: Samples, threshold_score: str):
-    """The McIntosh-Poisson baseline fitted on the store's region reports in the model's training runs, or None
-    and why not (None and no reason when the store holds no region reports: nothing to say)."""
-    from flarecast.evaluate.mcintosh import fit_windows
-    from flarecast.ingest.store import group_attrs, read_events, read_regions
-
-    if group_attrs(store, "regions") is None or group_attrs(store, "events") is None:
-        return None, None
-    if samples.config.source != "goes":
-        return None, "mcintosh baseline omitted: it forecasts the full disk, and these are region (SHARP) windows"
-    fit = fit_windows(read_regions(store), read_events(store), samples, threshold_score=threshold_score)
-    if fit is None:
-        return None, ("mcintosh baseline omitted: no region report of the store falls in the model's training "
-                      "runs inside the flare catalogue")
-    return fit, None
 
 
 def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[str, Any]:
