@@ -347,5 +347,9 @@ def regions_now_summary(doc: dict[str, Any]) -> list:
         table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
                       "-" if r["area"] is None else f"{r['area']:.0f}", pct(p[">=C"]), pct(p[">=M"]), pct(p["X"]),
                       "/".join(pct(s[g]) for g in (">=C", ">=M", "X")))
-    fd = doc["full_disk"]
-    return [table, f"full disk (1 - prod(1 - p)): C+ {pct(fd['>=C'])}, M+ {pct(fd['>=M'])}, X {pct(fd['X'])}"]
+    fd, ff = doc["full_disk"], doc.get("full_disk_with_flux")
+    lines = [table, f"full disk (1 - prod(1 - p)): C+ {pct(fd['>=C'])}, M+ {pct(fd['>=M'])}, X {pct(fd['X'])}"]
+    if ff:
+        lines.append(f"full disk from regions and X-ray flux: C+ {pct(ff['>=C'])}, M+ {pct(ff['>=M'])}, "
+                     f"X {pct(ff['X'])}")
+    return lines + [f"note: {escape(n)}" for n in doc.get("notes", [])]

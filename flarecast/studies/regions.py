@@ -27,11 +27,12 @@ from flarecast.errors import MissingDataError, SampleError
 from flarecast.evaluate.baselines import fit_mcintosh
 from flarecast.evaluate.bootstrap import score_with_ci
 from flarecast.metrics import ThresholdRule, UndefinedScoreWarning
-from flarecast.samples.labels import Catalogue, next_and_previous, range_max
+from flarecast.samples.labels import Catalogue, next_and_previous
 from flarecast.samples.regions import (
     FEATURES,
     RegionSamples,
     feature_matrix,
+    flux_features,
     full_disk,
     region_samples,
     regions_frame,
@@ -57,31 +58,6 @@ def home_year(region: np.ndarray, time: np.ndarray) -> np.ndarray:
     frame = pd.DataFrame({"region": region, "year": pd.DatetimeIndex(time).year})
     mode = frame.groupby("region")["year"].agg(lambda y: y.value_counts().sort_index().idxmax())
     return frame["region"].map(mode).to_numpy()
-
-
-def flux_features(goes: xr.Dataset, cat: Catalogue, t: np.ndarray, convention: str) -> np.ndarray:
-    """Full-disk features at each time: log10 of the largest XRS-B over the last 24 h and 6 h and of the last
-    value (missing: the median of the rest), and the largest catalogue flare and C/M counts of the last day."""
-    gt = np.asarray(goes["time"].values, dtype="datetime64[ns]")
-    flux = np.asarray(goes["xrsb"].values, dtype=float)
-    ok = np.isfinite(flux) & (flux > 0)
-    gt, flux = gt[ok], flux[ok]
-    day, six = np.timedelta64(24, "h"), np.timedelta64(6, "h")
-    cols = [range_max(gt, flux, t - day, t), range_max(gt, flux, t - six, t),
-            range_max(gt, flux, t - np.timedelta64(1, "h"), t)]
-    _, prev = next_and_previous(cat, t, day)
-    cols.append(prev)
-    out = np.log10(np.column_stack(cols))
-    for j in range(out.shape[1]):
-        col = out[:, j]
-        fill = -9.0 if j == 3 else (np.nanmedian(col) if np.isfinite(col).any() else -7.0)
-        out[~np.isfinite(col), j] = fill
-    rank = classes.ordinal(cat.flux, convention)
-    for at_least in (1, 2):
-        peaks = cat.peak[rank >= at_least]
-        n = np.searchsorted(peaks, t, side="right") - np.searchsorted(peaks, t - day, side="right")
-        out = np.column_stack([out, n])
-    return out
 
 
 def _logit(p):
