@@ -133,11 +133,11 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     model = result.model_dir
     card = read_card(model)
     metrics = evaluate(model, sim_store, split="test", plots=False, n_boot=50)
-    assert metrics["thresholds"]["model"] == card.thresholds and metrics["model_id"] == model_id(model)
+    assert metrics.thresholds["model"] == card.thresholds and metrics.model_id == model_id(model)
     # An ensemble's thresholds come from its rule on the pooled OOF predictions, not from a validation split.
-    assert metrics["threshold_rule"] == {"rule": "tss", "chosen_on": "pooled out-of-fold predictions"}
+    assert metrics.threshold_rule == {"rule": "tss", "chosen_on": "pooled out-of-fold predictions"}
     # The test split is outside the CV pool: no member saw it.
-    assert metrics["n_windows"] == samples.indices("test").size
+    assert metrics.n_windows == samples.indices("test").size
     i = samples.indices("test")[5]
     doc = forecast(model, store=sim_store, at=[str(samples.issue_time[i])])
     ens, _ = load_model(model)

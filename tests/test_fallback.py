@@ -110,9 +110,9 @@ def test_evaluate_scores_with_and_without_the_degraded_rows(two_years, daily, tm
     assert read_forecasts(path) == json.loads(json.dumps(daily["forecasts"]))
     result = backtest(path, store=two_years[0], n_boot=200)
     n_deg = daily["coverage_report"]["degraded"]
-    assert result["degraded"] == {"windows": n_deg, "by_method": {"catalogue_poisson": n_deg}}
-    every, own = result["targets"][">=M"]["model"], result["targets_undegraded"][">=M"]["model"]
-    assert every["n"] == result["n_windows"] and own["n"] == result["n_windows"] - n_deg
+    assert result.degraded == {"windows": n_deg, "by_method": {"catalogue_poisson": n_deg}}
+    every, own = result.targets[">=M"]["model"], result.targets_undegraded[">=M"]["model"]
+    assert every["n"] == result.n_windows and own["n"] == result.n_windows - n_deg
     assert every["tp"] + every["fp"] + every["fn"] + every["tn"] == own["n"] + n_deg
     assert dumps(score_forecast_files([path], store=two_years[0], n_boot=200, out=tmp_path / "bt")) == dumps(result)
     assert (tmp_path / "bt" / "metrics.json").read_text().strip() == dumps(result)

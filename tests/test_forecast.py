@@ -138,10 +138,10 @@ def test_backtest_of_forecasts_at_test_times_equals_model_evaluation(sim_store, 
         path = write_forecasts(doc, tmp_path / f"f{suffix}")
         assert read_forecasts(path) == doc["forecasts"]
         scored = backtest(path, store=sim_store, n_boot=200)
-        assert scored["n_windows"] == evaluated["n_windows"] and scored["dropped"] == {"beyond_catalogue": 0}
+        assert scored.n_windows == evaluated.n_windows and scored.dropped == {"beyond_catalogue": 0}
         for target in card.targets:
             for method in ("model", "model@0.5", "climatology", "persistence"):
-                a, b = scored["targets"][target][method], evaluated["targets"][target][method]
+                a, b = scored.targets[target][method], evaluated.targets[target][method]
                 assert [a[k] for k in ("positives", "tp", "fp", "fn", "tn")] == \
                        [b[k] for k in ("positives", "tp", "fp", "fn", "tn")], (target, method)
                 assert a["bss"]["value"] == pytest.approx(b["bss"]["value"], abs=1e-6)

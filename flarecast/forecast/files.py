@@ -18,7 +18,7 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.util import atomic_open, atomic_write_text, iso
+
+if TYPE_CHECKING:
+    from flarecast.model.documents import Metrics
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
 ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
@@ -134,8 +137,8 @@ def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:
                              f"with columns {list(ROW_FIELDS)}") from None
 
 
-def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Score a forecast file against the store's flare catalogue; the result has the shape of ``metrics.json``.
+def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: int = 0) -> Metrics:
+    """Score a forecast file against the store's flare catalogue, as ``metrics.json`` (:class:`Metrics`).
 
     The rows are labelled as training labels windows and scored by :func:`flarecast.evaluate.score_forecasts`
     with the baselines climatology (the rows' base rate) and persistence; the logistic and trees baselines need
@@ -156,6 +159,8 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     from flarecast.evaluate import baselines
     from flarecast.evaluate.scoring import Forecasts, score_forecasts
     from flarecast.ingest import store as st
+    from flarecast.metrics.forecasts import method_thresholds
+    from flarecast.model.documents import Bootstrap, Metrics
 
     frame = pd.DataFrame(read_forecasts(path))
     if frame.empty:
@@ -203,30 +208,27 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
         {"model": prob,
          "climatology": np.stack([baselines.climatology(issue.size, clim[t]) for t in targets], axis=1),
          "persistence": np.stack([baselines.persistence(prev_flux, t, convention) for t in targets], axis=1)},
-        {"model": {t: float(first_rows.loc[t, "threshold"]) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
-         "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)},
+        method_thresholds({t: float(first_rows.loc[t, "threshold"]) for t in targets}),
         clim,
     )
-    result = {
-        "file": str(path), "store": str(store), "model_ids": sorted(frame["model_id"].unique()), "loss": None,
-        "split": "backtest", "period": {"from": iso(issue.min()) if issue.size else None,
-                                        "to": iso(issue.max()) if issue.size else None},
-        "n_windows": int(issue.size), "source": "sharp" if sharp else "goes", "convention": convention,
-        "climatology": clim, "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size),
-                                           "n_boot": n_boot, "level": 0.95, "seed": seed},
-        "thresholds": fc.thresholds, "baselines": {"logistic": None, "trees": None},
-        "dropped": {"beyond_catalogue": int((~inside).sum())},
-        "notes": ["logistic and trees baselines omitted: a forecast file does not carry the model's training windows"],
-        "degraded": {"windows": int(degraded.sum()),
-                     "by_method": frame[frame["degraded"]].drop_duplicates(["t", "r"])["method"].value_counts()
-                     .to_dict() if degraded.any() else {}},
-        "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
-    }
+    notes = ["logistic and trees baselines omitted: a forecast file does not carry the model's training windows"]
     if degraded.any():
-        result["notes"].append(f"{int(degraded.sum())} of {issue.size} windows are degraded (forecast by a fallback); "
-                               "`targets` scores every window, `targets_undegraded` only the model's own")
-        result["targets_undegraded"] = score_forecasts(_subset(fc, ~degraded), n_boot=n_boot, seed=seed)
-    return result
+        notes.append(f"{int(degraded.sum())} of {issue.size} windows are degraded (forecast by a fallback); "
+                     "`targets` scores every window, `targets_undegraded` only the model's own")
+    return Metrics.build(
+        file=str(path), store=str(store), model_ids=sorted(map(str, frame["model_id"].unique())), loss=None,
+        split="backtest", period={"from": iso(issue.min()) if issue.size else None,
+                                  "to": iso(issue.max()) if issue.size else None},
+        n_windows=int(issue.size), source="sharp" if sharp else "goes", convention=convention,
+        climatology=clim, bootstrap=Bootstrap.of(fc, n_boot=n_boot, seed=seed),
+        thresholds=fc.thresholds, baselines={"logistic": None, "trees": None},
+        dropped={"beyond_catalogue": int((~inside).sum())}, notes=notes,
+        degraded={"windows": int(degraded.sum()),
+                  "by_method": frame[frame["degraded"]].drop_duplicates(["t", "r"])["method"].value_counts()
+                  .to_dict() if degraded.any() else {}},
+        targets=score_forecasts(fc, n_boot=n_boot, seed=seed),
+        **({"targets_undegraded": score_forecasts(_subset(fc, ~degraded), n_boot=n_boot, seed=seed)}
+           if degraded.any() else {}))
 
 
 def _subset(fc, keep: np.ndarray):

@@ -182,7 +182,7 @@ def _plan_evaluate(step: EvaluateStep, base: Path, owned: Owned) -> Plan:
         from flarecast.studies.evaluation import evaluate
 
         result = evaluate(model, store, split=step.split, out_dir=out, plots=step.plots)
-        return f"{result['n_windows']} {step.split} windows scored into {out / 'metrics.json'}"
+        return f"{result.n_windows} {step.split} windows scored into {out / 'metrics.json'}"
 
     inputs = {"model_id": model_id(model), "store": str(store), "data": {g: group_key(store, g) for g in groups}}
     return Plan(inputs, run, lambda _: {"metrics.json": file_sha(out / "metrics.json")})
