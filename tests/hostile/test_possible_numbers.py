@@ -28,6 +28,7 @@ from flarecast.forecast.ccmc import read_ccmc, write_ccmc
 from flarecast.forecast.files import read_forecasts, write_forecasts
 from flarecast.forecast.numbers import make_coherent
 from flarecast.forecast.providers import read_provider
+from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.forecast.swpc import read_swpc
 from flarecast.jsonio import dumps
 from flarecast.model.card import EnsembleCard, field_digests
@@ -87,7 +88,8 @@ def _set(doc, path, value):
 def test_the_ensemble_loads_and_forecasts_probabilities_in_order(ensemble, sim_store):
     card = read_card(ensemble)
     assert isinstance(card, EnsembleCard) and set(card.fields_sha256) >= {"normalisation.mean", "members[1].dir"}
-    doc = forecast(ensemble, store=sim_store, start="2018-01-20T00:00", end="2018-01-25T00:00", every="6h")
+    doc = forecast(ensemble, Inputs(store=sim_store),
+                   IssueTimes(start="2018-01-20T00:00", end="2018-01-25T00:00", every="6h"))
     _assert_possible(doc)
 
 
@@ -295,7 +297,8 @@ def test_a_forecast_whose_heads_disagree_is_made_coherent_and_says_so(edited, si
         doc["calibration"][">=M"] = {"method": "isotonic", "x": [0.0, 1.0], "y": [0.1, 0.1]}
         doc["fields_sha256"] = EnsembleCard.model_validate(doc).bound_fields()
     edit(calibrated)
-    doc = forecast(d, store=sim_store, start="2018-01-20T00:00", end="2018-01-21T00:00", every="6h")
+    doc = forecast(d, Inputs(store=sim_store),
+                   IssueTimes(start="2018-01-20T00:00", end="2018-01-21T00:00", every="6h"))
     xs = [r for r in doc["forecasts"] if r["target"] == "X"]
     assert len(xs) == 5 and all(r["probability"] == pytest.approx(0.1) for r in xs)
     assert doc["coherence"]["lowered"] == 5
@@ -312,7 +315,7 @@ def test_make_coherent_lowers_the_higher_class_and_its_decision():
 @pytest.mark.parametrize("bad", [5.0, math.nan, -0.1, math.inf])
 @pytest.mark.parametrize("fmt", ["json", "csv", "ccmc"])
 def test_the_writers_refuse_an_impossible_number_and_write_nothing(tiny_model, sim_store, tmp_path, bad, fmt):
-    doc = forecast(tiny_model, store=sim_store, latest=True)
+    doc = forecast(tiny_model, Inputs(store=sim_store), IssueTimes(latest=True))
     doc["forecasts"][-1]["probability"] = bad
     out = tmp_path / f"fc.{'csv' if fmt == 'csv' else 'json'}"
     with pytest.raises(ImpossibleNumberError, match="is not a number in \\[0, 1\\]; nothing was written"):
@@ -321,7 +324,7 @@ def test_the_writers_refuse_an_impossible_number_and_write_nothing(tiny_model, s
 
 
 def test_the_writers_refuse_classes_out_of_order(tiny_model, sim_store, tmp_path):
-    doc = forecast(tiny_model, store=sim_store, latest=True)
+    doc = forecast(tiny_model, Inputs(store=sim_store), IssueTimes(latest=True))
     x = next(r for r in doc["forecasts"] if r["target"] == "X")
     m = next(r for r in doc["forecasts"] if r["target"] == ">=M")
     x["probability"], x["decision"] = min(1.0, m["probability"] + 0.1), min(1.0, m["probability"] + 0.1) >= x["threshold"]
@@ -456,7 +459,7 @@ def test_an_swpc_day_whose_x_exceeds_m_is_refused(tmp_path):
 ])
 def test_a_flarecast_csv_with_nan_or_out_of_range_numbers_is_refused(tiny_model, sim_store, tmp_path, column, value,
                                                                      expect):
-    doc = forecast(tiny_model, store=sim_store, latest=True)
+    doc = forecast(tiny_model, Inputs(store=sim_store), IssueTimes(latest=True))
     path = write_forecasts(doc, tmp_path / "fc.csv")
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
@@ -473,7 +476,8 @@ def test_a_flarecast_csv_with_nan_or_out_of_range_numbers_is_refused(tiny_model,
 
 def test_probabilities_read_from_every_format_are_possible(tiny_model, sim_store, tmp_path):
     """What the writers write, the readers read back unchanged (no row refused, every number possible)."""
-    doc = forecast(tiny_model, store=sim_store, start="2018-01-20T00:00", end="2018-01-22T00:00", every="12h")
+    doc = forecast(tiny_model, Inputs(store=sim_store),
+                   IssueTimes(start="2018-01-20T00:00", end="2018-01-22T00:00", every="12h"))
     for out in (tmp_path / "fc.json", tmp_path / "fc.csv"):
         assert read_forecasts(write_forecasts(doc, out)) == doc["forecasts"]
     frame = read_ccmc(write_ccmc(doc, tmp_path / "ccmc.json"))
