@@ -206,7 +206,7 @@ def test_dashboard_threshold_plot_and_card_describe_an_ensembles_thresholds_with
     plot = threshold_label(threshold_data(model_forecasts(model, samples, samples.indices("test")), ">=M"))
     card = " ".join(runner.invoke(app, ["card", str(model)], env={"COLUMNS": "1000"}).output.split())
     said = [re.search(r"chosen on the [^()]*? by [^()]*[^() ]", text) for text in (dashboard, plot, card)]
-    assert [m and m.group(0) for m in said] == [read_card(model).decision().sentence()] * 3
+    assert [m and m.group(0) for m in said] == [read_card(model).rule().sentence()] * 3
     assert said[0].group(0) == "chosen on the pooled out-of-fold predictions by maximising TSS"
 
 

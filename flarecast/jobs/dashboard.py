@@ -157,7 +157,7 @@ def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str
 
 def _rule(m) -> str | None:
     """How the model's thresholds were chosen, as the reports say it; None for a combination."""
-    return None if is_combination(m) else read_card(m).decision().sentence()
+    return None if is_combination(m) else read_card(m).rule().sentence()
 
 
 def _card_rows(m) -> list[tuple[str, str]]:
@@ -178,7 +178,7 @@ def _card_rows(m) -> list[tuple[str, str]]:
             ("channels", ", ".join(card.channels)), ("class convention", card.convention),
             *_ensemble_rows(card),
             ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
-             + f" ({card.decision().sentence()})"),
+             + f" ({card.rule().sentence()})"),
             ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items()))]
     shown = ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None)
     return rows + ([("validation PR AUC", shown)] if shown else [])  # an ensemble has none: no "-" row

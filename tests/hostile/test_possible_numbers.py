@@ -53,11 +53,12 @@ def ensemble(tiny_model, tmp_path_factory) -> Path:
             p.add_(0.05 * torch.randn_like(p))
     save_model(root / "members" / "m1", net, card)
     keep = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
-            "normalisation", "config", "thresholds", "climatology")
+            "normalisation", "config", "climatology")
     doc = {k: v for k, v in card.to_dict().items() if k in keep}
     iso = {"method": "isotonic", "x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 0.9]}
     save_ensemble_card(root, {
-        **doc, "kind": "ensemble", "combine": COMBINE, "threshold_rule": "tss",
+        **doc, "kind": "ensemble", "combine": COMBINE, "decision": {
+            "rule": "tss", "chosen_on": "pooled out-of-fold predictions", "thresholds": card.thresholds},
         "calibration": dict.fromkeys(card.targets, iso),
         "members": [{"dir": f"members/m{k}", "fold": f"block{k}", "seed": 0} for k in range(2)],
         "cv": {"scheme": "blocked", "folds": [], "oof_file": "oof.parquet", "oof_scores": {}}})
@@ -279,9 +280,9 @@ def test_an_edited_card_in_the_weights_header_is_refused(tiny_model, tmp_path):
     d.mkdir()
     header = read_card(tiny_model).to_dict()
     header.pop("weights_sha256")
-    header["thresholds"]["X"] = 0.01
+    header["decision"]["thresholds"]["X"] = 0.01
     save_file(load_file(str(tiny_model / WEIGHTS)), str(d / WEIGHTS), metadata={"card": dumps(header, indent=None)})
-    with pytest.raises(ModelError, match=r"\(the card in its header\): field 'thresholds.X' differs"):
+    with pytest.raises(ModelError, match=r"\(the card in its header\): field 'decision.thresholds.X' differs"):
         read_card(d)
 
 
