@@ -1,9 +1,11 @@
 """The cards: what a model forecasts, from which inputs, how it was trained and chosen, as typed, frozen documents.
 
 :class:`ModelCard` is a single model's ``card.json`` (format ``flarecast-model/1``), :class:`EnsembleCard` a CV
-ensemble's (``flarecast-ensemble/1``: its members, how they combine, the calibration per target, the threshold rule
-and the cross-validation record) and :class:`CombinationCard` a combination's ``combination.json``
-(``flarecast-combination/1``). Stages read ``card.thresholds`` or ``card.threshold("X")``, not
+ensemble's (``flarecast-ensemble/1``: its members, how they combine, the calibration per target and the
+cross-validation record) and :class:`CombinationCard` a combination's ``combination.json``
+(``flarecast-combination/1``). A model's thresholds, their rule and the data it was applied to are one
+:class:`Decision` block (``decision``; a card from before the block is migrated on read, see
+:meth:`ModelCard._migrate`). Stages read ``card.thresholds``, ``card.threshold("X")`` or ``card.rule()``, not
 ``card["thresholds"]``: a misspelt attribute fails at once, and a card whose values have the wrong type is refused
 when it is read, in one line, rather than wherever a value is first used.
 
