@@ -55,7 +55,7 @@ def test_test_split_scores_every_method_on_the_same_windows(trained):
             assert set(entry) == ENTRY_KEYS, m
             assert entry["tp"] + entry["fp"] + entry["fn"] + entry["tn"] == test.size
             assert entry["positives"] == int(samples.y[test, j].sum())
-        assert methods["model"]["threshold"] == card["thresholds"][target]
+        assert methods["model"]["threshold"] == card["decision"]["thresholds"][target]
         assert methods["model@0.5"]["threshold"] == 0.5
         # Climatology is the card's training rate: BSS exactly 0, no discrimination, one decision for all.
         assert methods["climatology"]["bss"]["value"] == 0.0

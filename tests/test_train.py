@@ -83,7 +83,7 @@ def test_card_is_read_from_the_weights_when_card_json_is_stale(sim_store, tmp_pa
     card_path.write_text(json.dumps({**good, "weights_sha256": "0" * 64, "loss": "stale"}))
     assert read_card(tmp_path / "m").loss == good["loss"]
     model, card = load_model(tmp_path / "m")
-    assert card.thresholds == good["thresholds"]
+    assert card.thresholds == good["decision"]["thresholds"]
 
 
 @pytest.mark.slow

@@ -98,7 +98,7 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
                      "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
-                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.decision())
+                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.rule())
 
 
 def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:

@@ -26,6 +26,7 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, ParseError, SampleError
 from flarecast.forecast.numbers import check_provider, check_rows
+from flarecast.forecast.rows import DEGRADED_FIELDS, ROW_FIELDS, ForecastRow
 from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
@@ -35,11 +36,6 @@ if TYPE_CHECKING:
     from flarecast.model.documents import Metrics
 
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
-ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
-              "base_rate", "coverage", "model_id", "convention")
-"""Columns of a forecast row (CSV header; keys of the JSON ``forecasts`` items)."""
-DEGRADED_FIELDS = ("degraded", "method", "reason")
-"""Columns a row may add (:mod:`flarecast.forecast.fallback`); files without them read as not degraded."""
 SUFFIXES = (".json", ".csv")
 
 
@@ -62,14 +58,7 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
         w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")
         w.writeheader()
         for r in doc["forecasts"]:
-            if extra:
-                r = {"degraded": False, "method": "model", "reason": None, **r}
-            # repr keeps every digit: reading the file back gives the same floats, so the same decisions.
-            w.writerow({**r, "region": "" if r["region"] is None else r["region"],
-                        "noaa_ars": " ".join(map(str, r["noaa_ars"])), "decision": str(r["decision"]).lower(),
-                        "probability": repr(r["probability"]), "threshold": repr(r["threshold"]),
-                        "base_rate": repr(r["base_rate"]),
-                        **({"degraded": str(r["degraded"]).lower(), "reason": r["reason"] or ""} if extra else {})})
+            w.writerow(ForecastRow.read(r).csv_record(degraded=bool(extra)))
     return path
 
 
@@ -95,7 +84,8 @@ def validate(doc: Any, *, what: str = "forecast document", rows_only: bool = Fal
 
 
 def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a forecast file (JSON document or CSV), checked against the schema."""
+    """Rows of a forecast file (JSON document or CSV), checked against the schema and read as
+    :class:`~flarecast.forecast.rows.ForecastRow`."""
     path = Path(path)
     if path.suffix not in SUFFIXES or not path.is_file():
         raise InputFileError(path, f"expected an existing forecast file ending in one of {list(SUFFIXES)}")
@@ -106,12 +96,12 @@ def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
             raise InputFileError(path, f"not JSON ({exc.reason})") from None
         validate(doc, what=str(path))
         _check_numbers(doc["forecasts"], path, [f"forecasts[{i}]" for i in range(len(doc["forecasts"]))])
-        return doc["forecasts"]
+        return [ForecastRow.read(r).to_dict() for r in doc["forecasts"]]
     text = read_text(path, limit=JSON_BYTES)  # refuses a byte that is not UTF-8 in one line
     rows = [_typed_row(r, path, n) for n, r in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
     validate(rows, what=str(path), rows_only=True)
     _check_numbers(rows, path, [f"line {n}" for n in range(2, len(rows) + 2)])
-    return rows
+    return [ForecastRow.read(r).to_dict() for r in rows]
 
 
 def _check_numbers(rows: list[dict[str, Any]], path: Path, records: list[str]) -> None:
