@@ -82,7 +82,7 @@ def evaluate_cli(
         from flarecast.report.tables import region_scores_summary
         from flarecast.studies.regions import score_swpc_regions_in_store
 
-        emit(score_swpc_regions_in_store(paths, store), as_json, region_scores_summary)
+        emit(score_swpc_regions_in_store(paths, store, threshold=threshold), as_json, region_scores_summary)
         return
     if forecasts:
         from flarecast.forecast.providers import score_forecast_files

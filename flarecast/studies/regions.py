@@ -264,7 +264,7 @@ def _entry(y, p, groups, threshold, clim, n_boot):
     return {"threshold": threshold, "n": s["n"], **{k: s[k] for k in ("bss", "tss", "hss", "roc_auc")}}
 
 
-def score_swpc_regions_in_store(paths, store, *, n_boot: int = 1000) -> dict:
+def score_swpc_regions_in_store(paths, store, *, threshold: float = 0.5, n_boot: int = 1000) -> dict:
     """:func:`score_swpc_regions` with the store's region reports and flare catalogue (``evaluate --forecasts``)."""
     from flarecast.ingest.store import read_events, read_regions
 
@@ -275,4 +275,5 @@ def score_swpc_regions_in_store(paths, store, *, n_boot: int = 1000) -> dict:
         regions = pd.DataFrame(columns=["time", "region", "mcintosh"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedScoreWarning)
-        return {"store": str(store), **score_swpc_regions(sorted(map(str, paths)), regions, cat, n_boot=n_boot)}
+        return {"store": str(store), **score_swpc_regions(sorted(map(str, paths)), regions, cat, threshold=threshold,
+                                                          n_boot=n_boot)}
