@@ -61,7 +61,7 @@ def test_bad_config_is_one_line_error_and_nonzero_exit(tmp_path):
 
 def test_unknown_ingest_kind(tmp_path):
     result = runner.invoke(app, ["ingest", "flux", str(tmp_path)])
-    assert result.exit_code == 2 and "expected one of ['goes', 'sharp', 'events']" in result.output
+    assert result.exit_code == 2 and "expected one of ['goes', 'sharp', 'events', 'regions']" in result.output
 
 
 def test_ingest_prints_each_warning_once(tmp_path):
