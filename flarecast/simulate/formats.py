@@ -213,7 +213,10 @@ def write_sharp_csv(path: Path, table: pd.DataFrame) -> None:
 
 
 _OUR_FILES = (("goes", re.compile(r"sci_xrsf-l2-avg1m_g16_d\d{8}_v2-2-0\.nc")),
-              ("events", re.compile(r"\d{8}events\.txt")), ("sharp", re.compile(r"sharp_keywords\.csv")))
+              ("events", re.compile(r"\d{8}events\.txt")), ("sharp", re.compile(r"sharp_keywords\.csv")),
+              ("goes-1s", re.compile(r"sci_xrsf-l2-flx1s_g16_d\d{8}_v2-2-0\.nc")))
+_ALWAYS = ("goes", "events", "sharp")
+"""Folders every simulation writes; ``goes-1s`` only with ``one_second``."""
 
 
 def prepare_outdir(outdir: str | Path) -> Path:
@@ -230,7 +233,7 @@ def prepare_outdir(outdir: str | Path) -> Path:
             for p in (out / sub).glob("*"):
                 if pattern.fullmatch(p.name):
                     p.unlink()
-    for sub, _ in _OUR_FILES:
+    for sub in _ALWAYS:
         (out / sub).mkdir(parents=True, exist_ok=True)
     return out
 
