@@ -10,8 +10,12 @@ its own:
   stage, merge, write the Zarr store and swap it in; local worker processes read the files);
 * ``sunpy``: ``sunpy.timeseries.TimeSeries(path).to_dataframe()`` per file, on the first ``--sunpy-files``
   files only (~0.7 s a file: a year would take minutes), so its rows/s is measured on that sample;
+* ``merged`` (``--merged``): ingest with the append path of :mod:`flarecast.ingest.merge_goes` switched off,
+  so that every staged row is read back, merged and written again (what ingest did before it);
 * ``cluster1`` / ``cluster2`` (``--cluster``): ingest on a ``dask.distributed`` ``LocalCluster`` of 1 and of
-  2 worker processes (1 thread each), for the sizes listed in ``--cluster-days``.
+  2 worker processes (1 thread each), for the sizes listed in ``--cluster-days``; the clock runs from the
+  ingest call to its return, after the cluster has started and its workers have imported flarecast
+  (``cluster_start_s``).
 
 Printed per size and method: seconds, rows, rows/s, the ratio of rows/s to the h5py floor's in the same run,
 peak RSS of the method's process (``peak_mb``) and of its largest child process (``child_peak_mb``: ingest's
@@ -23,7 +27,7 @@ The files are simulated once (``flarecast.simulate``, seed 1, from 2018-01-01) i
 first N files.
 
     python benchmarks/scale_ingest.py                                  # 2 and 6 days, ~1 min
-    nice -n 10 python benchmarks/scale_ingest.py --days 31 92 365 --cluster --cluster-days 31
+    nice -n 10 python benchmarks/scale_ingest.py --days 31 92 365 --merged --cluster --cluster-days 31
 
 The last line printed is JSON: per size, each method's figures, ``ingest_vs_h5py`` and
 ``peak_vs_smallest`` (ingest's peak RSS / its peak at the smallest size).
@@ -90,14 +94,27 @@ def run_ingest(files: list[Path], work: Path) -> tuple[int, dict]:
         shutil.rmtree(store, ignore_errors=True)
 
 
+def run_ingest_merged(files: list[Path], work: Path) -> tuple[int, dict]:
+    import flarecast.ingest.merge_goes as mg
+
+    mg.appends = lambda stored, staged: False  # as before the append path: every staged row read and rewritten
+    return run_ingest(files, work)
+
+
 def run_cluster(files: list[Path], work: Path, workers: int) -> tuple[int, dict]:
     from distributed import Client, LocalCluster
 
+    t = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                       local_directory=str(work / "dask")) as cluster, Client(cluster) as client:
+        client.run(lambda: __import__("flarecast.ingest.pipeline"))  # workers import before the clock starts
+        started = time.perf_counter() - t
+        t = time.perf_counter()
         rows, extra = run_ingest(files, work)
+        seconds = time.perf_counter() - t
         peaks = client.run(_own_hwm)
-    return rows, extra | {"workers_peak_mb": max(peaks.values()) // 2**20}
+    return rows, extra | {"seconds": seconds, "cluster_start_s": round(started, 1),
+                          "workers_peak_mb": max(peaks.values()) // 2**20}
 
 
 def _own_hwm() -> int:
@@ -109,11 +126,12 @@ def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-METHODS = {"h5py": run_h5py, "sunpy": run_sunpy, "ingest": run_ingest,
+METHODS = {"h5py": run_h5py, "sunpy": run_sunpy, "ingest": run_ingest, "merged": run_ingest_merged,
            "cluster1": lambda f, w: run_cluster(f, w, 1), "cluster2": lambda f, w: run_cluster(f, w, 2)}
 
 
 IMPORTS = {"h5py": ("h5py",), "sunpy": ("sunpy.timeseries",), "ingest": ("flarecast.ingest.pipeline",),
+           "merged": ("flarecast.ingest.pipeline",),
            "cluster1": ("flarecast.ingest.pipeline", "distributed"), "cluster2": ("flarecast.ingest.pipeline", "distributed")}
 
 
@@ -130,7 +148,7 @@ def child(method: str, file_list: Path, work: Path) -> None:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec.
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": _own_hwm() // 2**20,
-                      "child_peak_mb": kids // 2**20, **extra}))
+                      "child_peak_mb": kids // 2**20, **extra}))  # extra["seconds"]: the ingest alone
 
 
 def measure(method: str, files: list[Path], work: Path) -> dict:
@@ -158,6 +176,8 @@ def main() -> None:
     ap.add_argument("--sunpy-files", type=int, default=3)
     ap.add_argument("--cluster", action="store_true", help="also ingest on a LocalCluster of 1 and 2 workers")
     ap.add_argument("--cluster-days", type=int, nargs="*", default=None, help="sizes for --cluster (default: smallest)")
+    ap.add_argument("--merged", action="store_true",
+                    help="also ingest with the append path off (``merged``: staged rows read and written again)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -170,7 +190,8 @@ def main() -> None:
     result = {"benchmark": "scale_ingest", "product": "flx1s", "cores": os.cpu_count(), "sizes": {}}
     try:
         for days in sorted(args.days):
-            methods = ["h5py", "ingest", "sunpy"] + (["cluster1", "cluster2"] if days in cluster_days else [])
+            methods = ["h5py", "ingest", "sunpy"] + (["merged"] if args.merged else [])
+            methods += ["cluster1", "cluster2"] if days in cluster_days else []
             size: dict = {}
             for m in methods:
                 size[m] = measure(m, files[: min(days, args.sunpy_files)] if m == "sunpy" else files[:days], work)
