@@ -354,11 +354,16 @@ def _read_iter(
     client = _client()
     done = 0
     if client is not None:
+        # Two waves in flight: the workers read the next wave while this process stages the current one.
         wave = 4 * max(1, len(client.scheduler_info().get("workers", {})))
-        for i in range(0, len(jobs), wave):
-            for out in client.gather(client.map(_read_one, jobs[i : i + wave], pure=False)):
-                done += 1
-                yield _tick(progress, out)
+        pending = None
+        for i in range(0, len(jobs) + wave, wave):
+            futures = client.map(_read_one, jobs[i : i + wave], pure=False) if i < len(jobs) else None
+            if pending is not None:
+                for out in client.gather(pending):
+                    done += 1
+                    yield _tick(progress, out)
+            pending = futures
         return
     big = sum(f.stat().st_size for f in files) >= PARALLEL_MIN_BYTES
     if len(files) >= PARALLEL_MIN_FILES and big and (os.cpu_count() or 1) > 1:
