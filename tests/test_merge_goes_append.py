@@ -1,13 +1,16 @@
 """The append path of the streaming GOES merge: staged chunks adopted by hard link give the very store (values,
-chunk files, metadata) the merge path writes, and it is taken only when the rows simply follow each other."""
+chunk files, metadata) the merge path writes, and it is taken only when the rows simply follow each other.
+Also: files read in overlapping waves of worker processes come back in order."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
 import flarecast.ingest.merge_goes as mg
+import flarecast.ingest.pipeline as pipeline
 from flarecast.ingest.pipeline import ingest
 from flarecast.simulate.generate import simulate
 from tests.test_merge_goes import assert_same_goes
@@ -95,3 +98,19 @@ def test_append_after_a_partial_chunk_or_into_stored_days_takes_the_merge_path(d
     assert adopted == [1]
     ingest("goes", days8, store=tmp_path / "one.zarr")
     assert_same_goes(store, tmp_path / "one.zarr")
+
+
+def test_worker_waves_in_flight_keep_file_order(days8, tmp_path, tiny, monkeypatch):
+    serial = ingest("goes", days8, store=tmp_path / "serial.zarr")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "READ_WAVE", 1)  # waves of one file per worker: eight files, several waves
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    ticks: list[int] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pipeline.IngestWarning)  # a failed pool would fall back with a warning
+        parallel = ingest("goes", days8, store=tmp_path / "parallel.zarr", progress=ticks.append)
+    assert [f.path for f in parallel.files] == [f.path for f in serial.files] == [str(p) for p in days8]
+    assert [f.time_range for f in parallel.files] == [f.time_range for f in serial.files]
+    assert len(ticks) == 8
+    assert_same_goes(tmp_path / "serial.zarr", tmp_path / "parallel.zarr")
