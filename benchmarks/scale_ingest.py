@@ -21,7 +21,9 @@ The floor is measured before and after the other methods and the faster of the t
 shared machine drifts during a run; the faster floor gives the stricter ratio).
 
 Printed per size and method: seconds, rows, rows/s, the ratio of rows/s to the h5py floor's in the same run,
-peak RSS of the method's process (``peak_mb``) and of its largest child process (``child_peak_mb``: ingest's
+CPU seconds of the method's process and its child processes (``cpu_s``: user + system, imports excluded; the
+load of a shared machine stretches seconds, not CPU time), peak RSS of the method's process (``peak_mb``) and
+of its largest child process (``child_peak_mb``: ingest's
 reading workers; a LocalCluster's workers are not its children and are reported by the cluster as
 ``workers_peak_mb``), and the load average when it finished (the machine is shared).
 
@@ -145,13 +147,16 @@ def child(method: str, file_list: Path, work: Path) -> None:
     for module in IMPORTS[method]:  # imports are not timed: a user pays them once a session
         importlib.import_module(module)
     files = [Path(p) for p in file_list.read_text().split("\n") if p]
+    cpu0 = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
     t = time.perf_counter()
     rows, extra = METHODS[method](files, work)
     seconds = time.perf_counter() - t
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec.
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
     print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": _own_hwm() // 2**20,
-                      "child_peak_mb": kids // 2**20, **extra}))  # extra["seconds"]: the ingest alone
+                      "child_peak_mb": kids // 2**20, "cpu_s": round(cpu - cpu0, 2),
+                      **extra}))  # extra["seconds"]: the ingest alone
 
 
 def measure(method: str, files: list[Path], work: Path) -> dict:
