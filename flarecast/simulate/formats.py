@@ -12,6 +12,8 @@ through the same readers as real data:
   lines (two of them say the file is simulated), blank line before each event, 80-column rows.
 - ``sharp_keywords.csv``: the JSOC keyword export layout (CRLF lines, ``T_REC`` TAI strings, quoted
   comma-separated ``NOAA_ARS`` when a HARP holds several active regions).
+- ``sci_xrsf-l2-flx1s_g16_dYYYYMMDD_v2-2-0.nc`` (1-second files, ``simulate(..., one_second=True)``): see
+  :mod:`flarecast.simulate.flx1s`.
 
 Nothing here reads the clock: every date in a file derives from the data date, so the same
 simulation writes byte-identical files.
