@@ -3,7 +3,7 @@
 :class:`ChunkWriter` appends rows in time order with zarr's asynchronous API, in the layout xarray reads
 (``_ARRAY_DIMENSIONS``, CF attributes); :func:`share_prefix` hard-links an old version's leading chunks
 into a new one, so that rows before the first new one are not rewritten, and :meth:`ChunkWriter.adopt`
-hard-links the chunks of a staging group written with the same array settings (:func:`create_arrays`), so
+hard-links the chunks of a staging group written with the same array settings (:func:`append_columns`), so
 that rows staged in their final order are not rewritten either. What the rows are, and which one a
 timestamp keeps, is :mod:`flarecast.ingest.merge_goes`'s business.
 """
@@ -76,7 +76,7 @@ class ChunkWriter:
             self._write(rows)
 
     def adopt(self, staged: Path, rows: int) -> None:
-        """Append the first ``rows`` rows of the staging group ``staged`` (arrays from :func:`create_arrays`, at
+        """Append the first ``rows`` rows of the staging group ``staged`` (written by :func:`append_columns`, at
         this writer's chunking) by hard-linking its chunk files: no row is decoded or written again.
 
         Everything written so far must fill whole chunks (nothing queued, a multiple of ``chunk`` rows).
@@ -118,10 +118,10 @@ def array_settings(name: str) -> dict:
             "attributes": _ZARR_ATTRS[name]}
 
 
-def create_arrays(path: Path, chunk: int) -> dict[str, zarr.Array]:
-    """A new group at ``path`` holding the empty columns, chunked by ``chunk`` rows, as the store creates them."""
-    group = zarr.open_group(str(path), mode="w", zarr_format=2, use_consolidated=False)
-    return {c: group.create_array(c, shape=(0,), chunks=(chunk,), **array_settings(c)) for c in COLUMNS}
+def append_columns(path: Path, cols: dict[str, np.ndarray], chunk: int, *, create: bool) -> None:
+    """Append rows to the group at ``path`` (created, with the store's array settings, when ``create``), the six
+    columns concurrently; the staging group of :mod:`flarecast.ingest.merge_goes` is written so."""
+    sync(_append(path, cols, {}, chunk, create=create))
 
 
 async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, chunk: int, *, create: bool) -> None:
@@ -129,7 +129,8 @@ async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, chunk: i
         group = await za.open_group(store=str(path), mode="w", zarr_format=2, use_consolidated=False, attributes=attrs)
     else:
         group = await za.open_group(store=str(path), mode="r+", zarr_format=2, use_consolidated=False)
-        await group.update_attributes(attrs)
+        if attrs:  # staging groups carry none
+            await group.update_attributes(attrs)
 
     async def one(name: str) -> None:
         if create:

@@ -38,7 +38,7 @@ import pandas as pd
 import zarr
 
 from flarecast.errors import StoreError
-from flarecast.ingest.goes_writer import COLUMNS, DTYPES, ChunkWriter, create_arrays, share_prefix
+from flarecast.ingest.goes_writer import COLUMNS, DTYPES, ChunkWriter, append_columns, share_prefix
 from flarecast.ingest.readers.base import MASK_BITS
 from flarecast.ingest.store import TIME_CHUNK, TIME_ENCODING
 
@@ -145,13 +145,8 @@ class Stager:
         if not self._batch:
             return
         cols = {c: np.concatenate([f.rows.arrays[c] for f in self._batch]) for c in COLUMNS}
-        if self.spilled == 0:
-            arrays = create_arrays(self.path, TIME_CHUNK)  # the store's settings: its chunks can be adopted
-        else:
-            group = zarr.open_group(str(self.path), mode="r+", zarr_format=2, use_consolidated=False)
-            arrays = {c: group[c] for c in COLUMNS}
-        for c in COLUMNS:
-            arrays[c].append(cols[c])
+        # the store's own array settings, so that its chunks can be adopted; the six columns are written at once
+        append_columns(self.path, cols, TIME_CHUNK, create=self.spilled == 0)
         for f in self._batch:
             n = f.rows.stop
             f.rows = Rows(f.rows.origin, self.spilled, self.spilled + n, path=str(self.path))
