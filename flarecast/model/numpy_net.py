@@ -48,6 +48,7 @@ class NumpyNet:
                              f"{sorted(arch.shapes())}: card and weights belong to different models")
         self.arch = arch
         self.params = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
+        self.n_targets = arch.head[-1].n_out
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Logits ``[batch, targets]`` (float64) of windows ``x`` ``[batch, channels, steps]``."""
@@ -89,6 +90,7 @@ class NumpyLogistic:
         check_parts(mean, scale, coef, intercept)
         self.mean, self.scale, self.coef, self.intercept = (np.asarray(a, dtype=np.float64)
                                                             for a in (mean, scale, coef, intercept))
+        self.n_targets = int(coef.shape[0])
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         return ((window_stats(x) - self.mean) / self.scale) @ self.coef.T + self.intercept
@@ -121,9 +123,11 @@ def load_numpy_model(model_dir: str | Path, *, trust_modified: bool = False
     return NumpyEnsemble(members, card, linear), card
 
 
-def predict_numpy(model: NumpyNet | NumpyEnsemble, inputs, idx: np.ndarray, *, batch_size: int = 512) -> np.ndarray:
+def predict_numpy(model: NumpyNet | NumpyLogistic | NumpyEnsemble, inputs, idx: np.ndarray, *,
+                  batch_size: int = 512) -> np.ndarray:
     """Probabilities ``[len(idx), targets]`` (float32) for windows ``idx`` of ``inputs`` (anything with
-    ``gather(idx) -> [batch, channel, step]``), as :func:`flarecast.model.inference.predict` gives them."""
+    ``gather(idx) -> [batch, channel, step]``), as :func:`flarecast.model.inference.predict` gives them for the
+    same model in torch."""
     nets = model.members if isinstance(model, NumpyEnsemble) else [model]
     linear = model.linear if isinstance(model, NumpyEnsemble) else []
     idx = np.asarray(idx, dtype=np.int64)
@@ -133,8 +137,7 @@ def predict_numpy(model: NumpyNet | NumpyEnsemble, inputs, idx: np.ndarray, *, b
         out.append(_mean_sigmoid(nets, x))
         if linear:
             out_linear.append(_mean_sigmoid(linear, x))
-    n_targets = int(nets[0].params[f"head.{len(nets[0].arch.head) - 1}.bias"].shape[0])
-    probs = np.concatenate(out) if out else np.zeros((0, n_targets))
+    probs = np.concatenate(out) if out else np.zeros((0, nets[0].n_targets))
     if not isinstance(model, NumpyEnsemble):
         return probs.astype(np.float32)
     linear_p = np.concatenate(out_linear) if out_linear else np.zeros(probs.shape)
