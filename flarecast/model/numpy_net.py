@@ -51,16 +51,20 @@ class NumpyNet:
         self.n_targets = arch.head[-1].n_out
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """Logits ``[batch, targets]`` (float64) of windows ``x`` ``[batch, channels, steps]``."""
+        """Logits ``[batch, targets]`` (float64) of windows ``x`` ``[batch, channels, steps]``.
+
+        The activations are held channel first across the batch, ``[channel, window, step]``, so that a
+        convolution is one matrix product over every window at once.
+        """
         a = self.arch
         if x.ndim != 3 or tuple(x.shape[1:]) != (a.n_channels, a.window_steps):
             raise ModelError(input_refusal(a.n_channels, a.window_steps, tuple(x.shape)))
-        h = np.asarray(x, dtype=np.float64)
+        h = np.asarray(x, dtype=np.float64).transpose(1, 0, 2).copy()
         for i, block in enumerate(a.blocks):
             y = self._run(block.net, h, f"blocks.{i}.net.")
-            skip = h if block.skip is None else self._layer(block.skip, h, f"blocks.{i}.skip")
-            h = gelu(y + skip)
-        pooled = np.concatenate([h.mean(axis=-1), h.max(axis=-1)], axis=1)
+            y += h if block.skip is None else self._layer(block.skip, h, f"blocks.{i}.skip")
+            h = gelu(y)
+        pooled = np.concatenate([h.mean(axis=2), h.max(axis=2)], axis=0).T  # [window, 2 x channel]
         return self._run(a.head, pooled, "head.")
 
     def _run(self, layers: tuple[Layer, ...], x: np.ndarray, prefix: str) -> np.ndarray:
@@ -154,43 +158,64 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def conv1d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, dilation: int, padding: int) -> np.ndarray:
-    """torch's ``conv1d`` (cross-correlation, zero padding on both sides): ``x`` ``[n, c_in, steps]``, ``weight``
-    ``[c_out, c_in, k]``."""
-    n, c_in, steps = x.shape
-    c_out, _, k = weight.shape
+    """torch's ``conv1d`` (cross-correlation, zero padding on both sides) of ``x`` ``[c_in, windows, steps]``
+    (channel first) with ``weight`` ``[c_out, c_in, k]``: ``[c_out, windows, steps']``, as one matrix product of
+    the weights and the k shifted copies of the input stacked by channel."""
+    c_out, c_in, k = weight.shape
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding))) if padding else x
-    length = steps + 2 * padding - dilation * (k - 1)
-    cols = np.stack([xp[:, :, j * dilation : j * dilation + length] for j in range(k)], axis=2)  # [n, c_in, k, L]
-    return weight.reshape(c_out, c_in * k) @ cols.reshape(n, c_in * k, length) + bias[:, None]
+    length = x.shape[2] + 2 * padding - dilation * (k - 1)
+    cols = np.concatenate([xp[:, :, j * dilation : j * dilation + length] for j in range(k)], axis=0)
+    out = np.tensordot(weight.transpose(0, 2, 1).reshape(c_out, k * c_in), cols, axes=(1, 0))
+    out += bias[:, None, None]
+    return out
 
 
 def group_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``GroupNorm(1, channels)``: each window normalised over all its channels and steps (biased variance)."""
-    mean = x.mean(axis=(1, 2), keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=(1, 2), keepdims=True)
-    return (x - mean) / np.sqrt(var + GROUPNORM_EPS) * weight[:, None] + bias[:, None]
+    """``GroupNorm(1, channels)`` of ``x`` ``[channel, window, step]``: each window normalised over all its
+    channels and steps (biased variance), then scaled and shifted per channel."""
+    centred = x - x.mean(axis=(0, 2), keepdims=True)
+    var = np.square(centred).mean(axis=(0, 2), keepdims=True)
+    centred /= np.sqrt(var + GROUPNORM_EPS)
+    centred *= weight[:, None, None]
+    centred += bias[:, None, None]
+    return centred
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
     """The exact GELU, ``x (1 + erf(x / sqrt 2)) / 2`` (torch's ``nn.GELU()``)."""
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+    out = erf(x * (1.0 / math.sqrt(2.0)))
+    out += 1.0
+    out *= x
+    out *= 0.5
+    return out
 
 
-def _erf_table() -> tuple[np.ndarray, np.ndarray]:
+def _erf_table() -> tuple[np.ndarray, ...]:
+    """Per grid interval, the cubic in t (0 to 1 across it) through erf and its derivative at both ends
+    (Hermite): the coefficients of 1, t, t**2 and t**3."""
     z = np.arange(int(_ERF_TOP / _ERF_STEP) + 2) * _ERF_STEP
-    return np.array([math.erf(v) for v in z]), 2.0 / math.sqrt(math.pi) * np.exp(-z * z) * _ERF_STEP
+    f = np.array([math.erf(v) for v in z])
+    d = 2.0 / math.sqrt(math.pi) * np.exp(-z * z) * _ERF_STEP
+    f0, f1, d0, d1 = f[:-1], f[1:], d[:-1], d[1:]
+    return f0, d0, 3.0 * (f1 - f0) - 2.0 * d0 - d1, 2.0 * (f0 - f1) + d0 + d1
 
 
-_ERF, _DERF = _erf_table()
+_ERF = _erf_table()
 
 
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function, to within 3e-12 (numpy has none, and scipy costs half a second to import): cubic
     Hermite interpolation of ``math.erf`` and its derivative on a grid of step 1/256 over [0, 6] (error at most
-    step**4 / 384 x max|erf''''|), odd, 1 beyond 6, NaN for NaN."""
-    a = np.minimum(np.abs(x), _ERF_TOP) / _ERF_STEP
-    k = np.nan_to_num(a).astype(np.intp)  # a NaN stays NaN through t
-    t = a - k
-    s = 1.0 - t
-    y = s * s * ((1.0 + 2.0 * t) * _ERF[k] + t * _DERF[k]) + t * t * ((3.0 - 2.0 * t) * _ERF[k + 1] - s * _DERF[k + 1])
-    return np.copysign(y, x)
+    step**4 / 384 x the largest fourth derivative), odd, 1 beyond 6, NaN for NaN."""
+    t = np.abs(x)
+    np.minimum(t, _ERF_TOP, out=t)
+    t *= 1.0 / _ERF_STEP
+    with np.errstate(invalid="ignore"):  # NaN: any index (clipped below); t stays NaN, and so does the result
+        k = t.astype(np.intp)
+    t -= k
+    c0, c1, c2, c3 = (np.take(c, k, mode="clip") for c in _ERF)
+    y = c3
+    for c in (c2, c1, c0):  # Horner, in place
+        y *= t
+        y += c
+    return np.copysign(y, x, out=y)
