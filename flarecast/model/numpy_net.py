@@ -42,10 +42,11 @@ class NumpyNet:
     """The temporal CNN of ``arch`` with the weights ``tensors`` (the state dict, by torch's names)."""
 
     def __init__(self, arch: Architecture, tensors: dict[str, np.ndarray]):
-        have = {k: tuple(v.shape) for k, v in tensors.items()}
-        if have != arch.shapes():
-            raise ModelError(f"the weights' tensors {sorted(have)} are not those of the network's layers "
-                             f"{sorted(arch.shapes())}: card and weights belong to different models")
+        have, want = {k: tuple(v.shape) for k, v in tensors.items()}, arch.shapes()
+        if have != want:
+            k = (sorted(set(want) ^ set(have)) or [k for k in sorted(want) if want[k] != have[k]])[0]
+            raise ModelError(f"tensor {k}: the weights hold {have.get(k, 'none')}, the network's layers need "
+                             f"{want.get(k, 'none')}: card and weights belong to different models")
         self.arch = arch
         self.params = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
         self.n_targets = arch.head[-1].n_out
