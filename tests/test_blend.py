@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from flarecast.cli import app
@@ -16,6 +17,7 @@ from flarecast.model.ensemble import apply_calibration
 from flarecast.model.inference import predict
 from flarecast.model.linear import BLEND_GRID, fit_window_logistic, gathered_stats, window_stats
 from flarecast.model.modeldir import load_model, read_card
+from flarecast.model.numpy_net import load_numpy_model, predict_numpy
 from flarecast.samples.build import samples_from_store
 from flarecast.train.calibration import choose_blend
 from flarecast.train.ensemble import BLENDED, train_ensemble, transferred
@@ -109,6 +111,19 @@ def test_a_blended_ensemble_forecasts_what_its_card_and_oof_file_say(blended, tm
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.output)["threshold_rule"] == "hss"
 
+
+
+def test_the_numpy_path_forecasts_the_blended_ensembles_probabilities(blended):
+    """Networks, logistic members, blend weights and calibration, without torch: torch's probabilities."""
+    result, samples = blended
+    idx = np.arange(samples.issue_time.size)
+    ens, card = load_model(result.model_dir)
+    mine, card_np = load_numpy_model(result.model_dir)
+    assert card_np == card and len(mine.linear) == len(ens.linear) == len(card.blend.folds)
+    x = samples.gather(idx)
+    for theirs, ours in zip(ens.linear, mine.linear, strict=True):  # the logistic members: float64 both
+        np.testing.assert_allclose(ours.logits(x), theirs(torch.from_numpy(x)).numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(predict_numpy(mine, samples, idx), predict(ens, samples, idx), rtol=0, atol=1e-6)
 
 def test_a_blended_ensemble_with_a_changed_logistic_file_is_refused(blended, tmp_path):
     import shutil

@@ -24,6 +24,7 @@ from flarecast.model.ensemble import COMBINE, Ensemble
 from flarecast.model.inference import predict
 from flarecast.model.modeldir import WEIGHTS, load_model, model_id, read_card, save_ensemble_card, save_model
 from flarecast.model.network import TemporalCNN
+from flarecast.model.numpy_net import NumpyEnsemble, load_numpy_model, predict_numpy
 from flarecast.samples.build import samples_from_store
 from flarecast.studies.evaluation import evaluate
 from flarecast.train.cv import make_folds
@@ -73,6 +74,23 @@ def test_an_ensemble_of_identical_members_equals_the_member(tmp_path):
     np.testing.assert_allclose(got[:, 1], single[:, 1] / 2, atol=1e-6)
 
 
+
+def test_the_numpy_ensemble_calibrates_as_the_torch_ensemble_does(tmp_path):
+    """Platt and isotonic maps applied after averaging, by the CPU forecast's numpy path (no torch) and by torch."""
+    torch.manual_seed(1)
+    net = TemporalCNN(2, 2, 16, ModelConfig(hidden=8)).eval()
+    x = Windows(np.random.default_rng(4).normal(size=(300, 2, 16)).astype(np.float32))
+    cal = {">=M": {"method": "platt", "a": 1.7, "b": -0.4}, "X": {"method": "isotonic", "x": [0, 0.3, 0.6, 1],
+                                                                   "y": [0.01, 0.05, 0.5, 0.9]}}
+    write_ensemble(tmp_path / "e", net, 2, cal)
+    mine, card = load_numpy_model(tmp_path / "e")
+    assert isinstance(mine, NumpyEnsemble) and len(mine.members) == 2 and card == read_card(tmp_path / "e")
+    want = predict(load_model(tmp_path / "e")[0], x, np.arange(300))
+    got = predict_numpy(mine, x, np.arange(300), batch_size=128)
+    raw = predict(net, x, np.arange(300))
+    assert np.abs(want - raw).max() > 0.05  # the maps change the probabilities
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+
 def test_an_ensemble_with_a_changed_member_is_refused(tmp_path):
     net = TemporalCNN(2, 2, 16, ModelConfig(hidden=8))
     write_ensemble(tmp_path / "e", net, 2, {">=M": {"method": "none"}, "X": {"method": "none"}})
@@ -115,6 +133,16 @@ def test_oof_predictions_come_from_the_fold_that_held_the_window_out(ensemble):
     assert card.threshold_rule == "tss" and set(card.calibration) == {">=C", ">=M", "X"}
     assert not (result.model_dir / card.members[0].dir / "checkpoint.safetensors").exists()
 
+
+
+def test_the_numpy_path_forecasts_the_cv_ensembles_probabilities(ensemble):
+    """Three fold members, averaged and calibrated (calibration auto): numpy and torch agree on every window."""
+    result, samples, _ = ensemble
+    idx = np.arange(samples.issue_time.size)
+    want = predict(load_model(result.model_dir)[0], samples, idx)
+    got = predict_numpy(load_numpy_model(result.model_dir)[0], samples, idx)
+    assert got.dtype == np.float32 and got.shape == want.shape and idx.size > 500
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
 
 def test_the_ensemble_card_reads_back_as_written(ensemble):
     result, _, _ = ensemble

@@ -65,26 +65,33 @@ def test_windows_are_the_training_windows(sim_store, model):
 
 def test_evaluate_and_forecast_feed_the_model_identical_arrays_and_get_identical_probabilities(
         sim_store, model, monkeypatch):
-    # One feature pipeline and one inference path: the arrays reaching the network and the probabilities coming
-    # out must be the same bits whether a window is scored by `evaluate` or issued by `forecast`.
+    # One feature pipeline: the arrays reaching the network must be the same bits whether a window is scored by
+    # `evaluate` or issued by `forecast`. On the CPU the forecast runs the network in numpy (no torch import),
+    # which gives torch's probabilities to 1e-6; with torch (--device auto) they are the same bits.
     from flarecast.evaluate.scoring import model_forecasts
     from flarecast.model.network import TemporalCNN
+    from flarecast.model.numpy_net import NumpyNet
 
     seen: list[np.ndarray] = []
-    forward = TemporalCNN.forward
+    forward, logits = TemporalCNN.forward, NumpyNet.logits
     monkeypatch.setattr(TemporalCNN, "forward", lambda self, x: seen.append(x.numpy().copy()) or forward(self, x))
+    monkeypatch.setattr(NumpyNet, "logits", lambda self, x: seen.append(x.copy()) or logits(self, x))
     card = read_card(model)
     samples = samples_from_store(sim_store, card.run_config().samples, norm=card.norm())
     idx = np.flatnonzero(samples.split == "test")[::3]
     scored = model_forecasts(model, samples, idx).probs["model"]
     evaluated_inputs = np.concatenate(seen)
-    seen.clear()
-    doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=[str(t) for t in samples.issue_time[idx]]))
-    np.testing.assert_array_equal(np.concatenate(seen), evaluated_inputs)
-    issued = np.array([r["probability"] for r in doc["forecasts"]]).reshape(idx.size, len(card.targets))
-    assert idx.size > 20 and np.isfinite(issued).all()
-    np.testing.assert_array_equal(issued, scored)
-
+    at = [str(t) for t in samples.issue_time[idx]]
+    for device in ("cpu", "auto"):
+        seen.clear()
+        doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=at), device=device)
+        np.testing.assert_array_equal(np.concatenate(seen), evaluated_inputs)
+        issued = np.array([r["probability"] for r in doc["forecasts"]]).reshape(idx.size, len(card.targets))
+        assert idx.size > 20 and np.isfinite(issued).all()
+        if device == "cpu":
+            np.testing.assert_allclose(issued, scored, rtol=0, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(issued, scored)
 
 def test_regime_windows_are_the_training_windows_and_need_their_lookback(sim_store):
     # The background reads 7 days of XRS-B before the window and the history channels 3 days of catalogue:

@@ -20,18 +20,21 @@ def simulate_cli(
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
     start: Annotated[str, typer.Option(help="First UTC day (YYYY-MM-DD).")] = "2018-01-01",
     activity: Annotated[float, typer.Option(help="Active-region emergence rate; 1 moderate, 4 solar maximum.")] = 1.0,
+    one_second: Annotated[bool, typer.Option("--one-second", help="Also write 1-second GOES-16 L2 flx1s files into goes-1s/ (86,400 rows, ~1.2 MB a day).")] = False,
     as_json: JsonOpt = False,
 ):
     """Write simulated data in real formats: GOES-16 L2 avg1m netCDF, SWPC edited events, JSOC SHARP CSV.
 
     [bold]Example[/]: flarecast simulate data/sim --days 60 --seed 1
+
+      flarecast simulate data/sim1s --days 30 --one-second
     """
     from flarecast.report.tables import simulate_summary
     from flarecast.simulate.generate import simulate
 
     with progress_bar(not as_json) as p:
-        summary = simulate(outdir, days=days, seed=seed, start=start, activity=activity,
-                           progress=p.task("Simulating days", days))
+        summary = simulate(outdir, days=days, seed=seed, start=start, activity=activity, one_second=one_second,
+                           progress=p.task("Simulating days", days * (2 if one_second else 1)))
     emit(summary.to_dict(), as_json, simulate_summary)
 
 

@@ -20,4 +20,4 @@ ConfigArg = Annotated[Path, typer.Argument(help="YAML run config: samples, model
 OverridesArg = Annotated[list[str] | None, typer.Argument(
     help="Dotted overrides of the run config: train.epochs=5 train.loss.gamma=2 samples.window=12h")]
 TrainDeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda (overrides train.device).")]
-DeviceOpt = Annotated[str, typer.Option(help="cpu (bit-reproducible), cuda or auto.")]
+DeviceOpt = Annotated[str, typer.Option(help="cpu (bit-reproducible; a forecast runs numpy, no torch), cuda or auto.")]

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 import xarray as xr
 
 from flarecast import __version__
@@ -43,8 +42,8 @@ from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
 from flarecast.forecast.rows import make_row
 from flarecast.ingest import store as st
 from flarecast.model.card import ModelCard
-from flarecast.model.inference import predict
-from flarecast.model.modeldir import load_model, model_id
+from flarecast.model.modeldir import model_id
+from flarecast.model.predictor import load_predictor
 from flarecast.samples.at_times import windows_at
 from flarecast.samples.features import uses_history
 from flarecast.samples.goes import NEEDS_XRSA
@@ -76,7 +75,7 @@ def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_r
     skip_refused : bool, keyword-only
         List refused issue times in ``refused`` and forecast the others, instead of raising.
     device : str, keyword-only
-        ``cpu`` (the default: bit-reproducible), ``cuda`` or ``auto``.
+        ``cpu`` (the default: numpy, no torch; bit-reproducible), ``cuda`` or ``auto`` (torch).
     trust_modified : bool, keyword-only
         Use weights whose sha256 differs from the card's (refused otherwise); the document then says
         ``weights_modified: true``.
@@ -93,13 +92,8 @@ def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_r
     ModelError
         When the inputs' channels, cadence or units do not fit the model card.
     """
-    if device == "cpu":  # flarecast.train (and scikit-learn with it) costs a second of a cold start
-        dev = torch.device("cpu")
-    else:
-        from flarecast.model.inference import resolve_device
-
-        dev = resolve_device(device)
-    model, card = load_model(model_dir, device=str(dev), trust_modified=trust_modified)
+    # on the CPU numpy runs the network: a forecast never imports torch (two seconds of a cold start)
+    predictor, card = load_predictor(model_dir, device=device, trust_modified=trust_modified)
     cfg = card_samples(card, model_dir)
     mid = model_id(model_dir, trust_modified=trust_modified)
     history = uses_history(cfg)
@@ -122,8 +116,7 @@ def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_r
         raise ForecastRefusal(f"issue time {r['issue_time']}{_region_text(r['region'])}: {r['detail']} "
                               f"({len(strict)} refusals, {issue.size} issue times); forecast other times, or "
                               "pass --skip-refused to list refusals and forecast the rest")
-    probs, lowered = coherent(predict(model, win, np.arange(win.end_index.size), device=dev, batch_size=batch_size),
-                              card.targets)
+    probs, lowered = coherent(predictor(win, np.arange(win.end_index.size), batch_size), card.targets)
     horizon = pd.Timedelta(cfg.horizon).to_timedelta64()
     rows = [make_row(win.issue_time[i], horizon, target, probs[i, j], threshold=card.threshold(target),
                      base_rate=card.base_rate(target), coverage=round(float(win.coverage[i]), 4), model_id=mid,

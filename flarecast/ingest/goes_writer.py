@@ -2,13 +2,17 @@
 
 :class:`ChunkWriter` appends rows in time order with zarr's asynchronous API, in the layout xarray reads
 (``_ARRAY_DIMENSIONS``, CF attributes); :func:`share_prefix` hard-links an old version's leading chunks
-into a new one, so that rows before the first new one are not rewritten. What the rows are, and which
-one a timestamp keeps, is :mod:`flarecast.ingest.merge_goes`'s business.
+into a new one, so that rows before the first new one are not rewritten, and :meth:`ChunkWriter.adopt`
+hard-links the chunks of a staging group written with the same array settings (:func:`append_columns`), so
+that rows staged in their final order are not rewritten either. What the rows are, and which one a
+timestamp keeps, is :mod:`flarecast.ingest.merge_goes`'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +75,27 @@ class ChunkWriter:
         if rows["time"].size or not self.started:
             self._write(rows)
 
+    def adopt(self, staged: Path, rows: int) -> None:
+        """Append the first ``rows`` rows of the staging group ``staged`` (written by :func:`append_columns`, at
+        this writer's chunking) by hard-linking its chunk files: no row is decoded or written again.
+
+        Everything written so far must fill whole chunks (nothing queued, a multiple of ``chunk`` rows).
+        """
+        if self._buffer and any(b["time"].size for b in self._buffer):
+            raise ValueError("adopt() after add(): queued rows would be overtaken")
+        self._write({c: np.zeros(0, DTYPES[c]) for c in COLUMNS})  # creates the group, or updates its attributes
+        group = zarr.open_group(str(self.root / "goes"), mode="r+", zarr_format=2, use_consolidated=False)
+        n = int(group["time"].shape[0])
+        if n % self.chunk:
+            raise ValueError(f"adopt() after {n} rows: not a whole number of {self.chunk}-row chunks")
+        first = n // self.chunk
+        for c in COLUMNS:
+            group[c].resize((n + rows,))
+            for k in range(-(-rows // self.chunk)):
+                src = staged / c / str(k)
+                if src.exists():  # an absent chunk reads as the fill value, in both groups alike
+                    _link(src, self.root / "goes" / c / str(first + k))
+
     def _write(self, cols: dict[str, np.ndarray]) -> None:
         # zarr's asynchronous API writes the six arrays at once: one round trip instead of xarray's ~20,
         # which is most of the cost of a small ingest. The layout is the one xarray reads (and writes).
@@ -78,23 +103,38 @@ class ChunkWriter:
         self.started = True
 
 
+def _link(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # a filesystem without hard links
+        shutil.copyfile(src, dst)
+
+
+def array_settings(name: str) -> dict:
+    """How column ``name`` is created (dtype, fill value, attributes): the same in the store and in staging, so
+    that a staged chunk file is byte for byte the chunk the store would write."""
+    dtype = DTYPES[name]
+    return {"dtype": dtype, "fill_value": np.nan if np.dtype(dtype).kind == "f" else None,
+            "attributes": _ZARR_ATTRS[name]}
+
+
+def append_columns(path: Path, cols: dict[str, np.ndarray], chunk: int, *, create: bool) -> None:
+    """Append rows to the group at ``path`` (created, with the store's array settings, when ``create``), the six
+    columns concurrently; the staging group of :mod:`flarecast.ingest.merge_goes` is written so."""
+    sync(_append(path, cols, {}, chunk, create=create))
+
+
 async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, chunk: int, *, create: bool) -> None:
     if create:
         group = await za.open_group(store=str(path), mode="w", zarr_format=2, use_consolidated=False, attributes=attrs)
     else:
         group = await za.open_group(store=str(path), mode="r+", zarr_format=2, use_consolidated=False)
-        await group.update_attributes(attrs)
+        if attrs:  # staging groups carry none
+            await group.update_attributes(attrs)
 
     async def one(name: str) -> None:
         if create:
-            array = await group.create_array(
-                name,
-                shape=(0,),
-                chunks=(chunk,),
-                dtype=DTYPES[name],
-                fill_value=np.nan if np.dtype(DTYPES[name]).kind == "f" else None,
-                attributes=_ZARR_ATTRS[name],
-            )
+            array = await group.create_array(name, shape=(0,), chunks=(chunk,), **array_settings(name))
         else:
             array = await group.getitem(name)
         await array.append(cols[name].astype(DTYPES[name], copy=False))

@@ -14,6 +14,12 @@ Memory is bounded by a batch of rows, not by the number of files or the size of 
    files and the store's directory on a shared filesystem). The calling process appends each unit's rows
    to the new version in whole Zarr chunks (:mod:`flarecast.ingest.goes_writer`).
 
+**Appending.** When the staged rows simply follow the stored ones (the files came in time order, none
+overlapping the next or the store, and the store ends on a chunk boundary: a first ingest into an empty
+store always does), there is nothing to merge: the staging Zarr, written with the store's own array
+settings, already holds the new rows in their final chunks, and they are hard-linked into the new
+version instead of being read and written again. A year of 1-second files is then written once, not twice.
+
 At a timestamp held by several rows the one kept has a usable XRS-B if any does, then the satellite
 earliest in :data:`SATELLITE_PRIORITY`, then is the row already stored, then the one from the file listed
 first.
@@ -32,7 +38,7 @@ import pandas as pd
 import zarr
 
 from flarecast.errors import StoreError
-from flarecast.ingest.goes_writer import COLUMNS, DTYPES, ChunkWriter, share_prefix
+from flarecast.ingest.goes_writer import COLUMNS, DTYPES, ChunkWriter, append_columns, share_prefix
 from flarecast.ingest.readers.base import MASK_BITS
 from flarecast.ingest.store import TIME_CHUNK, TIME_ENCODING
 
@@ -105,6 +111,10 @@ class Stager:
         self.budget = STAGE_ROWS if budget is None else budget
         self.files: list[StagedFile] = []
         self.spilled = 0
+        self.in_order = True
+        """Whether every file's first time follows the previous file's last: the rows are then already merged."""
+        self.first_time: int | None = None
+        self._last_time: int | None = None
         self._batch: list[StagedFile] = []
         self._batch_rows = 0
 
@@ -117,6 +127,12 @@ class Stager:
         starts = np.flatnonzero(np.diff(day)) + 1
         days = day[np.concatenate(([0], starts))] if n else np.zeros(0, dtype=np.int64)
         edges = np.concatenate(([0], starts, [n])).astype(np.int64) if n else np.zeros(1, dtype=np.int64)
+        if n:
+            t = arrays["time"]
+            if self._last_time is not None and t[0] <= self._last_time:
+                self.in_order = False
+            self.first_time = int(t[0]) if self.first_time is None else self.first_time
+            self._last_time = int(t[-1])
         staged = StagedFile(Rows(len(self.files) + 1, 0, n, arrays=arrays), days, edges)
         self.files.append(staged)
         self._batch.append(staged)
@@ -129,16 +145,8 @@ class Stager:
         if not self._batch:
             return
         cols = {c: np.concatenate([f.rows.arrays[c] for f in self._batch]) for c in COLUMNS}
-        if self.spilled == 0:
-            group = zarr.open_group(str(self.path), mode="w", zarr_format=2, use_consolidated=False)
-            arrays = {
-                c: group.create_array(c, shape=(0,), chunks=(TIME_CHUNK,), dtype=DTYPES[c]) for c in COLUMNS
-            }
-        else:
-            group = zarr.open_group(str(self.path), mode="r+", zarr_format=2, use_consolidated=False)
-            arrays = {c: group[c] for c in COLUMNS}
-        for c in COLUMNS:
-            arrays[c].append(cols[c])
+        # the store's own array settings, so that its chunks can be adopted; the six columns are written at once
+        append_columns(self.path, cols, TIME_CHUNK, create=self.spilled == 0)
         for f in self._batch:
             n = f.rows.stop
             f.rows = Rows(f.rows.origin, self.spilled, self.spilled + n, path=str(self.path))
@@ -168,6 +176,7 @@ class Stored:
             )
         self.n = int(self._time.shape[0])
         self.chunk = int(self._time.chunks[0])
+        self.last_time = int(self._time[self.n - 1]) if self.n else None
         self._firsts = np.asarray(self._time[0 : self.n : self.chunk])  # one value per chunk
         self._cache: dict[int, np.ndarray] = {}
 
@@ -295,6 +304,8 @@ def stream_merge(
     them took the place of a stored row (a usable or higher-priority satellite's value at a stored time).
     """
     stored = Stored(old) if old is not None and old.is_dir() else None
+    if appends(stored, staged):
+        return _adopt_staged(old, stored, staged, root, attrs)
     first_day = min((int(f.days[0]) for f in staged.files if f.days.size), default=None)
     shared = 0
     if stored is not None and first_day is not None:
@@ -312,3 +323,26 @@ def stream_merge(
                     total[k] = total.get(k, 0) + v
     writer.close()
     return kept, replaced
+
+
+def appends(stored: Stored | None, staged: Stager) -> bool:
+    """Whether the staged rows, in file order, simply follow the stored rows, with whole stored chunks to
+    share and a staging Zarr to adopt (see "Appending" above); small ingests, held in memory, never stage."""
+    if not (staged.in_order and staged.spilled and staged.first_time is not None):
+        return False
+    if stored is None or stored.n == 0:
+        return True
+    return stored.chunk == TIME_CHUNK and stored.n % TIME_CHUNK == 0 and stored.last_time < staged.first_time
+
+
+def _adopt_staged(old: Path | None, stored: Stored | None, staged: Stager, root: Path, attrs: dict):
+    """:func:`stream_merge` when :func:`appends`: the stored chunks and the staged ones, linked, not rewritten."""
+    staged.spill()
+    n_stored = stored.n if stored is not None else 0
+    shared = share_prefix(old, root / "goes", n_stored, old_chunk=stored.chunk, chunk=TIME_CHUNK) if n_stored else 0
+    writer = ChunkWriter(root, GROUP_ATTRS | attrs, shared, chunk=TIME_CHUNK)
+    writer.adopt(staged.path, staged.spilled)
+    kept = {0: n_stored}
+    for f in staged.files:
+        kept[f.rows.origin] = kept.get(f.rows.origin, 0) + f.rows.stop - f.rows.start
+    return kept, {}

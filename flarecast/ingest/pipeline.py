@@ -59,6 +59,8 @@ PARALLEL_MIN_FILES = 16
 PARALLEL_MIN_BYTES = 64 * 2**20
 """Below this many files or bytes, reading stays in-process: starting worker processes costs about a second
 and sending results back costs more than parsing small text files."""
+READ_WAVE = 8
+"""Files per worker process in one wave; two waves are in flight, so at most 16 results per worker wait."""
 
 
 class IngestWarning(UserWarning):
@@ -355,24 +357,34 @@ def _read_iter(
     client = _client()
     done = 0
     if client is not None:
+        # Two waves in flight: the workers read the next wave while this process stages the current one.
         wave = 4 * max(1, len(client.scheduler_info().get("workers", {})))
-        for i in range(0, len(jobs), wave):
-            for out in client.gather(client.map(_read_one, jobs[i : i + wave], pure=False)):
-                done += 1
-                yield _tick(progress, out)
+        pending = None
+        for i in range(0, len(jobs) + wave, wave):
+            futures = client.map(_read_one, jobs[i : i + wave], pure=False) if i < len(jobs) else None
+            if pending is not None:
+                for out in client.gather(pending):
+                    done += 1
+                    yield _tick(progress, out)
+            pending = futures
         return
     big = sum(f.stat().st_size for f in files) >= PARALLEL_MIN_BYTES
     if len(files) >= PARALLEL_MIN_FILES and big and (os.cpu_count() or 1) > 1:
         # GOES-R files store one value per HDF5 chunk: reading is CPU bound, so processes, not threads.
         # "spawn" because forking a process that holds HDF5 or thread-pool state can deadlock.
+        # Two waves in flight, as on a cluster: workers never wait for this process to take a whole wave.
         workers = min(os.cpu_count() or 1, 8)
-        wave = 16 * workers
+        wave = READ_WAVE * workers
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                for i in range(0, len(jobs), wave):
-                    for out in pool.map(_read_one, jobs[i : i + wave], chunksize=2):
+                pending: list = []
+                for i in range(0, len(jobs) + wave, wave):
+                    futures = [pool.submit(_read_one, job) for job in jobs[i : i + wave]]
+                    for future in pending:
+                        out = future.result()
                         done += 1
                         yield _tick(progress, out)
+                    pending = futures
             return
         except BrokenProcessPool:
             # Workers cannot start when the calling script lacks an `if __name__ == "__main__":` guard

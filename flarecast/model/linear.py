@@ -6,9 +6,9 @@ window, in the order ``channel:last, channel:mean, channel:max`` per channel. Fi
 (``StandardScaler`` then ``LogisticRegression(C=1.0)``, the baseline's settings); applied without it: a
 :class:`WindowLogistic` holds the scaler's means and scales and the coefficients as tensors (one
 ``linear-<sha>.safetensors`` per ensemble, one set of tensors ``{fold}.mean``, ``.scale``, ``.coef``,
-``.intercept`` per fold) and computes the same probabilities from the windows the
-networks see, in float64. A target whose training windows hold one class only gets coefficients 0 and the
-intercept of its training rate: the climatology forecast.
+``.intercept`` per fold) and computes the same probabilities from the windows the networks see, in float64
+(:mod:`flarecast.model.numpy_net` does the same with numpy). A target whose training windows hold one class only
+gets coefficients 0 and the intercept of its training rate: the climatology forecast.
 
 How the ensemble weighs it against its networks (``w`` per target, chosen on out-of-fold Brier score) is in
 :mod:`flarecast.train.ensemble`; ``p = w x mean(networks) + (1 - w) x mean(logistic members)``.
@@ -21,28 +21,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
-from flarecast.errors import ModelError
+from flarecast.model.window_stats import (
+    BLEND_GRID,
+    PARTS,
+    STATISTICS,
+    check_parts,
+    gathered_stats,
+    read_linear,
+    window_stats,
+)
 from flarecast.util import atomic_path
 
-STATISTICS = ("last", "mean", "max")
-"""The statistics of each channel, in feature order."""
-BLEND_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-"""The weights of the networks that ``train.cv.blend`` tries (the rest goes to the logistic members)."""
-_PARTS = ("mean", "scale", "coef", "intercept")
+__all__ = ["BLEND_GRID", "STATISTICS", "WindowLogistic", "fit_window_logistic", "gathered_stats", "load_linear",
+           "save_linear", "window_stats"]
+_PARTS = PARTS
 _RATE_CLIP = 1e-6
-
-
-def window_stats(x: np.ndarray) -> np.ndarray:
-    """``[n, 3 * channels]`` float64 features of windows ``x`` ``[n, channel, step]`` (see :data:`STATISTICS`).
-
-    >>> window_stats(np.array([[[1.0, 3.0, 2.0]]]))
-    array([[2., 2., 3.]])
-    """
-    x = np.asarray(x, dtype=np.float64)
-    return np.stack([x[:, :, -1], x.mean(axis=2), x.max(axis=2)], axis=2).reshape(len(x), -1)
 
 
 class WindowLogistic(nn.Module):
@@ -50,11 +46,7 @@ class WindowLogistic(nn.Module):
 
     def __init__(self, mean: torch.Tensor, scale: torch.Tensor, coef: torch.Tensor, intercept: torch.Tensor):
         super().__init__()
-        n_features = mean.shape[0]
-        if scale.shape != (n_features,) or coef.ndim != 2 or coef.shape[1] != n_features or \
-                intercept.shape != (coef.shape[0],):
-            raise ModelError(f"logistic member: shapes mean {tuple(mean.shape)}, scale {tuple(scale.shape)}, coef "
-                             f"{tuple(coef.shape)}, intercept {tuple(intercept.shape)} do not fit together; retrain")
+        check_parts(mean, scale, coef, intercept)
         for name, value in zip(_PARTS, (mean, scale, coef, intercept), strict=True):
             self.register_buffer(name, value.to(torch.float64))
 
@@ -65,14 +57,6 @@ class WindowLogistic(nn.Module):
 
     def tensors(self) -> dict[str, torch.Tensor]:
         return {name: getattr(self, name).detach().cpu().contiguous() for name in _PARTS}
-
-
-def gathered_stats(inputs, idx: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
-    """:func:`window_stats` of windows ``idx`` of ``inputs`` (anything with ``gather(idx)``, as
-    :func:`flarecast.model.inference.predict` takes), gathered ``chunk`` windows at a time."""
-    idx = np.asarray(idx, dtype=np.int64)
-    parts = [window_stats(inputs.gather(idx[a : a + chunk])) for a in range(0, idx.size, chunk)]
-    return np.concatenate(parts) if parts else np.empty((0, 0))
 
 
 def fit_window_logistic(feats: np.ndarray, y: np.ndarray) -> WindowLogistic:
@@ -104,8 +88,4 @@ def save_linear(path: str | Path, members: Sequence[WindowLogistic], folds: Sequ
 
 def load_linear(path: str | Path, folds: Sequence[str]) -> list[WindowLogistic]:
     """The logistic members of ``folds`` from :func:`save_linear`'s file."""
-    tensors = load_file(str(path))
-    try:
-        return [WindowLogistic(*(tensors[f"{fold}.{name}"] for name in _PARTS)) for fold in folds]
-    except KeyError as exc:
-        raise ModelError(f"{path}: no tensor {exc.args[0]!r}; the file is not this ensemble's: retrain it") from None
+    return [WindowLogistic(*(torch.from_numpy(a) for a in parts)) for parts in read_linear(path, folds)]

@@ -8,6 +8,10 @@ An ensemble directory holds no weights of its own: its ``card.json`` (format ``f
 member model directories below it (``members/<fold>-s<seed>-<sha>/``), each with its weights' sha256, and the
 calibration and thresholds that turn their mean probability into a forecast. :func:`read_card` and
 :func:`load_model` read either kind, each member verified like a single model, so every caller handles both alike.
+
+Reading and verifying a model needs no torch (the tensors are read as numpy arrays and the expected shapes come
+from :mod:`flarecast.model.layers`): :mod:`flarecast.model.numpy_net` forecasts from the same verified card and
+tensors; :func:`load_model` and :func:`save_model` import torch when called.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file
 
 from flarecast.config import ModelConfig
 from flarecast.errors import ModelError, ParseError
@@ -33,11 +37,15 @@ from flarecast.model.card import (
     ModelCard,
     leaves,
 )
-from flarecast.model.ensemble import Ensemble
-from flarecast.model.linear import load_linear
-from flarecast.model.network import TemporalCNN
+from flarecast.model.layers import Architecture, architecture
 from flarecast.safeio import load_json, loads_json
 from flarecast.util import atomic_path, atomic_write_bytes, sha256_file
+
+if TYPE_CHECKING:
+    import torch
+
+    from flarecast.model.ensemble import Ensemble
+    from flarecast.model.network import TemporalCNN
 
 WEIGHTS = "weights.safetensors"
 CARD = "card.json"
@@ -59,12 +67,14 @@ def save_model(model_dir: str | Path, model: torch.nn.Module, card: ModelCard | 
     loadable, verifiable model (``read_card`` then reads the card from the weights' header). The card is checked
     before anything is written: a model is never saved with a card that cannot be read back.
     """
+    from safetensors.torch import save_file
+
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in unwrap(model).state_dict().items()}
     doc = card.to_dict() if isinstance(card, ModelCard) else jsonable(card)
     doc.pop("weights_sha256", None)  # the digest of the file the header is in: added to card.json only
-    card = ModelCard.parse({**doc, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256(state)},
+    card = ModelCard.parse({**doc, "format": CARD_FORMAT, "tensors_sha256": tensors_sha256({k: v.numpy() for k, v in state.items()})},
                            str(model_dir / CARD), "the training run built an incomplete card").sealed()
     with atomic_path(model_dir / WEIGHTS) as tmp:
         # One metadata key: safetensors keeps metadata in a hash map, so several keys come out in any order
@@ -82,7 +92,7 @@ def read_card(model_dir: str | Path, *, trust_modified: bool = False) -> ModelCa
     return verified_card(Path(model_dir), trust_modified=trust_modified)[0]
 
 
-def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[ModelCard, dict[str, torch.Tensor]]:
+def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[ModelCard, dict[str, np.ndarray]]:
     """The card of one model directory and its weights, after every integrity check; for ensembles, per member.
 
     ``card.json`` is the card when its ``weights_sha256`` is the weights' sha256. When it names other weights
@@ -90,7 +100,7 @@ def verified_card(model_dir: Path, *, trust_modified: bool = False) -> tuple[Mod
     between the two files: the header's card is the card. Otherwise the weights were modified after
     training: refused, unless ``trust_modified`` (the card then says ``weights_modified: true``, and every
     output that names the model records it). The card and the header must agree on channels, targets and
-    window, and the tensors must have the shapes the card's network has.
+    window, and the tensors (numpy arrays) must have the shapes the card's network has.
 
     Raises
     ------
@@ -149,10 +159,10 @@ def _text(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_shapes(cpath: Path, card: ModelCard, wpath: Path, tensors: dict[str, torch.Tensor]) -> None:
+def check_shapes(cpath: Path, card: ModelCard, wpath: Path, tensors: dict[str, np.ndarray]) -> None:
     """Refuse weights whose tensor names or shapes are not those of the network the card describes."""
     try:
-        want = {k: tuple(v.shape) for k, v in build_model(card, card.run_config(str(cpath)).model).state_dict().items()}
+        want = card_architecture(card, cpath).shapes()
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{cpath}: the card does not describe a network ({type(exc).__name__}: {exc})") from None
     have = {k: tuple(v.shape) for k, v in tensors.items()}
@@ -165,10 +175,15 @@ def check_shapes(cpath: Path, card: ModelCard, wpath: Path, tensors: dict[str, t
         )
 
 
+def card_architecture(card: ModelCard, cpath: str | Path) -> Architecture:
+    """The layers of the network a (single model's) card describes."""
+    return architecture(len(card.channels), len(card.targets), card.window_steps, card.run_config(str(cpath)).model)
+
+
 def embedded_card(wpath: Path) -> ModelCard:
     """The card saved in a weights file's safetensors header."""
     try:
-        with safe_open(str(wpath), framework="pt") as fh:
+        with safe_open(str(wpath), framework="numpy") as fh:
             meta = fh.metadata() or {}
     except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
         raise ModelError(f"{wpath}: not a readable safetensors file ({exc})") from None
@@ -182,20 +197,21 @@ def embedded_card(wpath: Path) -> ModelCard:
     return ModelCard.parse(doc, f"{wpath} (the card in its header)", "the file is damaged; retrain the model")
 
 
-def read_tensors(wpath: Path) -> dict[str, torch.Tensor]:
+def read_tensors(wpath: Path) -> dict[str, np.ndarray]:
     try:
-        return load_file(str(wpath), device="cpu")
+        return load_file(str(wpath))
     except Exception as exc:  # safetensors' own error types: a damaged header or a file cut short
         raise ModelError(f"{wpath}: its tensors cannot be read ({exc}); the file is damaged") from None
 
 
-def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
-    """Digest of tensor names, dtypes, shapes and bytes: independent of the header, so it can live in it."""
+def tensors_sha256(tensors: dict[str, np.ndarray]) -> str:
+    """Digest of tensor names, dtypes (torch's names), shapes and bytes: independent of the header, so it can
+    live in it."""
     h = hashlib.sha256()
     for k in sorted(tensors):
-        t = tensors[k].detach().cpu().contiguous()
-        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        t = np.ascontiguousarray(tensors[k])
+        h.update(f"{k}|torch.{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.tobytes())
     return h.hexdigest()
 
 
@@ -307,6 +323,11 @@ def load_model(
 ) -> tuple[TemporalCNN | Ensemble, ModelCard]:
     """Rebuild the network (or the ensemble of networks) from the verified card alone and load its weights
     (safetensors, no pickle)."""
+    import torch
+
+    from flarecast.model.ensemble import Ensemble
+    from flarecast.model.linear import load_linear
+
     card, tensors = verified_card(Path(model_dir), trust_modified=trust_modified)
     if isinstance(card, EnsembleCard):
         members = [load_model(inside(Path(model_dir), m.dir, "member dir"), device=device,
@@ -317,11 +338,13 @@ def load_model(
                             blend=blend.weights if blend is not None else None)
         return ensemble.to(device).eval(), card
     model = build_model(card, card.run_config(str(Path(model_dir) / CARD)).model)
-    model.load_state_dict(tensors)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
     return model.to(device).eval(), card
 
 
 def build_model(card: ModelCard, cfg: ModelConfig) -> TemporalCNN:
+    from flarecast.model.network import TemporalCNN
+
     return TemporalCNN(len(card.channels), len(card.targets), card.window_steps, cfg)
 
 

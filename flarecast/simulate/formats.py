@@ -12,6 +12,8 @@ through the same readers as real data:
   lines (two of them say the file is simulated), blank line before each event, 80-column rows.
 - ``sharp_keywords.csv``: the JSOC keyword export layout (CRLF lines, ``T_REC`` TAI strings, quoted
   comma-separated ``NOAA_ARS`` when a HARP holds several active regions).
+- ``sci_xrsf-l2-flx1s_g16_dYYYYMMDD_v2-2-0.nc`` (1-second files, ``simulate(..., one_second=True)``): see
+  :mod:`flarecast.simulate.flx1s`.
 
 Nothing here reads the clock: every date in a file derives from the data date, so the same
 simulation writes byte-identical files.
@@ -213,7 +215,10 @@ def write_sharp_csv(path: Path, table: pd.DataFrame) -> None:
 
 
 _OUR_FILES = (("goes", re.compile(r"sci_xrsf-l2-avg1m_g16_d\d{8}_v2-2-0\.nc")),
-              ("events", re.compile(r"\d{8}events\.txt")), ("sharp", re.compile(r"sharp_keywords\.csv")))
+              ("events", re.compile(r"\d{8}events\.txt")), ("sharp", re.compile(r"sharp_keywords\.csv")),
+              ("goes-1s", re.compile(r"sci_xrsf-l2-flx1s_g16_d\d{8}_v2-2-0\.nc")))
+_ALWAYS = ("goes", "events", "sharp")
+"""Folders every simulation writes; ``goes-1s`` only with ``one_second``."""
 
 
 def prepare_outdir(outdir: str | Path) -> Path:
@@ -230,7 +235,7 @@ def prepare_outdir(outdir: str | Path) -> Path:
             for p in (out / sub).glob("*"):
                 if pattern.fullmatch(p.name):
                     p.unlink()
-    for sub, _ in _OUR_FILES:
+    for sub in _ALWAYS:
         (out / sub).mkdir(parents=True, exist_ok=True)
     return out
 

@@ -73,6 +73,7 @@ import pandas as pd
 from flarecast import __version__
 from flarecast.classes import LETTER_FLUX
 from flarecast.errors import ConfigError
+from flarecast.simulate.flx1s import write_flx1s_days
 from flarecast.simulate.formats import (
     FLAG_BAD,
     FLUX_FILL,
@@ -159,13 +160,17 @@ def simulate(
     start: str = "2018-01-01",
     activity: float = 1.0,
     progress: Callable[[int], None] | None = None,
+    one_second: bool = False,
 ) -> SimulationSummary:
     """Simulate ``days`` days and write them in the real GOES-16, SWPC and JSOC formats under ``outdir``.
 
     Writes ``goes/sci_xrsf-l2-avg1m_g16_dYYYYMMDD_v2-2-0.nc`` and ``events/YYYYMMDDevents.txt`` per UTC
-    day, ``sharp/sharp_keywords.csv`` and ``simulation.json`` (the summary without ``outdir``). Files of
-    an earlier simulation in ``outdir`` (one with a ``simulation.json``) are removed first, so readers
-    never mix two runs. ``progress(n)`` is called after each written day with ``n`` = 1.
+    day, ``sharp/sharp_keywords.csv`` and ``simulation.json`` (the summary without ``outdir``). With
+    ``one_second``, also ``goes-1s/sci_xrsf-l2-flx1s_g16_dYYYYMMDD_v2-2-0.nc`` per day: the same light
+    curves at 1-second cadence (86,400 records, ~1.2 MB a day; :mod:`flarecast.simulate.flx1s`), in their
+    own folder so that ingesting ``goes/`` does not mix cadences. Files of an earlier simulation in
+    ``outdir`` (one with a ``simulation.json``) are removed first, so readers never mix two runs.
+    ``progress(n)`` is called after each written day (of each cadence) with ``n`` = 1.
 
     Examples
     --------
@@ -187,8 +192,12 @@ def simulate(
         write_events_day(out / "events" / events_filename(day), day, rows_by_day.get(d, []), sim.seed)
         if progress is not None:
             progress(1)
+    if one_second:
+        (out / "goes-1s").mkdir(exist_ok=True)
+        write_flx1s_days(out / "goes-1s", sim.start, sim.seed, {"xrsa": sim.xrsa, "xrsb": sim.xrsb},
+                         sim.flag, sim.num, provenance, progress)
     write_sharp_csv(out / "sharp" / "sharp_keywords.csv", sim.sharp)
-    summary = _summary(sim, out)
+    summary = _summary(sim, out, one_second)
     # outdir is left out of the file, so the same simulation written elsewhere is byte-identical
     record = {k: v for k, v in summary.to_dict().items() if k != "outdir"}
     atomic_write_text(out / "simulation.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -238,7 +247,7 @@ def _validate(days, seed, start, activity) -> date:
         raise ConfigError(f"start={start!r} is not a date: expected YYYY-MM-DD, such as '2018-01-01'") from None
 
 
-def _summary(sim: Simulation, out: Path) -> SimulationSummary:
+def _summary(sim: Simulation, out: Path, one_second: bool = False) -> SimulationSummary:
     letters = [c[0] for c in sim.catalogue.classes]
     counts = {letter: letters.count(letter) for letter in LETTER_FLUX}
     return SimulationSummary(
@@ -247,6 +256,6 @@ def _summary(sim: Simulation, out: Path) -> SimulationSummary:
         n_noaa_regions=int(np.count_nonzero(sim.harps.noaa) + np.count_nonzero(sim.harps.noaa2)),
         flare_counts=counts, n_x_flares=counts["X"], n_m_flares=counts["M"],
         n_unattributed_flares=int(np.count_nonzero(sim.catalogue.noaa == 0)),
-        files={"goes": sim.days, "events": sim.days, "sharp": 1},
+        files={"goes": sim.days, "events": sim.days, "sharp": 1} | ({"goes_1s": sim.days} if one_second else {}),
         gap_fraction=round(float(np.mean(sim.flag == FLAG_BAD)), 6),
     )

@@ -121,8 +121,11 @@ def _values(var: h5py.Dataset) -> np.ndarray:
     if [c[0] for c in chunks] != list(range(0, n, step)) or any(c[3] for c in chunks):
         return var[()]  # unwritten or unfiltered chunks: HDF5 knows how to fill them in
     with open(var.file.filename, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as raw:
-        inflate = zlib.decompress
-        data = b"".join([inflate(raw[offset : offset + size]) for _, offset, size, _ in chunks])
+        inflate, view = zlib.decompress, memoryview(raw)  # slices of a view are not copied
+        try:
+            data = b"".join([inflate(view[offset : offset + size]) for _, offset, size, _ in chunks])
+        finally:
+            view.release()  # the mmap cannot close while a view exports it
     return np.frombuffer(data, dtype=var.dtype)[:n].copy()
 
 

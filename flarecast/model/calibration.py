@@ -1,0 +1,81 @@
+"""What turns an ensemble's member probabilities into its forecast, without torch: the blend of networks and
+logistic members, then one calibration map per target (the torch :class:`~flarecast.model.ensemble.Ensemble` and
+the numpy one of :mod:`flarecast.model.numpy_net` both apply this).
+
+A calibration map is plain JSON in the card, one per target, applied without scikit-learn:
+``{"method": "none"}``, ``{"method": "isotonic", "x": [...], "y": [...]}`` (piecewise linear through the
+isotonic fit's knots, constant beyond them: scikit-learn's ``out_of_bounds="clip"``) or
+``{"method": "platt", "a": a, "b": b}`` (``sigmoid(a * logit(p) + b)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from flarecast.errors import ModelError
+from flarecast.model.card import Calibration
+
+COMBINE = "mean probability"
+_EPS = 1e-6  # keeps logit(p) finite for Platt scaling of a probability of exactly 0 or 1
+
+
+def calibration_map(cal: Calibration | Mapping[str, Any]) -> Calibration:
+    """A calibration map, checked: its JSON form (as :mod:`flarecast.train.calibration` fits it) or the card's."""
+    if isinstance(cal, Calibration):
+        return cal
+    return Calibration.parse(cal, "calibration map", "expected one of {'method': 'none'}, {'method': 'isotonic', "
+                                                     "'x': [...], 'y': [...]} or {'method': 'platt', 'a': a, 'b': b}")
+
+
+def apply_calibration(p: np.ndarray, cal: Calibration | Mapping[str, Any]) -> np.ndarray:
+    """Map probabilities ``p`` through one target's calibration (see the module docstring)."""
+    cal = calibration_map(cal)
+    p = np.asarray(p, dtype=np.float64)
+    if cal.method == "isotonic":
+        return np.interp(p, np.asarray(cal.x, float), np.asarray(cal.y, float))
+    if cal.method == "platt":
+        q = np.clip(p, _EPS, 1 - _EPS)
+        return 1.0 / (1.0 + np.exp(-(cal.a * np.log(q / (1 - q)) + cal.b)))
+    return p  # "none"
+
+
+class EnsembleHead:
+    """The blend weights and calibration of an ensemble of ``targets``.
+
+    ``calibration`` maps each target name to its calibration (``{"method": "none"}`` leaves it as is). With
+    logistic members (``linear``), ``blend`` gives the networks' weight per target:
+    ``blend[t] x mean(networks) + (1 - blend[t]) x mean(linear)`` before calibration.
+    """
+
+    def __init__(self, targets: Sequence[str], calibration: Mapping[str, Calibration | Mapping[str, Any]], *,
+                 linear: bool = False, blend: Mapping[str, float] | None = None):
+        missing = [t for t in targets if t not in calibration]
+        if missing:
+            raise ModelError(f"the ensemble's calibration has no map for targets {missing}: retrain it")
+        self.targets = tuple(targets)
+        self.calibration = {t: calibration_map(calibration[t]) for t in self.targets}
+        self.blend = None
+        if linear:
+            weights = [float((blend or {}).get(t, np.nan)) for t in self.targets]
+            if not all(0.0 <= w <= 1.0 for w in weights):
+                raise ModelError(f"the ensemble's blend weights {dict(blend or {})} must give each target of "
+                                 f"{list(self.targets)} a weight in [0, 1]: retrain it")
+            self.blend = np.asarray(weights)
+
+    def combine(self, nets: np.ndarray, linear: np.ndarray | None) -> np.ndarray:
+        """The members' probability ``[n, targets]``: the networks' mean ``nets``, blended with the linear
+        members' mean ``linear`` where the ensemble has them."""
+        return nets if self.blend is None else self.blend * nets + (1.0 - self.blend) * linear
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities ``[n, targets]`` (float32) from the members' mean ``[n, targets]``."""
+        out = np.stack([apply_calibration(probs[:, j], self.calibration[t]) for j, t in enumerate(self.targets)],
+                       axis=1) if probs.size else probs
+        return out.astype(np.float32)
+
+    def forecast(self, nets: np.ndarray, linear: np.ndarray | None) -> np.ndarray:
+        """:meth:`combine` in float64, then :meth:`calibrate`."""
+        return self.calibrate(self.combine(nets.astype(np.float64), linear))
