@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
-from flarecast.model.documents import Metrics
+from flarecast.model.documents import Comparison, Metrics
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
@@ -248,14 +248,14 @@ def evaluation_summary(result: Metrics | dict[str, Any]) -> list:
     return tables + [period_table(result, key) for key in result.by_keys()]
 
 
-def compare_summary(comparison: dict[str, Any]) -> list:
+def compare_summary(comparison: Comparison) -> list:
     """``flarecast compare``: the case-study table, one verdict per target, the split's warnings, the time taken."""
     from flarecast.report.text import compare_table
 
-    return [compare_table(comparison), *(escape(v["sentence"]) for v in comparison["verdicts"].values()),
-            *(f"[yellow]warning:[/] {escape(w)}" for w in comparison.get("warnings", [])),
-            f"{len(comparison['methods'])} loss settings x {len(comparison['grid']['seeds'])} seeds in "
-            f"{comparison['wall_seconds']:.0f} s"]
+    return [compare_table(comparison), *(escape(v["sentence"]) for v in comparison.verdicts.values()),
+            *(f"[yellow]warning:[/] {escape(w)}" for w in comparison.warnings),
+            f"{len(comparison.methods)} loss settings x {len(comparison.grid['seeds'])} seeds in "
+            f"{comparison.wall_seconds:.0f} s"]
 
 
 def compare_cv_summary(c: dict[str, Any]) -> list:
@@ -281,18 +281,18 @@ def compare_cv_summary(c: dict[str, Any]) -> list:
             f"{len(c['methods'])} methods out of fold in {c['wall_seconds']:.0f} s"]
 
 
-def demo_summary(comparison: dict[str, Any]) -> list:
+def demo_summary(comparison: Comparison) -> list:
     """``flarecast demo``: the case-study table and a verdict per target (real data), or the two-model table
     (simulated data), and the time taken."""
-    if comparison.get("data") == "simulated":
+    if comparison.data == "simulated":
         from flarecast.report.text import comparison_table
 
         shown = [comparison_table(comparison)]
     else:
         from flarecast.report.demo import demo_table
 
-        shown = [demo_table(comparison), *map(escape, comparison["plain_verdicts"].values())]
-    return [*shown, f"finished in {comparison['wall_seconds']:.0f} s"]
+        shown = [demo_table(comparison), *map(escape, comparison.plain_verdicts.values())]
+    return [*shown, f"finished in {comparison.wall_seconds:.0f} s"]
 
 
 def batch_step(step: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ from flarecast import __version__
 from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
 from flarecast.errors import ConfigError, ParseError
 from flarecast.jsonio import dumps, write_json
+from flarecast.model.documents import Comparison
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
 from flarecast.safeio import loads_json
@@ -147,8 +148,11 @@ def parse_pos_weight(text: str | None) -> float | None:
 
 @dataclass(frozen=True)
 class CompareResult:
+    """A study's folder, its document (``comparison.json``: a :class:`Comparison`; ``--cv``'s
+    ``comparison-cv.json``: a dict) and its reports."""
+
     out: Path
-    comparison: dict[str, Any]
+    comparison: Comparison | dict[str, Any]
     report_md: Path
     report_html: Path
 
@@ -198,20 +202,19 @@ def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | S
     bar = progress.task(f"Training {len(specs)} runs on {n_workers} workers", len(specs))
     runs, reused = _run_all(cfg, samples, specs, out / "runs", devices, n_workers, bar)
 
-    comparison = summarise(samples, cfg, methods, seed_list, runs, n_boot)
+    summary = summarise(samples, cfg, methods, seed_list, runs, n_boot)
     score = cfg.train.threshold_score
-    comparison["heatmap"] = {t: heatmap(comparison, t, alphas, gammas, score=score) for t in samples.targets}
-    comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in samples.targets}
-    comparison["warnings"] = split_warnings(comparison["samples"], samples.targets)
-    comparison.update({
-        "flarecast_version": __version__, "config": cfg.to_dict(), "store": store,
-        "grid": {"alphas": list(alphas), "gammas": list(gammas), "seeds": seed_list,
-                 "balanced_alpha": balanced_alpha, "pos_weight": pw},
-        "parallel": {"workers": n_workers, "devices": devices[:n_workers], "reused_runs": reused},
-        "wall_seconds": round(time.perf_counter() - t0, 1),
-    })
+    comparison = summary.with_(
+        heatmap={t: heatmap(summary.methods, t, alphas, gammas, score=score) for t in samples.targets},
+        verdicts={t: verdict(summary.methods, t, score=score) for t in samples.targets},
+        warnings=split_warnings(summary.samples, samples.targets),
+        flarecast_version=__version__, config=cfg.to_dict(), store=store,
+        grid={"alphas": list(alphas), "gammas": list(gammas), "seeds": seed_list,
+              "balanced_alpha": balanced_alpha, "pos_weight": pw},
+        parallel={"workers": n_workers, "devices": devices[:n_workers], "reused_runs": reused},
+        wall_seconds=round(time.perf_counter() - t0, 1))
     md, html = write_compare_report(comparison, out)
-    write_json(out / "comparison.json", comparison)
+    write_json(out / Comparison.FILE, comparison)
     return CompareResult(out, comparison, md, html)
 
 
