@@ -1,5 +1,6 @@
 """The scoring documents that cross stages, typed like the cards: ``metrics.json`` (:class:`Metrics`) and the
-``comparison.json`` of ``flarecast compare`` and ``flarecast demo`` (:class:`Comparison`).
+``comparison.json`` of ``flarecast compare`` and ``flarecast demo`` (:class:`Comparison`), and the
+``comparison-cv.json`` of ``flarecast compare --cv`` (:class:`CVComparison`).
 
 ``metrics.json`` is built in two places, :func:`flarecast.evaluate.scoring.evaluate_samples` (a model's windows)
 and :func:`flarecast.forecast.files.backtest` (a forecast file's rows), both through :meth:`Metrics.build`, which
@@ -26,7 +27,7 @@ AttributeError: 'Metrics' object has no attribute 'n_window'
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 from pydantic import Field
@@ -134,7 +135,43 @@ class Metrics(_Doc):
         return self.model_dump(mode="python", exclude_unset=True, by_alias=True)
 
 
-class Comparison(_Doc):
+class _Study(_Doc):
+    """A study's document: built in the order given (the order of the JSON written), read back from its file,
+    and added to key by key."""
+
+    FILE: ClassVar[str]
+    FIX: ClassVar[str]
+
+    @classmethod
+    def build(cls, **fields: Any) -> Self:
+        """The document of ``fields``, in their order (the order of the JSON written); a value of the wrong type
+        is a bug of the builder, refused here in one line."""
+        fields = {k: v.to_dict() if isinstance(v, _Doc) else v for k, v in fields.items()}
+        return cls.parse(fields, cls.FILE, "this is a bug of flarecast: please report it")
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        """The document at ``path``, or one :class:`ModelError` line saying what is wrong with it."""
+        from flarecast.safeio import load_json
+
+        try:
+            doc = load_json(path)
+        except ParseError as exc:
+            raise ModelError(f"{path}: not JSON ({exc.reason}); {cls.FIX}") from None
+        return cls.parse(doc, str(path), cls.FIX)
+
+    def with_(self, **update: Any) -> Self:
+        """This document with ``update``'s keys set: a key it holds keeps its place, a new one follows the others
+        in the order given (checked as :meth:`build` checks)."""
+        return type(self).build(**{**self.to_dict(), **update})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object, keys in their order; NaN and NumPy values as they are (written through
+        :func:`flarecast.jsonio.write_json`, which makes them plain and NaN null)."""
+        return self.model_dump(mode="python", exclude_unset=True, by_alias=True)
+
+
+class Comparison(_Study):
     """``comparison.json``: a loss comparison, built by :func:`flarecast.studies.comparison.compare` and the demo
     (:mod:`flarecast.jobs.demo`, real data and simulated) through :meth:`build`, read back by :meth:`read`, and
     read by attribute by every report (:mod:`flarecast.report.compare`, :mod:`flarecast.report.demo`).
@@ -184,34 +221,35 @@ class Comparison(_Doc):
     FILE: ClassVar[str] = "comparison.json"
     FIX: ClassVar[str] = "expected the comparison.json of `flarecast compare` or `flarecast demo`"
 
-    @classmethod
-    def build(cls, **fields: Any) -> Comparison:
-        """The document of ``fields``, in their order (the order of the JSON written); a value of the wrong type
-        is a bug of the builder, refused here in one line."""
-        fields = {k: v.to_dict() if isinstance(v, _Doc) else v for k, v in fields.items()}
-        return cls.parse(fields, cls.FILE, "this is a bug of flarecast: please report it")
-
-    @classmethod
-    def read(cls, path: str | Path) -> Comparison:
-        """``comparison.json`` at ``path``, or one :class:`ModelError` line saying what is wrong with it."""
-        from flarecast.safeio import load_json
-
-        try:
-            doc = load_json(path)
-        except ParseError as exc:
-            raise ModelError(f"{path}: not JSON ({exc.reason}); {cls.FIX}") from None
-        return cls.parse(doc, str(path), cls.FIX)
-
-    def with_(self, **update: Any) -> Comparison:
-        """This document with ``update``'s keys set: a key it holds keeps its place, a new one follows the others
-        in the order given (checked as :meth:`build` checks)."""
-        return type(self).build(**{**self.to_dict(), **update})
-
     def rows(self) -> dict[str, dict[str, Any]]:
         """The methods, then the baselines: every row of the comparison's tables."""
         return {**self.methods, **self.baselines}
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in their order; NaN and NumPy values as they are (written through
-        :func:`flarecast.jsonio.write_json`, which makes them plain and NaN null)."""
-        return self.model_dump(mode="python", exclude_unset=True, by_alias=True)
+
+class CVComparison(_Study):
+    """``comparison-cv.json``: the study of cross-validated ensembles, built by
+    :func:`flarecast.studies.compare_cv.compare_cv`, read by :mod:`flarecast.report.compare_cv` by attribute.
+
+    Per target (``targets``): the out-of-fold windows and positives, the held-out periods, every method's scores
+    per period and its paired differences against CE (:mod:`flarecast.evaluate.paired`); ``bootstrap``: how the
+    intervals were resampled; ``methods``: each loss setting's ensemble (and the baselines), with its calibration
+    per target; ``rule``: the threshold rule of every decision; ``quoted``: the focal setting the verdicts quote;
+    ``cv`` and ``folds``: the cross-validation.
+    """
+
+    targets: dict[str, dict[str, Any]]  # target -> windows, positives, periods, scores, paired
+    bootstrap: dict[str, Any]
+    methods: dict[str, dict[str, Any]]  # name -> kind, loss, members, calibration per target (baselines: kind)
+    verdicts: dict[str, dict[str, Any]]
+    flarecast_version: str
+    config: dict[str, Any] | None = None
+    store: str | None = None
+    out: str | None = None
+    rule: str
+    quoted: dict[str, Any]
+    cv: dict[str, Any]
+    folds: list[dict[str, Any]]
+    wall_seconds: float
+
+    FILE: ClassVar[str] = "comparison-cv.json"
+    FIX: ClassVar[str] = "expected the comparison-cv.json of `flarecast compare --cv`"

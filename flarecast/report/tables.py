@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
-from flarecast.model.documents import Comparison, Metrics
+from flarecast.model.documents import Comparison, CVComparison, Metrics
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
@@ -258,27 +258,27 @@ def compare_summary(comparison: Comparison) -> list:
             f"{comparison.wall_seconds:.0f} s"]
 
 
-def compare_cv_summary(c: dict[str, Any]) -> list:
+def compare_cv_summary(c: CVComparison) -> list:
     """``flarecast compare --cv``: a table per target (every method's pooled out-of-fold scores with intervals, its
     HSS and TSS per held-out period), one verdict per target, the time taken."""
     from flarecast.report.compare_cv import PERIOD_SCORES, POOLED, cell, periods, score
 
     shown: list = []
     pooled = ("recall", "hss", "tss", "bss")
-    for t in c["targets"]:
+    for t in c.targets:
         held = periods(c, t)
-        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c['rule']} chosen on the other folds (95% CI, "
-                            f"bootstrap over {c['bootstrap']['unit']}s)")
+        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c.rule} chosen on the other folds (95% CI, "
+                            f"bootstrap over {c.bootstrap['unit']}s)")
         for col in ("method", *(LABELS.get(k, k) for k in pooled), *(f"{LABELS[k]} {p}" for p in held
                                                                        for k in PERIOD_SCORES)):
             table.add_column(col, justify="left" if col == "method" else "right")
-        for n in c["methods"]:
+        for n in c.methods:
             cells = [cell(score(c, t, n, POOLED, k)) for k in pooled]
             cells += [cell(score(c, t, n, p, k), interval=False) for p in held for k in PERIOD_SCORES]
             table.add_row(n, *map(escape, cells))
         shown.append(table)
-    return [*shown, *(escape(v["sentence"]) for v in c["verdicts"].values()),
-            f"{len(c['methods'])} methods out of fold in {c['wall_seconds']:.0f} s"]
+    return [*shown, *(escape(v["sentence"]) for v in c.verdicts.values()),
+            f"{len(c.methods)} methods out of fold in {c.wall_seconds:.0f} s"]
 
 
 def demo_summary(comparison: Comparison) -> list:

@@ -41,7 +41,7 @@ from flarecast import __version__
 from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
 from flarecast.errors import ConfigError, ParseError
 from flarecast.jsonio import dumps, write_json
-from flarecast.model.documents import Comparison
+from flarecast.model.documents import Comparison, CVComparison
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
 from flarecast.safeio import loads_json
@@ -148,11 +148,11 @@ def parse_pos_weight(text: str | None) -> float | None:
 
 @dataclass(frozen=True)
 class CompareResult:
-    """A study's folder, its document (``comparison.json``: a :class:`Comparison`; ``--cv``'s
-    ``comparison-cv.json``: a dict) and its reports."""
+    """A study's folder, its document (``comparison.json``, or ``--cv``'s ``comparison-cv.json``) and its
+    reports."""
 
     out: Path
-    comparison: Comparison | dict[str, Any]
+    comparison: Comparison | CVComparison
     report_md: Path
     report_html: Path
 
