@@ -1,6 +1,7 @@
 """The scoring documents that cross stages, typed like the cards: ``metrics.json`` (:class:`Metrics`) and the
 ``comparison.json`` of ``flarecast compare`` and ``flarecast demo`` (:class:`Comparison`), and the
-``comparison-cv.json`` of ``flarecast compare --cv`` (:class:`CVComparison`).
+``comparison-cv.json`` of ``flarecast compare --cv`` (:class:`CVComparison`), and the ``scores.json`` of several
+forecasters' files (:class:`Scores`).
 
 ``metrics.json`` is built in two places, :func:`flarecast.evaluate.scoring.evaluate_samples` (a model's windows)
 and :func:`flarecast.forecast.files.backtest` (a forecast file's rows), both through :meth:`Metrics.build`, which
@@ -253,3 +254,25 @@ class CVComparison(_Study):
 
     FILE: ClassVar[str] = "comparison-cv.json"
     FIX: ClassVar[str] = "expected the comparison-cv.json of `flarecast compare --cv`"
+
+
+class Scores(_Study):
+    """``scores.json``: several forecasters' files scored on the days they share, built by
+    :func:`flarecast.forecast.providers.score_files`, read by :func:`flarecast.report.text.providers_table`.
+
+    ``files``: each forecaster (its file or files, name, rows, thresholds); ``reference``: the first, whom the
+    paired differences are taken against; ``targets``: per target the common days, base rate, each file's scores
+    and the paired differences (plain dicts inside, as :func:`~flarecast.evaluate.bootstrap.score_with_ci` makes
+    the scores).
+    """
+
+    files: list[dict[str, Any]]
+    store: str
+    reference: str
+    bootstrap: dict[str, Any]
+    convention: str
+    targets: dict[str, dict[str, Any]]  # target -> days, from, to, positives, base_rate, scores, paired
+    notes: list[str]
+
+    FILE: ClassVar[str] = "scores.json"
+    FIX: ClassVar[str] = "expected the scores.json of `flarecast evaluate --forecasts A B`"

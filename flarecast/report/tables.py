@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
-from flarecast.model.documents import Comparison, CVComparison, Metrics
+from flarecast.model.documents import Comparison, CVComparison, Metrics, Scores
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
@@ -234,13 +234,13 @@ def fetch_failures(report: dict[str, Any]) -> list[str]:
     return moved + lines + ([escape(hint)] if hint else [])
 
 
-def evaluation_summary(result: Metrics | dict[str, Any]) -> list:
+def evaluation_summary(result: Metrics | Scores) -> list:
     """``flarecast evaluate``: the scores of every target and method (``metrics.json``); a backtest's also without
-    its degraded rows; with ``--by``, every period's. Several forecasters' files (a ``scores.json`` dict): a table
-    per target, files side by side."""
+    its degraded rows; with ``--by``, every period's. Several forecasters' files (``scores.json``): a table per
+    target, files side by side."""
     from flarecast.report.text import metrics_table, period_table, providers_table
 
-    if isinstance(result, dict):  # :func:`flarecast.forecast.providers.score_files`
+    if isinstance(result, Scores):  # :func:`flarecast.forecast.providers.score_files`
         return providers_table(result)
     tables = [metrics_table(result)]
     if result.targets_undegraded is not None:

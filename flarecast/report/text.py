@@ -30,7 +30,7 @@ from flarecast.report.formats import (
 )
 
 if TYPE_CHECKING:
-    from flarecast.model.documents import Comparison, Metrics
+    from flarecast.model.documents import Comparison, Metrics, Scores
 
 __all__ = [  # compare_table, verdict and markdown_to_html live beside; importers still find them here
     "COLUMNS", "EVAL_COLUMNS", "PERIOD_COLUMNS", "compare_table", "comparison_markdown", "comparison_rows",
@@ -200,11 +200,11 @@ def period_table(result: Metrics, key: str = "by_year") -> Table:
     return table
 
 
-def providers_table(result: dict[str, Any]) -> list[Table]:
+def providers_table(result: Scores) -> list[Table]:
     """``flarecast evaluate --forecasts A B ...``: per target, each file's scores on the common days, then the
     paired differences against the first file."""
     tables = []
-    for target, e in result["targets"].items():
+    for target, e in result.targets.items():
         t = Table(title=f"{target}: {e['days']} common days {e['from'][:10]} to {e['to'][:10]}, base rate "
                         f"{e['base_rate']:.3f} (95% CI, bootstrap over UTC days)")
         for col in ("file", "threshold", "positives", *EVAL_COLUMNS):
