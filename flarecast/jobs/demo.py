@@ -267,7 +267,7 @@ def _simulated_demo(out: Path, cfg: RunConfig, progress: Progress) -> DemoResult
         config=cfg.to_dict(),
         losses={name: run_cfg.train.loss.label for name, run_cfg in demo_configs(cfg).items()},
         convention=cfg.samples.convention,
-        threshold_rule=cfg.train.decision().choice(),  # every model's, and evaluate's tabular baselines'
+        threshold_rule=cfg.train.decision().choice(),  # the models' (the tabular baselines' follow their cards)
         samples=counts,
         test={
             "windows": counts["splits"]["test"]["windows"],
