@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 
 from flarecast.cli._util import _show
+from flarecast.model.documents import Comparison
 from flarecast.report.tables import demo_summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ PIPED_WIDTH = 160
 """The width ``flarecast`` prints at when its output is piped (:mod:`flarecast.cli._util`)."""
 
 
-def demo_output(comparison: dict, out: str = "runs/demo") -> str:
+def demo_output(comparison: Comparison, out: str = "runs/demo") -> str:
     """What ``flarecast demo --out OUT`` printed for ``comparison``, trailing spaces removed."""
     console = Console(width=PIPED_WIDTH, file=io.StringIO(), record=True, color_system=None)
     for item in demo_summary(comparison):
@@ -43,12 +43,12 @@ def demo_output(comparison: dict, out: str = "runs/demo") -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def block(comparison: dict) -> str:
+def block(comparison: Comparison) -> str:
     """The Markdown between the markers: the output as a ``text`` code block."""
     return f"{BEGIN}\n```text\n{demo_output(comparison)}```\n{END}"
 
 
-def rewrite(text: str, comparison: dict, page: str = "page") -> str:
+def rewrite(text: str, comparison: Comparison, page: str = "page") -> str:
     """``text`` with its one marked block replaced by :func:`block`; a page without exactly one is an error."""
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
         raise SystemExit(f"{page}: expected one {BEGIN} ... {END} block")
@@ -56,8 +56,8 @@ def rewrite(text: str, comparison: dict, page: str = "page") -> str:
     return head + block(comparison) + rest.split(END, 1)[1]
 
 
-def load(path: Path = RECORDED) -> dict:
-    return json.loads(path.read_text())
+def load(path: Path = RECORDED) -> Comparison:
+    return Comparison.read(path)
 
 
 def main(argv: list[str] | None = None) -> int:

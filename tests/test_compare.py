@@ -73,12 +73,13 @@ def _method(kind, alpha, gamma, test_hss, val_hss, recall=(0.5, 0.5)):
         "hss": stats(test_hss), "recall": stats(recall), "val": {"hss": stats(val_hss)}}}}
 
 
-def _comparison(**focal):
-    return {"methods": {"CE": _method("ce", None, 0.0, [0.30, 0.34], [0.3, 0.3]), **focal}}
+def _methods(**focal):
+    """The ``methods`` of a comparison: CE and the ``focal`` settings."""
+    return {"CE": _method("ce", None, 0.0, [0.30, 0.34], [0.3, 0.3]), **focal}
 
 
 def test_verdict_picks_the_focal_setting_on_validation_not_on_test():
-    c = _comparison(**{"focal a=0.25 g=2": _method("focal", 0.25, 2.0, [0.60, 0.62], [0.10, 0.12]),
+    c = _methods(**{"focal a=0.25 g=2": _method("focal", 0.25, 2.0, [0.60, 0.62], [0.10, 0.12]),
                        "focal a=none g=1": _method("focal", None, 1.0, [0.31, 0.35], [0.40, 0.42])})
     v = verdict(c, "X")
     assert v["focal"] == "focal a=none g=1"  # the best test HSS (0.61) was not chosen: validation decides
@@ -91,20 +92,20 @@ def test_verdict_picks_the_focal_setting_on_validation_not_on_test():
     ([0.10, 0.14], True, "CE beats focal loss"),
 ])
 def test_verdict_beyond_the_spread_names_the_winner(focal_hss, beats, words):
-    c = _comparison(f=_method("focal", 0.25, 2.0, focal_hss, [0.5, 0.5]))
+    c = _methods(f=_method("focal", 0.25, 2.0, focal_hss, [0.5, 0.5]))
     v = verdict(c, "X")
     assert v["beats"] is (np.mean(focal_hss) > 0.32) and words in v["sentence"]
     assert v["spread"] == pytest.approx(np.std([0.30, 0.34], ddof=1))
 
 
 def test_verdict_with_one_seed_claims_nothing():
-    c = {"methods": {"CE": _method("ce", None, 0.0, [0.3], [0.3]), "f": _method("focal", 0.25, 2.0, [0.9], [0.5])}}
+    c = {"CE": _method("ce", None, 0.0, [0.3], [0.3]), "f": _method("focal", 0.25, 2.0, [0.9], [0.5])}
     v = verdict(c, "X")
     assert v["beats"] is None and "one seed" in v["sentence"]
 
 
 def test_heatmap_puts_alpha_in_rows_and_gamma_in_columns():
-    c = _comparison(**{"a": _method("focal", None, 1.0, [0.1, 0.1], [0, 0]),
+    c = _methods(**{"a": _method("focal", None, 1.0, [0.1, 0.1], [0, 0]),
                        "b": _method("focal", 0.25, 1.0, [0.2, 0.2], [0, 0]),
                        "c": _method("focal", 0.25, 3.0, [0.4, 0.4], [0, 0])})
     h = heatmap(c, "X", [None, 0.25], [1.0, 3.0])
@@ -151,18 +152,18 @@ def test_compare_writes_reports_with_every_method_seed_and_verdict(tiny_compare)
 def test_parallel_workers_give_the_serial_numbers_and_a_rerun_trains_nothing(tiny_compare, monkeypatch):
     cfg, samples, out, serial, kw = tiny_compare
     pooled = cmp.compare(cfg, samples, out / "pool", seeds=[1], workers=2, **kw)
-    assert pooled.comparison["parallel"]["workers"] == 2
-    for name, m in pooled.comparison["methods"].items():
+    assert pooled.comparison.parallel["workers"] == 2
+    for name, m in pooled.comparison.methods.items():
         for t in samples.targets:  # one thread per run, so the worker count cannot change a result
             assert m["targets"][t]["hss"]["values"] == \
-                pytest.approx(serial.comparison["methods"][name]["targets"][t]["hss"]["values"][1:], nan_ok=True)
+                pytest.approx(serial.comparison.methods[name]["targets"][t]["hss"]["values"][1:], nan_ok=True)
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
     monkeypatch.setattr(cmp, "_train_one", no_training)
     again = cmp.compare(cfg, samples, out / "serial", seeds=2, workers=1, **kw)
-    assert dumps(again.comparison["methods"]) == dumps(serial.comparison["methods"])
+    assert dumps(again.comparison.methods) == dumps(serial.comparison.methods)
 
 
 def test_run_compare_from_the_config_file_reuses_the_runs_of_the_same_resolved_config(tiny_compare, sim_store,
@@ -180,9 +181,9 @@ def test_run_compare_from_the_config_file_reuses_the_runs_of_the_same_resolved_c
     overrides = [o for o in TINY if not o.startswith("train.device=")] + ["train.epochs=1", "train.threshold_score=tss"]
     again = run_compare(builtin_config("demo"), overrides, store=sim_store, out=out / "serial", device="cpu", seeds=2,
                         alphas="0.25", gammas="2", workers=1, n_boot=100)
-    assert again.comparison["parallel"]["reused_runs"] == len(serial.comparison["methods"]) * 2
-    assert dumps(again.comparison["methods"]) == dumps(serial.comparison["methods"])
-    assert again.comparison["store"] == str(sim_store) and again.report_md == out / "serial" / "report.md"
+    assert again.comparison.parallel["reused_runs"] == len(serial.comparison.methods) * 2
+    assert dumps(again.comparison.methods) == dumps(serial.comparison.methods)
+    assert again.comparison.store == str(sim_store) and again.report_md == out / "serial" / "report.md"
     with pytest.raises(ConfigError, match="gamma"):
         run_compare(builtin_config("demo"), overrides, store=sim_store, out=out / "bad", gammas="two")
 

@@ -81,11 +81,11 @@ def _scored(values: dict[str, float], reps: dict[str, np.ndarray]) -> Scored:
 
 
 def _comparison(focal: dict[str, Scored], ce: Scored, target="X"):
+    """The methods of a comparison and ``target``'s block: what :func:`verdict` reads before ``target``."""
     names = {"focal a=0.25 g=2": (0.25, 2.0), "focal a=none g=1": (None, 1.0)}
-    return {"methods": {"CE": {"kind": "ce"}, **{n: {"kind": "focal", "alpha": names[n][0], "gamma": names[n][1]}
-                                                 for n in focal}},
-            "targets": {target: {"scores": {n: {"pooled": s.entry} for n, s in {"CE": ce, **focal}.items()},
-                                 "paired": {n: {"pooled": paired(s, ce, ("recall", "hss"))} for n, s in focal.items()}}}}
+    return ({"CE": {"kind": "ce"}, **{n: {"kind": "focal", "alpha": names[n][0], "gamma": names[n][1]} for n in focal}},
+            {"scores": {n: {"pooled": s.entry} for n, s in {"CE": ce, **focal}.items()},
+             "paired": {n: {"pooled": paired(s, ce, ("recall", "hss"))} for n, s in focal.items()}})
 
 
 def test_focal_beats_ce_only_where_the_paired_interval_lies_above_zero():
@@ -96,7 +96,7 @@ def test_focal_beats_ce_only_where_the_paired_interval_lies_above_zero():
                                                     "hss": base - 0.04 + rng.normal(0, 0.05, 1000)})
     # Each method's own recall interval holds the other's value: unpaired, nothing would be claimed.
     assert focal.entry["recall"]["ci"][0] < 0.50 < focal.entry["recall"]["ci"][1]
-    v = verdict(_comparison({"focal a=0.25 g=2": focal}, ce), "X")
+    v = verdict(*_comparison({"focal a=0.25 g=2": focal}, ce), "X")
     assert v["focal"] == "focal a=0.25 g=2" and v["beats"] == {"recall": True, "hss": False}
     assert v["scores"]["recall"]["difference"] == pytest.approx(0.05)
     assert "recall 0.55 vs 0.50" in v["sentence"] and "focal beats CE" in v["sentence"]
@@ -110,13 +110,13 @@ def test_the_verdict_quotes_the_declared_setting_and_lists_the_others():
     ce = _scored({"recall": 0.3, "hss": 0.3}, {"recall": base, "hss": base})
     worse = _scored({"recall": 0.2, "hss": 0.2}, {"recall": base - 0.1, "hss": base - 0.1})
     better = _scored({"recall": 0.4, "hss": 0.3}, {"recall": base + 0.1, "hss": base})
-    v = verdict(_comparison({"focal a=0.25 g=2": worse, "focal a=none g=1": better}, ce, ">=M"), ">=M")
+    v = verdict(*_comparison({"focal a=0.25 g=2": worse, "focal a=none g=1": better}, ce, ">=M"), ">=M")
     assert v["focal"] == "focal a=0.25 g=2" and v["beats"] == {"recall": False, "hss": False}
     assert v["sentence"].count("CE beats focal") == 2  # both intervals lie below 0
     assert v["others_beating"] == ["focal a=none g=1"] and v["others"]["focal a=none g=1"]["recall"]["beats"]
     assert v["others"]["focal a=none g=1"]["hss"]["beats"] is False  # [0, 0] does not lie above 0
     assert "case study" not in v["sentence"]  # its claims are X's
-    missing = verdict(_comparison({"focal a=none g=1": better}, ce), "X")
+    missing = verdict(*_comparison({"focal a=none g=1": better}, ce), "X")
     assert missing["focal"] is None and missing["beats"] is None and "not in the grid" in missing["sentence"]
     assert outcome([float("nan"), 0.1]) is None and outcome([0.01, 0.2]) is True and outcome([0.0, 0.2]) is False
 
@@ -172,10 +172,10 @@ def test_a_rerun_into_the_same_folder_trains_nothing(study, sim_store, monkeypat
     cfg = load_config(builtin_config("demo"), SMALL)
     samples = samples_from_store(sim_store, cfg.samples)
     again = ccv.compare_cv(cfg, samples, out, alphas=(0.25,), gammas=(2.0,), workers=2).comparison
-    assert dumps(again["targets"]) == dumps(first["targets"])  # another worker count changes nothing either
-    assert all(m["reused"] for m in again["methods"].values() if m["kind"] != "baseline")
+    assert dumps(again.targets) == dumps(first["targets"])  # another worker count changes nothing either
+    assert all(m["reused"] for m in again.methods.values() if m["kind"] != "baseline")
     hss = ccv.compare_cv(cfg, samples, out, alphas=(0.25,), gammas=(2.0,), rule="hss").comparison
-    assert hss["rule"] == "hss" and hss["targets"] != first["targets"]
+    assert hss.rule == "hss" and hss.targets != first["targets"]
 
 
 def test_tabular_baselines_forecast_each_fold_from_its_training_part_only(sim_store, monkeypatch):

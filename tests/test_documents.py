@@ -77,3 +77,35 @@ def test_training_summaries_print_their_kind_first_and_refuse_an_unknown_field()
         SingleFit(model_dir="m", best_epoc=1, epochs_run=2, val_score=0.5, thresholds={}, seconds=1.0)
     with pytest.raises(ValidationError, match="best_epoch"):
         SingleFit(model_dir="m", best_epoch="1", epochs_run=2, val_score=0.5, thresholds={}, seconds=1.0)
+
+
+def test_the_recorded_demo_comparison_reads_back_to_the_same_bytes(tmp_path):
+    """docs/demo-run.json (a real `flarecast demo`'s comparison.json) read through its type and written again is
+    the file, key for key; a key added later keeps a held key's place and puts a new one last."""
+    from pathlib import Path
+
+    from flarecast.model.documents import Comparison
+
+    recorded = Path(__file__).resolve().parents[1] / "docs" / "demo-run.json"
+    c = Comparison.read(recorded)
+    assert c.threshold_rule == {"rule": "hss", "chosen_on": "validation split"} and set(c.methods) == {"CE", "focal"}
+    write_json(tmp_path / "c.json", c)
+    assert (tmp_path / "c.json").read_bytes() == recorded.read_bytes()
+    later = c.with_(wall_seconds=1.0, note="x")
+    keys = list(later.to_dict())
+    assert keys.index("wall_seconds") == list(c.to_dict()).index("wall_seconds") and keys[-1] == "note"
+
+
+def test_a_comparison_with_a_wrong_value_is_refused_in_one_line(tmp_path):
+    from flarecast.model.documents import Comparison, CVComparison
+
+    good = {"samples": {}, "convention": "swpc", "test": {}, "methods": {}, "baselines": {},
+            "threshold_rule": {"rule": "tss", "chosen_on": "validation split"}}
+    (tmp_path / "c.json").write_text(json.dumps({**good, "wall_seconds": "3 s"}))
+    with pytest.raises(ModelError, match=r"wall_seconds = '3 s'.*comparison.json of `flarecast compare`") as err:
+        Comparison.read(tmp_path / "c.json")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ModelError, match=r"c.json: targets is missing.*comparison-cv.json of `flarecast compare --cv`"):
+        CVComparison.read(tmp_path / "c.json")  # a single-split comparison is not a CV one
+    with pytest.raises(ModelError, match="comparison.json: methods = 'CE'.*a bug of flarecast"):
+        Comparison.build(**{**good, "methods": "CE"})

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from flarecast.model.documents import Comparison
 from flarecast.report.demo import largest_x_episode, plain_verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,9 +45,11 @@ def _comparison(ce_hss, ce_sd, focal_hss, focal_sd, beats, difference, spread):
     def cell(mean, sd):
         return {"mean": mean, "std": sd}
 
-    return {"verdicts": {"X": {"score": "hss", "beats": beats, "difference": difference, "spread": spread}},
-            "methods": {"CE": {"targets": {"X": {"hss": cell(ce_hss, ce_sd), "recall": cell(0.5, 0.1)}}},
-                        "focal": {"targets": {"X": {"hss": cell(focal_hss, focal_sd), "recall": cell(0.3, 0.2)}}}}}
+    return Comparison.build(
+        samples={}, convention="swpc", test={}, baselines={}, threshold_rule={"rule": "hss", "chosen_on": "validation split"},
+        verdicts={"X": {"score": "hss", "beats": beats, "difference": difference, "spread": spread}},
+        methods={"CE": {"targets": {"X": {"hss": cell(ce_hss, ce_sd), "recall": cell(0.5, 0.1)}}},
+                 "focal": {"targets": {"X": {"hss": cell(focal_hss, focal_sd), "recall": cell(0.3, 0.2)}}}})
 
 
 @pytest.mark.parametrize("args, ending", [
@@ -93,14 +96,13 @@ def test_the_demo_report_page_shows_no_raw_markdown(tmp_path):
     """report.html showed the >=M verdict as a block quote ("- >=M: ..." became "=M: ..." in a quote). The page
     rendered from the recorded run (docs/demo-run.json) holds no block quote and no text node with Markdown
     syntax left in it, and both verdicts read whole."""
-    import json
     from html.parser import HTMLParser
 
     from flarecast.report.demo import demo_markdown
     from flarecast.report.formats import markdown_to_html
 
-    recorded = json.loads((ROOT / "docs" / "demo-run.json").read_text())
-    page = markdown_to_html(demo_markdown(recorded, recorded["figures"]), tmp_path, "flarecast demo")
+    recorded = Comparison.read(ROOT / "docs" / "demo-run.json")
+    page = markdown_to_html(demo_markdown(recorded, recorded.figures), tmp_path, "flarecast demo")
 
     class Text(HTMLParser):
         def __init__(self):
@@ -118,5 +120,5 @@ def test_the_demo_report_page_shows_no_raw_markdown(tmp_path):
     parsed.feed(page)
     assert "blockquote" not in parsed.tags and {"table", "ul", "h2"} <= parsed.tags
     assert [n for n in parsed.nodes if "**" in n or n.startswith(("- >=", "> ", "|---")) or "|---" in n] == []
-    for verdict in recorded["plain_verdicts"].values():
+    for verdict in recorded.plain_verdicts.values():
         assert verdict in parsed.nodes

@@ -48,8 +48,8 @@ def files(tmp_path_factory):
 def test_two_providers_are_scored_on_the_same_days_with_hand_computed_differences(files):
     store, a, b = files
     result = score_files([a, b], store=store, n_boot=500)
-    e = result["targets"][">=M"]
-    assert list(result["targets"]) == [">=M"] and e["days"] == 6  # June 7 is a's alone
+    e = result.targets[">=M"]
+    assert list(result.targets) == [">=M"] and e["days"] == 6  # June 7 is a's alone
     # Labels [0, 1, 0, 0, 1, 0]; the BSS reference is their rate 1/3: BS_clim = (4/9 + 2 * 4/9) / 6 = 2/9.
     assert e["positives"] == {"a": 2, "b": 2} and e["base_rate"] == pytest.approx(1 / 3)
     # a: BS = 0.35 / 6, BSS = 1 - (0.35 / 6) / (2 / 9) = 0.7375; at 0.5 it forecasts days 2 and 5: TSS 1.
@@ -70,7 +70,7 @@ def test_a_file_against_itself_differs_by_exactly_zero_in_every_resample(files, 
     store, a, _ = files
     copy = tmp_path / "a2.csv"
     copy.write_text(a.read_text())
-    (pair,) = score_files([a, copy], store=store, n_boot=300)["targets"][">=M"]["paired"]
+    (pair,) = score_files([a, copy], store=store, n_boot=300).targets[">=M"]["paired"]
     assert pair["bss"] == {"value": 0.0, "ci": [0.0, 0.0]} and pair["tss"] == {"value": 0.0, "ci": [0.0, 0.0]}
 
 
@@ -106,8 +106,8 @@ def test_other_providers_files_are_scored_on_common_days_alone_or_together(files
     assert dumps(both) == dumps(score_files([a, b], store=store, n_boot=300))
     assert (tmp_path / "both" / "scores.json").read_text().strip() == dumps(both)
     alone = score_forecast_files([a], store=store, n_boot=300)  # a plain CSV: scored, not backtested
-    assert [f["name"] for f in alone["files"]] == ["a"] and alone["targets"][">=M"]["paired"] == []
-    assert alone["targets"][">=M"]["days"] == 7  # June 1-7: no other file to share days with
+    assert [f["name"] for f in alone.files] == ["a"] and alone.targets[">=M"]["paired"] == []
+    assert alone.targets[">=M"]["days"] == 7  # June 1-7: no other file to share days with
 
 
 def test_evaluate_forecasts_prints_the_paired_comparison(files, tmp_path):
@@ -126,10 +126,10 @@ def test_swpc_fetches_are_one_forecaster_scored_beside_another_file(files, tmp_p
     store, a, _ = files
     first, second = two_fetches(tmp_path)
     result = score_files([a, second, first], store=store, n_boot=300)
-    assert [f["name"] for f in result["files"]] == ["a", "swpc"]
-    assert result["files"][1]["files"] == [str(second), str(first)] and result["files"][1]["rows"] == 18
-    e = result["targets"][">=M"]
-    assert list(result["targets"]) == [">=M"] and e["days"] == 6  # June 1-6; a alone forecasts June 7
+    assert [f["name"] for f in result.files] == ["a", "swpc"]
+    assert result.files[1]["files"] == [str(second), str(first)] and result.files[1]["rows"] == 18
+    e = result.targets[">=M"]
+    assert list(result.targets) == [">=M"] and e["days"] == 6  # June 1-6; a alone forecasts June 7
     # SWPC issued at 22:00 UT the day before: M 5, 40, 10, 10, 30, 5 % for June 1-6 (June 4 as first issued).
     # Labels [0, 1, 0, 0, 1, 0]: BS = 0.875 / 6, BSS = 1 - (0.875 / 6) / (2 / 9) = 0.34375; none reaches 0.5: TSS 0.
     assert e["positives"] == {"a": 2, "swpc": 2}
@@ -145,10 +145,10 @@ def test_swpc_alone_is_scored_on_every_target_it_forecasts(files, tmp_path):
 
     store, _, _ = files
     result = score_forecast_files(list(two_fetches(tmp_path)), store=store, n_boot=300)
-    assert list(result["targets"]) == [">=C", ">=M", "X"] and result["targets"][">=C"]["days"] == 6
+    assert list(result.targets) == [">=C", ">=M", "X"] and result.targets[">=C"]["days"] == 6
     # >=C labels [0, 1, 1, 0, 1, 0] (M, C, M flares on June 2, 3, 5), p = 0.40, 0.90, 0.75, 0.75, 0.95, 0.50:
     # BS = 1.0475 / 6 against 0.25, BSS 0.30167; at 0.5 TP 3, FP 2, TN 1: TSS = 1 - 2/3.
-    c = result["targets"][">=C"]["scores"]["swpc"]
+    c = result.targets[">=C"]["scores"]["swpc"]
     assert c["bss"]["value"] == pytest.approx(1 - 1.0475 / 6 / 0.25) and c["tss"]["value"] == pytest.approx(1 / 3)
 
 

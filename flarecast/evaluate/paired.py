@@ -96,17 +96,17 @@ def quoted_name(methods: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
-def verdict(comparison: dict[str, Any], target: str, *, period: str = "pooled") -> dict[str, Any]:
+def verdict(methods: dict[str, dict[str, Any]], block: dict[str, Any], target: str, *,
+            period: str = "pooled") -> dict[str, Any]:
     """Does the :data:`QUOTED` focal setting beat CE on ``target``'s recall and HSS over ``period``? Every
     other focal setting is listed with its own paired differences. One plain sentence, and its numbers.
 
-    ``comparison`` holds ``methods`` (name -> ``kind``, ``alpha``, ``gamma``) and ``targets[target]``:
+    ``methods``: name -> ``kind``, ``alpha``, ``gamma``; ``block``: the target's scores,
     ``scores[method][period][score]["value"]`` and ``paired[method][period][score]`` = ``{"value", "ci"}``
     (the method minus CE).
     """
-    block = comparison["targets"][target]
-    focal = [n for n, m in comparison["methods"].items() if m.get("kind") == "focal"]
-    name = quoted_name(comparison["methods"])
+    focal = [n for n, m in methods.items() if m.get("kind") == "focal"]
+    name = quoted_name(methods)
     others = {n: _against_ce(block, n, period) for n in focal if n != name}
     out: dict[str, Any] = {"target": target, "period": period, "focal": name, "why": QUOTED_WHY,
                            "reference": REFERENCE, "scores": {}, "others": others,

@@ -41,6 +41,7 @@ from flarecast.forecast.numbers import check_provider
 from flarecast.forecast.swpc import is_swpc_probabilities, read_swpc
 from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning
+from flarecast.model.documents import Scores
 from flarecast.safeio import JSON_BYTES, read_text
 from flarecast.samples import labels
 
@@ -107,8 +108,9 @@ def read_provider(path: str | Path | Sequence[str | Path], *,
 
 
 def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: float = 0.5, horizon: str = "24h",
-                n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Scores of each file on the days all files forecast, and paired differences against the first file.
+                n_boot: int = 1000, seed: int = 0) -> Scores:
+    """Scores of each file on the days all files forecast, and paired differences against the first file
+    (``scores.json``).
 
     Raises
     ------
@@ -127,12 +129,7 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
     targets = [t for t in classes.TARGET_RANK if all(t in set(f["target"]) for _, f, _ in files)]
     if not targets:
         raise ModelError(f"the files share no target: {[sorted(set(f['target'])) for _, f, _ in files]}")
-    result = {"files": [{"file": str(g[0]), **({"files": [str(p) for p in g]} if len(g) > 1 else {}), "name": n,
-                         "rows": int(f.shape[0]), "thresholds": thr or None}
-                        for (g, f, thr), n in zip(files, names, strict=True)],
-              "store": str(store), "reference": names[0], "bootstrap": {"unit": "UTC day", "n_boot": n_boot,
-                                                                       "level": 0.95, "seed": seed},
-              "convention": convention, "targets": {}, "notes": []}
+    scored: dict[str, Any] = {}
     for target in targets:
         per = [f[f["target"] == target].set_index("day") for _, f, _ in files]
         days = sorted(set.intersection(*(set(p.index) for p in per)))
@@ -162,13 +159,18 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
                 entry["paired"].append({"a": names[0], "b": n, **{
                     m: {"value": _diff(entry["scores"][names[0]][m]["value"], entry["scores"][n][m]["value"]),
                         "ci": list(replicate_interval(m, reps[names[0]][m] - reps[n][m]))} for m in PAIRED}})
-        result["targets"][target] = entry
-    return result
+        scored[target] = entry
+    return Scores.build(
+        files=[{"file": str(g[0]), **({"files": [str(p) for p in g]} if len(g) > 1 else {}), "name": n,
+                "rows": int(f.shape[0]), "thresholds": thr or None} for (g, f, thr), n in zip(files, names, strict=True)],
+        store=str(store), reference=names[0],
+        bootstrap={"unit": "UTC day", "n_boot": n_boot, "level": 0.95, "seed": seed},
+        convention=convention, targets=scored, notes=[])
 
 
 def score_forecast_files(paths: Sequence[str | Path], *, store: str | Path, threshold: float = 0.5,
                          horizon: str = "24h", out: str | Path | None = None, n_boot: int = 1000,
-                         seed: int = 0) -> Metrics | dict[str, Any]:
+                         seed: int = 0) -> Metrics | Scores:
     """What ``flarecast evaluate --forecasts`` scores: one flarecast forecast file is backtested
     (:func:`~flarecast.forecast.files.backtest`: a ``metrics.json``, with and without degraded rows);
     several files, or another provider's, are scored on the same days (:func:`score_files`). ``out``: a folder

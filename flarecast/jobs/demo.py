@@ -32,6 +32,7 @@ from flarecast.evaluate.scoring import evaluate_model
 from flarecast.ingest.pipeline import IngestWarning, ingest
 from flarecast.ingest.store import read_events
 from flarecast.jsonio import write_json
+from flarecast.model.documents import Comparison
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model
 from flarecast.progress import Advance, NullProgress, Progress
@@ -61,7 +62,7 @@ def demo_configs(base: RunConfig) -> dict[str, RunConfig]:
 @dataclass(frozen=True)
 class DemoResult:
     out: Path
-    comparison: dict[str, Any]
+    comparison: Comparison
     report_path: Path
 
 
@@ -193,21 +194,21 @@ def _real_demo(out: Path, cfg: RunConfig, seeds: int, n_boot: int, progress: Pro
         for method in DEMO_METHODS:
             runs.update(train_setting(cfg, samples, method, seed_list, out, progress, pool))
     scoring = progress.task("Scoring with bootstrap intervals", 1)
-    comparison = summarise(samples, cfg, list(DEMO_METHODS), seed_list, runs, n_boot)
+    summary = summarise(samples, cfg, list(DEMO_METHODS), seed_list, runs, n_boot)
     scoring(1)
     score = cfg.train.threshold_score
-    comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in TABLE_TARGETS}
-    comparison["warnings"] = split_warnings(comparison["samples"], TABLE_TARGETS)
-    comparison.update({
-        "flarecast_version": __version__, "data": "embedded real sample (flarecast.sample_data)",
-        "sample_data": sample_data.provenance(), "config": cfg.to_dict(), "store": str(store),
-        "losses": {m.name: cfg.replace(**m.overrides).train.loss.label for m in DEMO_METHODS},
-        "seeds": seed_list, "training_kernels": _kernels(cfg), "ingest_warnings": [str(w.message) for w in caught if w.category is IngestWarning],
-        "wall_seconds": round(time.perf_counter() - t0, 1),
-    })
-    report = write_demo_report(comparison, out, **_figure_inputs(samples, cfg, runs, seed_list, store))
-    comparison["wall_seconds"] = round(time.perf_counter() - t0, 1)
-    write_json(out / "comparison.json", comparison)
+    comparison = summary.with_(
+        verdicts={t: verdict(summary.methods, t, score=score) for t in TABLE_TARGETS},
+        warnings=split_warnings(summary.samples, TABLE_TARGETS),
+        flarecast_version=__version__, data="embedded real sample (flarecast.sample_data)",
+        sample_data=sample_data.provenance(), config=cfg.to_dict(), store=str(store),
+        losses={m.name: cfg.replace(**m.overrides).train.loss.label for m in DEMO_METHODS},
+        seeds=seed_list, training_kernels=_kernels(cfg),
+        ingest_warnings=[str(w.message) for w in caught if w.category is IngestWarning],
+        wall_seconds=round(time.perf_counter() - t0, 1))
+    comparison, report = write_demo_report(comparison, out, **_figure_inputs(samples, cfg, runs, seed_list, store))
+    comparison = comparison.with_(wall_seconds=round(time.perf_counter() - t0, 1))
+    write_json(out / Comparison.FILE, comparison)
     return DemoResult(out, comparison, report)
 
 
@@ -260,28 +261,28 @@ def _simulated_demo(out: Path, cfg: RunConfig, progress: Progress) -> DemoResult
         evals[name] = evaluate_model(out / "models" / name, samples, split="test")
         write_json(out / "models" / name / "metrics.json", evals[name])
 
-    comparison = {
-        "flarecast_version": __version__,
-        "data": "simulated",
-        "config": cfg.to_dict(),
-        "losses": {name: run_cfg.train.loss.label for name, run_cfg in demo_configs(cfg).items()},
-        "convention": cfg.samples.convention,
-        "threshold_rule": {"rule": cfg.train.threshold_score, "chosen_on": "validation split"},
-        "samples": counts,
-        "test": {
+    comparison = Comparison.build(
+        flarecast_version=__version__,
+        data="simulated",
+        config=cfg.to_dict(),
+        losses={name: run_cfg.train.loss.label for name, run_cfg in demo_configs(cfg).items()},
+        convention=cfg.samples.convention,
+        threshold_rule=cfg.train.decision().choice(),  # the models' (the tabular baselines' follow their cards)
+        samples=counts,
+        test={
             "windows": counts["splits"]["test"]["windows"],
             "from": counts["splits"]["test"].get("from"),
             "to": counts["splits"]["test"].get("to"),
             "positives": {t: counts["splits"]["test"]["positives"][t] for t in TABLE_TARGETS},
         },
-        "methods": {name: comparison_rows(ev, TABLE_TARGETS) for name, ev in evals.items()},
-        "baselines": {b: comparison_rows(evals["CE"], TABLE_TARGETS, method=b)
-                      for b in ("persistence", "climatology", "logistic", "trees")},
-        "training": {name: {"best_epoch": r.best_epoch, "epochs_run": r.epochs_run, "seconds": round(r.seconds, 1),
-                            "windows_per_s": round(r.windows_per_s, 1)} for name, r in results.items()},
-        "wall_seconds": round(time.perf_counter() - t0, 1),
-    }
-    write_json(out / "comparison.json", comparison)
+        methods={name: comparison_rows(ev, TABLE_TARGETS) for name, ev in evals.items()},
+        baselines={b: comparison_rows(evals["CE"], TABLE_TARGETS, method=b)
+                   for b in ("persistence", "climatology", "logistic", "trees")},
+        training={name: {"best_epoch": r.best_epoch, "epochs_run": r.epochs_run, "seconds": round(r.seconds, 1),
+                         "windows_per_s": round(r.windows_per_s, 1)} for name, r in results.items()},
+        wall_seconds=round(time.perf_counter() - t0, 1),
+    )
+    write_json(out / Comparison.FILE, comparison)
     report = out / "report.md"
     atomic_write_text(report, comparison_markdown(comparison))
     return DemoResult(out, comparison, report)

@@ -159,12 +159,12 @@ def _plan_compare(step: CompareStep, base: Path, owned: Owned) -> Plan:
         if step.cv:  # seeds left out: the config's train.cv.seeds
             c = compare_cv(cfg, samples, out, seeds=step.seeds if "seeds" in given else None, rule=step.rule,
                            **grid).comparison
-            beats = [t for t, v in c["verdicts"].items() if any((v.get("beats") or {}).values())]
-            return (f"{len(c['methods'])} methods out of fold into {out / result_file}; focal a=0.25 g=2 beats CE "
+            beats = [t for t, v in c.verdicts.items() if any((v.get("beats") or {}).values())]
+            return (f"{len(c.methods)} methods out of fold into {out / result_file}; focal a=0.25 g=2 beats CE "
                     f"for: {', '.join(beats) or 'no target'}")
         result = compare(cfg, samples, out, seeds=step.seeds, **grid)
-        beats = [t for t, v in result.comparison["verdicts"].items() if v.get("beats")]
-        return (f"{len(result.comparison['methods'])} settings x {step.seeds} seeds into {result.report_md}; "
+        beats = [t for t, v in result.comparison.verdicts.items() if v.get("beats")]
+        return (f"{len(result.comparison.methods)} settings x {step.seeds} seeds into {result.report_md}; "
                 f"focal beats CE for: {', '.join(beats) or 'no target'}")
 
     inputs = {"config": cfg.to_dict(), "store": str(store), "data": {g: group_key(store, g) for g in groups}}

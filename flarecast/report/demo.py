@@ -2,8 +2,9 @@
 counts, ROC curves and the largest X-flare episode of the test period, as PNG files and one self-contained
 ``report.html`` (images embedded as base64).
 
-Everything here reads the demo's summary (the ``comparison.json`` shape of
-:func:`flarecast.studies.comparison_summary.summarise`) and the test windows' forecasts; no score is computed here.
+Everything here reads the demo's summary (its :class:`~flarecast.model.documents.Comparison`, begun by
+:func:`flarecast.studies.comparison_summary.summarise`) by attribute, and the test windows' forecasts; no score is
+computed here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich import box
 from rich.table import Table
 
 from flarecast import classes
+from flarecast.model.documents import Comparison
 from flarecast.report.compare import split_table
 from flarecast.report.formats import (
     markdown_to_html,
@@ -44,24 +46,20 @@ def _label(target: str, score: str) -> str:
     return f"{target} {'recall' if score == 'recall' else score.upper()}"
 
 
-def _rows(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {**comparison["methods"], **comparison["baselines"]}
-
-
-def demo_table(comparison: dict[str, Any]) -> Table:
+def demo_table(comparison: Comparison) -> Table:
     """The table ``flarecast demo`` prints: seed mean ± spread [95% interval] per cell."""
-    test = comparison["test"]
+    test = comparison.test
     table = Table(box=box.SIMPLE_HEAD, title=f"Test split {test['from'][:10]} to {test['to'][:10]}: cross-entropy vs focal loss, "
-                        f"{len(comparison['seeds'])} seeds (mean ± sd [95% interval])")
+                        f"{len(comparison.seeds)} seeds (mean ± sd [95% interval])")
     table.add_column("method")
     for target, score in TABLE:
         table.add_column(_label(target, score), justify="right")
-    for name, m in _rows(comparison).items():
+    for name, m in comparison.rows().items():
         table.add_row(name, *[_compact(m["targets"][t][s]) for t, s in TABLE])
     pos = test["positives"]
     table.caption = (f"{test['windows']} test windows in {test['groups']} days; positive windows: X {pos['X']}, "
-                     f">=M {pos['>=M']}; thresholds {threshold_sentence(comparison['threshold_rule'])}; class convention "
-                     f"{comparison['convention']}")
+                     f">=M {pos['>=M']}; thresholds {threshold_sentence(comparison.threshold_rule)}; class convention "
+                     f"{comparison.convention}")
     return table
 
 
@@ -79,11 +77,11 @@ def _compact(s: dict[str, Any]) -> str:
     return f"{s['mean']:.2f}{spread}{interval}"
 
 
-def plain_verdict(comparison: dict[str, Any], target: str) -> str:
+def plain_verdict(comparison: Comparison, target: str) -> str:
     """One sentence: does focal loss beat cross-entropy on ``target``, by more than the seed-to-seed spread?"""
-    v = comparison["verdicts"][target]
+    v = comparison.verdicts[target]
     score = v.get("score", "hss").upper()
-    focal, ce = (comparison["methods"][k]["targets"][target] for k in ("focal", "CE"))
+    focal, ce = (comparison.methods[k]["targets"][target] for k in ("focal", "CE"))
 
     def pm(s):
         return "n/a" if not _finite(s["mean"]) else (
@@ -142,27 +140,27 @@ def write_figures(out: Path, *, targets, issue_time, y, probs, thresholds, persi
     return figures
 
 
-def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
+def demo_markdown(comparison: Comparison, figures: dict[str, str]) -> str:
     """``report.md``: what was run, the verdicts, the table, the samples, the figures and how to read them."""
-    test, cfg = comparison["test"], comparison["config"]
+    test, cfg = comparison.test, comparison.config
     head = ["method", "loss"] + [_label(t, s) for t, s in TABLE]
-    losses = comparison["losses"]
+    losses = comparison.losses
     lines = ["# flarecast demo: focal loss against cross-entropy on real GOES-15 data", "",
              f"GOES-15 hourly XRS-B maxima 2011-2013 with the NOAA/NGDC flare reports (embedded in the package). "
              f"Windows of {md_text(cfg['samples']['window'])} issued every {md_text(cfg['samples']['stride'])}, labelled "
              f"with the largest flare in the next {md_text(cfg['samples']['horizon'])} (class convention "
-             f"{md_code(comparison['convention'])}). "
+             f"{md_code(comparison.convention)}). "
              f"Train, validation and test are contiguous time blocks; the test split runs {md_text(test['from'][:10])} to "
              f"{md_text(test['to'][:10])}: {test['windows']} windows, {test['positives']['X']} of them followed by an X flare "
              f"and {test['positives']['>=M']} by an M or X flare.", "",
              f"Both losses train the same network on the same windows with the same optimiser, epochs and seeds "
-             f"({md_text(', '.join(map(str, comparison['seeds'])))}); each run's threshold is "
-             f"{md_text(threshold_sentence(comparison['threshold_rule']))} before the test block is scored.", "", "## Verdict", ""]
-    lines += [f"- {md_text(comparison['plain_verdicts'][t])}" for t in comparison["plain_verdicts"]]
+             f"({md_text(', '.join(map(str, comparison.seeds)))}); each run's threshold is "
+             f"{md_text(threshold_sentence(comparison.threshold_rule))} before the test block is scored.", "", "## Verdict", ""]
+    lines += [f"- {md_text(v)}" for v in comparison.plain_verdicts.values()]
     lines += ["", "## Test scores", "", *md_head(head)]
-    for name, m in _rows(comparison).items():
+    for name, m in comparison.rows().items():
         lines.append(md_row([name, losses.get(name, "baseline"), *(mean_cell(m["targets"][t][s]) for t, s in TABLE)]))
-    lines += ["", f"Cells: mean ± standard deviation over the {len(comparison['seeds'])} seeds [95% interval of the "
+    lines += ["", f"Cells: mean ± standard deviation over the {len(comparison.seeds)} seeds [95% interval of the "
               "seed mean over 1000 bootstrap resamples of whole UTC days]. Baselines are single fits: persistence "
               "(yes when a flare of the class peaked in the previous 24 h), climatology (the training base rate, "
               "never an event at 0.5) and a logistic regression on window statistics.", "",
@@ -176,25 +174,26 @@ def demo_markdown(comparison: dict[str, Any], figures: dict[str, str]) -> str:
               "their thresholds (the mean of the seeds' validation thresholds), shading where an X flare follows "
               "within 24 h, and each X flare's peak.", ""]
     lines += [line for name, path in figures.items() for line in (f"### {md_text(name)}", "", md_image(name, path), "")]
-    lines += [f"Wall time {comparison['wall_seconds']:.0f} s; flarecast {md_text(comparison['flarecast_version'])}.", ""]
+    lines += [f"Wall time {comparison.wall_seconds:.0f} s; flarecast {md_text(comparison.flarecast_version)}.", ""]
     return "\n".join(lines)
 
 
-def write_demo_report(comparison: dict[str, Any], out: str | Path, **forecasts) -> Path:
-    """Write the figures, ``report.md`` and the self-contained ``report.html``; return the HTML path.
+def write_demo_report(comparison: Comparison, out: str | Path, **forecasts) -> tuple[Comparison, Path]:
+    """Write the figures, ``report.md`` and the self-contained ``report.html``; return ``comparison`` with
+    ``plain_verdicts`` and ``figures`` (PNG names) added, and the HTML path.
 
     ``forecasts`` are :func:`write_figures`' keyword arguments but ``convention`` (taken from ``comparison``).
-    Adds ``plain_verdicts`` and ``figures`` (PNG names) to ``comparison``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    comparison["plain_verdicts"] = {t: plain_verdict(comparison, t) for t in ("X", ">=M")}
-    comparison["figures"] = write_figures(out, convention=comparison["convention"], **forecasts)
-    md = demo_markdown(comparison, comparison["figures"])
+    plain = {t: plain_verdict(comparison, t) for t in ("X", ">=M")}
+    comparison = comparison.with_(plain_verdicts=plain,
+                                  figures=write_figures(out, convention=comparison.convention, **forecasts))
+    md = demo_markdown(comparison, comparison.figures)
     atomic_write_text(out / "report.md", md)
     html = out / "report.html"
     atomic_write_text(html, markdown_to_html(md, out, "flarecast demo"))
-    return html
+    return comparison, html
 
 
 __all__ = ["TABLE", "demo_markdown", "demo_table", "largest_x_episode", "plain_verdict", "write_demo_report",

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
-from flarecast.model.documents import Metrics
+from flarecast.model.documents import Comparison, CVComparison, Metrics, Scores
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
@@ -234,13 +234,13 @@ def fetch_failures(report: dict[str, Any]) -> list[str]:
     return moved + lines + ([escape(hint)] if hint else [])
 
 
-def evaluation_summary(result: Metrics | dict[str, Any]) -> list:
+def evaluation_summary(result: Metrics | Scores) -> list:
     """``flarecast evaluate``: the scores of every target and method (``metrics.json``); a backtest's also without
-    its degraded rows; with ``--by``, every period's. Several forecasters' files (a ``scores.json`` dict): a table
-    per target, files side by side."""
+    its degraded rows; with ``--by``, every period's. Several forecasters' files (``scores.json``): a table per
+    target, files side by side."""
     from flarecast.report.text import metrics_table, period_table, providers_table
 
-    if isinstance(result, dict):  # :func:`flarecast.forecast.providers.score_files`
+    if isinstance(result, Scores):  # :func:`flarecast.forecast.providers.score_files`
         return providers_table(result)
     tables = [metrics_table(result)]
     if result.targets_undegraded is not None:
@@ -248,51 +248,51 @@ def evaluation_summary(result: Metrics | dict[str, Any]) -> list:
     return tables + [period_table(result, key) for key in result.by_keys()]
 
 
-def compare_summary(comparison: dict[str, Any]) -> list:
+def compare_summary(comparison: Comparison) -> list:
     """``flarecast compare``: the case-study table, one verdict per target, the split's warnings, the time taken."""
     from flarecast.report.text import compare_table
 
-    return [compare_table(comparison), *(escape(v["sentence"]) for v in comparison["verdicts"].values()),
-            *(f"[yellow]warning:[/] {escape(w)}" for w in comparison.get("warnings", [])),
-            f"{len(comparison['methods'])} loss settings x {len(comparison['grid']['seeds'])} seeds in "
-            f"{comparison['wall_seconds']:.0f} s"]
+    return [compare_table(comparison), *(escape(v["sentence"]) for v in comparison.verdicts.values()),
+            *(f"[yellow]warning:[/] {escape(w)}" for w in comparison.warnings),
+            f"{len(comparison.methods)} loss settings x {len(comparison.grid['seeds'])} seeds in "
+            f"{comparison.wall_seconds:.0f} s"]
 
 
-def compare_cv_summary(c: dict[str, Any]) -> list:
+def compare_cv_summary(c: CVComparison) -> list:
     """``flarecast compare --cv``: a table per target (every method's pooled out-of-fold scores with intervals, its
     HSS and TSS per held-out period), one verdict per target, the time taken."""
     from flarecast.report.compare_cv import PERIOD_SCORES, POOLED, cell, periods, score
 
     shown: list = []
     pooled = ("recall", "hss", "tss", "bss")
-    for t in c["targets"]:
+    for t in c.targets:
         held = periods(c, t)
-        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c['rule']} chosen on the other folds (95% CI, "
-                            f"bootstrap over {c['bootstrap']['unit']}s)")
+        table = Table(title=f"{t}: out-of-fold, thresholds by rule {c.rule} chosen on the other folds (95% CI, "
+                            f"bootstrap over {c.bootstrap['unit']}s)")
         for col in ("method", *(LABELS.get(k, k) for k in pooled), *(f"{LABELS[k]} {p}" for p in held
                                                                        for k in PERIOD_SCORES)):
             table.add_column(col, justify="left" if col == "method" else "right")
-        for n in c["methods"]:
+        for n in c.methods:
             cells = [cell(score(c, t, n, POOLED, k)) for k in pooled]
             cells += [cell(score(c, t, n, p, k), interval=False) for p in held for k in PERIOD_SCORES]
             table.add_row(n, *map(escape, cells))
         shown.append(table)
-    return [*shown, *(escape(v["sentence"]) for v in c["verdicts"].values()),
-            f"{len(c['methods'])} methods out of fold in {c['wall_seconds']:.0f} s"]
+    return [*shown, *(escape(v["sentence"]) for v in c.verdicts.values()),
+            f"{len(c.methods)} methods out of fold in {c.wall_seconds:.0f} s"]
 
 
-def demo_summary(comparison: dict[str, Any]) -> list:
+def demo_summary(comparison: Comparison) -> list:
     """``flarecast demo``: the case-study table and a verdict per target (real data), or the two-model table
     (simulated data), and the time taken."""
-    if comparison.get("data") == "simulated":
+    if comparison.data == "simulated":
         from flarecast.report.text import comparison_table
 
         shown = [comparison_table(comparison)]
     else:
         from flarecast.report.demo import demo_table
 
-        shown = [demo_table(comparison), *map(escape, comparison["plain_verdicts"].values())]
-    return [*shown, f"finished in {comparison['wall_seconds']:.0f} s"]
+        shown = [demo_table(comparison), *map(escape, comparison.plain_verdicts.values())]
+    return [*shown, f"finished in {comparison.wall_seconds:.0f} s"]
 
 
 def batch_step(step: dict[str, Any]) -> str:

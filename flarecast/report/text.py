@@ -30,7 +30,7 @@ from flarecast.report.formats import (
 )
 
 if TYPE_CHECKING:
-    from flarecast.model.documents import Metrics
+    from flarecast.model.documents import Comparison, Metrics, Scores
 
 __all__ = [  # compare_table, verdict and markdown_to_html live beside; importers still find them here
     "COLUMNS", "EVAL_COLUMNS", "PERIOD_COLUMNS", "compare_table", "comparison_markdown", "comparison_rows",
@@ -63,48 +63,50 @@ def _cell(row: dict, m: str) -> str:
     return f"{fmt(row[m])} [{fmt(lo)}, {fmt(hi)}]"
 
 
-def comparison_table(comparison: dict[str, Any], targets=("X", ">=M")) -> Table:
+def comparison_table(comparison: Comparison, targets=("X", ">=M")) -> Table:
     """Rows CE and focal (then baselines); per target: recall, HSS, TSS with 95% day-bootstrap intervals."""
     table = Table(title="Test split: cross-entropy vs focal loss (95% CI, bootstrap over days)")
     table.add_column("method")
     for t in targets:
         for m in COLUMNS:
             table.add_column(f"{t} {m.upper() if m != 'recall' else 'recall'}", justify="right")
-    for name, rows in {**comparison["methods"], **comparison.get("baselines", {})}.items():
+    for name, rows in comparison.rows().items():
         table.add_row(name, *[_cell(rows[t], m) for t in targets for m in COLUMNS])
-    pos = comparison["test"]["positives"]
-    table.caption = (f"{comparison['test']['windows']} test windows; positives: "
+    pos = comparison.test["positives"]
+    table.caption = (f"{comparison.test['windows']} test windows; positives: "
                      + ", ".join(f"{t} {pos[t]}" for t in targets)
-                     + f"; class convention: {comparison['convention']}; thresholds "
-                     + threshold_sentence(comparison["threshold_rule"]))
+                     + f"; class convention: {comparison.convention}; thresholds "
+                     + threshold_sentence(comparison.threshold_rule))
     return table
 
 
-def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str:
+def comparison_markdown(comparison: Comparison, targets=("X", ">=M")) -> str:
+    """The simulated demo's ``report.md``: both losses and the baselines per target, thresholds, 2x2 tables."""
     head = ["method", "loss"] + [f"{t} {m if m == 'recall' else m.upper()}" for t in targets for m in COLUMNS]
-    s = comparison["config"]["samples"]
+    s, test = comparison.config["samples"], comparison.test
     lines = ["# flarecast demo: focal loss vs cross-entropy", "",
-             f"Test split {md_text(comparison['test']['from'])} to {md_text(comparison['test']['to'])}, "
-             f"{comparison['test']['windows']} windows of {md_text(s['window'])} issued every {md_text(s['stride'])}, "
+             f"Test split {md_text(test['from'])} to {md_text(test['to'])}, "
+             f"{test['windows']} windows of {md_text(s['window'])} issued every {md_text(s['stride'])}, "
              f"labelled with the largest flare peaking in the next {md_text(s['horizon'])}, class convention "
-             f"{md_code(comparison['convention'])}. "
-             "Positives: " + ", ".join(f"{md_text(t)}: {comparison['test']['positives'][t]}" for t in targets) + ".",
+             f"{md_code(comparison.convention)}. "
+             "Positives: " + ", ".join(f"{md_text(t)}: {test['positives'][t]}" for t in targets) + ".",
              "", "Each cell: value [95% interval from 1000 bootstrap resamples of whole UTC days]. Thresholds were "
-             f"{md_text(threshold_sentence(comparison['threshold_rule']))} before the test split was scored.", "",
+             f"{md_text(threshold_sentence(comparison.threshold_rule))} before the test split was scored.", "",
              *md_head(head)]
-    losses = comparison.get("losses", {})
-    for name, rows in {**comparison["methods"], **comparison.get("baselines", {})}.items():
+    losses = comparison.losses or {}
+    for name, rows in comparison.rows().items():
         cells = [name, losses.get(name, "baseline")] + [_cell(rows[t], m) for t in targets for m in COLUMNS]
         lines.append(md_row(cells))
     lines += ["", "Thresholds and 2x2 tables:", ""]
-    for name, rows in comparison["methods"].items():
+    for name, rows in comparison.methods.items():
         for t in targets:
             r = rows[t]
             lines.append(f"- {md_text(name)} {md_text(t)}: threshold {r['threshold']:.3f}, TP {r['tp']}, FP {r['fp']}, "
                          f"FN {r['fn']}, TN {r['tn']}, FAR {fmt(r['far'])}")
-    if "training" in comparison:
+    if comparison.training is not None:
         lines += ["", "Training: " + "; ".join(
-            f"{md_text(k)}: best epoch {v['best_epoch']} of {v['epochs_run']}, {v['seconds']} s" for k, v in comparison["training"].items())]
+            f"{md_text(k)}: best epoch {v['best_epoch']} of {v['epochs_run']}, {v['seconds']} s"
+            for k, v in comparison.training.items())]
     lines += ["", "With this many X-positive windows (they come in runs of up to 24 from the same flare), "
               "differences inside the intervals are not evidence that one loss beats the other.", ""]
     return "\n".join(lines)
@@ -198,11 +200,11 @@ def period_table(result: Metrics, key: str = "by_year") -> Table:
     return table
 
 
-def providers_table(result: dict[str, Any]) -> list[Table]:
+def providers_table(result: Scores) -> list[Table]:
     """``flarecast evaluate --forecasts A B ...``: per target, each file's scores on the common days, then the
     paired differences against the first file."""
     tables = []
-    for target, e in result["targets"].items():
+    for target, e in result.targets.items():
         t = Table(title=f"{target}: {e['days']} common days {e['from'][:10]} to {e['to'][:10]}, base rate "
                         f"{e['base_rate']:.3f} (95% CI, bootstrap over UTC days)")
         for col in ("file", "threshold", "positives", *EVAL_COLUMNS):

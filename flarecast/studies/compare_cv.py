@@ -41,6 +41,7 @@ from flarecast.evaluate.paired import QUOTED, QUOTED_WHY, REFERENCE, SCORES, pai
 from flarecast.jsonio import dumps, write_json
 from flarecast.metrics import ThresholdRule, UndefinedScoreWarning
 from flarecast.model.card import EnsembleCard
+from flarecast.model.documents import CVComparison
 from flarecast.model.modeldir import read_card
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare_cv import write_compare_cv_report
@@ -61,7 +62,7 @@ from flarecast.train.ensemble import train_ensemble, transferred
 DEFAULT_CV_GAMMAS = tuple(float(g) for g in COMPARE_CV_GAMMAS.split(","))
 """The focal gammas of the CV study (1 and 2): a smaller grid than the single-model study's, as each setting is
 a whole ensemble."""
-RESULT_FILE = "comparison-cv.json"
+RESULT_FILE = CVComparison.FILE
 POOLED = "pooled"
 _RUN_ONLY = (("train", "device"), ("train", "cv", "workers"), ("train", "cv", "cluster"))
 """Config keys that say where an ensemble was trained, not what: a finished ensemble is reused whatever they are."""
@@ -122,22 +123,21 @@ def compare_cv(cfg: RunConfig, samples: Samples, out: str | Path, *, methods: Se
     runs = _ensembles(cfg, samples, methods, out, len(folds), progress)
     raw = {m.name: _oof_probs(runs[m.name], samples, oof, [folds[i].name for i in fold_id]) for m in methods}
     raw.update(tabular_oof(samples, folds, oof))
-    comparison = score_methods(samples, folds, oof, fold_id, raw, runs, cfg.train.cv.calibration, decision, n_boot)
-    calibration = comparison.pop("calibration")
-    comparison["methods"] = {**{m.name: _method_entry(cfg, m, runs[m.name], out) for m in methods},
-                             **{b: {"kind": "baseline"} for b in ("persistence", *baselines.TABULAR)}}
-    for name, entry in comparison["methods"].items():
+    scored = score_methods(samples, folds, oof, fold_id, raw, runs, cfg.train.cv.calibration, decision, n_boot)
+    calibration = scored.pop("calibration")
+    methods = {**{m.name: _method_entry(cfg, m, runs[m.name], out) for m in methods},
+               **{b: {"kind": "baseline"} for b in ("persistence", *baselines.TABULAR)}}
+    for name, entry in methods.items():
         entry["calibration"] = calibration[name]
-    comparison["verdicts"] = {t: verdict(comparison, t) for t in samples.targets}
     cv = cfg.train.cv
-    comparison.update({
-        "flarecast_version": __version__, "config": cfg.to_dict(), "store": store, "out": str(out),
-        "rule": rule, "quoted": {"alpha": QUOTED[0], "gamma": QUOTED[1], "why": QUOTED_WHY},
-        "cv": {"scheme": cv.scheme, "by": cv.by, "k": cv.k, "pool": list(cv.pool), "val": cv.val,
-               "seeds": list(cv.seeds), "workers": cv.workers, "calibration": cv.calibration},
-        "folds": [f.to_dict() for f in runs[REFERENCE]["card"].cv.folds],
-        "wall_seconds": round(time.perf_counter() - t0, 1),
-    })
+    comparison = CVComparison.build(
+        **scored, methods=methods, verdicts={t: verdict(methods, scored["targets"][t], t) for t in samples.targets},
+        flarecast_version=__version__, config=cfg.to_dict(), store=store, out=str(out),
+        rule=rule, quoted={"alpha": QUOTED[0], "gamma": QUOTED[1], "why": QUOTED_WHY},
+        cv={"scheme": cv.scheme, "by": cv.by, "k": cv.k, "pool": list(cv.pool), "val": cv.val,
+            "seeds": list(cv.seeds), "workers": cv.workers, "calibration": cv.calibration},
+        folds=[f.to_dict() for f in runs[REFERENCE]["card"].cv.folds],
+        wall_seconds=round(time.perf_counter() - t0, 1))
     md, html = write_compare_cv_report(comparison, out)
     write_json(out / RESULT_FILE, comparison)
     return CompareResult(out, comparison, md, html)

@@ -42,6 +42,7 @@ from flarecast.config import COMPARE_DEFAULTS, RunConfig, format_pos_weight
 from flarecast.errors import ConfigError, ParseError
 from flarecast.evaluate.mcintosh import fit_from_store
 from flarecast.jsonio import dumps, write_json
+from flarecast.model.documents import Comparison, CVComparison
 from flarecast.progress import NullProgress, Progress
 from flarecast.report.compare import heatmap, verdict, write_compare_report
 from flarecast.safeio import loads_json
@@ -148,8 +149,11 @@ def parse_pos_weight(text: str | None) -> float | None:
 
 @dataclass(frozen=True)
 class CompareResult:
+    """A study's folder, its document (``comparison.json``, or ``--cv``'s ``comparison-cv.json``) and its
+    reports."""
+
     out: Path
-    comparison: dict[str, Any]
+    comparison: Comparison | CVComparison
     report_md: Path
     report_html: Path
 
@@ -200,20 +204,19 @@ def compare(cfg: RunConfig, samples: Samples, out: str | Path, *, seeds: int | S
     runs, reused = _run_all(cfg, samples, specs, out / "runs", devices, n_workers, bar)
 
     mcintosh, _ = fit_from_store(store, samples, threshold_score=cfg.train.threshold_score) if store else (None, None)
-    comparison = summarise(samples, cfg, methods, seed_list, runs, n_boot, mcintosh=mcintosh)
+    summary = summarise(samples, cfg, methods, seed_list, runs, n_boot, mcintosh=mcintosh)
     score = cfg.train.threshold_score
-    comparison["heatmap"] = {t: heatmap(comparison, t, alphas, gammas, score=score) for t in samples.targets}
-    comparison["verdicts"] = {t: verdict(comparison, t, score=score) for t in samples.targets}
-    comparison["warnings"] = split_warnings(comparison["samples"], samples.targets)
-    comparison.update({
-        "flarecast_version": __version__, "config": cfg.to_dict(), "store": store,
-        "grid": {"alphas": list(alphas), "gammas": list(gammas), "seeds": seed_list,
-                 "balanced_alpha": balanced_alpha, "pos_weight": pw},
-        "parallel": {"workers": n_workers, "devices": devices[:n_workers], "reused_runs": reused},
-        "wall_seconds": round(time.perf_counter() - t0, 1),
-    })
+    comparison = summary.with_(
+        heatmap={t: heatmap(summary.methods, t, alphas, gammas, score=score) for t in samples.targets},
+        verdicts={t: verdict(summary.methods, t, score=score) for t in samples.targets},
+        warnings=split_warnings(summary.samples, samples.targets),
+        flarecast_version=__version__, config=cfg.to_dict(), store=store,
+        grid={"alphas": list(alphas), "gammas": list(gammas), "seeds": seed_list,
+              "balanced_alpha": balanced_alpha, "pos_weight": pw},
+        parallel={"workers": n_workers, "devices": devices[:n_workers], "reused_runs": reused},
+        wall_seconds=round(time.perf_counter() - t0, 1))
     md, html = write_compare_report(comparison, out)
-    write_json(out / "comparison.json", comparison)
+    write_json(out / Comparison.FILE, comparison)
     return CompareResult(out, comparison, md, html)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import bootstrap_replicates, replicate_interval, score_with_ci
 from flarecast.metrics import UndefinedScoreWarning, score_table
+from flarecast.model.documents import Comparison
 from flarecast.report.formats import percent
 from flarecast.samples.build import Samples
 
@@ -51,12 +52,12 @@ def split_warnings(counts: dict[str, Any], targets: Sequence[str]) -> list[str]:
     return out
 
 
-def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot, *, mcintosh=None) -> dict[str, Any]:
+def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot, *, mcintosh=None) -> Comparison:
     """Per method and target: seed mean, spread and 95% interval of every score on the test split, beside the
-    baselines. ``runs`` maps ``(method name, seed)`` to ``{"val", "test", "info"}`` as :func:`~flarecast.studies.comparison.compare`
-    and the demo produce them (``info``: seed, thresholds, best_epoch, epochs_run, seconds, device). ``mcintosh``:
-    the fitted McIntosh-Poisson baseline (:func:`flarecast.evaluate.mcintosh.fit_from_store`), scored beside
-    persistence where given."""
+    baselines: the blocks every :class:`Comparison` of runs over seeds starts with. ``runs`` maps ``(method name,
+    seed)`` to ``{"val", "test", "info"}`` as :func:`~flarecast.studies.comparison.compare` and the demo produce them
+    (``info``: seed, thresholds, best_epoch, epochs_run, seconds, device). ``mcintosh``: the fitted McIntosh-Poisson
+    baseline (:func:`flarecast.evaluate.mcintosh.fit_from_store`), scored beside persistence where given."""
     test_idx, val_idx = samples.indices("test"), samples.indices("val")
     sharp = samples.config.source == "sharp"
     groups = samples.region[test_idx] if sharp else samples.issue_time[test_idx].astype("datetime64[D]").astype(np.int64)
@@ -73,7 +74,7 @@ def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot, *, mcintosh=N
                  "positives": counts["splits"]["test"]["positives"]},
         "climatology": clim, "methods": {}, "baselines": {},
         # What every run's (and the tabular baselines') threshold maximised on validation; reports state it.
-        "threshold_rule": {"rule": cfg.train.threshold_score, "chosen_on": "validation split"},
+        "threshold_rule": cfg.train.decision().choice(),
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedScoreWarning)
@@ -97,7 +98,7 @@ def summarise(samples: Samples, cfg, methods, seeds, runs, n_boot, *, mcintosh=N
                 t: _single(score_with_ci(samples.y[test_idx, j], p[:, j], groups, threshold=thr[t],
                                          climatology=clim[t], n_boot=n_boot))
                 for j, t in enumerate(samples.targets)}}
-    return out
+    return Comparison.build(**out)
 
 
 def _method_scores(samples, j, target, test_idx, val_idx, groups, runs, clim, n_boot) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flarecast.model.documents import Metrics
+from flarecast.model.documents import Comparison, CVComparison, Metrics
 from flarecast.report.compare import compare_markdown
 from flarecast.report.compare_cv import compare_cv_markdown, write_compare_cv_report
 from flarecast.report.dashboard import render
@@ -104,13 +104,13 @@ def _cell(v=0.5):
     return {"mean": v, "std": 0.05, "ci": [v - 0.1, v + 0.1], "values": [v, v]}
 
 
-def cv_comparison(fold: str, method: str, target: str, text: str) -> dict:
+def cv_comparison(fold: str, method: str, target: str, text: str) -> CVComparison:
     """A ``comparison-cv.json`` with a region fold named ``fold``, a loss setting ``method``, a target ``target``
     and ``text`` in every other slot that comes from a config or a path."""
     methods = {"CE": "ce", f"focal {method}": "focal", "persistence": "baseline"}
     fold = fold if fold != "pooled" else "pooled fold"  # the name of the pooled column is taken
     periods = [fold, "pooled"]
-    return {
+    return CVComparison.build(**{
         "cv": {"scheme": "blocked", "by": "regions", "k": 2, "seeds": [0], "pool": [text, "val"], "val": text,
                "calibration": text},
         "bootstrap": {"n_boot": 100, "unit": text},
@@ -127,16 +127,16 @@ def cv_comparison(fold: str, method: str, target: str, text: str) -> dict:
         "rule": text, "quoted": {"alpha": 0.25, "gamma": 2.0, "why": text},
         "verdicts": {target: {"sentence": f"{target}: focal {method} against CE on {fold}: {text}"}},
         "wall_seconds": 5.0, "flarecast_version": text,
-    }
+    })
 
 
-def comparison(method: str, target: str, text: str, demo: bool = False) -> dict:
+def comparison(method: str, target: str, text: str, demo: bool = False) -> Comparison:
     """A ``comparison.json`` of ``flarecast compare`` (``demo``: of ``flarecast demo``) with ``text`` in its slots."""
     targets = ["X", ">=M"] if demo else [target, "X" if target != "X" else "X2"]
     scores = ("recall", "hss", "tss", "far", "precision", "pofd", "bss", "roc_auc", "pr_auc")
     row = {"targets": {t: {s: _cell() for s in scores} for t in targets}}
     focal = f"focal {method}" if not demo else "focal"
-    return {
+    return Comparison.build(**{
         "test": {"from": "2013-01-01", "to": "2013-12-31", "windows": 10, "groups": 5,
                  "positives": {t: 1 for t in targets}},
         "grid": {"seeds": [0, 1], "pos_weight": 3.0, "balanced_alpha": 0.75},
@@ -149,7 +149,7 @@ def comparison(method: str, target: str, text: str, demo: bool = False) -> dict:
         "warnings": [text], "parallel": {"workers": 1}, "wall_seconds": 3.0, "flarecast_version": text,
         "config": {"samples": {"window": text, "stride": text, "horizon": text}}, "seeds": [0, 1],
         "losses": {"CE": "ce", focal: text}, "plain_verdicts": {t: f"{t}: {method} {text}" for t in targets},
-    }
+    })
 
 
 def pages(fold: str, method: str, target: str, text: str, tmp: Path) -> dict[str, tuple[str, list[str]]]:
