@@ -93,7 +93,9 @@ def test_every_catalogue_ingests_but_the_sunspot_table(everything):
     store, reports = everything
     events = reports["events"]
     assert [Path(p).name for p, _ in events.skipped] == ["SRS_data_new_19960101_20181231.csv"]
-    assert "not a known events product" in events.skipped[0][1]
+    # The SRS archive table is region data now: the events ingest names the reader and the command that takes it.
+    assert "reads as srs-archive-csv (regions data)" in events.skipped[0][1]
+    assert "flarecast ingest regions" in events.skipped[0][1]
     readers = {f.reader for f in events.files}
     assert readers == {
         "ngdc-xrs-report",
