@@ -45,19 +45,52 @@ def apply_calibration(p: np.ndarray, cal: Calibration | Mapping[str, Any]) -> np
     return p  # "none"
 
 
+def conditional(p: np.ndarray, chains: list[list[int]]) -> np.ndarray:
+    """Raw conditional probabilities ``[n, targets]`` along each chain: the lowest class's own, then each
+    class's over the one below it (0 where that is 0), clipped to [0, 1]."""
+    q = np.array(p, dtype=np.float64, copy=True)
+    for chain in chains:
+        for lo, hi in zip(chain[:-1], chain[1:], strict=True):
+            below = np.asarray(p[:, lo], dtype=np.float64)
+            q[:, hi] = np.clip(np.divide(p[:, hi], below, out=np.zeros(below.size), where=below > 0), 0.0, 1.0)
+    return q
+
+
+def chain_product(c: np.ndarray, chains: list[list[int]]) -> np.ndarray:
+    """Nested probabilities from conditional ones: the running product along each chain."""
+    out = np.array(c, dtype=np.float64, copy=True)
+    for chain in chains:
+        out[:, chain] = np.cumprod(c[:, chain], axis=1)
+    return out
+
+
+def calibrate(probs: np.ndarray, maps: Sequence[Calibration | Mapping[str, Any]],
+              chains: Sequence[Sequence[int]] = ()) -> np.ndarray:
+    """Probabilities ``[n, targets]`` through one map per target column; along ``chains`` (nested targets) the
+    maps are of the conditional probabilities and the result their running products."""
+    if not probs.size:
+        return np.asarray(probs, dtype=np.float64)
+    q = conditional(probs, chains) if chains else probs
+    out = np.stack([apply_calibration(q[:, j], m) for j, m in enumerate(maps)], axis=1)
+    return chain_product(out, chains) if chains else out
+
+
 class Ensemble(nn.Module):
     """Member networks whose sigmoid outputs are averaged, then calibrated per target.
 
     ``calibration`` maps each target name to its calibration (``{"method": "none"}`` leaves it as is).
     ``linear`` (logistic regressions on window statistics, :mod:`flarecast.model.linear`) and ``blend`` (the
     networks' weight per target) make it a blend: ``blend[t] x mean(networks) + (1 - blend[t]) x mean(linear)``
-    before calibration.
+    before calibration. ``chains`` (the nested targets of an ordinal head, :func:`flarecast.classes.nested`):
+    the maps are of the conditional probabilities along each chain, and the calibrated probabilities their
+    running products (:mod:`flarecast.train.calibration`), so the classes stay nested.
     """
 
     def __init__(self, members: Sequence[nn.Module], targets: Sequence[str],
                  calibration: Mapping[str, Calibration | Mapping[str, Any]], *, linear: Sequence[nn.Module] = (),
-                 blend: Mapping[str, float] | None = None):
+                 blend: Mapping[str, float] | None = None, chains: Sequence[Sequence[int]] = ()):
         super().__init__()
+        self.chains = [list(c) for c in chains]
         if not members:
             raise ModelError("an ensemble needs at least one member model")
         missing = [t for t in targets if t not in calibration]
@@ -82,9 +115,7 @@ class Ensemble(nn.Module):
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         """Calibrated probabilities ``[n, targets]`` (float32) from the members' mean ``[n, targets]``."""
-        out = np.stack([apply_calibration(probs[:, j], self.calibration[t]) for j, t in enumerate(self.targets)],
-                       axis=1) if probs.size else probs
-        return out.astype(np.float32)
+        return calibrate(probs, [self.calibration[t] for t in self.targets], self.chains).astype(np.float32)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         raise ModelError("an Ensemble averages probabilities, not logits: call flarecast.model.inference.predict")
