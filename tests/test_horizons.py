@@ -1,0 +1,160 @@
+"""Forecast days (issue 23): labels per UT day and per 24 h window computed by hand, ordinal heads coherent by
+construction before and after calibration, the ordinal loss by hand, isotonic steps of a minimum count."""
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flarecast import classes
+from flarecast.config import ModelConfig, from_dict
+from flarecast.errors import ConfigError, FlareClassError
+from flarecast.model.ensemble import calibrate
+from flarecast.model.network import TemporalCNN
+from flarecast.samples.labels import Catalogue, day_fluxes, day_windows
+from flarecast.train.calibration import choose_chain_calibration, isotonic_steps
+from flarecast.train.losses import ordinal_focal_loss
+
+TARGETS9 = tuple(classes.day_target(t, d) for d in (1, 2, 3) for t in (">=C", ">=M", "X"))
+
+
+def catalogue(rows):
+    """rows: (ISO peak time, class string)."""
+    ev = xr.Dataset({"peak": ("event", np.array([r[0] for r in rows], "datetime64[ns]")),
+                     "peak_flux": ("event", np.array([classes.parse_class(r[1]) for r in rows])),
+                     "noaa_ar": ("event", np.zeros(len(rows), np.int32))})
+    return Catalogue.from_events(ev)
+
+
+CAT = catalogue([
+    ("2024-12-21T23:30", "X1.0"),  # after a 22:00 issue but before day 1: no day's
+    ("2024-12-22T00:00", "C3.0"),  # opens day 1 (a peak at 00:00:00 belongs to the day it opens)
+    ("2024-12-22T13:00", "M2.0"),
+    ("2024-12-23T23:59", "B5.0"),
+    ("2024-12-24T05:00", "X2.0"),
+    ("2024-12-25T00:00", "M1.0"),  # day 4 of a 21st issue
+])
+
+
+def test_ut_days_are_the_three_ut_days_after_the_day_of_issue():
+    issue = np.array(["2024-12-21T22:00", "2024-12-22T00:00"], "datetime64[ns]")
+    got = classes.ordinal(day_fluxes(CAT, issue, 3, "ut"), "true")
+    # Issued the 21st at 22:00: the 22nd (C3, M2 -> M), the 23rd (B5 -> quiet), the 24th (X2); the X1 at 23:30
+    # on the 21st and the M1 at 00:00 on the 25th fall on no day. Issued the 22nd at 00:00: 23rd, 24th, 25th.
+    assert got.tolist() == [[2, 0, 3], [0, 3, 2]]
+
+
+def test_issue_windows_are_consecutive_24_hours_after_issue():
+    issue = np.array(["2024-12-21T22:00"], "datetime64[ns]")
+    lo, hi = day_windows(issue, 3, "issue")
+    assert (hi - lo == np.timedelta64(24, "h")).all() and lo[0, 0] == issue[0]
+    # (21st 22:00, 22nd 22:00]: X1 at 23:30 -> X; (22nd 22:00, 23rd 22:00]: none; (23rd 22:00, 24th 22:00]: X2.
+    assert classes.ordinal(day_fluxes(CAT, issue, 3, "issue"), "true").tolist() == [[3, 0, 3]]
+
+
+def test_the_sample_config_names_one_target_per_class_and_day_and_looks_far_enough():
+    cfg = from_dict({"samples": {"days": 3, "targets": [">=C", ">=M", "X"]}}).samples
+    assert cfg.target_names == TARGETS9
+    # An issue at 00:00 UT forecasts through the end of the 4th UT day after it.
+    assert cfg.horizon_length == np.timedelta64(96, "h")
+    assert from_dict({"samples": {"days": 3, "day_windows": "issue"}}).samples.horizon_length == np.timedelta64(72, "h")
+    assert classes.split_target("X@d2") == ("X", 2) and classes.target_rank(">=M@d3") == 2
+    with pytest.raises(FlareClassError, match="X@d0"):
+        classes.split_target("X@d0")
+    with pytest.raises(ConfigError, match="model.head"):
+        from_dict({"train": {"loss": {"name": "ordinal"}}})
+
+
+@pytest.mark.parametrize("head", ["cumulative", "chain"])
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.1, 30.0))
+def test_ordinal_heads_are_coherent_before_and_after_calibration(head, seed, scale):
+    torch.manual_seed(seed)
+    net = TemporalCNN(2, 9, 16, ModelConfig(hidden=4, head=head), targets=TARGETS9).eval()
+    for p in net.parameters():
+        p.data.mul_(scale)  # large weights push the logits to the extremes, where rounding would show
+    with torch.no_grad():
+        prob = torch.sigmoid(net(torch.randn(64, 2, 16) * scale)).numpy().astype(np.float64)
+    chains = classes.nested(TARGETS9)
+    rng = np.random.default_rng(seed)
+    maps = [{"method": "isotonic", "x": np.sort(rng.uniform(0, 1, 4)).tolist(),
+             "y": np.sort(rng.uniform(0, 1, 4)).tolist()} if j % 2 else
+            {"method": "platt", "a": float(rng.normal(1, 2)), "b": float(rng.normal(0, 3))} for j in range(9)]
+    for probs in (prob, calibrate(prob, maps, chains)):
+        for chain in chains:
+            assert (np.diff(probs[:, chain], axis=1) <= 1e-12).all()
+        assert ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_the_ordinal_loss_is_the_peak_class_probability_by_hand():
+    # P(>=C) = 0.8, P(>=M) = 0.3, P(X) = 0.1: P(quiet) 0.2, P(C) 0.5, P(M) 0.2, P(X) 0.1.
+    z = torch.logit(torch.tensor([[0.8, 0.3, 0.1]] * 4, dtype=torch.float64))
+    y = torch.tensor([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=torch.float64)
+    got = ordinal_focal_loss(z, y, [[0, 1, 2]], reduction="none")[:, 0]
+    assert np.allclose(got.numpy(), -np.log([0.2, 0.5, 0.2, 0.1]))
+    focal = ordinal_focal_loss(z, y, [[0, 1, 2]], alpha=0.25, gamma=2.0, reduction="none")[:, 0]
+    assert np.allclose(focal.numpy(), -np.log([0.2, 0.5, 0.2, 0.1]) * np.array([0.8, 0.5, 0.8, 0.9]) ** 2
+                       * np.array([0.75, 0.25, 0.25, 0.25]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 300), m=st.integers(2, 40), seed=st.integers(0, 1000))
+def test_isotonic_steps_are_monotone_and_hold_at_least_min_step_windows(n, m, seed):
+    rng = np.random.default_rng(seed)
+    p = np.round(rng.uniform(0, 1, n), 2)  # ties: equal probabilities must share a step
+    y = (rng.uniform(0, 1, n) < p).astype(float)
+    x, v = isotonic_steps(p, y, m)
+    assert (np.diff(x) >= 0).all() and (np.diff(v) >= -1e-12).all()
+    steps = np.unique(v)
+    mapped = np.interp(p, x, v)
+    for s in steps:
+        on = np.isclose(mapped, s)
+        assert on.sum() >= min(m, n)  # every step rests on min_step windows (all of them when fewer)
+        assert np.isclose(y[on].mean(), s)  # and its value is their event rate
+
+
+def test_chain_calibration_keeps_the_top_where_the_conditional_evidence_is():
+    # 2000 windows; X happens on 40% of the windows with the highest raw X among those with an M flare.
+    rng = np.random.default_rng(0)
+    n = 2000
+    p_c = rng.uniform(0.5, 1, n)
+    p_m = p_c * rng.uniform(0, 1, n)
+    p_x = p_m * rng.uniform(0, 0.2, n)
+    y_c = rng.uniform(0, 1, n) < p_c
+    y_m = y_c & (rng.uniform(0, 1, n) < p_m / p_c)
+    y_x = y_m & (rng.uniform(0, 1, n) < 2 * p_x / p_m)
+    y = np.stack([y_c, y_m, y_x], axis=1).astype(float)
+    p = np.stack([p_c, p_m, p_x], axis=1)
+    fold = np.arange(n) % 3
+    maps, _, crossed = choose_chain_calibration(y, p, fold, [[0, 1, 2]], "isotonic", min_step=20)
+    calibrated = calibrate(p, maps, [[0, 1, 2]])
+    assert (np.diff(calibrated, axis=1) <= 1e-12).all() and (np.diff(crossed, axis=1) <= 1e-12).all()
+    # P(X | >=M) is twice the raw ratio: the conditional map doubles it instead of flattening it.
+    ratio = p_x / p_m
+    top = ratio > 0.15
+    top &= calibrated[:, 1] > 0
+    assert np.isclose(calibrated[top, 2] / calibrated[top, 1], 2 * ratio[top], atol=0.12).mean() > 0.8
+
+
+def test_swpc_nine_numbers_are_read_per_class_and_day(tmp_path):
+    from flarecast.forecast.swpc import read_swpc
+
+    # SWPC's layout and key order (solar_probabilities.json), one forecast issued 2024-12-21 at 22:00 UT.
+    path = tmp_path / "solar_probabilities.json"
+    path.write_text('[{"date":"2024-12-21T00:00:00","c_class_1_day":99,"c_class_2_day":95,"c_class_3_day":90,'
+                    '"m_class_1_day":60,"m_class_2_day":55,"m_class_3_day":50,"x_class_1_day":10,"x_class_2_day":15,'
+                    '"x_class_3_day":5,"10mev_protons_1_day":1,"10mev_protons_2_day":1,"10mev_protons_3_day":1,'
+                    '"polar_cap_absorption":"green"}]')
+    frame = read_swpc([path]).set_index("target")
+    assert frame["probability"].to_dict() == pytest.approx({
+        ">=C": 0.99, ">=M": 0.60, "X": 0.10, ">=C@d2": 0.95, ">=M@d2": 0.55, "X@d2": 0.15,
+        ">=C@d3": 0.90, ">=M@d3": 0.50, "X@d3": 0.05})
+    # Day d is the d-th UT day after the day of issue (the RSGA of 21 Dec 2024 covers 22-24 Dec).
+    assert frame.loc["X@d3", "issue_time"] == "2024-12-24T00:00:00Z" and frame.loc["X@d3", "valid_to"] == \
+        "2024-12-25T00:00:00Z" and frame.loc["X", "issue_time"] == "2024-12-22T00:00:00Z"
+    bad = tmp_path / "bad.json"  # X above M on day 2: refused, whatever day 1 says
+    bad.write_text(path.read_text().replace('"x_class_2_day":15', '"x_class_2_day":70'))
+    with pytest.raises(Exception, match="class|order|above"):
+        read_swpc([bad])
