@@ -30,7 +30,8 @@ def catalogue(rows):
 
 CAT = catalogue([
     ("2024-12-21T23:30", "X1.0"),  # after a 22:00 issue but before day 1: no day's
-    ("2024-12-22T00:00", "C3.0"),  # opens day 1 (a peak at 00:00:00 belongs to the day it opens)
+    ("2024-12-22T00:00", "C3.0"),  # ends the 21st: windows are (start, end], so no day's either
+    ("2024-12-22T00:01", "C4.0"),
     ("2024-12-22T13:00", "M2.0"),
     ("2024-12-23T23:59", "B5.0"),
     ("2024-12-24T05:00", "X2.0"),
@@ -41,9 +42,10 @@ CAT = catalogue([
 def test_ut_days_are_the_three_ut_days_after_the_day_of_issue():
     issue = np.array(["2024-12-21T22:00", "2024-12-22T00:00"], "datetime64[ns]")
     got = classes.ordinal(day_fluxes(CAT, issue, 3, "ut"), "true")
-    # Issued the 21st at 22:00: the 22nd (C3, M2 -> M), the 23rd (B5 -> quiet), the 24th (X2); the X1 at 23:30
-    # on the 21st and the M1 at 00:00 on the 25th fall on no day. Issued the 22nd at 00:00: 23rd, 24th, 25th.
-    assert got.tolist() == [[2, 0, 3], [0, 3, 2]]
+    # Issued the 21st at 22:00: the 22nd (C4, M2 -> M), the 23rd (B5 -> quiet), the 24th (X2); the X1 at 23:30
+    # on the 21st and the C3 at 00:00 on the 22nd fall on no day, the M1 at 00:00 on the 25th ends the 24th.
+    # Issued the 22nd at 00:00: the 23rd (quiet), the 24th (X2, M1), the 25th (nothing after 00:00).
+    assert got.tolist() == [[2, 0, 3], [0, 3, 0]]
 
 
 def test_issue_windows_are_consecutive_24_hours_after_issue():

@@ -32,8 +32,7 @@ def window(cfg: SampleConfig, issue: np.datetime64, target: str) -> tuple[str, s
     if not day:
         return iso(issue), iso(issue + cfg.horizon_length)
     lo, hi = day_windows(np.array([issue]), day, cfg.day_windows)
-    one = np.timedelta64(1, "ns") if cfg.day_windows == "ut" else np.timedelta64(0, "ns")
-    return iso(lo[0, day - 1] + one), iso(hi[0, day - 1] + one)
+    return iso(lo[0, day - 1]), iso(hi[0, day - 1])
 
 
 def day_table(doc: dict[str, Any], issue_time: str | None = None) -> dict[str, Any]:

@@ -136,21 +136,21 @@ _DAY = np.timedelta64(1, "D")
 def day_windows(issue: np.ndarray, days: int, mode: str = "ut") -> tuple[np.ndarray, np.ndarray]:
     """The label intervals ``(lo, hi]`` ``[issue, day]`` of each forecast day after each issue time.
 
-    ``ut``: day d is the UT day d days after the day of issue, [00:00, 24:00) UT (SWPC's days: an issue at
-    22:00 UT on the 24th forecasts the 25th, 26th and 27th; a flare peaking in the last 2 h of the 24th counts
-    for no day). ``issue``: day d is (t + (d - 1) x 24 h, t + d x 24 h], the 24/48/72 h horizons.
+    ``ut``: day d is the UT day d days after the day of issue, 00-24 UT (SWPC's days: an issue at 22:00 UT on the
+    24th forecasts the 25th, 26th and 27th; a flare peaking in the last 2 h of the 24th counts for no day).
+    ``issue``: day d is (t + (d - 1) x 24 h, t + d x 24 h], the 24/48/72 h horizons. Like every label window,
+    both are open at the start and closed at the end (a peak at exactly 00:00:00 ends the day before), so a
+    forecast row's (valid_from, valid_to] is scored as it was trained.
 
     >>> lo, hi = day_windows(np.array(["2024-12-21T22:00"], "datetime64[ns]"), 2)
-    >>> [str(v) for v in (lo + np.timedelta64(1, "ns"))[0]], [str(v) for v in (hi + np.timedelta64(1, "ns"))[0]]
-    (['2024-12-22T00:00:00.000000000', '2024-12-23T00:00:00.000000000'], ['2024-12-23T00:00:00.000000000', '2024-12-24T00:00:00.000000000'])
+    >>> [str(v)[:16] for v in lo[0]], [str(v)[:16] for v in hi[0]]
+    (['2024-12-22T00:00', '2024-12-23T00:00'], ['2024-12-23T00:00', '2024-12-24T00:00'])
     """
     issue = np.asarray(issue, dtype="datetime64[ns]")
     d = np.arange(1, days + 1) * _DAY
     if mode == "ut":
-        # [start, end) as (start - 1 ns, end - 1 ns]: a peak at 00:00:00 belongs to the day it opens.
         start = issue.astype("datetime64[D]").astype("datetime64[ns]")[:, None] + d[None, :]
-        one = np.timedelta64(1, "ns")
-        return start - one, start + _DAY - one
+        return start, start + _DAY
     if mode == "issue":
         end = issue[:, None] + d[None, :]
         return end - _DAY, end

@@ -71,7 +71,7 @@ def isotonic_steps(p: np.ndarray, y: np.ndarray, min_step: int) -> tuple[np.ndar
 
     >>> x, v = isotonic_steps(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0, 1, 0, 1.0]), 2)
     >>> x.tolist(), v.tolist()
-    ([0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.5, 0.5])
+    ([0.1, 0.4], [0.5, 0.5])
     """
     order = np.argsort(p, kind="stable")
     p, y = p[order], y[order]
