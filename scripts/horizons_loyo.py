@@ -107,16 +107,21 @@ def x_reliability(name: str, card: dict, oof: pd.DataFrame) -> list[str]:
     rows = []
     for t in [t for t in card["targets"] if classes.split_target(t)[0] == "X"]:
         y = oof[f"y[{t}]"].to_numpy(int)
-        for col in ("p_xfit", "p"):
+        for col in ("p_xfit",):
             p = oof[f"{col}[{t}]"].to_numpy()
             r = metrics.reliability(y, p, n_bins=10)
             bins = "; ".join(f"{a:.2f}->{b:.2f} (n={int(n)})" for a, b, n in
                              zip(r["prob_pred"], r["prob_true"], r["count"], strict=True))
-            top_rate, top_n = float(r["prob_true"][-1]), int(r["count"][-1])
+            # The evidence for "likely": a bin of at least 20 windows whose OOF event rate is 0.3 or more.
+            solid = [(a, b, int(n)) for a, b, n in zip(r["prob_pred"], r["prob_true"], r["count"], strict=True)
+                     if n >= 20]
+            top = solid[-1]
+            supports = [x for x in solid if x[1] >= 0.3]
             hi = p >= 0.3
             rows.append(f"| {name} | {t} | {col} | {p.max():.3f} | {int(hi.sum())} | "
                         f"{(y[hi].mean() if hi.any() else float('nan')):.2f} | {bins} | "
-                        f"{'yes' if top_rate >= 0.3 and top_n >= 20 else 'no'} |")
+                        f"{top[0]:.2f}->{top[1]:.2f} (n={top[2]}) | "
+                        f"{'yes: ' + f'{supports[-1][0]:.2f}->{supports[-1][1]:.2f} (n={supports[-1][2]})' if supports else 'no'} |")
     return rows
 
 
@@ -137,8 +142,9 @@ def main() -> None:
     for name, card, oof in loaded:
         print("\n".join(x_years(name, card, oof)))
     print("\n### X reliability, pooled OOF (10 bins: mean forecast -> observed rate, windows)\n")
-    print("| model | target | probabilities | max | windows >= 0.3 | their event rate | bins | top bin >= 0.3 with >= 20 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | target | probabilities | max | windows >= 0.3 | their event rate | bins | highest bin of >= 20 "
+          "windows | a bin of >= 20 windows at rate >= 0.3 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, card, oof in loaded:
         print("\n".join(x_reliability(name, card, oof)))
     print("\n### Pooled OOF Brier score per target (cross-fitted calibration)\n")
