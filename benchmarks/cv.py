@@ -41,6 +41,7 @@ def main() -> None:
 
     from flarecast.config import load_config
     from flarecast.forecast.issue import forecast
+    from flarecast.forecast.request import Inputs, IssueTimes
     from flarecast.model.modeldir import read_card
     from flarecast.samples.build import samples_from_store
     from flarecast.train.ensemble import train_ensemble
@@ -69,14 +70,15 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    latest = forecast(single_dir, store=args.store, latest=True)["forecasts"][0]["issue_time"]
+    latest = forecast(single_dir, Inputs(store=args.store), IssueTimes(latest=True))["forecasts"][0]["issue_time"]
     step = pd.Timedelta(cfg.samples.stride)
     start = pd.Timestamp(latest).tz_localize(None) - (args.issues - 1) * step
     per_issue = {}
     for name, model in (("single", single_dir), ("ensemble", ens_dir)):
-        forecast(model, store=args.store, at=[latest])  # warm-up: imports, first-call set-up
+        forecast(model, Inputs(store=args.store), IssueTimes(at=[latest]))  # warm-up: imports, first-call set-up
         t0 = time.perf_counter()
-        doc = forecast(model, store=args.store, start=str(start), end=latest, every=str(step), skip_refused=True)
+        doc = forecast(model, Inputs(store=args.store),
+                       IssueTimes(start=str(start), end=latest, every=str(step)), skip_refused=True)
         issued = len({r["issue_time"] for r in doc["forecasts"]})
         per_issue[name] = (time.perf_counter() - t0) / max(issued, 1)
     result = {

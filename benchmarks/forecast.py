@@ -59,6 +59,7 @@ def main() -> None:
     import pandas as pd
 
     from flarecast.forecast.issue import forecast
+    from flarecast.forecast.request import Inputs, IssueTimes
     from flarecast.model.modeldir import read_card
 
     with tempfile.TemporaryDirectory(prefix="flarecast-bench-") as tmp:
@@ -76,13 +77,15 @@ def main() -> None:
         card_cadence = read_card(model).cadence
         cadence = pd.Timedelta(card_cadence)
         start = pd.Timestamp(latest).tz_localize(None) - (args.issues - 1) * cadence
-        forecast(model, store=store, at=[latest], device=args.device)  # warm-up: imports, first-call set-up
+        forecast(model, Inputs(store=store),
+                 IssueTimes(at=[latest]), device=args.device)  # warm-up: imports, first-call set-up
         t0 = time.perf_counter()
-        forecast(model, store=store, at=[latest], device=args.device)
+        forecast(model, Inputs(store=store), IssueTimes(at=[latest]), device=args.device)
         single = time.perf_counter() - t0
         t0 = time.perf_counter()
-        doc = forecast(model, store=store, start=str(start), end=latest, every=str(cadence), device=args.device,
-                       skip_refused=True)
+        doc = forecast(model, Inputs(store=store),
+                       IssueTimes(start=str(start), end=latest, every=str(cadence)),
+                       device=args.device, skip_refused=True)
         many = time.perf_counter() - t0
     issued = len({r["issue_time"] for r in doc["forecasts"]})
     result = {"benchmark": "forecast", "device": args.device, "cold_s": round(statistics.median(cold), 3),

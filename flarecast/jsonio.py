@@ -1,4 +1,5 @@
-"""JSON output that strict parsers accept: NaN and infinities become null, NumPy scalars and arrays plain values."""
+"""JSON output that strict parsers accept: NaN and infinities become null, NumPy scalars and arrays plain values,
+and a typed document (a pydantic model: a card, ``metrics.json``, a training summary) its ``to_dict()``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import numpy as np
 
 
 def jsonable(obj: Any) -> Any:
+    if hasattr(obj, "model_dump") and hasattr(obj, "to_dict"):  # a typed document, written through its type
+        return jsonable(obj.to_dict())
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.errors import ConfigError
 from flarecast.jobs.batch import BatchStepError, load_job, run_job
+from flarecast.model.documents import Metrics
 from tests.conftest import TINY
 
 JOB = Path(__file__).resolve().parents[1] / "configs" / "batch.yaml"
@@ -61,7 +62,7 @@ def test_changing_one_step_reruns_that_step_only(finished):
     root, _ = finished
     log = run_job(JOB, root=root, overrides=[*SMALL, "steps.evaluate.split=val"])
     assert [s["status"] for s in log["steps"]] == ["skipped"] * 3 + ["done", "skipped"]
-    assert json.loads((root / "runs" / "batch" / "eval" / "metrics.json").read_text())["split"] == "val"
+    assert Metrics.read(root / "runs" / "batch" / "eval" / "metrics.json").split == "val"
     # A deleted output is not "done": the step runs again although its inputs are the same.
     (root / "runs" / "batch" / "eval" / "metrics.json").unlink()
     log = run_job(JOB, root=root, overrides=[*SMALL, "steps.evaluate.split=val"])

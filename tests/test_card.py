@@ -45,7 +45,7 @@ def test_a_card_written_by_training_round_trips_unchanged(tiny_model):
     # The model id is the hash of the JSON on disk, as it was when cards were dicts.
     assert model_id(tiny_model) == hashlib.sha256(json.dumps(json.loads(text), sort_keys=True).encode()).hexdigest()[:12]
     raw = json.loads(text)
-    assert card.thresholds == raw["thresholds"] and card.threshold(">=M") == raw["thresholds"][">=M"]
+    assert card.thresholds == raw["decision"]["thresholds"] and card.threshold(">=M") == raw["decision"]["thresholds"][">=M"]
     assert card.norm() == (raw["normalisation"]["mean"], raw["normalisation"]["std"])
     assert json.loads(dumps(card.run_config().to_dict())) == raw["config"] and card.weights_sha256 == sha256_file(tiny_model / WEIGHTS)
 
@@ -57,11 +57,11 @@ def test_an_integer_in_a_float_field_reads_back_as_written_and_keeps_the_id_of_i
     the threshold itself is refused: the card must say what its weights were saved with.)"""
     net, card = load_model(model_copy)
     edited = json.loads((model_copy / CARD).read_text())
-    edited["thresholds"][">=M"] = 1.0
+    edited["decision"]["thresholds"][">=M"] = 1.0
     (model_copy / CARD).write_text(dumps(edited))
-    with pytest.raises(ModelError, match=r"card.json says thresholds.>=M 1.0 but .*weights.safetensors was saved with"):
+    with pytest.raises(ModelError, match=r"card.json says decision.thresholds.>=M 1.0 but .*weights.safetensors was saved with"):
         read_card(model_copy)
-    save_model(model_copy, net, {**card.to_dict(), "thresholds": edited["thresholds"]})
+    save_model(model_copy, net, {**card.to_dict(), "decision": edited["decision"]})
     doc = json.loads((model_copy / CARD).read_text())
     as_float = model_id(model_copy)
     assert as_float == hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:12]
@@ -149,7 +149,8 @@ def test_a_misspelt_attribute_or_an_assignment_fails_at_once(tiny_model):
 
 @pytest.mark.parametrize(("key", "value", "expect"), [
     ("window_steps", "48", "window_steps = '48': Input should be a valid integer"),
-    ("thresholds", {">=C": "high"}, "thresholds.>=C = 'high'"),
+    ("decision", {"rule": "hss", "chosen_on": "validation split", "thresholds": {">=C": "high"}},
+     "decision.thresholds.>=C = 'high'"),
     ("climatology", None, "climatology = None"),
 ])
 def test_a_mistyped_card_value_is_refused_in_one_line(model_copy, key, value, expect):
@@ -168,3 +169,33 @@ def test_a_missing_card_key_is_named(model_copy):
     (model_copy / CARD).write_text(dumps(doc))
     with pytest.raises(ModelError, match=r"card.json: normalisation is missing; the card was edited"):
         read_card(model_copy)
+
+
+def test_a_card_written_before_the_decision_block_reads_with_one_and_keeps_its_seal(tiny_model):
+    """Issue 22: the thresholds, their rule and what it was applied to are one ``decision`` block. A card from
+    before (``thresholds`` and ``threshold_score``; an ensemble's ``threshold_rule``) reads with the block, is
+    checked against the digests it was sealed with, and prints and hashes as written: its id does not change."""
+    from flarecast.model.card import EnsembleCard, field_digests
+
+    new = read_card(tiny_model).to_dict()
+    block = new.pop("decision")
+    assert block["chosen_on"] == "validation split" and set(block["thresholds"]) == set(new["targets"])
+    legacy = {k: v for k, v in new.items() if k not in ("fields_sha256", "weights_sha256")}
+    legacy.update(thresholds=block["thresholds"], threshold_score=block["rule"])
+    legacy["fields_sha256"] = field_digests(legacy)  # what training wrote then: every key but the weights' own
+    card = ModelCard.parse(legacy, "old card.json", "-")
+    card.check_sealed("old card.json", required=True)
+    assert card.to_dict() == legacy and card.thresholds == block["thresholds"] and card.threshold_score == "hss"
+    assert card.rule().sentence() == "chosen on the validation split by maximising HSS"
+    edited = {**legacy, "thresholds": {**block["thresholds"], "X": 0.01}}
+    with pytest.raises(ModelError, match=r"field 'thresholds.X' differs from what was trained"):
+        ModelCard.parse(edited, "old card.json", "-").check_sealed("old card.json", required=True)
+    # An ensemble's rule was its own key, applied to the pooled out-of-fold predictions.
+    ens = {**{k: v for k, v in legacy.items() if k not in ("threshold_score", "fields_sha256")}, "kind": "ensemble",
+           "format": "flarecast-ensemble/1", "threshold_rule": "cost:10", "threshold_score": "tss", "members": [],
+           "combine": "mean_probability", "calibration": {},
+           "cv": {"scheme": "blocked", "folds": [], "oof_file": "oof.parquet", "oof_scores": {}}}
+    ecard = EnsembleCard.parse(ens, "ens card.json", "-")
+    assert ecard.to_dict() == ens and ecard.threshold_rule == "cost:10" and ecard.threshold_score == "tss"
+    assert ecard.rule().sentence() == "chosen on the pooled out-of-fold predictions by minimising 10 x misses + " \
+                                      "false alarms"

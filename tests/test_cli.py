@@ -275,16 +275,18 @@ def test_train_and_cv_lines_name_folds_with_their_dates_and_no_python_dicts():
     """train's line printed "thresholds {'>=M': 0.24, 'X': 0.1}" and "folds ['block0', ...]", and cv's table named
     folds block0..block4 without saying which days they held out."""
     from flarecast.report.tables import oof_summary, train_summary
+    from flarecast.train.run import EnsembleFit, SingleFit
 
     held = {"from": "2011-01-01T00:00:00", "to": "2011-07-14T23:00:00"}
-    (line,) = train_summary({"kind": "ensemble", "model_dir": "m", "members": 5, "seconds": 43.2, "folds": ["block0"],
-                             "fold_periods": [{"period": "block0", "held_out": held}], "threshold_rule": "hss",
-                             "calibration": {">=M": "isotonic", "X": "platt"}, "thresholds": {">=M": 0.2412, "X": 0.1}})
+    (line,) = train_summary(EnsembleFit(model_dir="m", members=5, seconds=43.2, folds=["block0"],
+                                        fold_periods=[{"period": "block0", "held_out": held}], threshold_rule="hss",
+                                        calibration={">=M": "isotonic", "X": "platt"},
+                                        thresholds={">=M": 0.2412, "X": 0.1}))
     assert "folds block0 2011-01-01..2011-07-14;" in line
     assert "calibration >=M isotonic, X platt; thresholds >=M 0.24, X 0.10 by rule hss" in line
     assert not re.search(r"[{}\[\]']", line.replace("`flarecast cv m`", ""))
-    (single,) = train_summary({"kind": "single", "model_dir": "m", "best_epoch": 1, "epochs_run": 2, "val_score": 0.5,
-                               "thresholds": {"X": 0.1}})
+    (single,) = train_summary(SingleFit(model_dir="m", best_epoch=1, epochs_run=2, val_score=0.5,
+                                        thresholds={"X": 0.1}, seconds=1.0))
     assert single.endswith("thresholds X 0.10)")
     row = {"period": "block0", "held_out": held, "n": 200, "positives": 3, "threshold": 0.25,
            "ensemble": {k: {"value": 0.1, "ci": [0.0, 0.2]} for k in ("tss", "hss", "bss", "bss_raw")},

@@ -19,6 +19,7 @@ from flarecast.forecast.combine import (
 )
 from flarecast.forecast.files import validate
 from flarecast.forecast.issue import forecast
+from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.ingest.pipeline import ingest
 from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store
@@ -49,7 +50,7 @@ def members(sim_store, tmp_path_factory):
 
 def test_the_disk_flares_if_any_region_does(members):
     store, _, sharp = members
-    doc = forecast(sharp, store=store, at=EVERY_8H, skip_refused=True)
+    doc = forecast(sharp, Inputs(store=store), IssueTimes(at=EVERY_8H), skip_refused=True)
     full = regions_to_full_disk(doc, [t + ":00Z" for t in EVERY_8H])
     t = "2018-01-21T08:00:00Z"
     own = [r["probability"] for r in doc["forecasts"] if r["issue_time"] == t and r["target"] == ">=M"]
@@ -76,12 +77,13 @@ def test_a_combination_is_the_logistic_of_its_members_logits(members, tmp_path):
     # The typed card is the file: read back and written out, it gives the same bytes.
     assert dumps(read_combination(out).to_dict()) + "\n" == (out / "combination.json").read_text()
     assert [m["source"] for m in card["members"]] == ["goes", "sharp"] and card["fit"]["issue_times"] >= 60
-    doc = forecast_combined(out, store=store, at=EVERY_8H)
+    doc = forecast_combined(out, store, IssueTimes(at=EVERY_8H))
     validate(doc)
     assert doc["source"] == "combined" and len(doc["forecasts"]) == len(EVERY_8H) * len(card["targets"])
-    p_goes = {(r["issue_time"], r["target"]): r["probability"] for r in forecast(goes, store=store, at=EVERY_8H)[
-        "forecasts"]}
-    p_fd = regions_to_full_disk(forecast(sharp, store=store, at=EVERY_8H, skip_refused=True), list(
+    p_goes = {(r["issue_time"], r["target"]): r["probability"]
+              for r in forecast(goes, Inputs(store=store), IssueTimes(at=EVERY_8H))["forecasts"]}
+    p_fd = regions_to_full_disk(forecast(sharp, Inputs(store=store),
+                                         IssueTimes(at=EVERY_8H), skip_refused=True), list(
         {r["issue_time"] for r in doc["forecasts"]}))
     logit = lambda p: np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))  # noqa: E731
     for r in doc["forecasts"]:
@@ -98,7 +100,7 @@ def test_a_combination_is_the_logistic_of_its_members_logits(members, tmp_path):
     card["members"][1]["model_id"] = "0" * 12
     (out / "combination.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="changed since the combination was fitted"):
-        forecast_combined(out, store=store, at=EVERY_8H[:1])
+        forecast_combined(out, store, IssueTimes(at=EVERY_8H[:1]))
 
 
 def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path):
@@ -106,8 +108,8 @@ def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path)
     card = fit_combination([sharp], store=store, start="2018-01-03T00:00", end="2018-01-31T16:00", every="8h",
                            out=tmp_path / "sharp-fd")
     assert len(card.weights[">=C"].coef) == 1
-    doc = forecast_combined(tmp_path / "sharp-fd", store=store, at=EVERY_8H)
-    raw = regions_to_full_disk(forecast(sharp, store=store, at=EVERY_8H, skip_refused=True),
+    doc = forecast_combined(tmp_path / "sharp-fd", store, IssueTimes(at=EVERY_8H))
+    raw = regions_to_full_disk(forecast(sharp, Inputs(store=store), IssueTimes(at=EVERY_8H), skip_refused=True),
                                [r["issue_time"] for r in doc["forecasts"]])
     rows = [r for r in doc["forecasts"] if r["target"] == ">=C"]
     order_raw = np.argsort([raw[(r["issue_time"], ">=C")] for r in rows], kind="stable")

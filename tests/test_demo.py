@@ -62,7 +62,7 @@ def test_tiny_real_demo_on_the_embedded_data(tmp_path):
         assert len(x["recall"]["values"]) == 2 and x["positives"] == comp["test"]["positives"]["X"]
         for run in comp["methods"][name]["runs"]:
             card = json.loads((out / "models" / name / f"seed{run['seed']}" / "card.json").read_text())
-            assert card["thresholds"] == run["thresholds"]  # chosen on validation by training, not on test
+            assert card["decision"]["thresholds"] == run["thresholds"]  # chosen on validation by training, not on test
     assert comp["losses"] == {"CE": "CE", "focal": "focal(alpha=0.25, gamma=2)"}
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == len(comp["figures"]) == 5

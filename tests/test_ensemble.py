@@ -17,6 +17,7 @@ from flarecast.config import ModelConfig, builtin_config, load_config
 from flarecast.errors import ModelError
 from flarecast.evaluate import baselines
 from flarecast.forecast.issue import forecast
+from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.jsonio import dumps
 from flarecast.model.card import EnsembleCard
 from flarecast.model.ensemble import COMBINE, Ensemble
@@ -133,13 +134,13 @@ def test_evaluate_forecast_card_and_cv_accept_an_ensemble_dir(ensemble, sim_stor
     model = result.model_dir
     card = read_card(model)
     metrics = evaluate(model, sim_store, split="test", plots=False, n_boot=50)
-    assert metrics["thresholds"]["model"] == card.thresholds and metrics["model_id"] == model_id(model)
+    assert metrics.thresholds["model"] == card.thresholds and metrics.model_id == model_id(model)
     # An ensemble's thresholds come from its rule on the pooled OOF predictions, not from a validation split.
-    assert metrics["threshold_rule"] == {"rule": "tss", "chosen_on": "pooled out-of-fold predictions"}
+    assert metrics.threshold_rule == {"rule": "tss", "chosen_on": "pooled out-of-fold predictions"}
     # The test split is outside the CV pool: no member saw it.
-    assert metrics["n_windows"] == samples.indices("test").size
+    assert metrics.n_windows == samples.indices("test").size
     i = samples.indices("test")[5]
-    doc = forecast(model, store=sim_store, at=[str(samples.issue_time[i])])
+    doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=[str(samples.issue_time[i])]))
     ens, _ = load_model(model)
     assert doc["model_id"] == model_id(model) and doc["thresholds"] == card.thresholds
     # The forecast is the ensemble's calibrated probability for that window, as evaluate scored it.
@@ -205,7 +206,7 @@ def test_dashboard_threshold_plot_and_card_describe_an_ensembles_thresholds_with
     plot = threshold_label(threshold_data(model_forecasts(model, samples, samples.indices("test")), ">=M"))
     card = " ".join(runner.invoke(app, ["card", str(model)], env={"COLUMNS": "1000"}).output.split())
     said = [re.search(r"chosen on the [^()]*? by [^()]*[^() ]", text) for text in (dashboard, plot, card)]
-    assert [m and m.group(0) for m in said] == [read_card(model).decision().sentence()] * 3
+    assert [m and m.group(0) for m in said] == [read_card(model).rule().sentence()] * 3
     assert said[0].group(0) == "chosen on the pooled out-of-fold predictions by maximising TSS"
 
 

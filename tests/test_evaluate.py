@@ -10,6 +10,7 @@ from flarecast.errors import ModelError
 from flarecast.evaluate.baselines import persistence
 from flarecast.evaluate.scoring import METHODS, evaluate_model
 from flarecast.metrics import TABLE_SCORES
+from flarecast.model.documents import Metrics
 from flarecast.samples.build import samples_from_store
 from flarecast.studies.evaluation import evaluate
 from flarecast.train.loop import train
@@ -46,15 +47,15 @@ def test_test_split_scores_every_method_on_the_same_windows(trained):
     result = evaluate_model(model_dir, samples, split="test", n_boot=50)
     test = samples.indices("test")
     card = json.loads((model_dir / "card.json").read_text())
-    assert result["n_windows"] == test.size and result["notes"] == []
+    assert result.n_windows == test.size and result.notes == []
     for j, target in enumerate(samples.targets):
-        methods = result["targets"][target]
+        methods = result.targets[target]
         assert list(methods) == list(METHODS)
         for m, entry in methods.items():
             assert set(entry) == ENTRY_KEYS, m
             assert entry["tp"] + entry["fp"] + entry["fn"] + entry["tn"] == test.size
             assert entry["positives"] == int(samples.y[test, j].sum())
-        assert methods["model"]["threshold"] == card["thresholds"][target]
+        assert methods["model"]["threshold"] == card["decision"]["thresholds"][target]
         assert methods["model@0.5"]["threshold"] == 0.5
         # Climatology is the card's training rate: BSS exactly 0, no discrimination, one decision for all.
         assert methods["climatology"]["bss"]["value"] == 0.0
@@ -68,43 +69,43 @@ def test_test_split_scores_every_method_on_the_same_windows(trained):
         truth = samples.y[test, j].astype(bool)
         assert methods["persistence"]["tp"] == int((hand & truth).sum())
         assert methods["persistence"]["fp"] == int((hand & ~truth).sum())
-    assert result["baselines"]["logistic"]["train_windows"] == samples.indices("train").size
+    assert result.baselines["logistic"]["train_windows"] == samples.indices("train").size
 
 
 def test_all_windows_of_an_unseen_store_with_and_without_the_training_store(trained, unseen_store, sim_store,
                                                                             tmp_path):
     model_dir, *_ = trained
     alone = evaluate(model_dir, unseen_store, split=None, n_boot=50, out_dir=tmp_path / "alone", plots=False)
-    assert not {"logistic", "trees"} & set(alone["targets"]["X"])
-    assert alone["baselines"] == {"logistic": None, "trees": None}
-    assert any("logistic and trees baselines omitted" in n for n in alone["notes"])
-    written = json.loads((tmp_path / "alone" / "metrics.json").read_text())  # strict JSON: NaN became null
-    assert written["n_windows"] == alone["n_windows"]
+    assert not {"logistic", "trees"} & set(alone.targets["X"])
+    assert alone.baselines == {"logistic": None, "trees": None}
+    assert any("logistic and trees baselines omitted" in n for n in alone.notes)
+    written = Metrics.read(tmp_path / "alone" / "metrics.json")  # strict JSON: NaN became null
+    assert written.n_windows == alone.n_windows
 
     both = evaluate(model_dir, unseen_store, split=None, train_store=sim_store, n_boot=50)
-    assert set(both["targets"]["X"]) == set(METHODS)
-    assert both["overlap_with_training"]["windows"] == 0 and both["notes"] == []
+    assert set(both.targets["X"]) == set(METHODS)
+    assert both.overlap_with_training["windows"] == 0 and both.notes == []
     # Every window is scored: none is lost at split edges, unlike the split plan of the same store.
     cfg = load_config(builtin_config("demo"), TINY + ['samples.targets=[">=M", "X"]'])
     with_splits = samples_from_store(unseen_store, cfg.samples)
-    assert both["n_windows"] > with_splits.issue_time.size
-    assert both["n_windows"] == with_splits.issue_time.size + with_splits.dropped["straddles_split_edge"]
+    assert both.n_windows > with_splits.issue_time.size
+    assert both.n_windows == with_splits.issue_time.size + with_splits.dropped["straddles_split_edge"]
 
 
 def test_all_windows_of_the_training_store_are_flagged_as_not_out_of_sample(trained, sim_store):
     model_dir, samples, _ = trained
     result = evaluate(model_dir, sim_store, split=None, train_store=sim_store, n_boot=20)
     n_train_val = samples.indices("train").size + samples.indices("val").size
-    assert result["overlap_with_training"]["windows"] >= n_train_val
-    assert any("not out-of-sample" in n for n in result["notes"])
+    assert result.overlap_with_training["windows"] >= n_train_val
+    assert any("not out-of-sample" in n for n in result.notes)
 
 
 def test_period_keeps_windows_issued_from_inclusive_to_exclusive(trained, sim_store):
     model_dir, *_ = trained
     result = evaluate(model_dir, sim_store, split=None, period=("2018-01-20", "2018-01-25T06:00"), n_boot=20)
-    assert result["period"]["from"] == "2018-01-20 00:00:00"
-    assert result["period"]["to"] == "2018-01-25 05:00:00"  # hourly windows; 06:00 itself is excluded
-    assert result["n_windows"] == 5 * 24 + 6
+    assert result.period.start == "2018-01-20 00:00:00"
+    assert result.period.end == "2018-01-25 05:00:00"  # hourly windows; 06:00 itself is excluded
+    assert result.n_windows == 5 * 24 + 6
     with pytest.raises(ModelError, match="holds no windows"):
         evaluate(model_dir, sim_store, split=None, period=("2030-01-01", None), n_boot=20)
     with pytest.raises(ModelError, match="not before"):
@@ -131,20 +132,20 @@ def test_cli_writes_metrics_plots_and_report(trained, sim_store, tmp_path):
     out = tmp_path / "ev"
     res = CliRunner().invoke(app, ["evaluate", str(model_dir), "--store", str(sim_store), "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["split"] == "test" and metrics["bootstrap"]["unit"] == "UTC day"
-    for target, files in metrics["plots"].items():
+    metrics = Metrics.read(out / "metrics.json")
+    assert metrics.split == "test" and metrics.bootstrap.unit == "UTC day"
+    for target, files in metrics.plots.items():
         assert sorted(files) == sorted(f"{k}_{target.replace('>=', 'ge_')}.png" for k in
                                        ("roc", "pr", "reliability", "threshold", "timeline"))
         assert all((out / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)
     report = (out / "report.md").read_text()
     assert "| model |" in report
     # DESIGN: the threshold rule is stated in every report (HSS depends on the base rate, TSS does not).
-    assert metrics["threshold_rule"] == {"rule": "hss", "chosen_on": "validation split"}
+    assert metrics.threshold_rule == {"rule": "hss", "chosen_on": "validation split"}
     assert "thresholds, chosen on the validation split by maximising HSS;" in report
     # report.html beside it: the same report as one page, every figure embedded (none linked to a file)
     html = (out / "report.html").read_text()
-    assert "<table>" in html and html.count('src="data:image/png;base64,') == sum(map(len, metrics["plots"].values()))
+    assert "<table>" in html and html.count('src="data:image/png;base64,') == sum(map(len, metrics.plots.values()))
     assert 'src="data:' in html and 'src="' not in html.replace('src="data:', "")
 
 
@@ -161,12 +162,12 @@ def test_cli_by_year_table_metrics_and_report(trained, sim_store, tmp_path):
                               str(tmp_path / "ev"), "--no-plots"])
     assert res.exit_code == 0, res.output
     assert "Year by year" in res.output and "trees" in res.output
-    result = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    result = Metrics.read(tmp_path / "ev" / "metrics.json")
     # The simulated test split lies in one year: that year's counts are the pooled counts, method by method.
-    assert list(result["by_year"]) == ["2018"]
-    year = result["by_year"]["2018"]
-    assert year["n_windows"] == result["n_windows"] == samples.indices("test").size
-    for target, methods in result["targets"].items():
+    assert list(result.by_year) == ["2018"]
+    year = result.by_year["2018"]
+    assert year["n_windows"] == result.n_windows == samples.indices("test").size
+    for target, methods in result.targets.items():
         for m, entry in methods.items():
             assert [year["targets"][target][m][k] for k in ("tp", "fp", "fn", "tn")] == \
                    [entry[k] for k in ("tp", "fp", "fn", "tn")], (target, m)

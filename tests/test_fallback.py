@@ -13,6 +13,7 @@ from flarecast.forecast.fallback import forecast_every
 from flarecast.forecast.files import backtest, read_forecasts, validate, write_forecasts
 from flarecast.forecast.issue import ForecastRefusal, forecast
 from flarecast.forecast.providers import score_forecast_files
+from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.samples.build import samples_from_store
@@ -31,7 +32,7 @@ def _missing_fraction(flux: pd.DataFrame, t: pd.Timestamp) -> float:
 
 @pytest.fixture(scope="module")
 def daily(two_years, hourly_model):
-    return forecast_every([hourly_model], store=two_years[0], start=FIRST, end=LAST, every="1D")
+    return forecast_every([hourly_model], Inputs(store=two_years[0]), IssueTimes(start=FIRST, end=LAST, every="1D"))
 
 
 def test_every_day_of_two_years_gets_a_forecast_and_the_gap_days_say_why(two_years, daily):
@@ -74,15 +75,15 @@ def test_a_tolerant_model_comes_before_the_catalogue_and_climatology_comes_last(
     # takes the first only.
     partial, whole = "2018-06-11T00:00", "2018-08-20T00:00"
     assert 0.2 < _missing_fraction(flux, pd.Timestamp(partial)) < 0.9 and _missing_fraction(flux, pd.Timestamp(whole)) == 1
-    doc = forecast_every([hourly_model, tolerant], store=store, at=[partial, whole])
+    doc = forecast_every([hourly_model, tolerant], Inputs(store=store), IssueTimes(at=[partial, whole]))
     by = {(r["issue_time"][:16], r["target"]): r for r in doc["forecasts"]}
-    alone = forecast(tolerant, store=store, at=[partial])["forecasts"]
+    alone = forecast(tolerant, Inputs(store=store), IssueTimes(at=[partial]))["forecasts"]
     assert [by[(partial, r["target"])]["probability"] for r in alone] == [r["probability"] for r in alone]
     assert {by[(partial, t)]["method"] for t in (">=C", ">=M", "X")} == {"fallback_model"}
     assert by[(partial, "X")]["model_id"] == alone[0]["model_id"] != doc["model_id"]
     assert {by[(whole, t)]["method"] for t in (">=C", ">=M", "X")} == {"catalogue_poisson"}
     # A look-back reaching before the catalogue leaves climatology, the card's base rate.
-    gap = forecast_every([hourly_model], store=store, at=[whole], lookback="400D")
+    gap = forecast_every([hourly_model], Inputs(store=store), IssueTimes(at=[whole]), lookback="400D")
     assert [(r["method"], r["probability"]) for r in gap["forecasts"]] == [
         ("climatology", gap["climatology"][t]) for t in gap["targets"]]
 
@@ -93,7 +94,7 @@ def test_strict_keeps_the_refusal_and_the_default_falls_back(two_years, hourly_m
                                  "--strict"])
     assert strict.exit_code == 2 and "of the window's input is missing" in strict.output
     with pytest.raises(ForecastRefusal):
-        forecast(hourly_model, store=store, at=["2018-08-20T00:00"])
+        forecast(hourly_model, Inputs(store=store), IssueTimes(at=["2018-08-20T00:00"]))
     ok = runner.invoke(app, ["forecast", str(hourly_model), "--store", store, "--at", "2018-08-20T00:00", "--json"])
     assert ok.exit_code == 0, ok.output
     rows = json.loads(ok.stdout)["forecasts"]
@@ -110,9 +111,9 @@ def test_evaluate_scores_with_and_without_the_degraded_rows(two_years, daily, tm
     assert read_forecasts(path) == json.loads(json.dumps(daily["forecasts"]))
     result = backtest(path, store=two_years[0], n_boot=200)
     n_deg = daily["coverage_report"]["degraded"]
-    assert result["degraded"] == {"windows": n_deg, "by_method": {"catalogue_poisson": n_deg}}
-    every, own = result["targets"][">=M"]["model"], result["targets_undegraded"][">=M"]["model"]
-    assert every["n"] == result["n_windows"] and own["n"] == result["n_windows"] - n_deg
+    assert result.degraded == {"windows": n_deg, "by_method": {"catalogue_poisson": n_deg}}
+    every, own = result.targets[">=M"]["model"], result.targets_undegraded[">=M"]["model"]
+    assert every["n"] == result.n_windows and own["n"] == result.n_windows - n_deg
     assert every["tp"] + every["fp"] + every["fn"] + every["tn"] == own["n"] + n_deg
     assert dumps(score_forecast_files([path], store=two_years[0], n_boot=200, out=tmp_path / "bt")) == dumps(result)
     assert (tmp_path / "bt" / "metrics.json").read_text().strip() == dumps(result)

@@ -11,6 +11,7 @@ from flarecast.errors import ConfigError, InputFileError, ModelError, StoreError
 from flarecast.evaluate.scoring import evaluate_model
 from flarecast.forecast.files import backtest, read_forecasts, schema, validate, write_forecasts
 from flarecast.forecast.issue import ForecastRefusal, data_span, forecast
+from flarecast.forecast.request import ForecastRequest, Inputs, IssueTimes
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.samples import windows_at
@@ -78,7 +79,7 @@ def test_evaluate_and_forecast_feed_the_model_identical_arrays_and_get_identical
     scored = model_forecasts(model, samples, idx).probs["model"]
     evaluated_inputs = np.concatenate(seen)
     seen.clear()
-    doc = forecast(model, store=sim_store, at=[str(t) for t in samples.issue_time[idx]])
+    doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=[str(t) for t in samples.issue_time[idx]]))
     np.testing.assert_array_equal(np.concatenate(seen), evaluated_inputs)
     issued = np.array([r["probability"] for r in doc["forecasts"]]).reshape(idx.size, len(card.targets))
     assert idx.size > 20 and np.isfinite(issued).all()
@@ -122,7 +123,8 @@ def test_sharp_windows_with_history_are_the_training_windows(sim_store, tmp_path
     idx = np.flatnonzero(samples.split == "val")[::5]
     win = _served(store, cfg, np.unique(samples.issue_time[idx]), norm)
     where = {(t, r): i for i, (t, r) in enumerate(zip(win.issue_time.tolist(), win.region.tolist(), strict=True))}
-    mine = [where[(t, r)] for t, r in zip(samples.issue_time[idx].tolist(), samples.region[idx].tolist(), strict=True)]
+    mine = [where[(t, r)] for t, r in zip(samples.issue_time[idx].tolist(), samples.region[idx].tolist(),
+                                          strict=True)]
     assert len(set(win.region.tolist())) > 1
     np.testing.assert_array_equal(win.gather(np.array(mine)), samples.gather(idx))
 
@@ -131,17 +133,17 @@ def test_backtest_of_forecasts_at_test_times_equals_model_evaluation(sim_store, 
     card = read_card(model)
     samples = samples_from_store(sim_store, card.run_config().samples, norm=card.norm())
     test_times = samples.issue_time[samples.split == "test"]
-    doc = forecast(model, store=sim_store, at=[str(t) for t in test_times])
+    doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=[str(t) for t in test_times]))
     assert len(doc["forecasts"]) == test_times.size * 3
     evaluated = evaluate_model(model, samples, split="test", n_boot=200)
     for suffix in (".json", ".csv"):
         path = write_forecasts(doc, tmp_path / f"f{suffix}")
         assert read_forecasts(path) == doc["forecasts"]
         scored = backtest(path, store=sim_store, n_boot=200)
-        assert scored["n_windows"] == evaluated["n_windows"] and scored["dropped"] == {"beyond_catalogue": 0}
+        assert scored.n_windows == evaluated.n_windows and scored.dropped == {"beyond_catalogue": 0}
         for target in card.targets:
             for method in ("model", "model@0.5", "climatology", "persistence"):
-                a, b = scored["targets"][target][method], evaluated["targets"][target][method]
+                a, b = scored.targets[target][method], evaluated.targets[target][method]
                 assert [a[k] for k in ("positives", "tp", "fp", "fn", "tn")] == \
                        [b[k] for k in ("positives", "tp", "fp", "fn", "tn")], (target, method)
                 assert a["bss"]["value"] == pytest.approx(b["bss"]["value"], abs=1e-6)
@@ -174,7 +176,8 @@ def test_a_gap_gives_the_refusal_not_a_number(real_data, model):
     assert result.exit_code == 2 and len(lines) == 1, result.output
     # 18 of the window's 24 hours fall on the missing day; masked minutes elsewhere add to it.
     assert "2017-09-07T06:00:00Z" in lines[0] and "of the window's input is missing" in lines[0]
-    doc = forecast(model, goes=files, at=["2017-09-07T06:00", "2017-09-05T06:00"], skip_refused=True)
+    doc = forecast(model, Inputs(goes=files),
+                   IssueTimes(at=["2017-09-07T06:00", "2017-09-05T06:00"]), skip_refused=True)
     assert [r["issue_time"] for r in doc["forecasts"]] == ["2017-09-05T06:00:00Z"] * 3
     (refusal,) = doc["refused"]
     assert refusal["reason"] == "too_much_missing" and 0.15 < refusal["coverage"] < 0.25
@@ -182,11 +185,13 @@ def test_a_gap_gives_the_refusal_not_a_number(real_data, model):
 
 def test_issue_times_off_the_grid_or_outside_the_data_are_refused(sim_store, model):
     with pytest.raises(ConfigError, match="2018-01-20T12:00:00Z or 2018-01-20T12:30:00Z"):
-        forecast(model, store=sim_store, at=["2018-01-20T12:10"])
+        forecast(model, Inputs(store=sim_store), IssueTimes(at=["2018-01-20T12:10"]))
     with pytest.raises(ForecastRefusal, match="outside the data"):
-        forecast(model, store=sim_store, at=["2018-01-01T12:00"])  # the window would start before the data
+        forecast(model, Inputs(store=sim_store),
+                 IssueTimes(at=["2018-01-01T12:00"]))  # the window would start before the data
     with pytest.raises(ForecastRefusal, match="outside the data"):
-        forecast(model, store=sim_store, at=["2018-02-10T00:30"])  # the last record starts 2018-02-09T23:59
+        forecast(model, Inputs(store=sim_store),
+                 IssueTimes(at=["2018-02-10T00:30"]))  # the last record starts 2018-02-09T23:59
 
 
 def test_files_lacking_a_kind_the_model_needs_name_the_option_to_add(sim_store, model):
@@ -196,9 +201,9 @@ def test_files_lacking_a_kind_the_model_needs_name_the_option_to_add(sim_store, 
     raw = sim_store.parent / "raw"
     with pytest.raises(ConfigError, match=r"needs flare catalogue data and no --events files were given: add "
                                           r"--events FILES, or forecast from a store with --store"):
-        with open_inputs(None, goes=[raw / "goes"]) as path:
+        with open_inputs(Inputs(goes=[raw / "goes"])) as path:
             st.read_events(path)  # what a model with flare-history channels, or the fallbacks, read
-    with pytest.raises(StoreError, match="no flare event data in store"), open_inputs(sim_store) as path:
+    with pytest.raises(StoreError, match="no flare event data in store"), open_inputs(Inputs(store=sim_store)) as path:
         st.read_group(path.parent / "none.zarr", "events")  # a store of the user's own keeps the store's message
     result = runner.invoke(app, ["forecast", str(model), "--events", str(raw / "events"), "--at", "2018-01-20T12:00"])
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
@@ -207,25 +212,29 @@ def test_files_lacking_a_kind_the_model_needs_name_the_option_to_add(sim_store, 
 
 
 def test_latest_is_the_last_step_the_records_complete(sim_store, model, tmp_path):
-    assert forecast(model, store=sim_store, latest=True)["forecasts"][0]["issue_time"] == "2018-02-10T00:00:00Z"
+    assert forecast(model, Inputs(store=sim_store),
+                    IssueTimes(latest=True))["forecasts"][0]["issue_time"] == "2018-02-10T00:00:00Z"
     goes = st.read_goes(sim_store).load()
     cut = _store_with(tmp_path, sim_store, goes.sel(time=slice(None, "2018-02-05T12:07")))
     # Records until 12:07 (each covering a minute) complete the 11:30-12:00 step, not 12:00-12:30.
-    assert forecast(model, store=cut, latest=True)["forecasts"][0]["issue_time"] == "2018-02-05T12:00:00Z"
+    assert forecast(model, Inputs(store=cut),
+                    IssueTimes(latest=True))["forecasts"][0]["issue_time"] == "2018-02-05T12:00:00Z"
 
 
 def test_issue_forecast_writes_what_it_returns_and_refuses_a_bad_format_before_forecasting(sim_store, model,
                                                                                            tmp_path):
     from flarecast.forecast.ops import issue_forecast
 
-    doc = issue_forecast([model], store=sim_store, at=["2018-01-20T12:00", "2018-01-21T12:00"],
-                         out=tmp_path / "f.csv")
+    times = IssueTimes(at=["2018-01-20T12:00", "2018-01-21T12:00"])
+    doc = issue_forecast(ForecastRequest([model], Inputs(store=sim_store), times), out=tmp_path / "f.csv")
     assert read_forecasts(tmp_path / "f.csv") == doc["forecasts"] and len(doc["forecasts"]) == 2 * 3
-    ccmc = issue_forecast([model], store=sim_store, at=["2018-01-20T12:00"], out=tmp_path / "c.json", fmt="ccmc")
+    ccmc = issue_forecast(ForecastRequest([model], Inputs(store=sim_store),
+                                          IssueTimes(at=["2018-01-20T12:00"])), out=tmp_path / "c.json", fmt="ccmc")
     sub = json.loads((tmp_path / "c.json").read_text())  # one issue time: one submission object
     assert sub["forecast_submission"]["issue_time"].startswith("2018-01-20T12:00") and ccmc["forecasts"]
     with pytest.raises(ConfigError, match="--format 'xml'"):  # not the missing store: nothing was forecast
-        issue_forecast([model], store=tmp_path / "none.zarr", latest=True, out=tmp_path / "x.json", fmt="xml")
+        issue_forecast(ForecastRequest([model], Inputs(store=tmp_path / "none.zarr"),
+                                       IssueTimes(latest=True)), out=tmp_path / "x.json", fmt="xml")
     assert not (tmp_path / "x.json").exists()
 
 
@@ -238,12 +247,12 @@ def test_issue_forecast_writes_what_it_returns_and_refuses_a_bad_format_before_f
 def test_inputs_that_do_not_fit_the_card_are_refused(sim_store, model, tmp_path, change, message):
     path = _store_with(tmp_path, sim_store, change(st.read_goes(sim_store).load()))
     with pytest.raises(ModelError, match=message):
-        forecast(model, store=path, at=["2018-01-20T12:00"])
+        forecast(model, Inputs(store=path), IssueTimes(at=["2018-01-20T12:00"]))
 
 
 def test_schema_is_valid_and_not_vacuous(sim_store, model, tmp_path):
     jsonschema.Draft202012Validator.check_schema(schema())
-    doc = forecast(model, store=sim_store, at=["2018-01-20T12:00"])
+    doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=["2018-01-20T12:00"]))
     validate(doc)
     bad = json.loads(json.dumps(doc))
     bad["forecasts"][1]["probability"] = 1.5

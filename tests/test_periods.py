@@ -67,12 +67,17 @@ def test_unknown_or_unavailable_period_is_refused_with_the_fix():
 def test_period_table_shows_an_undefined_interval():
     from rich.console import Console
 
+    from flarecast.model.documents import Metrics
     from flarecast.report.text import PERIOD_COLUMNS, period_table
 
     cell = {"value": 0.0, "ci": [float("nan"), float("nan")]}  # a year without X events: no interval
-    result = {"split": "test", "n_windows": 48, "bootstrap": {"unit": "UTC day"},
-              "by_year": {"2012": {"n_windows": 48, "targets": {"X": {"model": {
-                  "positives": 0, **dict.fromkeys(PERIOD_COLUMNS, cell)}}}}}}
+    result = Metrics.build(
+        loss="CE", split="test", period={"from": "2012-01-01", "to": "2012-01-02"}, n_windows=48, source="goes",
+        convention="swpc", climatology={"X": 0.01},
+        bootstrap={"unit": "UTC day", "groups": 2, "n_boot": 10, "level": 0.95, "seed": 0},
+        thresholds={"model": {"X": 0.5}}, notes=[], targets={},
+        by_year={"2012": {"n_windows": 48, "targets": {"X": {"model": {
+            "positives": 0, **dict.fromkeys(PERIOD_COLUMNS, cell)}}}}})
     console = Console(width=200, record=True)
     console.print(period_table(result))
     assert console.export_text().count("0.00 [n/a, n/a]") == len(PERIOD_COLUMNS)

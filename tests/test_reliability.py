@@ -58,11 +58,13 @@ def test_modified_weights_refused_then_trusted_and_recorded(clean_model, tmp_pat
 
 def test_trusted_forecast_says_weights_modified(sim_store):
     from flarecast.forecast.issue import forecast
+    from flarecast.forecast.request import Inputs, IssueTimes
 
-    doc = forecast(CORPUS / "models" / "flipped-weights", store=sim_store, latest=True, trust_modified=True)
+    doc = forecast(CORPUS / "models" / "flipped-weights", Inputs(store=sim_store),
+                   IssueTimes(latest=True), trust_modified=True)
     assert doc["weights_modified"] is True and doc["forecasts"]
     with pytest.raises(ModelError, match="modified"):
-        forecast(CORPUS / "models" / "flipped-weights", store=sim_store, latest=True)
+        forecast(CORPUS / "models" / "flipped-weights", Inputs(store=sim_store), IssueTimes(latest=True))
 
 
 def test_erg_units_are_converted_to_the_same_w_m2_values(tmp_path):

@@ -83,7 +83,7 @@ def test_card_is_read_from_the_weights_when_card_json_is_stale(sim_store, tmp_pa
     card_path.write_text(json.dumps({**good, "weights_sha256": "0" * 64, "loss": "stale"}))
     assert read_card(tmp_path / "m").loss == good["loss"]
     model, card = load_model(tmp_path / "m")
-    assert card.thresholds == good["thresholds"]
+    assert card.thresholds == good["decision"]["thresholds"]
 
 
 @pytest.mark.slow
@@ -147,7 +147,7 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(sim_store, tmp_path):
 def test_a_target_with_no_positive_training_window_is_named(sim_store):
     from flarecast.report.tables import train_summary
     from flarecast.samples.build import samples_from_store
-    from flarecast.train.run import no_events
+    from flarecast.train.run import SingleFit, no_events
 
     s = samples_from_store(sim_store, load_config(builtin_config("demo"), TINY).samples)
     x = s.targets.index("X")
@@ -158,6 +158,6 @@ def test_a_target_with_no_positive_training_window_is_named(sim_store):
     assert line.startswith("X: no positive window in the quiet part (40 windows)")
     # Every target with positives in both parts gives no line; an empty part gives none either.
     assert no_events(s, {"all": np.arange(len(s.y)), "nothing": np.array([], dtype=np.int64)}) == []
-    shown = train_summary({"kind": "single", "model_dir": "m", "best_epoch": 1, "epochs_run": 2, "val_score": 0.5,
-                           "thresholds": {}, "warnings": [line]})
+    shown = train_summary(SingleFit(model_dir="m", best_epoch=1, epochs_run=2, val_score=0.5, thresholds={},
+                                    seconds=1.0, warnings=[line]))
     assert shown[0].startswith("[yellow]warning:[/] X: no positive window") and shown[1].startswith("model written")

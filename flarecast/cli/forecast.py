@@ -56,13 +56,14 @@ def forecast_cli(
       flarecast forecast models/edited --latest --trust-modified
     """
     from flarecast.forecast.ops import issue_forecast
+    from flarecast.forecast.request import ForecastRequest, Inputs, IssueTimes
     from flarecast.report.tables import forecast_summary
 
     files = bool(goes or events or sharp)
-    doc = issue_forecast(models, store=store if store is not None or files else DEFAULT_STORE, goes=goes or (),
-                         events=events or (), sharp=sharp or (), at=at or (), latest=latest, start=start, end=end,
-                         every=every, strict=strict, skip_refused=skip_refused, device=device,
-                         trust_modified=trust_modified, out=out_file, fmt=fmt)
+    inputs = Inputs(store if store is not None or files else DEFAULT_STORE, goes=goes, events=events, sharp=sharp)
+    request = ForecastRequest(models, inputs, IssueTimes(at=at, latest=latest, start=start, end=end, every=every),
+                              strict=strict, skip_refused=skip_refused, device=device, trust_modified=trust_modified)
+    doc = issue_forecast(request, out=out_file, fmt=fmt)
     emit(doc, as_json, lambda d: forecast_summary(d, out_file))
 
 

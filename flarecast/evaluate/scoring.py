@@ -12,8 +12,8 @@ and ``trees``. The last two (the tabular baselines) must be fitted on the
 model's training data: on the evaluated samples' own train split when a split is scored (same store, same split
 plan), on ``train_store`` otherwise; without one they are left out and ``notes`` says so.
 
-The result has the shape of ``metrics.json`` (see README): ``{"targets": {T: {method: {"threshold", "n",
-"positives", "tp", "fp", "fn", "tn", "recall": {"value", "ci"}, ...}}}, ...}``.
+The result is ``metrics.json`` (:class:`~flarecast.model.documents.Metrics`, see README): ``result.targets`` is
+``{T: {method: {"threshold", "n", "positives", "tp", "fp", "fn", "tn", "recall": {"value", "ci"}, ...}}}``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from flarecast.evaluate.baselines import TabularBaseline
 from flarecast.evaluate.bootstrap import N_BOOT, score_with_ci
 from flarecast.evaluate.periods import by_period, check_by
 from flarecast.metrics import UndefinedScoreWarning
-from flarecast.metrics.forecasts import METHODS, Forecasts  # noqa: F401  (METHODS re-exported: metrics.json's methods)
+from flarecast.metrics.forecasts import METHODS, Forecasts, method_thresholds  # noqa: F401  (METHODS re-exported)
 from flarecast.model.card import EnsembleCard, ModelCard
+from flarecast.model.documents import Bootstrap, Metrics
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
 from flarecast.samples.build import Samples
@@ -89,8 +90,7 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     probs["climatology"] = np.stack([baselines.climatology(idx.size, clim[t]) for t in targets], axis=1)
     probs["persistence"] = np.stack(
         [baselines.persistence(samples.prev_flux[idx], t, samples.config.convention) for t in targets], axis=1)
-    thresholds = {"model": {t: card.threshold(t) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
-                  "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)}
+    thresholds = method_thresholds({t: card.threshold(t) for t in targets})
     for name, fit in (tabular or {}).items():
         probs[name] = fit.predict(samples, idx)
         thresholds[name] = dict(fit.thresholds)
@@ -98,7 +98,7 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
                      "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
-                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.decision())
+                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.rule())
 
 
 def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -121,7 +121,7 @@ def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> di
 
 def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
                    tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu", n_boot: int = N_BOOT,
-                   seed: int = 0, by: str | None = None, trust_modified: bool = False) -> dict[str, Any]:
+                   seed: int = 0, by: str | None = None, trust_modified: bool = False) -> Metrics:
     """``metrics.json`` of a model on windows of ``samples``: :func:`evaluate_samples`' result alone."""
     return evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
                             n_boot=n_boot, seed=seed, by=by, trust_modified=trust_modified)[0]
@@ -130,7 +130,7 @@ def evaluate_model(model_dir: str | Path, samples: Samples, *, split: str | None
 def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | None = "test", period=None,
                      tabular: dict[str, TabularBaseline] | None = None, device: str = "cpu", n_boot: int = N_BOOT,
                      seed: int = 0, by: str | None = None,
-                     trust_modified: bool = False) -> tuple[dict[str, Any], Forecasts]:
+                     trust_modified: bool = False) -> tuple[Metrics, Forecasts]:
     """``metrics.json`` of a model on windows of ``samples`` (see the module docstring), and the forecasts scored.
 
     Parameters
@@ -158,8 +158,8 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
 
     Returns
     -------
-    (dict, Forecasts)
-        The content of ``metrics.json`` and the forecasts behind it (for plots).
+    (Metrics, Forecasts)
+        ``metrics.json`` and the forecasts behind it (for plots).
     """
     card = read_card(model_dir, trust_modified=trust_modified)
     notes = []
@@ -179,23 +179,20 @@ def evaluate_samples(model_dir: str | Path, samples: Samples, *, split: str | No
     if tabular is None:
         notes.append("logistic and trees baselines omitted: they must be fitted on the model's training data, "
                      "which these samples do not hold; pass the store the model was trained on (--train-store)")
-    return {
-        "model": str(model_dir), "model_id": model_id(model_dir, trust_modified=trust_modified),
-        **({"weights_modified": True} if card.weights_modified else {}), "loss": card.loss,
-        "split": split if split is not None else "all",
-        "period": {"from": _iso(fc.issue_time.min()), "to": _iso(fc.issue_time.max()),
-                   "requested": list(period) if period is not None else None},
-        "n_windows": int(idx.size), "source": samples.config.source, "convention": samples.config.convention,
-        "climatology": fc.climatology,
-        "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size), "n_boot": n_boot,
-                      "level": 0.95, "seed": seed},
-        "thresholds": fc.thresholds,
-        "threshold_rule": card.threshold_choice(),
-        "baselines": {m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
-        "notes": notes,
-        "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
+    return Metrics.build(
+        model=str(model_dir), model_id=model_id(model_dir, trust_modified=trust_modified),
+        **({"weights_modified": True} if card.weights_modified else {}), loss=card.loss,
+        split=split if split is not None else "all",
+        period={"from": _iso(fc.issue_time.min()), "to": _iso(fc.issue_time.max()),
+                "requested": list(period) if period is not None else None},
+        n_windows=int(idx.size), source=samples.config.source, convention=samples.config.convention,
+        climatology=fc.climatology, bootstrap=Bootstrap.of(fc, n_boot=n_boot, seed=seed),
+        thresholds=fc.thresholds, threshold_rule=card.threshold_choice(),
+        baselines={m: tabular[m].describe() if tabular and m in tabular else None for m in baselines.TABULAR},
+        notes=notes,
+        targets=score_forecasts(fc, n_boot=n_boot, seed=seed),
         **({f"by_{by}": by_period(fc, by, n_boot=n_boot, seed=seed)} if by else {}),
-    }, fc
+    ), fc
 
 
 def _iso(t) -> str:

@@ -10,7 +10,8 @@ separate sigmoid heads need not be monotone) where both ends are forecast, and a
 does not forecast is unknown, not 0. A SHARP model's full-disk entry is its regions combined,
 ``1 - prod(1 - p_i)`` (:func:`flarecast.forecast.combine.regions_to_full_disk`).
 
->>> write_ccmc(forecast("models/latest", store="data/store.zarr", latest=True), "runs/ccmc.json")  # doctest: +SKIP
+>>> doc = forecast("models/latest", Inputs(store="data/store.zarr"), IssueTimes(latest=True))  # doctest: +SKIP
+>>> write_ccmc(doc, "runs/ccmc.json")  # doctest: +SKIP
 """
 
 from __future__ import annotations

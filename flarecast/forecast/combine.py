@@ -32,8 +32,10 @@ import pandas as pd
 
 from flarecast import __version__, classes
 from flarecast.errors import ConfigError, ModelError, ParseError
-from flarecast.forecast.issue import FORMAT, card_samples, forecast, open_inputs
+from flarecast.forecast.issue import FORMAT, card_samples, forecast
 from flarecast.forecast.numbers import coherence, make_coherent
+from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
+from flarecast.forecast.rows import make_row
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps, jsonable
 from flarecast.metrics import ThresholdRule
@@ -66,7 +68,7 @@ def regions_to_full_disk(doc: dict[str, Any], issue: Sequence[str]) -> dict[tupl
 def member_probabilities(model_dir: str | Path, store: Path, issue: Sequence[str], *,
                          device: str = "cpu") -> tuple[dict[tuple[str, str], float], dict[str, Any]]:
     """A member's full-disk probability at each issue time it can forecast, and its forecast document."""
-    doc = forecast(model_dir, store=store, at=list(issue), skip_refused=True, device=device)
+    doc = forecast(model_dir, Inputs(store=store), IssueTimes(at=list(issue)), skip_refused=True, device=device)
     if doc["source"] == "sharp":
         return regions_to_full_disk(doc, issue), doc
     return {(r["issue_time"], r["target"]): r["probability"] for r in doc["forecasts"]}, doc
@@ -89,7 +91,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
     """
     members, cfgs = _members(model_dirs)
     issue = _grid(start, end, every, cfgs)
-    with open_inputs(store) as path:
+    with open_inputs(Inputs(store=store)) as path:
         probs = [member_probabilities(m, path, issue, device=device)[0] for m in model_dirs]
         cat = Catalogue.from_events(st.read_events(path))
     targets = [t for t in cfgs[0]["targets"] if all(t in c["targets"] for c in cfgs)]
@@ -128,10 +130,10 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
     return card
 
 
-def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[str] = (), latest: bool = False,
-                      start: str | None = None, end: str | None = None, every: str | None = None,
+def forecast_combined(comb_dir: str | Path, store: str | Path, times: IssueTimes, *,
                       device: str = "cpu") -> dict[str, Any]:
-    """The combination's forecast document (schema ``forecast.schema.json``, ``source: "combined"``).
+    """The combination's forecast document (schema ``forecast.schema.json``, ``source: "combined"``) from the
+    ``store`` at ``times`` (``every`` defaults to a day).
 
     Issue times some member cannot forecast are listed in ``refused`` with that member's reason.
     """
@@ -144,7 +146,8 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
                          "`flarecast combine`")
     mid = hashlib.sha256(json.dumps(card.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
     horizon = pd.Timedelta(card.horizon).to_timedelta64()
-    with open_inputs(store) as path:
+    at, latest, start, end, every = times.at, times.latest, times.start, times.end, times.every
+    with open_inputs(Inputs(store=store)) as path:
         if latest:
             last = min(utc(_latest(m, path, device), what="latest") for m in dirs)
             issue = [iso(_floor(last, cfgs))]
@@ -168,12 +171,9 @@ def forecast_combined(comb_dir: str | Path, *, store: str | Path, at: Sequence[s
         for target in card.targets:
             w = card.weights[target]
             z = w.intercept + float(np.dot(w.coef, _logits([p for p, _ in results], [t], target)[0]))
-            p, thr = float(1.0 / (1.0 + np.exp(-z))), card.threshold(target)
-            rows.append({"issue_time": t, "valid_to": iso(utc(t, what="t") + horizon), "target": target,
-                         "region": None, "noaa_ars": [], "probability": p, "decision": p >= thr, "threshold": thr,
-                         "base_rate": card.base_rate(target), "coverage": 1.0, "model_id": mid,
-                         "convention": card.convention, "degraded": False, "method": "combination",
-                         "reason": None})
+            rows.append(make_row(t, horizon, target, 1.0 / (1.0 + np.exp(-z)), threshold=card.threshold(target),
+                                 base_rate=card.base_rate(target), coverage=1.0, model_id=mid,
+                                 convention=card.convention, method="combination"))
     lowered = make_coherent(rows)
     first = cfgs[0]
     return {
@@ -243,7 +243,7 @@ def _floor(t: np.datetime64, cfgs: list[dict[str, Any]]) -> np.datetime64:
 
 
 def _latest(model_dir, store: Path, device: str) -> str:
-    doc = forecast(model_dir, store=store, latest=True, skip_refused=True, device=device)
+    doc = forecast(model_dir, Inputs(store=store), IssueTimes(latest=True), skip_refused=True, device=device)
     return (doc["forecasts"] or doc["refused"])[0]["issue_time"]
 
 

@@ -22,8 +22,8 @@ Those rows carry ``degraded: true``, ``method`` and ``reason`` (the primary's re
 ``degraded: false, method: "model"``. ``coverage_report`` counts the issue times by method. SHARP regions the
 primary refuses stay in ``refused``: a region's missing input has no full-disk stand-in.
 
->>> doc = forecast_every(["models/goes", "models/history"], store="data/store.zarr", start="2013-01-01",
-...                      end="2013-12-31", every="1D")  # doctest: +SKIP
+>>> doc = forecast_every(["models/goes", "models/history"], Inputs(store="data/store.zarr"),
+...                      IssueTimes(start="2013-01-01", end="2013-12-31", every="1D"))  # doctest: +SKIP
 >>> doc["coverage_report"]["by_method"]  # doctest: +SKIP
 """
 
@@ -39,12 +39,14 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import ConfigError, SampleError, StoreError
 from flarecast.forecast.combine import forecast_combined, is_combination, read_combination
-from flarecast.forecast.issue import card_samples, forecast, open_inputs
+from flarecast.forecast.issue import card_samples, forecast
 from flarecast.forecast.numbers import coherence, make_coherent
+from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
+from flarecast.forecast.rows import degrade, make_row
 from flarecast.ingest import store as st
 from flarecast.model.modeldir import read_card
 from flarecast.samples.labels import Catalogue
-from flarecast.util import duration, iso, utc
+from flarecast.util import duration, utc
 
 METHODS = ("model", "fallback_model", "catalogue_poisson", "climatology")
 """The fallback order; a row's ``method`` is the first that could forecast its issue time."""
@@ -52,16 +54,12 @@ POISSON_LOOKBACK = pd.Timedelta("27D")
 """Look-back of the catalogue rate: one synodic solar rotation, so every region on the disk was seen once."""
 
 
-def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None = None,
-                   goes: Sequence[str | Path] = (), events: Sequence[str | Path] = (),
-                   sharp: Sequence[str | Path] = (), at: Sequence[str] = (), latest: bool = False,
-                   start: str | None = None, end: str | None = None, every: str | None = None,
-                   device: str = "cpu", lookback: str | pd.Timedelta = POISSON_LOOKBACK,
-                   trust_modified: bool = False) -> dict[str, Any]:
+def forecast_every(model_dirs: Sequence[str | Path], inputs: Inputs, times: IssueTimes, *, device: str = "cpu",
+                   lookback: str | pd.Timedelta = POISSON_LOOKBACK, trust_modified: bool = False) -> dict[str, Any]:
     """Forecast every requested issue time with the first model, falling back where its input is missing.
 
-    Parameters are those of :func:`flarecast.forecast.forecast`; ``model_dirs[0]`` is the primary, the others
-    are tried in order for its refused full-disk issue times; ``lookback`` is the catalogue rule's L.
+    ``inputs`` and ``times`` are those of :func:`flarecast.forecast.forecast`; ``model_dirs[0]`` is the primary, the
+    others    are tried in order for its refused full-disk issue times; ``lookback`` is the catalogue rule's L.
 
     Returns
     -------
@@ -72,10 +70,10 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
     if not model_dirs:
         raise ConfigError("no model: give at least one model directory")
     look = duration(lookback, what="lookback")
-    with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
-        doc = forecast(model_dirs[0], store=path, at=at, latest=latest, start=start, end=end, every=every,
-                       skip_refused=True, device=device, trust_modified=trust_modified)
-        rows = [{**r, "degraded": False, "method": "model", "reason": None} for r in doc["forecasts"]]
+    with open_inputs(inputs) as path:
+        doc = forecast(model_dirs[0], Inputs(store=path), times, skip_refused=True, device=device,
+                       trust_modified=trust_modified)
+        rows = [degrade(r, "model", None) for r in doc["forecasts"]]
         gaps = {(r["issue_time"], t): r for r in doc["refused"]
                 if r["region"] is None and r["reason"] != "region_too_young" for t in doc["targets"]}
         for other in model_dirs[1:]:
@@ -90,10 +88,9 @@ def forecast_every(model_dirs: Sequence[str | Path], *, store: str | Path | None
         thr, base = by_target[target]
         if p is None:
             p, method = base, "climatology"
-        rows.append({"issue_time": t_iso, "valid_to": iso(t + horizon), "target": target, "region": None,
-                     "noaa_ars": [], "probability": p, "decision": p >= thr, "threshold": thr, "base_rate": base,
-                     "coverage": refusal["coverage"], "model_id": doc["model_id"], "convention": doc["convention"],
-                     "degraded": True, "method": method, "reason": refusal["detail"]})
+        rows.append(make_row(t_iso, horizon, target, p, threshold=thr, base_rate=base, coverage=refusal["coverage"],
+                             model_id=doc["model_id"], convention=doc["convention"], method=method,
+                             reason=refusal["detail"]))
     order = {t: i for i, t in enumerate(doc["targets"])}
     rows.sort(key=lambda r: (r["issue_time"], -1 if r["region"] is None else r["region"], order[r["target"]]))
     doc["refused"] = [r for r in doc["refused"] if r["region"] is not None]
@@ -136,15 +133,16 @@ def _from_model(model_dir, primary: dict, gaps: dict, store: Path, device: str) 
     if not times:
         return []
     try:
-        doc = (forecast_combined(model_dir, store=store, at=times, device=device) if is_combination(model_dir)
-               else forecast(model_dir, store=store, at=times, skip_refused=True, device=device))
+        at = IssueTimes(at=times)
+        doc = (forecast_combined(model_dir, store, at, device=device) if is_combination(model_dir)
+               else forecast(model_dir, Inputs(store=store), at, skip_refused=True, device=device))
     except (SampleError, StoreError):  # the store lacks this model's kind of input altogether
         return []
     out = []
     for r in doc["forecasts"]:
         key = (r["issue_time"], r["target"])
         if r["region"] is None and key in gaps:
-            out.append({**r, "degraded": True, "method": "fallback_model", "reason": gaps.pop(key)["detail"]})
+            out.append(degrade(r, "fallback_model", gaps.pop(key)["detail"]))
     return out
 
 

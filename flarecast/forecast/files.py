@@ -18,7 +18,7 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,17 +26,16 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, ParseError, SampleError
 from flarecast.forecast.numbers import check_provider, check_rows
+from flarecast.forecast.rows import DEGRADED_FIELDS, ROW_FIELDS, ForecastRow
 from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.util import atomic_open, atomic_write_text, iso
 
+if TYPE_CHECKING:
+    from flarecast.model.documents import Metrics
+
 SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "forecast.schema.json"
-ROW_FIELDS = ("issue_time", "valid_to", "target", "region", "noaa_ars", "probability", "decision", "threshold",
-              "base_rate", "coverage", "model_id", "convention")
-"""Columns of a forecast row (CSV header; keys of the JSON ``forecasts`` items)."""
-DEGRADED_FIELDS = ("degraded", "method", "reason")
-"""Columns a row may add (:mod:`flarecast.forecast.fallback`); files without them read as not degraded."""
 SUFFIXES = (".json", ".csv")
 
 
@@ -59,14 +58,7 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
         w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")
         w.writeheader()
         for r in doc["forecasts"]:
-            if extra:
-                r = {"degraded": False, "method": "model", "reason": None, **r}
-            # repr keeps every digit: reading the file back gives the same floats, so the same decisions.
-            w.writerow({**r, "region": "" if r["region"] is None else r["region"],
-                        "noaa_ars": " ".join(map(str, r["noaa_ars"])), "decision": str(r["decision"]).lower(),
-                        "probability": repr(r["probability"]), "threshold": repr(r["threshold"]),
-                        "base_rate": repr(r["base_rate"]),
-                        **({"degraded": str(r["degraded"]).lower(), "reason": r["reason"] or ""} if extra else {})})
+            w.writerow(ForecastRow.read(r).csv_record(degraded=bool(extra)))
     return path
 
 
@@ -92,7 +84,8 @@ def validate(doc: Any, *, what: str = "forecast document", rows_only: bool = Fal
 
 
 def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a forecast file (JSON document or CSV), checked against the schema."""
+    """Rows of a forecast file (JSON document or CSV), checked against the schema and read as
+    :class:`~flarecast.forecast.rows.ForecastRow`."""
     path = Path(path)
     if path.suffix not in SUFFIXES or not path.is_file():
         raise InputFileError(path, f"expected an existing forecast file ending in one of {list(SUFFIXES)}")
@@ -103,12 +96,12 @@ def read_forecasts(path: str | Path) -> list[dict[str, Any]]:
             raise InputFileError(path, f"not JSON ({exc.reason})") from None
         validate(doc, what=str(path))
         _check_numbers(doc["forecasts"], path, [f"forecasts[{i}]" for i in range(len(doc["forecasts"]))])
-        return doc["forecasts"]
+        return [ForecastRow.read(r).to_dict() for r in doc["forecasts"]]
     text = read_text(path, limit=JSON_BYTES)  # refuses a byte that is not UTF-8 in one line
     rows = [_typed_row(r, path, n) for n, r in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2)]
     validate(rows, what=str(path), rows_only=True)
     _check_numbers(rows, path, [f"line {n}" for n in range(2, len(rows) + 2)])
-    return rows
+    return [ForecastRow.read(r).to_dict() for r in rows]
 
 
 def _check_numbers(rows: list[dict[str, Any]], path: Path, records: list[str]) -> None:
@@ -134,8 +127,8 @@ def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:
                              f"with columns {list(ROW_FIELDS)}") from None
 
 
-def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Score a forecast file against the store's flare catalogue; the result has the shape of ``metrics.json``.
+def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: int = 0) -> Metrics:
+    """Score a forecast file against the store's flare catalogue, as ``metrics.json`` (:class:`Metrics`).
 
     The rows are labelled as training labels windows and scored by :func:`flarecast.evaluate.score_forecasts`
     with the baselines climatology (the rows' base rate) and persistence; the logistic and trees baselines need
@@ -156,6 +149,8 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     from flarecast.evaluate import baselines
     from flarecast.evaluate.scoring import Forecasts, score_forecasts
     from flarecast.ingest import store as st
+    from flarecast.metrics.forecasts import method_thresholds
+    from flarecast.model.documents import Bootstrap, Metrics
 
     frame = pd.DataFrame(read_forecasts(path))
     if frame.empty:
@@ -203,30 +198,27 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
         {"model": prob,
          "climatology": np.stack([baselines.climatology(issue.size, clim[t]) for t in targets], axis=1),
          "persistence": np.stack([baselines.persistence(prev_flux, t, convention) for t in targets], axis=1)},
-        {"model": {t: float(first_rows.loc[t, "threshold"]) for t in targets}, "model@0.5": dict.fromkeys(targets, 0.5),
-         "climatology": dict.fromkeys(targets, 0.5), "persistence": dict.fromkeys(targets, 0.5)},
+        method_thresholds({t: float(first_rows.loc[t, "threshold"]) for t in targets}),
         clim,
     )
-    result = {
-        "file": str(path), "store": str(store), "model_ids": sorted(frame["model_id"].unique()), "loss": None,
-        "split": "backtest", "period": {"from": iso(issue.min()) if issue.size else None,
-                                        "to": iso(issue.max()) if issue.size else None},
-        "n_windows": int(issue.size), "source": "sharp" if sharp else "goes", "convention": convention,
-        "climatology": clim, "bootstrap": {"unit": fc.group_unit, "groups": int(np.unique(fc.group).size),
-                                           "n_boot": n_boot, "level": 0.95, "seed": seed},
-        "thresholds": fc.thresholds, "baselines": {"logistic": None, "trees": None},
-        "dropped": {"beyond_catalogue": int((~inside).sum())},
-        "notes": ["logistic and trees baselines omitted: a forecast file does not carry the model's training windows"],
-        "degraded": {"windows": int(degraded.sum()),
-                     "by_method": frame[frame["degraded"]].drop_duplicates(["t", "r"])["method"].value_counts()
-                     .to_dict() if degraded.any() else {}},
-        "targets": score_forecasts(fc, n_boot=n_boot, seed=seed),
-    }
+    notes = ["logistic and trees baselines omitted: a forecast file does not carry the model's training windows"]
     if degraded.any():
-        result["notes"].append(f"{int(degraded.sum())} of {issue.size} windows are degraded (forecast by a fallback); "
-                               "`targets` scores every window, `targets_undegraded` only the model's own")
-        result["targets_undegraded"] = score_forecasts(_subset(fc, ~degraded), n_boot=n_boot, seed=seed)
-    return result
+        notes.append(f"{int(degraded.sum())} of {issue.size} windows are degraded (forecast by a fallback); "
+                     "`targets` scores every window, `targets_undegraded` only the model's own")
+    return Metrics.build(
+        file=str(path), store=str(store), model_ids=sorted(map(str, frame["model_id"].unique())), loss=None,
+        split="backtest", period={"from": iso(issue.min()) if issue.size else None,
+                                  "to": iso(issue.max()) if issue.size else None},
+        n_windows=int(issue.size), source="sharp" if sharp else "goes", convention=convention,
+        climatology=clim, bootstrap=Bootstrap.of(fc, n_boot=n_boot, seed=seed),
+        thresholds=fc.thresholds, baselines={"logistic": None, "trees": None},
+        dropped={"beyond_catalogue": int((~inside).sum())}, notes=notes,
+        degraded={"windows": int(degraded.sum()),
+                  "by_method": frame[frame["degraded"]].drop_duplicates(["t", "r"])["method"].value_counts()
+                  .to_dict() if degraded.any() else {}},
+        targets=score_forecasts(fc, n_boot=n_boot, seed=seed),
+        **({"targets_undegraded": score_forecasts(_subset(fc, ~degraded), n_boot=n_boot, seed=seed)}
+           if degraded.any() else {}))
 
 
 def _subset(fc, keep: np.ndarray):

@@ -19,16 +19,13 @@ Issue times lie on the model's step grid (multiples of the cadence since 1970-01
 did; others are refused with the two nearest grid times. The output is a plain document (schema
 ``flarecast/schemas/forecast.schema.json``); the same model and inputs give the same document.
 
->>> doc = forecast("models/latest", store="data/store.zarr", latest=True)  # doctest: +SKIP
+>>> doc = forecast("models/latest", Inputs(store="data/store.zarr"), IssueTimes(latest=True))  # doctest: +SKIP
 >>> doc["forecasts"][0]["probability"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +37,10 @@ import xarray as xr
 from flarecast import __version__
 from flarecast.classes import coherent
 from flarecast.config import SampleConfig, is_common
-from flarecast.errors import ConfigError, MissingDataError, ModelError, SampleError
+from flarecast.errors import ConfigError, ModelError, SampleError
 from flarecast.forecast.numbers import coherence
+from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
+from flarecast.forecast.rows import make_row
 from flarecast.ingest import store as st
 from flarecast.model.card import ModelCard
 from flarecast.model.inference import predict
@@ -59,23 +58,21 @@ class ForecastRefusal(SampleError):
     """An issue time cannot be forecast: outside the data, or too much input missing over its window."""
 
 
-def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Sequence[str | Path] = (),
-             events: Sequence[str | Path] = (), sharp: Sequence[str | Path] = (), at: Sequence[str] = (),
-             latest: bool = False, start: str | None = None, end: str | None = None, every: str | None = None,
-             skip_refused: bool = False, device: str = "cpu", batch_size: int = 512,
-             trust_modified: bool = False) -> dict[str, Any]:
+def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_refused: bool = False,
+             device: str = "cpu", batch_size: int = 512, trust_modified: bool = False) -> dict[str, Any]:
     """Forecast every target of a model at the requested issue times.
 
     Parameters
     ----------
     model_dir : str or Path
         Model directory written by ``flarecast train``.
-    store : str or Path, optional, keyword-only
-        Store to read. Give either a store or files (``goes``, ``events``, ``sharp``), which are then
-        ingested into a temporary store first.
-    at, latest, start, end, every : keyword-only
+    inputs : Inputs
+        Store to read, or files (``goes``, ``events``, ``sharp``), which are then ingested into a temporary
+        store first (:class:`~flarecast.forecast.request.Inputs`).
+    times : IssueTimes
         Issue times: a list of UTC times (``at``), the latest time the data allow (``latest``), or every
-        ``every`` (default: the config's stride) from ``start`` to ``end`` inclusive. Exactly one way.
+        ``every`` (default: the config's stride) from ``start`` to ``end`` inclusive. Exactly one way
+        (:class:`~flarecast.forecast.request.IssueTimes`).
     skip_refused : bool, keyword-only
         List refused issue times in ``refused`` and forecast the others, instead of raising.
     device : str, keyword-only
@@ -106,17 +103,17 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
     cfg = card_samples(card, model_dir)
     mid = model_id(model_dir, trust_modified=trust_modified)
     history = uses_history(cfg)
-    given = {"goes": goes, "events": events, "sharp": sharp}
-    lacking = [k for k in (cfg.source, *(["events"] if history else [])) if store is None and not given[k]]
-    if lacking and any(given.values()):
+    given = inputs.files
+    lacking = [k for k in (cfg.source, *(["events"] if history else [])) if inputs.store is None and not given[k]]
+    if lacking and inputs.has_files:
         raise ConfigError(f"model {mid} reads {cfg.source} data{' and the flare catalogue' if history else ''}: "
                           f"add --{' --'.join(lacking)} FILES")
-    with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
+    with open_inputs(inputs) as path:
         data = st.read_goes(path) if cfg.source == "goes" else st.read_sharp(path)
         check_units(data, cfg)
         cat = Catalogue.from_events(st.read_events(path)) if history else None
         first, last = data_span(data, cfg)
-        issue = issue_times(cfg, first, last, at=at, latest=latest, start=start, end=end, every=every)
+        issue = issue_times(cfg, first, last, times)
         win = windows_at(data, cat, cfg, issue, norm=card.norm(), data_start=first, data_end=last)
         inputs = {g: _fingerprint(path, g) for g in (cfg.source, "events") if g == cfg.source or cat is not None}
     strict = [r for r in win.refused if r["reason"] != "region_too_young"]
@@ -128,17 +125,11 @@ def forecast(model_dir: str | Path, *, store: str | Path | None = None, goes: Se
     probs, lowered = coherent(predict(model, win, np.arange(win.end_index.size), device=dev, batch_size=batch_size),
                               card.targets)
     horizon = pd.Timedelta(cfg.horizon).to_timedelta64()
-    rows = []
-    for i in range(win.issue_time.size):
-        for j, target in enumerate(card.targets):
-            p, thr = float(probs[i, j]), card.threshold(target)
-            rows.append({
-                "issue_time": iso(win.issue_time[i]), "valid_to": iso(win.issue_time[i] + horizon),
-                "target": target, "region": None if win.region[i] == FULL_DISK else int(win.region[i]),
-                "noaa_ars": win.noaa_ars[i], "probability": p, "decision": p >= thr, "threshold": thr,
-                "base_rate": card.base_rate(target), "coverage": round(float(win.coverage[i]), 4),
-                "model_id": mid, "convention": cfg.convention,
-            })
+    rows = [make_row(win.issue_time[i], horizon, target, probs[i, j], threshold=card.threshold(target),
+                     base_rate=card.base_rate(target), coverage=round(float(win.coverage[i]), 4), model_id=mid,
+                     convention=cfg.convention, region=None if win.region[i] == FULL_DISK else int(win.region[i]),
+                     noaa_ars=win.noaa_ars[i])
+            for i in range(win.issue_time.size) for j, target in enumerate(card.targets)]
     return {
         "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": card.loss,
         "source": cfg.source, "convention": cfg.convention, "cadence": cfg.cadence, "window": cfg.window,
@@ -158,38 +149,6 @@ def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
         raise ModelError(f"{model_dir}: card {bad[0]} = {bad[1]!r} but its config gives {bad[2]!r}; the card "
                          "was edited or is corrupt: retrain the model")
     return cfg
-
-
-@contextmanager
-def open_inputs(store: str | Path | None, *, goes=(), events=(), sharp=()) -> Iterator[Path]:
-    """Yield the store to read: ``store``, or a temporary one holding the given files (removed afterwards).
-
-    With files, a kind of data the model needs and no file gave is refused naming the option to add (not the
-    temporary store).
-    """
-    files = {"goes": list(goes), "events": list(events), "sharp": list(sharp)}
-    if store is not None and any(files.values()):
-        raise ConfigError("give either --store or input files (--goes, --events, --sharp), not both")
-    if store is not None:
-        yield Path(store)
-        return
-    if not any(files.values()):
-        raise ConfigError("no inputs: give --store STORE, or files with --goes/--events/--sharp")
-    from flarecast.ingest.pipeline import ingest
-
-    with tempfile.TemporaryDirectory(prefix="flarecast-forecast-") as tmp:
-        path = Path(tmp) / "store.zarr"
-        for kind, paths in files.items():
-            if paths:
-                ingest(kind, paths, store=path)
-        try:
-            yield path
-        except MissingDataError as exc:
-            if files.get(exc.group):
-                raise
-            label = {"goes": "GOES XRS", "events": "flare catalogue", "sharp": "SHARP"}[exc.group]
-            raise ConfigError(f"the model needs {label} data and no --{exc.group} files were given: add "
-                              f"--{exc.group} FILES, or forecast from a store with --store") from None
 
 
 def check_units(data: xr.Dataset, cfg: SampleConfig) -> None:
@@ -229,9 +188,9 @@ def data_span(data: xr.Dataset, cfg: SampleConfig) -> tuple[np.datetime64, np.da
     return t[0], t[-1] + (native if cfg.source == "goes" else np.timedelta64(0, "ns"))
 
 
-def issue_times(cfg: SampleConfig, data_start, data_end, *, at: Sequence[str] = (), latest: bool = False,
-                start: str | None = None, end: str | None = None, every: str | None = None) -> np.ndarray:
+def issue_times(cfg: SampleConfig, data_start, data_end, times: IssueTimes) -> np.ndarray:
     """Issue times on the model's step grid, sorted and unique; ``latest`` is the last step end the data reach."""
+    at, latest, start, end, every = times.at, times.latest, times.start, times.end, times.every
     step = pd.Timedelta(cfg.cadence).value
     ways = [bool(at), latest, start is not None or end is not None]
     if sum(ways) != 1:

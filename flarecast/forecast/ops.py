@@ -3,7 +3,6 @@ writer for every output format."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,41 +11,39 @@ from flarecast.forecast.ccmc import write_ccmc
 from flarecast.forecast.combine import forecast_combined, is_combination
 from flarecast.forecast.fallback import forecast_every
 from flarecast.forecast.files import write_forecasts
-from flarecast.forecast.issue import forecast, open_inputs
+from flarecast.forecast.issue import forecast
+from flarecast.forecast.request import ForecastRequest, open_inputs
 
 FORMATS = ("flarecast", "ccmc")
 
 
-def issue_forecast(models: Sequence[str | Path], *, store: str | Path | None = None, goes=(), events=(), sharp=(),
-                   at: Sequence[str] = (), latest: bool = False, start: str | None = None, end: str | None = None,
-                   every: str | None = None, strict: bool = False, skip_refused: bool = False,
-                   device: str = "cpu", trust_modified: bool = False, out: str | Path | None = None,
+def issue_forecast(request: ForecastRequest, *, out: str | Path | None = None,
                    fmt: str = "flarecast") -> dict[str, Any]:
-    """The forecast document of ``models``: a combination directory alone; else the first model, with the others
-    as fallbacks (:func:`~flarecast.forecast.fallback.forecast_every`), or alone and refusing with ``strict``
+    """The forecast document of ``request.models``: a combination directory alone; else the first model, with the
+    others    as fallbacks (:func:`~flarecast.forecast.fallback.forecast_every`), or alone and refusing with ``strict``
     (``skip_refused``: strict, listing the refused issue times instead of raising). ``trust_modified`` lets the
     primary model load with weights that differ from its card (recorded in the document); fallbacks and
     combination members are always verified. ``out``: also write the document there (:func:`write_any`, in
     ``fmt``; a bad ``fmt`` is refused before anything is forecast)."""
+    r = request
+    models = r.models
     if not models:
         raise ConfigError("no model: give a model directory")
     if out is not None:
         _check_format(fmt)
-    times = {"at": at, "latest": latest, "start": start, "end": end, "every": every}
     if is_combination(models[0]):
         if len(models) > 1:
             raise ConfigError(f"{models[0]} is a combination: it already names its members; give it alone")
-        with open_inputs(store, goes=goes, events=events, sharp=sharp) as path:
-            doc = forecast_combined(models[0], store=path, device=device, **times)
-    elif strict or skip_refused:  # listing refusals is the strict mode's way to go on past them
+        with open_inputs(r.inputs) as path:
+            doc = forecast_combined(models[0], path, r.times, device=r.device)
+    elif r.strict or r.skip_refused:  # listing refusals is the strict mode's way to go on past them
         if len(models) > 1:
             raise ConfigError("--strict forecasts with one model and refuses where its input is missing: give one "
                               "MODEL, or drop --strict to fall back to the others")
-        doc = forecast(models[0], store=store, goes=goes, events=events, sharp=sharp, skip_refused=skip_refused,
-                       device=device, trust_modified=trust_modified, **times)
+        doc = forecast(models[0], r.inputs, r.times, skip_refused=r.skip_refused, device=r.device,
+                       trust_modified=r.trust_modified)
     else:
-        doc = forecast_every(models, store=store, goes=goes, events=events, sharp=sharp, device=device,
-                             trust_modified=trust_modified, **times)
+        doc = forecast_every(models, r.inputs, r.times, device=r.device, trust_modified=r.trust_modified)
     if out is not None:
         write_any(doc, out, fmt)
     return doc

@@ -27,7 +27,7 @@ import csv
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from flarecast.ingest import store as st
 from flarecast.metrics import UndefinedScoreWarning
 from flarecast.safeio import JSON_BYTES, read_text
 from flarecast.samples import labels
+
+if TYPE_CHECKING:
+    from flarecast.model.documents import Metrics
 from flarecast.samples.labels import Catalogue
 from flarecast.util import iso
 
@@ -175,9 +178,9 @@ def first_day(target: str) -> str:
 
 def score_forecast_files(paths: Sequence[str | Path], *, store: str | Path, threshold: float = 0.5,
                          horizon: str = "24h", out: str | Path | None = None, n_boot: int = 1000,
-                         seed: int = 0) -> dict[str, Any]:
+                         seed: int = 0) -> Metrics | dict[str, Any]:
     """What ``flarecast evaluate --forecasts`` scores: one flarecast forecast file is backtested
-    (:func:`~flarecast.forecast.files.backtest`: the shape of ``metrics.json``, with and without degraded rows);
+    (:func:`~flarecast.forecast.files.backtest`: a ``metrics.json``, with and without degraded rows);
     several files, or another provider's, are scored on the same days (:func:`score_files`). ``out``: a folder
     to write the result into, as ``metrics.json`` (backtest) or ``scores.json``.
     """

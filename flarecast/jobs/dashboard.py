@@ -28,6 +28,7 @@ from flarecast.forecast.combine import (
 from flarecast.forecast.days import day_table
 from flarecast.forecast.fallback import forecast_every
 from flarecast.forecast.issue import card_samples
+from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.model.modeldir import model_id, read_card
@@ -91,11 +92,11 @@ def dashboard(models: Sequence[str | Path], *, store: str | Path, at: str | None
 def _forecast(models, k: int, store, at: list[str], latest: bool, device: str) -> dict[str, Any]:
     m = models[k]
     if is_combination(m):
-        return forecast_combined(m, store=store, at=at, latest=latest, device=device)
+        return forecast_combined(m, store, IssueTimes(at=at, latest=latest), device=device)
     # The first model falls back on the other full-disk ones (region models cannot stand in for the disk);
     # the others are shown as they are.
     chain = list(models[k:k + 1]) + ([x for x in models[1:] if _full_disk(x)] if k == 0 else [])
-    return forecast_every(chain, store=store, at=at, latest=latest, device=device)
+    return forecast_every(chain, Inputs(store=store), IssueTimes(at=at, latest=latest), device=device)
 
 
 def _full_disk(model_dir) -> bool:
@@ -135,9 +136,9 @@ def _xrs(store, cat: Catalogue | None, t: np.datetime64, convention: str) -> dic
 
 def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str) -> list[dict[str, Any]]:
     start = t - np.timedelta64(HISTORY_DAYS, "D")
-    kw = {"start": iso(start), "end": iso(t), "every": "1D", "device": device}
-    doc = (forecast_combined(models[0], store=store, **kw) if is_combination(models[0])
-           else forecast_every(list(models[:1]), store=store, **kw))
+    times = IssueTimes(start=iso(start), end=iso(t), every="1D")
+    doc = (forecast_combined(models[0], store, times, device=device) if is_combination(models[0])
+           else forecast_every(list(models[:1]), Inputs(store=store), times, device=device))
     rows = [r for r in doc["forecasts"] if r["region"] is None]
     if doc["source"] == "sharp":
         times = sorted({r["issue_time"] for r in doc["forecasts"]})
@@ -159,7 +160,7 @@ def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str
 
 def _rule(m) -> str | None:
     """How the model's thresholds were chosen, as the reports say it; None for a combination."""
-    return None if is_combination(m) else read_card(m).decision().sentence()
+    return None if is_combination(m) else read_card(m).rule().sentence()
 
 
 def _card_rows(m) -> list[tuple[str, str]]:
@@ -180,7 +181,7 @@ def _card_rows(m) -> list[tuple[str, str]]:
             ("channels", ", ".join(card.channels)), ("class convention", card.convention),
             *_ensemble_rows(card),
             ("thresholds", ", ".join(f"{t} {v:.3f}" for t, v in card.thresholds.items())
-             + f" ({card.decision().sentence()})"),
+             + f" ({card.rule().sentence()})"),
             ("base rate (training)", ", ".join(f"{t} {v:.3f}" for t, v in card.climatology.items()))]
     shown = ", ".join(f"{t} {v:.3f}" for t, v in pr.items() if v is not None)
     return rows + ([("validation PR AUC", shown)] if shown else [])  # an ensemble has none: no "-" row

@@ -182,7 +182,7 @@ def _plan_evaluate(step: EvaluateStep, base: Path, owned: Owned) -> Plan:
         from flarecast.studies.evaluation import evaluate
 
         result = evaluate(model, store, split=step.split, out_dir=out, plots=step.plots)
-        return f"{result['n_windows']} {step.split} windows scored into {out / 'metrics.json'}"
+        return f"{result.n_windows} {step.split} windows scored into {out / 'metrics.json'}"
 
     inputs = {"model_id": model_id(model), "store": str(store), "data": {g: group_key(store, g) for g in groups}}
     return Plan(inputs, run, lambda _: {"metrics.json": file_sha(out / "metrics.json")})
@@ -190,6 +190,7 @@ def _plan_evaluate(step: EvaluateStep, base: Path, owned: Owned) -> Plan:
 
 def _plan_forecast(step: ForecastStep, base: Path, owned: Owned) -> Plan:
     from flarecast.forecast.ops import issue_forecast, write_any
+    from flarecast.forecast.request import ForecastRequest, Inputs, IssueTimes
     from flarecast.model.modeldir import model_id
 
     store = resolve(base, step.store)
@@ -197,8 +198,9 @@ def _plan_forecast(step: ForecastStep, base: Path, owned: Owned) -> Plan:
     written: dict[str, Any] = {}
 
     def run() -> str:
-        doc = issue_forecast(models, store=store, at=list(step.at), latest=step.latest, start=step.start,
-                             end=step.end, every=step.every, strict=step.strict, skip_refused=step.skip_refused)
+        times = IssueTimes(at=step.at, latest=step.latest, start=step.start, end=step.end, every=step.every)
+        doc = issue_forecast(ForecastRequest(models, Inputs(store=store), times, strict=step.strict,
+                                             skip_refused=step.skip_refused))
         last = max((r["issue_time"] for r in doc["forecasts"]), default="")  # 2017-09-06T12:00:00Z
         stamp = last[:16].replace("-", "").replace(":", "") + "Z" if last else "none"
         path = inside(base, step.out.replace("{issue}", stamp), "out")

@@ -12,6 +12,17 @@ from flarecast.metrics.thresholds import ThresholdRule
 METHODS = ("model", "model@0.5", "climatology", "persistence", "logistic", "trees")
 """Methods of ``metrics.json``, in report order; ``logistic`` and ``trees`` only where they could be fitted."""
 
+YES_NO_AT = 0.5
+"""The threshold of ``model@0.5`` and of the baselines without a chosen one (climatology, persistence)."""
+
+
+def method_thresholds(model: dict[str, float]) -> dict[str, dict[str, float]]:
+    """``{method: {target: threshold}}`` of the methods every evaluation scores: ``model`` at ``model``'s
+    thresholds, ``model@0.5``, climatology and persistence at :data:`YES_NO_AT` (the tabular baselines add their
+    own chosen ones)."""
+    at = dict.fromkeys(model, YES_NO_AT)
+    return {"model": dict(model), "model@0.5": at, "climatology": dict(at), "persistence": dict(at)}
+
 
 @dataclass(frozen=True)
 class Forecasts:

@@ -1,9 +1,11 @@
 """The cards: what a model forecasts, from which inputs, how it was trained and chosen, as typed, frozen documents.
 
 :class:`ModelCard` is a single model's ``card.json`` (format ``flarecast-model/1``), :class:`EnsembleCard` a CV
-ensemble's (``flarecast-ensemble/1``: its members, how they combine, the calibration per target, the threshold rule
-and the cross-validation record) and :class:`CombinationCard` a combination's ``combination.json``
-(``flarecast-combination/1``). Stages read ``card.thresholds`` or ``card.threshold("X")``, not
+ensemble's (``flarecast-ensemble/1``: its members, how they combine, the calibration per target and the
+cross-validation record) and :class:`CombinationCard` a combination's ``combination.json``
+(``flarecast-combination/1``). A model's thresholds, their rule and the data it was applied to are one
+:class:`Decision` block (``decision``; a card from before the block is migrated on read, see
+:meth:`ModelCard._migrate`). Stages read ``card.thresholds``, ``card.threshold("X")`` or ``card.rule()``, not
 ``card["thresholds"]``: a misspelt attribute fails at once, and a card whose values have the wrong type is refused
 when it is read, in one line, rather than wherever a value is first used.
 
@@ -67,14 +69,23 @@ class _Doc(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _remember_keys(cls, data: Any, handler):
-        doc = handler(data)
+        doc = handler(cls._migrate(data) if isinstance(data, Mapping) else data)
         if isinstance(data, Mapping):
             doc._keys, doc._read = tuple(data), data
         return doc
 
+    @classmethod
+    def _migrate(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``data`` in this version's layout (a document written before a layout change, brought up to date)."""
+        return data
+
+    def _as_stored(self, out: dict[str, Any]) -> dict[str, Any]:
+        """``out`` (this document's fields) in the layout it was read in (see :meth:`_migrate`)."""
+        return out
+
     @model_serializer(mode="wrap")
     def _in_read_order(self, handler, info) -> dict[str, Any]:
-        out = handler(self)
+        out = self._as_stored(handler(self))
         if not (info.context or {}).get("typed"):
             out = {k: _as_read(v, self._read[k]) if k in self._read else v for k, v in out.items()}
         return {**{k: out[k] for k in self._keys if k in out}, **out}
@@ -128,16 +139,37 @@ def _problem(exc: ValidationError) -> str:
     return f"{where} = {str(repr(e.get('input')))[:80]}: {str(e['msg']).removeprefix('Value error, ')}{more}"
 
 
+class Decision(_Doc):
+    """The decision block of a model's card: the threshold per target, the rule that chose them and the data it
+    was applied to (the validation split; a CV ensemble's pooled out-of-fold predictions). Read it as
+    :meth:`ModelCard.rule` (a :class:`~flarecast.metrics.thresholds.ThresholdRule`, whose sentence every report
+    uses) and :meth:`~_Decides.threshold`."""
+
+    rule: str | None = None
+    chosen_on: Literal["validation split", "pooled out-of-fold predictions"]
+    thresholds: dict[str, float]
+
+    @field_validator("thresholds")
+    @classmethod
+    def _probabilities(cls, value: dict[str, float]) -> dict[str, float]:
+        for target, p in value.items():
+            check_unit(p, f"thresholds[{target!r}]")
+        return value
+
+    @classmethod
+    def of(cls, rule: ThresholdRule, thresholds: Mapping[str, float]) -> Decision:
+        """The block of ``thresholds`` chosen by ``rule``."""
+        return cls.model_validate({"rule": rule.rule, "chosen_on": rule.chosen_on, "thresholds": dict(thresholds)})
+
+
 class _Decides(_Doc):
     """What turns a probability into a decision, and what it is compared with: per target."""
 
-    thresholds: dict[str, float]
     climatology: dict[str, float]
-    threshold_score: str | None = None
     fields_sha256: dict[str, str] | None = None
     UNBOUND: ClassVar[frozenset[str]] = frozenset({"fields_sha256", "weights_sha256", "weights_modified"})
 
-    @field_validator("thresholds", "climatology")
+    @field_validator("climatology")
     @classmethod
     def _probabilities(cls, value: dict[str, float], info) -> dict[str, float]:
         for target, p in value.items():
@@ -145,9 +177,12 @@ class _Decides(_Doc):
         return value
 
     def bound_fields(self) -> dict[str, str]:
-        """``{field: digest}`` of every field that changes what a forecast means (see :func:`field_digests`)."""
+        """``{field: digest}`` of every field that changes what a forecast means (see :func:`field_digests`), in
+        the layout the card was written in: a card from before the decision block is checked against the keys it
+        was sealed with (``thresholds``, ``threshold_score``, ``threshold_rule``)."""
         doc = self.typed_dict()
-        return field_digests({k: v for k, v in doc.items() if k in type(self).model_fields and k not in self.UNBOUND})
+        fields = {*type(self).model_fields, *LEGACY_DECISION}
+        return field_digests({k: v for k, v in doc.items() if k in fields and k not in self.UNBOUND})
 
     def sealed(self) -> Self:
         """This card with ``fields_sha256``: what training writes, and every load checks (:meth:`check_sealed`)."""
@@ -169,6 +204,10 @@ class _Decides(_Doc):
                 how = ("was added" if field not in stored else "was removed" if field not in now
                        else f"differs from what was trained (digest {stored[field][:12]}, now {now[field][:12]})")
                 raise ModelError(f"{origin}: field {field!r} {how}: the card was edited; {fix}")
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        raise NotImplementedError
 
     def threshold(self, target: str) -> float:
         """The decision threshold: warn when the probability is at least this."""
@@ -207,6 +246,7 @@ class ModelCard(_Decides):
     horizon: str
     convention: str
     normalisation: Normalisation
+    decision: Decision
     data_fingerprint: str | None = None
     best_epoch: int | None = None
     val: dict[str, Any] | None = None
@@ -238,15 +278,47 @@ class ModelCard(_Decides):
         """(mean, std) per channel: the training windows' statistics, applied to every later input."""
         return self.normalisation.mean, self.normalisation.std
 
-    def decision(self) -> ThresholdRule:
-        """How the thresholds were chosen: the rule (``hss``, ``tss``; None on a card older than the key) on the
-        validation split. The card keeps its keys (``threshold_score``; an ensemble's ``threshold_rule``), which
-        ``fields_sha256`` binds; this is the one object read from them."""
-        return ThresholdRule(self.threshold_score, VALIDATION)
+    CHOSEN_ON: ClassVar[str] = VALIDATION
+    LEGACY_RULE: ClassVar[str] = "threshold_score"
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The decision threshold per target (the decision block's)."""
+        return self.decision.thresholds
+
+    def rule(self) -> ThresholdRule:
+        """How the thresholds were chosen: the rule (``hss``, ``tss``; an ensemble's ``tss``, ``cost:R``, ...;
+        None on a card older than the rule key) and the data it was applied to: the one object read from the
+        decision block, whose :meth:`~flarecast.metrics.thresholds.ThresholdRule.sentence` every report uses."""
+        return ThresholdRule(self.decision.rule, self.decision.chosen_on)
+
+    @property
+    def threshold_score(self) -> str | None:
+        """The score a threshold-maximising baseline uses beside this model (the rule's own, else TSS); None on
+        a card older than the rule key."""
+        return None if self.decision.rule is None else self.rule().score
 
     def threshold_choice(self) -> dict[str, str | None]:
-        """:meth:`decision` as the ``{"rule", "chosen_on"}`` block every report states."""
-        return self.decision().choice()
+        """:meth:`rule` as the ``{"rule", "chosen_on"}`` block every report states."""
+        return self.rule().choice()
+
+    @classmethod
+    def _migrate(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A card written before the decision block (``thresholds`` and ``threshold_score``; an ensemble's
+        ``threshold_rule``) read with the block in their place. The seal is checked against the keys as written
+        (:meth:`bound_fields`) and :meth:`to_dict` gives them back, so the card's id and digests do not change."""
+        if "decision" in data or "thresholds" not in data:
+            return data
+        rest = {k: v for k, v in data.items() if k not in LEGACY_DECISION}
+        return {**rest, "decision": {"rule": data.get(cls.LEGACY_RULE), "chosen_on": cls.CHOSEN_ON,
+                                     "thresholds": data["thresholds"]}}
+
+    def _as_stored(self, out: dict[str, Any]) -> dict[str, Any]:
+        if "decision" in self._read or "thresholds" not in self._read or "decision" not in out:
+            return out
+        block = out.pop("decision")
+        legacy = {k: self._read[k] for k in LEGACY_DECISION if k in self._read}
+        return {**out, **legacy, "thresholds": block["thresholds"]}
 
 
 class Calibration(_Doc):
@@ -346,13 +418,15 @@ class EnsembleCard(ModelCard):
     members: list[Member]
     combine: str
     calibration: dict[str, Calibration]
-    threshold_rule: str
     cv: CVRecord
     blend: Blend | None = None
+    # The ensemble's rule (``tss``, ``hss``, ``cost:R``, ``climatology:M``), applied to the pooled OOF predictions.
+    CHOSEN_ON: ClassVar[str] = POOLED_OOF
+    LEGACY_RULE: ClassVar[str] = "threshold_rule"
 
-    def decision(self) -> ThresholdRule:
-        """The ensemble's rule (``tss``, ``hss``, ``cost:R``, ``climatology:M``), applied to the pooled OOF predictions."""
-        return ThresholdRule(self.threshold_rule, POOLED_OOF)
+    @property
+    def threshold_rule(self) -> str:
+        return self.decision.rule or ""
 
 
 class CombinationMember(_Doc):
@@ -396,6 +470,22 @@ class CombinationCard(_Decides):
     weights: dict[str, CombinationWeights]
     fit: FitRecord
     code_version: str | None = None
+    thresholds_: dict[str, float] = Field(alias="thresholds")
+
+    @field_validator("thresholds_")
+    @classmethod
+    def _thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        for target, p in value.items():
+            check_unit(p, f"thresholds[{target!r}]")
+        return value
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.thresholds_
+
+
+LEGACY_DECISION = ("thresholds", "threshold_score", "threshold_rule")
+"""The keys of a card's decision before the decision block."""
 
 
 def check_unit(p: Any, what: str) -> float:

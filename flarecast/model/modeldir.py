@@ -26,7 +26,14 @@ from flarecast.classes import nested
 from flarecast.config import ModelConfig
 from flarecast.errors import ModelError, ParseError
 from flarecast.jsonio import dumps, jsonable
-from flarecast.model.card import CARD_FORMAT, ENSEMBLE_FORMAT, EnsembleCard, ModelCard, leaves
+from flarecast.model.card import (
+    CARD_FORMAT,
+    ENSEMBLE_FORMAT,
+    LEGACY_DECISION,
+    EnsembleCard,
+    ModelCard,
+    leaves,
+)
 from flarecast.model.ensemble import Ensemble
 from flarecast.model.linear import load_linear
 from flarecast.model.network import TemporalCNN
@@ -129,7 +136,7 @@ def check_agreement(cpath: Path, card: ModelCard, wpath: Path, header: ModelCard
     """Refuse a card that says anything other than the card the weights were saved with (all but the weights'
     own digest), naming the first field that differs: channels and their order, normalisation, cadence, window,
     horizon, convention, thresholds, climatology, the config."""
-    keys = [k for k in ModelCard.model_fields if k not in _FREE]
+    keys = [k for k in (*ModelCard.model_fields, *LEGACY_DECISION) if k not in _FREE]  # a card before the block
     mine = dict(leaves({k: v for k, v in card.typed_dict().items() if k in keys}, ""))
     saved = dict(leaves({k: v for k, v in header.typed_dict().items() if k in keys}, ""))
     for field in [*(f for f in ("channels", "targets", "window_steps") if f in mine), *mine, *saved]:

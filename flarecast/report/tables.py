@@ -15,21 +15,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
+from flarecast.model.documents import Metrics
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
-def train_summary(s: dict[str, Any]) -> list[str]:
-    """What ``flarecast train`` prints: where the model went and what was chosen, after any target warnings."""
-    warned = [f"[yellow]warning:[/] {escape(w)}" for w in s.get("warnings", [])]
-    if s["kind"] == "ensemble":
+def train_summary(s) -> list[str]:
+    """What ``flarecast train`` prints: where the model went and what was chosen, after any target warnings.
+
+    ``s`` is :func:`flarecast.train.run.fit`'s summary (a ``SingleFit`` or an ``EnsembleFit``, by ``s.kind``)."""
+    warned = [f"[yellow]warning:[/] {escape(w)}" for w in s.warnings]
+    if s.kind == "ensemble":
         return [*warned, escape(
-            f"ensemble of {s['members']} members written to {s['model_dir']} in {s['seconds']:.0f} s (folds "
-            f"{', '.join(map(period_label, s.get('fold_periods') or [{'period': f} for f in s['folds']]))}; "
-            f"calibration {per_target(s['calibration'])}; thresholds {per_target(s['thresholds'])} by rule "
-            f"{s['threshold_rule']}); see `flarecast cv {s['model_dir']}`")]
+            f"ensemble of {s.members} members written to {s.model_dir} in {s.seconds:.0f} s (folds "
+            f"{', '.join(map(period_label, s.fold_periods or [{'period': f} for f in s.folds]))}; "
+            f"calibration {per_target(s.calibration)}; thresholds {per_target(s.thresholds)} by rule "
+            f"{s.threshold_rule}); see `flarecast cv {s.model_dir}`")]
     return [*warned, escape(
-        f"model written to {s['model_dir']} (best epoch {s['best_epoch']} of {s['epochs_run']}, validation mean "
-        f"PR AUC {s['val_score']:.3f}, thresholds {per_target(s['thresholds'])})")]
+        f"model written to {s.model_dir} (best epoch {s.best_epoch} of {s.epochs_run}, validation mean "
+        f"PR AUC {s.val_score:.3f}, thresholds {per_target(s.thresholds)})")]
 
 
 def samples_summary(counts: dict[str, Any]) -> list:
@@ -231,17 +234,18 @@ def fetch_failures(report: dict[str, Any]) -> list[str]:
     return moved + lines + ([escape(hint)] if hint else [])
 
 
-def evaluation_summary(result: dict[str, Any]) -> list:
-    """``flarecast evaluate``: the scores of every target and method; a backtest's also without its degraded
-    rows; with ``--by``, every period's. Several forecasters' files: a table per target, files side by side."""
+def evaluation_summary(result: Metrics | dict[str, Any]) -> list:
+    """``flarecast evaluate``: the scores of every target and method (``metrics.json``); a backtest's also without
+    its degraded rows; with ``--by``, every period's. Several forecasters' files (a ``scores.json`` dict): a table
+    per target, files side by side."""
     from flarecast.report.text import metrics_table, period_table, providers_table
 
-    if "reference" in result:  # :func:`flarecast.forecast.providers.score_files`
+    if isinstance(result, dict):  # :func:`flarecast.forecast.providers.score_files`
         return providers_table(result)
     tables = [metrics_table(result)]
-    if "targets_undegraded" in result:
+    if result.targets_undegraded is not None:
         tables.append(metrics_table(result, key="targets_undegraded"))
-    return tables + [period_table(result, key) for key in result if key.startswith("by_")]
+    return tables + [period_table(result, key) for key in result.by_keys()]
 
 
 def compare_summary(comparison: dict[str, Any]) -> list:

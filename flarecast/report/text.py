@@ -10,7 +10,7 @@ Everything here reads the documented JSON results; the cell formatters are :mod:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -29,6 +29,9 @@ from flarecast.report.formats import (
     value_ci,
 )
 
+if TYPE_CHECKING:
+    from flarecast.model.documents import Metrics
+
 __all__ = [  # compare_table, verdict and markdown_to_html live beside; importers still find them here
     "COLUMNS", "EVAL_COLUMNS", "PERIOD_COLUMNS", "compare_table", "comparison_markdown", "comparison_rows",
     "comparison_table", "evaluation_markdown", "markdown_to_html", "metrics_table", "period_table",
@@ -38,11 +41,11 @@ __all__ = [  # compare_table, verdict and markdown_to_html live beside; importer
 COLUMNS = ("recall", "hss", "tss")
 
 
-def comparison_rows(evaluation: dict[str, Any], targets, *, method: str = "model") -> dict[str, Any]:
+def comparison_rows(evaluation: Metrics, targets, *, method: str = "model") -> dict[str, Any]:
     """One method's scores per target: value and 95% interval of recall, HSS, TSS (and FAR), threshold, counts."""
     rows = {}
     for t in targets:
-        s = evaluation["targets"][t][method]
+        s = evaluation.targets[t][method]
         row = {"threshold": s["threshold"], "positives": s["positives"], "n": s["n"],
                "tp": s["tp"], "fp": s["fp"], "fn": s["fn"], "tn": s["tn"]}
         for m in (*COLUMNS, "far"):
@@ -110,57 +113,57 @@ def comparison_markdown(comparison: dict[str, Any], targets=("X", ">=M")) -> str
 EVAL_COLUMNS = ("recall", "far", "tss", "hss", "bss", "roc_auc")
 
 
-def _title(result: dict[str, Any]) -> str:
-    where = "every window" if result["split"] == "all" else f"{result['split']} split"
-    unit = result.get("bootstrap", {}).get("unit", "UTC day")
-    return f"{where}, {result['n_windows']} windows (95% CI, bootstrap over {unit}s)"
+def _title(result: Metrics) -> str:
+    where = "every window" if result.split == "all" else f"{result.split} split"
+    return f"{where}, {result.n_windows} windows (95% CI, bootstrap over {result.bootstrap.unit}s)"
 
 
-def metrics_table(result: dict[str, Any], *, key: str = "targets") -> Table:
+def metrics_table(result: Metrics, *, key: str = "targets") -> Table:
     """``flarecast evaluate``'s table: one row per target and method (``key="targets_undegraded"``: a backtest's
     scores without its degraded rows)."""
     title = _title(result)
+    degraded = (result.degraded or {}).get("windows", 0)
     if key != "targets":
-        n = result["n_windows"] - result["degraded"]["windows"]
-        title = f"without degraded rows: {n} of {result['n_windows']} windows (95% CI, bootstrap over UTC days)"
-    elif result.get("degraded", {}).get("windows"):
-        title += f", {result['degraded']['windows']} degraded"
+        n = result.n_windows - degraded
+        title = f"without degraded rows: {n} of {result.n_windows} windows (95% CI, bootstrap over UTC days)"
+    elif degraded:
+        title += f", {degraded} degraded"
     table = Table(title=title)
     for col in ("target", "method", "threshold", "positives", *EVAL_COLUMNS):
         table.add_column(col, justify="left" if col in ("target", "method") else "right")
-    for target, methods in result[key].items():
+    for target, methods in result.scored(key).items():
         for name, s in methods.items():
             cells = [value_ci(s[m]) for m in EVAL_COLUMNS]
             # escape: rich would take "[n/a, n/a]" (an undefined interval) for a style tag and drop it
             table.add_row(target, name, f"{s['threshold']:.3f}", str(s["positives"]), *map(escape, cells))
-    if result.get("notes") and key == "targets":
-        table.caption = " ".join(f"Note: {n}." for n in result["notes"])
+    if result.notes and key == "targets":
+        table.caption = " ".join(f"Note: {n}." for n in result.notes)
     return table
 
 
-def evaluation_markdown(result: dict[str, Any]) -> str:
+def evaluation_markdown(result: Metrics) -> str:
     """``report.md`` of ``flarecast evaluate``: the scores with intervals, the notes, the figures."""
-    period = result.get("period", {})
-    lines = [f"# Evaluation of {md_text(result['model'])} ({md_text(result.get('loss'))})", "",
-             f"{md_text(_title(result))}; issued {md_text(period.get('from'))} to {md_text(period.get('to'))}; class "
-             f"convention {md_code(result['convention'])}. Each cell: value [95% interval]. `model` uses the model "
-             f"card's thresholds, {md_text(threshold_sentence(result['threshold_rule']))}; `model@0.5` the threshold 0.5; climatology is the "
+    period = result.period
+    lines = [f"# Evaluation of {md_text(result.model)} ({md_text(result.loss)})", "",
+             f"{md_text(_title(result))}; issued {md_text(period.start)} to {md_text(period.end)}; class "
+             f"convention {md_code(result.convention)}. Each cell: value [95% interval]. `model` uses the model "
+             f"card's thresholds, {md_text(threshold_sentence(result.threshold_rule))}; `model@0.5` the threshold 0.5; climatology is the "
              "training base rate.",
              ""]
-    lines += [f"- Note: {md_text(n)}." for n in result.get("notes", [])]
-    for target, methods in result["targets"].items():
+    lines += [f"- Note: {md_text(n)}." for n in result.notes]
+    for target, methods in result.targets.items():
         head = ["method", "threshold", "TP", "FP", "FN", "TN", *(LABELS.get(c, c) for c in EVAL_COLUMNS)]
         lines += ["", f"## {md_text(target)}", "", *md_head(head)]
         for name, s in methods.items():
             cells = [name, f"{s['threshold']:.3f}", *(str(s[k]) for k in ("tp", "fp", "fn", "tn"))]
             cells += [value_ci(s[m]) for m in EVAL_COLUMNS]
             lines.append(md_row(cells))
-        lines += [""] + [md_image(p, p) for p in result.get("plots", {}).get(target, [])]
-    for key in (k for k in result if k.startswith("by_")):
+        lines += [""] + [md_image(p, p) for p in (result.plots or {}).get(target, [])]
+    for key in result.by_keys():
         by = md_text(key[3:])
         lines += ["", f"## By {by}", "", f"Each {by} scored on its own windows at the same thresholds; "
-                  f"intervals resample that {by}'s {md_text(result['bootstrap']['unit'])}s only.", ""]
-        lines += _period_lines(result[key])
+                  f"intervals resample that {by}'s {md_text(result.bootstrap.unit)}s only.", ""]
+        lines += _period_lines(getattr(result, key))
     return "\n".join(lines) + "\n"
 
 
@@ -182,14 +185,14 @@ def _period_lines(periods: dict[str, Any]) -> list[str]:
     return lines + [f"- {md_text(period)}: {md_text(p['note'])}." for period, p in periods.items() if p.get("note")]
 
 
-def period_table(result: dict[str, Any], key: str = "by_year") -> Table:
+def period_table(result: Metrics, key: str = "by_year") -> Table:
     """``flarecast evaluate --by year``'s second table: every method's scores per period, with intervals."""
     table = Table(title=f"{key[3:].capitalize()} by {key[3:]}: {_title(result)}")
     for col in ("period", "target", "method", "windows", "positives", *PERIOD_COLUMNS):
         table.add_column(LABELS.get(col, col), justify="left" if col in ("period", "target", "method") else "right")
-    for period, target, name, n, pos, cells in _period_rows(result[key]):
+    for period, target, name, n, pos, cells in _period_rows(getattr(result, key)):
         table.add_row(period, target, name, str(n), str(pos), *map(escape, cells))
-    notes = [f"{period}: {p['note']}." for period, p in result[key].items() if p.get("note")]
+    notes = [f"{period}: {p['note']}." for period, p in getattr(result, key).items() if p.get("note")]
     if notes:
         table.caption = " ".join(notes)
     return table

@@ -18,6 +18,7 @@ from flarecast.evaluate import baselines
 from flarecast.evaluate.bootstrap import N_BOOT
 from flarecast.evaluate.periods import check_by
 from flarecast.evaluate.scoring import ALL_WINDOWS_BLOCK, Forecasts, evaluate_samples
+from flarecast.model.documents import Metrics
 from flarecast.model.modeldir import read_card
 from flarecast.samples.build import Samples, samples_from_store
 from flarecast.util import atomic_write_text, utc
@@ -26,7 +27,7 @@ from flarecast.util import atomic_write_text, utc
 def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "test", period=None,
              train_store: str | Path | None = None, out_dir: str | Path | None = None, plots: bool = True,
              device: str = "cpu", n_boot: int = N_BOOT, seed: int = 0, by: str | None = None,
-             trust_modified: bool = False) -> dict[str, Any]:
+             trust_modified: bool = False) -> Metrics:
     """Build samples from ``store`` with the model's config and normalisation, score them, write the outputs.
 
     With ``split=None`` every window of ``store`` is scored (see the module docstring); ``train_store``, the
@@ -48,17 +49,19 @@ def evaluate(model_dir: str | Path, store: str | Path, *, split: str | None = "t
         overlap = _overlap(samples, train_samples, cfg)
     result, fc = evaluate_samples(model_dir, samples, split=split, period=period, tabular=tabular, device=device,
                                   n_boot=n_boot, seed=seed, by=by, trust_modified=trust_modified)
-    result["store"] = str(store)
     if overlap is not None and split is None:
-        result["overlap_with_training"] = overlap
-        if overlap["windows"]:
-            result["notes"].append(f"{overlap['windows']} evaluated windows reach into the model's training or "
-                                   "validation periods: those scores are not out-of-sample")
+        result = result.with_notes(*([f"{overlap['windows']} evaluated windows reach into the model's training or "
+                                      "validation periods: those scores are not out-of-sample"]
+                                     if overlap["windows"] else []),
+                                   store=str(store), overlap_with_training=overlap)
     elif split is None:
-        result["notes"].append("every window of the store was scored: out-of-sample only if the store holds no "
-                               "data the model was trained or validated on (pass --train-store to check)")
+        result = result.with_notes("every window of the store was scored: out-of-sample only if the store holds no "
+                                   "data the model was trained or validated on (pass --train-store to check)",
+                                   store=str(store))
+    else:
+        result = result.with_notes(store=str(store))
     if out_dir is not None:
-        _write_outputs(Path(out_dir), result, fc, store, plots)
+        result = _write_outputs(Path(out_dir), result, fc, store, plots)
     return result
 
 
@@ -74,7 +77,9 @@ def _overlap(samples: Samples, train_samples: Samples, cfg: RunConfig) -> dict[s
     return {"windows": int(hit.sum()), "runs": runs}
 
 
-def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, plots: bool) -> None:
+def _write_outputs(out_dir: Path, result: Metrics, fc: Forecasts, store, plots: bool) -> Metrics:
+    """Write ``metrics.json`` (with the figures' names under ``plots``), ``report.md``, ``report.html`` and the
+    figures; return the document written."""
     from flarecast.jsonio import write_json
     from flarecast.report.formats import markdown_to_html
     from flarecast.report.text import evaluation_markdown
@@ -84,10 +89,11 @@ def _write_outputs(out_dir: Path, result: dict[str, Any], fc: Forecasts, store, 
     if plots:
         from flarecast.report.plots import read_flares, write_plots
 
-        written = write_plots(fc, out_dir, flares=read_flares(store, result["convention"]))
+        written = write_plots(fc, out_dir, flares=read_flares(store, result.convention))
         figures = {t: [p.name for p in paths] for t, paths in written.items()}
-    result["plots"] = figures
+    result = result.with_notes(plots=figures)
     write_json(out_dir / "metrics.json", result)
     md = evaluation_markdown(result)
     atomic_write_text(out_dir / "report.md", md)
     atomic_write_text(out_dir / "report.html", markdown_to_html(md, out_dir, "flarecast evaluate"))  # figures embedded
+    return result

@@ -38,6 +38,7 @@ from flarecast import classes, metrics
 from flarecast.config import CVConfig, RunConfig
 from flarecast.errors import ConfigError, ModelError
 from flarecast.metrics.thresholds import ThresholdRule
+from flarecast.model.card import Decision
 from flarecast.model.ensemble import COMBINE, apply_calibration, calibrate
 from flarecast.model.inference import predict
 from flarecast.model.linear import (
@@ -150,9 +151,7 @@ def train_ensemble(samples: Samples, cfg: RunConfig, model_dir: str | Path, *,
         "kind": "ensemble", "config": cfg.to_dict(), "combine": COMBINE if not linear else BLENDED,
         "members": [{"dir": str(Path(r.dir).relative_to(model_dir)), "fold": folds[r.fold].name, "seed": r.seed,
                      "best_epoch": r.best_epoch, "epochs_run": r.epochs_run} for r in results],
-        "calibration": calibration, "thresholds": thresholds, "threshold_rule": cv.threshold,
-        # The logistic baseline of `evaluate` picks its own threshold by TSS or HSS: the rule's score, else TSS.
-        "threshold_score": cv.decision().score,
+        "calibration": calibration, "decision": Decision.of(cv.decision(), thresholds).to_dict(),
         "climatology": {t: float(samples.y[oof, j].mean()) for j, t in enumerate(samples.targets)},
         "cv": {"scheme": cv.scheme, "by": cv.by, "folds": summaries, "oof_file": oof_file, "oof_scores": scores},
     })

@@ -24,6 +24,7 @@ from flarecast import __version__, classes, metrics
 from flarecast.config import LossConfig, RunConfig
 from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps
+from flarecast.model.card import Decision
 from flarecast.model.inference import autocast, predict, resolve_device
 from flarecast.model.modeldir import save_model
 from flarecast.model.network import TemporalCNN
@@ -242,8 +243,7 @@ def _card(samples: Samples, cfg: RunConfig, model: TemporalCNN, thresholds, clim
         "convention": samples.config.convention,
         "normalisation": {"mean": samples.norm_mean.tolist(), "std": samples.norm_std.tolist()},
         "data_fingerprint": samples.fingerprint,
-        "thresholds": thresholds,
-        "threshold_score": cfg.train.threshold_score,
+        "decision": Decision.of(cfg.train.decision(), thresholds).to_dict(),
         "climatology": climatology,
         "best_epoch": best_epoch,
         "val": log[best_epoch - 1],

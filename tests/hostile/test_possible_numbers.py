@@ -28,6 +28,7 @@ from flarecast.forecast.ccmc import read_ccmc, write_ccmc
 from flarecast.forecast.files import read_forecasts, write_forecasts
 from flarecast.forecast.numbers import make_coherent
 from flarecast.forecast.providers import read_provider
+from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.forecast.swpc import read_swpc
 from flarecast.jsonio import dumps
 from flarecast.model.card import EnsembleCard, field_digests
@@ -52,11 +53,12 @@ def ensemble(tiny_model, tmp_path_factory) -> Path:
             p.add_(0.05 * torch.randn_like(p))
     save_model(root / "members" / "m1", net, card)
     keep = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
-            "normalisation", "config", "thresholds", "climatology")
+            "normalisation", "config", "climatology")
     doc = {k: v for k, v in card.to_dict().items() if k in keep}
     iso = {"method": "isotonic", "x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 0.9]}
     save_ensemble_card(root, {
-        **doc, "kind": "ensemble", "combine": COMBINE, "threshold_rule": "tss",
+        **doc, "kind": "ensemble", "combine": COMBINE, "decision": {
+            "rule": "tss", "chosen_on": "pooled out-of-fold predictions", "thresholds": card.thresholds},
         "calibration": dict.fromkeys(card.targets, iso),
         "members": [{"dir": f"members/m{k}", "fold": f"block{k}", "seed": 0} for k in range(2)],
         "cv": {"scheme": "blocked", "folds": [], "oof_file": "oof.parquet", "oof_scores": {}}})
@@ -87,7 +89,8 @@ def _set(doc, path, value):
 def test_the_ensemble_loads_and_forecasts_probabilities_in_order(ensemble, sim_store):
     card = read_card(ensemble)
     assert isinstance(card, EnsembleCard) and set(card.fields_sha256) >= {"normalisation.mean", "members[1].dir"}
-    doc = forecast(ensemble, store=sim_store, start="2018-01-20T00:00", end="2018-01-25T00:00", every="6h")
+    doc = forecast(ensemble, Inputs(store=sim_store),
+                   IssueTimes(start="2018-01-20T00:00", end="2018-01-25T00:00", every="6h"))
     _assert_possible(doc)
 
 
@@ -107,8 +110,8 @@ EDITS = [
      "isotonic y = 5.0: expected a finite number in [0, 1]"),
     ("isotonic y NaN", ["calibration", "X", "y"], [0.0, math.nan, 0.9], "isotonic y [0.0, nan, 0.9]: expected finite"),
     ("isotonic y decreasing", ["calibration", ">=M", "y"], [0.9, 0.4, 0.0], "non-decreasing"),
-    ("threshold -1", ["thresholds", ">=M"], -1, "thresholds['>=M'] = -1"),
-    ("threshold NaN", ["thresholds", "X"], math.nan, "thresholds['X'] = nan"),
+    ("threshold -1", ["decision", "thresholds", ">=M"], -1, "thresholds['>=M'] = -1"),
+    ("threshold NaN", ["decision", "thresholds", "X"], math.nan, "thresholds['X'] = nan"),
     ("climatology 2", ["climatology", ">=C"], 2, "climatology['>=C'] = 2"),
     ("member dir ../x", ["members", 0, "dir"], "../x", "field 'members[0].dir' differs from what was trained"),
     ("member dir absolute", ["members", 1, "dir"], "/etc", "field 'members[1].dir' differs from what was trained"),
@@ -277,9 +280,9 @@ def test_an_edited_card_in_the_weights_header_is_refused(tiny_model, tmp_path):
     d.mkdir()
     header = read_card(tiny_model).to_dict()
     header.pop("weights_sha256")
-    header["thresholds"]["X"] = 0.01
+    header["decision"]["thresholds"]["X"] = 0.01
     save_file(load_file(str(tiny_model / WEIGHTS)), str(d / WEIGHTS), metadata={"card": dumps(header, indent=None)})
-    with pytest.raises(ModelError, match=r"\(the card in its header\): field 'thresholds.X' differs"):
+    with pytest.raises(ModelError, match=r"\(the card in its header\): field 'decision.thresholds.X' differs"):
         read_card(d)
 
 
@@ -295,7 +298,8 @@ def test_a_forecast_whose_heads_disagree_is_made_coherent_and_says_so(edited, si
         doc["calibration"][">=M"] = {"method": "isotonic", "x": [0.0, 1.0], "y": [0.1, 0.1]}
         doc["fields_sha256"] = EnsembleCard.model_validate(doc).bound_fields()
     edit(calibrated)
-    doc = forecast(d, store=sim_store, start="2018-01-20T00:00", end="2018-01-21T00:00", every="6h")
+    doc = forecast(d, Inputs(store=sim_store),
+                   IssueTimes(start="2018-01-20T00:00", end="2018-01-21T00:00", every="6h"))
     xs = [r for r in doc["forecasts"] if r["target"] == "X"]
     assert len(xs) == 5 and all(r["probability"] == pytest.approx(0.1) for r in xs)
     assert doc["coherence"]["lowered"] == 5
@@ -312,7 +316,7 @@ def test_make_coherent_lowers_the_higher_class_and_its_decision():
 @pytest.mark.parametrize("bad", [5.0, math.nan, -0.1, math.inf])
 @pytest.mark.parametrize("fmt", ["json", "csv", "ccmc"])
 def test_the_writers_refuse_an_impossible_number_and_write_nothing(tiny_model, sim_store, tmp_path, bad, fmt):
-    doc = forecast(tiny_model, store=sim_store, latest=True)
+    doc = forecast(tiny_model, Inputs(store=sim_store), IssueTimes(latest=True))
     doc["forecasts"][-1]["probability"] = bad
     out = tmp_path / f"fc.{'csv' if fmt == 'csv' else 'json'}"
     with pytest.raises(ImpossibleNumberError, match="is not a number in \\[0, 1\\]; nothing was written"):
@@ -321,7 +325,7 @@ def test_the_writers_refuse_an_impossible_number_and_write_nothing(tiny_model, s
 
 
 def test_the_writers_refuse_classes_out_of_order(tiny_model, sim_store, tmp_path):
-    doc = forecast(tiny_model, store=sim_store, latest=True)
+    doc = forecast(tiny_model, Inputs(store=sim_store), IssueTimes(latest=True))
     x = next(r for r in doc["forecasts"] if r["target"] == "X")
     m = next(r for r in doc["forecasts"] if r["target"] == ">=M")
     x["probability"], x["decision"] = min(1.0, m["probability"] + 0.1), min(1.0, m["probability"] + 0.1) >= x["threshold"]
@@ -456,7 +460,7 @@ def test_an_swpc_day_whose_x_exceeds_m_is_refused(tmp_path):
 ])
 def test_a_flarecast_csv_with_nan_or_out_of_range_numbers_is_refused(tiny_model, sim_store, tmp_path, column, value,
                                                                      expect):
-    doc = forecast(tiny_model, store=sim_store, latest=True)
+    doc = forecast(tiny_model, Inputs(store=sim_store), IssueTimes(latest=True))
     path = write_forecasts(doc, tmp_path / "fc.csv")
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
@@ -473,7 +477,8 @@ def test_a_flarecast_csv_with_nan_or_out_of_range_numbers_is_refused(tiny_model,
 
 def test_probabilities_read_from_every_format_are_possible(tiny_model, sim_store, tmp_path):
     """What the writers write, the readers read back unchanged (no row refused, every number possible)."""
-    doc = forecast(tiny_model, store=sim_store, start="2018-01-20T00:00", end="2018-01-22T00:00", every="12h")
+    doc = forecast(tiny_model, Inputs(store=sim_store),
+                   IssueTimes(start="2018-01-20T00:00", end="2018-01-22T00:00", every="12h"))
     for out in (tmp_path / "fc.json", tmp_path / "fc.csv"):
         assert read_forecasts(write_forecasts(doc, out)) == doc["forecasts"]
     frame = read_ccmc(write_ccmc(doc, tmp_path / "ccmc.json"))

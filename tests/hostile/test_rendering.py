@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flarecast.model.documents import Metrics
 from flarecast.report.compare import compare_markdown
 from flarecast.report.compare_cv import compare_cv_markdown, write_compare_cv_report
 from flarecast.report.dashboard import render
@@ -207,12 +208,15 @@ def test_only_pngs_inside_the_report_folder_are_embedded(tmp_path):
 
 def test_evaluation_report_md_keeps_its_table_shape(tmp_path):
     """``report.md`` of ``evaluate`` is Markdown only; rendered, a method or target name adds no cell."""
-    def result(name: str, target: str) -> dict:
+    def result(name: str, target: str) -> Metrics:
         s = {"threshold": 0.3, "tp": 1, "fp": 2, "fn": 3, "tn": 4, "positives": 4,
              **{m: _score() for m in ("recall", "far", "tss", "hss", "bss", "roc_auc")}}
-        return {"model": name, "loss": name, "split": "test", "n_windows": 10, "period": {"from": name, "to": "b"},
-                "convention": name, "threshold_rule": {"rule": "tss", "chosen_on": name}, "notes": [name],
-                "targets": {target: {name: s, "climatology": s}}, "plots": {target: [f"{name}.png"]}}
+        return Metrics.build(
+            model=name, loss=name, split="test", n_windows=10, period={"from": name, "to": "b"}, source="goes",
+            convention=name, climatology={target: 0.1},
+            bootstrap={"unit": "UTC day", "groups": 2, "n_boot": 10, "level": 0.95, "seed": 0},
+            thresholds={"model": {target: 0.3}}, threshold_rule={"rule": "tss", "chosen_on": name}, notes=[name],
+            targets={target: {name: s, "climatology": s}}, plots={target: [f"{name}.png"]})
 
     for name in PAYLOADS:
         plain = markdown_to_html(evaluation_markdown(result("m", "T")), tmp_path)

@@ -108,8 +108,10 @@ def dying_replace(target: Path):
 def doc(tiny_model, sim_store):
     """A real forecast document: a week of issue times, every hour (504 rows, about 120 kB as CSV)."""
     from flarecast.forecast.ops import issue_forecast
+    from flarecast.forecast.request import ForecastRequest, Inputs, IssueTimes
 
-    return issue_forecast([tiny_model], store=sim_store, start="2018-02-01", end="2018-02-08", every="1h")
+    return issue_forecast(ForecastRequest([tiny_model], Inputs(store=sim_store),
+                                          IssueTimes(start="2018-02-01", end="2018-02-08", every="1h")))
 
 
 def test_a_sigkill_while_forecast_rewrites_its_csv_leaves_the_previous_file(tiny_model, sim_store, tmp_path):
@@ -359,6 +361,7 @@ def rmtree(path, *args, **kwargs):  # the swap's last step: deleting the old ver
 
 os.replace, shutil.rmtree = replace, rmtree
 from flarecast.cli import app
+from flarecast.forecast.request import ForecastRequest, Inputs, IssueTimes
 sys.argv[0] = "flarecast"
 app()
 '''
