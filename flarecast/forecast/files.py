@@ -26,7 +26,7 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, ParseError, SampleError
 from flarecast.forecast.numbers import check_provider, check_rows
-from flarecast.forecast.rows import DEGRADED_FIELDS, ROW_FIELDS, ForecastRow
+from flarecast.forecast.rows import DAY_FIELDS, DEGRADED_FIELDS, ROW_FIELDS, ForecastRow
 from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
@@ -55,7 +55,10 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
     with atomic_open(path, "w", newline="") as fh:
         # The degraded columns only where the rows carry them: a file of `--strict` forecasts reads back as written.
         extra = DEGRADED_FIELDS if any("degraded" in r for r in doc["forecasts"]) else ()
-        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")
+        # valid_from only in a file of forecast days: a file of one horizon reads back as written.
+        day = DAY_FIELDS if any(r.get("valid_from") for r in doc["forecasts"]) else ()
+        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS[:1] + day + ROW_FIELDS[1:] + extra, lineterminator="\n",
+                           extrasaction="ignore")
         w.writeheader()
         for r in doc["forecasts"]:
             w.writerow(ForecastRow.read(r).csv_record(degraded=bool(extra)))
@@ -116,6 +119,8 @@ def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:
     if missing:
         raise InputFileError(path, f"line {line}: no column(s) {missing}; expected the columns {list(ROW_FIELDS)}")
     try:
+        if "valid_from" in r and not r["valid_from"]:
+            r = {k: v for k, v in r.items() if k != "valid_from"}  # a row of one horizon in a file of days
         return {**r, "region": int(r["region"]) if r["region"] else None,
                 "noaa_ars": [int(a) for a in r["noaa_ars"].split()], "probability": float(r["probability"]),
                 "decision": {"true": True, "false": False}[r["decision"]], "threshold": float(r["threshold"]),

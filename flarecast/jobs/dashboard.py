@@ -25,7 +25,6 @@ from flarecast.forecast.combine import (
     read_combination,
     regions_to_full_disk,
 )
-from flarecast.forecast.days import day_table
 from flarecast.forecast.fallback import forecast_every
 from flarecast.forecast.issue import card_samples
 from flarecast.forecast.request import Inputs, IssueTimes
@@ -33,6 +32,7 @@ from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.report.dashboard import render
+from flarecast.report.days import day_table
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import atomic_write_bytes, iso, utc
