@@ -164,13 +164,19 @@ def day_fluxes(cat: Catalogue, issue: np.ndarray, days: int, mode: str, region: 
     Full-disk windows see every flare, a region's windows only its NOAA ARs' (as :func:`label_fluxes`).
     """
     lo, hi = day_windows(issue, days, mode)
+    return window_fluxes(cat, lo, hi, region, region_ars)
+
+
+def window_fluxes(cat: Catalogue, lo: np.ndarray, hi: np.ndarray, region: np.ndarray | None = None,
+                  region_ars: dict[int, list[int]] | None = None) -> np.ndarray:
+    """Largest true peak flux in each window (lo, hi] (arrays ``[window, ...]``, one row per entry of
+    ``region``); NaN: no flare. Full-disk rows see every flare, a region's rows only its NOAA ARs'."""
     out = np.full(lo.shape, np.nan)
     regions = [FULL_DISK] if region is None else np.unique(region).tolist()
     for r in regions:
-        sel = np.ones(issue.size, bool) if region is None else region == r
+        sel = np.ones(lo.shape[0], bool) if region is None else region == r
         own = cat if r == FULL_DISK else cat.of_regions((region_ars or {}).get(r, []))
-        for d in range(days):
-            out[sel, d] = range_max(own.peak, own.flux, lo[sel, d], hi[sel, d])
+        out[sel] = range_max(own.peak, own.flux, lo[sel].ravel(), hi[sel].ravel()).reshape(lo[sel].shape)
     return out
 
 
