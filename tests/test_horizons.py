@@ -1,6 +1,8 @@
 """Forecast days (issue 23): labels per UT day and per 24 h window computed by hand, ordinal heads coherent by
 construction before and after calibration, the ordinal loss by hand, isotonic steps of a minimum count."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -160,3 +162,71 @@ def test_swpc_nine_numbers_are_read_per_class_and_day(tmp_path):
     bad.write_text(path.read_text().replace('"x_class_2_day":15', '"x_class_2_day":70'))
     with pytest.raises(Exception, match="class|order|above"):
         read_swpc([bad])
+
+
+@pytest.fixture(scope="module")
+def day_model(sim_store, tmp_path_factory):
+    """A model of 3 UT forecast days (cumulative head, ordinal CE) trained one epoch on the simulated store."""
+    from flarecast.config import builtin_config, load_config
+    from flarecast.samples.build import samples_from_store
+    from flarecast.train.loop import train
+    from tests.conftest import TINY
+
+    cfg = load_config(builtin_config("demo"), TINY + [
+        "train.epochs=1", "samples.days=3", "model.head=cumulative", "train.loss.name=ordinal"])
+    out = tmp_path_factory.mktemp("days") / "m"
+    train(samples_from_store(sim_store, cfg.samples), cfg, out)
+    return out, cfg
+
+
+@settings(max_examples=5, deadline=None)
+@given(hours=st.lists(st.integers(0, 23), min_size=1, max_size=3, unique=True))
+def test_every_format_is_coherent_and_each_day_lies_where_the_card_says(day_model, sim_store, hours,
+                                                                       tmp_path_factory):
+    from flarecast.forecast.ccmc import read_ccmc, write_ccmc
+    from flarecast.forecast.files import read_forecasts, write_forecasts
+    from flarecast.forecast.issue import forecast
+    from flarecast.forecast.request import Inputs, IssueTimes
+    from flarecast.report.days import day_table
+
+    model, cfg = day_model
+    at = [f"2018-01-20T{h:02d}:00:00Z" for h in hours]
+    doc = forecast(model, Inputs(store=sim_store), IssueTimes(at=at))
+    out = tmp_path_factory.mktemp("formats")
+    read_back = {"json": read_forecasts(write_forecasts(doc, out / "f.json")),
+                 "csv": read_forecasts(write_forecasts(doc, out / "f.csv"))}
+    written = write_ccmc(doc, out / "f-ccmc.json", mode="historical")
+    ccmc = read_ccmc(written)  # read back: every window's bins in order (the reader refuses any that are not)
+    assert len(ccmc) == len(at) * 9
+    for name, rows in read_back.items():
+        assert len(rows) == len(at) * 9, name
+        by = {(r["issue_time"], r["target"]): r for r in rows}
+        for t in at:
+            issue = np.datetime64(t.rstrip("Z"), "ns")
+            day0 = issue.astype("datetime64[D]")
+            for d in (1, 2, 3):
+                # The card's config says UT days: day d is (00:00, 24:00] of the d-th day after the day of issue.
+                p = [by[(t, classes.day_target(c, d))] for c in (">=C", ">=M", "X")]
+                assert p[0]["probability"] >= p[1]["probability"] >= p[2]["probability"], (name, t, d)
+                for r in p:
+                    assert r["valid_from"] == f"{day0 + np.timedelta64(d, 'D')}T00:00:00Z", (name, r)
+                    assert r["valid_to"] == f"{day0 + np.timedelta64(d + 1, 'D')}T00:00:00Z", (name, r)
+    assert cfg.samples.day_windows == "ut"
+    # The scoreboard: one prediction window per day, each with its day's rows' numbers.
+    subs = json.loads(written.read_text())
+    for sub in subs if isinstance(subs, list) else [subs]:
+        s = sub["forecast_submission"]
+        assert [f["prediction_window"]["start"][:10] for f in s["forecasts"]] == [
+            str(np.datetime64(s["issue_time"][:10]) + np.timedelta64(d, "D")) for d in (1, 2, 3)]
+        for d, f in enumerate(s["forecasts"], start=1):
+            mine = {classes.split_target(r["target"])[0]: r for r in doc["forecasts"]
+                    if r["issue_time"] == s["issue_time"] and classes.split_target(r["target"])[1] == d}
+            bins = f["full_disk"]["probabilities"]
+            assert f["prediction_window"] == {"start": mine["X"]["valid_from"], "end": mine["X"]["valid_to"]}
+            assert (bins["CPlus"], bins["MPlus"], bins["X"]) == pytest.approx(
+                (mine[">=C"]["probability"], mine[">=M"]["probability"], mine["X"]["probability"]))
+            assert bins["CPlus"] >= bins["MPlus"] >= bins["X"]
+    table = day_table(doc, at[0])
+    assert [d["from"][:10] for d in table["days"]] == [
+        str(np.datetime64(at[0][:10]) + np.timedelta64(d, "D")) for d in (1, 2, 3)]
+    assert [row["class"] for row in table["rows"]] == ["C", "M", "X"]

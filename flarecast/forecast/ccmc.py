@@ -141,10 +141,13 @@ def read_ccmc(path: str | Path) -> pd.DataFrame:
                 for target, p in _cumulative(bins).items():
                     name = target if day == 1 else day_target(target, day)
                     rows.append({"issue_time": start, "valid_to": end, "target": name, "probability": p,
+                                 "issued": s["issue_time"],
                                  "region": region, "record": record})
-    frame = pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region", "record"])
-    check_provider(frame, path, found=found)
-    return frame.drop(columns="record")
+    frame = pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region", "record",
+                                        "issued"])
+    # Checked per submission: two issue times may forecast the same day's window with different numbers.
+    check_provider(frame.assign(issue_time=frame["issued"]), path, found=found)
+    return frame.drop(columns=["record", "issued"])
 
 
 def check_bins(subs: list[dict[str, Any]], what: str) -> None:
