@@ -230,3 +230,30 @@ def test_every_format_is_coherent_and_each_day_lies_where_the_card_says(day_mode
     assert [d["from"][:10] for d in table["days"]] == [
         str(np.datetime64(at[0][:10]) + np.timedelta64(d, "D")) for d in (1, 2, 3)]
     assert [row["class"] for row in table["rows"]] == ["C", "M", "X"]
+
+
+def test_forecast_latest_from_swpc_files_alone_prints_the_3_day_table(day_model, real_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
+    from tests.archive import SHARED_DAYS, avg1m_name
+    from tests.swpc_fixture import flare_records, write_json, xray_records
+
+    # What `flarecast fetch swpc` saves: the 7-day X-ray flux and flare list (SWPC's layout, from the shared
+    # GOES-16 files of 2017-09-04..08).
+    xrays = write_json(tmp_path / "xrays-7-day.json",
+                       [r for d in SHARED_DAYS for r in xray_records(real_data / "goes" / avg1m_name(d))])
+    flares = write_json(tmp_path / "xray-flares-7-day.json", flare_records(
+        real_data / "events" / "goes16_flare_summary_2017_2024.csv", "2017-09-04", "2017-09-08"))
+    model, _ = day_model
+    result = CliRunner().invoke(app, ["forecast", str(model), "--goes", str(xrays), "--events", str(flares),
+                                      "--latest"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    # Issued at the end of the data (00:00 on the 9th): the 10th, 11th and 12th, C above M above X on each.
+    assert "3-day forecast issued 2017-09-09T00:00:00Z" in result.output
+    for day in ("day 1: Sep 10", "day 2: Sep 11", "day 3: Sep 12"):
+        assert day in result.output
+    lines = {line.split("│")[1].strip(): line for line in result.output.splitlines()
+             if line.count("│") > 3 and "Class" in line}
+    cells = {c: [int(v.strip().rstrip("%")) for v in lines[f"Class {c}"].split("│")[2:5]] for c in "CMX"}
+    assert all(cells["C"][d] >= cells["M"][d] >= cells["X"][d] for d in range(3))

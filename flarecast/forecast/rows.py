@@ -111,5 +111,5 @@ def make_row(issue_time: str | np.datetime64, horizon: str | np.timedelta64 | pd
 
 def degrade(row: dict[str, Any], method: str, reason: str | None) -> dict[str, Any]:
     """``row`` with its degraded columns: forecast by ``method`` because of ``reason`` (None: not degraded)."""
-    base = {k: row[k] for k in ROW_FIELDS}
+    base = {k: row[k] for k in ROW_FIELDS + DAY_FIELDS if k in row}  # a forecast day's row keeps its window
     return {**base, "degraded": method not in ("model", "combination"), "method": method, "reason": reason}

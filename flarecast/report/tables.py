@@ -100,7 +100,8 @@ def three_day_table(doc: dict[str, Any]) -> Table:
     """The full-disk probabilities of the latest issue time per class and forecast day, as SWPC's 3-day
     forecast prints them (:func:`flarecast.forecast.days.day_table`)."""
     days = day_table(doc)
-    table = Table(title=f"Full-disk flare probabilities issued {days['issue_time']} ({doc['convention']} classes)")
+    table = Table(title=f"3-day forecast issued {days['issue_time']}",
+                  caption=f"full-disk probabilities of a flare of the class or above, {doc['convention']} classes")
     table.add_column("class")
     for d in days["days"]:
         table.add_column(f"day {d['day']}: {day_name(d)}", justify="right")
