@@ -257,3 +257,21 @@ def test_forecast_latest_from_swpc_files_alone_prints_the_3_day_table(day_model,
              if line.count("│") > 3 and "Class" in line}
     cells = {c: [int(v.strip().rstrip("%")) for v in lines[f"Class {c}"].split("│")[2:5]] for c in "CMX"}
     assert all(cells["C"][d] >= cells["M"][d] >= cells["X"][d] for d in range(3))
+
+
+def test_the_dashboard_shows_the_3_day_table_like_swpc():
+    from flarecast.report.dashboard import render
+    from flarecast.report.days import day_table, format_day_table
+
+    rows = [{"issue_time": "2024-12-21T22:00:00Z", "valid_from": f"2024-12-{21 + d}T00:00:00Z",
+             "valid_to": f"2024-12-{22 + d}T00:00:00Z", "target": classes.day_target(c, d), "region": None,
+             "probability": p} for d, ps in ((1, (0.99, 0.60, 0.10)), (2, (0.95, 0.55, 0.15)), (3, (0.90, 0.50, 0.05)))
+            for c, p in zip((">=C", ">=M", "X"), ps, strict=True)]
+    table = day_table({"forecasts": rows})
+    # The RSGA issued at 22:00 UT on 21 Dec 2024 lays out 22-24 Dec the same way: Class M 60/55/50.
+    assert format_day_table(table).splitlines()[2].split() == ["Class", "M", "60%", "55%", "50%"]
+    page = {"title": "t", "issue_time": "2024-12-21T22:00:00Z", "store": "s", "latest": [], "regions": [],
+            "xrs": None, "history": [], "cards": {}, "notes": [], "days": table}
+    html = render(page)
+    assert "<th>day 1: Dec 22</th><th>day 2: Dec 23</th><th>day 3: Dec 24</th>" in html
+    assert "<td class='l'>Class X</td><td>10%</td><td>15%</td><td>5%</td>" in html
