@@ -62,9 +62,7 @@ class ForecastRow(BaseModel):
         """The row as a CSV record: ``region`` empty for the full disk, ``noaa_ars`` space-separated, booleans in
         lower case, numbers as ``repr`` (every digit: reading the file back gives the same floats, so the same
         decisions); with ``degraded``, the degraded columns too (a row without them is the model's own)."""
-        r = {"valid_from": "", **self.to_dict()}  # a CSV with day rows has the column on every line
-        if r["valid_from"] is None:
-            r["valid_from"] = ""
+        r = self.to_dict()  # valid_from only on a forecast day's row (the writer leaves it empty on others)
         out = {**r, "region": "" if r["region"] is None else r["region"], "noaa_ars": " ".join(map(str, r["noaa_ars"])),
                "decision": str(r["decision"]).lower(), "probability": repr(r["probability"]),
                "threshold": repr(r["threshold"]), "base_rate": repr(r["base_rate"])}
