@@ -275,3 +275,17 @@ def test_the_dashboard_shows_the_3_day_table_like_swpc():
     html = render(page)
     assert "<th>day 1: Dec 22</th><th>day 2: Dec 23</th><th>day 3: Dec 24</th>" in html
     assert "<td class='l'>Class X</td><td>10%</td><td>15%</td><td>5%</td>" in html
+
+
+def test_a_degraded_forecast_day_keeps_its_window(day_model, sim_store):
+    from flarecast.forecast.fallback import forecast_every
+    from flarecast.forecast.request import Inputs, IssueTimes
+
+    model, _ = day_model
+    # Past the end of the simulated data (40 days from 2018-01-01): every row comes from a fallback rule.
+    doc = forecast_every([model], Inputs(store=sim_store), IssueTimes(at=["2018-03-01T10:00:00Z"]))
+    rows = {r["target"]: r for r in doc["forecasts"]}
+    assert len(rows) == 9 and all(r["degraded"] for r in rows.values())
+    for d in (1, 2, 3):
+        assert rows[f"X@d{d}"]["valid_from"] == f"2018-03-0{1 + d}T00:00:00Z"
+        assert rows[f">=C@d{d}"]["probability"] >= rows[f">=M@d{d}"]["probability"] >= rows[f"X@d{d}"]["probability"]
