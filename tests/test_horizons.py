@@ -72,7 +72,7 @@ def test_the_sample_config_names_one_target_per_class_and_day_and_looks_far_enou
 
 
 @pytest.mark.parametrize("head", ["cumulative", "chain"])
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.1, 30.0))
 def test_ordinal_heads_are_coherent_before_and_after_calibration(head, seed, scale):
     torch.manual_seed(seed)
