@@ -41,22 +41,63 @@ TARGET_RANK = {">=C": 1, ">=M": 2, "X": 3}
 """Binary target -> the lowest ordinal label it counts as positive."""
 
 
+DAY_MARK = "@d"
+"""A target of one forecast day is the class and the day: ``"X@d2"`` is "at least one X flare on day 2"."""
+
+
+def day_target(target: str, day: int) -> str:
+    """The name of ``target`` on forecast day ``day`` (1-based): ``day_target(">=M", 2) == ">=M@d2"``."""
+    return f"{target}{DAY_MARK}{int(day)}"
+
+
+def split_target(name: str) -> tuple[str, int]:
+    """The class and the forecast day of a target name; day 0 for a target of the one ``horizon``.
+
+    >>> split_target("X@d2"), split_target(">=M")
+    (('X', 2), ('>=M', 0))
+    """
+    cls, mark, day = str(name).partition(DAY_MARK)
+    if cls not in TARGET_RANK or (mark and not (day.isdigit() and int(day) >= 1)):
+        raise FlareClassError(f"target {name!r}: expected one of {list(TARGET_RANK)}, optionally with a forecast "
+                              "day such as 'X@d2'")
+    return cls, int(day) if mark else 0
+
+
+def target_rank(name: str) -> int:
+    """The lowest ordinal label the target ``name`` (any day) counts as positive: 1 for ``>=C@d3``."""
+    return TARGET_RANK[split_target(name)[0]]
+
+
+def nested(targets) -> list[list[int]]:
+    """The column indices of ``targets`` grouped by forecast day, each group in class order (C, M, X): the
+    chains along which ``P(X) <= P(>=M) <= P(>=C)`` must hold.
+
+    >>> nested([">=M@d1", "X@d1", ">=M@d2", "X@d2"])
+    [[0, 1], [2, 3]]
+    """
+    days: dict[int, list[tuple[int, int]]] = {}
+    for j, t in enumerate(targets):
+        cls, day = split_target(t)
+        days.setdefault(day, []).append((TARGET_RANK[cls], j))
+    return [[j for _, j in sorted(group)] for _, group in sorted(days.items())]
+
+
 def coherent(probs: np.ndarray, targets) -> tuple[np.ndarray, int]:
     """Probabilities ``[n, targets]`` of nested classes made coherent, ``P(X) <= P(>=M) <= P(>=C)``: each
-    target's lowered to the next lower class's where it is above it (separate heads need not be ordered); and
-    the number of values lowered. What ``evaluate`` scores and ``forecast`` issues
+    target's lowered to the next lower class's of the same forecast day where it is above it (separate heads need
+    not be ordered; a cumulative head is, see :mod:`flarecast.model.network`); and the number of values lowered. What ``evaluate`` scores and ``forecast`` issues
     (:mod:`flarecast.forecast.numbers`).
 
     >>> coherent(np.array([[0.5, 0.3, 0.4]]), [">=C", ">=M", "X"])
     (array([[0.5, 0.3, 0.3]]), 1)
     """
     out = np.array(probs, copy=True)
-    order = sorted((TARGET_RANK[t], j) for j, t in enumerate(targets) if t in TARGET_RANK)
     lowered = 0
-    for (_, lo), (_, hi) in itertools.pairwise(order):
-        above = out[:, hi] > out[:, lo]
-        lowered += int(above.sum())
-        out[above, hi] = out[above, lo]
+    for chain in nested(targets):  # each forecast day on its own: day 2's X may exceed day 1's
+        for lo, hi in itertools.pairwise(chain):
+            above = out[:, hi] > out[:, lo]
+            lowered += int(above.sum())
+            out[above, hi] = out[above, lo]
     return out, lowered
 
 _CLASS_RE = re.compile(r"^\s*([ABCMX])\s*(\d+(?:\.\d*)?)?\s*(\+)?\s*$", re.IGNORECASE)

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
@@ -37,7 +38,7 @@ from flarecast.channels import (  # noqa: F401  (re-exported: configs name chann
     history_channel,
     is_common,
 )
-from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS
+from flarecast.classes import CONVENTIONS, TARGET_THRESHOLDS, day_target, split_target
 from flarecast.defaults import COMPARE_CV_GAMMAS, COMPARE_DEFAULTS, DEFAULT_STORE  # noqa: F401  (re-exported)
 from flarecast.errors import ConfigError
 from flarecast.metrics.thresholds import (
@@ -60,6 +61,8 @@ from flarecast.schema import (  # noqa: F401  (read_yaml, apply_overrides: re-ex
 )
 
 SOURCES = ("goes", "sharp")
+DAY_WINDOWS = ("ut", "issue")
+HEADS = ("independent", "cumulative", "chain")
 RESAMPLE = {"goes": ("max", "mean"), "sharp": ("last", "max", "mean")}
 _KEYWORD = re.compile(r"^(log_)?[A-Z][A-Z0-9_]*$")
 
@@ -104,7 +107,14 @@ class SplitConfig(Section):
         return self
 
 class SampleConfig(Section):
-    """What a sample is: source, input channels, window, labels and split plan (see docs, "Samples")."""
+    """What a sample is: source, input channels, window, labels and split plan (see docs, "Samples").
+
+    ``days: 0`` labels each window with the largest flare in the one ``horizon`` after issue. ``days: N`` labels
+    it once per forecast day instead, each target per day (``X@d2``, see :func:`flarecast.classes.day_target`):
+    ``day_windows: ut``, the N UT days after the day of issue (SWPC's days: an issue at 22:00 UT forecasts the
+    next UT day 00-24 UT first); ``issue``, the consecutive 24 h windows after issue ((t, t + 24 h], (t + 24 h,
+    t + 48 h], ...: the 24/48/72 h horizons). ``horizon`` then only names the persistence look-back (24 h).
+    """
 
     source: Choice(SOURCES) = "goes"
     channels: tuple[str, ...] = ("log_xrsb", "log_xrsa", "log_ratio", "dlog_xrsb", "missing")
@@ -117,6 +127,8 @@ class SampleConfig(Section):
     targets: tuple[Annotated[str, AfterValidator(lambda v: one_of(v, tuple(TARGET_THRESHOLDS)))], ...] = (
         ">=C", ">=M", "X")
     convention: Choice(CONVENTIONS) = "true"
+    days: int = Field(0, ge=0, le=7)
+    day_windows: Choice(DAY_WINDOWS) = "ut"
     max_missing: float = Field(0.2, ge=0, lt=1)
     harp_map: str = ""
     split: SplitConfig = Field(default_factory=SplitConfig)
@@ -176,8 +188,18 @@ class SampleConfig(Section):
 
     @property
     def horizon_length(self):
-        """The horizon's duration (``horizon``, a ``numpy.timedelta64[ns]``)."""
+        """How far after issue a label looks (a ``numpy.timedelta64[ns]``): ``horizon``; with forecast days, the
+        end of the last day at the latest (``days + 1`` days after issue for UT days: an issue at 00:00 UT)."""
+        if self.days:
+            return np.timedelta64(self.days + (self.day_windows == "ut"), "D").astype("timedelta64[ns]")
         return pd.Timedelta(self.horizon).to_timedelta64()
+
+    @property
+    def target_names(self) -> tuple[str, ...]:
+        """The model's targets: ``targets``, or each of them on each forecast day (``>=M@d1``, ..., ``X@d3``)."""
+        if not self.days:
+            return tuple(self.targets)
+        return tuple(day_target(t, d) for d in range(1, self.days + 1) for t in self.targets)
 
     @property
     def window_steps(self) -> int:
@@ -185,21 +207,32 @@ class SampleConfig(Section):
         return int(pd.Timedelta(self.window_length) / pd.Timedelta(self.cadence))
 
 class ModelConfig(Section):
-    """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window."""
+    """Residual dilated temporal CNN; ``levels: 0`` picks the fewest levels whose receptive field covers the window.
+
+    ``head``: ``independent``, one sigmoid per target; ``cumulative`` or ``chain``, one ordinal head per forecast
+    day over its nested classes, so ``P(X) <= P(>=M) <= P(>=C)`` holds by construction
+    (:mod:`flarecast.model.network`).
+    """
 
     hidden: int = Field(32, ge=1)
     kernel_size: int = Field(3, ge=2)
     levels: int = Field(0, ge=0)
     dropout: float = Field(0.1, ge=0, lt=1)
+    head: Choice(HEADS) = "independent"
 
 class LossConfig(Section):
     """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy.
+
+    ``name: ordinal`` scores instead the probability of each window's peak class per forecast day (quiet, C, M,
+    X: differences of the nested probabilities), focal or CE by the same ``alpha``/``gamma``; it needs an
+    ordinal head (``model.head: cumulative`` or ``chain``) and takes no ``pos_weight``
+    (:func:`flarecast.train.losses.ordinal_focal_loss`).
 
     ``pos_weight`` multiplies every positive's term (``BCEWithLogitsLoss``'s ``pos_weight``): one number for
     every head, or one per target (``{">=M": 38, "X": 570}``, every target named); null: none.
     """
 
-    name: Choice(("focal",)) = "focal"
+    name: Choice(("focal", "ordinal")) = "focal"
     alpha: float | None = Field(None, ge=0, le=1)
     gamma: float = Field(0.0, ge=0)
     pos_weight: float | dict[str, float] | None = None
@@ -212,12 +245,20 @@ class LossConfig(Section):
             raise ValueError("expected a number > 0, one per target such as {'>=M': 38, 'X': 570}, or null (none)")
         return v
 
+    @model_validator(mode="after")
+    def _ordinal(self) -> LossConfig:
+        if self.name == "ordinal" and self.pos_weight is not None:
+            raise ValueError("train.loss.name = 'ordinal' scores one peak class per window and day: pos_weight "
+                             "weighs one binary target, so remove it (or use name: focal)")
+        return self
+
     @property
     def label(self) -> str:
         weight = "" if self.pos_weight is None else f", pos_weight={format_pos_weight(self.pos_weight)}"
+        kind = "ordinal " if self.name == "ordinal" else ""
         if self.gamma == 0 and self.alpha is None:
-            return "CE" if self.pos_weight is None else f"CE(pos_weight={format_pos_weight(self.pos_weight)})"
-        return f"focal(alpha={self.alpha}, gamma={self.gamma:g}{weight})"
+            return kind + ("CE" if self.pos_weight is None else f"CE(pos_weight={format_pos_weight(self.pos_weight)})")
+        return f"{kind}focal(alpha={self.alpha}, gamma={self.gamma:g}{weight})"
 
     def pos_weights(self, targets) -> list[float] | None:
         """``pos_weight`` as one number per target, in ``targets`` order; None when there is none."""
@@ -225,12 +266,14 @@ class LossConfig(Section):
             return None
         if not isinstance(self.pos_weight, dict):
             return [float(self.pos_weight)] * len(targets)
-        missing = [t for t in targets if t not in self.pos_weight]
-        extra = [t for t in self.pos_weight if t not in targets]
+        # A class's weight applies on every forecast day (">=M" weighs ">=M@d1", ">=M@d2", ...).
+        known = {t: self.pos_weight.get(t, self.pos_weight.get(split_target(t)[0])) for t in targets}
+        missing = [t for t, w in known.items() if w is None]
+        extra = [t for t in self.pos_weight if t not in targets and t not in {split_target(n)[0] for n in targets}]
         if missing or extra:
             raise ConfigError(f"train.loss.pos_weight names {sorted(self.pos_weight)}: expected exactly the "
                               f"targets {list(targets)} (missing {missing}, unknown {extra})")
-        return [float(self.pos_weight[t]) for t in targets]
+        return [float(known[t]) for t in targets]
 
 
 def format_pos_weight(pos_weight: float | dict[str, float]) -> str:
@@ -269,6 +312,7 @@ class CVConfig(Section):
     val_fraction: float = Field(0.2, gt=0, lt=1)
     seeds: tuple[int, ...] = Field((0,), min_length=1)
     calibration: Choice(CALIBRATIONS) = "auto"
+    min_step: int = Field(20, ge=1)
     threshold: str = DEFAULT_RULE
     blend: Choice(("none", "logistic")) = "none"
     workers: int = Field(1, ge=1)
@@ -331,6 +375,13 @@ class RunConfig(Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     simulate: SimulateConfig = Field(default_factory=SimulateConfig)
+
+    @model_validator(mode="after")
+    def _ordinal_head(self) -> RunConfig:
+        if self.train.loss.name == "ordinal" and self.model.head == "independent":
+            raise ValueError("train.loss.name = 'ordinal' needs nested probabilities per day: set model.head to "
+                             "'cumulative' or 'chain'")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()

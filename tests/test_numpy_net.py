@@ -132,3 +132,23 @@ def test_flarecast_forecast_on_the_cpu_never_imports_torch(tiny_model, sim_store
     assert [r["probability"] for r in doc["forecasts"]] == pytest.approx(
         [r["probability"] for r in want["forecasts"]], abs=1e-6)
 
+
+
+@pytest.mark.parametrize("head", ["cumulative", "chain"])
+def test_the_numpy_network_gives_torchs_probabilities_for_the_ordinal_heads(head):
+    # Two forecast days of nested classes: the numpy head must tie them as the torch head does, so a forecast
+    # through numpy is as coherent (P(X) <= P(>=M) <= P(>=C) per day) and equals torch's.
+    from flarecast.classes import nested
+
+    targets = [">=C@d1", ">=M@d1", "X@d1", ">=C@d2", ">=M@d2", "X@d2"]
+    cfg = ModelConfig(hidden=8, head=head)
+    torch.manual_seed(0)
+    net = _perturbed(TemporalCNN(4, len(targets), 24, cfg, targets=targets), seed=5)
+    mine = NumpyNet(architecture(4, len(targets), 24, cfg), {k: v.numpy() for k, v in net.state_dict().items()},
+                    kind=head, chains=nested(targets))
+    rng = np.random.default_rng(7)
+    x = Windows((rng.normal(size=(64, 4, 24)) * 3).astype(np.float32))
+    got = predict_numpy(mine, x, np.arange(64))
+    np.testing.assert_allclose(got, predict(net, x, np.arange(64)), rtol=0, atol=3e-6)
+    for chain in nested(targets):
+        assert (np.diff(got[:, chain].astype(np.float64), axis=1) <= 1e-7).all()

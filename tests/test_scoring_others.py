@@ -127,7 +127,7 @@ def test_swpc_fetches_are_one_forecaster_scored_beside_another_file(files, tmp_p
     first, second = two_fetches(tmp_path)
     result = score_files([a, second, first], store=store, n_boot=300)
     assert [f["name"] for f in result.files] == ["a", "swpc"]
-    assert result.files[1]["files"] == [str(second), str(first)] and result.files[1]["rows"] == 18
+    assert result.files[1]["files"] == [str(second), str(first)] and result.files[1]["rows"] == 54
     e = result.targets[">=M"]
     assert list(result.targets) == [">=M"] and e["days"] == 6  # June 1-6; a alone forecasts June 7
     # SWPC issued at 22:00 UT the day before: M 5, 40, 10, 10, 30, 5 % for June 1-6 (June 4 as first issued).
@@ -145,11 +145,17 @@ def test_swpc_alone_is_scored_on_every_target_it_forecasts(files, tmp_path):
 
     store, _, _ = files
     result = score_forecast_files(list(two_fetches(tmp_path)), store=store, n_boot=300)
-    assert list(result.targets) == [">=C", ">=M", "X"] and result.targets[">=C"]["days"] == 6
+    assert list(result.targets) == [">=C", ">=M", "X", ">=C@d2", ">=M@d2", "X@d2", ">=C@d3", ">=M@d3", "X@d3"]
+    assert result.targets[">=C"]["days"] == 6
     # >=C labels [0, 1, 1, 0, 1, 0] (M, C, M flares on June 2, 3, 5), p = 0.40, 0.90, 0.75, 0.75, 0.95, 0.50:
     # BS = 1.0475 / 6 against 0.25, BSS 0.30167; at 0.5 TP 3, FP 2, TN 1: TSS = 1 - 2/3.
     c = result.targets[">=C"]["scores"]["swpc"]
     assert c["bss"]["value"] == pytest.approx(1 - 1.0475 / 6 / 0.25) and c["tss"]["value"] == pytest.approx(1 / 3)
+    # Day 2 on its own window, two UT days after issue: issued May 31 .. June 5, M 5, 40, 10, 10, 30, 5 % for
+    # June 2 .. 7, whose labels are [1, 0, 0, 1, 0, 0]: BS = 1.975 / 6 against 2/9, BSS = 1 - 1.975 * 9 / 12.
+    m2 = result.targets[">=M@d2"]
+    assert m2["from"] == "2019-06-02T00:00:00Z" and m2["positives"] == {"swpc": 2}
+    assert m2["scores"]["swpc"]["bss"]["value"] == pytest.approx(1 - 1.975 * 9 / 12)
 
 
 def test_evaluate_forecasts_takes_the_swpc_archive_by_glob(files, tmp_path):

@@ -48,7 +48,7 @@ def two_fetches(folder: Path) -> tuple[Path, Path]:
 def test_two_overlapping_fetches_give_one_row_per_day_and_target_from_the_earliest(tmp_path):
     first, second = two_fetches(tmp_path)
     frame = read_swpc([second, first])  # the order given does not matter: fetch times do
-    assert list(frame.columns) == list(COLUMNS) and len(frame) == 6 * 3
+    assert list(frame.columns) == list(COLUMNS) and len(frame) == 6 * 9  # C, M and X on 3 days of 6 issues
     m = frame[frame["target"] == ">=M"]
     # Issued at 22:00 UT on May 31 .. June 5: day 1 is June 1 .. June 6, 00-24 UT.
     assert m["issue_time"].tolist() == [f"2019-06-0{d}T00:00:00Z" for d in range(1, 7)]
@@ -56,17 +56,21 @@ def test_two_overlapping_fetches_give_one_row_per_day_and_target_from_the_earlie
     assert m["issued"].tolist() == ["2019-05-31T22:00:00Z"] + [f"2019-06-0{d}T22:00:00Z" for d in range(1, 6)]
     assert m["probability"].tolist() == pytest.approx([0.05, 0.40, 0.10, 0.10, 0.30, 0.05])  # June 4: 10, not 20
     assert m["fetched"].tolist() == ["2019-06-03T23:00:00Z"] * 4 + ["2019-06-05T23:00:00Z"] * 2
-    june4 = frame[frame["issue_time"] == "2019-06-04T00:00:00Z"].set_index("target")["probability"]
-    assert june4.to_dict() == pytest.approx({">=C": 0.75, ">=M": 0.10, "X": 0.01})
+    june4 = frame[(frame["issue_time"] == "2019-06-04T00:00:00Z") & (frame["issued"] == "2019-06-03T22:00:00Z")]
+    assert june4.set_index("target")["probability"].to_dict() == pytest.approx({">=C": 0.75, ">=M": 0.10, "X": 0.01})
+    # June 4 is also day 2 of June 2's forecast and day 3 of June 1's.
+    assert frame[frame["issue_time"] == "2019-06-04T00:00:00Z"].set_index("target")["probability"].to_dict() == \
+        pytest.approx({">=C": 0.75, ">=M": 0.10, "X": 0.01, ">=C@d2": 0.75, ">=M@d2": 0.10, "X@d2": 0.01,
+                       ">=C@d3": 0.90, ">=M@d3": 0.40, "X@d3": 0.05})
 
 
 def test_a_null_is_no_forecast_and_a_later_fetch_fills_it(tmp_path):
     first = write_fetch(tmp_path, "2019-06-03T23:00:00", [record("2019-06-03", 75, None, 1)])
     second = write_fetch(tmp_path, "2019-06-04T23:00:00", [record("2019-06-03", 80, 20, 5)])
     alone = read_swpc([first])
-    assert sorted(alone["target"]) == [">=C", "X"]  # no M row: unknown, not 0
+    assert sorted(alone["target"]) == [">=C", ">=C@d2", ">=C@d3", "X", "X@d2", "X@d3"]  # no M row: unknown, not 0
     both = read_swpc([first, second]).set_index("target")["probability"]
-    assert both.to_dict() == pytest.approx({">=C": 0.75, ">=M": 0.20, "X": 0.01})
+    assert {t: both[t] for t in (">=C", ">=M", "X")} == pytest.approx({">=C": 0.75, ">=M": 0.20, "X": 0.01})
 
 
 def test_the_fetch_time_is_read_back_from_the_name():
@@ -112,7 +116,7 @@ def test_an_empty_fetch_and_an_identical_repeat_add_nothing(tmp_path):
     same = tmp_path / "solar_probabilities.json"  # unstamped: read after every stamped file
     same.write_text(json.dumps([record("2019-06-03", 75, 10, 1), record("2019-06-03", 75, 10, 1)]))
     assert read_swpc([empty]).empty
-    assert len(read_swpc([empty, same])) == 3
+    assert len(read_swpc([empty, same])) == 9  # C, M, X on each of 3 days, once
 
 
 def test_the_files_are_sniffed_by_their_keys_and_grouped_as_one_forecaster(tmp_path):
@@ -164,18 +168,22 @@ def test_rows_are_the_earliest_fetchs_value_whatever_the_order_given(fetches, re
         records = [record(f"{start + pd.Timedelta(days=d):%Y-%m-%d}", *ps) for d, ps in days.items()]
         paths.append(write_fetch(folder, when, records))
         for d, ps in days.items():
-            for target, p in zip((">=C", ">=M", "X"), ps, strict=True):
-                if p is not None:
-                    expected.setdefault((start + pd.Timedelta(days=d + 1), target), p / 100)
+            for ahead in (1, 2, 3):  # record() gives the three days the same numbers
+                for target, p in zip((">=C", ">=M", "X"), ps, strict=True):
+                    if p is not None:
+                        name = target if ahead == 1 else f"{target}@d{ahead}"
+                        expected.setdefault((start + pd.Timedelta(days=d + ahead), name), p / 100)
     frame = read_swpc(paths[::-1] if reverse else paths)
     issue = pd.to_datetime(frame["issue_time"]).dt.tz_localize(None)
     got = {(t, g): p for t, g, p in zip(issue, frame["target"], frame["probability"], strict=True)}
     assert got == expected  # one row per (day, target) with a value, from the earliest fetch holding it
     assert not frame.duplicated(["issue_time", "target"]).any()
     assert ((pd.to_datetime(frame["valid_to"]) - pd.to_datetime(frame["issue_time"])) == pd.Timedelta(days=1)).all()
-    assert ((pd.to_datetime(frame["issue_time"]) - pd.to_datetime(frame["issued"])) == pd.Timedelta(hours=2)).all()
+    ahead = frame["target"].str.extract(r"@d(\d)")[0].fillna("1").astype(int)
+    lead = pd.to_datetime(frame["issue_time"]) - pd.to_datetime(frame["issued"])
+    assert (lead == pd.Timedelta(hours=2) + pd.to_timedelta(ahead - 1, unit="D")).all()
     assert (issue == issue.dt.normalize()).all() and frame["probability"].between(0, 1).all()
-    assert list(issue) == sorted(issue)
+    assert list(frame["issued"]) == sorted(frame["issued"])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -4,7 +4,9 @@ and gradient-boosted trees.
 - **climatology**: the event rate of the model's training split, the same probability for every window. It is
   the reference of the Brier skill score, and at threshold 0.5 it never forecasts a (rare) event.
 - **persistence**: 1 where a flare of the target class or larger peaked in the previous horizon (t - horizon, t],
-  the largest class seen in the horizon before issue (the region's own flares for SHARP windows), else 0.
+  the largest class seen in the horizon before issue (the region's own flares for SHARP windows), else 0. With
+  forecast days (``samples.days``) every day's forecast is the same: the class seen in the ``horizon`` (24 h)
+  before issue, as SWPC's own persistence; climatology is each day's training rate (the card's, per ``X@d2``).
 - **logistic**: scikit-learn's ``LogisticRegression`` on simple statistics of each window (the last, mean and
   largest value of every input channel, as the model sees it), fitted on the training split, with its
   threshold chosen on the validation split by the rule that chose the model's. It sees exactly the model's
@@ -53,10 +55,13 @@ def persistence(prev_flux, target: str, convention: str) -> np.ndarray:
     >>> persistence([np.nan, 2e-6, 3e-5, 2e-4], ">=M", "true").tolist()
     [0.0, 0.0, 1.0, 1.0]
     """
-    if target not in classes.TARGET_RANK:
-        raise ValueError(f"target={target!r}: expected one of {list(classes.TARGET_RANK)}")
+    try:
+        at_least = classes.target_rank(target)
+    except classes.FlareClassError:
+        raise ValueError(f"target={target!r}: expected one of {list(classes.TARGET_RANK)}, optionally with a "
+                         "forecast day such as 'X@d2'") from None
     rank = classes.ordinal(np.asarray(prev_flux, dtype=float), convention)
-    return (rank >= classes.TARGET_RANK[target]).astype(np.float64)
+    return (rank >= at_least).astype(np.float64)
 
 
 def feature_names(channels) -> list[str]:

@@ -1,7 +1,9 @@
 """The CCMC flare scoreboard's JSON: write a forecast document as submissions, read other forecasters' ones.
 
-One submission per issue time: the prediction window (t, t + horizon], the full-disk probabilities and each
-region's, in the scoreboard's bins (``flarecast/schemas/ccmc-flare-scoreboard.schema.json`` says what the layout
+One submission per issue time, with one forecast per prediction window: (t, t + horizon], or, for a model of
+forecast days (``X@d2``, :mod:`flarecast.samples.labels`), each day's window as its rows say (``valid_from``,
+``valid_to``), day 1 first; a reader takes a submission's k-th window (by start) as day k. Each holds the
+full-disk probabilities and each region's, in the scoreboard's bins (``flarecast/schemas/ccmc-flare-scoreboard.schema.json`` says what the layout
 is based on). flarecast's targets map onto the cumulative bins: ``>=C`` is ``CPlus``, ``>=M`` is ``MPlus``, ``X``
 is ``X``; the exclusive bins follow by difference (``M = MPlus - X``, ``C = CPlus - MPlus``, floored at 0, since
 separate sigmoid heads need not be monotone) where both ends are forecast, and are null otherwise: a bin the model
@@ -22,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from flarecast.classes import day_target, split_target
 from flarecast.errors import ConfigError, ImpossibleNumberError, InputFileError, ParseError
 from flarecast.forecast.combine import regions_to_full_disk
 from flarecast.forecast.numbers import TOL, check_provider, check_rows
@@ -46,30 +49,42 @@ def to_ccmc(doc: dict[str, Any], *, mode: str = "forecast", short_name: str = SH
     full = regions_to_full_disk(doc, list(by_time)) if regional else {}
     out = []
     for t, rows in by_time.items():
-        fd = [r for r in rows if r["region"] is None]
-        if regional:
-            full_disk = {"probabilities": _bins({g: full[(t, g)] for g in doc["targets"]}), "degraded": False,
-                         "method": "regions"}
-        elif fd:
-            full_disk = {"probabilities": _bins({r["target"]: r["probability"] for r in fd}),
-                         "degraded": any(r.get("degraded", False) for r in fd),
-                         "method": fd[0].get("method", "model")}
-        else:
-            full_disk = None
-        regions = []
-        for region in sorted({r["region"] for r in rows if r["region"] is not None}):
-            own = [r for r in rows if r["region"] == region]
-            ars = list(own[0]["noaa_ars"])
-            regions.append({"noaa_ar": ars[0] if ars else None, "noaa_ars": ars, "harp": region,
-                            "probabilities": _bins({r["target"]: r["probability"] for r in own})})
+        windows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for r in rows:
+            windows.setdefault((_z(r.get("valid_from") or t), _z(r["valid_to"])), []).append(r)
         out.append({"forecast_submission": {
             "model": {"short_name": short_name, "spase_id": None, "model_id": doc["model_id"]},
             "issue_time": _z(t), "mode": mode,
-            "forecasts": [{"event_type": "flare",
-                           "prediction_window": {"start": _z(t), "end": _z(rows[0]["valid_to"])},
-                           "full_disk": full_disk, "regions": regions}],
+            "forecasts": [_window(t, start, end, own, full if regional else None)
+                          for (start, end), own in sorted(windows.items())],
         }})
     return out
+
+
+def _window(t: str, start: str, end: str, rows: list[dict[str, Any]], full: dict | None) -> dict[str, Any]:
+    """One prediction window's forecast: its rows' classes in the scoreboard's bins (``X@d2`` is ``X``)."""
+    fd = [r for r in rows if r["region"] is None]
+    if full is not None:
+        names = {r["target"] for r in rows}
+        full_disk = {"probabilities": _bins({_class(g): full[(t, g)] for g in names}), "degraded": False,
+                     "method": "regions"}
+    elif fd:
+        full_disk = {"probabilities": _bins({_class(r["target"]): r["probability"] for r in fd}),
+                     "degraded": any(r.get("degraded", False) for r in fd), "method": fd[0].get("method", "model")}
+    else:
+        full_disk = None
+    regions = []
+    for region in sorted({r["region"] for r in rows if r["region"] is not None}):
+        own = [r for r in rows if r["region"] == region]
+        ars = list(own[0]["noaa_ars"])
+        regions.append({"noaa_ar": ars[0] if ars else None, "noaa_ars": ars, "harp": region,
+                        "probabilities": _bins({_class(r["target"]): r["probability"] for r in own})})
+    return {"event_type": "flare", "prediction_window": {"start": start, "end": end}, "full_disk": full_disk,
+            "regions": regions}
+
+
+def _class(target: str) -> str:
+    return split_target(target)[0]
 
 
 def write_ccmc(doc: dict[str, Any], path: str | Path, *, mode: str = "forecast") -> Path:
@@ -111,8 +126,10 @@ def read_ccmc(path: str | Path) -> pd.DataFrame:
     rows, found = [], []
     for n, sub in enumerate(body if isinstance(body, list) else [body]):
         s = sub["forecast_submission"]
+        starts = sorted({pd.Timestamp(f["prediction_window"]["start"]) for f in s["forecasts"]})
         for f in s["forecasts"]:
             start, end = f["prediction_window"]["start"], f["prediction_window"]["end"]
+            day = starts.index(pd.Timestamp(start)) + 1  # the k-th window is day k; day 1 keeps the bare class
             entries = [(None, f["full_disk"]["probabilities"])] if f["full_disk"] else []
             entries += [(r["harp"] if r["harp"] is not None else r["noaa_ar"], r["probabilities"])
                         for r in f["regions"]]
@@ -122,11 +139,15 @@ def read_ccmc(path: str | Path) -> pd.DataFrame:
                 if total > 1 + TOL:
                     found.append((record, f"the exclusive bins C, M, X sum to {total:.6g} > 1"))
                 for target, p in _cumulative(bins).items():
-                    rows.append({"issue_time": start, "valid_to": end, "target": target, "probability": p,
+                    name = target if day == 1 else day_target(target, day)
+                    rows.append({"issue_time": start, "valid_to": end, "target": name, "probability": p,
+                                 "issued": s["issue_time"],
                                  "region": region, "record": record})
-    frame = pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region", "record"])
-    check_provider(frame, path, found=found)
-    return frame.drop(columns="record")
+    frame = pd.DataFrame(rows, columns=["issue_time", "valid_to", "target", "probability", "region", "record",
+                                        "issued"])
+    # Checked per submission: two issue times may forecast the same day's window with different numbers.
+    check_provider(frame.assign(issue_time=frame["issued"]), path, found=found)
+    return frame.drop(columns=["record", "issued"])
 
 
 def check_bins(subs: list[dict[str, Any]], what: str) -> None:

@@ -38,6 +38,7 @@ import pandas as pd
 
 from flarecast import classes
 from flarecast.errors import ConfigError, SampleError, StoreError
+from flarecast.forecast import days
 from flarecast.forecast.combine import forecast_combined, is_combination, read_combination
 from flarecast.forecast.issue import card_samples, forecast
 from flarecast.forecast.numbers import coherence, make_coherent
@@ -82,15 +83,19 @@ def forecast_every(model_dirs: Sequence[str | Path], inputs: Inputs, times: Issu
         cat = _catalogue(path) if gaps else None
     horizon = pd.Timedelta(doc["horizon"]).to_timedelta64()
     by_target = {t: (float(doc["thresholds"][t]), float(doc["climatology"][t])) for t in doc["targets"]}
+    cfg = card_samples(read_card(model_dirs[0]), model_dirs[0]) if gaps else None
     for (t_iso, target), refusal in sorted(gaps.items()):
         t = utc(t_iso, what="issue time")
-        p, method = _poisson(cat, t, target, horizon, look, doc["convention"])
+        # A forecast day's row keeps its day's window; the catalogue rule counts over that window's length.
+        window = days.window(cfg, t, target) if cfg.days else None
+        length = horizon if window is None else utc(window[1], what="t") - utc(window[0], what="t")
+        p, method = _poisson(cat, t, target, length, look, doc["convention"])
         thr, base = by_target[target]
         if p is None:
             p, method = base, "climatology"
         rows.append(make_row(t_iso, horizon, target, p, threshold=thr, base_rate=base, coverage=refusal["coverage"],
                              model_id=doc["model_id"], convention=doc["convention"], method=method,
-                             reason=refusal["detail"]))
+                             reason=refusal["detail"], window=window))
     order = {t: i for i, t in enumerate(doc["targets"])}
     rows.sort(key=lambda r: (r["issue_time"], -1 if r["region"] is None else r["region"], order[r["target"]]))
     doc["refused"] = [r for r in doc["refused"] if r["region"] is not None]
@@ -160,7 +165,7 @@ def _poisson(cat: Catalogue | None, t: np.datetime64, target: str, horizon: np.t
     if cat is None or cat.span[0] > lo or cat.span[1] <= lo:
         return None, "climatology"
     a, b = np.searchsorted(cat.peak, lo, side="right"), np.searchsorted(cat.peak, t, side="right")
-    n = int((classes.ordinal(cat.flux[a:b], convention) >= classes.TARGET_RANK[target]).sum())
+    n = int((classes.ordinal(cat.flux[a:b], convention) >= classes.target_rank(target)).sum())
     rate = (n + 0.5) / (look / pd.Timedelta("1D"))
     return float(1.0 - np.exp(-rate * (pd.Timedelta(horizon) / pd.Timedelta("1D")))), "catalogue_poisson"
 

@@ -26,7 +26,7 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import ConfigError, InputFileError, ParseError, SampleError
 from flarecast.forecast.numbers import check_provider, check_rows
-from flarecast.forecast.rows import DEGRADED_FIELDS, ROW_FIELDS, ForecastRow
+from flarecast.forecast.rows import DAY_FIELDS, DEGRADED_FIELDS, ROW_FIELDS, ForecastRow
 from flarecast.safeio import JSON_BYTES, load_json, read_text
 from flarecast.samples import labels
 from flarecast.samples.labels import FULL_DISK, Catalogue
@@ -55,7 +55,10 @@ def write_forecasts(doc: dict[str, Any], path: str | Path) -> Path:
     with atomic_open(path, "w", newline="") as fh:
         # The degraded columns only where the rows carry them: a file of `--strict` forecasts reads back as written.
         extra = DEGRADED_FIELDS if any("degraded" in r for r in doc["forecasts"]) else ()
-        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS + extra, lineterminator="\n")
+        # valid_from only in a file of forecast days: a file of one horizon reads back as written.
+        day = DAY_FIELDS if any(r.get("valid_from") for r in doc["forecasts"]) else ()
+        w = csv.DictWriter(fh, fieldnames=ROW_FIELDS[:1] + day + ROW_FIELDS[1:] + extra, lineterminator="\n",
+                           extrasaction="ignore")
         w.writeheader()
         for r in doc["forecasts"]:
             w.writerow(ForecastRow.read(r).csv_record(degraded=bool(extra)))
@@ -116,6 +119,8 @@ def _typed_row(r: dict[str, str], path: Path, line: int) -> dict[str, Any]:
     if missing:
         raise InputFileError(path, f"line {line}: no column(s) {missing}; expected the columns {list(ROW_FIELDS)}")
     try:
+        if "valid_from" in r and not r["valid_from"]:
+            r = {k: v for k, v in r.items() if k != "valid_from"}  # a row of one horizon in a file of days
         return {**r, "region": int(r["region"]) if r["region"] else None,
                 "noaa_ars": [int(a) for a in r["noaa_ars"].split()], "probability": float(r["probability"]),
                 "decision": {"true": True, "false": False}[r["decision"]], "threshold": float(r["threshold"]),
@@ -156,13 +161,21 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
     if frame.empty:
         raise SampleError(f"{path}: no forecast rows to score")
     frame["t"] = pd.to_datetime(frame["issue_time"]).dt.tz_localize(None).astype("datetime64[ns]")
-    frame["h"] = pd.to_datetime(frame["valid_to"]).dt.tz_localize(None).astype("datetime64[ns]") - frame["t"]
+    frame["e"] = pd.to_datetime(frame["valid_to"]).dt.tz_localize(None).astype("datetime64[ns]")
+    # A forecast day's row is labelled on its own window (valid_from, valid_to]; other rows on (t, valid_to].
+    starts = frame["valid_from"].fillna(frame["issue_time"]) if "valid_from" in frame else frame["issue_time"]
+    frame["s"] = pd.to_datetime(starts).dt.tz_localize(None).astype("datetime64[ns]")
+    by_day = "valid_from" in frame and frame["valid_from"].notna().any()
+    # Rows of one horizon share it; rows of forecast days share the window's length (and persistence 24 h).
+    frame["h"] = (frame["e"] - frame["s"]) if by_day else (frame["e"] - frame["t"])
     frame["r"] = frame["region"].fillna(FULL_DISK).astype(np.int64)
     for col in ("h", "convention"):
         if frame[col].nunique() != 1:
             raise InputFileError(path, f"rows mix {col} values {sorted(map(str, frame[col].unique()))}: score "
                                  "each horizon and class convention separately")
     horizon, convention = frame["h"].iloc[0].to_timedelta64(), str(frame["convention"].iloc[0])
+    if by_day:
+        horizon = np.timedelta64(24, "h")  # persistence's look-back for a model of forecast days
     targets = tuple(frame["target"].unique())
     frame["degraded"] = frame["degraded"].fillna(False).astype(bool) if "degraded" in frame else False
     # Degraded rows come from other models or rules with their own thresholds: the file is scored at the
@@ -183,18 +196,21 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
 
     cat = Catalogue.from_events(st.read_events(store))
     first, last = cat.span
-    inside = (issue - horizon >= first) & (issue + horizon <= last)
+    lo = frame.pivot(index=["t", "r"], columns="target", values="s")[list(targets)].to_numpy("datetime64[ns]")
+    hi = frame.pivot(index=["t", "r"], columns="target", values="e")[list(targets)].to_numpy("datetime64[ns]")
+    inside = (issue - horizon >= first) & (hi.max(axis=1) <= last)
     issue, region, prob, degraded = issue[inside], region[inside], table.to_numpy(np.float64)[inside], degraded[inside]
+    lo, hi = lo[inside], hi[inside]
     ars = {int(r): list(a) for r, a in zip(frame["r"], frame["noaa_ars"], strict=True)}
-    next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, ars)
-    rank = classes.ordinal(next_flux, convention)
+    _, prev_flux = labels.label_fluxes(cat, issue, horizon, region, ars)
+    rank = classes.ordinal(labels.window_fluxes(cat, lo, hi, region, ars), convention)  # [window, target]
     first_rows = own.drop_duplicates("target").set_index("target")
     clim = {t: float(first_rows.loc[t, "base_rate"]) for t in targets}
     sharp = bool((region != FULL_DISK).any())
     fc = Forecasts(
         targets, issue, region, region if sharp else issue.astype("datetime64[D]").astype(np.int64),
         "region (HARP)" if sharp else "UTC day",
-        np.stack([rank >= classes.TARGET_RANK[t] for t in targets], axis=1).astype(np.int8),
+        np.stack([rank[:, j] >= classes.target_rank(t) for j, t in enumerate(targets)], axis=1).astype(np.int8),
         {"model": prob,
          "climatology": np.stack([baselines.climatology(issue.size, clim[t]) for t in targets], axis=1),
          "persistence": np.stack([baselines.persistence(prev_flux, t, convention) for t in targets], axis=1)},

@@ -37,6 +37,7 @@ from flarecast import __version__
 from flarecast.classes import coherent
 from flarecast.config import SampleConfig, is_common
 from flarecast.errors import ConfigError, ModelError, SampleError
+from flarecast.forecast import days
 from flarecast.forecast.numbers import coherence
 from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
 from flarecast.forecast.rows import make_row
@@ -119,6 +120,7 @@ def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_r
     probs, lowered = coherent(predictor(win, np.arange(win.end_index.size), batch_size), card.targets)
     horizon = pd.Timedelta(cfg.horizon).to_timedelta64()
     rows = [make_row(win.issue_time[i], horizon, target, probs[i, j], threshold=card.threshold(target),
+                     window=days.window(cfg, win.issue_time[i], target) if cfg.days else None,
                      base_rate=card.base_rate(target), coverage=round(float(win.coverage[i]), 4), model_id=mid,
                      convention=cfg.convention, region=None if win.region[i] == FULL_DISK else int(win.region[i]),
                      noaa_ars=win.noaa_ars[i])

@@ -2,7 +2,7 @@
 the same rules for other forecasters' files before they are scored.
 
 The targets are nested (an X flare is at or above M, which is at or above C), so a forecast must say
-``P(X) <= P(>=M) <= P(>=C)``. A network's separate sigmoid heads, or a combination's separate regressions, need
+``P(X) <= P(>=M) <= P(>=C)``, on each forecast day (``X@d2 <= >=M@d2``; days are not compared). A network's separate sigmoid heads, or a combination's separate regressions, need
 not; :func:`make_coherent` makes every forecast document so by construction: a higher class's probability is
 lowered to the next lower class's (never the other way, so no probability is raised by the rule), the decision
 follows the new probability, and the document's ``coherence.lowered`` counts the rows changed.
@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flarecast.classes import TARGET_RANK
-from flarecast.errors import ImpossibleNumberError, InputFileError
+from flarecast.classes import TARGET_RANK, split_target, target_rank
+from flarecast.errors import FlareClassError, ImpossibleNumberError, InputFileError
 
 TOL = 1e-9
 """Slack for sums and differences of floats read back from text (C = CPlus - MPlus, ...)."""
@@ -39,21 +39,33 @@ ORDER = sorted(TARGET_RANK, key=TARGET_RANK.get)
 
 
 def make_coherent(rows: list[dict[str, Any]]) -> int:
-    """Lower each row's probability to the next lower class's forecast at the same issue time and region (in
-    place, with its decision); returns the number of rows lowered."""
+    """Lower each row's probability to the next lower class's forecast of the same forecast day at the same issue
+    time and region (in place, with its decision); returns the number of rows lowered."""
     lowered = 0
     for group in _groups(rows).values():
-        below = None
-        for target in ORDER:
-            r = group.get(target)
-            if r is None:
-                continue
-            if below is not None and r["probability"] > below:
-                r["probability"] = below
-                r["decision"] = below >= r["threshold"]
-                lowered += 1
-            below = r["probability"]
+        for chain in _chains(group):
+            below = None
+            for target in chain:
+                r = group[target]
+                if below is not None and r["probability"] > below:
+                    r["probability"] = below
+                    r["decision"] = below >= r["threshold"]
+                    lowered += 1
+                below = r["probability"]
     return lowered
+
+
+def _chains(targets: Iterable[str]) -> list[list[str]]:
+    """The target names grouped by forecast day (``X`` and ``X@d1`` apart), each from the lowest class up;
+    names that are no target are left out (the readers refuse them)."""
+    days: dict[str, list[str]] = {}
+    for t in targets:
+        try:
+            cls, _ = split_target(t)
+        except FlareClassError:
+            continue
+        days.setdefault(str(t)[len(cls):], []).append(t)
+    return [sorted(names, key=target_rank) for _, names in sorted(days.items())]
 
 
 def coherence(doc: dict[str, Any], lowered: int) -> dict[str, Any]:
@@ -130,10 +142,11 @@ def _groups(rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, Any], dict[str, d
 
 def _disorder(p: dict[str, float]) -> tuple[str, str] | None:
     """The first higher class whose probability exceeds the next lower class's, and how; None when in order."""
-    known = [(t, p[t]) for t in ORDER if t in p and p[t] is not None and not _nan(p[t])]
-    for (lo, a), (hi, b) in pairwise(known):
-        if b > a + TOL:
-            return hi, f"P({hi}) = {b} exceeds P({lo}) = {a}"
+    for chain in _chains(p):
+        known = [(t, p[t]) for t in chain if p[t] is not None and not _nan(p[t])]
+        for (lo, a), (hi, b) in pairwise(known):
+            if b > a + TOL:
+                return hi, f"P({hi}) = {b} exceeds P({lo}) = {a}"
     return None
 
 

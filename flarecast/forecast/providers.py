@@ -92,6 +92,8 @@ def read_provider(path: str | Path | Sequence[str | Path], *,
         raise InputFileError(path, "expected a .json (flarecast or CCMC scoreboard) or .csv forecast file")
     if frame.empty:
         raise InputFileError(path, "holds no forecast row")
+    frame["target"] = frame["target"].map(first_day)
+    thresholds = {first_day(t): v for t, v in thresholds.items()}
     frame["t"] = _utc(frame["issue_time"], path)
     frame["valid_to"] = _utc(frame["valid_to"], path)
     frame["region"] = pd.to_numeric(frame["region"], errors="coerce")
@@ -126,7 +128,8 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
     convention = next((c for *_, c in read if c is not None), "swpc")
     names = _names(groups)
     cat = Catalogue.from_events(st.read_events(store)).one_per_peak()
-    targets = [t for t in classes.TARGET_RANK if all(t in set(f["target"]) for _, f, _ in files)]
+    shared = set.intersection(*(set(f["target"]) for _, f, _ in files))
+    targets = sorted(shared, key=lambda t: (classes.split_target(t)[1], classes.target_rank(t)))
     if not targets:
         raise ModelError(f"the files share no target: {[sorted(set(f['target'])) for _, f, _ in files]}")
     scored: dict[str, Any] = {}
@@ -142,7 +145,7 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
         group = per[0].index.to_numpy("datetime64[D]").astype(np.int64)
         ys = [(classes.ordinal(labels.range_max(cat.peak, cat.flux, p["t"].to_numpy("datetime64[ns]"),
                                                 p["valid_to"].to_numpy("datetime64[ns]")), convention)
-               >= classes.TARGET_RANK[target]).astype(np.int8) for p in per]
+               >= classes.target_rank(target)).astype(np.int8) for p in per]
         clim = float(np.mean(np.concatenate(ys)))
         entry: dict[str, Any] = {"days": len(group), "from": iso(per[0]["t"].min()), "to": iso(per[0]["t"].max()),
                                  "positives": {n: int(y.sum()) for n, y in zip(names, ys, strict=True)},
@@ -166,6 +169,13 @@ def score_files(paths: Sequence[str | Path], *, store: str | Path, threshold: fl
         store=str(store), reference=names[0],
         bootstrap={"unit": "UTC day", "n_boot": n_boot, "level": 0.95, "seed": seed},
         convention=convention, targets=scored, notes=[])
+
+
+def first_day(target: str) -> str:
+    """A target's name for pairing: day 1's is the bare class (``X@d1`` -> ``X``), a forecaster's first window,
+    as SWPC's day 1 and flarecast's 24 h forecasts are named; other days keep theirs (``X@d2``)."""
+    cls, day = classes.split_target(target)
+    return cls if day <= 1 else target
 
 
 def score_forecast_files(paths: Sequence[str | Path], *, store: str | Path, threshold: float = 0.5,
@@ -223,10 +233,11 @@ def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:
     lacking = [c for c in ("issue_time", "target", "probability") if c not in frame.columns]
     if lacking:
         raise InputFileError(path, f"no column(s) {lacking}; expected issue_time,target,probability[,region]")
-    bad = sorted(set(frame["target"]) - set(TARGET_ALIASES))
+    bad = sorted(t for t in set(frame["target"]) if _alias(t) is None)
     if bad:
-        raise InputFileError(path, f"target(s) {bad}: expected one of {sorted(TARGET_ALIASES)}")
-    frame["target"] = frame["target"].map(TARGET_ALIASES)
+        raise InputFileError(path, f"target(s) {bad}: expected one of {sorted(TARGET_ALIASES)}, optionally with a "
+                             "forecast day such as 'X@d2'")
+    frame["target"] = frame["target"].map(_alias)
     p = pd.to_numeric(frame["probability"], errors="coerce")
     if "valid_to" not in frame.columns:
         frame["valid_to"] = (_utc(frame["issue_time"], path) + pd.Timedelta(horizon)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -235,6 +246,15 @@ def _plain_csv(path: Path, horizon: str) -> pd.DataFrame:
     check_provider(frame.assign(record=[f"line {n}" for n in range(2, len(frame) + 2)]), path)
     frame["probability"] = p
     return frame[["issue_time", "valid_to", "target", "probability", "region"]]
+
+
+def _alias(target: str) -> str | None:
+    """flarecast's name of a provider's target (``M+`` -> ``>=M``, ``MPlus@d2`` -> ``>=M@d2``); None if unknown."""
+    cls, mark, day = str(target).partition(classes.DAY_MARK)
+    name = TARGET_ALIASES.get(cls)
+    if name is None or (mark and not (day.isdigit() and int(day) >= 1)):
+        return None
+    return name + mark + day
 
 
 def _header(path: Path) -> list[str]:

@@ -6,11 +6,13 @@ The file is a JSON array, newest record first, one record per daily forecast ove
      "m_class_1_day": 10, ..., "x_class_3_day": 1, "10mev_protons_1_day": 1, ..., "polar_cap_absorption": "green"}
 
 - ``{c,m,x}_class_{1,2,3}_day``: the full-disk probability, in percent, of at least one flare of that class or
-  above on the first, second and third forecast day. flarecast reads ``c_class_1_day`` as ``>=C``,
-  ``m_class_1_day`` as ``>=M`` and ``x_class_1_day`` as ``X`` (percent / 100); the 2- and 3-day fields and
-  ``10mev_protons_*`` (a >10 MeV proton event) and ``polar_cap_absorption`` (a colour) are not scored.
+  above on the first, second and third forecast day. flarecast reads all nine (percent / 100): day 1's as
+  ``>=C``, ``>=M`` and ``X``, day 2's and 3's as ``>=C@d2``, ..., ``X@d3`` (:func:`flarecast.classes.day_target`;
+  a bare class is a forecaster's first window, so SWPC's day 1 pairs with flarecast's day 1, ``X@d1``, and with
+  its 24 h forecasts); ``10mev_protons_*`` (a >10 MeV proton event) and ``polar_cap_absorption`` (a colour) are
+  not scored.
 - ``date``: the UT day on which SWPC issued the forecast, at 22:00 UT. Day 1 is the next UT day, 00-24 UT, so a
-  row's window is ``(date + 1 d, date + 2 d]``: ``issue_time`` in the rows below is that window's start (what
+  row's window is ``(date + 1 d, date + 2 d]`` (day d's: ``(date + d, date + d + 1 d]``): ``issue_time`` in the rows below is that window's start (what
   the provider CSV and :func:`flarecast.forecast.providers.score_files` mean by it: each forecaster is labelled by
   its own window), ``issued`` the real issue time, 2 h earlier.
 
@@ -57,14 +59,18 @@ from typing import Any
 
 import pandas as pd
 
+from flarecast import classes
 from flarecast.errors import InputFileError, ParseError
 from flarecast.forecast.numbers import check_provider, check_rows
 from flarecast.ingest.fetch.swpc import fetched_at
 from flarecast.safeio import load_json
 from flarecast.util import atomic_open
 
-FIELDS = {">=C": "c_class_1_day", ">=M": "m_class_1_day", "X": "x_class_1_day"}
-"""flarecast target -> the field of SWPC's 1-day probability (percent)."""
+DAYS = (1, 2, 3)
+FIELDS = {(">=C" if d == 1 else f">=C@d{d}"): f"c_class_{d}_day" for d in DAYS} | \
+    {(">=M" if d == 1 else f">=M@d{d}"): f"m_class_{d}_day" for d in DAYS} | \
+    {("X" if d == 1 else f"X@d{d}"): f"x_class_{d}_day" for d in DAYS}
+"""flarecast target -> the field of SWPC's probability (percent) of that class on that forecast day."""
 ISSUED = pd.Timedelta(hours=22)
 """SWPC issues the forecast dated D at D 22:00 UT; its day 1 is D + 1, 00-24 UT."""
 COLUMNS = ("issue_time", "valid_to", "target", "probability", "issued", "fetched")
@@ -101,11 +107,12 @@ def read_swpc(paths: Sequence[str | Path]) -> pd.DataFrame:
                 raise InputFileError(path, f"date {day:%Y-%m-%d}: a forecast issued at {_z(issued)} cannot be in a "
                                      f"file fetched at {_z(fetched)}; flarecast reads SWPC's date as the day of "
                                      "issue (docs/operations.md section 4): fetch stamps or that reading are wrong")
+            ahead = pd.Timedelta(days=_ahead(target))
             kept.setdefault((day, target), {
-                "issue_time": _z(day + pd.Timedelta(days=1)), "valid_to": _z(day + pd.Timedelta(days=2)),
+                "issue_time": _z(day + ahead), "valid_to": _z(day + ahead + pd.Timedelta(days=1)),
                 "target": target, "probability": percent / 100.0, "issued": _z(issued),
                 "fetched": _z(fetched) if fetched is not None else ""})
-    order = list(FIELDS)
+    order = sorted(FIELDS, key=lambda t: (_ahead(t), classes.target_rank(t)))
     rows = [kept[k] for k in sorted(kept, key=lambda k: (k[0], order.index(k[1])))]
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -156,11 +163,16 @@ def _forecasts(path: Path) -> list[tuple[pd.Timestamp, str, float]]:
                 raise InputFileError(path, f"date {day:%Y-%m-%d} appears twice with different {field}: expected "
                                      "one forecast per day")
             where.setdefault((day, target), f"record {n} ({day:%Y-%m-%d})")
-    check_provider(pd.DataFrame(  # classes in order: x_class <= m_class <= c_class on every day
-        [{"issue_time": day, "valid_to": day + pd.Timedelta(days=1), "target": target, "probability": p / 100.0,
-          "region": None, "record": where[(day, target)]} for (day, target), p in out.items()],
+    check_provider(pd.DataFrame(  # classes in order: x_class <= m_class <= c_class on every forecast day
+        [{"issue_time": day, "valid_to": day + pd.Timedelta(days=_ahead(target) + 1), "target": target,
+          "probability": p / 100.0, "region": None, "record": where[(day, target)]} for (day, target), p in out.items()],
         columns=["issue_time", "valid_to", "target", "probability", "region", "record"]), path)
     return [(day, target, p) for (day, target), p in out.items()]
+
+
+def _ahead(target: str) -> int:
+    """Days from the day of issue to the target's forecast day: 1 for ``X``, 3 for ``X@d3``."""
+    return max(classes.split_target(target)[1], 1)
 
 
 def _day(value: Any, path: Path, n: int) -> pd.Timestamp:

@@ -32,6 +32,7 @@ from flarecast.ingest import store as st
 from flarecast.jsonio import dumps
 from flarecast.model.modeldir import model_id, read_card
 from flarecast.report.dashboard import render
+from flarecast.report.days import day_table
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
 from flarecast.util import atomic_write_bytes, iso, utc
@@ -79,6 +80,7 @@ def dashboard(models: Sequence[str | Path], *, store: str | Path, at: str | None
             "latest": latest_rows, "regions": region_rows, "xrs": _xrs(store, cat, t, first["convention"]),
             "history": _history(models, store, t, cat, device), "cards": {f"{Path(m).name}": _card_rows(m)
                                                                           for m in models},
+            "days": day_table(first, t_iso),
             "notes": [f"Classes in the {first['convention']!r} convention; forecasts of the largest flare in "
                       f"(t, t + {first['horizon']}]."]}
     out = Path(out)
@@ -145,11 +147,12 @@ def _history(models, store, t: np.datetime64, cat: Catalogue | None, device: str
                 for (ti, g), p in regions_to_full_disk(doc, times).items()]
     out = []
     for r in rows:
-        ti, tv = utc(r["issue_time"], what="t"), utc(r["valid_to"], what="t")
+        # A forecast day's window is its own (valid_from, valid_to], not the issue time's.
+        ti, tv = utc(r.get("valid_from") or r["issue_time"], what="t"), utc(r["valid_to"], what="t")
         observed = None
         if cat is not None and tv <= t:
             peak = labels.range_max(cat.peak, cat.flux, np.array([ti]), np.array([tv]))
-            observed = bool(classes.ordinal(peak, doc["convention"])[0] >= classes.TARGET_RANK[r["target"]])
+            observed = bool(classes.ordinal(peak, doc["convention"])[0] >= classes.target_rank(r["target"]))
         out.append({"issue_time": r["issue_time"], "target": r["target"], "probability": r["probability"],
                     "threshold": r["threshold"], "observed": observed})
     return sorted(out, key=lambda r: (r["target"], r["issue_time"]))

@@ -42,20 +42,54 @@ def apply_calibration(p: np.ndarray, cal: Calibration | Mapping[str, Any]) -> np
     return p  # "none"
 
 
+def conditional(p: np.ndarray, chains: Sequence[Sequence[int]]) -> np.ndarray:
+    """Raw conditional probabilities ``[n, targets]`` along each chain: the lowest class's own, then each
+    class's over the one below it (0 where that is 0), clipped to [0, 1]."""
+    q = np.array(p, dtype=np.float64, copy=True)
+    for chain in chains:
+        for lo, hi in zip(chain[:-1], chain[1:], strict=True):
+            below = np.asarray(p[:, lo], dtype=np.float64)
+            q[:, hi] = np.clip(np.divide(p[:, hi], below, out=np.zeros(below.size), where=below > 0), 0.0, 1.0)
+    return q
+
+
+def chain_product(c: np.ndarray, chains: Sequence[Sequence[int]]) -> np.ndarray:
+    """Nested probabilities from conditional ones: the running product along each chain."""
+    out = np.array(c, dtype=np.float64, copy=True)
+    for chain in chains:
+        out[:, list(chain)] = np.cumprod(c[:, list(chain)], axis=1)
+    return out
+
+
+def calibrate(probs: np.ndarray, maps: Sequence[Calibration | Mapping[str, Any]],
+              chains: Sequence[Sequence[int]] = ()) -> np.ndarray:
+    """Probabilities ``[n, targets]`` through one map per target column; along ``chains`` (nested targets) the
+    maps are of the conditional probabilities and the result their running products."""
+    if not probs.size:
+        return np.asarray(probs, dtype=np.float64)
+    q = conditional(probs, chains) if chains else probs
+    out = np.stack([apply_calibration(q[:, j], m) for j, m in enumerate(maps)], axis=1)
+    return chain_product(out, chains) if chains else out
+
+
 class EnsembleHead:
     """The blend weights and calibration of an ensemble of ``targets``.
 
     ``calibration`` maps each target name to its calibration (``{"method": "none"}`` leaves it as is). With
     logistic members (``linear``), ``blend`` gives the networks' weight per target:
-    ``blend[t] x mean(networks) + (1 - blend[t]) x mean(linear)`` before calibration.
+    ``blend[t] x mean(networks) + (1 - blend[t]) x mean(linear)`` before calibration. ``chains`` (the nested
+    targets of an ordinal head, :func:`flarecast.classes.nested`): the maps are of the conditional probabilities
+    along each chain, and the calibrated probabilities their running products, so the classes stay nested.
     """
 
     def __init__(self, targets: Sequence[str], calibration: Mapping[str, Calibration | Mapping[str, Any]], *,
-                 linear: bool = False, blend: Mapping[str, float] | None = None):
+                 linear: bool = False, blend: Mapping[str, float] | None = None,
+                 chains: Sequence[Sequence[int]] = ()):
         missing = [t for t in targets if t not in calibration]
         if missing:
             raise ModelError(f"the ensemble's calibration has no map for targets {missing}: retrain it")
         self.targets = tuple(targets)
+        self.chains = [list(c) for c in chains]
         self.calibration = {t: calibration_map(calibration[t]) for t in self.targets}
         self.blend = None
         if linear:
@@ -72,9 +106,7 @@ class EnsembleHead:
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         """Calibrated probabilities ``[n, targets]`` (float32) from the members' mean ``[n, targets]``."""
-        out = np.stack([apply_calibration(probs[:, j], self.calibration[t]) for j, t in enumerate(self.targets)],
-                       axis=1) if probs.size else probs
-        return out.astype(np.float32)
+        return calibrate(probs, [self.calibration[t] for t in self.targets], self.chains).astype(np.float32)
 
     def forecast(self, nets: np.ndarray, linear: np.ndarray | None) -> np.ndarray:
         """:meth:`combine` in float64, then :meth:`calibrate`."""

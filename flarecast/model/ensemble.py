@@ -15,24 +15,33 @@ import torch
 from torch import nn
 
 from flarecast.errors import ModelError
-from flarecast.model.calibration import COMBINE, EnsembleHead, apply_calibration, calibration_map
+from flarecast.model.calibration import (
+    COMBINE,
+    EnsembleHead,
+    apply_calibration,
+    calibrate,
+    calibration_map,
+    chain_product,
+    conditional,
+)
 from flarecast.model.card import Calibration
 
-__all__ = ["COMBINE", "Ensemble", "apply_calibration", "calibration_map"]
+__all__ = ["COMBINE", "Ensemble", "apply_calibration", "calibrate", "calibration_map", "chain_product", "conditional"]
 
 
 class Ensemble(nn.Module, EnsembleHead):
     """Member networks whose sigmoid outputs are averaged, then blended and calibrated per target
     (:class:`~flarecast.model.calibration.EnsembleHead`); ``linear`` are the logistic members
-    (:mod:`flarecast.model.linear`)."""
+    (:mod:`flarecast.model.linear`); ``chains``: the nested targets of an ordinal head
+    (:func:`flarecast.classes.nested`), calibrated along each chain."""
 
     def __init__(self, members: Sequence[nn.Module], targets: Sequence[str],
                  calibration: Mapping[str, Calibration | Mapping[str, Any]], *, linear: Sequence[nn.Module] = (),
-                 blend: Mapping[str, float] | None = None):
+                 blend: Mapping[str, float] | None = None, chains: Sequence[Sequence[int]] = ()):
         nn.Module.__init__(self)
         if not members:
             raise ModelError("an ensemble needs at least one member model")
-        EnsembleHead.__init__(self, targets, calibration, linear=bool(linear), blend=blend)
+        EnsembleHead.__init__(self, targets, calibration, linear=bool(linear), blend=blend, chains=chains)
         self.members = nn.ModuleList(members)
         self.linear = nn.ModuleList(linear)
 

@@ -26,6 +26,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file
 
+from flarecast.classes import nested
 from flarecast.config import ModelConfig
 from flarecast.errors import ModelError, ParseError
 from flarecast.jsonio import dumps, jsonable
@@ -334,8 +335,10 @@ def load_model(
                               trust_modified=trust_modified)[0] for m in card.members]
         blend = card.blend
         linear = load_linear(inside(Path(model_dir), blend.file, "blend.file"), blend.folds) if blend is not None else []
+        head = card.run_config(str(Path(model_dir) / CARD)).model.head
         ensemble = Ensemble(members, card.targets, card.calibration, linear=linear,
-                            blend=blend.weights if blend is not None else None)
+                            blend=blend.weights if blend is not None else None,
+                            chains=nested(card.targets) if head != "independent" else ())
         return ensemble.to(device).eval(), card
     model = build_model(card, card.run_config(str(Path(model_dir) / CARD)).model)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
@@ -345,7 +348,7 @@ def load_model(
 def build_model(card: ModelCard, cfg: ModelConfig) -> TemporalCNN:
     from flarecast.model.network import TemporalCNN
 
-    return TemporalCNN(len(card.channels), len(card.targets), card.window_steps, cfg)
+    return TemporalCNN(len(card.channels), len(card.targets), card.window_steps, cfg, targets=card.targets)
 
 
 def model_id(model_dir: str | Path, *, trust_modified: bool = False) -> str:

@@ -1,5 +1,17 @@
 """Temporal convolutional network: residual blocks of dilated 1-D convolutions, one sigmoid head per target.
 
+The head (``model.head``) turns the pooled features into one logit per target. ``independent``: one linear
+output per target, nothing ties them. The two ordinal heads make the nested classes of each forecast day
+(``>=C@d1 ⊇ >=M@d1 ⊇ X@d1``, :func:`flarecast.classes.nested`) coherent by construction, so the rare classes
+share the common ones' evidence and ``P(X) <= P(>=M) <= P(>=C)`` whatever the weights:
+
+- ``cumulative``: a cumulative-link model on the logit, z(>=C) = r_C, z(>=M) = z(>=C) - softplus(r_M),
+  z(X) = z(>=M) - softplus(r_X): each class's logit is the one below it minus a non-negative step.
+- ``chain``: conditional probabilities multiplied, P(>=C) = s(r_C), P(>=M) = P(>=C) s(r_M),
+  P(X) = P(>=M) s(r_X) (s the sigmoid): P(X) is P(>=M) x P(X | >=M).
+
+Both return logits, so every consumer takes ``sigmoid`` as for the independent head.
+
 Input ``[batch, channels, steps]``, output logits ``[batch, targets]``. The layers are those of
 :func:`flarecast.model.layers.architecture` (the one definition, which :mod:`flarecast.model.numpy_net` evaluates
 without torch): level i uses dilation 2**i; each block has two convolutions of kernel k, so the receptive field
@@ -9,9 +21,13 @@ convolutions need not be causal); global average and max pooling summarise the w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from flarecast.classes import nested
 from flarecast.config import ModelConfig
 from flarecast.errors import ModelError
 from flarecast.model.layers import (
@@ -60,10 +76,16 @@ class ResidualBlock(nn.Module):
 class TemporalCNN(nn.Module):
     """Residual dilated TCN with ``n_targets`` sigmoid heads (returns logits)."""
 
-    def __init__(self, n_channels: int, n_targets: int, window_steps: int, cfg: ModelConfig):
+    def __init__(self, n_channels: int, n_targets: int, window_steps: int, cfg: ModelConfig,
+                 targets: Sequence[str] | None = None):
         super().__init__()
         self.arch = architecture(n_channels, n_targets, window_steps, cfg)
         self.n_channels, self.window_steps = n_channels, window_steps
+        self.kind = cfg.head
+        if self.kind != "independent" and (targets is None or len(targets) != n_targets):
+            raise ModelError(f"model.head = {self.kind!r} orders the targets' classes: pass the {n_targets} target "
+                             f"names (got {None if targets is None else list(targets)})")
+        self.chains = nested(targets) if self.kind != "independent" else []
         self.levels, self.receptive_field = self.arch.levels, self.arch.receptive_field
         self.blocks = nn.Sequential(*(ResidualBlock(b) for b in self.arch.blocks))
         self.head = nn.Sequential(*(torch_layer(layer) for layer in self.arch.head))
@@ -73,8 +95,36 @@ class TemporalCNN(nn.Module):
             raise ModelError(input_refusal(self.n_channels, self.window_steps, tuple(x.shape)))
         h = self.blocks(x)
         pooled = torch.cat([h.mean(dim=-1), h.amax(dim=-1)], dim=1)
-        return self.head(pooled)
+        return ordinal_logits(self.head(pooled), self.chains, self.kind)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+
+def ordinal_logits(raw: torch.Tensor, chains: list[list[int]], kind: str) -> torch.Tensor:
+    """Logits ``[batch, targets]`` whose sigmoids are non-increasing along each chain (see the module docstring);
+    ``raw`` unchanged for the ``independent`` head."""
+    if kind == "independent":
+        return raw
+    raw = raw.float()
+    out = [None] * raw.shape[1]
+    for chain in chains:
+        if kind == "cumulative":
+            z = raw[:, chain[0]]
+            out[chain[0]] = z
+            for j in chain[1:]:
+                z = z - F.softplus(raw[:, j])
+                out[j] = z
+        else:  # chain: log P summed along the chain, then back to a logit
+            log_p = torch.zeros_like(raw[:, 0])
+            for j in chain:
+                log_p = log_p + F.logsigmoid(raw[:, j])
+                out[j] = _logit_of_log(log_p)
+    return torch.stack(out, dim=1)
+
+
+def _logit_of_log(log_p: torch.Tensor) -> torch.Tensor:
+    """logit(p) from log p: log p - log(1 - p), with log(1 - p) taken stably on both sides of p = 1/2."""
+    log_p = log_p.clamp(max=-1e-7)  # p = 1 exactly would be an infinite logit
+    log_1mp = torch.where(log_p > -0.6931, torch.log(-torch.expm1(log_p)), torch.log1p(-torch.exp(log_p)))
+    return log_p - log_1mp

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flarecast.classes import nested
 from flarecast.errors import ModelError
 from flarecast.model.calibration import EnsembleHead
 from flarecast.model.card import EnsembleCard, ModelCard
@@ -41,7 +42,8 @@ _ERF_TOP = 6.0  # erf(6) = 1 - 2e-17: 1 in float64
 class NumpyNet:
     """The temporal CNN of ``arch`` with the weights ``tensors`` (the state dict, by torch's names)."""
 
-    def __init__(self, arch: Architecture, tensors: dict[str, np.ndarray]):
+    def __init__(self, arch: Architecture, tensors: dict[str, np.ndarray], *, kind: str = "independent",
+                 chains: list[list[int]] | tuple = ()):
         have, want = {k: tuple(v.shape) for k, v in tensors.items()}, arch.shapes()
         if have != want:
             k = (sorted(set(want) ^ set(have)) or [k for k in sorted(want) if want[k] != have[k]])[0]
@@ -50,6 +52,7 @@ class NumpyNet:
         self.arch = arch
         self.params = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
         self.n_targets = arch.head[-1].n_out
+        self.kind, self.chains = kind, [list(c) for c in chains]  # the head (model.head), as TemporalCNN's
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Logits ``[batch, targets]`` (float64) of windows ``x`` ``[batch, channels, steps]``.
@@ -66,7 +69,7 @@ class NumpyNet:
             y += h if block.skip is None else self._layer(block.skip, h, f"blocks.{i}.skip")
             h = gelu(y)
         pooled = np.concatenate([h.mean(axis=2), h.max(axis=2)], axis=0).T  # [window, 2 x channel]
-        return self._run(a.head, pooled, "head.")
+        return ordinal_logits(self._run(a.head, pooled, "head."), self.chains, self.kind)
 
     def _run(self, layers: tuple[Layer, ...], x: np.ndarray, prefix: str) -> np.ndarray:
         for j, layer in enumerate(layers):
@@ -107,8 +110,9 @@ class NumpyEnsemble(EnsembleHead):
     def __init__(self, members: list[NumpyNet], card: EnsembleCard, linear: list[NumpyLogistic]):
         if not members:
             raise ModelError("an ensemble needs at least one member model")
+        chains = nested(card.targets) if card.run_config().model.head != "independent" else ()
         super().__init__(card.targets, card.calibration, linear=bool(linear),
-                         blend=card.blend.weights if card.blend is not None else None)
+                         blend=card.blend.weights if card.blend is not None else None, chains=chains)
         self.members, self.linear = members, linear
 
 
@@ -119,7 +123,9 @@ def load_numpy_model(model_dir: str | Path, *, trust_modified: bool = False
     model_dir = Path(model_dir)
     card, tensors = verified_card(model_dir, trust_modified=trust_modified)
     if not isinstance(card, EnsembleCard):
-        return NumpyNet(card_architecture(card, model_dir / CARD), tensors), card
+        kind = card.run_config(str(model_dir / CARD)).model.head
+        chains = nested(card.targets) if kind != "independent" else []
+        return NumpyNet(card_architecture(card, model_dir / CARD), tensors, kind=kind, chains=chains), card
     members = [load_numpy_model(inside(model_dir, m.dir, "member dir"), trust_modified=trust_modified)[0]
                for m in card.members]
     blend = card.blend
@@ -151,6 +157,35 @@ def predict_numpy(model: NumpyNet | NumpyLogistic | NumpyEnsemble, inputs, idx: 
 
 def _mean_sigmoid(members, x: np.ndarray) -> np.ndarray:
     return sum(sigmoid(m.logits(x)) for m in members) / len(members)
+
+
+def ordinal_logits(raw: np.ndarray, chains: list[list[int]], kind: str) -> np.ndarray:
+    """:func:`flarecast.model.network.ordinal_logits` in numpy: logits whose sigmoids are non-increasing along
+    each chain of nested targets (``cumulative``: each class's logit the one below minus a softplus step;
+    ``chain``: the running sum of log-sigmoids, back to a logit); ``raw`` unchanged for ``independent``."""
+    if kind == "independent":
+        return raw
+    out = np.array(raw, dtype=np.float64, copy=True)
+    for chain in chains:
+        if kind == "cumulative":
+            z = out[:, chain[0]].copy()
+            for j in chain[1:]:
+                z = z - np.logaddexp(0.0, raw[:, j])
+                out[:, j] = z
+        else:
+            log_p = np.zeros(raw.shape[0])
+            for j in chain:
+                log_p = log_p - np.logaddexp(0.0, -raw[:, j])
+                out[:, j] = _logit_of_log(log_p)
+    return out
+
+
+def _logit_of_log(log_p: np.ndarray) -> np.ndarray:
+    """logit(p) from log p, stably on both sides of p = 1/2 (as the torch head computes it)."""
+    log_p = np.minimum(log_p, -1e-7)
+    with np.errstate(divide="ignore"):
+        log_1mp = np.where(log_p > -0.6931, np.log(-np.expm1(log_p)), np.log1p(-np.exp(log_p)))
+    return log_p - log_1mp
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from flarecast import classes
+from flarecast.report.days import day_name
 
 CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.6em}
@@ -32,11 +33,18 @@ def render(page: dict[str, Any]) -> str:
     ``regions`` (rows: model, harp, noaa_ars, target, probability, threshold, decision), ``xrs`` (``time``,
     ``xrsb``, optional ``xrsa``, ``flares``: peak times and true fluxes, ``convention`` of the flare names) or
     None, ``history`` (rows: issue_time, target, probability, threshold, observed or None while pending),
-    ``cards`` (rows of key/value pairs per model) and ``notes``.
+    ``cards`` (rows of key/value pairs per model), ``notes`` and, for a model of forecast days, ``days`` (the 3-day
+    table of :func:`flarecast.report.days.day_table`).
     """
     parts = [f"<h1>{_e(page['title'])}</h1>",
              f"<p>Issued <b>{_e(page['issue_time'])}</b> from store <code>{_e(page['store'])}</code>.</p>"]
     parts += [f"<p class='note'>{_e(n)}</p>" for n in page.get("notes", [])]
+    days = page.get("days") or {}
+    if len(days.get("days", ())) > 1:  # a model of forecast days: SWPC's 3-day table first
+        parts += ["<h2>Next days: full-disk probabilities</h2>", _table(
+            ["class", *(f"day {d['day']}: {day_name(d)}" for d in days["days"])],
+            [[f"Class {r['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in r["probabilities"])]
+             for r in days["rows"]], left=(0,))]
     parts += ["<h2>Full-disk probabilities</h2>", _table(
         ["model", "target", "probability", "threshold", "decision", "base rate", "method"],
         [[r["model"], r["target"], _p(r["probability"]), _p(r["threshold"]), _decision(r["decision"]),

@@ -14,8 +14,10 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from flarecast.classes import split_target
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
 from flarecast.model.documents import Comparison, CVComparison, Metrics, Scores
+from flarecast.report.days import day_name, day_table
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
 
 
@@ -78,6 +80,8 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     if len(rows) > 30:
         table.caption = f"last 30 of {len(rows)} rows" + (f"; all in {out_file}" if out_file else "; use --out")
     lines: list = [table]
+    if any(split_target(t)[1] for t in doc.get("targets", ())):
+        lines.append(three_day_table(doc))  # a model of forecast days: the latest issue time as SWPC lays it out
     for r in doc["refused"][:5]:
         lines.append(escape(f"refused {r['issue_time']}: {r['detail']}"))  # a reason's [text] is not markup
     if len(doc["refused"]) > 5:
@@ -90,6 +94,20 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     if out_file is not None:
         lines.append(f"wrote {len(rows)} rows to {out_file}")
     return lines
+
+
+def three_day_table(doc: dict[str, Any]) -> Table:
+    """The full-disk probabilities of the latest issue time per class and forecast day, as SWPC's 3-day
+    forecast prints them (:func:`flarecast.forecast.days.day_table`)."""
+    days = day_table(doc)
+    table = Table(title=f"3-day forecast issued {days['issue_time']}",
+                  caption=f"full-disk probabilities of a flare of the class or above, {doc['convention']} classes")
+    table.add_column("class")
+    for d in days["days"]:
+        table.add_column(f"day {d['day']}: {day_name(d)}", justify="right")
+    for row in days["rows"]:
+        table.add_row(f"Class {row['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in row["probabilities"]))
+    return table
 
 
 def card_summary(card: ModelCard, model_id: str, model) -> list:

@@ -174,7 +174,7 @@ def describe(store_path: str | Path, cfg: SampleConfig, *, index: str | Path | N
     samples = samples_from_store(store_path, cfg)
     if index is not None:
         write_index(samples, index)
-    return {**samples.counts(), "store": str(store_path), "horizon": cfg.horizon, "targets": list(cfg.targets),
+    return {**samples.counts(), "store": str(store_path), "horizon": cfg.horizon, "targets": list(cfg.target_names),
             "index": None if index is None else str(index)}
 
 
@@ -201,7 +201,7 @@ def write_index(samples: Samples, path: str | Path) -> Path:
         attrs={"convention": samples.config.convention, "fingerprint": samples.fingerprint},
     )
     for j, t in enumerate(samples.targets):
-        name = "target_" + t.replace(">=", "ge_")
+        name = "target_" + t.replace(">=", "ge_").replace("@", "_")
         ds[name] = ("sample", samples.y[:, j].astype(np.int8), {"target": t})
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp)
@@ -248,9 +248,7 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
             f"windows of {cfg.window} plus the horizon {cfg.horizon}, inside the catalogue's {first} to {last}"
         )
 
-    next_flux, prev_flux = labels.label_fluxes(cat, issue, horizon, region, grid.region_ars)
-    label = classes.ordinal(next_flux, cfg.convention)
-    y = np.stack([label >= classes.TARGET_RANK[t] for t in cfg.targets], axis=1).astype(np.float32)
+    label, y, prev_flux = _labels(cat, issue, region, grid.region_ars, cfg)
     train_steps = None
     if norm is None:
         train = split == "train"
@@ -260,13 +258,28 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
     series, mean, std = features.model_inputs(grid, cat, cfg, norm=norm, train_steps=train_steps)
     fp = hashlib.sha256(json.dumps([provenance, json.dumps(cfg.model_dump(), sort_keys=True, default=str)]).encode())
     return Samples(
-        config=cfg, channels=tuple(cfg.channels), targets=tuple(cfg.targets), series=series,
+        config=cfg, channels=tuple(cfg.channels), targets=cfg.target_names, series=series,
         step_end=grid.step_end, end_index=end_index.astype(np.int64), issue_time=issue, label=label, y=y,
         split=split.astype(str), region=region.astype(np.int32), prev_flux=prev_flux, norm_mean=mean, norm_std=std,
         fingerprint=fp.hexdigest()[:16], dropped=dropped, runs=[r.to_dict() for r in runs],
         gaps=gaps(grid, step),
     )
 
+
+
+def _labels(cat: Catalogue, issue: np.ndarray, region: np.ndarray, region_ars, cfg: SampleConfig):
+    """The ordinal label (the largest class over the horizon, or over all forecast days), the 0/1 targets
+    ``[sample, target]`` of ``cfg.target_names`` and persistence's largest flux in (t - horizon, t]."""
+    next_flux, prev_flux = labels.label_fluxes(cat, issue, _td(cfg.horizon), region, region_ars)
+    if not cfg.days:
+        label = classes.ordinal(next_flux, cfg.convention)
+        return label, np.stack([label >= classes.TARGET_RANK[t] for t in cfg.targets], axis=1).astype(np.float32), \
+            prev_flux
+    per_day = classes.ordinal(labels.day_fluxes(cat, issue, cfg.days, cfg.day_windows, region, region_ars),
+                              cfg.convention)
+    y = np.stack([per_day[:, classes.split_target(t)[1] - 1] >= classes.target_rank(t) for t in cfg.target_names],
+                 axis=1).astype(np.float32)
+    return per_day.max(axis=1).astype(np.int8), y, prev_flux
 
 
 def _td(text: str) -> np.timedelta64:

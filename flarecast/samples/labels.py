@@ -130,6 +130,56 @@ def label_fluxes(cat: Catalogue, issue: np.ndarray, horizon: np.timedelta64, reg
     return nxt, prev
 
 
+_DAY = np.timedelta64(1, "D")
+
+
+def day_windows(issue: np.ndarray, days: int, mode: str = "ut") -> tuple[np.ndarray, np.ndarray]:
+    """The label intervals ``(lo, hi]`` ``[issue, day]`` of each forecast day after each issue time.
+
+    ``ut``: day d is the UT day d days after the day of issue, 00-24 UT (SWPC's days: an issue at 22:00 UT on the
+    24th forecasts the 25th, 26th and 27th; a flare peaking in the last 2 h of the 24th counts for no day).
+    ``issue``: day d is (t + (d - 1) x 24 h, t + d x 24 h], the 24/48/72 h horizons. Like every label window,
+    both are open at the start and closed at the end (a peak at exactly 00:00:00 ends the day before), so a
+    forecast row's (valid_from, valid_to] is scored as it was trained.
+
+    >>> lo, hi = day_windows(np.array(["2024-12-21T22:00"], "datetime64[ns]"), 2)
+    >>> [str(v)[:16] for v in lo[0]], [str(v)[:16] for v in hi[0]]
+    (['2024-12-22T00:00', '2024-12-23T00:00'], ['2024-12-23T00:00', '2024-12-24T00:00'])
+    """
+    issue = np.asarray(issue, dtype="datetime64[ns]")
+    d = np.arange(1, days + 1) * _DAY
+    if mode == "ut":
+        start = issue.astype("datetime64[D]").astype("datetime64[ns]")[:, None] + d[None, :]
+        return start, start + _DAY
+    if mode == "issue":
+        end = issue[:, None] + d[None, :]
+        return end - _DAY, end
+    raise SampleError(f"samples.day_windows = {mode!r}: expected one of ['ut', 'issue']")
+
+
+def day_fluxes(cat: Catalogue, issue: np.ndarray, days: int, mode: str, region: np.ndarray | None = None,
+               region_ars: dict[int, list[int]] | None = None) -> np.ndarray:
+    """Largest true peak flux ``[issue, day]`` on each forecast day (:func:`day_windows`); NaN: no flare.
+
+    Full-disk windows see every flare, a region's windows only its NOAA ARs' (as :func:`label_fluxes`).
+    """
+    lo, hi = day_windows(issue, days, mode)
+    return window_fluxes(cat, lo, hi, region, region_ars)
+
+
+def window_fluxes(cat: Catalogue, lo: np.ndarray, hi: np.ndarray, region: np.ndarray | None = None,
+                  region_ars: dict[int, list[int]] | None = None) -> np.ndarray:
+    """Largest true peak flux in each window (lo, hi] (arrays ``[window, ...]``, one row per entry of
+    ``region``); NaN: no flare. Full-disk rows see every flare, a region's rows only its NOAA ARs'."""
+    out = np.full(lo.shape, np.nan)
+    regions = [FULL_DISK] if region is None else np.unique(region).tolist()
+    for r in regions:
+        sel = np.ones(lo.shape[0], bool) if region is None else region == r
+        own = cat if r == FULL_DISK else cat.of_regions((region_ars or {}).get(r, []))
+        out[sel] = range_max(own.peak, own.flux, lo[sel].ravel(), hi[sel].ravel()).reshape(lo[sel].shape)
+    return out
+
+
 def history(names, cat: Catalogue, step_end: np.ndarray, lookback: np.timedelta64, convention: str) -> np.ndarray:
     """Flare-history channels ``[len(names), step]`` over (s - look-back, s] for each step end s.
 

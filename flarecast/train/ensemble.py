@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from flarecast import metrics
+from flarecast import classes, metrics
 from flarecast.config import CVConfig, RunConfig
 from flarecast.errors import ConfigError, ModelError
 from flarecast.metrics.thresholds import ThresholdRule
 from flarecast.model.card import Decision
-from flarecast.model.ensemble import COMBINE, apply_calibration
+from flarecast.model.ensemble import COMBINE, apply_calibration, calibrate
 from flarecast.model.inference import predict
 from flarecast.model.linear import (
     WindowLogistic,
@@ -49,7 +49,12 @@ from flarecast.model.linear import (
 )
 from flarecast.model.modeldir import WEIGHTS, load_model, read_card, save_ensemble_card
 from flarecast.samples.build import Samples
-from flarecast.train.calibration import choose_blend, choose_calibration, fit_calibration
+from flarecast.train.calibration import (
+    choose_blend,
+    choose_calibration,
+    choose_chain_calibration,
+    fit_calibration,
+)
 from flarecast.train.checkpoint import CHECKPOINT
 from flarecast.train.cv import Fold, make_folds
 from flarecast.train.loop import train
@@ -297,14 +302,19 @@ def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray,
         weights = {t: choose_blend(y_all[:, j], p_net[:, j], p_linear[:, j]) for j, t in enumerate(samples.targets)}
         w = np.array([weights[t] for t in samples.targets])
         p_raw = w * p_net + (1 - w) * p_linear
+    chained = _chained(samples, cfg, oof, fold, p_raw)
     for j, t in enumerate(samples.targets):
         y = samples.y[oof, j].astype(np.float64)
         base = float(y.mean())
-        cal, brier, _ = choose_calibration(y, p_raw[:, j], fold, cv.calibration)
-        p = apply_calibration(p_raw[:, j], cal)
+        if chained is None:
+            cal, brier, _ = choose_calibration(y, p_raw[:, j], fold, cv.calibration, cv.min_step)
+            p = apply_calibration(p_raw[:, j], cal)
+            parts = None if p_linear is None else (p_net[:, j], p_linear[:, j])
+            p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], rule, parts=parts, min_step=cv.min_step)
+        else:
+            cal, brier, p, p_x = chained[0][j], chained[1][j], chained[2][:, j], chained[3][:, j]
+            thr_x = _transferred_thresholds(y, p_x, fold, rule)
         thr = rule.choose(y, p, base_rate=base)
-        parts = None if p_linear is None else (p_net[:, j], p_linear[:, j])
-        p_x, thr_x = transferred(y, p_raw[:, j], fold, cal["method"], rule, parts=parts)
         calibration[t], thresholds[t] = cal, thr
         scores[t] = {
             "base_rate": base, "positives": int(y.sum()), "windows": int(y.size),
@@ -322,7 +332,29 @@ def _decide(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray,
     return calibration, thresholds, scores, frame, weights
 
 
-def transferred(y, p_raw, fold, method: str, rule: ThresholdRule, *, parts=None) -> tuple[np.ndarray, np.ndarray]:
+def _chained(samples: Samples, cfg: RunConfig, oof: np.ndarray, fold: np.ndarray, p_raw: np.ndarray):
+    """For an ordinal head: the maps along each day's chain of nested classes, their cross-fitted Brier scores,
+    the calibrated and the cross-fitted probabilities ``[oof, targets]`` (:func:`choose_chain_calibration`);
+    None for independent heads (each target calibrated on its own)."""
+    if cfg.model.head == "independent":
+        return None
+    cv, chains = cfg.train.cv, classes.nested(samples.targets)
+    y = samples.y[oof].astype(np.float64)
+    maps, briers, crossed = choose_chain_calibration(y, p_raw, fold, chains, cv.calibration, cv.min_step)
+    return maps, briers, calibrate(p_raw, maps, chains), crossed
+
+
+def _transferred_thresholds(y, p_x, fold, rule: ThresholdRule) -> np.ndarray:
+    """Each fold's threshold chosen by ``rule`` on the other folds' cross-fitted probabilities."""
+    thr = np.empty_like(p_x)
+    for f in np.unique(fold):
+        mine = fold == f
+        thr[mine] = rule.choose(y[~mine], p_x[~mine], base_rate=float(y[~mine].mean()))
+    return thr
+
+
+def transferred(y, p_raw, fold, method: str, rule: ThresholdRule, *, parts=None,
+                min_step: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Each fold's probabilities and threshold made from the *other* folds alone: calibration fitted there,
     threshold chosen there by ``rule``; what a held-out period would have been forecast with. ``parts``: the
     networks' and the logistic members' probabilities of a blend, whose weight is then chosen there too."""
@@ -332,7 +364,7 @@ def transferred(y, p_raw, fold, method: str, rule: ThresholdRule, *, parts=None)
         if parts is not None:
             w = choose_blend(y[~mine], parts[0][~mine], parts[1][~mine])
             p_raw = w * parts[0] + (1 - w) * parts[1]
-        cal = fit_calibration(y[~mine], p_raw[~mine], method)
+        cal = fit_calibration(y[~mine], p_raw[~mine], method, min_step)
         p_x[mine] = apply_calibration(p_raw[mine], cal)
         thr_x[mine] = rule.choose(y[~mine], apply_calibration(p_raw[~mine], cal), base_rate=float(y[~mine].mean()))
     return p_x, thr_x

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from flarecast import __version__, metrics
+from flarecast import __version__, classes, metrics
 from flarecast.config import LossConfig, RunConfig
 from flarecast.errors import ConfigError
 from flarecast.jsonio import dumps
@@ -30,7 +30,7 @@ from flarecast.model.modeldir import save_model
 from flarecast.model.network import TemporalCNN
 from flarecast.samples.build import Samples, WindowDataset, collate_batch
 from flarecast.train.checkpoint import Progress, load_checkpoint, save_checkpoint
-from flarecast.train.losses import binary_focal_loss
+from flarecast.train.losses import binary_focal_loss, ordinal_focal_loss
 from flarecast.util import atomic_write_bytes
 
 EpochCallback = Callable[[dict], None]
@@ -69,11 +69,18 @@ def run_epoch(model, loader, opt, sched, loss_cfg: LossConfig, *, device: torch.
         pos_weight = loss_cfg.pos_weights(targets)
     if pos_weight is not None:
         pos_weight = torch.as_tensor(pos_weight, dtype=torch.float32, device=device)
+    if loss_cfg.name == "ordinal" and targets is None:
+        raise ConfigError("train.loss.name = 'ordinal' groups the targets by day: pass run_epoch(..., targets=...)")
+    chains = classes.nested(targets) if loss_cfg.name == "ordinal" else []
     for x, y in loader:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         with autocast(device, bf16):
             logits = model(x)
-        loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma, pos_weight=pos_weight)
+        if chains:
+            loss = ordinal_focal_loss(logits.float(), y, chains, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma)
+        else:
+            loss = binary_focal_loss(logits.float(), y, alpha=loss_cfg.alpha, gamma=loss_cfg.gamma,
+                                     pos_weight=pos_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -102,7 +109,8 @@ def train(samples: Samples, cfg: RunConfig, model_dir: str | Path, *, resume: bo
     model_dir = Path(model_dir)
     if dist.is_main:
         model_dir.mkdir(parents=True, exist_ok=True)
-    net = TemporalCNN(len(samples.channels), len(samples.targets), samples.window_steps, cfg.model).to(device)
+    net = TemporalCNN(len(samples.channels), len(samples.targets), samples.window_steps, cfg.model,
+                      targets=samples.targets).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     gen = torch.Generator().manual_seed(tc.seed)
     dataset = WindowDataset(samples, "train")

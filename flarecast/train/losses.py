@@ -9,6 +9,11 @@ the paper and in torchvision. gamma = 0 with alpha = None is exactly binary cros
 is this same function's limit, not separate code; gamma = 0 with alpha = 0.25 is alpha-balanced BCE, not BCE.
 ``pos_weight`` multiplies the positive term only, as in ``BCEWithLogitsLoss(pos_weight=...)``: with gamma = 0 and
 alpha = None the loss is exactly that BCE.
+
+:func:`ordinal_focal_loss` is the same focal loss over one categorical outcome per forecast day instead of one
+binary outcome per target: the window's peak class on that day (quiet, C, M or X), whose probability is a
+difference of the nested probabilities an ordinal head gives (P(M exactly) = P(>=M) - P(X)). Cross-entropy
+(gamma 0, alpha None) is then the likelihood of the cumulative-link model.
 """
 
 from __future__ import annotations
@@ -81,6 +86,68 @@ def binary_focal_loss(
         loss = loss * (pos_weight * targets + (1 - targets))
     if head_weights is not None:
         loss = loss * head_weights.to(loss.dtype)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def ordinal_focal_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    chains: list[list[int]],
+    *,
+    alpha: float | None = None,
+    gamma: float = 0.0,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    """Focal loss of each window's peak class per chain (forecast day), from nested logits ``[batch, targets]``.
+
+    Parameters
+    ----------
+    logits : Tensor
+        Logits whose sigmoids are non-increasing along each chain (an ordinal head:
+        :func:`flarecast.model.network.ordinal_logits`); a violation would give a negative class probability,
+        which is floored at 1e-12.
+    targets : Tensor
+        0/1 floats of the same shape, nested along each chain; the peak class is the number of positives.
+    chains : list of lists of int
+        Column indices per forecast day, lowest class first (:func:`flarecast.classes.nested`).
+    alpha : float in [0, 1] or None, keyword-only
+        Weight of a window with an event of the chain's lowest class (quiet windows get 1 - alpha).
+    gamma : float >= 0, keyword-only
+        Focusing parameter on the peak class's probability.
+    reduction : {"mean", "sum", "none"}
+        ``none`` gives ``[batch, chains]``.
+
+    Examples
+    --------
+    >>> z = torch.tensor([[0.0, -1e4]])  # P(>=C) = 0.5, P(>=M) = 0
+    >>> round(ordinal_focal_loss(z, torch.tensor([[1.0, 0.0]]), [[0, 1]]).item(), 6)  # -ln P(C exactly) = ln 2
+    0.693147
+    """
+    check_focal_params(alpha, gamma)
+    if reduction not in ("mean", "sum", "none"):
+        raise ConfigError(f"reduction = {reduction!r}: expected one of ['mean', 'sum', 'none']")
+    targets = targets.to(logits.dtype)
+    terms = []
+    for chain in chains:
+        p = torch.sigmoid(logits[:, chain])  # [batch, K] cumulative, non-increasing
+        ones, zeros = torch.ones_like(p[:, :1]), torch.zeros_like(p[:, :1])
+        upper = torch.cat([ones, p], dim=1)  # P(class >= k), k = 0..K
+        lower = torch.cat([p, zeros], dim=1)  # P(class >= k + 1)
+        prob = (upper - lower).clamp_min(1e-12)  # [batch, K + 1]: P(class = k)
+        peak = targets[:, chain].sum(dim=1).round().long().clamp(0, len(chain))
+        p_t = prob.gather(1, peak[:, None])[:, 0]
+        loss = -torch.log(p_t)
+        if gamma != 0:
+            loss = loss * (1 - p_t).pow(gamma)
+        if alpha is not None:
+            event = (peak > 0).to(loss.dtype)
+            loss = loss * (alpha * event + (1 - alpha) * (1 - event))
+        terms.append(loss)
+    loss = torch.stack(terms, dim=1)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":

@@ -32,7 +32,7 @@ def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
     peaks = np.zeros(0, dtype="datetime64[ns]")
     if flares is not None:
         peak, rank = flares
-        peak = peak[rank >= classes.TARGET_RANK[target]]
+        peak = peak[rank >= classes.target_rank(target)]
         first_at_or_after = np.searchsorted(times, peak - fc.horizon, side="left")
         seen = first_at_or_after < times.size
         seen[seen] = times[first_at_or_after[seen]] < peak[seen]
