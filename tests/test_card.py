@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from flarecast.cli import app
 from flarecast.errors import ModelError
 from flarecast.jsonio import dumps
-from flarecast.model.card import Calibration, ModelCard
+from flarecast.model.card import Calibration, ModelCard, field_digests
 from flarecast.model.modeldir import CARD, WEIGHTS, embedded_card, load_model, model_id, read_card, save_model
 from flarecast.util import sha256_file
 
@@ -148,7 +148,7 @@ def test_a_misspelt_attribute_or_an_assignment_fails_at_once(tiny_model):
 
 
 @pytest.mark.parametrize(("key", "value", "expect"), [
-    ("window_steps", "48", "window_steps = '48': Input should be a valid integer"),
+    ("window_steps", "48", "window_steps = '48' but its config gives 48 (samples.window / samples.cadence)"),
     ("decision", {"rule": "hss", "chosen_on": "validation split", "thresholds": {">=C": "high"}},
      "decision.thresholds.>=C = 'high'"),
     ("climatology", None, "climatology = None"),
@@ -175,7 +175,7 @@ def test_a_card_written_before_the_decision_block_reads_with_one_and_keeps_its_s
     """Issue 22: the thresholds, their rule and what it was applied to are one ``decision`` block. A card from
     before (``thresholds`` and ``threshold_score``; an ensemble's ``threshold_rule``) reads with the block, is
     checked against the digests it was sealed with, and prints and hashes as written: its id does not change."""
-    from flarecast.model.card import EnsembleCard, field_digests
+    from flarecast.model.card import EnsembleCard
 
     new = read_card(tiny_model).to_dict()
     block = new.pop("decision")
@@ -199,3 +199,95 @@ def test_a_card_written_before_the_decision_block_reads_with_one_and_keeps_its_s
     assert ecard.to_dict() == ens and ecard.threshold_rule == "cost:10" and ecard.threshold_score == "tss"
     assert ecard.rule().sentence() == "chosen on the pooled out-of-fold predictions by minimising 10 x misses + " \
                                       "false alarms"
+
+
+WINDOW = ("window_steps", "cadence", "horizon", "convention")
+
+
+def test_a_new_card_stores_the_window_once_in_its_config(tiny_model):
+    """Issue 22: the window is stored once, in the run config; the card's window attributes are read from it."""
+    raw = json.loads((tiny_model / CARD).read_text())
+    assert not set(WINDOW) & set(raw) and not set(WINDOW) & set(_header(tiny_model))
+    samples = raw["config"]["samples"]
+    assert (samples["window"], samples["cadence"]) == ("24h", "30min")  # the demo config with TINY's cadence
+    net, card = load_model(tiny_model)
+    assert (card.window_steps, card.cadence, card.horizon, card.convention) == (48, "30min", samples["horizon"],
+                                                                                  samples["convention"])
+    assert net.window_steps == 48 and card.run_config() is card.run_config()  # validated once per card
+    assert card.input_mismatch(window_steps=48, cadence="30min") is None
+    assert card.input_mismatch(window_steps=96) == ("window_steps", 48, 96)
+
+
+def _old_layout(tiny_model: Path) -> dict:
+    """The tiny model's card in the layout written before the window was stored once: the window's copies at the
+    top level beside the config, sealed as training sealed it then (every key but the weights' own)."""
+    new = read_card(tiny_model).to_dict()
+    samples = new["config"]["samples"]
+    copies = {"window_steps": 48, "cadence": samples["cadence"], "horizon": samples["horizon"],
+              "convention": samples["convention"]}
+    old = {}
+    for k, v in new.items():
+        if k not in ("fields_sha256", "weights_sha256"):
+            old[k] = v
+        if k == "targets":
+            old.update(copies)
+    return {**old, "fields_sha256": field_digests(old)}
+
+
+def _write_model(d: Path, src: Path, header: dict) -> None:
+    """A model directory with ``src``'s weights, ``header`` as the card in them and card.json beside them."""
+    from safetensors.torch import load_file, save_file
+
+    d.mkdir()
+    save_file(load_file(str(src / WEIGHTS)), str(d / WEIGHTS), metadata={"card": dumps(header, indent=None)})
+    (d / CARD).write_text(dumps({**header, "weights_sha256": sha256_file(d / WEIGHTS)}))
+
+
+def test_a_card_written_with_the_window_copies_loads_and_keeps_its_seal_and_id(tiny_model, tmp_path):
+    """An old card (window copies at the top level) reads without them, its seal is checked against the keys as
+    written, and it prints, writes back and hashes as written; a copy edited with its config is named by the seal."""
+    old = _old_layout(tiny_model)
+    card = ModelCard.parse(old, "old card.json", "-")
+    card.check_sealed("old card.json", required=True)
+    assert card.to_dict() == old and list(card.to_dict()) == list(old)
+    assert (card.window_steps, card.cadence) == (48, "30min") and "window_steps" not in card.model_extra
+    d = tmp_path / "old"
+    _write_model(d, tiny_model, old)
+    text = (d / CARD).read_text()
+    net, loaded = load_model(d)
+    assert dumps(loaded.to_dict()) == text and loaded.window_steps == net.window_steps == 48
+    assert model_id(d) == hashlib.sha256(json.dumps(json.loads(text), sort_keys=True).encode()).hexdigest()[:12]
+    shown = runner.invoke(app, ["card", str(d), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output) == {"model_id": model_id(d), **json.loads(text)}
+    save_model(tmp_path / "again", net, loaded)  # written back: the same card, in the layout it was read in
+    assert (tmp_path / "again" / CARD).read_bytes() == (d / CARD).read_bytes()
+    # A copy and its config edited together agree with each other, but not with the seal (config is first).
+    edited = {**old, "horizon": "12h", "config": {**old["config"], "samples": {**old["config"]["samples"],
+                                                                                 "horizon": "12h"}}}
+    with pytest.raises(ModelError, match=r"field 'config.samples.horizon' differs from what was trained"):
+        ModelCard.parse(edited, "old card.json", "-").check_sealed("old card.json", required=True)
+    dropped = {k: v for k, v in old.items() if k != "cadence"}
+    with pytest.raises(ModelError, match=r"field 'cadence' was removed"):
+        ModelCard.parse(dropped, "old card.json", "-").check_sealed("old card.json", required=True)
+
+
+@pytest.mark.parametrize(("key", "value", "expect"), [
+    ("window_steps", 24, "window_steps = 24 but its config gives 48 (samples.window / samples.cadence)"),
+    ("window_steps", 48.0, "window_steps = 48.0 but its config gives 48 (samples.window / samples.cadence)"),
+    ("cadence", "1h", "cadence = '1h' but its config gives '30min' (samples.cadence)"),
+    ("horizon", "12h", "horizon = '12h' but its config gives '24h' (samples.horizon)"),
+])
+def test_an_old_card_whose_window_copy_disagrees_with_its_config_is_refused_in_one_line(tiny_model, tmp_path, key,
+                                                                                         value, expect):
+    """The copy and the config were written together: a copy that differs was edited. Refused when read (before
+    the seal), naming the copy, also when the card is sealed with the edit (the weights' header as the card)."""
+    old = _old_layout(tiny_model)
+    with pytest.raises(ModelError) as err:
+        ModelCard.parse({**old, key: value}, "old card.json", "restore it")
+    assert str(err.value) == f"old card.json: {expect}; restore it"
+    d = tmp_path / "old"
+    bad = {k: v for k, v in old.items() if k != "fields_sha256"} | {key: value}
+    _write_model(d, tiny_model, {**bad, "fields_sha256": field_digests(bad)})
+    shown = runner.invoke(app, ["card", str(d)])
+    assert shown.exit_code == 2 and expect in shown.output and len(shown.output.strip().splitlines()) == 1

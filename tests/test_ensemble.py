@@ -44,10 +44,10 @@ class Windows:
 
 
 def write_ensemble(root, net, n_members, calibration):
-    card = {"channels": ["a", "b"], "targets": [">=M", "X"], "window_steps": 16, "cadence": "1h", "horizon": "24h",
-            "convention": "swpc", "normalisation": {"mean": [0.0, 0.0], "std": [1.0, 1.0]},
-            "thresholds": {">=M": 0.5, "X": 0.5}, "climatology": {">=M": 0.1, "X": 0.01},
-            "config": load_config(builtin_config("demo")).replace(**{"model.hidden": 8}).to_dict()}
+    cfg = load_config(builtin_config("demo"), ["model.hidden=8", "samples.cadence=1h", "samples.window=16h",
+                                                 "samples.convention=swpc"])
+    card = {"channels": ["a", "b"], "targets": [">=M", "X"], "normalisation": {"mean": [0.0, 0.0], "std": [1.0, 1.0]},
+            "thresholds": {">=M": 0.5, "X": 0.5}, "climatology": {">=M": 0.1, "X": 0.01}, "config": cfg.to_dict()}
     for k in range(n_members):
         save_model(root / "members" / f"m{k}", net, card)
     return save_ensemble_card(root, {

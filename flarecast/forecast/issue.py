@@ -137,9 +137,9 @@ def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_r
 
 
 def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
-    """The sample config of a card, checked against the card's own channel list, window and cadence."""
+    """The sample config of a card, checked against the card's own channel list (its window is its config's)."""
     cfg = card.run_config(str(Path(model_dir) / "card.json")).samples
-    bad = card.input_mismatch(channels=list(cfg.channels), window_steps=cfg.window_steps, cadence=cfg.cadence)
+    bad = card.input_mismatch(channels=list(cfg.channels))
     if bad:
         raise ModelError(f"{model_dir}: card {bad[0]} = {bad[1]!r} but its config gives {bad[2]!r}; the card "
                          "was edited or is corrupt: retrain the model")

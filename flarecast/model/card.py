@@ -16,12 +16,16 @@ the one on disk. Values are checked strictly (``"48"`` is not a window length); 
 integer in a float field (``"threshold": 1``, edited by hand) is the float ``1.0`` to every stage, and is written
 back and printed as ``1``. A card's id hashes :meth:`~_Doc.typed_dict`, so ``1`` and ``1.0`` there give one id.
 
->>> card = ModelCard.model_validate({"format": CARD_FORMAT, "config": {}, "loss": "CE", "channels": ["log_xrsb"],
-...     "targets": ["X"], "window_steps": 24, "cadence": "1h", "horizon": "24h", "convention": "swpc",
+The window (``window_steps``, ``cadence``, ``horizon``, ``convention``) is stored once, in the run config
+(``config["samples"]``), and read from it (:meth:`ModelCard.run_config`); a card written when the card also
+held copies of it at the top level is checked against its config and migrated on read (:meth:`ModelCard._migrate`).
+
+>>> card = ModelCard.model_validate({"format": CARD_FORMAT, "loss": "CE", "channels": ["log_xrsb"],
+...     "config": {"samples": {"cadence": "1h", "window": "24h", "convention": "swpc"}}, "targets": ["X"],
 ...     "normalisation": {"mean": [-6.0], "std": [0.5]}, "thresholds": {"X": 0.2}, "climatology": {"X": 0.01},
 ...     "written_by": "a newer flarecast"})
->>> card.threshold("X"), card.base_rate("X"), card.norm()
-(0.2, 0.01, ([-6.0], [0.5]))
+>>> card.threshold("X"), card.base_rate("X"), card.norm(), card.window_steps, card.horizon
+(0.2, 0.01, ([-6.0], [0.5]), 24, '24h')
 >>> list(card.to_dict())[-2:], card.written_by
 (['climatology', 'written_by'], 'a newer flarecast')
 >>> card.treshold
@@ -51,7 +55,7 @@ from pydantic import (
 )
 
 from flarecast.config import RunConfig, from_dict
-from flarecast.errors import ModelError
+from flarecast.errors import ConfigError, ModelError
 from flarecast.metrics.thresholds import POOLED_OOF, VALIDATION, ThresholdRule
 
 CARD_FORMAT = "flarecast-model/1"
@@ -132,8 +136,10 @@ def _problem(exc: ValidationError) -> str:
     """The first problem of a validation error, in one line: where, what, and the value found."""
     errors = exc.errors()
     e = errors[0]
-    where = ".".join(str(p) for p in e["loc"]) or "the document"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if not e["loc"]:  # a check of the whole document (a migration's): its message names the field
+        return f"{str(e['msg']).removeprefix('Value error, ')}{more}"
+    where = ".".join(str(p) for p in e["loc"])
     if e["type"] == "missing":
         return f"{where} is missing{more}"
     return f"{where} = {str(repr(e.get('input')))[:80]}: {str(e['msg']).removeprefix('Value error, ')}{more}"
@@ -179,9 +185,10 @@ class _Decides(_Doc):
     def bound_fields(self) -> dict[str, str]:
         """``{field: digest}`` of every field that changes what a forecast means (see :func:`field_digests`), in
         the layout the card was written in: a card from before the decision block is checked against the keys it
-        was sealed with (``thresholds``, ``threshold_score``, ``threshold_rule``)."""
+        was sealed with (``thresholds``, ``threshold_score``, ``threshold_rule``; ``window_steps``, ``cadence``,
+        ``horizon``, ``convention``)."""
         doc = self.typed_dict()
-        fields = {*type(self).model_fields, *LEGACY_DECISION}
+        fields = {*type(self).model_fields, *LEGACY_DECISION, *LEGACY_WINDOW}
         return field_digests({k: v for k, v in doc.items() if k in fields and k not in self.UNBOUND})
 
     def sealed(self) -> Self:
@@ -241,10 +248,6 @@ class ModelCard(_Decides):
     loss: str | None = None
     channels: list[str]
     targets: list[str]
-    window_steps: int
-    cadence: str
-    horizon: str
-    convention: str
     normalisation: Normalisation
     decision: Decision
     data_fingerprint: str | None = None
@@ -255,17 +258,41 @@ class ModelCard(_Decides):
     tensors_sha256: str | None = None
     weights_sha256: str | None = None
     weights_modified: bool = False
+    _run: tuple[dict[str, Any], RunConfig] | None = PrivateAttr(default=None)
 
     def run_config(self, origin: str = "card.json") -> RunConfig:
-        """The resolved run config the model was trained with (validated like a config file)."""
-        return from_dict(self.config, origin=origin)
+        """The resolved run config the model was trained with (validated like a config file, once per card: the
+        window's properties below read it on every forecast)."""
+        if self._run is None or self._run[0] is not self.config:  # a model_copy(update={"config": ...}) revalidates
+            self._run = (self.config, from_dict(self.config, origin=origin))
+        return self._run[1]
+
+    @property
+    def window_steps(self) -> int:
+        """Steps per window (``samples.window`` / ``samples.cadence`` of the run config): the network's input length."""
+        return self.run_config().samples.window_steps
+
+    @property
+    def cadence(self) -> str:
+        """The step of the model's windows (``samples.cadence`` of the run config)."""
+        return self.run_config().samples.cadence
+
+    @property
+    def horizon(self) -> str:
+        """How far ahead the model forecasts (``samples.horizon`` of the run config)."""
+        return self.run_config().samples.horizon
+
+    @property
+    def convention(self) -> str:
+        """The flare-class convention of the model's labels (``samples.convention`` of the run config)."""
+        return self.run_config().samples.convention
 
     def input_mismatch(self, **have: Any) -> tuple[str, Any, Any] | None:
         """The first of the given inputs (``channels``, ``targets``, ``window_steps``, ``cadence``: lists, an int,
         a duration string) that differs from this card's, as ``(key, card's, given)``; None when all agree. The
         one check of windows against a card: evaluation's samples and forecast windows both go through it.
 
-        >>> card = ModelCard.model_construct(channels=["xrsb"], window_steps=24, cadence="1h")
+        >>> card = ModelCard.model_construct(channels=["xrsb"], config={"samples": {"cadence": "1h", "window": "24h"}})
         >>> card.input_mismatch(channels=["xrsb"], window_steps=12), card.input_mismatch(cadence="1h")
         (('window_steps', 24, 12), None)
         """
@@ -305,8 +332,12 @@ class ModelCard(_Decides):
     @classmethod
     def _migrate(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
         """A card written before the decision block (``thresholds`` and ``threshold_score``; an ensemble's
-        ``threshold_rule``) read with the block in their place. The seal is checked against the keys as written
-        (:meth:`bound_fields`) and :meth:`to_dict` gives them back, so the card's id and digests do not change."""
+        ``threshold_rule``) read with the block in their place, and one written when the window was also stored
+        at the top level (``window_steps``, ``cadence``, ``horizon``, ``convention``) read without those copies,
+        once each is found equal to its config's (a copy that differs is an edited card: refused, naming it).
+        The seal is checked against the keys as written (:meth:`bound_fields`) and :meth:`to_dict` gives them
+        back, so the card's id and digests do not change."""
+        data = _without_window_copies(data)
         if "decision" in data or "thresholds" not in data:
             return data
         rest = {k: v for k, v in data.items() if k not in LEGACY_DECISION}
@@ -314,6 +345,7 @@ class ModelCard(_Decides):
                                      "thresholds": data["thresholds"]}}
 
     def _as_stored(self, out: dict[str, Any]) -> dict[str, Any]:
+        out = {**out, **{k: self._read[k] for k in LEGACY_WINDOW if k in self._read}}
         if "decision" in self._read or "thresholds" not in self._read or "decision" not in out:
             return out
         block = out.pop("decision")
@@ -486,6 +518,31 @@ class CombinationCard(_Decides):
 
 LEGACY_DECISION = ("thresholds", "threshold_score", "threshold_rule")
 """The keys of a card's decision before the decision block."""
+
+LEGACY_WINDOW = ("window_steps", "cadence", "horizon", "convention")
+"""The window's top-level copies in a card written before the window was stored once (in ``config.samples``)."""
+
+
+def _without_window_copies(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` less the window's top-level copies (:data:`LEGACY_WINDOW`), each checked to be exactly its
+    config's value (``48``, not ``"48"`` or ``48.0``); a ValueError naming the first that is not."""
+    copies = {k: data[k] for k in LEGACY_WINDOW if k in data}
+    if not copies or not isinstance(data.get("config"), Mapping):
+        return data  # nothing to migrate, or no config to check the copies against (refused as such)
+    try:
+        samples = from_dict(dict(data["config"]), origin="config").samples
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    for key, value in copies.items():
+        want = getattr(samples, key)
+        if type(value) is not type(want) or value != want:
+            raise ValueError(f"{key} = {str(repr(value))[:80]} but its config gives {want!r} "
+                             f"({_WINDOW_SOURCE[key]})")
+    return {k: v for k, v in data.items() if k not in LEGACY_WINDOW}
+
+
+_WINDOW_SOURCE = {"window_steps": "samples.window / samples.cadence", "cadence": "samples.cadence",
+                  "horizon": "samples.horizon", "convention": "samples.convention"}
 
 
 def check_unit(p: Any, what: str) -> float:

@@ -34,6 +34,7 @@ from flarecast.model.card import (
     CARD_FORMAT,
     ENSEMBLE_FORMAT,
     LEGACY_DECISION,
+    LEGACY_WINDOW,
     EnsembleCard,
     ModelCard,
     leaves,
@@ -146,7 +147,7 @@ def check_agreement(cpath: Path, card: ModelCard, wpath: Path, header: ModelCard
     """Refuse a card that says anything other than the card the weights were saved with (all but the weights'
     own digest), naming the first field that differs: channels and their order, normalisation, cadence, window,
     horizon, convention, thresholds, climatology, the config."""
-    keys = [k for k in (*ModelCard.model_fields, *LEGACY_DECISION) if k not in _FREE]  # a card before the block
+    keys = [k for k in (*ModelCard.model_fields, *LEGACY_DECISION, *LEGACY_WINDOW) if k not in _FREE]  # old cards
     mine = dict(leaves({k: v for k, v in card.typed_dict().items() if k in keys}, ""))
     saved = dict(leaves({k: v for k, v in header.typed_dict().items() if k in keys}, ""))
     for field in [*(f for f in ("channels", "targets", "window_steps") if f in mine), *mine, *saved]:
@@ -275,7 +276,7 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
                              "lists; the ensemble directory is incomplete: retrain it")
         own = verified_card(member, trust_modified=trust_modified)[0]  # each member passes a single model's checks
         for key in _MEMBERS_AGREE:
-            mine, theirs = card.typed_dict().get(key), own.typed_dict().get(key)
+            mine, theirs = _agreed(card, key), _agreed(own, key)
             if mine != theirs:
                 raise ModelError(f"{cpath} says {key} {_text(mine)} but its member {m.dir} was trained with "
                                  f"{_text(theirs)}: {_RETRAIN}")
@@ -285,6 +286,12 @@ def _ensemble_card(model_dir: Path, *, trust_modified: bool) -> EnsembleCard:
             raise ModelError(f"{model_dir}: {card.blend.file} is missing or differs from the file the card lists; "
                              "the ensemble directory is incomplete or was modified: retrain it")
     return card
+
+
+def _agreed(card: ModelCard, key: str) -> Any:
+    """``key`` of ``card`` as the members and their ensemble must agree on it: the window from each card's own
+    config, anything else as the card holds it."""
+    return getattr(card, key) if key in LEGACY_WINDOW else card.typed_dict().get(key)
 
 
 def _ensemble_card_checks(model_dir: Path, card: EnsembleCard, cpath: Path) -> None:

@@ -62,8 +62,8 @@ from flarecast.util import atomic_path, sha256_file
 
 MEMBERS = "members"
 BLENDED = "weighted mean probability: w x mean of the networks + (1 - w) x mean of the logistic members"
-_CARD_KEYS = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
-              "normalisation", "data_fingerprint", "device", "model")
+_CARD_KEYS = ("code_version", "loss", "channels", "targets", "normalisation", "data_fingerprint", "device", "model")
+"""What an ensemble's card takes from its first member's (the window is its own config's: ``config.samples``)."""
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,7 @@ def ensemble(tiny_model, tmp_path_factory) -> Path:
         for p in net.parameters():
             p.add_(0.05 * torch.randn_like(p))
     save_model(root / "members" / "m1", net, card)
-    keep = ("code_version", "loss", "channels", "targets", "window_steps", "cadence", "horizon", "convention",
-            "normalisation", "config", "climatology")
+    keep = ("code_version", "loss", "channels", "targets", "normalisation", "config", "climatology")
     doc = {k: v for k, v in card.to_dict().items() if k in keep}
     iso = {"method": "isotonic", "x": [0.0, 0.5, 1.0], "y": [0.0, 0.4, 0.9]}
     save_ensemble_card(root, {
@@ -115,7 +114,7 @@ EDITS = [
     ("climatology 2", ["climatology", ">=C"], 2, "climatology['>=C'] = 2"),
     ("member dir ../x", ["members", 0, "dir"], "../x", "field 'members[0].dir' differs from what was trained"),
     ("member dir absolute", ["members", 1, "dir"], "/etc", "field 'members[1].dir' differs from what was trained"),
-    ("horizon", ["horizon"], "48h", "field 'horizon' differs"),
+    ("horizon", ["horizon"], "48h", "horizon = '48h' but its config gives '24h'"),  # a copy beside the config
     ("config horizon", ["config", "samples", "horizon"], "48h", "field 'config.samples.horizon' differs"),
     ("normalisation.mean", ["normalisation", "mean", 0], -5.5, "field 'normalisation.mean' differs"),
     ("isotonic y in range", ["calibration", "X", "y", 1], 0.45, "field 'calibration.X.y' differs"),
@@ -258,7 +257,7 @@ def test_any_edit_of_a_bound_field_is_refused_naming_it(ensemble, tmp_path_facto
     (["normalisation", "mean", 0], -5.5, "says normalisation.mean"),
     (["config", "samples", "horizon"], "48h", "says config.samples.horizon '48h'"),
     (["climatology", "X"], 0.5, "says climatology.X 0.5"),
-    (["horizon"], "12h", "says horizon '12h'"),
+    (["config", "samples", "convention"], "swpc", "says config.samples.convention 'swpc'"),
 ])
 def test_a_single_models_edited_card_is_refused_naming_the_field(tiny_model, tmp_path, path, value, expect):
     d = tmp_path / "m"
