@@ -74,12 +74,15 @@ def test_chromium_renders_the_demo_report_without_raw_markdown(tmp_path):
     text with Markdown syntax left in it, and the page screenshots."""
     from pathlib import Path
 
+    from flarecast.model.documents import Comparison
     from flarecast.report.demo import demo_markdown
     from flarecast.report.formats import markdown_to_html
 
-    recorded = json.loads((Path(__file__).resolve().parents[1] / "docs" / "demo-run.json").read_text())
+    path = Path(__file__).resolve().parents[1] / "docs" / "demo-run.json"
+    recorded = json.loads(path.read_text())
     page = tmp_path / "report.html"
-    page.write_text(markdown_to_html(demo_markdown(recorded, recorded["figures"]), tmp_path, "flarecast demo"))
+    page.write_text(markdown_to_html(demo_markdown(Comparison.read(path), recorded["figures"]), tmp_path,
+                                     "flarecast demo"))
     run = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
