@@ -209,13 +209,16 @@ def test_ingest_table_says_why_a_file_added_nothing():
 
 
 def test_providers_table_keeps_undefined_intervals():
+    from flarecast.model.documents import Scores
     from flarecast.report.text import EVAL_COLUMNS, providers_table
 
     undefined = {"value": 0.5, "ci": [NAN, NAN]}
     scores = {"threshold": 0.5, "positives": 2, **{m: undefined for m in EVAL_COLUMNS}}
-    result = {"targets": {"X": {"days": 30, "from": "2013-01-01", "to": "2013-01-30", "base_rate": 0.07,
-                                "scores": {"noaa": scores, "ours": scores},
-                                "paired": [{"a": "noaa", "b": "ours", "tss": undefined, "bss": undefined}]}}}
+    targets = {"X": {"days": 30, "from": "2013-01-01", "to": "2013-01-30", "base_rate": 0.07,
+                     "scores": {"noaa": scores, "ours": scores},
+                     "paired": [{"a": "noaa", "b": "ours", "tss": undefined, "bss": undefined}]}}
+    result = Scores.build(files=[], store="s.zarr", reference="noaa", bootstrap={}, convention="swpc",
+                          targets=targets, notes=[])
     shown = providers_table(result)
     assert _row(shown, "noaa") == ["noaa", "0.500", "2", *["0.50 [n/a, n/a]"] * len(EVAL_COLUMNS)]
     assert _row(shown, "noaa - ours")[5] == "0.50 [n/a, n/a]"
