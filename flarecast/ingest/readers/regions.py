@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flarecast.errors import InputFileError, ParseError
+from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult, check_times
 from flarecast.ingest.readers.events import full_ar
 from flarecast.ingest.readers.goes_text import parse_utc
 from flarecast.ingest.readers.reader import Reader, first_line
 from flarecast.ingest.readers.rows import TRUNCATED, BadRows, read_text, text_table
-from flarecast.safeio import load_json
+from flarecast.ingest.readers.swpc_json import records
 
 REGION_COLUMNS = ("time", "region", "latitude", "longitude", "location", "carrington_longitude", "mcintosh",
                   "area", "extent", "spots", "hale", "p_c", "p_m", "p_x")
@@ -282,17 +282,7 @@ class SwpcRegionsJson(Reader, name="swpc-regions-json", kind="regions", basis="n
     def read(cls, path: str | Path, *, skip_bad: bool = False, **_options) -> ReaderResult:
         path = Path(path)
         rows = BadRows(path, skip_bad=skip_bad, unit="record")
-        try:
-            data = load_json(path)
-        except ParseError as exc:
-            raise InputFileError(path, f"not readable JSON ({exc.reason}); re-fetch it") from None
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise InputFileError(path, "expected a JSON list of records (objects), as SWPC serves them")
-        table = pd.DataFrame.from_records(data)
-        table.index = pd.RangeIndex(1, len(table) + 1, name="record")
-        missing = [k for k in cls.FIELDS if k not in table.columns]
-        if len(table) and missing:
-            raise InputFileError(path, f"records lack {missing}: expected SWPC's fields observed_date, region, ...")
+        table = records(path, cls.FIELDS)  # SWPC's list of records, refused whole where it is not one
 
         def num(c, scale=1.0):
             if c not in table.columns:

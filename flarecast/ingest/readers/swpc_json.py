@@ -38,7 +38,7 @@ FIRST_TRUE_SATELLITE = 16
 """GOES-R (16 and later) report true irradiance; earlier GOES carry the SWPC scaling factors."""
 
 
-def _records(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def records(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     """The file's list of records as a table; refuses anything else, naming the first key that lacks."""
     try:
         data = load_json(path)
@@ -76,7 +76,7 @@ class SwpcXrayJson(Reader, name="swpc-xrays-json", kind="goes", basis="per-row",
         """One row per minute with both bands; a band absent in a minute is masked as missing."""
         path = Path(path)
         rows = BadRows(path, skip_bad=skip_bad, unit="record")
-        table = _records(path, cls.FIELDS)
+        table = records(path, cls.FIELDS)
         if table.empty:
             empty = np.array([], dtype=np.float64)
             return goes_frame(path, np.array([], dtype="datetime64[ns]"), {"xrsa": empty, "xrsb": empty}, {},
@@ -133,7 +133,7 @@ class SwpcFlaresJson(Reader, name="swpc-flares-json", kind="events", basis="per-
         the next fetch, which carries its final class; a catalogue holding both would count it twice."""
         path = Path(path)
         rows = BadRows(path, skip_bad=skip_bad, unit="record")
-        table = _records(path, cls.FIELDS)
+        table = records(path, cls.FIELDS)
         if table.empty:
             return table_events(path, {k: np.array([], dtype="datetime64[ns]") for k in ("start", "peak", "end")}
                                 | {"goes_class": np.array([], dtype=object), "noaa_ar": np.array([], dtype=np.int64),
