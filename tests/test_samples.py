@@ -317,3 +317,18 @@ def test_regime_channel_names_are_checked():
         SampleConfig(channels=("log_xrsb", "missing", "log_xrsb_median_27h"))
     with pytest.raises(ConfigError, match="not a SHARP channel"):
         SampleConfig(source="sharp", resample="last", channels=("USFLUX", "missing", "log_xrsb_median_27d"))
+
+
+def test_the_data_fingerprint_leaves_out_the_forecast_day_keys_at_their_defaults():
+    # Models trained before samples.days and samples.day_windows existed carry a data fingerprint of a config without
+    # them; at their defaults (0, "ut") the samples mean the same, so the fingerprint must not change (else evaluate
+    # warns that the model's own samples are not its training samples). A forecast-day config is another sample set.
+    from flarecast.config import builtin_config, load_config
+    from flarecast.samples.build import _fingerprinted
+
+    cfg = load_config(builtin_config("demo")).samples
+    before = {k: v for k, v in cfg.model_dump().items() if k not in ("days", "day_windows")}
+    assert _fingerprinted(cfg) == before
+    days = cfg.model_copy(update={"days": 3})
+    assert _fingerprinted(days)["days"] == 3 and "day_windows" not in _fingerprinted(days)
+    assert _fingerprinted(cfg.model_copy(update={"days": 3, "day_windows": "issue"}))["day_windows"] == "issue"

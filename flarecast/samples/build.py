@@ -256,7 +256,7 @@ def _assemble(grid: Grid, cat: Catalogue, cfg: SampleConfig, provenance: str, no
             raise SampleError(f"the train split holds no windows (dropped: {dropped}): widen samples.split.train")
         train_steps = splits.covered_steps(end_index[train], L, grid.series.shape[1])
     series, mean, std = features.model_inputs(grid, cat, cfg, norm=norm, train_steps=train_steps)
-    fp = hashlib.sha256(json.dumps([provenance, json.dumps(cfg.model_dump(), sort_keys=True, default=str)]).encode())
+    fp = hashlib.sha256(json.dumps([provenance, json.dumps(_fingerprinted(cfg), sort_keys=True, default=str)]).encode())
     return Samples(
         config=cfg, channels=tuple(cfg.channels), targets=cfg.target_names, series=series,
         step_end=grid.step_end, end_index=end_index.astype(np.int64), issue_time=issue, label=label, y=y,
@@ -284,3 +284,15 @@ def _labels(cat: Catalogue, issue: np.ndarray, region: np.ndarray, region_ars, c
 
 def _td(text: str) -> np.timedelta64:
     return pd.Timedelta(text).to_timedelta64()
+
+
+_ADDED_LATER = {"days": 0, "day_windows": "ut"}
+"""Sample-config keys added after fingerprints were first written, with the values that mean what a config without
+them meant: left out of the fingerprint at those values, so samples built as before keep their fingerprint (a
+model trained before the keys existed still recognises its own training samples)."""
+
+
+def _fingerprinted(cfg: SampleConfig) -> dict:
+    """The sample config as the data fingerprint hashes it (see :data:`_ADDED_LATER`)."""
+    dump = cfg.model_dump()
+    return {k: v for k, v in dump.items() if not (k in _ADDED_LATER and v == _ADDED_LATER[k])}
