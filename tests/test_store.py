@@ -191,3 +191,27 @@ def test_plain_xarray_opens_every_group_without_a_consolidated_metadata_warning(
         assert xr.open_zarr(path, group="goes").sizes["time"] == 200
         assert xr.open_zarr(path, group="events").sizes["event"] == 1
         xr.open_zarr(path)
+
+
+
+def test_remove_tree_outlasts_a_write_still_running_beside_it(tmp_path, monkeypatch):
+    """A failed Zarr write leaves its sibling writes running in zarr's threads (CI once kept a
+    `.store.zarr.tmp-*` that way: a write landed after rmtree had listed the folder); the removal runs
+    again until the tree is gone."""
+    import shutil
+
+    tree = tmp_path / ".store.zarr.tmp-1"
+    (tree / "goes").mkdir(parents=True)
+    (tree / "goes" / "0.0").write_bytes(b"x")
+    real, passes = shutil.rmtree, []
+
+    def rmtree_then_a_late_write(path, ignore_errors=False):
+        real(path, ignore_errors=ignore_errors)
+        passes.append(path)
+        if len(passes) == 1:  # the thread still writing beside the first pass
+            (tree / "goes").mkdir(parents=True)
+            (tree / "goes" / "1.0").write_bytes(b"y")
+
+    monkeypatch.setattr(store_mod.shutil, "rmtree", rmtree_then_a_late_write)
+    store_mod.remove_tree(tree, wait=2.0)
+    assert not tree.exists() and len(passes) == 2

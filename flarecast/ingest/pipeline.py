@@ -25,7 +25,6 @@ import contextlib
 import glob
 import json
 import os
-import shutil
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -50,6 +49,7 @@ from flarecast.ingest.store import (
     locked,
     new_version,
     provenance,
+    remove_tree,
     scratch_dir,
     write_groups,
 )
@@ -234,7 +234,7 @@ def _ingest_files(
         added, replaced = _merge_and_write(kind, store, read, stager, prov)
     finally:
         if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
+            remove_tree(stage)
     for r, n_added, n_replaced in zip(read, added, replaced, strict=True):
         res = r.result
         report.files.append(

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -182,13 +183,28 @@ def new_version(store: str | Path, groups: Iterable[str]) -> Iterator[Path]:
         _consolidate(tmp)
         _swap(tmp, path)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
         if isinstance(exc, OSError) and exc.errno is not None and (exc.filename is None
                                                                    or _about(exc.filename, path)):
             # a full disk or a read-only file system met while building or swapping (a write names no file):
             # said of the store, not of a chunk file of its hidden next version
             raise OSError(exc.errno, exc.strerror, str(store)) from exc
         raise
+
+
+def remove_tree(path: Path, wait: float = 5.0) -> None:
+    """Delete ``path`` and everything under it, retrying for up to ``wait`` seconds.
+
+    A failed Zarr write leaves its sibling chunk writes running in zarr's worker threads for a moment (the
+    first error ends the gather, not the others), so one ``rmtree`` can meet a file created after it listed a
+    folder; it is run again until the tree is gone. Whatever is still left is removed with the next lock.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path) or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
 
 
 def _consolidate(root: Path) -> None:
