@@ -220,6 +220,14 @@ class ModelConfig(Section):
     dropout: float = Field(0.1, ge=0, lt=1)
     head: Choice(HEADS) = "independent"
 
+    @field_validator("kernel_size")
+    @classmethod
+    def _odd(cls, v: int) -> int:
+        if v % 2 == 0:
+            raise ValueError("expected an odd number such as 3, 5 or 7: the network pads each side by "
+                             "half the kernel's reach, which keeps a window's length only for an odd kernel")
+        return v
+
 class LossConfig(Section):
     """Binary focal loss per head. ``gamma: 0`` with ``alpha: null`` is plain binary cross-entropy.
 

@@ -49,6 +49,7 @@ def test_unknown_key_names_file_and_key(tmp_path):
         ({"samples": {"targets": ["Z"]}}, "targets = 'Z'"),
         ({"train": {"epochs": "many"}}, "epochs = 'many'"),
         ({"samples": {"window": "1h", "cadence": "15min"}}, "at least 8"),
+        ({"model": {"kernel_size": 4}}, r"kernel_size = 4.*odd number"),
     ],
 )
 def test_invalid_values_name_the_value(data, match):
