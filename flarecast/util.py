@@ -10,9 +10,11 @@ np.datetime64('2017-09-06T12:02:00.000000000')
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import stat
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -107,6 +109,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     - The mode: an existing file's is kept; a new file gets ``0o666 & ~umask`` (``mkstemp`` alone would give
       0600, which a web server could not read).
     - ``path`` a symbolic link: the file it points to is replaced and the link stays.
+    - Temporary files of ``path`` that a killed writer left (older than :data:`STALE_TMP_S`) are removed after
+      a successful write.
     - An exception in the body or in the write removes the temporary file and leaves ``path`` as it was; an
       :class:`OSError` is raised again naming ``path`` (not the temporary name), with its errno.
     """
@@ -119,6 +123,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         try:
             yield tmp
             _commit(tmp, path)
+            _sweep_stale(path)
         except OSError as exc:
             named = _naming(exc, tmp, path)
             if named is exc:
@@ -127,6 +132,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         with suppress(OSError):  # a read-only file system refuses even this (EROFS): keep the first error
             tmp.unlink(missing_ok=True)
+
+
+STALE_TMP_S = 3600.0
+"""A hidden temporary file of ``path`` untouched for this long was left by a killed writer (a live one writes
+on, and flarecast's writes take seconds)."""
+
+
+def _sweep_stale(path: Path) -> None:
+    """Remove the temporary files a killed writer of ``path`` left beside it (``.NAME.<id>.tmp.SUFFIX``, older
+    than :data:`STALE_TMP_S`), so that a job killed daily does not fill its folder with them."""
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp{glob.escape(path.suffix)}"):
+        with suppress(OSError):
+            if now - old.lstat().st_mtime > STALE_TMP_S and old.is_file():
+                old.unlink()
 
 
 def _commit(tmp: Path, path: Path) -> None:

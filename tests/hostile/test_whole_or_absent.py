@@ -19,6 +19,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -441,3 +442,23 @@ def test_an_ingest_into_a_symlinked_store_keeps_the_link(events_store, tmp_path)
     assert sorted(p.name for p in disk.iterdir()) == ["flares.zarr"]
     assert sorted(p.name for p in store.parent.iterdir()) == sorted(["store.zarr", "big-disk"])
 
+
+
+def test_a_write_removes_what_a_killed_writer_of_the_same_file_left_an_hour_ago(tmp_path):
+    """A SIGKILL leaves the hidden temporary file (nothing in the process can remove it); a daily job killed
+    now and then would pile them up. The next successful write of the same file removes those over an hour old,
+    and never a fresh one (a writer that may still be running) nor another file's."""
+    from flarecast.util import STALE_TMP_S, atomic_write_text
+
+    target = tmp_path / "fc[1].csv"  # glob characters in the name are matched literally
+    stale = tmp_path / ".fc[1].csv.0badc0de.tmp.csv"
+    fresh = tmp_path / ".fc[1].csv.1badc0de.tmp.csv"
+    other = tmp_path / ".other.csv.2badc0de.tmp.csv"
+    for p in (stale, fresh, other):
+        p.write_text("half")
+    old = time.time() - STALE_TMP_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    atomic_write_text(target, "whole\n")
+    assert target.read_text() == "whole\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, fresh.name, other.name])
