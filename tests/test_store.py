@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -138,8 +139,43 @@ def test_lock_refuses_a_second_writer_and_recovers_a_stale_one(tmp_path):
     stale = tmp_path / ".s.zarr.lock"
     stale.write_text("999999999")  # no such process
     with store_mod.locked(path):
-        assert stale.read_text() != "999999999"
+        assert stale.read_text() == str(os.getpid())
     assert not stale.exists()
+
+
+def test_a_killed_ingests_lock_is_taken_over_even_where_its_pid_is_alive_again(tmp_path):
+    """A container restarted gives the same small pids again: the lock of an ingest killed with its container
+    names a pid that runs (here: this very process, and its parent). The lock is the kernel's flock, gone with
+    its process, so it is taken over; the pid in the file alone decides nothing."""
+    path = tmp_path / "s.zarr"
+    stale = tmp_path / ".s.zarr.lock"
+    for pid in (os.getpid(), os.getppid()):
+        stale.write_text(str(pid))
+        with store_mod.locked(path):
+            pass
+        assert not stale.exists()
+
+
+def test_a_lock_held_by_another_running_process_refuses_in_one_line_naming_its_pid(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.zarr"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; import flarecast.ingest.store as s\n"
+         "with s.locked(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match=rf"locked by another ingest .*pid {holder.pid}\)"):
+            with store_mod.locked(path):
+                pass
+        assert store_mod._locked_elsewhere(path)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    with store_mod.locked(path):  # the kernel released it with the process; its file is taken over
+        assert not store_mod._locked_elsewhere(path)
 
 
 def test_microsecond_times_are_stored_as_nanoseconds(tmp_path):

@@ -32,6 +32,7 @@ ingest into decades of data does not copy the decades.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -328,71 +329,97 @@ def check_store(store: str | Path) -> None:
 
 @contextmanager
 def locked(store: str | Path):
-    """Hold the store's lock file for a read-merge-write cycle, so two ingests cannot lose each other's rows.
+    """Hold the store's lock for a read-merge-write cycle, so two ingests cannot lose each other's rows.
 
-    A lock left by a process that no longer runs (a crash) is taken over, and the temporary directories
-    that process left beside the store are removed. The lock lives beside the directory a symbolic link
-    points to (:func:`real_path`), so an ingest through the link and one through the target share it.
+    The lock is an advisory ``flock`` on ``.<name>.lock`` beside the store, which the kernel releases when its
+    process ends however it ends: a lock file left by a killed ingest is taken over even where its pid now
+    belongs to another process (a container restarted gives the same small pids again). The file holds the
+    holder's pid, for the message. Taking it over also removes the temporary directories the dead ingest left.
+    The lock lives beside the directory a symbolic link points to (:func:`real_path`), so an ingest through the
+    link and one through the target share it.
     """
     check_store(store)
     path = real_path(store)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = _lock_path(path)
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            if _alive(lock):
-                raise StoreError(
-                    f"store {store} is locked by another ingest ({lock}); wait for it, or delete the lock "
-                    "file if no flarecast process is running"
-                ) from None
-            lock.unlink(missing_ok=True)
-        except OSError as exc:  # a read-only file system or a full disk: said of the store, not of its lock
-            raise OSError(exc.errno, exc.strerror, str(store)) from exc
-    else:
-        raise StoreError(f"store {store}: cannot create lock file {lock}")
+    fd = _take_lock(lock, store)
     try:
         try:
+            os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
         except OSError as exc:  # a full disk: said of the store
             raise OSError(exc.errno, exc.strerror, str(store)) from exc
-        finally:
-            os.close(fd)
         # Half-built versions and staging rows left by a crashed ingest: with the lock held, none is in use
         # (after _recover, which needs a half-swapped version's pair to tell it from a finished swap).
         _recover(path)
         for left in (*path.parent.glob(f".{path.name}.tmp-*"), *path.parent.glob(f".{path.name}.stage-*")):
-            shutil.rmtree(left, ignore_errors=True)
+            remove_tree(left)
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)  # before the close: a waiter that opened this file sees it gone and retries
+        os.close(fd)
+
+
+def _take_lock(lock: Path, store: str | Path) -> int:
+    """An open descriptor of ``lock`` holding its exclusive ``flock``; a :class:`StoreError` where a running
+    process holds it."""
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:  # a read-only file system or a full disk: said of the store, not of its lock
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise StoreError(
+                f"store {store} is locked by another ingest ({lock}{f', pid {holder}' if holder else ''}); "
+                "wait for it to finish (the lock goes with its process)"
+            ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise OSError(exc.errno, exc.strerror, str(store)) from exc
+        try:  # the holder before us may have removed the file between our open and our flock
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise StoreError(f"store {store}: cannot take its lock file {lock} (it kept being replaced)")
+
+
+def _holder(fd: int) -> int:
+    """The pid written in an open lock file (0 where none is)."""
+    try:
+        return int(os.pread(fd, 32, 0) or 0)
+    except (OSError, ValueError):
+        return 0
 
 
 def _locked_elsewhere(path: Path) -> bool:
-    """Whether another process that still runs holds the store's lock (an ingest that may be mid-swap)."""
-    lock = _lock_path(path)
+    """Whether another running process holds the store's lock (an ingest that may be mid-swap)."""
     try:
-        pid = int(lock.read_text() or 0)
-    except (OSError, ValueError):
+        fd = os.open(_lock_path(path), os.O_RDONLY)
+    except OSError:
         return False
-    return pid != os.getpid() and _alive(lock)
+    try:
+        if _holder(fd) == os.getpid():  # our own lock (this process is the ingest): a second flock would clash
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _lock_path(path: Path) -> Path:
     return path.parent / f".{path.name}.lock"
-
-
-def _alive(lock: Path) -> bool:
-    try:
-        pid = int(lock.read_text() or 0)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, FileNotFoundError):
-        return False
-    except PermissionError:  # the process exists but belongs to someone else
-        return True
-    return pid > 0
 
 
 def scratch_dir(store: str | Path, what: str) -> Path:
