@@ -319,3 +319,27 @@ def test_every_cut_of_a_whole_file_is_refused_and_the_whole_file_is_not(netcdf, 
         if name == "e.txt" and (at == 0 or whole[at - 1:at] == b"\n"):
             continue  # empty, or cut between lines: whole lines, indistinguishable from a shorter file
         assert problem(path) is not None, (name, at)
+
+
+def test_a_resolver_that_never_answers_ends_by_the_deadline_in_one_line(server, tmp_path, monkeypatch):
+    """The host name's lookup waits on the system resolver, which no socket timeout bounds (a hung DNS server,
+    a broken /etc/resolv.conf): it runs inside the deadline too."""
+    import socket
+
+    real, asked = socket.getaddrinfo, []
+
+    def silent_resolver(host, *args, **kwargs):
+        asked.append(host)
+        time.sleep(8)  # longer than the deadline; ends by itself so no thread outlives the test run
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_resolver)
+    server.routes[XRAYS] = serve(xray_json())
+    out = tmp_path / "raw"
+    result, took = invoke(["swpc", "--product", "xrays-1-day", "--retries", "0", "--timeout", "30", "--deadline",
+                           "2", "--out", str(out)], {"FLARECAST_SWPC_URL": server.url()})
+    assert asked and result.exit_code == 1, result.output
+    assert took < 2 + SLACK, f"{took:.1f} s"
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("failed: ") and "deadline of 2 s for the whole fetch passed" in line
+    assert files_under(out) == []

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 from flarecast import __version__
-from flarecast.ingest.fetch.deadline import Deadline, DeadlinePassed, shut_at
+from flarecast.ingest.fetch.deadline import Deadline, DeadlinePassed, call_within, shut_at
 
 USER_AGENT = f"flarecast/{__version__}"
 HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -62,7 +62,9 @@ def _connect(url: str, *, method: str, deadline: Deadline, timeout: float):
     conn = cls(parts.hostname, parts.port, timeout=max(min(timeout, deadline.remaining()), 0.001))
     timer, held = None, []  # the socket the timer shuts: conn.sock is dropped once a response owns it
     try:
-        http.client.HTTPConnection.connect(conn)  # TCP only: the deadline then covers the TLS handshake too
+        # TCP only (the deadline then covers the TLS handshake too), in a bounded call: the host name's lookup
+        # (getaddrinfo) waits on the system resolver, which no socket timeout bounds
+        call_within(lambda: http.client.HTTPConnection.connect(conn), deadline)
         held.append(conn.sock)
         timer = shut_at(lambda: held[-1], deadline)
         conn.sock.settimeout(timeout)  # per read from here on; the timer holds the deadline
