@@ -353,6 +353,16 @@ def region_scores_summary(result: dict[str, Any]) -> list:
     return tables + [f"note: {escape(n)}" for n in result.get("notes", [])]
 
 
+def region_model_summary(card: dict[str, Any]) -> list[str]:
+    """``flarecast train-regions``: per target the method chosen, the out-of-fold Brier of each, the threshold."""
+    tr = card["training"]
+    return [f"{escape(t)}: {card['methods'][t]} (out-of-fold Brier "
+            + ", ".join(f"{m} {b:.4f}" for m, b in card["oof_brier"][t].items())
+            + f"); threshold {card['thresholds'][t]:.3f}, base rate {card['climatology'][t]:.3f}"
+            for t in card["targets"]] + [
+        f"trained on {tr['reports']} reports of {tr['regions']} regions, {tr['from'][:10]} to {tr['to'][:10]}"]
+
+
 def regions_now_summary(doc: dict[str, Any]) -> list:
     """``flarecast regions``: each region's probabilities (SWPC's beside), then the full disk."""
     table = Table(title=f"regions of {escape(doc['file'])}, {doc['issue_time']} to {doc['valid_to']} "
