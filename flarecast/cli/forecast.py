@@ -24,6 +24,9 @@ def forecast_cli(
     goes: FilesOpt = None,
     events: FilesOpt = None,
     sharp: FilesOpt = None,
+    regions: Annotated[list[str] | None, typer.Option(
+        help="NOAA region reports (solar_regions.json from `fetch swpc`, or SRS) for a combination with a region "
+             "model member (`train-regions`, `combine`); repeat for more.")] = None,
     at: Annotated[list[str] | None, typer.Option("--at", help="Issue time (UTC, on the model's step grid); "
                                                               "repeat for more.")] = None,
     latest: Annotated[bool, typer.Option("--latest", help="Issue at the last step the data reach.")] = False,
@@ -54,13 +57,15 @@ def forecast_cli(
       flarecast forecast models/latest --goes 'data/raw/goes/*.nc' --at 2017-09-06T12:00 --strict
       flarecast forecast models/sharp --latest --format ccmc --out runs/scoreboard.json
       flarecast forecast models/edited --latest --trust-modified
+      flarecast forecast models/goes+regions --goes data/raw/swpc/xrays-7-day.json --events data/raw/swpc/xray-flares-7-day.json --regions data/raw/swpc/solar_regions.json --latest
     """
     from flarecast.forecast.ops import issue_forecast
     from flarecast.forecast.request import ForecastRequest, Inputs, IssueTimes
     from flarecast.report.tables import forecast_summary
 
-    files = bool(goes or events or sharp)
-    inputs = Inputs(store if store is not None or files else DEFAULT_STORE, goes=goes, events=events, sharp=sharp)
+    files = bool(goes or events or sharp or regions)
+    inputs = Inputs(store if store is not None or files else DEFAULT_STORE, goes=goes, events=events, sharp=sharp,
+                    regions=regions)
     request = ForecastRequest(models, inputs, IssueTimes(at=at, latest=latest, start=start, end=end, every=every),
                               strict=strict, skip_refused=skip_refused, device=device, trust_modified=trust_modified)
     doc = issue_forecast(request, out=out_file, fmt=fmt)

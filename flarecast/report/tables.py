@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
@@ -82,6 +83,8 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     lines: list = [table]
     if any(split_target(t)[1] for t in doc.get("targets", ())):
         lines.append(three_day_table(doc))  # a model of forecast days: the latest issue time as SWPC lays it out
+    if doc.get("regions"):
+        lines.append(region_rows_table(doc))
     for r in doc["refused"][:5]:
         lines.append(escape(f"refused {r['issue_time']}: {r['detail']}"))  # a reason's [text] is not markup
     if len(doc["refused"]) > 5:
@@ -94,6 +97,32 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     if out_file is not None:
         lines.append(f"wrote {len(rows)} rows to {out_file}")
     return lines
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+def region_rows_table(doc: dict[str, Any]) -> Table:
+    """The regions of the latest issue time of a combination with a region model member: the model's C+, M+ and
+    X per region beside SWPC's own, and the regions' product ``1 - prod(1 - p)`` as the caption."""
+    last = max(r["issue_time"] for r in doc["regions"])
+    rows = [r for r in doc["regions"] if r["issue_time"] == last]
+    targets = [t for t in (">=C", ">=M", "X") if t in rows[0]["probability"]]
+    table = Table(title=f"regions at {last} (report {rows[0]['report_time']}), next 24h")
+    for col in ("region", "location", "McIntosh", "Hale", *(CLASS_NAMES[t] for t in targets), "SWPC C/M/X"):
+        table.add_column(col, justify="right" if col in map(CLASS_NAMES.get, targets) else "left")
+    for r in rows:
+        table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
+                      *(_pct(r["probability"][t]) for t in targets),
+                      "/".join(_pct(r["swpc"].get(t)) for t in (">=C", ">=M", "X")))
+    product = {t: 1.0 - float(np.prod([1.0 - r["probability"][t] for r in rows])) for t in targets}
+    table.caption = "regions' product 1 - prod(1 - p): " + ", ".join(
+        f"{CLASS_NAMES[t]} {_pct(p)}" for t, p in product.items()) + "; the full disk above combines it with the flux"
+    return table
+
+
+CLASS_NAMES = {">=C": "C+", ">=M": "M+", "X": "X"}
 
 
 def three_day_table(doc: dict[str, Any]) -> Table:

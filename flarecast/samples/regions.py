@@ -145,7 +145,7 @@ def region_history(table: pd.DataFrame, cat: Catalogue | None, *, horizon: np.ti
         out["n_c_1d"][fed], out["n_m_1d"][fed] = day_c[fed], day_m[fed]
         out["prev_rank"][fed] = np.select([ev["x_events"] > 0, ev["m_events"] > 0, ev["c_events"] > 0],
                                           [3, 2, 1], 0)[fed]
-        for region, idx in table[fed].groupby("region").indices.items():
+        for _region, idx in table[fed].groupby("region").indices.items():
             rows = np.flatnonzero(fed)[idx]
             order = rows[np.argsort(t[rows], kind="stable")]
             for c, daily in (("c", day_c), ("m", day_m)):
@@ -164,6 +164,13 @@ def history_features(table: pd.DataFrame) -> pd.DataFrame:
     d_area = (table["area"] - g["area"].shift(1)).fillna(0.0)
     return pd.DataFrame({"age_days": age, "d_area": d_area.to_numpy(), "new": (age == 0).astype(float)},
                         index=table.index)
+
+
+def home_year(region: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Each report's fold: the year holding most of its region's reports (ties: the earlier year)."""
+    frame = pd.DataFrame({"region": region, "year": pd.DatetimeIndex(time).year})
+    mode = frame.groupby("region")["year"].agg(lambda y: y.value_counts().sort_index().idxmax())
+    return frame["region"].map(mode).to_numpy()
 
 
 def mcintosh_parts(mcintosh) -> np.ndarray:

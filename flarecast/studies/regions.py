@@ -34,6 +34,7 @@ from flarecast.samples.regions import (
     feature_matrix,
     flux_features,
     full_disk,
+    home_year,
     region_samples,
     regions_frame,
 )
@@ -51,13 +52,6 @@ class StudyResult:
     regions: pd.DataFrame
     full_disk: pd.DataFrame
     chosen: dict
-
-
-def home_year(region: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """Each report's fold: the year holding most of its region's reports (ties: the earlier year)."""
-    frame = pd.DataFrame({"region": region, "year": pd.DatetimeIndex(time).year})
-    mode = frame.groupby("region")["year"].agg(lambda y: y.value_counts().sort_index().idxmax())
-    return frame["region"].map(mode).to_numpy()
 
 
 def _logit(p):

@@ -3,7 +3,7 @@ as a region model directory (:mod:`flarecast.model.region_file`: a sealed JSON c
 
 The features are those SWPC's files give (:data:`flarecast.samples.regions.FEED_FEATURES`), so that a forecast
 from ``fetch swpc`` files alone can use the model. Reports are grouped by their region's home year
-(:func:`flarecast.studies.regions.home_year`): the method per target is chosen on out-of-fold Brier over those
+(:func:`flarecast.samples.regions.home_year`): the method per target is chosen on out-of-fold Brier over those
 groups, and the threshold per target by ``rule`` on the chosen method's out-of-fold forecasts.
 """
 
@@ -24,7 +24,7 @@ from flarecast.metrics import ThresholdRule
 from flarecast.model.region_file import CARD, FORMAT, TREE_ARRAYS, TREES, card_digests
 from flarecast.model.regions import METHODS, RegionModel
 from flarecast.samples.labels import Catalogue
-from flarecast.samples.regions import FEED_FEATURES, feature_matrix, region_samples, regions_frame
+from flarecast.samples.regions import FEED_FEATURES, feature_matrix, home_year, region_samples, regions_frame
 from flarecast.train.regions import fit_region_model
 from flarecast.util import atomic_write_bytes, iso
 
@@ -87,8 +87,6 @@ def train_regions(store: str | Path, out: str | Path, *, start: str | None = Non
     SampleError
         No report inside the catalogue, or reports of fewer than two home years (out-of-fold choice).
     """
-    from flarecast.studies.regions import home_year
-
     frame = regions_frame(st.read_regions(store))
     t = frame["time"]
     frame = frame[(t >= (start or t.min())) & (t <= (end or t.max()))].reset_index(drop=True)
