@@ -178,3 +178,13 @@ def test_an_edited_region_card_or_a_retrained_member_is_refused_in_one_line(setu
                                       "2013-05-01T00:00"])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert "differs from what was trained" in result.output
+
+
+def test_the_region_forecast_path_imports_no_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys, flarecast.forecast.ops, flarecast.forecast.region_member, flarecast.model.region_file; "
+            "print(sorted(m for m in ('sklearn', 'torch', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

@@ -24,7 +24,6 @@ import pandas as pd
 from flarecast import classes
 from flarecast.errors import MissingDataError
 from flarecast.ingest import store as st
-from flarecast.ingest.readers.regions import ISSUE_OFFSET
 from flarecast.model.region_file import SavedRegionModel, read_region_model
 from flarecast.samples.labels import Catalogue
 from flarecast.samples.regions import feature_matrix, history_features, region_history, regions_frame
@@ -39,6 +38,8 @@ SWPC_COLUMNS = {">=C": "p_c", ">=M": "p_m", "X": "p_x"}
 def region_table(store: str | Path, model: SavedRegionModel) -> pd.DataFrame:
     """The store's region reports with their features (:func:`feature_matrix` columns) and the model's coherent
     probability per target (columns ``p>=C``, ``p>=M``, ``pX``); ``described`` is the time a report describes."""
+    from flarecast.ingest.readers.regions import ISSUE_OFFSET  # the readers (astropy...) only with a region member
+
     frame = regions_frame(st.read_regions(store))
     try:
         cat = Catalogue.from_events(st.read_events(store))
@@ -94,5 +95,7 @@ def region_row(issue: str, r: pd.Series, targets: list[str]) -> dict[str, Any]:
 
 def latest_report(store: str | Path) -> np.datetime64:
     """The time the store's latest region report describes (``--latest`` of a combination of region members)."""
+    from flarecast.ingest.readers.regions import ISSUE_OFFSET
+
     t = np.asarray(st.read_regions(store)["time"].values, dtype="datetime64[ns]")
     return t.max() - ISSUE_OFFSET
