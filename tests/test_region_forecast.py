@@ -39,7 +39,12 @@ def test_the_saved_region_model_predicts_exactly_what_the_fitted_one_did(tmp_pat
         assert np.array_equal(saved.predict(x_new, target), model.predict(x_new, target)), target
     card = json.loads((tmp_path / CARD).read_text())
     assert card["params"][">=C"]["kind"] == "trees" and card["params"]["X"] == {"kind": "rate"}
-    assert not any(b"pickle" in p.read_bytes() for p in tmp_path.iterdir())
+    npz = tmp_path / "trees.npz"
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit of one tree
+    npz.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="trees.npz: differs from what was trained"):
+        read_region_model(tmp_path)
 
 
 def test_history_comes_from_swpcs_event_counts_where_the_flare_list_names_no_region():
@@ -60,12 +65,14 @@ def setup(tmp_path_factory):
     fitted on April-June 2013."""
     if not REAL.is_dir():
         pytest.skip(f"real data folder {REAL} is absent")
+    from typer.testing import CliRunner
+
+    from flarecast.cli import app
     from flarecast.config import load_config
     from flarecast.forecast.combine import fit_combination
     from flarecast.ingest.pipeline import ingest
     from flarecast.samples.build import samples_from_store
     from flarecast.train.loop import train
-    from flarecast.train.region_dir import train_regions
 
     real = REAL
     root = tmp_path_factory.mktemp("regions")
@@ -82,11 +89,20 @@ def setup(tmp_path_factory):
         "train.batch_size=256", "train.device=cpu"])
     flux = root / "flux"
     train(samples_from_store(store, cfg.samples), cfg, flux)
-    with threadpool_limits(1):
-        card = train_regions(store, root / "regions", end="2013-03-31")
+    with threadpool_limits(1):  # the command, as a user runs it
+        result = CliRunner().invoke(app, ["train-regions", "--store", str(store), "--to", "2013-03-31", "--out",
+                                          str(root / "regions"), "--json"])
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.stdout)
+    assert card["training"]["to"] <= "2013-03-31" and set(card["methods"].values()) <= {"logistic", "trees"}
     comb = root / "comb"
     fit_combination([flux, root / "regions"], store=store, start="2013-04-01", end="2013-06-30", out=comb)
     return {"root": root, "store": store, "flux": flux, "regions": root / "regions", "comb": comb, "card": card}
+
+
+@pytest.fixture(scope="module")
+def swpc(tmp_path_factory):
+    return swpc_files(tmp_path_factory.mktemp("swpc"))
 
 
 def swpc_files(folder):
@@ -108,13 +124,13 @@ def swpc_files(folder):
     return xrays, flares, regions
 
 
-def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_disk(setup, tmp_path):
+def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_disk(setup, swpc):
     from typer.testing import CliRunner
 
     from flarecast.cli import app
     from flarecast.forecast.region_member import region_member
 
-    xrays, flares, regions = swpc_files(tmp_path)
+    xrays, flares, regions = swpc
     args = ["forecast", str(setup["comb"]), "--goes", str(xrays), "--events", str(flares), "--regions", str(regions),
             "--latest"]
     result = CliRunner().invoke(app, [*args, "--json"])
@@ -155,7 +171,7 @@ def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_d
     assert region_member(setup["regions"], setup["store"], ["2013-05-01T00:00:00Z"])[0]  # the store's own SRS too
 
 
-def test_an_edited_region_card_or_a_retrained_member_is_refused_in_one_line(setup, tmp_path):
+def test_an_edited_region_card_or_a_missing_input_is_refused_in_one_line(setup, swpc, tmp_path):
     import shutil
 
     from typer.testing import CliRunner
@@ -178,6 +194,14 @@ def test_an_edited_region_card_or_a_retrained_member_is_refused_in_one_line(setu
                                       "2013-05-01T00:00"])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert "differs from what was trained" in result.output
+    # a combination with a region member and no region reports: one line naming the option to add
+    xrays, flares, regions = swpc
+    result = CliRunner().invoke(app, ["forecast", str(setup["comb"]), "--goes", str(xrays), "--events", str(flares),
+                                      "--latest"])
+    assert result.exit_code == 2 and "no --regions files were given" in result.output, result.output
+    result = CliRunner().invoke(app, ["forecast", str(setup["flux"]), "--goes", str(xrays), "--events", str(flares),
+                                      "--regions", str(regions), "--latest"])
+    assert result.exit_code == 2 and "--regions files are read by a combination" in result.output
 
 
 def test_the_region_forecast_path_imports_no_scikit_learn():

@@ -38,7 +38,8 @@ SWPC_COLUMNS = {">=C": "p_c", ">=M": "p_m", "X": "p_x"}
 def region_table(store: str | Path, model: SavedRegionModel) -> pd.DataFrame:
     """The store's region reports with their features (:func:`feature_matrix` columns) and the model's coherent
     probability per target (columns ``p>=C``, ``p>=M``, ``pX``); ``described`` is the time a report describes."""
-    from flarecast.ingest.readers.regions import ISSUE_OFFSET  # the readers (astropy...) only with a region member
+    # the readers (astropy, scipy) are imported only when a region member runs
+    from flarecast.ingest.readers.regions import ISSUE_OFFSET
 
     frame = regions_frame(st.read_regions(store))
     try:
