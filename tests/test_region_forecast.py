@@ -47,6 +47,20 @@ def test_the_saved_region_model_predicts_exactly_what_the_fitted_one_did(tmp_pat
         read_region_model(tmp_path)
 
 
+def test_later_days_label_each_region_from_its_own_flares_in_each_24_hours():
+    from flarecast.samples.regions import region_samples
+    from tests.test_regions import catalogue, reports
+
+    s = region_samples(reports(), catalogue(), convention="true", days=3)
+    # the catalogue ends with the C1 at T0 + 4 d: the reports of T0 and T0 + 1 d have three covered days
+    assert s.table["time"].nunique() == 2
+    # 11429 (rows 0 and 2): M2 at T0 + 3 h (day 1 of T0), C5 at T0 + 26 h (day 2 of T0, day 1 of T0 + 1 d),
+    # C1 at T0 + 4 d (day 3 of T0 + 1 d, the end of its window); 11430 never flares
+    assert s.labels(">=M").tolist() == [1, 0, 0, 0] and s.labels(">=C").tolist() == [1, 0, 1, 0]
+    assert s.labels(">=C@d2").tolist() == [1, 0, 0, 0] and s.labels(">=M@d2").tolist() == [0, 0, 0, 0]
+    assert s.labels(">=C@d3").tolist() == [0, 0, 1, 0]
+
+
 def test_history_comes_from_swpcs_event_counts_where_the_flare_list_names_no_region():
     # AR 3664 in solar_regions.json (May 2024): 5 M flares on the 13th; the 11th and 12th by hand
     t = pd.to_datetime(["2024-05-12T00:30", "2024-05-13T00:30", "2024-05-14T00:30", "2024-05-14T00:30"])
@@ -91,7 +105,7 @@ def setup(tmp_path_factory):
     train(samples_from_store(store, cfg.samples), cfg, flux)
     with threadpool_limits(1):  # the command, as a user runs it
         result = CliRunner().invoke(app, ["train-regions", "--store", str(store), "--to", "2013-03-31", "--out",
-                                          str(root / "regions"), "--json"])
+                                          str(root / "regions"), "--days", "3", "--json"])
     assert result.exit_code == 0, result.output
     card = json.loads(result.stdout)
     assert card["training"]["to"] <= "2013-03-31" and set(card["methods"].values()) <= {"logistic", "trees"}
@@ -142,7 +156,8 @@ def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_d
     assert [r["region"] for r in rows] == [12673, 12674, 12677, 12678, 12679]
     for r in rows:
         p = r["probability"]
-        assert 0 <= p["X"] <= p[">=M"] <= p[">=C"] <= 1
+        for day in ("", "@d2", "@d3"):  # the next 24 h, then the second and third 24 h after the report
+            assert 0 <= p["X" + day] <= p[">=M" + day] <= p[">=C" + day] <= 1
     by = {r["region"]: r for r in rows}
     # "33420,12673,S09W70,119,1060,DKC,10,19,BETA-GAMMA-DELTA,2017-09-09 00:30" in the archive
     assert (by[12673]["location"], by[12673]["mcintosh"], by[12673]["hale"]) == ("S09W70", "Dkc", "Beta-Gamma-Delta")
@@ -167,6 +182,7 @@ def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_d
         assert disk[t] == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-6) or t == "X"  # X may be lowered to M's
     text = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert text.exit_code == 0, text.output
+    assert "M+ d2" in text.output and "X d3" in text.output
     assert "regions at 2017-09-09T00:00:00Z" in text.output and "12673" in text.output and "Dkc" in text.output
     assert region_member(setup["regions"], setup["store"], ["2013-05-01T00:00:00Z"])[0]  # the store's own SRS too
 

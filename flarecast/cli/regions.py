@@ -41,6 +41,8 @@ def train_regions_cli(
     start: Annotated[str | None, typer.Option("--from", help="First report to train on (default: the first).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last report to train on (default: the last).")] = None,
     rule: Annotated[str, typer.Option(help="Threshold rule on the out-of-fold forecasts (hss, tss, cost:K).")] = "hss",
+    days: Annotated[int, typer.Option(min=1, max=3, help="1: the next 24 h; 3: also the second and third 24 h "
+                                                         "after each report (targets >=C@d2 ... X@d3).")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit the region model (C, M, X in the next day per NOAA region) on the store's region reports (`ingest
@@ -54,9 +56,10 @@ def train_regions_cli(
     [bold]Examples[/]:
       flarecast train-regions --store data/regions.zarr --out models/regions
       flarecast train-regions --store data/regions.zarr --from 2010-01-01 --to 2013-12-31 --out models/regions
+      flarecast train-regions --store data/regions.zarr --days 3 --out models/regions-3day
     """
     from flarecast.report.tables import region_model_summary
     from flarecast.train.region_dir import train_regions
 
-    card = train_regions(store, out_dir, start=start, end=end, rule=rule)
+    card = train_regions(store, out_dir, start=start, end=end, rule=rule, days=days)
     emit(card, as_json, region_model_summary, wrote=[out_dir / "region_model.json"])

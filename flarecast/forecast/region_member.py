@@ -50,11 +50,11 @@ def region_table(store: str | Path, model: SavedRegionModel) -> pd.DataFrame:
     asof = frame.assign(time=described)
     table = frame.join(region_history(asof, cat, convention=model.card["convention"])).join(history_features(frame))
     x = feature_matrix(table, model.features)
-    ranked = [t for t in classes.TARGET_RANK if t in model.targets]
-    p = np.column_stack([model.predict(x, t) for t in ranked])
-    p = np.minimum.accumulate(p, axis=1)  # P(X) <= P(>=M) <= P(>=C) per region
-    for j, t in enumerate(ranked):
-        table[f"p{t}"] = p[:, j]
+    for chain in classes.nested(model.targets):  # each day's classes, C to X
+        ranked = [model.targets[j] for j in chain]
+        p = np.minimum.accumulate(np.column_stack([model.predict(x, t) for t in ranked]), axis=1)
+        for j, t in enumerate(ranked):  # P(X) <= P(>=M) <= P(>=C) per region and day
+            table[f"p{t}"] = p[:, j]
     return table.assign(described=described)
 
 

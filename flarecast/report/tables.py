@@ -108,17 +108,20 @@ def region_rows_table(doc: dict[str, Any]) -> Table:
     X per region beside SWPC's own, and the regions' product ``1 - prod(1 - p)`` as the caption."""
     last = max(r["issue_time"] for r in doc["regions"])
     rows = [r for r in doc["regions"] if r["issue_time"] == last]
-    targets = [t for t in (">=C", ">=M", "X") if t in rows[0]["probability"]]
-    table = Table(title=f"regions at {last} (report {rows[0]['report_time']}), next 24h")
-    for col in ("region", "location", "McIntosh", "Hale", *(CLASS_NAMES[t] for t in targets), "SWPC C/M/X"):
-        table.add_column(col, justify="right" if col in map(CLASS_NAMES.get, targets) else "left")
+    targets = list(rows[0]["probability"])
+    names = {t: CLASS_NAMES[split_target(t)[0]] + (f" d{split_target(t)[1]}" if split_target(t)[1] else "")
+             for t in targets}
+    table = Table(title=f"regions at {last} (report {rows[0]['report_time']}), next 24h"
+                        + (" and the 24 h periods after it (d2, d3)" if any(split_target(t)[1] for t in targets) else ""))
+    for col in ("region", "location", "McIntosh", "Hale", *names.values(), "SWPC C/M/X"):
+        table.add_column(col, justify="right" if col in names.values() else "left")
     for r in rows:
         table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
                       *(_pct(r["probability"][t]) for t in targets),
                       "/".join(_pct(r["swpc"].get(t)) for t in (">=C", ">=M", "X")))
     product = {t: 1.0 - float(np.prod([1.0 - r["probability"][t] for r in rows])) for t in targets}
     table.caption = "regions' product 1 - prod(1 - p): " + ", ".join(
-        f"{CLASS_NAMES[t]} {_pct(p)}" for t, p in product.items()) + "; the full disk above combines it with the flux"
+        f"{names[t]} {_pct(p)}" for t, p in product.items()) + "; the full disk above combines it with the flux"
     return table
 
 

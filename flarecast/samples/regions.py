@@ -45,11 +45,18 @@ class RegionSamples:
     table: pd.DataFrame
     horizon: np.timedelta64
     convention: str
+    days: int = 1
 
     def labels(self, target: str) -> np.ndarray:
-        """0/1 per sample: the region's largest flare in the horizon reaches ``target`` (``">=C"``, ...)."""
-        return (classes.ordinal(self.table["flux_next"].to_numpy(), self.convention)
-                >= classes.TARGET_RANK[target]).astype(np.int8)
+        """0/1 per sample: the region's largest flare in the horizon reaches ``target`` (``">=C"``, ...); for a
+        later day's target (``">=M@d2"``) its largest flare in (t + (d - 1) horizon, t + d horizon]."""
+        cls, day = classes.split_target(target)
+        column = "flux_next" if day <= 1 else f"flux_next_d{day}"
+        if column not in self.table.columns:
+            raise SampleError(f"target {target!r}: the region samples hold {self.days} day(s) of labels: build "
+                              f"them with days={day}")
+        return (classes.ordinal(self.table[column].to_numpy(), self.convention)
+                >= classes.TARGET_RANK[cls]).astype(np.int8)
 
     def counts(self, target: str) -> np.ndarray:
         """Number of the region's flares reaching ``target`` in (t, t + horizon] per sample (Poisson rates)."""
@@ -68,8 +75,12 @@ def regions_frame(regions: xr.Dataset) -> pd.DataFrame:
 
 
 def region_samples(regions: pd.DataFrame, cat: Catalogue, *, horizon: np.timedelta64 = DAY,
-                   convention: str = "swpc") -> RegionSamples:
+                   convention: str = "swpc", days: int = 1) -> RegionSamples:
     """Label each report row of ``regions`` from ``cat`` and add its flare-history features.
+
+    ``days`` > 1 adds the labels of the following horizons, ``flux_next_d2``... (the region's largest flare in
+    (t + (d - 1) horizon, t + d horizon]; a region that has rotated off the disk by then flares in no label, which
+    its longitude tells the model), and keeps only reports whose last day the catalogue covers.
 
     Raises
     ------
@@ -78,7 +89,7 @@ def region_samples(regions: pd.DataFrame, cat: Catalogue, *, horizon: np.timedel
     """
     t = regions["time"].to_numpy("datetime64[ns]")
     first, last = cat.span
-    inside = (t - horizon >= first) & (t + horizon <= last)
+    inside = (t - horizon >= first) & (t + days * horizon <= last)
     if not inside.any():
         raise SampleError(f"no region report lies inside the flare catalogue's span {first}..{last} "
                           f"(reports {t.min() if t.size else 'none'}..{t.max() if t.size else ''}): ingest the "
@@ -86,22 +97,27 @@ def region_samples(regions: pd.DataFrame, cat: Catalogue, *, horizon: np.timedel
     table = regions[inside].reset_index(drop=True).copy()
     t = table["time"].to_numpy("datetime64[ns]")
     nxt = np.full(len(table), np.nan)
+    later = {d: np.full(len(table), np.nan) for d in range(2, days + 1)}
     ahead = {t_: np.zeros(len(table)) for t_ in classes.TARGET_RANK}
     own_flares = cat.one_per_peak()
     for region, idx in table.groupby("region").indices.items():
         own = own_flares.of_regions([region])
         nxt[idx] = range_max(own.peak, own.flux, t[idx], t[idx] + horizon)
+        for d in range(2, days + 1):
+            later[d][idx] = range_max(own.peak, own.flux, t[idx] + (d - 1) * horizon, t[idx] + d * horizon)
         r = classes.ordinal(own.flux, convention) if own.peak.size else np.zeros(0)
         for target, at_least in classes.TARGET_RANK.items():
             peaks = own.peak[r >= at_least]
             ahead[target][idx] = (np.searchsorted(peaks, t[idx] + horizon, side="right")
                                   - np.searchsorted(peaks, t[idx], side="right"))
     table["flux_next"] = nxt
+    for d, v in later.items():
+        table[f"flux_next_d{d}"] = v
     table = table.join(region_history(table, cat, horizon=horizon, convention=convention))
     for target, v in ahead.items():
         table[f"count_next{target}"] = v
     table = table.join(history_features(table))
-    return RegionSamples(table, horizon, convention)
+    return RegionSamples(table, horizon, convention, days)
 
 
 EVENT_COLUMNS = ("c_events", "m_events", "x_events")

@@ -78,9 +78,15 @@ def save_region_model(out: str | Path, model: RegionModel, meta: dict[str, Any])
     return card
 
 
+def region_targets(days: int) -> list[str]:
+    """``>=C``, ``>=M``, ``X`` (the next 24 h), then each class on each later day: ``>=C@d2`` ... ``X@d3``."""
+    return [*TARGETS, *(classes.day_target(t, d) for d in range(2, days + 1) for t in TARGETS)]
+
+
 def train_regions(store: str | Path, out: str | Path, *, start: str | None = None, end: str | None = None,
-                  rule: str = "hss", methods=METHODS, convention: str = "swpc") -> dict[str, Any]:
-    """Fit the region model on the store's reports from ``start`` to ``end`` (all by default) and save it.
+                  rule: str = "hss", methods=METHODS, convention: str = "swpc", days: int = 1) -> dict[str, Any]:
+    """Fit the region model on the store's reports from ``start`` to ``end`` (all by default) and save it;
+    ``days`` 3 adds the second and third days after each report (:func:`region_targets`).
 
     Raises
     ------
@@ -90,16 +96,17 @@ def train_regions(store: str | Path, out: str | Path, *, start: str | None = Non
     frame = regions_frame(st.read_regions(store))
     t = frame["time"]
     frame = frame[(t >= (start or t.min())) & (t <= (end or t.max()))].reset_index(drop=True)
-    samples = region_samples(frame, Catalogue.from_events(st.read_events(store)), convention=convention)
+    samples = region_samples(frame, Catalogue.from_events(st.read_events(store)), convention=convention, days=days)
     table = samples.table
     x = feature_matrix(samples, FEED_FEATURES)
     groups = home_year(table["region"].to_numpy(), table["time"].to_numpy("datetime64[ns]"))
-    labels = {g: samples.labels(g) for g in TARGETS}
+    targets = region_targets(days)
+    labels = {g: samples.labels(g) for g in targets}
     model, oof = fit_region_model(x, labels, groups, FEED_FEATURES, methods=methods)
     chooser = ThresholdRule.parse(rule)
     meta = {"horizon": "24h", "convention": convention, "threshold_rule": rule,
-            "thresholds": {g: chooser.choose(labels[g], oof[g]) for g in TARGETS},
-            "climatology": {g: float(labels[g].mean()) for g in TARGETS},
+            "days": days, "thresholds": {g: chooser.choose(labels[g], oof[g]) for g in targets},
+            "climatology": {g: float(labels[g].mean()) for g in targets},
             "training": {"from": iso(table["time"].min()), "to": iso(table["time"].max()), "reports": len(table),
                          "regions": int(table["region"].nunique()), "groups": "home year",
                          "years": sorted(int(y) for y in np.unique(groups)), "store": str(store)},
