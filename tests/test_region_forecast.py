@@ -142,6 +142,7 @@ def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_d
     from typer.testing import CliRunner
 
     from flarecast.cli import app
+    from flarecast.forecast.files import validate
     from flarecast.forecast.region_member import region_member
 
     xrays, flares, regions = swpc
@@ -164,6 +165,8 @@ def test_forecast_latest_from_swpc_files_alone_prints_each_region_and_the_full_d
     assert by[12673]["swpc"] == {">=C": None, ">=M": None, "X": None}  # the archive has no SWPC probabilities
     # AR 12673 (the X9.3 of the 6th, the X1.3 of the 7th, M flares on the 8th) has the highest M probability
     assert max(rows, key=lambda r: r["probability"][">=M"])["region"] == 12673
+    assert set(doc["inputs"]) == {"goes", "events", "regions"}  # the files each member read, fingerprinted
+    validate(doc)  # forecast.schema.json, per-region rows included
     disk = {f["target"]: f["probability"] for f in doc["forecasts"]}
     assert 0 <= disk["X"] <= disk[">=M"] <= disk[">=C"] <= 1
     # the combination by hand: sigmoid(b + w_flux logit(flux member) + w_regions logit(1 - prod(1 - p)))

@@ -79,8 +79,10 @@ def region_member(model_dir: str | Path, store: str | Path,
         for target in model.targets:
             out[(t_text, target)] = float(-np.expm1(np.log1p(-now[f"p{target}"].to_numpy()).sum()))
         rows += [region_row(t_text, r, model.targets) for _, r in now.iterrows()]
+    from flarecast.forecast.issue import _fingerprint
+
     return out, {"source": "regions", "model_id": model.model_id, "regions": rows, "refused": refused,
-                 "inputs": {}}
+                 "inputs": {"regions": _fingerprint(Path(store), "regions")}}
 
 
 def region_row(issue: str, r: pd.Series, targets: list[str]) -> dict[str, Any]:
