@@ -193,7 +193,8 @@ def forecast_combined(comb_dir: str | Path, store: str | Path, times: IssueTimes
         "horizon": card.horizon, "channels": sorted({c for cfg in cfgs for c in cfg["channels"]}),
         "targets": list(card.targets), "thresholds": dict(card.thresholds),
         "climatology": dict(card.climatology), "max_missing": first["max_missing"],
-        "inputs": {k: v for _, d in results for k, v in d["inputs"].items()}, "issue_times": len(issue), "forecasts": rows, "refused": refused,
+        "inputs": {k: v for _, d in results for k, v in d["inputs"].items()}, "issue_times": len(issue),
+        "forecasts": rows, "refused": refused,
         "members": members, **({"regions": regions} if regions else {}),
         **({"coherence": coherence({}, lowered)} if lowered else {}),
     }
