@@ -51,6 +51,10 @@ def forecast_cli(
     card's climatology; those rows say `degraded` and why (docs/operations.md). `--strict` refuses them instead
     (one line, exit 2). Inputs whose channels, cadence or units do not fit the model card are always refused.
 
+    A combination with a region model member (`flarecast train-regions`, then `flarecast combine MODEL REGIONS`)
+    also reads NOAA's region reports (`--regions`: `solar_regions.json` from `fetch swpc`, or SRS) and prints each
+    region of the latest report (location, McIntosh class, P(C+), P(M+), P(X), SWPC's own) beside the full disk.
+
     [bold]Examples[/]:
       flarecast forecast models/latest --latest --out runs/forecast.json
       flarecast forecast models/goes models/sharp --from 2013-01-01 --to 2013-12-31 --every 1D --out year.csv
