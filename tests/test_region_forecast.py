@@ -231,3 +231,24 @@ def test_the_region_forecast_path_imports_no_scikit_learn():
             "print(sorted(m for m in ('sklearn', 'torch', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_region_member_reads_swpcs_record_alone_with_its_probabilities_and_flare_counts(setup, tmp_path):
+    from flarecast.forecast.region_member import region_member, region_table
+    from flarecast.ingest.pipeline import ingest
+    from tests.test_readers_regions import AR3664
+
+    path = tmp_path / "solar_regions.json"  # AR 3664 at the west limb, 5 M flares on the 13th; a day before, none
+    path.write_text(json.dumps([AR3664, {**AR3664, "observed_date": "2024-05-12", "m_xray_events": 0,
+                                         "location": "S19W74", "longitude": 74}]))
+    store = tmp_path / "s.zarr"
+    ingest("regions", [path], store=store)  # no flare catalogue: the history is SWPC's counts
+    fd, doc = region_member(setup["regions"], store, ["2024-05-14T00:00:00Z", "2024-05-17T00:00:00Z"])
+    (row,) = doc["regions"]
+    assert (row["region"], row["report_time"], row["location"]) == (13664, "2024-05-14T00:30:00Z", "S19W87")
+    assert row["swpc"] == {">=C": 0.99, ">=M": 0.75, "X": 0.40}
+    assert fd[("2024-05-14T00:00:00Z", ">=M")] == pytest.approx(row["probability"][">=M"])  # one region: itself
+    assert doc["refused"][0]["issue_time"] == "2024-05-17T00:00:00Z"  # the report is 72 h old by then
+    table = region_table(store, read_region_model(setup["regions"])).set_index("time")
+    last = table.loc[pd.Timestamp("2024-05-14T00:30")]
+    assert (last["n_m_1d"], last["n_m_3d"], last["prev_rank"], last["age_days"]) == (5, 5, 2, 1)
