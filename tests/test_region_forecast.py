@@ -204,6 +204,11 @@ def test_an_edited_region_card_or_a_missing_input_is_refused_in_one_line(setup, 
     (edited / CARD).write_text(json.dumps(card))
     with pytest.raises(ModelError, match=r"field 'thresholds\.>=M' differs from what was trained"):
         read_region_model(edited)
+    result = CliRunner().invoke(app, ["card", str(edited)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "field 'thresholds.>=M' differs from what was trained" in result.output
+    result = CliRunner().invoke(app, ["card", str(setup["regions"])])
+    assert result.exit_code == 0 and "out-of-fold Brier" in result.output and "X@d3" in result.output
     comb = tmp_path / "comb"
     shutil.copytree(setup["comb"], comb)
     doc = json.loads((comb / "combination.json").read_text())

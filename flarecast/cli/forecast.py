@@ -78,19 +78,27 @@ def forecast_cli(
 
 @command("card")
 def card_cli(
-    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train`.")],
+    model: Annotated[Path, typer.Argument(help="Model directory written by `flarecast train` (or `train-regions`).")],
     trust_modified: TrustOpt = False,
     as_json: JsonOpt = False,
 ):
-    """Print a model's card: what it forecasts, from which inputs, how it was trained and validated.
+    """Print a model's card: what it forecasts, from which inputs, how it was trained and validated (a region model
+    of `flarecast train-regions` too: its methods, out-of-fold Brier scores and thresholds).
 
     [bold]Examples[/]:
       flarecast card models/latest
       flarecast card models/latest --json
       flarecast card models/edited --trust-modified
+      flarecast card models/regions
     """
     from flarecast.model.modeldir import model_id, read_card
-    from flarecast.report.tables import card_summary
+    from flarecast.model.region_file import is_region_model, read_region_model
+    from flarecast.report.tables import card_summary, region_model_summary
+
+    if is_region_model(model):  # sealed without a trust option: an edited region card is refused
+        region = read_region_model(model)
+        emit({"model_id": region.model_id, **region.card}, as_json, region_model_summary)
+        return
 
     card, mid = read_card(model, trust_modified=trust_modified), model_id(model, trust_modified=trust_modified)
     emit({"model_id": mid, **card.to_dict()}, as_json, lambda _: card_summary(card, mid, model))
