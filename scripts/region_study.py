@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from flarecast.ingest.store import read_events, read_goes, read_regions
 from flarecast.samples.labels import Catalogue
-from flarecast.samples.regions import region_samples, regions_frame
+from flarecast.samples.regions import FEATURES, FEED_FEATURES, region_samples, regions_frame
 from flarecast.studies.regions import markdown, region_study
 
 
@@ -33,6 +33,9 @@ def main() -> None:
     ap.add_argument("--convention", default="swpc", help="class thresholds' basis (swpc: the catalogue's classes)")
     ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads")
     ap.add_argument("--json", help="also write the tables here as JSON")
+    ap.add_argument("--features", choices=("study", "feed"), default="study",
+                    help="the region model's features: the study's (log peak flux of the last day's largest flare) or "
+                         "the saved model's, those SWPC's solar_regions.json gives (its class)")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     cat = Catalogue.from_events(read_events(a.store))
@@ -42,7 +45,7 @@ def main() -> None:
     samples = region_samples(frame, cat, convention=a.convention)
     with threadpool_limits(a.threads):  # OpenMP threads of the trees spin for minutes on a shared machine
         res = region_study(samples, cat, read_goes(a.store), years=tuple(a.years), targets=tuple(a.targets),
-                           rule=a.rule, n_boot=a.n_boot)
+                           rule=a.rule, n_boot=a.n_boot, features=FEED_FEATURES if a.features == "feed" else FEATURES)
     print("## Per region (pooled held-out years; intervals: bootstrap over regions)\n")
     print(markdown(res.regions))
     print("\n## Full disk, one forecast per SRS issue time (intervals: bootstrap over weeks)\n")

@@ -65,3 +65,27 @@ def flare_records(summary_csv: Path, first: str, last: str, satellite: int = 16)
 def write_json(path: Path, records: list[dict]) -> Path:
     path.write_text(json.dumps(records))
     return path
+
+
+HALE_CODES = {"Alpha": "A", "Beta": "B", "Gamma": "G", "Beta-Gamma": "BG", "Beta-Delta": "BD", "Gamma-Delta": "GD",
+              "Beta-Gamma-Delta": "BGD"}
+
+
+def region_records(reports: pd.DataFrame, flares: pd.DataFrame) -> list[dict]:
+    """``solar_regions.json`` records in SWPC's field layout for SRS rows (``read_file(..., "regions").data``), with
+    ``c/m/x_xray_events`` counted from a flare list naming regions (``read_file(..., "events").data``) over the day
+    each record describes (``observed_date``: the day before the SRS issue); no SWPC probabilities (the archive
+    has none)."""
+    out = []
+    day = flares["peak"].dt.floor("D")
+    letter = flares["goes_class"].str[:1].str.upper()
+    for _, r in reports.iterrows():
+        observed = (r["time"] - pd.Timedelta(days=1)).floor("D")
+        own = (flares["noaa_ar"] == r["region"]) & (day == observed)
+        out.append({"observed_date": f"{observed:%Y-%m-%d}", "region": int(r["region"]) % 10000,
+                    "latitude": r["latitude"], "longitude": r["longitude"], "location": r["location"],
+                    "carrington_longitude": r["carrington_longitude"], "area": r["area"], "spot_class": r["mcintosh"],
+                    "extent": r["extent"], "number_spots": r["spots"], "mag_class": HALE_CODES.get(r["hale"]),
+                    **{f"{c.lower()}_xray_events": int((own & (letter == c)).sum()) for c in "CMX"},
+                    "c_flare_probability": None, "m_flare_probability": None, "x_flare_probability": None})
+    return out

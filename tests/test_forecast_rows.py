@@ -59,7 +59,7 @@ def test_csv_record_reads_back_as_the_row(p, thr, region, ars, degraded):
 def test_requests_are_frozen_and_take_any_sequence():
     req = ForecastRequest(["m"], Inputs(goes=["a.nc"]), IssueTimes(at=["2017-09-06T12:00"]))
     assert req.models == ("m",) and req.inputs.goes == ("a.nc",) and req.times.at == ("2017-09-06T12:00",)
-    assert Inputs(goes=None).files == {"goes": (), "events": (), "sharp": ()} and not Inputs().has_files
+    assert Inputs(goes=None).files == {"goes": (), "events": (), "sharp": (), "regions": ()} and not Inputs().has_files
     assert hash(req) == hash(ForecastRequest(("m",), Inputs(goes=("a.nc",)), IssueTimes(at=("2017-09-06T12:00",))))
     with pytest.raises(dataclasses.FrozenInstanceError):
         req.times.latest = True

@@ -52,6 +52,7 @@ def test_sunpy_srs_file_round_trips_through_ingest_with_the_values_it_states(tmp
     assert (r["location"], r["area"], r["mcintosh"], r["spots"], r["hale"]) == ("N19W56", 70.0, "Hsx", 1.0, "Alpha")
     res = read_file(SRS_2015, "regions")
     assert res.ignored == {"plages_without_spots": 2, "due_to_return": 1}
+    assert np.isnan(read_regions(store)["m_events"].values).all()  # an SRS counts no flares
     again = ingest("regions", [SRS_2015], store=store)
     assert again.rows_added == 0 and read_regions(store).sizes["report"] == 6
 
@@ -96,6 +97,7 @@ def test_solar_regions_json_keeps_swpc_probabilities_and_dates_the_report_by_its
     r = d.loc[np.datetime64("2024-05-14T00:30")]  # observed 13 May: the SRS of those locations is issued 14 May
     assert (r["region"], r["location"], r["mcintosh"], r["hale"]) == (13664, "S19W87", "Fkc", "Beta-Gamma-Delta")
     assert (r["p_c"], r["p_m"], r["p_x"], r["area"], r["spots"]) == (0.99, 0.75, 0.40, 1170.0, 15.0)
+    assert (r["c_events"], r["m_events"], r["x_events"]) == (0.0, 5.0, 0.0)  # the region's flares of the 13th
     assert np.isnan(d.loc[np.datetime64("2024-05-13T00:30"), ["p_c", "p_m", "p_x"]].astype(float)).all()
 
 
@@ -114,6 +116,14 @@ def test_srs_and_json_of_one_report_merge_into_one_row_whatever_the_order(tmp_pa
         assert ds.sizes["report"] == 6
         r = row(ds, 12253, "2015-01-01T00:30")
         assert (r["p_m"], r["mcintosh"], r["extent"]) == (0.75, "Eac", 11.0)  # SWPC's probability and SRS's extent
+
+
+def test_a_flare_count_that_is_not_one_is_refused_naming_the_record(tmp_path):
+    path = tmp_path / "solar_regions.json"
+    path.write_text(json.dumps([AR3664, {**AR3664, "observed_date": "2024-05-12", "m_xray_events": -1}]))
+    with pytest.raises(InputFileError, match="m_events = -1 is not a flare count"):
+        read_file(path, "regions")
+    assert len(read_file(path, "regions", skip_bad=True).data) == 1
 
 
 @pytest.mark.parametrize(("edit", "message"), [

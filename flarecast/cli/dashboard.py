@@ -43,7 +43,8 @@ def dashboard_cli(
 
 @command("combine")
 def combine_cli(
-    models: Annotated[list[Path], typer.Argument(help="Member model directories (GOES full-disk, SHARP regions).",
+    models: Annotated[list[Path], typer.Argument(help="Member model directories (GOES full-disk, SHARP regions, a "
+                                                      "region model of `train-regions`).",
                                                  metavar="MODEL [MODEL]...")],
     store: StoreOpt = DEFAULT_STORE,
     start: Annotated[str, typer.Option("--from", help="First issue time to fit on (the members' validation "
@@ -64,6 +65,7 @@ def combine_cli(
     [bold]Examples[/]:
       flarecast combine models/goes models/sharp --store data/ops.zarr --from 2012-10-01 --to 2013-04-30 --out models/combined
       flarecast combine models/sharp --store data/ops.zarr --from 2012-10-01 --to 2013-04-30 --out models/sharp-fd
+      flarecast combine models/goes models/regions --store data/regions.zarr --from 2013-01-01 --to 2013-06-30 --out models/goes+regions
     """
     from flarecast.forecast.combine import fit_combination
     from flarecast.report.tables import combination_summary

@@ -6,8 +6,12 @@ independent; an issue time whose regions were all too young to forecast, or with
 The product over-counts when regions are not independent and misses flares from regions the model does not see
 (unnumbered regions, regions beyond its longitude cut), so it is recalibrated.
 
+Members: GOES models (their own full-disk probability), SHARP models (their regions' product) and saved region
+models (``flarecast train-regions``: the product over the regions of NOAA's latest report, per-region rows kept in
+the document's ``regions``; :mod:`flarecast.forecast.region_member`).
+
 Combination: a logistic regression on the logits of the members' full-disk probabilities (a GOES model's own,
-a SHARP model's combined regions), ``P = sigmoid(b + sum_k w_k logit p_k)``, fitted on labelled issue times that
+a SHARP model's or a region model's combined regions), ``P = sigmoid(b + sum_k w_k logit p_k)``, fitted on labelled issue times that
 the members did not train on: their validation period, or out-of-fold predictions once cross-validated models
 exist. One member alone is Platt recalibration (of the regions' product, say). The weights, the threshold chosen on
 the same issue times (the first member's ``threshold_score``), the base rate there and the members' model ids are
@@ -34,6 +38,7 @@ from flarecast import __version__, classes
 from flarecast.errors import ConfigError, ModelError, ParseError
 from flarecast.forecast.issue import FORMAT, card_samples, forecast
 from flarecast.forecast.numbers import coherence, make_coherent
+from flarecast.forecast.region_member import latest_report, region_member
 from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
 from flarecast.forecast.rows import make_row
 from flarecast.ingest import store as st
@@ -41,6 +46,7 @@ from flarecast.jsonio import dumps, jsonable
 from flarecast.metrics import ThresholdRule
 from flarecast.model.card import COMBINATION_FORMAT, CombinationCard
 from flarecast.model.modeldir import model_id, read_card
+from flarecast.model.region_file import is_region_model, read_region_model
 from flarecast.safeio import load_json
 from flarecast.samples import labels
 from flarecast.samples.labels import Catalogue
@@ -68,6 +74,8 @@ def regions_to_full_disk(doc: dict[str, Any], issue: Sequence[str]) -> dict[tupl
 def member_probabilities(model_dir: str | Path, store: Path, issue: Sequence[str], *,
                          device: str = "cpu") -> tuple[dict[tuple[str, str], float], dict[str, Any]]:
     """A member's full-disk probability at each issue time it can forecast, and its forecast document."""
+    if is_region_model(model_dir):
+        return region_member(model_dir, store, list(issue))
     doc = forecast(model_dir, Inputs(store=store), IssueTimes(at=list(issue)), skip_refused=True, device=device)
     if doc["source"] == "sharp":
         return regions_to_full_disk(doc, issue), doc
@@ -103,7 +111,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
         raise ModelError(f"{times.size} issue times from {start} to {end} are forecast by every member and labelled "
                          "by the catalogue: fit on a longer period (at least 20)")
     rank = classes.ordinal(labels.next_and_previous(cat, times, horizon)[0], cfgs[0]["convention"])
-    score = read_card(model_dirs[0]).threshold_score or "hss"
+    score = _threshold_score(model_dirs)
     weights, thresholds, clim, notes = {}, {}, {}, []
     for target in targets:
         y = (rank >= classes.TARGET_RANK[target]).astype(int)
@@ -149,7 +157,9 @@ def forecast_combined(comb_dir: str | Path, store: str | Path, times: IssueTimes
     at, latest, start, end, every = times.at, times.latest, times.start, times.end, times.every
     with open_inputs(Inputs(store=store)) as path:
         if latest:
-            last = min(utc(_latest(m, path, device), what="latest") for m in dirs)
+            flux = [m for m in dirs if not is_region_model(m)]
+            last = (min(utc(_latest(m, path, device), what="latest") for m in flux) if flux
+                    else latest_report(path))
             issue = [iso(_floor(last, cfgs))]
         elif at:
             issue = sorted({iso(utc(a, what="--at")) for a in at})
@@ -175,15 +185,18 @@ def forecast_combined(comb_dir: str | Path, store: str | Path, times: IssueTimes
                                  base_rate=card.base_rate(target), coverage=1.0, model_id=mid,
                                  convention=card.convention, method="combination"))
     lowered = make_coherent(rows)
-    first = cfgs[0]
+    first = next((c for c in cfgs if c["cadence"]), cfgs[0])
+    regions = [r for _, doc in results if doc["source"] == "regions" for r in doc["regions"]]
     return {
         "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": None, "source": "combined",
         "convention": card.convention, "cadence": first["cadence"], "window": first["window"],
         "horizon": card.horizon, "channels": sorted({c for cfg in cfgs for c in cfg["channels"]}),
         "targets": list(card.targets), "thresholds": dict(card.thresholds),
         "climatology": dict(card.climatology), "max_missing": first["max_missing"],
-        "inputs": results[0][1]["inputs"], "issue_times": len(issue), "forecasts": rows, "refused": refused,
-        "members": members, **({"coherence": coherence({}, lowered)} if lowered else {}),
+        "inputs": {k: v for _, d in results for k, v in d["inputs"].items()}, "issue_times": len(issue),
+        "forecasts": rows, "refused": refused,
+        "members": members, **({"regions": regions} if regions else {}),
+        **({"coherence": coherence({}, lowered)} if lowered else {}),
     }
 
 
@@ -208,6 +221,11 @@ def _members(model_dirs: Sequence[str | Path]) -> tuple[list[dict[str, Any]], li
         raise ConfigError("no member: give at least one model directory")
     members, cfgs = [], []
     for m in model_dirs:
+        if is_region_model(m):
+            members.append({"path": str(m), "model_id": (rm := read_region_model(m)).model_id, "source": "regions"})
+            cfgs.append({"targets": rm.targets, "horizon": rm.card["horizon"], "convention": rm.card["convention"],
+                         "cadence": None, "window": None, "max_missing": None, "channels": []})
+            continue
         card = read_card(m)
         cfg = card_samples(card, m)
         members.append({"path": str(m), "model_id": model_id(m), "source": cfg.source})
@@ -229,6 +247,8 @@ def _grid(start: str, end: str, every: str, cfgs: list[dict[str, Any]]) -> list[
     step = pd.Timedelta(every)
     times = pd.date_range(pd.Timestamp(t0), pd.Timestamp(t1), freq=step)
     for c in cfgs:
+        if not c["cadence"]:
+            continue  # a region model forecasts at any time, from the latest report
         cad = pd.Timedelta(c["cadence"]).value
         if times.size and (times[0].value % cad or step.value % cad):
             raise ConfigError(f"issue times from {start} every {every} are not on the {c['cadence']} step grid of "
@@ -238,8 +258,14 @@ def _grid(start: str, end: str, every: str, cfgs: list[dict[str, Any]]) -> list[
 
 
 def _floor(t: np.datetime64, cfgs: list[dict[str, Any]]) -> np.datetime64:
-    step = int(np.lcm.reduce([pd.Timedelta(c["cadence"]).value for c in cfgs]))
+    step = int(np.lcm.reduce([pd.Timedelta(c["cadence"] or "1h").value for c in cfgs]))
     return np.datetime64(int(np.datetime64(t, "ns").astype(np.int64) // step * step), "ns")
+
+
+def _threshold_score(model_dirs: Sequence[str | Path]) -> str:
+    """The score the first GOES or SHARP member chose its thresholds by (HSS for region members alone)."""
+    flux = [m for m in model_dirs if not is_region_model(m)]
+    return (read_card(flux[0]).threshold_score if flux else None) or "hss"
 
 
 def _latest(model_dir, store: Path, device: str) -> str:

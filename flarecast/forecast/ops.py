@@ -31,6 +31,10 @@ def issue_forecast(request: ForecastRequest, *, out: str | Path | None = None,
         raise ConfigError("no model: give a model directory")
     if out is not None:
         _check_format(fmt)
+    if r.inputs.regions and not is_combination(models[0]):
+        raise ConfigError("--regions files are read by a combination with a region model member (`flarecast "
+                          "train-regions`, then `flarecast combine MODEL REGION_MODEL`): give that combination, or "
+                          "drop --regions")
     if is_combination(models[0]):
         if len(models) > 1:
             raise ConfigError(f"{models[0]} is a combination: it already names its members; give it alone")

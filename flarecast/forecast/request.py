@@ -8,7 +8,7 @@ and how, as small frozen objects built once (by the CLI, a job step or a caller)
 
 >>> req = ForecastRequest(("models/latest",), Inputs(store="data/store.zarr"), IssueTimes(latest=True))
 >>> req.times.latest, req.inputs.files
-(True, {'goes': (), 'events': (), 'sharp': ()})
+(True, {'goes': (), 'events': (), 'sharp': (), 'regions': ()})
 """
 
 from __future__ import annotations
@@ -29,20 +29,22 @@ def _tuple(value: Sequence | None) -> tuple:
 
 @dataclass(frozen=True)
 class Inputs:
-    """A store to read, or files (``goes``, ``events``, ``sharp``: files, folders or globs) to ingest first."""
+    """A store to read, or files (``goes``, ``events``, ``sharp``, ``regions``: files, folders or globs) to ingest
+    first."""
 
     store: str | Path | None = None
     goes: Files = ()
     events: Files = ()
     sharp: Files = ()
+    regions: Files = ()
 
     def __post_init__(self) -> None:
-        for kind in ("goes", "events", "sharp"):
+        for kind in ("goes", "events", "sharp", "regions"):
             object.__setattr__(self, kind, _tuple(getattr(self, kind)))
 
     @property
     def files(self) -> dict[str, Files]:
-        return {"goes": self.goes, "events": self.events, "sharp": self.sharp}
+        return {"goes": self.goes, "events": self.events, "sharp": self.sharp, "regions": self.regions}
 
     @property
     def has_files(self) -> bool:
@@ -92,12 +94,12 @@ def open_inputs(inputs: Inputs) -> Iterator[Path]:
 
     files = inputs.files
     if inputs.store is not None and inputs.has_files:
-        raise ConfigError("give either --store or input files (--goes, --events, --sharp), not both")
+        raise ConfigError("give either --store or input files (--goes, --events, --sharp, --regions), not both")
     if inputs.store is not None:
         yield Path(inputs.store)
         return
     if not inputs.has_files:
-        raise ConfigError("no inputs: give --store STORE, or files with --goes/--events/--sharp")
+        raise ConfigError("no inputs: give --store STORE, or files with --goes/--events/--sharp/--regions")
     from flarecast.ingest.pipeline import ingest
 
     with tempfile.TemporaryDirectory(prefix="flarecast-forecast-") as tmp:
@@ -110,6 +112,7 @@ def open_inputs(inputs: Inputs) -> Iterator[Path]:
         except MissingDataError as exc:
             if files.get(exc.group):
                 raise
-            label = {"goes": "GOES XRS", "events": "flare catalogue", "sharp": "SHARP"}[exc.group]
+            label = {"goes": "GOES XRS", "events": "flare catalogue", "sharp": "SHARP",
+                     "regions": "NOAA region report (solar_regions.json)"}[exc.group]
             raise ConfigError(f"the model needs {label} data and no --{exc.group} files were given: add "
                               f"--{exc.group} FILES, or forecast from a store with --store") from None

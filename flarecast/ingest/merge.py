@@ -265,13 +265,16 @@ def merge_sharp(old: xr.Dataset | None, new: list[tuple[str, ReaderResult]]) -> 
     return ds, added
 
 
-REGION_FLOATS = ("latitude", "longitude", "carrington_longitude", "area", "extent", "spots", "p_c", "p_m", "p_x")
+REGION_FLOATS = ("latitude", "longitude", "carrington_longitude", "area", "extent", "spots", "p_c", "p_m", "p_x",
+                 "c_events", "m_events", "x_events")
 REGION_UNITS = {"latitude": "degree (+N)", "longitude": "degree (+W of the central meridian)",
                 "carrington_longitude": "degree", "area": "millionths of the solar hemisphere",
                 "extent": "degree (longitudinal extent)", "spots": "count",
                 "p_c": "SWPC probability of a C-class flare in the next day (0..1, NaN: not given)",
                 "p_m": "SWPC probability of an M-class flare in the next day (0..1, NaN: not given)",
-                "p_x": "SWPC probability of an X-class flare in the next day (0..1, NaN: not given)"}
+                "p_x": "SWPC probability of an X-class flare in the next day (0..1, NaN: not given)",
+                **{f"{c}_events": f"count of the region's {c.upper()}-class flares on the day the report describes "
+                                  "(SWPC's {c}_xray_events; NaN: not given)" for c in "cmx"}}
 
 
 REGION_PRIORITY = ("swpc-srs-text", "srs-archive-csv", "swpc-regions-json")
@@ -287,6 +290,7 @@ def merge_regions(old: xr.Dataset | None, new: list[tuple[str, ReaderResult]]) -
     row. Rows added per file count the (time, region) pairs new to the store."""
     parts = [] if old is None else [old.to_dataframe().reset_index(drop=True)]
     parts += [r.data.assign(source=src.split(":", 1)[0]) for src, r in new]
+    parts = [p.reindex(columns=[*p.columns, *(c for c in REGION_FLOATS if c not in p.columns)]) for p in parts]
     origin = np.concatenate([np.full(len(p), i - (old is not None)) for i, p in enumerate(parts)] + [np.zeros(0)])
     rows = pd.concat(parts, ignore_index=True).assign(_origin=origin)
     for c in ("location", "mcintosh", "hale"):

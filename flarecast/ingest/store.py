@@ -19,6 +19,7 @@ Layout (Zarr format 2, whose string and datetime encodings are settled specifica
 | regions | latitude, longitude, carrington_longitude, area, extent, spots | report | float64 | deg (+N, +W), deg, millionths of the hemisphere, deg, count |
 | regions | location, mcintosh, hale, source | report | str | ``N19W56``, ``Dai``, ``Beta-Gamma``; the reader whose values win |
 | regions | p_c, p_m, p_x | report | float64 | SWPC's probability of a C/M/X flare in the next day, NaN: none given |
+| regions | c_events, m_events, x_events | report | float64 | SWPC's counts of the region's C/M/X flares on the reported day (`solar_regions.json`), NaN: none given |
 
 Every group carries ``provenance`` (a JSON list of ``{file, sha256, reader, flarecast_version, rows,
 time_range}``); ``events`` also carries ``coverage`` (first and last peak per reader).

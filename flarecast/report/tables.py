@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
@@ -82,6 +83,8 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     lines: list = [table]
     if any(split_target(t)[1] for t in doc.get("targets", ())):
         lines.append(three_day_table(doc))  # a model of forecast days: the latest issue time as SWPC lays it out
+    if doc.get("regions"):
+        lines.append(region_rows_table(doc))
     for r in doc["refused"][:5]:
         lines.append(escape(f"refused {r['issue_time']}: {r['detail']}"))  # a reason's [text] is not markup
     if len(doc["refused"]) > 5:
@@ -94,6 +97,35 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     if out_file is not None:
         lines.append(f"wrote {len(rows)} rows to {out_file}")
     return lines
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+def region_rows_table(doc: dict[str, Any]) -> Table:
+    """The regions of the latest issue time of a combination with a region model member: the model's C+, M+ and
+    X per region beside SWPC's own, and the regions' product ``1 - prod(1 - p)`` as the caption."""
+    last = max(r["issue_time"] for r in doc["regions"])
+    rows = [r for r in doc["regions"] if r["issue_time"] == last]
+    targets = list(rows[0]["probability"])
+    names = {t: CLASS_NAMES[split_target(t)[0]] + (f" d{split_target(t)[1]}" if split_target(t)[1] else "")
+             for t in targets}
+    table = Table(title=f"regions at {last} (report {rows[0]['report_time']}), next 24h"
+                        + (" and the 24 h periods after it (d2, d3)" if any(split_target(t)[1] for t in targets) else ""))
+    for col in ("region", "location", "McIntosh", "Hale", *names.values(), "SWPC C/M/X"):
+        table.add_column(col, justify="right" if col in names.values() else "left")
+    for r in rows:
+        table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
+                      *(_pct(r["probability"][t]) for t in targets),
+                      "/".join(_pct(r["swpc"].get(t)) for t in (">=C", ">=M", "X")))
+    product = {t: 1.0 - float(np.prod([1.0 - r["probability"][t] for r in rows])) for t in targets}
+    table.caption = "regions' product 1 - prod(1 - p): " + ", ".join(
+        f"{names[t]} {_pct(p)}" for t, p in product.items()) + "; the full disk above combines it with the flux"
+    return table
+
+
+CLASS_NAMES = {">=C": "C+", ">=M": "M+", "X": "X"}
 
 
 def three_day_table(doc: dict[str, Any]) -> Table:
@@ -351,6 +383,16 @@ def region_scores_summary(result: dict[str, Any]) -> list:
                           value_ci(s["hss"]), value_ci(s["roc_auc"]))
         tables.append(table)
     return tables + [f"note: {escape(n)}" for n in result.get("notes", [])]
+
+
+def region_model_summary(card: dict[str, Any]) -> list[str]:
+    """``flarecast train-regions``: per target the method chosen, the out-of-fold Brier of each, the threshold."""
+    tr = card["training"]
+    return [f"{escape(t)}: {card['methods'][t]} (out-of-fold Brier "
+            + ", ".join(f"{m} {b:.4f}" for m, b in card["oof_brier"][t].items())
+            + f"); threshold {card['thresholds'][t]:.3f}, base rate {card['climatology'][t]:.3f}"
+            for t in card["targets"]] + [
+        f"trained on {tr['reports']} reports of {tr['regions']} regions, {tr['from'][:10]} to {tr['to'][:10]}"]
 
 
 def regions_now_summary(doc: dict[str, Any]) -> list:

@@ -45,11 +45,18 @@ class RegionSamples:
     table: pd.DataFrame
     horizon: np.timedelta64
     convention: str
+    days: int = 1
 
     def labels(self, target: str) -> np.ndarray:
-        """0/1 per sample: the region's largest flare in the horizon reaches ``target`` (``">=C"``, ...)."""
-        return (classes.ordinal(self.table["flux_next"].to_numpy(), self.convention)
-                >= classes.TARGET_RANK[target]).astype(np.int8)
+        """0/1 per sample: the region's largest flare in the horizon reaches ``target`` (``">=C"``, ...); for a
+        later day's target (``">=M@d2"``) its largest flare in (t + (d - 1) horizon, t + d horizon]."""
+        cls, day = classes.split_target(target)
+        column = "flux_next" if day <= 1 else f"flux_next_d{day}"
+        if column not in self.table.columns:
+            raise SampleError(f"target {target!r}: the region samples hold {self.days} day(s) of labels: build "
+                              f"them with days={day}")
+        return (classes.ordinal(self.table[column].to_numpy(), self.convention)
+                >= classes.TARGET_RANK[cls]).astype(np.int8)
 
     def counts(self, target: str) -> np.ndarray:
         """Number of the region's flares reaching ``target`` in (t, t + horizon] per sample (Poisson rates)."""
@@ -68,8 +75,12 @@ def regions_frame(regions: xr.Dataset) -> pd.DataFrame:
 
 
 def region_samples(regions: pd.DataFrame, cat: Catalogue, *, horizon: np.timedelta64 = DAY,
-                   convention: str = "swpc") -> RegionSamples:
+                   convention: str = "swpc", days: int = 1) -> RegionSamples:
     """Label each report row of ``regions`` from ``cat`` and add its flare-history features.
+
+    ``days`` > 1 adds the labels of the following horizons, ``flux_next_d2``... (the region's largest flare in
+    (t + (d - 1) horizon, t + d horizon]; a region that has rotated off the disk by then flares in no label, which
+    its longitude tells the model), and keeps only reports whose last day the catalogue covers.
 
     Raises
     ------
@@ -78,38 +89,86 @@ def region_samples(regions: pd.DataFrame, cat: Catalogue, *, horizon: np.timedel
     """
     t = regions["time"].to_numpy("datetime64[ns]")
     first, last = cat.span
-    inside = (t - horizon >= first) & (t + horizon <= last)
+    inside = (t - horizon >= first) & (t + days * horizon <= last)
     if not inside.any():
         raise SampleError(f"no region report lies inside the flare catalogue's span {first}..{last} "
                           f"(reports {t.min() if t.size else 'none'}..{t.max() if t.size else ''}): ingest the "
                           "catalogue of the reports' years")
     table = regions[inside].reset_index(drop=True).copy()
     t = table["time"].to_numpy("datetime64[ns]")
-    nxt, prev = np.full(len(table), np.nan), np.full(len(table), np.nan)
-    counts = {f"n_{c}_{d}d": np.zeros(len(table)) for c in ("c", "m") for d in HISTORY_DAYS}
+    nxt = np.full(len(table), np.nan)
+    later = {d: np.full(len(table), np.nan) for d in range(2, days + 1)}
     ahead = {t_: np.zeros(len(table)) for t_ in classes.TARGET_RANK}
-    cat = cat.one_per_peak()
+    own_flares = cat.one_per_peak()
     for region, idx in table.groupby("region").indices.items():
-        own = cat.of_regions([region])
+        own = own_flares.of_regions([region])
         nxt[idx] = range_max(own.peak, own.flux, t[idx], t[idx] + horizon)
-        prev[idx] = range_max(own.peak, own.flux, t[idx] - horizon, t[idx])
+        for d in range(2, days + 1):
+            later[d][idx] = range_max(own.peak, own.flux, t[idx] + (d - 1) * horizon, t[idx] + d * horizon)
         r = classes.ordinal(own.flux, convention) if own.peak.size else np.zeros(0)
-        for c, at_least in (("c", 1), ("m", 2)):
-            peaks = own.peak[r >= at_least]
-            for d in HISTORY_DAYS:
-                counts[f"n_{c}_{d}d"][idx] = (np.searchsorted(peaks, t[idx], side="right")
-                                              - np.searchsorted(peaks, t[idx] - d * DAY, side="right"))
         for target, at_least in classes.TARGET_RANK.items():
             peaks = own.peak[r >= at_least]
             ahead[target][idx] = (np.searchsorted(peaks, t[idx] + horizon, side="right")
                                   - np.searchsorted(peaks, t[idx], side="right"))
-    table["flux_next"], table["flux_prev"] = nxt, prev
-    for k, v in counts.items():
-        table[k] = v
+    table["flux_next"] = nxt
+    for d, v in later.items():
+        table[f"flux_next_d{d}"] = v
+    table = table.join(region_history(table, cat, horizon=horizon, convention=convention))
     for target, v in ahead.items():
         table[f"count_next{target}"] = v
     table = table.join(history_features(table))
-    return RegionSamples(table, horizon, convention)
+    return RegionSamples(table, horizon, convention, days)
+
+
+EVENT_COLUMNS = ("c_events", "m_events", "x_events")
+"""SWPC's counts of a region's C, M and X flares on the day a ``solar_regions.json`` record describes."""
+
+
+def region_history(table: pd.DataFrame, cat: Catalogue | None, *, horizon: np.timedelta64 = DAY,
+                   convention: str = "swpc") -> pd.DataFrame:
+    """The flare history of each report row: ``flux_prev`` (the region's largest catalogue flare in
+    (t - horizon, t], NaN: none), ``n_c_1d``, ``n_m_1d``, ``n_c_3d``, ``n_m_3d`` (its flares of class C or above and M
+    or above over the last 1 and 3 days) and ``prev_rank`` (the class of its largest flare of the last day:
+    0 below C, 1 C, 2 M, 3 X).
+
+    Two sources. A row with SWPC's event counts (``c_events``...: ``solar_regions.json``, whose flare list names
+    no region) takes them: the 1-day counts and rank from its own record (the day before its issue time), the
+    3-day counts summed over the region's records in (t - 3 days, t]. Other rows (SRS text, the archive) count
+    the catalogue's flares naming the region (``noaa_ar``); ``cat`` None counts none.
+    """
+    n = len(table)
+    t = table["time"].to_numpy("datetime64[ns]")
+    out = {k: np.zeros(n) for k in ("n_c_1d", "n_m_1d", "n_c_3d", "n_m_3d", "prev_rank")}
+    out["flux_prev"] = np.full(n, np.nan)
+    if cat is not None:
+        cat = cat.one_per_peak()
+        for region, idx in table.groupby("region").indices.items():
+            own = cat.of_regions([region])
+            out["flux_prev"][idx] = range_max(own.peak, own.flux, t[idx] - horizon, t[idx])
+            r = classes.ordinal(own.flux, convention) if own.peak.size else np.zeros(0)
+            for c, at_least in (("c", 1), ("m", 2)):
+                peaks = own.peak[r >= at_least]
+                for d in HISTORY_DAYS:
+                    out[f"n_{c}_{d}d"][idx] = (np.searchsorted(peaks, t[idx], side="right")
+                                               - np.searchsorted(peaks, t[idx] - d * DAY, side="right"))
+        prev = out["flux_prev"]
+        out["prev_rank"] = np.where(np.isfinite(prev), classes.ordinal(np.nan_to_num(prev), convention), 0)
+    have = [c for c in EVENT_COLUMNS if c in table.columns]
+    fed = table[have].notna().any(axis=1).to_numpy() if have else np.zeros(n, dtype=bool)
+    if fed.any():
+        ev = {c: (table[c].fillna(0).to_numpy(float) if c in have else np.zeros(n)) for c in EVENT_COLUMNS}
+        day_c, day_m = ev["c_events"] + ev["m_events"] + ev["x_events"], ev["m_events"] + ev["x_events"]
+        out["n_c_1d"][fed], out["n_m_1d"][fed] = day_c[fed], day_m[fed]
+        out["prev_rank"][fed] = np.select([ev["x_events"] > 0, ev["m_events"] > 0, ev["c_events"] > 0],
+                                          [3, 2, 1], 0)[fed]
+        for _region, idx in table[fed].groupby("region").indices.items():
+            rows = np.flatnonzero(fed)[idx]
+            order = rows[np.argsort(t[rows], kind="stable")]
+            for c, daily in (("c", day_c), ("m", day_m)):
+                csum = np.r_[0.0, np.cumsum(daily[order])]
+                lo = np.searchsorted(t[order], t[order] - 3 * DAY, side="right")
+                out[f"n_{c}_3d"][order] = csum[np.arange(1, order.size + 1)] - csum[lo]
+    return pd.DataFrame(out, index=table.index)
 
 
 def history_features(table: pd.DataFrame) -> pd.DataFrame:
@@ -121,6 +180,13 @@ def history_features(table: pd.DataFrame) -> pd.DataFrame:
     d_area = (table["area"] - g["area"].shift(1)).fillna(0.0)
     return pd.DataFrame({"age_days": age, "d_area": d_area.to_numpy(), "new": (age == 0).astype(float)},
                         index=table.index)
+
+
+def home_year(region: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Each report's fold: the year holding most of its region's reports (ties: the earlier year)."""
+    frame = pd.DataFrame({"region": region, "year": pd.DatetimeIndex(time).year})
+    mode = frame.groupby("region")["year"].agg(lambda y: y.value_counts().sort_index().idxmax())
+    return frame["region"].map(mode).to_numpy()
 
 
 def mcintosh_parts(mcintosh) -> np.ndarray:
@@ -138,12 +204,19 @@ FEATURES = ("log_area", "log_spots", "extent", "abs_lat", "longitude", "zurich",
             "gamma", "delta", "log_prev", "n_c_1d", "n_m_1d", "n_c_3d", "n_m_3d", "age_days", "d_area", "new")
 """Report and flare-history features of the region model, in column order."""
 
+FEED_FEATURES = tuple("prev_rank" if f == "log_prev" else f for f in FEATURES)
+"""The features SWPC's files give (``solar_regions.json`` with its event counts): the largest flare of the last
+day is known by its class only (``prev_rank``), not its peak flux (``log_prev``). The saved region model
+(``flarecast train-regions``) uses these, so that ``forecast --latest`` from ``fetch swpc`` files can use it."""
 
-def feature_matrix(samples: RegionSamples) -> np.ndarray:
-    """``[n, len(FEATURES)]`` float matrix: report values (log area and spot count, McIntosh component ranks,
+
+def feature_matrix(samples: RegionSamples | pd.DataFrame, features=FEATURES) -> np.ndarray:
+    """``[n, len(features)]`` float matrix: report values (log area and spot count, McIntosh component ranks,
     Hale gamma and delta flags, position) and the region's flare history (log of the largest peak flux of the
-    previous horizon, -9 without one; C and M counts over 1 and 3 days; age; area change)."""
-    t = samples.table
+    previous horizon, -9 without one, or its class rank; C and M counts over 1 and 3 days; age; area change).
+    ``samples`` is region samples or a table with their report and history columns (:func:`region_history`,
+    :func:`history_features`)."""
+    t = samples.table if isinstance(samples, RegionSamples) else samples
     parts = mcintosh_parts(t["mcintosh"].tolist()).astype(float)
     hale = t["hale"].astype(str).str.upper()
     prev = t["flux_prev"].to_numpy()
@@ -156,9 +229,10 @@ def feature_matrix(samples: RegionSamples) -> np.ndarray:
         "zurich": parts[:, 0], "penumbra": parts[:, 1], "compactness": parts[:, 2],
         "gamma": hale.str.contains("GAMMA").to_numpy(float), "delta": hale.str.contains("DELTA").to_numpy(float),
         "log_prev": np.where(np.isfinite(prev), np.log10(np.where(np.isfinite(prev), prev, 1.0)), -9.0),
-        **{k: t[k].to_numpy(float) for k in ("n_c_1d", "n_m_1d", "n_c_3d", "n_m_3d", "age_days", "d_area", "new")},
+        **{k: t[k].to_numpy(float) for k in ("n_c_1d", "n_m_1d", "n_c_3d", "n_m_3d", "age_days", "d_area", "new",
+                                              "prev_rank")},
     }
-    return np.column_stack([cols[f] for f in FEATURES]).astype(np.float64)
+    return np.column_stack([cols[f] for f in features]).astype(np.float64)
 
 
 def full_disk(time: np.ndarray, p_region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

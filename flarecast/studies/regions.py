@@ -34,6 +34,7 @@ from flarecast.samples.regions import (
     feature_matrix,
     flux_features,
     full_disk,
+    home_year,
     region_samples,
     regions_frame,
 )
@@ -51,13 +52,6 @@ class StudyResult:
     regions: pd.DataFrame
     full_disk: pd.DataFrame
     chosen: dict
-
-
-def home_year(region: np.ndarray, time: np.ndarray) -> np.ndarray:
-    """Each report's fold: the year holding most of its region's reports (ties: the earlier year)."""
-    frame = pd.DataFrame({"region": region, "year": pd.DatetimeIndex(time).year})
-    mode = frame.groupby("region")["year"].agg(lambda y: y.value_counts().sort_index().idxmax())
-    return frame["region"].map(mode).to_numpy()
 
 
 def _logit(p):
@@ -85,15 +79,17 @@ def _row(target, method, y, p, groups, threshold, clim, n_boot):
 
 
 def region_study(samples: RegionSamples, cat: Catalogue, goes: xr.Dataset, *, years=(2011, 2012, 2013),
-                 targets=(">=C", ">=M"), rule: str = "hss", n_boot: int = 500) -> StudyResult:
+                 targets=(">=C", ">=M"), rule: str = "hss", n_boot: int = 500,
+                 features=FEATURES) -> StudyResult:
     """Leave-one-year-out over ``years`` (module docstring). ``cat`` is the whole catalogue (full-disk labels
-    count flares of every region and of none); ``goes`` holds XRS-B over the years."""
+    count flares of every region and of none); ``goes`` holds XRS-B over the years; ``features`` the region
+    model's (:data:`~flarecast.samples.regions.FEED_FEATURES`: those of the saved model)."""
     table = samples.table
     t_all = table["time"].to_numpy("datetime64[ns]")
     fold = home_year(table["region"].to_numpy(), t_all)
     keep = np.isin(fold, years)
     table, fold, t_all = table[keep].reset_index(drop=True), fold[keep], t_all[keep]
-    x = feature_matrix(RegionSamples(table, samples.horizon, samples.convention))
+    x = feature_matrix(RegionSamples(table, samples.horizon, samples.convention), features)
     kept = RegionSamples(table, samples.horizon, samples.convention)
     days = samples.horizon / np.timedelta64(1, "D")
     threshold = ThresholdRule.parse(rule)
@@ -119,7 +115,7 @@ def region_study(samples: RegionSamples, cat: Catalogue, goes: xr.Dataset, *, ye
             test, train = fold == year, fold != year
             if not test.any():
                 continue
-            model, oof = fit_region_model(x[train], {tg: y[train]}, fold[train], FEATURES)
+            model, oof = fit_region_model(x[train], {tg: y[train]}, fold[train], features)
             chosen[(year, tg)] = (model.methods[tg], model.oof_brier[tg])
             pred["region model"][test] = model.predict(x[test], tg)
             thr["region model"][test] = threshold.choose(y[train], oof[tg])

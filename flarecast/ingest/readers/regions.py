@@ -13,7 +13,10 @@ Row (:data:`REGION_COLUMNS`): ``time`` is the report's issue time (SRS: 00:30 UT
 same as SRS text (``N19W56``), ``carrington_longitude``, ``mcintosh`` (Zurich, penumbra and compactness
 letters: ``Dai``), ``area`` (millionths of the hemisphere), ``extent`` (longitudinal extent, degrees), ``spots``,
 ``hale`` (``Beta-Gamma-Delta``), and ``p_c``, ``p_m``, ``p_x``: SWPC's probabilities (0..1) of a C, M, X flare
-from the region in the next day, NaN where the source gives none (SRS files and the archive never do).
+from the region in the next day, NaN where the source gives none (SRS files and the archive never do);
+``c_events``, ``m_events``, ``x_events``: the number of C, M and X flares SWPC attributes to the region on the day
+the report describes (``solar_regions.json``'s ``c/m/x_xray_events``; NaN where not given): the region's flare
+history when the flare list names no region (:func:`flarecast.samples.regions.region_history`).
 
 Only regions with sunspots (SRS part I) are rows: plages without spots (part IA) and regions due to return
 (part II) have no McIntosh class or area to forecast from; they are counted in ``ignored``.
@@ -40,8 +43,10 @@ from flarecast.ingest.readers.rows import TRUNCATED, BadRows, read_text, text_ta
 from flarecast.ingest.readers.swpc_json import records
 
 REGION_COLUMNS = ("time", "region", "latitude", "longitude", "location", "carrington_longitude", "mcintosh",
-                  "area", "extent", "spots", "hale", "p_c", "p_m", "p_x")
-_FLOATS = ("latitude", "longitude", "carrington_longitude", "area", "extent", "spots", "p_c", "p_m", "p_x")
+                  "area", "extent", "spots", "hale", "p_c", "p_m", "p_x", "c_events", "m_events", "x_events")
+_FLOATS = ("latitude", "longitude", "carrington_longitude", "area", "extent", "spots", "p_c", "p_m", "p_x",
+           "c_events", "m_events", "x_events")
+EVENTS = ("c_events", "m_events", "x_events")
 _STRINGS = ("location", "mcintosh", "hale")
 
 MCINTOSH = re.compile(r"^[ABCDEFH][XRSAHK][XOIC]$")
@@ -129,8 +134,11 @@ def regions_result(path: Path, cols: dict[str, np.ndarray], reader: str, rows: B
             why = f"latitude {floats['latitude'][i]:g} is not in -90..90"
         else:
             bad_p = [c for c in ("p_c", "p_m", "p_x") if not np.isnan(floats[c][i]) and not 0 <= floats[c][i] <= 1]
+            bad_n = [c for c in EVENTS if not np.isnan(floats[c][i]) and (floats[c][i] < 0 or floats[c][i] % 1)]
             if bad_p:
                 why = f"{bad_p[0]} = {floats[bad_p[0]][i] * 100:g}% is not a probability in 0..100%"
+            elif bad_n:
+                why = f"{bad_n[0]} = {floats[bad_n[0]][i]:g} is not a flare count (a whole number >= 0)"
         if why:
             rows.bad(int(lines[i]), why)
     keep = ~np.isin(np.asarray(lines), rows.lines)
@@ -144,7 +152,7 @@ def regions_result(path: Path, cols: dict[str, np.ndarray], reader: str, rows: B
         "carrington_longitude": floats["carrington_longitude"][keep],
         "mcintosh": mcintosh[keep], "area": floats["area"][keep], "extent": floats["extent"][keep],
         "spots": floats["spots"][keep], "hale": hale[keep].astype(object),
-        **{c: floats[c][keep] for c in ("p_c", "p_m", "p_x")},
+        **{c: floats[c][keep] for c in ("p_c", "p_m", "p_x", *EVENTS)},
     }, columns=list(REGION_COLUMNS))
     data = data.sort_values(["time", "region"], kind="stable", ignore_index=True)
     dup = data.duplicated(["time", "region"]).to_numpy()
@@ -306,6 +314,7 @@ class SwpcRegionsJson(Reader, name="swpc-regions-json", kind="regions", basis="n
             "spots": num("number_spots"), "hale": text("mag_class"),
             "p_c": num("c_flare_probability", 0.01), "p_m": num("m_flare_probability", 0.01),
             "p_x": num("x_flare_probability", 0.01),
+            **{f"{c}_events": num(f"{c}_xray_events") for c in "cmx"},
         }
         given = [str(v).strip().upper() for v in text("location")]
         cols["location"] = [g if parse_location(g) else location_text(a, b)
