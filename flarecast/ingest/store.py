@@ -96,7 +96,7 @@ def read_regions(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
 
 def read_group(store: str | Path, group: str) -> xr.Dataset:
     """Open one group (values load lazily, as numpy arrays, when first touched)."""
-    path = _group_path(store, group)
+    path = group_path(store, group)
     try:
         return xr.open_zarr(path.parent, group=group, consolidated=False, chunks=None, zarr_format=2)
     except (OSError, ValueError, KeyError) as exc:
@@ -105,7 +105,9 @@ def read_group(store: str | Path, group: str) -> xr.Dataset:
         ) from exc
 
 
-def _group_path(store: str | Path, group: str) -> Path:
+def group_path(store: str | Path, group: str) -> Path:
+    """The folder of ``group`` in ``store``, after recovering an interrupted swap; a missing store or group raises
+    :class:`~flarecast.errors.MissingDataError` naming the ingest command that builds it."""
     if group not in GROUPS:
         raise StoreError(f"group {group!r} is not one of {list(GROUPS)}")
     path = Path(store)
@@ -126,7 +128,7 @@ def _group_path(store: str | Path, group: str) -> Path:
 def group_attrs(store: str | Path, group: str) -> dict | None:
     """A group's attributes without opening its arrays, or None when the store does not hold the group."""
     try:
-        path = _group_path(store, group)
+        path = group_path(store, group)
     except StoreError:
         if (Path(store) / group).exists():
             raise
