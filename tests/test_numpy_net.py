@@ -123,7 +123,7 @@ def test_flarecast_forecast_on_the_cpu_never_imports_torch(tiny_model, sim_store
             f"sys.argv = ['flarecast', 'forecast', {str(tiny_model)!r}, '--store', {str(sim_store)!r}, '--latest', "
             f"'--out', {str(out)!r}]\n"
             "try:\n    app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            "heavy = sorted(m for m in ('torch', 'sklearn', 'scipy', 'matplotlib', 'dask') if m in sys.modules)\n"
+            "heavy = sorted(m for m in ('torch', 'sklearn', 'scipy', 'matplotlib', 'dask', 'xarray') if m in sys.modules)\n"
             "print('IMPORTED', heavy)\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast import __version__
 from flarecast.classes import coherent
@@ -51,6 +50,9 @@ from flarecast.samples.features import uses_history
 from flarecast.samples.goes import NEEDS_XRSA
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.util import duration, duration_text, iso, utc
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 FORMAT = "flarecast-forecast/1"
 

@@ -40,15 +40,18 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 import zarr
 
 from flarecast.config import DEFAULT_STORE  # noqa: E402  (re-exported: the default of every reader)
 from flarecast.errors import MissingDataError, ParseError, StoreError
 from flarecast.safeio import load_json
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 GROUPS = ("goes", "events", "sharp", "regions")
 TIME_CHUNK = 2**16
@@ -96,6 +99,8 @@ def read_regions(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
 
 def read_group(store: str | Path, group: str) -> xr.Dataset:
     """Open one group (values load lazily, as numpy arrays, when first touched)."""
+    import xarray as xr
+
     path = group_path(store, group)
     try:
         return xr.open_zarr(path.parent, group=group, consolidated=False, chunks=None, zarr_format=2)
