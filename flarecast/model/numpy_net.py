@@ -14,6 +14,8 @@ that needs gradients stay on torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,8 @@ from flarecast.model.layers import (
 from flarecast.model.modeldir import CARD, card_architecture, inside, verified_card
 from flarecast.model.window_stats import check_parts, read_linear, window_stats
 
+_ONE_BLAS_THREAD_FROM = 64
+"""Windows from which the network's matrix products run on one BLAS thread (:func:`_one_blas_thread`)."""
 _ERF_STEP = 1 / 256
 _ERF_TOP = 6.0  # erf(6) = 1 - 2e-17: 1 in float64
 
@@ -147,16 +151,33 @@ def predict_numpy(model: NumpyNet | NumpyLogistic | NumpyEnsemble, inputs, idx: 
     linear = model.linear if isinstance(model, NumpyEnsemble) else []
     idx = np.asarray(idx, dtype=np.int64)
     out, out_linear = [], []
-    for s in range(0, idx.size, batch_size):
-        x = inputs.gather(idx[s : s + batch_size])
-        out.append(_mean_sigmoid(nets, x))
-        if linear:
-            out_linear.append(_mean_sigmoid(linear, x))
+    with _one_blas_thread(idx.size):
+        for s in range(0, idx.size, batch_size):
+            x = inputs.gather(idx[s : s + batch_size])
+            out.append(_mean_sigmoid(nets, x))
+            if linear:
+                out_linear.append(_mean_sigmoid(linear, x))
     probs = np.concatenate(out) if out else np.zeros((0, nets[0].n_targets))
     if not isinstance(model, NumpyEnsemble):
         return probs.astype(np.float32)
     linear_p = np.concatenate(out_linear) if out_linear else np.zeros(probs.shape)
     return model.forecast(probs, linear_p)
+
+
+@contextmanager
+def _one_blas_thread(n_windows: int) -> Iterator[None]:
+    """numpy's BLAS on one thread while many windows are evaluated. The elementwise layers (GELU, norms) run on one
+    thread anyway, and between two matrix products OpenBLAS's idle threads spin: on the 2-core dev machine shared
+    with other jobs (load 4) 1,000 issue times took 1.0-1.1 ms each on one BLAS thread against 2.5-2.7 ms on two.
+    A few windows are left alone (their products are too small to be threaded, and threadpoolctl costs ~10 ms
+    to load)."""
+    if n_windows < _ONE_BLAS_THREAD_FROM:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
 
 
 def _mean_sigmoid(members, x: np.ndarray) -> np.ndarray:
