@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast import __version__
 from flarecast.classes import coherent
@@ -42,6 +41,7 @@ from flarecast.forecast.numbers import coherence
 from flarecast.forecast.request import Inputs, IssueTimes, open_inputs
 from flarecast.forecast.rows import make_row
 from flarecast.ingest import store as st
+from flarecast.ingest.columns import Columns, open_columns
 from flarecast.model.card import ModelCard
 from flarecast.model.modeldir import model_id
 from flarecast.model.predictor import load_predictor
@@ -50,6 +50,9 @@ from flarecast.samples.features import uses_history
 from flarecast.samples.goes import NEEDS_XRSA
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.util import duration, duration_text, iso, utc
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 FORMAT = "flarecast-forecast/1"
 
@@ -104,9 +107,9 @@ def forecast(model_dir: str | Path, inputs: Inputs, times: IssueTimes, *, skip_r
         raise ConfigError(f"model {mid} reads {cfg.source} data{' and the flare catalogue' if history else ''}: "
                           f"add --{' --'.join(lacking)} FILES")
     with open_inputs(inputs) as path:
-        data = st.read_goes(path) if cfg.source == "goes" else st.read_sharp(path)
+        data = read_input(path, "goes") if cfg.source == "goes" else st.read_sharp(path)
         check_units(data, cfg)
-        cat = Catalogue.from_events(st.read_events(path)) if history else None
+        cat = Catalogue.from_events(read_input(path, "events")) if history else None
         first, last = data_span(data, cfg)
         issue = issue_times(cfg, first, last, times)
         win = windows_at(data, cat, cfg, issue, norm=card.norm(), data_start=first, data_end=last)
@@ -146,7 +149,15 @@ def card_samples(card: ModelCard, model_dir: str | Path) -> SampleConfig:
     return cfg
 
 
-def check_units(data: xr.Dataset, cfg: SampleConfig) -> None:
+def read_input(store: Path, group: str) -> xr.Dataset | Columns:
+    """The GOES or events group a forecast reads, through zarr alone (:func:`~flarecast.ingest.columns.open_columns`:
+    no xarray objects, so no dask in a cold start, and of the GOES series only the rows its windows select) when
+    the group is in the store's plain layout, else through the store's reader; both give the same values."""
+    cols = open_columns(store, group)
+    return cols if cols is not None else st.read_group(store, group)
+
+
+def check_units(data: xr.Dataset | Columns, cfg: SampleConfig) -> None:
     """Refuse inputs whose flux or keyword units differ from those the model was trained on (the store's own)."""
     if cfg.source == "goes":
         want = {"xrsb": "W m-2", **({"xrsa": "W m-2"} if set(cfg.channels) & set(NEEDS_XRSA) else {})}
@@ -169,7 +180,7 @@ def check_units(data: xr.Dataset, cfg: SampleConfig) -> None:
                              "re-ingest them with flarecast's readers")
 
 
-def data_span(data: xr.Dataset, cfg: SampleConfig) -> tuple[np.datetime64, np.datetime64]:
+def data_span(data: xr.Dataset | Columns, cfg: SampleConfig) -> tuple[np.datetime64, np.datetime64]:
     """First record time and the time the last record's interval ends (GOES times stamp interval starts)."""
     t = np.sort(np.asarray(data["time"].values, dtype="datetime64[ns]")) if cfg.source == "sharp" else \
         np.asarray(data["time"].values, dtype="datetime64[ns]")
@@ -216,7 +227,7 @@ def _on_grid(t: np.datetime64, step: int, name: str) -> np.datetime64:
 
 
 def _fingerprint(store: Path, group: str) -> dict[str, Any]:
-    prov = st.provenance(st.read_group(store, group))
+    prov = st.provenance(st.group_attrs(store, group))
     digest = hashlib.sha256("".join(sorted(p["sha256"] for p in prov)).encode()).hexdigest()[:16]
     return {"files": len(prov), "fingerprint": digest}
 

@@ -42,15 +42,18 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 import zarr
 
 from flarecast.config import DEFAULT_STORE  # noqa: E402  (re-exported: the default of every reader)
 from flarecast.errors import MissingDataError, ParseError, StoreError
 from flarecast.safeio import load_json
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 GROUPS = ("goes", "events", "sharp", "regions")
 TIME_CHUNK = 2**16
@@ -98,7 +101,9 @@ def read_regions(store: str | Path = DEFAULT_STORE) -> xr.Dataset:
 
 def read_group(store: str | Path, group: str) -> xr.Dataset:
     """Open one group (values load lazily, as numpy arrays, when first touched)."""
-    path = _group_path(store, group)
+    import xarray as xr
+
+    path = group_path(store, group)
     try:
         return xr.open_zarr(path.parent, group=group, consolidated=False, chunks=None, zarr_format=2)
     except (OSError, ValueError, KeyError) as exc:
@@ -107,7 +112,9 @@ def read_group(store: str | Path, group: str) -> xr.Dataset:
         ) from exc
 
 
-def _group_path(store: str | Path, group: str) -> Path:
+def group_path(store: str | Path, group: str) -> Path:
+    """The folder of ``group`` in ``store``, after recovering an interrupted swap; a missing store or group raises
+    :class:`~flarecast.errors.MissingDataError` naming the ingest command that builds it."""
     if group not in GROUPS:
         raise StoreError(f"group {group!r} is not one of {list(GROUPS)}")
     path = Path(store)
@@ -128,7 +135,7 @@ def _group_path(store: str | Path, group: str) -> Path:
 def group_attrs(store: str | Path, group: str) -> dict | None:
     """A group's attributes without opening its arrays, or None when the store does not hold the group."""
     try:
-        path = _group_path(store, group)
+        path = group_path(store, group)
     except StoreError:
         if (Path(store) / group).exists():
             raise

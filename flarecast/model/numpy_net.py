@@ -3,9 +3,10 @@ from the same verified card and weights that :func:`flarecast.model.modeldir.loa
 
 A cold ``flarecast forecast`` would spend about two seconds importing torch to run one small network on one
 window; this path imports numpy only. It follows the one definition of the layers
-(:func:`flarecast.model.layers.architecture`), as :class:`~flarecast.model.network.TemporalCNN` does, computes in
-float64 (torch's CPU path computes in float32: the two agree to about 1e-7) and returns float32 probabilities,
-as :func:`flarecast.model.inference.predict` does. The ensemble's blend and calibration are
+(:func:`flarecast.model.layers.architecture`), as :class:`~flarecast.model.network.TemporalCNN` does, computes
+as torch's CPU path does, in float32 (one matrix product per convolution over every window of a batch; the
+normalisation's sums and the head in float64), agrees with torch to within 3e-6 and returns float32
+probabilities, as :func:`flarecast.model.inference.predict` does. The ensemble's blend and calibration are
 :class:`~flarecast.model.calibration.EnsembleHead`'s, shared with the torch ensemble. Training, CUDA and anything
 that needs gradients stay on torch.
 """
@@ -13,6 +14,8 @@ that needs gradients stay on torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +38,8 @@ from flarecast.model.layers import (
 from flarecast.model.modeldir import CARD, card_architecture, inside, verified_card
 from flarecast.model.window_stats import check_parts, read_linear, window_stats
 
+_ONE_BLAS_THREAD_FROM = 64
+"""Windows from which the network's matrix products run on one BLAS thread (:func:`_one_blas_thread`)."""
 _ERF_STEP = 1 / 256
 _ERF_TOP = 6.0  # erf(6) = 1 - 2e-17: 1 in float64
 
@@ -50,7 +55,8 @@ class NumpyNet:
             raise ModelError(f"tensor {k}: the weights hold {have.get(k, 'none')}, the network's layers need "
                              f"{want.get(k, 'none')}: card and weights belong to different models")
         self.arch = arch
-        self.params = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
+        self.params = {k: np.asarray(v, dtype=np.float64 if k.startswith("head.") else np.float32)
+                       for k, v in tensors.items()}
         self.n_targets = arch.head[-1].n_out
         self.kind, self.chains = kind, [list(c) for c in chains]  # the head (model.head), as TemporalCNN's
 
@@ -58,17 +64,19 @@ class NumpyNet:
         """Logits ``[batch, targets]`` (float64) of windows ``x`` ``[batch, channels, steps]``.
 
         The activations are held channel first across the batch, ``[channel, window, step]``, so that a
-        convolution is one matrix product over every window at once.
+        convolution is one matrix product over every window at once, in float32 as torch computes it on the CPU
+        (in float64 a forecast over many issue times took twice as long); the pooled features and the head are
+        float64.
         """
         a = self.arch
         if x.ndim != 3 or tuple(x.shape[1:]) != (a.n_channels, a.window_steps):
             raise ModelError(input_refusal(a.n_channels, a.window_steps, tuple(x.shape)))
-        h = np.asarray(x, dtype=np.float64).transpose(1, 0, 2).copy()
+        h = np.asarray(x, dtype=np.float32).transpose(1, 0, 2).copy()
         for i, block in enumerate(a.blocks):
             y = self._run(block.net, h, f"blocks.{i}.net.")
             y += h if block.skip is None else self._layer(block.skip, h, f"blocks.{i}.skip")
             h = gelu(y)
-        pooled = np.concatenate([h.mean(axis=2), h.max(axis=2)], axis=0).T  # [window, 2 x channel]
+        pooled = np.concatenate([h.mean(axis=2, dtype=np.float64), h.max(axis=2)], axis=0).T  # [window, 2 x ch]
         return ordinal_logits(self._run(a.head, pooled, "head."), self.chains, self.kind)
 
     def _run(self, layers: tuple[Layer, ...], x: np.ndarray, prefix: str) -> np.ndarray:
@@ -143,16 +151,33 @@ def predict_numpy(model: NumpyNet | NumpyLogistic | NumpyEnsemble, inputs, idx: 
     linear = model.linear if isinstance(model, NumpyEnsemble) else []
     idx = np.asarray(idx, dtype=np.int64)
     out, out_linear = [], []
-    for s in range(0, idx.size, batch_size):
-        x = inputs.gather(idx[s : s + batch_size])
-        out.append(_mean_sigmoid(nets, x))
-        if linear:
-            out_linear.append(_mean_sigmoid(linear, x))
+    with _one_blas_thread(idx.size):
+        for s in range(0, idx.size, batch_size):
+            x = inputs.gather(idx[s : s + batch_size])
+            out.append(_mean_sigmoid(nets, x))
+            if linear:
+                out_linear.append(_mean_sigmoid(linear, x))
     probs = np.concatenate(out) if out else np.zeros((0, nets[0].n_targets))
     if not isinstance(model, NumpyEnsemble):
         return probs.astype(np.float32)
     linear_p = np.concatenate(out_linear) if out_linear else np.zeros(probs.shape)
     return model.forecast(probs, linear_p)
+
+
+@contextmanager
+def _one_blas_thread(n_windows: int) -> Iterator[None]:
+    """numpy's BLAS on one thread while many windows are evaluated. The elementwise layers (GELU, norms) run on one
+    thread anyway, and between two matrix products OpenBLAS's idle threads spin: on the 2-core dev machine shared
+    with other jobs (load 4) 1,000 issue times took 1.0-1.1 ms each on one BLAS thread against 2.5-2.7 ms on two.
+    A few windows are left alone (their products are too small to be threaded, and threadpoolctl costs ~10 ms
+    to load)."""
+    if n_windows < _ONE_BLAS_THREAD_FROM:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
 
 
 def _mean_sigmoid(members, x: np.ndarray) -> np.ndarray:
@@ -201,17 +226,19 @@ def conv1d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, dilation: int, p
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding))) if padding else x
     length = x.shape[2] + 2 * padding - dilation * (k - 1)
     cols = np.concatenate([xp[:, :, j * dilation : j * dilation + length] for j in range(k)], axis=0)
-    out = np.tensordot(weight.transpose(0, 2, 1).reshape(c_out, k * c_in), cols, axes=(1, 0))
+    out = (weight.transpose(0, 2, 1).reshape(c_out, k * c_in) @ cols.reshape(k * c_in, -1)).reshape(
+        c_out, *cols.shape[1:])
     out += bias[:, None, None]
     return out
 
 
 def group_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """``GroupNorm(1, channels)`` of ``x`` ``[channel, window, step]``: each window normalised over all its
-    channels and steps (biased variance), then scaled and shifted per channel."""
-    centred = x - x.mean(axis=(0, 2), keepdims=True)
-    var = np.square(centred).mean(axis=(0, 2), keepdims=True)
-    centred /= np.sqrt(var + GROUPNORM_EPS)
+    channels and steps (biased variance), then scaled and shifted per channel. The mean and the variance are
+    summed in float64 whatever the dtype of ``x``."""
+    centred = x - x.mean(axis=(0, 2), keepdims=True, dtype=np.float64).astype(x.dtype)
+    var = np.square(centred).mean(axis=(0, 2), keepdims=True, dtype=np.float64)
+    centred *= (1.0 / np.sqrt(var + GROUPNORM_EPS)).astype(x.dtype)
     centred *= weight[:, None, None]
     centred += bias[:, None, None]
     return centred
@@ -219,7 +246,7 @@ def group_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarra
 
 def gelu(x: np.ndarray) -> np.ndarray:
     """The exact GELU, ``x (1 + erf(x / sqrt 2)) / 2`` (torch's ``nn.GELU()``)."""
-    out = erf(x * (1.0 / math.sqrt(2.0)))
+    out = erf(x * x.dtype.type(1.0 / math.sqrt(2.0)))
     out += 1.0
     out *= x
     out *= 0.5
@@ -237,19 +264,22 @@ def _erf_table() -> tuple[np.ndarray, ...]:
 
 
 _ERF = _erf_table()
+_ERF32 = tuple(c.astype(np.float32) for c in _ERF)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function, to within 3e-12 (numpy has none, and scipy costs half a second to import): cubic
     Hermite interpolation of ``math.erf`` and its derivative on a grid of step 1/256 over [0, 6] (error at most
-    step**4 / 384 x the largest fourth derivative), odd, 1 beyond 6, NaN for NaN."""
+    step**4 / 384 x the largest fourth derivative), odd, 1 beyond 6, NaN for NaN. A float32 ``x`` is computed
+    in float32 (to float32's rounding, 6e-8)."""
+    f32 = x.dtype == np.float32
     t = np.abs(x)
     np.minimum(t, _ERF_TOP, out=t)
-    t *= 1.0 / _ERF_STEP
+    t *= t.dtype.type(1.0 / _ERF_STEP)
     with np.errstate(invalid="ignore"):  # NaN: any index (clipped below); t stays NaN, and so does the result
         k = t.astype(np.intp)
     t -= k
-    c0, c1, c2, c3 = (np.take(c, k, mode="clip") for c in _ERF)
+    c0, c1, c2, c3 = (np.take(c, k, mode="clip") for c in (_ERF32 if f32 else _ERF))
     y = c3
     for c in (c2, c1, c0):  # Horner, in place
         y *= t

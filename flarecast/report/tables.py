@@ -9,7 +9,7 @@ Text from data (paths, notes, sentences) is escaped, so brackets in it are print
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.markup import escape
@@ -17,9 +17,11 @@ from rich.table import Table
 
 from flarecast.classes import split_target
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
-from flarecast.model.documents import Comparison, CVComparison, Metrics, Scores
 from flarecast.report.days import day_name, day_table
 from flarecast.report.formats import LABELS, threshold_sentence, value_ci
+
+if TYPE_CHECKING:  # the documents' pydantic classes cost a forecast's summary ~20 ms to import
+    from flarecast.model.documents import Comparison, CVComparison, Metrics, Scores
 
 
 def train_summary(s) -> list[str]:
@@ -288,6 +290,7 @@ def evaluation_summary(result: Metrics | Scores) -> list:
     """``flarecast evaluate``: the scores of every target and method (``metrics.json``); a backtest's also without
     its degraded rows; with ``--by``, every period's. Several forecasters' files (``scores.json``): a table per
     target, files side by side."""
+    from flarecast.model.documents import Scores
     from flarecast.report.text import metrics_table, period_table, providers_table
 
     if isinstance(result, Scores):  # :func:`flarecast.forecast.providers.score_files`

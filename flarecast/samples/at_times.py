@@ -14,10 +14,10 @@ Issue times the data cannot serve are returned as refusals (dicts with ``issue_t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast.config import SampleConfig
 from flarecast.errors import ModelError
@@ -27,6 +27,9 @@ from flarecast.samples.grid import Grid, gather, tolerated, window_missing
 from flarecast.samples.labels import FULL_DISK, Catalogue
 from flarecast.samples.sharp import sharp_grid
 from flarecast.util import iso
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 
 @dataclass

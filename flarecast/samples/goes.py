@@ -13,14 +13,18 @@ decades of 1-minute data needs the output plus a few megabytes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast.config import background_span
 from flarecast.errors import SampleError
 from flarecast.samples.grid import Grid, new_series
 from flarecast.samples.labels import FULL_DISK
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 NEEDS_XRSA = ("log_xrsa", "log_ratio", "dlog_xrsa")
 _CHUNK = 2**18

@@ -14,14 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast import classes
 from flarecast.config import HISTORY_CHANNELS, history_channel
 from flarecast.errors import SampleError
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 FULL_DISK = -1
 """Region number of full-disk (GOES) windows."""

@@ -12,14 +12,18 @@ span decades across regions (``USFLUX``, ``TOTUSJH``, ``AREA``); ``R_VALUE`` is 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast.config import is_common
 from flarecast.errors import SampleError
 from flarecast.samples.grid import Grid, new_series
 from flarecast.samples.labels import read_harp_map, region_ars
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 ID_VARIABLES = ("harpnum", "time", "noaa_ars")
 
