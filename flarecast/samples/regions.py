@@ -17,14 +17,17 @@ why ``longitude`` is a feature: a region at W70 has less than a day left on the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from flarecast import classes
 from flarecast.errors import SampleError
 from flarecast.samples.labels import Catalogue, next_and_previous, range_max
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built: a forecast reads its inputs without it
+    import xarray as xr
 
 DAY = np.timedelta64(1, "D")
 ZURICH, PENUMBRA, COMPACTNESS = "ABCDEFH", "XRSAHK", "XOIC"
