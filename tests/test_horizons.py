@@ -289,3 +289,19 @@ def test_a_degraded_forecast_day_keeps_its_window(day_model, sim_store):
     for d in (1, 2, 3):
         assert rows[f"X@d{d}"]["valid_from"] == f"2018-03-0{1 + d}T00:00:00Z"
         assert rows[f">=C@d{d}"]["probability"] >= rows[f">=M@d{d}"]["probability"] >= rows[f"X@d{d}"]["probability"]
+
+
+def test_evaluate_scores_each_day_target_on_its_own_ut_day(day_model, sim_store):
+    """The evaluation's windows (what its timeline marks flares by) are each target's own: day d's UT day."""
+    from flarecast.evaluate.scoring import model_forecasts
+    from flarecast.samples.build import samples_from_store
+
+    model, cfg = day_model
+    samples = samples_from_store(sim_store, cfg.samples)
+    idx = samples.indices("test")
+    fc = model_forecasts(model, samples, idx)
+    day0 = samples.issue_time[idx].astype("datetime64[D]").astype("datetime64[ns]")
+    for d in (1, 2, 3):
+        lo, hi = fc.window(f"X@d{d}")
+        np.testing.assert_array_equal(lo, day0 + np.timedelta64(d, "D"))
+        np.testing.assert_array_equal(hi, day0 + np.timedelta64(d + 1, "D"))
