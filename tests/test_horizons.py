@@ -164,21 +164,6 @@ def test_swpc_nine_numbers_are_read_per_class_and_day(tmp_path):
         read_swpc([bad])
 
 
-@pytest.fixture(scope="module")
-def day_model(sim_store, tmp_path_factory):
-    """A model of 3 UT forecast days (cumulative head, ordinal CE) trained one epoch on the simulated store."""
-    from flarecast.config import builtin_config, load_config
-    from flarecast.samples.build import samples_from_store
-    from flarecast.train.loop import train
-    from tests.conftest import TINY
-
-    cfg = load_config(builtin_config("demo"), TINY + [
-        "train.epochs=1", "samples.days=3", "model.head=cumulative", "train.loss.name=ordinal"])
-    out = tmp_path_factory.mktemp("days") / "m"
-    train(samples_from_store(sim_store, cfg.samples), cfg, out)
-    return out, cfg
-
-
 @settings(max_examples=5, deadline=None)
 @given(hours=st.lists(st.integers(0, 23), min_size=1, max_size=3, unique=True))
 def test_every_format_is_coherent_and_each_day_lies_where_the_card_says(day_model, sim_store, hours,
