@@ -3,7 +3,8 @@
 The recorded run is ``docs/demo-run.json``: the ``comparison.json`` of ``flarecast demo`` (``runs/demo``) as it
 was measured. Each quoting page holds the output between the lines ``<!-- demo-output -->`` and
 ``<!-- /demo-output -->``; this script renders the recorded run exactly as ``flarecast demo`` prints it (through
-:func:`flarecast.report.tables.demo_summary`, piped width) and rewrites those blocks. ``--check`` rewrites
+:func:`flarecast.report.tables.demo_summary`, piped width) and rewrites those blocks: docs/demo.md the whole output,
+README.md (a front page of at most 200 lines) all but the 3-day table. ``--check`` rewrites
 nothing and exits 1 when a page differs (``tests/test_readme.py`` runs the same check).
 
     python scripts/doc_tables.py                       # rewrite the blocks from docs/demo-run.json
@@ -28,13 +29,18 @@ from flarecast.report.tables import demo_summary
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "docs" / "demo-run.json"
 PAGES = (ROOT / "README.md", ROOT / "docs" / "demo.md")
+DAY_TABLE = {"README.md": False, "demo.md": True}
+"""Whether a page quotes the demo's 3-day table (the README leaves it to docs/demo.md)."""
 BEGIN, END = "<!-- demo-output -->", "<!-- /demo-output -->"
 PIPED_WIDTH = 160
 """The width ``flarecast`` prints at when its output is piped (:mod:`flarecast.cli._util`)."""
 
 
-def demo_output(comparison: Comparison, out: str = "runs/demo") -> str:
-    """What ``flarecast demo --out OUT`` printed for ``comparison``, trailing spaces removed."""
+def demo_output(comparison: Comparison, out: str = "runs/demo", *, days: bool = True) -> str:
+    """What ``flarecast demo --out OUT`` printed for ``comparison``, trailing spaces removed; without its 3-day
+    table unless ``days``."""
+    if not days:
+        comparison = comparison.with_(day_forecast=None)
     console = Console(width=PIPED_WIDTH, file=io.StringIO(), record=True, color_system=None)
     for item in demo_summary(comparison):
         _show(console, item)
@@ -43,9 +49,9 @@ def demo_output(comparison: Comparison, out: str = "runs/demo") -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def block(comparison: Comparison) -> str:
+def block(comparison: Comparison, *, days: bool = True) -> str:
     """The Markdown between the markers: the output as a ``text`` code block."""
-    return f"{BEGIN}\n```text\n{demo_output(comparison)}```\n{END}"
+    return f"{BEGIN}\n```text\n{demo_output(comparison, days=days)}```\n{END}"
 
 
 def rewrite(text: str, comparison: Comparison, page: str = "page") -> str:
@@ -53,7 +59,7 @@ def rewrite(text: str, comparison: Comparison, page: str = "page") -> str:
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
         raise SystemExit(f"{page}: expected one {BEGIN} ... {END} block")
     head, rest = text.split(BEGIN)
-    return head + block(comparison) + rest.split(END, 1)[1]
+    return head + block(comparison, days=DAY_TABLE.get(page, True)) + rest.split(END, 1)[1]
 
 
 def load(path: Path = RECORDED) -> Comparison:

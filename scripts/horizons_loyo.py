@@ -53,7 +53,7 @@ def per_target(card: dict, oof: pd.DataFrame, n_boot: int) -> list[str]:
     for t in card["targets"]:
         y = oof[f"y[{t}]"].to_numpy(int)
         base = float(y.mean())
-        persist = (classes.ordinal(oof["prev_flux"].to_numpy(float), card["convention"])
+        persist = (classes.ordinal(oof["prev_flux"].to_numpy(float), card["config"]["samples"]["convention"])
                    >= classes.target_rank(t)).astype(float)
         clim = climatology(y, fold)
         with warnings.catch_warnings():
@@ -85,7 +85,7 @@ def x_years(name: str, card: dict, oof: pd.DataFrame) -> list[str]:
     for t in [t for t in card["targets"] if classes.split_target(t)[0] == "X"]:
         y = oof[f"y[{t}]"].to_numpy(int)
         p = oof[f"p_xfit[{t}]"].to_numpy()
-        persist = (classes.ordinal(oof["prev_flux"].to_numpy(float), card["convention"]) >= 3).astype(float)
+        persist = (classes.ordinal(oof["prev_flux"].to_numpy(float), card["config"]["samples"]["convention"]) >= 3).astype(float)
         clim = climatology(y, fold)
         for f in sorted(np.unique(fold)):
             s = fold == f

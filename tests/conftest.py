@@ -105,3 +105,18 @@ def hourly_model(two_years, tmp_path_factory):
     out = tmp_path_factory.mktemp("hourly-model") / "m"
     train(samples_from_store(two_years[0], cfg.samples), cfg, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def day_model(sim_store, tmp_path_factory):
+    """A model of 3 UT forecast days (cumulative head, ordinal CE) trained one epoch on the simulated store (shared by
+    tests/test_horizons.py and tests/test_combine.py)."""
+    from flarecast.config import builtin_config, load_config
+    from flarecast.samples.build import samples_from_store
+    from flarecast.train.loop import train
+
+    cfg = load_config(builtin_config("demo"), TINY + [
+        "train.epochs=1", "samples.days=3", "model.head=cumulative", "train.loss.name=ordinal"])
+    out = tmp_path_factory.mktemp("days") / "m"
+    train(samples_from_store(sim_store, cfg.samples), cfg, out)
+    return out, cfg

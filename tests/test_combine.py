@@ -117,3 +117,60 @@ def test_one_member_alone_is_recalibrated_and_keeps_its_order(members, tmp_path)
     # Platt scaling with a positive slope keeps the regions' order: recalibration changes levels, not ranking.
     assert card.weights[">=C"].coef[0] > 0 and np.all(np.diff(calibrated) >= -1e-12)
     assert len(set(calibrated.round(6))) > 3
+
+
+@pytest.fixture(scope="module")
+def issue_day_model(sim_store, tmp_path_factory):
+    """A model of the 24/48/72 h windows, otherwise :func:`tests.conftest.day_model`'s."""
+    cfg = load_config(builtin_config("demo"), TINY + [
+        "train.epochs=1", "samples.days=3", "model.head=cumulative", "train.loss.name=ordinal",
+        "samples.day_windows=issue"])
+    out = tmp_path_factory.mktemp("combine-days") / "issue"
+    train(samples_from_store(sim_store, cfg.samples), cfg, out)
+    return out
+
+
+def test_a_combination_of_day_models_is_fitted_per_class_and_day_and_stays_coherent(sim_store, day_model,
+                                                                                   issue_day_model, tmp_path):
+    """Issue 23: members forecasting >=C@d1 ... X@d3 combine per target, each labelled on its own UT day (the
+    fit's base rate of X@d2 is the share of its issue times followed by an X flare on the second UT day after,
+    counted here from the catalogue); the separate regressions are made coherent again on every day, and each
+    row carries its day's window. Members whose days are other windows are refused."""
+    from flarecast.classes import day_target, ordinal
+    from flarecast.ingest.store import read_events
+
+    out = tmp_path / "combined"
+    model, _ = day_model  # one member: a Platt map per class and day, each fitted apart
+    card = fit_combination([model], store=sim_store, start="2018-01-03T00:00",
+                           end="2018-01-31T16:00", every="8h", out=out)
+    assert set(card.weights) <= {day_target(c, d) for c in (">=C", ">=M", "X") for d in (1, 2, 3)}
+    assert {">=C@d1", ">=C@d2", ">=C@d3"} <= set(card.weights)
+
+    ev = read_events(sim_store)
+    peak, rank = ev["peak"].values.astype("datetime64[ns]"), ordinal(ev["peak_flux"].values, "true")
+    fit = np.arange(np.datetime64("2018-01-03T00:00", "ns"), np.datetime64(card.fit.end.rstrip("Z"), "ns") + 1,
+                    np.timedelta64(8, "h"))
+    assert fit.size == card.fit.issue_times
+    for target in card.weights:
+        cls, d = target.split("@d")
+        need = {">=C": 1, ">=M": 2, "X": 3}[cls]
+        lo = fit.astype("datetime64[D]").astype("datetime64[ns]") + np.timedelta64(int(d), "D")
+        hit = [bool(((peak > a) & (peak <= a + np.timedelta64(1, "D")) & (rank >= need)).any()) for a in lo]
+        assert card.climatology[target] == pytest.approx(np.mean(hit)), target
+
+    doc = forecast_combined(out, sim_store, IssueTimes(at=EVERY_8H))
+    validate(doc)
+    by = {(r["issue_time"], r["target"]): r for r in doc["forecasts"]}
+    for t in {r["issue_time"] for r in doc["forecasts"]}:
+        day0 = np.datetime64(t[:10])
+        for d in (1, 2, 3):
+            p = [by[(t, day_target(c, d))]["probability"] for c in (">=C", ">=M", "X") if (t, day_target(c, d)) in by]
+            assert p == sorted(p, reverse=True), (t, d, p)
+            for c in (">=C", ">=M", "X"):
+                if (t, day_target(c, d)) in by:
+                    r = by[(t, day_target(c, d))]
+                    assert (r["valid_from"], r["valid_to"]) == (f"{day0 + np.timedelta64(d, 'D')}T00:00:00Z",
+                                                                f"{day0 + np.timedelta64(d + 1, 'D')}T00:00:00Z")
+    with pytest.raises(Exception, match="day_windows"):
+        fit_combination([model, issue_day_model], store=sim_store, start="2018-01-03T00:00",
+                        end="2018-01-31T16:00", every="8h", out=tmp_path / "mixed")

@@ -43,14 +43,21 @@ def test_tiny_simulated_demo_end_to_end_on_cpu(tmp_path):
     assert "Thresholds were chosen on the validation split by maximising TSS" in report and "HSS)" not in report
 
 
-@pytest.mark.slow
-def test_tiny_real_demo_on_the_embedded_data(tmp_path):
-    """Two seeds of one epoch on the package's real data: the table, the verdicts and a self-contained report."""
-    out = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def tiny_real_demo(tmp_path_factory):
+    """``flarecast demo`` run once for this module: two seeds of one epoch on the package's real data."""
+    out = tmp_path_factory.mktemp("real") / "demo"
     args = ["demo", "--out", str(out), "--seeds", "2", "train.epochs=1", "model.hidden=8", "train.device=cpu",
             "train.threshold_score=tss"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
+    return out, result
+
+
+@pytest.mark.slow
+def test_tiny_real_demo_on_the_embedded_data(tiny_real_demo):
+    """Two seeds of one epoch on the package's real data: the table, the verdicts and a self-contained report."""
+    out, result = tiny_real_demo
     assert "X recall" in result.output and "focal loss" in result.output
     comp = json.loads((out / "comparison.json").read_text())
     assert set(comp["methods"]) == {"CE", "focal"} and comp["seeds"] == [0, 1]
@@ -73,6 +80,59 @@ def test_tiny_real_demo_on_the_embedded_data(tmp_path):
     report = (out / "report.md").read_text()
     assert "threshold is chosen on the validation split by maximising TSS before" in report
     assert "(maximising HSS)" not in report
+
+
+@pytest.mark.slow
+def test_the_real_demo_shows_swpcs_3_day_table_for_its_last_test_day(tiny_real_demo):
+    """Issue 23: the demo keeps its loss comparison and adds SWPC's table (C, M, X on each of the three UT days
+    after issue) from one day model, issued at 22:00 UT on the day model's last test day; its probabilities are
+    what `flarecast forecast` gives for that model and time, nested on every day, and the observed row is the
+    largest flare class the catalogue holds on each day (read here from the store, not from the labels)."""
+    import numpy as np
+    import pandas as pd
+
+    from flarecast import classes
+    from flarecast.ingest.store import read_events
+    from flarecast.jobs.demo_days import day_config
+    from flarecast.samples.build import samples_from_store
+
+    out, result = tiny_real_demo
+    comp = json.loads((out / "comparison.json").read_text())
+    f = comp["day_forecast"]
+    issue = pd.Timestamp(f["table"]["issue_time"])
+    cfg = day_config(load_config(builtin_config("demo-real"), ["train.epochs=1", "model.hidden=8"]))
+    samples = samples_from_store(out / "store.zarr", cfg.samples)
+    test = pd.DatetimeIndex(samples.issue_time[samples.indices("test")], tz="UTC")
+    assert issue == test[test.hour == 22].max() and test.max() - issue < pd.Timedelta("1D")
+
+    days = f["table"]["days"]
+    assert [d["day"] for d in days] == [1, 2, 3]
+    for k, d in enumerate(days, start=1):  # the three UT days after the day of issue
+        assert pd.Timestamp(d["from"]) == issue.normalize() + pd.Timedelta(days=k)
+        assert pd.Timestamp(d["to"]) - pd.Timestamp(d["from"]) == pd.Timedelta("1D")
+    rows = {r["class"]: r["probabilities"] for r in f["table"]["rows"]}
+    assert list(rows) == ["C", "M", "X"]
+    for c, m, x in zip(rows["C"], rows["M"], rows["X"], strict=True):
+        assert 0 <= x <= m <= c <= 1
+
+    ev = read_events(out / "store.zarr")
+    peak = pd.DatetimeIndex(ev["peak"].values, tz="UTC")
+    rank = classes.ordinal(ev["peak_flux"].values, comp["convention"])
+    seen = [rank[(peak > pd.Timestamp(d["from"])) & (peak <= pd.Timestamp(d["to"]))].max(initial=0) for d in days]
+    assert f["observed"] == [{0: "<C", 1: "C", 2: "M", 3: "X"}[int(r)] for r in seen]
+
+    again = CliRunner().invoke(app, ["forecast", str(out / f["model"]), "--store", str(out / "store.zarr"),
+                                     "--at", f["table"]["issue_time"], "--json"])
+    assert again.exit_code == 0, again.output
+    fresh = {r["target"]: r["probability"] for r in json.loads(again.output)["forecasts"]}
+    for c, t in ((">=C", "C"), (">=M", "M"), ("X", "X")):
+        assert np.allclose([fresh[f"{c}@d{k}"] for k in (1, 2, 3)], rows[t], atol=1e-9)
+
+    printed = next(ln for ln in result.output.splitlines() if ln.strip().startswith("│ Class M")
+                   or ln.strip().startswith("Class M"))
+    assert [f"{round(100 * p)}%" for p in rows["M"]] == printed.replace("│", " ").split()[2:]
+    assert "3-day forecast for the last test day" in result.output
+    assert "## 3-day forecast" in (out / "report.md").read_text()
 
 
 def _worker_setup():

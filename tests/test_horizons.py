@@ -164,21 +164,6 @@ def test_swpc_nine_numbers_are_read_per_class_and_day(tmp_path):
         read_swpc([bad])
 
 
-@pytest.fixture(scope="module")
-def day_model(sim_store, tmp_path_factory):
-    """A model of 3 UT forecast days (cumulative head, ordinal CE) trained one epoch on the simulated store."""
-    from flarecast.config import builtin_config, load_config
-    from flarecast.samples.build import samples_from_store
-    from flarecast.train.loop import train
-    from tests.conftest import TINY
-
-    cfg = load_config(builtin_config("demo"), TINY + [
-        "train.epochs=1", "samples.days=3", "model.head=cumulative", "train.loss.name=ordinal"])
-    out = tmp_path_factory.mktemp("days") / "m"
-    train(samples_from_store(sim_store, cfg.samples), cfg, out)
-    return out, cfg
-
-
 @settings(max_examples=5, deadline=None)
 @given(hours=st.lists(st.integers(0, 23), min_size=1, max_size=3, unique=True))
 def test_every_format_is_coherent_and_each_day_lies_where_the_card_says(day_model, sim_store, hours,
@@ -289,3 +274,19 @@ def test_a_degraded_forecast_day_keeps_its_window(day_model, sim_store):
     for d in (1, 2, 3):
         assert rows[f"X@d{d}"]["valid_from"] == f"2018-03-0{1 + d}T00:00:00Z"
         assert rows[f">=C@d{d}"]["probability"] >= rows[f">=M@d{d}"]["probability"] >= rows[f"X@d{d}"]["probability"]
+
+
+def test_evaluate_scores_each_day_target_on_its_own_ut_day(day_model, sim_store):
+    """The evaluation's windows (what its timeline marks flares by) are each target's own: day d's UT day."""
+    from flarecast.evaluate.scoring import model_forecasts
+    from flarecast.samples.build import samples_from_store
+
+    model, cfg = day_model
+    samples = samples_from_store(sim_store, cfg.samples)
+    idx = samples.indices("test")
+    fc = model_forecasts(model, samples, idx)
+    day0 = samples.issue_time[idx].astype("datetime64[D]").astype("datetime64[ns]")
+    for d in (1, 2, 3):
+        lo, hi = fc.window(f"X@d{d}")
+        np.testing.assert_array_equal(lo, day0 + np.timedelta64(d, "D"))
+        np.testing.assert_array_equal(hi, day0 + np.timedelta64(d + 1, "D"))

@@ -88,6 +88,26 @@ def test_timeline_breaks_at_gaps_between_split_blocks_and_leaves_their_flares_ou
     assert np.flatnonzero(data["gap"]).tolist() == [23]
 
 
+def test_timeline_of_a_forecast_day_marks_the_flares_of_that_days_window_only():
+    """Issue 23: the timeline marked flares by the 24 h after issue whatever the target, so a day-2 target showed
+    day 1's flares and none of its own. Each target now uses its windows' own (valid_from, valid_to]."""
+    from flarecast.samples.labels import target_windows
+
+    targets = ("X@d1", "X@d2")
+    issue = np.arange("2020-01-01T20", "2020-01-02T00", dtype="datetime64[h]").astype("datetime64[ns]")
+    y = np.zeros((issue.size, 2), np.int8)
+    fc = Forecasts(targets, issue, np.full(issue.size, -1), issue.astype("datetime64[D]").astype(np.int64),
+                   "UTC day", y, {"model": np.full(y.shape, 0.1)}, {"model": dict.fromkeys(targets, 0.2)},
+                   dict.fromkeys(targets, 0.05), windows=target_windows(issue, targets, np.timedelta64(24, "h")))
+    peaks = np.array(["2020-01-01T23:30",  # within 24 h of every issue but on the day of issue: no day's
+                      "2020-01-02T10:00", "2020-01-03T00:00",  # day 1 (a peak at 00:00 ends the day before)
+                      "2020-01-03T12:00", "2020-01-04T00:00",  # day 2
+                      "2020-01-04T00:01"], dtype="datetime64[ns]")  # day 3: neither
+    flares = (peaks, np.full(peaks.size, 3))
+    np.testing.assert_array_equal(plots.timeline_data(fc, "X@d1", flares)["flare_peaks"], peaks[[1, 2]])
+    np.testing.assert_array_equal(plots.timeline_data(fc, "X@d2", flares)["flare_peaks"], peaks[[3, 4]])
+
+
 def test_write_plots_writes_each_kind_for_each_target(tmp_path):
     written = plots.write_plots(forecasts(n=60), tmp_path, dpi=30)
     assert {t: sorted(p.name for p in paths) for t, paths in written.items()} == {

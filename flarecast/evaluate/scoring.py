@@ -39,6 +39,7 @@ from flarecast.model.card import EnsembleCard, ModelCard
 from flarecast.model.documents import Bootstrap, Metrics
 from flarecast.model.inference import predict, resolve_device
 from flarecast.model.modeldir import load_model, model_id, read_card
+from flarecast.samples import labels
 from flarecast.samples.build import Samples
 from flarecast.util import utc
 
@@ -101,7 +102,9 @@ def model_forecasts(model_dir: str | Path, samples: Samples, idx: np.ndarray, *,
     group = samples.region[idx] if sharp else samples.issue_time[idx].astype("datetime64[D]").astype(np.int64)
     return Forecasts(targets, samples.issue_time[idx], samples.region[idx], group,
                      "region (HARP)" if sharp else "UTC day", samples.y[idx].astype(np.int8), probs, thresholds, clim,
-                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.rule())
+                     pd.Timedelta(samples.config.horizon).to_timedelta64(), card.rule(),
+                     labels.target_windows(samples.issue_time[idx], targets, samples.config.horizon_length,
+                                           samples.config.day_windows))
 
 
 def score_forecasts(fc: Forecasts, *, n_boot: int = N_BOOT, seed: int = 0) -> dict[str, dict[str, Any]]:

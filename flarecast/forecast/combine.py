@@ -16,7 +16,9 @@ the members did not train on: their validation period, or out-of-fold prediction
 exist. One member alone is Platt recalibration (of the regions' product, say). The weights, the threshold chosen on
 the same issue times (the first member's ``threshold_score``), the base rate there and the members' model ids are
 stored in ``DIR/combination.json``, the combination's card; :func:`forecast_combined` then forecasts with it like
-with any model, and its files are scored like any forecast file.
+with any model, and its files are scored like any forecast file. Members of forecast days (``>=C@d1`` ... ``X@d3``)
+combine per class and day, each target labelled on its own window (:func:`flarecast.samples.labels.target_windows`),
+and the rows are made coherent on every day after the separate regressions (:func:`make_coherent`).
 
 >>> fit_combination(["models/goes", "models/sharp"], store="data/store.zarr", start="2012-09-01",
 ...                 end="2013-04-30", out="models/combined")  # doctest: +SKIP
@@ -106,15 +108,17 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
     horizon = pd.Timedelta(cfgs[0]["horizon"]).to_timedelta64()
     common = [t for t in issue if all((t, targets[0]) in p for p in probs)]
     times = np.array([utc(t, what="issue time") for t in common], dtype="datetime64[ns]")
-    times = times[(times - horizon >= cat.span[0]) & (times + horizon <= cat.span[1])]
+    lo, hi = labels.target_windows(times, targets, horizon, cfgs[0]["day_windows"])  # each target's own window
+    inside = (times - horizon >= cat.span[0]) & (hi.max(axis=1) <= cat.span[1])
+    times, lo, hi = times[inside], lo[inside], hi[inside]
     if times.size < 20:
         raise ModelError(f"{times.size} issue times from {start} to {end} are forecast by every member and labelled "
                          "by the catalogue: fit on a longer period (at least 20)")
-    rank = classes.ordinal(labels.next_and_previous(cat, times, horizon)[0], cfgs[0]["convention"])
+    rank = classes.ordinal(labels.window_fluxes(cat, lo, hi), cfgs[0]["convention"])  # [issue time, target]
     score = _threshold_score(model_dirs)
     weights, thresholds, clim, notes = {}, {}, {}, []
-    for target in targets:
-        y = (rank >= classes.TARGET_RANK[target]).astype(int)
+    for j, target in enumerate(targets):
+        y = (rank[:, j] >= classes.target_rank(target)).astype(int)
         if y.min() == y.max():
             notes.append(f"target {target} left out: its {times.size} fitting issue times hold "
                          f"{'only events' if y.min() else 'no event'}")
@@ -169,6 +173,7 @@ def forecast_combined(comb_dir: str | Path, store: str | Path, times: IssueTimes
             issue = _grid(start, end, every or "1D", cfgs)
         results = [member_probabilities(m, path, issue, device=device) for m in dirs]
     rows, refused = [], []
+    first = next((c for c in cfgs if c["cadence"]), cfgs[0])  # a flux member's windows (a region member has none)
     for t in issue:
         lacking = [k for k, (p, _) in enumerate(results) if (t, card.targets[0]) not in p]
         if lacking:
@@ -178,14 +183,16 @@ def forecast_combined(comb_dir: str | Path, store: str | Path, times: IssueTimes
                             "detail": f"member {dirs[k]}: " + (why["detail"] if why else "no forecast"),
                             "coverage": why["coverage"] if why else 0.0})
             continue
-        for target in card.targets:
+        lo, hi = labels.target_windows(np.array([utc(t)]), card.targets, horizon, first["day_windows"])
+        for j, target in enumerate(card.targets):
             w = card.weights[target]
             z = w.intercept + float(np.dot(w.coef, _logits([p for p, _ in results], [t], target)[0]))
+            day = classes.split_target(target)[1]
             rows.append(make_row(t, horizon, target, 1.0 / (1.0 + np.exp(-z)), threshold=card.threshold(target),
                                  base_rate=card.base_rate(target), coverage=1.0, model_id=mid,
-                                 convention=card.convention, method="combination"))
-    lowered = make_coherent(rows)
-    first = next((c for c in cfgs if c["cadence"]), cfgs[0])
+                                 convention=card.convention, method="combination",
+                                 window=(iso(lo[0, j]), iso(hi[0, j])) if day else None))
+    lowered = make_coherent(rows)  # per forecast day: P(X) <= P(>=M) <= P(>=C) after the separate regressions
     regions = [r for _, doc in results if doc["source"] == "regions" for r in doc["regions"]]
     return {
         "format": FORMAT, "flarecast_version": __version__, "model_id": mid, "loss": None, "source": "combined",
@@ -224,19 +231,24 @@ def _members(model_dirs: Sequence[str | Path]) -> tuple[list[dict[str, Any]], li
         if is_region_model(m):
             members.append({"path": str(m), "model_id": (rm := read_region_model(m)).model_id, "source": "regions"})
             cfgs.append({"targets": rm.targets, "horizon": rm.card["horizon"], "convention": rm.card["convention"],
-                         "cadence": None, "window": None, "max_missing": None, "channels": []})
+                         "cadence": None, "window": None, "max_missing": None, "channels": [],
+                         "day_windows": None})
             continue
         card = read_card(m)
         cfg = card_samples(card, m)
         members.append({"path": str(m), "model_id": model_id(m), "source": cfg.source})
         cfgs.append({"targets": list(card.targets), "horizon": cfg.horizon, "convention": cfg.convention,
                      "cadence": cfg.cadence, "window": cfg.window, "max_missing": cfg.max_missing,
-                     "channels": list(card.channels)})
+                     "channels": list(card.channels), "day_windows": cfg.day_windows if cfg.days else None})
     for m, c in zip(members[1:], cfgs[1:], strict=True):
         if (pd.Timedelta(c["horizon"]), c["convention"]) != (pd.Timedelta(cfgs[0]["horizon"]), cfgs[0]["convention"]):
             raise ConfigError(f"member {m['path']} forecasts {c['horizon']} ahead in {c['convention']!r} classes, "
                               f"{members[0]['path']} {cfgs[0]['horizon']} in {cfgs[0]['convention']!r}: combine "
                               "models of one horizon and class convention")
+        if c["day_windows"] != cfgs[0]["day_windows"]:  # X@d1 is one UT day to one member, 24 h to the other
+            raise ConfigError(f"member {m['path']} forecasts days {c['day_windows'] or 'none'}, {members[0]['path']} "
+                              f"{cfgs[0]['day_windows'] or 'none'} (samples.day_windows): combine models whose "
+                              "forecast days are the same windows")
     if not [t for t in cfgs[0]["targets"] if all(t in c["targets"] for c in cfgs)]:
         raise ConfigError("the members share no target: combine models that forecast the same class")
     return members, cfgs

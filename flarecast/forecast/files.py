@@ -215,7 +215,7 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
          "climatology": np.stack([baselines.climatology(issue.size, clim[t]) for t in targets], axis=1),
          "persistence": np.stack([baselines.persistence(prev_flux, t, convention) for t in targets], axis=1)},
         method_thresholds({t: float(first_rows.loc[t, "threshold"]) for t in targets}),
-        clim,
+        clim, windows=(lo, hi),
     )
     notes = ["logistic and trees baselines omitted: a forecast file does not carry the model's training windows"]
     if degraded.any():
@@ -240,5 +240,6 @@ def backtest(path: str | Path, *, store: str | Path, n_boot: int = 1000, seed: i
 def _subset(fc, keep: np.ndarray):
     """The windows ``keep`` of a :class:`~flarecast.evaluate.Forecasts`."""
     return replace(fc, issue_time=fc.issue_time[keep], region=fc.region[keep], group=fc.group[keep], y=fc.y[keep],
-                   probs={k: v[keep] for k, v in fc.probs.items()})
+                   probs={k: v[keep] for k, v in fc.probs.items()},
+                   windows=None if fc.windows is None else tuple(w[keep] for w in fc.windows))
 

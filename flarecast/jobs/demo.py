@@ -4,7 +4,9 @@ By default it runs on the real observations shipped in the package (:mod:`flarec
 GOES-15 hourly XRS-B series and the NGDC flare reports -> samples -> train CE and focal with several seeds
 (:func:`train_setting`) -> score on the test split with seed spread and bootstrap intervals
 (:func:`flarecast.studies.comparison.summarise`) -> the case-study table, a verdict per target and a
-self-contained ``report.html``. ``simulated=True`` keeps the older path on simulated GOES-16 files.
+self-contained ``report.html``; beside it, SWPC's 3-day table (C, M, X per UT day) for the last test day from one
+small day model trained in the same pinned workers (:mod:`flarecast.jobs.demo_days`). ``simulated=True`` keeps the
+older path on simulated GOES-16 files.
 
 The two losses share data, model, optimiser, epochs and seeds; :func:`demo_configs` changes only ``train.loss``.
 """
@@ -16,7 +18,7 @@ import os
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from flarecast.evaluate import baselines
 from flarecast.evaluate.scoring import evaluate_model
 from flarecast.ingest.pipeline import IngestWarning, ingest
 from flarecast.ingest.store import read_events
+from flarecast.jobs import demo_days
 from flarecast.jsonio import write_json
 from flarecast.model.documents import Comparison
 from flarecast.model.inference import predict, resolve_device
@@ -188,11 +191,18 @@ def _real_demo(out: Path, cfg: RunConfig, seeds: int, n_boot: int, progress: Pro
     if missing:
         raise ConfigError(f"samples.targets = {list(samples.targets)}: the demo's table needs {missing} too")
 
+    day_cfg = demo_days.day_config(cfg)
+    day_samples = samples_from_store(store, day_cfg.samples)
+
     seed_list = list(range(cfg.train.seed, cfg.train.seed + seeds))
     runs: dict[tuple[str, int], dict[str, Any]] = {}
     with training_pool(cfg, samples, len(seed_list)) as pool:
+        day_bar = progress.task("Training the 3-day model", 1)
+        day_run = demo_days.start_training(day_samples, day_cfg, out, pool)
         for method in DEMO_METHODS:
             runs.update(train_setting(cfg, samples, method, seed_list, out, progress, pool))
+        day_training = day_run.result() if isinstance(day_run, Future) else day_run
+        day_bar(1)
     scoring = progress.task("Scoring with bootstrap intervals", 1)
     summary = summarise(samples, cfg, list(DEMO_METHODS), seed_list, runs, n_boot)
     scoring(1)
@@ -205,6 +215,7 @@ def _real_demo(out: Path, cfg: RunConfig, seeds: int, n_boot: int, progress: Pro
         losses={m.name: cfg.replace(**m.overrides).train.loss.label for m in DEMO_METHODS},
         seeds=seed_list, training_kernels=_kernels(cfg),
         ingest_warnings=[str(w.message) for w in caught if w.category is IngestWarning],
+        day_forecast=demo_days.day_forecast(out, store, day_samples, day_training),
         wall_seconds=round(time.perf_counter() - t0, 1))
     comparison, report = write_demo_report(comparison, out, **_figure_inputs(samples, cfg, runs, seed_list, store))
     comparison = comparison.with_(wall_seconds=round(time.perf_counter() - t0, 1))

@@ -40,6 +40,15 @@ class Forecasts:
     climatology: dict[str, float]  # target -> training base rate
     horizon: np.timedelta64 = np.timedelta64(24, "h")  # a window issued at t is labelled by flares in (t, t + horizon]
     decision: ThresholdRule | None = None  # how the model's thresholds were chosen (the card's); None: not a model
+    windows: tuple[np.ndarray, np.ndarray] | None = None  # (valid_from, valid_to] [n, targets]; None: the horizon's
+
+    def window(self, target: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(valid_from, valid_to]`` of every window's ``target`` label: its own (a forecast day's), or
+        ``(t, t + horizon]``."""
+        if self.windows is None:
+            return self.issue_time, self.issue_time + self.horizon
+        j = self.targets.index(target)
+        return self.windows[0][:, j], self.windows[1][:, j]
 
     @property
     def methods(self) -> list[str]:

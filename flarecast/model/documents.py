@@ -182,7 +182,8 @@ class Comparison(_Study):
     or :func:`~flarecast.report.text.comparison_rows` make them) and how the thresholds were chosen
     (``threshold_rule``: :meth:`~flarecast.metrics.thresholds.ThresholdRule.choice`) are in every comparison; the
     rest belongs to one study: ``heatmap``, ``grid`` and ``parallel`` to ``compare``; ``seeds``, ``sample_data``,
-    ``training_kernels``, ``plain_verdicts`` and ``figures`` to the real-data demo; ``training`` to the simulated one.
+    ``training_kernels``, ``day_forecast`` (its 3-day table), ``plain_verdicts`` and ``figures`` to the
+    real-data demo; ``training`` to the simulated one.
 
     >>> c = Comparison.build(samples={}, convention="swpc", test={"windows": 4}, methods={"CE": {"kind": "ce"}},
     ...                      baselines={}, threshold_rule={"rule": "tss", "chosen_on": "validation split"})
@@ -214,6 +215,7 @@ class Comparison(_Study):
     seeds: list[int] | None = None
     training_kernels: dict[str, Any] | None = None
     ingest_warnings: list[str] | None = None
+    day_forecast: dict[str, Any] | None = None
     training: dict[str, dict[str, Any]] | None = None
     wall_seconds: float | None = None
     plain_verdicts: dict[str, str] | None = None

@@ -22,6 +22,7 @@ from rich.table import Table
 from flarecast import classes
 from flarecast.model.documents import Comparison
 from flarecast.report.compare import split_table
+from flarecast.report.days import day_name
 from flarecast.report.formats import (
     markdown_to_html,
     md_code,
@@ -140,6 +141,29 @@ def write_figures(out: Path, *, targets, issue_time, y, probs, thresholds, persi
     return figures
 
 
+def day_forecast_title(comparison: Comparison) -> str:
+    """The title of the demo's 3-day table: the issue time and the day model that forecast it."""
+    f = comparison.day_forecast
+    return (f"3-day forecast for the last test day, issued {f['table']['issue_time']} by one day model "
+            f"({f['head']} head, {f['loss']}, seed {f['training']['seed']}, uncalibrated; {f['model']})")
+
+
+def day_forecast_markdown(comparison: Comparison) -> list[str]:
+    """``report.md``'s 3-day section: SWPC's table for the last test day, and what was observed on each day."""
+    f = comparison.day_forecast
+    if not f:
+        return []
+    table = f["table"]
+    lines = ["## 3-day forecast", "", md_text(day_forecast_title(comparison)) + ": the full-disk probability of at "
+             "least one flare of the class or above on each of the three UT days after issue, as `flarecast "
+             "forecast` prints it for a model trained with `samples.days: 3`; its P(X) ≤ P(≥M) ≤ P(≥C) on "
+             "every day by construction. Observed: the largest flare class of the day in the NGDC reports.", "",
+             *md_head(["class", *(f"day {d['day']}: {day_name(d)}" for d in table["days"])])]
+    lines += [md_row([f"Class {r['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in r["probabilities"])])
+              for r in table["rows"]]
+    return [*lines, md_row(["observed", *f["observed"]]), ""]
+
+
 def demo_markdown(comparison: Comparison, figures: dict[str, str]) -> str:
     """``report.md``: what was run, the verdicts, the table, the samples, the figures and how to read them."""
     test, cfg = comparison.test, comparison.config
@@ -166,7 +190,8 @@ def demo_markdown(comparison: Comparison, figures: dict[str, str]) -> str:
               "never an event at 0.5) and a logistic regression on window statistics.", "",
               "- **recall** (POD) = TP / (TP + FN): the share of flare-followed windows that were flagged.",
               "- **HSS** = 2(TP·TN − FN·FP) / [(TP+FN)(FN+TN) + (TP+FP)(FP+TN)]: 1 perfect, 0 no better than chance.",
-              "- **TSS** = POD − POFD: the same whatever the base rate.", "", "## Samples", "",
+              "- **TSS** = POD − POFD: the same whatever the base rate.", "", *day_forecast_markdown(comparison),
+              "## Samples", "",
               *split_table(comparison), "## Figures", "",
               "Reliability: observed event rate against forecast probability per bin; the bars (log scale) and the "
               "number above each are the windows in that bin; curves use each loss's seed-mean probability. ROC: detection against false-alarm rate over all thresholds; persistence is one point. "
@@ -196,5 +221,5 @@ def write_demo_report(comparison: Comparison, out: str | Path, **forecasts) -> t
     return comparison, html
 
 
-__all__ = ["TABLE", "demo_markdown", "demo_table", "largest_x_episode", "plain_verdict", "write_demo_report",
+__all__ = ["TABLE", "day_forecast_markdown", "day_forecast_title", "demo_markdown", "demo_table", "largest_x_episode", "plain_verdict", "write_demo_report",
            "write_figures"]

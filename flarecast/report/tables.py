@@ -133,14 +133,23 @@ CLASS_NAMES = {">=C": "C+", ">=M": "M+", "X": "X"}
 def three_day_table(doc: dict[str, Any]) -> Table:
     """The full-disk probabilities of the latest issue time per class and forecast day, as SWPC's 3-day
     forecast prints them (:func:`flarecast.forecast.days.day_table`)."""
-    days = day_table(doc)
-    table = Table(title=f"3-day forecast issued {days['issue_time']}",
-                  caption=f"full-disk probabilities of a flare of the class or above, {doc['convention']} classes")
+    return days_table(day_table(doc), doc["convention"])
+
+
+def days_table(days: dict[str, Any], convention: str, *, title: str | None = None,
+               observed: list[str] | None = None) -> Table:
+    """A :func:`~flarecast.report.days.day_table` as a table, one column per forecast day; ``observed``: a last
+    row with the largest flare class seen on each day (the demo, which forecasts a day of its test split)."""
+    table = Table(title=escape(title or f"3-day forecast issued {days['issue_time']}"),
+                  caption=f"full-disk probabilities of a flare of the class or above, {convention} classes"
+                          + ("; observed: the largest flare class on the day" if observed else ""))
     table.add_column("class")
     for d in days["days"]:
         table.add_column(f"day {d['day']}: {day_name(d)}", justify="right")
     for row in days["rows"]:
         table.add_row(f"Class {row['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in row["probabilities"]))
+    if observed:
+        table.add_row("observed", *observed)
     return table
 
 
@@ -345,6 +354,12 @@ def demo_summary(comparison: Comparison) -> list:
         from flarecast.report.demo import demo_table
 
         shown = [demo_table(comparison), *map(escape, comparison.plain_verdicts.values())]
+        if comparison.day_forecast:
+            from flarecast.report.demo import day_forecast_title
+
+            f = comparison.day_forecast
+            shown += [escape(day_forecast_title(comparison)),
+                      days_table(f["table"], comparison.convention, observed=f["observed"])]
     return [*shown, f"finished in {comparison.wall_seconds:.0f} s"]
 
 

@@ -160,6 +160,27 @@ def day_windows(issue: np.ndarray, days: int, mode: str = "ut") -> tuple[np.ndar
     raise SampleError(f"samples.day_windows = {mode!r}: expected one of ['ut', 'issue']")
 
 
+def target_windows(issue: np.ndarray, targets, horizon: np.timedelta64, mode: str = "ut") -> tuple[np.ndarray, np.ndarray]:
+    """The label intervals ``(valid_from, valid_to]`` ``[issue, target]`` of each target: a forecast day's
+    (:func:`day_windows`, ``X@d2``: day 2), or ``(t, t + horizon]`` for a target of the one horizon.
+
+    >>> lo, hi = target_windows(np.array(["2024-12-21T22:00"], "datetime64[ns]"), [">=M", "X@d2"],
+    ...                         np.timedelta64(24, "h"))
+    >>> [str(v)[:16] for v in lo[0]], [str(v)[:16] for v in hi[0]]
+    (['2024-12-21T22:00', '2024-12-23T00:00'], ['2024-12-22T22:00', '2024-12-24T00:00'])
+    """
+    issue = np.asarray(issue, dtype="datetime64[ns]")
+    days = [classes.split_target(t)[1] for t in targets]
+    lo = np.repeat(issue[:, None], len(days), axis=1)
+    hi = lo + np.asarray(horizon).astype("timedelta64[ns]")
+    if max(days, default=0):
+        d_lo, d_hi = day_windows(issue, max(days), mode)
+        for j, d in enumerate(days):
+            if d:
+                lo[:, j], hi[:, j] = d_lo[:, d - 1], d_hi[:, d - 1]
+    return lo, hi
+
+
 def day_fluxes(cat: Catalogue, issue: np.ndarray, days: int, mode: str, region: np.ndarray | None = None,
                region_ars: dict[int, list[int]] | None = None) -> np.ndarray:
     """Largest true peak flux ``[issue, day]`` on each forecast day (:func:`day_windows`); NaN: no flare.

@@ -19,12 +19,13 @@ def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
 
     With several regions per issue time (SHARP), the curve is the largest regional probability and a time
     counts as observed-positive if any region's window is. ``flares`` is ``(peak_times, ordinal_ranks)``
-    (:func:`read_flares`); only flares some evaluated window looks ahead to (issued in [peak - horizon, peak))
-    are kept, so the gaps between the blocks of a split stay empty. ``gap`` is True before each break in the
-    issue times (longer than the horizon), where the curve is not drawn across.
+    (:func:`read_flares`); only flares inside some evaluated window's own label interval are kept (the target's
+    ``(valid_from, valid_to]``: day 2's UT day for ``X@d2``, ``(t, t + horizon]`` for a target of one horizon), so
+    the gaps between the blocks of a split stay empty. ``gap`` is True before each break in the issue times
+    (longer than the horizon), where the curve is not drawn across.
     """
     j = fc.targets.index(target)
-    times, inverse = np.unique(fc.issue_time, return_inverse=True)
+    times, first, inverse = np.unique(fc.issue_time, return_index=True, return_inverse=True)
     prob = np.full(times.size, -np.inf)
     np.maximum.at(prob, inverse, fc.prob("model", target))
     observed = np.zeros(times.size, bool)
@@ -33,10 +34,12 @@ def timeline_data(fc: Forecasts, target: str, flares=None) -> dict[str, Any]:
     if flares is not None:
         peak, rank = flares
         peak = peak[rank >= classes.target_rank(target)]
-        first_at_or_after = np.searchsorted(times, peak - fc.horizon, side="left")
-        seen = first_at_or_after < times.size
-        seen[seen] = times[first_at_or_after[seen]] < peak[seen]
-        peaks = peak[seen]
+        lo, hi = (w[first] for w in fc.window(target))
+        # Both ends move forward with the issue time, so the windows holding a peak are those from the first
+        # that ends at or after it to the last that starts before it.
+        first_ending = np.searchsorted(hi, peak, side="left")
+        last_starting = np.searchsorted(lo, peak, side="left") - 1
+        peaks = peak[first_ending <= last_starting]
     gap = np.append(np.diff(times) > fc.horizon, False)
     return {"time": times, "prob": prob, "observed": observed, "threshold": fc.thresholds["model"][target],
             "flare_peaks": peaks, "gap": gap}
