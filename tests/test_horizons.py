@@ -240,7 +240,9 @@ def test_forecast_latest_from_swpc_files_alone_prints_the_3_day_table(day_model,
         assert day in result.output
     lines = {line.split("│")[1].strip(): line for line in result.output.splitlines()
              if line.count("│") > 3 and "Class" in line}
-    cells = {c: [int(v.strip().rstrip("%")) for v in lines[f"Class {c}"].split("│")[2:5]] for c in "CMX"}
+    # whole per cent, "<1%" read as 0.5 (under 1% but not none)
+    cells = {c: [float(v.strip().rstrip("%").replace("<1", "0.5").replace(">99", "99.5"))
+                 for v in lines[f"Class {c}"].split("│")[2:5]] for c in "CMX"}
     assert all(cells["C"][d] >= cells["M"][d] >= cells["X"][d] for d in range(3))
 
 

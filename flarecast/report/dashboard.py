@@ -17,6 +17,7 @@ import numpy as np
 
 from flarecast import classes
 from flarecast.report.days import day_name
+from flarecast.report.formats import forecast_pct
 
 CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.6em}
@@ -43,7 +44,7 @@ def render(page: dict[str, Any]) -> str:
     if len(days.get("days", ())) > 1:  # a model of forecast days: SWPC's 3-day table first
         parts += ["<h2>Next days: full-disk probabilities</h2>", _table(
             ["class", *(f"day {d['day']}: {day_name(d)}" for d in days["days"])],
-            [[f"Class {r['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in r["probabilities"])]
+            [[f"Class {r['class']}", *(forecast_pct(p) for p in r["probabilities"])]
              for r in days["rows"]], left=(0,))]
     parts += ["<h2>Full-disk probabilities</h2>", _table(
         ["model", "target", "probability", "threshold", "decision", "base rate", "method"],

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from flarecast.classes import split_target, target_rank
+from flarecast.report.formats import forecast_pct
 
 CLASS_NAMES = {">=C": "C", ">=M": "M", "X": "X"}
 """A target's class as the 3-day table names it (SWPC's "Class M")."""
@@ -58,7 +59,7 @@ def format_day_table(table: dict[str, Any]) -> str:
     width = max(len(first), 8)
     lines = [first.ljust(width) + "".join(h.rjust(9) for h in heads)]
     for row in table["rows"]:
-        cells = ["-" if p is None else f"{round(100 * p):d}%" for p in row["probabilities"]]
+        cells = [forecast_pct(p) for p in row["probabilities"]]
         lines.append(f"Class {row['class']}".ljust(width) + "".join(c.rjust(9) for c in cells))
     return "\n".join(lines)
 

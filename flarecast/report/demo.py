@@ -24,6 +24,7 @@ from flarecast.model.documents import Comparison
 from flarecast.report.compare import split_table
 from flarecast.report.days import day_name
 from flarecast.report.formats import (
+    forecast_pct,
     markdown_to_html,
     md_code,
     md_head,
@@ -159,7 +160,7 @@ def day_forecast_markdown(comparison: Comparison) -> list[str]:
              "forecast` prints it for a model trained with `samples.days: 3`; its P(X) ≤ P(≥M) ≤ P(≥C) on "
              "every day by construction. Observed: the largest flare class of the day in the NGDC reports.", "",
              *md_head(["class", *(f"day {d['day']}: {day_name(d)}" for d in table["days"])])]
-    lines += [md_row([f"Class {r['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in r["probabilities"])])
+    lines += [md_row([f"Class {r['class']}", *(forecast_pct(p) for p in r["probabilities"])])
               for r in table["rows"]]
     return [*lines, md_row(["observed", *f["observed"]]), ""]
 

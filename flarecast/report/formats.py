@@ -1,7 +1,8 @@
 """Small text formatters the tables and reports share, and the Markdown-to-HTML step of every HTML report.
 
 A score (:func:`fmt`), a score with its interval (:func:`value_ci`), a seed mean with its spread and interval
-(:func:`mean_cell`), a rate in per cent (:func:`percent`), how thresholds were chosen (:func:`threshold_sentence`),
+(:func:`mean_cell`), a rate in per cent (:func:`percent`), a forecast probability in per cent
+(:func:`forecast_pct`), how thresholds were chosen (:func:`threshold_sentence`),
 the heading of a score column (:data:`LABELS`), the lines of a Markdown table (:func:`md_head`, :func:`md_row`),
 and a Markdown report as one self-contained HTML page (:func:`markdown_to_html`). They read entries of the
 documented JSON results.
@@ -64,6 +65,22 @@ def mean_cell(s: dict[str, Any]) -> str:
 def percent(rate: float) -> str:
     """``19.6%``, or ``0.03%`` for rates under 1% (a rare class would read 0.0%)."""
     return f"{rate:.1%}" if rate >= 0.01 or rate == 0 else f"{rate:.2%}"
+
+
+def forecast_pct(p: float | None) -> str:
+    """A forecast probability as a forecaster reads it, in whole per cent (``-`` for none): ``<1%`` and ``>99%``
+    at the ends, where rounding would print an impossible ``0%`` or ``100%``.
+
+    >>> [forecast_pct(p) for p in (None, 0.0, 0.003, 0.2049, 0.9962, 1.0)]
+    ['-', '0%', '<1%', '20%', '>99%', '100%']
+    """
+    if p is None:
+        return "-"
+    if 0 < p < 0.005:
+        return "<1%"
+    if 0.995 <= p < 1:
+        return ">99%"
+    return f"{round(100 * p):d}%"
 
 
 def threshold_sentence(choice: dict[str, Any]) -> str:

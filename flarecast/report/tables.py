@@ -18,7 +18,7 @@ from rich.table import Table
 from flarecast.classes import split_target
 from flarecast.model.card import CombinationCard, EnsembleCard, ModelCard
 from flarecast.report.days import day_name, day_table
-from flarecast.report.formats import LABELS, threshold_sentence, value_ci
+from flarecast.report.formats import LABELS, forecast_pct, threshold_sentence, value_ci
 
 if TYPE_CHECKING:  # the documents' pydantic classes cost a forecast's summary ~20 ms to import
     from flarecast.model.documents import Comparison, CVComparison, Metrics, Scores
@@ -101,10 +101,6 @@ def forecast_summary(doc: dict[str, Any], out_file=None) -> list:
     return lines
 
 
-def _pct(v) -> str:
-    return "-" if v is None else f"{100 * v:.0f}%"
-
-
 def region_rows_table(doc: dict[str, Any]) -> Table:
     """The regions of the latest issue time of a combination with a region model member: the model's C+, M+ and
     X per region beside SWPC's own, and the regions' product ``1 - prod(1 - p)`` as the caption."""
@@ -119,11 +115,11 @@ def region_rows_table(doc: dict[str, Any]) -> Table:
         table.add_column(col, justify="right" if col in names.values() else "left")
     for r in rows:
         table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
-                      *(_pct(r["probability"][t]) for t in targets),
-                      "/".join(_pct(r["swpc"].get(t)) for t in (">=C", ">=M", "X")))
+                      *(forecast_pct(r["probability"][t]) for t in targets),
+                      "/".join(forecast_pct(r["swpc"].get(t)) for t in (">=C", ">=M", "X")))
     product = {t: 1.0 - float(np.prod([1.0 - r["probability"][t] for r in rows])) for t in targets}
     table.caption = "regions' product 1 - prod(1 - p): " + ", ".join(
-        f"{names[t]} {_pct(p)}" for t, p in product.items()) + "; the full disk above combines it with the flux"
+        f"{names[t]} {forecast_pct(p)}" for t, p in product.items()) + "; the full disk above combines it with the flux"
     return table
 
 
@@ -147,7 +143,7 @@ def days_table(days: dict[str, Any], convention: str, *, title: str | None = Non
     for d in days["days"]:
         table.add_column(f"day {d['day']}: {day_name(d)}", justify="right")
     for row in days["rows"]:
-        table.add_row(f"Class {row['class']}", *("-" if p is None else f"{round(100 * p)}%" for p in row["probabilities"]))
+        table.add_row(f"Class {row['class']}", *(forecast_pct(p) for p in row["probabilities"]))
     if observed:
         table.add_row("observed", *observed)
     return table
@@ -421,17 +417,14 @@ def regions_now_summary(doc: dict[str, Any]) -> list:
     for col in ("region", "location", "McIntosh", "Hale", "area", "C+", "M+", "X", "SWPC C/M/X"):
         table.add_column(col)
 
-    def pct(v):
-        return "-" if v is None else f"{100 * v:.0f}%"
-
     for r in doc["regions"]:
         p, s = r["probability"], r["swpc"]
         table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
-                      "-" if r["area"] is None else f"{r['area']:.0f}", pct(p[">=C"]), pct(p[">=M"]), pct(p["X"]),
-                      "/".join(pct(s[g]) for g in (">=C", ">=M", "X")))
+                      "-" if r["area"] is None else f"{r['area']:.0f}", forecast_pct(p[">=C"]), forecast_pct(p[">=M"]), forecast_pct(p["X"]),
+                      "/".join(forecast_pct(s[g]) for g in (">=C", ">=M", "X")))
     fd, ff = doc["full_disk"], doc.get("full_disk_with_flux")
-    lines = [table, f"full disk (1 - prod(1 - p)): C+ {pct(fd['>=C'])}, M+ {pct(fd['>=M'])}, X {pct(fd['X'])}"]
+    lines = [table, f"full disk (1 - prod(1 - p)): C+ {forecast_pct(fd['>=C'])}, M+ {forecast_pct(fd['>=M'])}, X {forecast_pct(fd['X'])}"]
     if ff:
-        lines.append(f"full disk from regions and X-ray flux: C+ {pct(ff['>=C'])}, M+ {pct(ff['>=M'])}, "
-                     f"X {pct(ff['X'])}")
+        lines.append(f"full disk from regions and X-ray flux: C+ {forecast_pct(ff['>=C'])}, M+ {forecast_pct(ff['>=M'])}, "
+                     f"X {forecast_pct(ff['X'])}")
     return lines + [f"note: {escape(n)}" for n in doc.get("notes", [])]
