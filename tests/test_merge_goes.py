@@ -206,3 +206,43 @@ def test_leftovers_of_a_crashed_ingest_are_cleared(tmp_path):
     with locked(tmp_path / "s.zarr"):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def _frame(n: int, start_s: int, rng) -> pd.DataFrame:
+    """``n`` one-second rows from ``start_s``; the first 5000 XRS-A values and the masks' first 5000 rows are
+    fill values (NaN, 0), so the staging has chunks that zarr leaves unwritten."""
+    frame = pd.DataFrame({
+        "time": (np.arange(start_s, start_s + n) * 10**9).view("datetime64[ns]"),
+        "xrsa": rng.random(n, dtype=np.float32),
+        "xrsb": rng.random(n, dtype=np.float32),
+        "xrsa_mask": rng.integers(0, 3, n).astype(np.uint8),
+        "xrsb_mask": rng.integers(0, 3, n).astype(np.uint8),
+        "satellite": np.full(n, 16, np.int16),
+    })
+    frame.loc[: 4999, "xrsa"] = np.nan
+    frame.loc[: 4999, ["xrsa_mask", "xrsb_mask"]] = 0
+    return frame
+
+
+def test_staged_chunk_files_are_byte_for_byte_what_zarr_writes(tmp_path, monkeypatch):
+    """The stager writes its chunk files itself (``write_chunks``): every file equals zarr's own append of the
+    same rows at once, whole, partial and all-fill chunks alike, wherever a spill ends inside a chunk."""
+    from flarecast.ingest.goes_writer import append_columns
+    from tests.test_store import tree_digest
+
+    monkeypatch.setattr(mg, "TIME_CHUNK", 4096)
+    rng = np.random.default_rng(7)
+    frames = [_frame(n, 10**9 + 7 * k * 10**4, rng) for k, n in enumerate((3000, 1, 9000, 4096, 2500))]
+    stager = mg.Stager(tmp_path / "stage", budget=5000)  # spills after files 2 and 3 and at the end
+    for f in frames:
+        stager.add(f)
+    stager.spill()
+    assert stager.spilled == 18597 and stager.path.is_dir()
+    rows = pd.concat(frames, ignore_index=True)
+    cols = {c: rows[c].to_numpy() for c in mg.COLUMNS}
+    cols["time"] = cols["time"].view(np.int64)
+    append_columns(tmp_path / "zarr.zarr", cols, 4096, create=True)
+    ours, zarrs = tree_digest(stager.path), tree_digest(tmp_path / "zarr.zarr")
+    assert ours == zarrs
+    assert "xrsa/1" in ours and "xrsa/0" not in ours and "xrsb_mask/0" not in ours  # all-fill: not written
+    assert sum(k.startswith("time/") and k[5:].isdigit() for k in ours) == 5  # 18597 rows: 4 chunks + a part
