@@ -144,7 +144,7 @@ def test_merges_on_a_dask_distributed_cluster(real, tmp_path, tiny):
         with dask.config.set({"scheduler-address": cluster.scheduler_address}):
             ingest("goes", files, store=tmp_path / "cluster.zarr")
         ran = set(cluster.scheduler.task_prefixes)
-    assert {"read_one", "merge_rows"} <= ran  # reading and merging ran as tasks of the cluster
+    assert {"read_or_error", "merge_rows"} <= ran  # reading and merging ran as tasks of the cluster
     assert_same_goes(tmp_path / "local.zarr", tmp_path / "cluster.zarr")
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astropy.time import Time
 
 from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import ReaderResult
@@ -101,6 +100,8 @@ def tai_to_utc(path: str | Path, t_rec: np.ndarray, lines: np.ndarray | None = N
         iso.append(f"{y}-{mo}-{d}T{hh}:{mm}:{ss}")
     if not iso:
         return np.array([], dtype="datetime64[ns]")
+    from astropy.time import Time  # here: the GOES reading workers import this module but never convert TAI
+
     utc = Time(iso, format="isot", scale="tai").utc
     return utc.to_value("datetime64").astype("datetime64[ns]")[inverse]
 
