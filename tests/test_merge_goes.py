@@ -246,3 +246,42 @@ def test_staged_chunk_files_are_byte_for_byte_what_zarr_writes(tmp_path, monkeyp
     assert ours == zarrs
     assert "xrsa/1" in ours and "xrsa/0" not in ours and "xrsb_mask/0" not in ours  # all-fill: not written
     assert sum(k.startswith("time/") and k[5:].isdigit() for k in ours) == 5  # 18597 rows: 4 chunks + a part
+
+
+def test_a_store_written_with_another_codec_is_merged_into_not_linked(tmp_path, monkeypatch):
+    """Appending links staged chunks into the stored arrays only when both store them alike: a store whose
+    arrays another zarr default compressed (zstd here) is merged with the new rows and written anew: linked, the
+    staged blosc chunks would sit under a zstd header and read as garbage."""
+    import json
+
+    import zarr
+    from numcodecs import Zstd
+
+    monkeypatch.setattr(mg, "TIME_CHUNK", 4096)
+    monkeypatch.setattr(mg, "STAGE_ROWS", 3000)
+    rng = np.random.default_rng(3)
+    first, later = _frame(8192, 10**9, rng), _frame(6000, 10**9 + 9000, rng)
+    store = tmp_path / "s.zarr"
+    mg.stream_merge(None, _staged(tmp_path / "st1", first), store, {"provenance": "[]"})
+    group = zarr.open_group(str(store / "goes"), mode="r+", zarr_format=2, use_consolidated=False)
+    for c in mg.COLUMNS:  # the store as another zarr default would have written it
+        values, attrs = group[c][:], dict(group[c].attrs)
+        del group[c]
+        array = group.create_array(c, shape=values.shape, chunks=(4096,), dtype=values.dtype, compressor=Zstd(level=1),
+                                   fill_value=np.nan if values.dtype.kind == "f" else None, attributes=attrs)
+        array[:] = values
+    staged = _staged(tmp_path / "st2", later)
+    assert not mg.appends(mg.Stored(store / "goes"), staged)
+    root = tmp_path / "new"
+    mg.stream_merge(store / "goes", staged, root, {"provenance": "[]"})
+    ds = read_goes(root).load()
+    assert json.loads((root / "goes" / "xrsb" / ".zarray").read_text())["compressor"]["id"] == "blosc"  # rewritten
+    both = pd.concat([first, later], ignore_index=True)
+    np.testing.assert_array_equal(ds["xrsb"].values, both["xrsb"].to_numpy())
+    np.testing.assert_array_equal(ds["time"].values, both["time"].to_numpy())
+
+
+def _staged(directory, frame) -> mg.Stager:
+    stager = mg.Stager(directory)
+    stager.add(frame)
+    return stager

@@ -12,6 +12,7 @@ keeps, is :mod:`flarecast.ingest.merge_goes`'s business.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from pathlib import Path
@@ -179,6 +180,26 @@ async def _append(path: Path, cols: dict[str, np.ndarray], attrs: dict, chunk: i
         await array.append(cols[name].astype(DTYPES[name], copy=False))
 
     await asyncio.gather(*[one(c) for c in COLUMNS])
+
+
+def same_layout(a: Path, b: Path) -> bool:
+    """Whether the groups at ``a`` and ``b`` store every column alike (each ``.zarray`` but its shape: dtype,
+    chunks, fill value, compressor, filters), so that a chunk file of one is a chunk file of the other. A
+    store written under another zarr default codec is not: its chunks are merged, not linked."""
+
+    def layout(group: Path) -> list[dict]:
+        out = []
+        for c in COLUMNS:
+            try:
+                meta = json.loads((group / c / ".zarray").read_text())
+            except (OSError, ValueError):
+                return []
+            meta.pop("shape", None)
+            out.append(meta)
+        return out
+
+    first = layout(a)
+    return bool(first) and first == layout(b)
 
 
 def share_prefix(old: Path, new: Path, first_new_row: int, *, old_chunk: int, chunk: int = TIME_CHUNK) -> int:

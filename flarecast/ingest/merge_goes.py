@@ -15,8 +15,8 @@ Memory is bounded by a batch of rows, not by the number of files or the size of 
    to the new version in whole Zarr chunks (:mod:`flarecast.ingest.goes_writer`).
 
 **Appending.** When the staged rows simply follow the stored ones (the files came in time order, none
-overlapping the next or the store, and the store ends on a chunk boundary: a first ingest into an empty
-store always does), there is nothing to merge: the staging Zarr, written with the store's own array
+overlapping the next or the store, and the store ends on a chunk boundary with its arrays stored as the
+staging's are: a first ingest into an empty store always does), there is nothing to merge: the staging Zarr, written with the store's own array
 settings, already holds the new rows in their final chunks, and they are hard-linked into the new
 version instead of being read and written again. A year of 1-second files is then written once, not twice.
 
@@ -43,6 +43,7 @@ from flarecast.ingest.goes_writer import (
     DTYPES,
     ChunkWriter,
     append_columns,
+    same_layout,
     share_prefix,
     write_chunks,
 )
@@ -352,7 +353,12 @@ def appends(stored: Stored | None, staged: Stager) -> bool:
         return False
     if stored is None or stored.n == 0:
         return True
-    return stored.chunk == TIME_CHUNK and stored.n % TIME_CHUNK == 0 and stored.last_time < staged.first_time
+    return (
+        stored.chunk == TIME_CHUNK
+        and stored.n % TIME_CHUNK == 0
+        and stored.last_time < staged.first_time
+        and same_layout(Path(stored.path), staged.path)
+    )
 
 
 def _adopt_staged(old: Path | None, stored: Stored | None, staged: Stager, root: Path, attrs: dict):
