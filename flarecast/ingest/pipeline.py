@@ -25,6 +25,7 @@ import contextlib
 import glob
 import json
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -333,6 +334,10 @@ def _cluster(address: str | None):
 
 
 def _client():
+    """The active dask.distributed Client, or None. A process that never imported distributed has none, and
+    importing it only to ask costs ~0.5 s of every ingest."""
+    if "distributed" not in sys.modules:
+        return None
     try:
         from distributed import default_client
 
