@@ -56,6 +56,7 @@ def subset(sim: Path, regions: int, work: Path) -> tuple[Path, int]:
 
 
 def child(csv: Path, events_dir: Path, work: Path) -> dict:
+    import astropy.time  # noqa: F401  (the SHARP reader imports it on first use; imports are not timed)
     import pandas as pd
     from common import hwm_bytes, reset_peak_rss, rss_bytes, trim_heap
 
