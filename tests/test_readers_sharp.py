@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flarecast.errors import InputFileError
@@ -141,10 +141,11 @@ def test_vectorised_trec_parsing_equals_the_per_row_parser_on_valid_strings(text
     st.from_regex(r"\A\d{4}\.\d{2}\.\d{2}_\d{2}:\d{2}:\d{2}(\.\d*)?_TA[IX]\s?\Z"),  # Unicode digits too
     st.text(max_size=25),
 ), min_size=1, max_size=30))
+@example(["2013.11.01_00:00:00_TAI\x00", "2013.11.01_00:00:0\x00_TAI", "2013.11.01_00:00:00_TAI", "２013.11.01_00:00:00_TAI"])
 def test_vectorised_trec_check_refuses_exactly_what_the_per_row_check_refuses(texts):
     from flarecast.ingest.readers.sharp import trec_iso, trec_problem
 
-    _, ok, inverse = trec_iso(np.array(texts, dtype=str))
+    _, ok, inverse = trec_iso(np.array(texts, dtype=object))
     assert ok[inverse].tolist() == [trec_problem(t) is None for t in texts]
 
 
@@ -159,3 +160,25 @@ def test_vectorised_trec_parsing_equals_the_per_row_parser_on_the_real_files(rea
         expected, problems = per_row_utc(t_rec)
         assert problems == [None] * len(t_rec) and len(t_rec) > 1000
         np.testing.assert_array_equal(tai_to_utc(path, np.array(t_rec)), expected, err_msg=path.name)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789 ,;\tx\x00１", max_size=14), min_size=1, max_size=30))
+def test_noaa_ars_parsed_once_per_text_equals_the_per_row_parser(texts):
+    """NOAA_ARS is parsed once per distinct text; the regions and the refused lines are the per-row parser's."""
+    import re
+
+    import pandas as pd
+
+    from flarecast.ingest.readers.rows import BadRows
+    from flarecast.ingest.readers.sharp import _noaa_ars
+
+    column = pd.Series(texts, index=range(2, len(texts) + 2))
+    expected, expected_bad = [], []
+    for line, text in zip(column.index, texts, strict=True):  # the parser before, row by row
+        nums = [n for n in re.split(r"[,\s;]+", str(text).strip()) if n]
+        if any(not n.isdigit() for n in nums):
+            expected_bad.append(line)
+        expected.append(",".join(str(int(n)) for n in nums if n.isdigit() and int(n) > 0))
+    rows = BadRows(Path("s.csv"), skip_bad=True)
+    assert _noaa_ars(column, rows).tolist() == expected and rows.lines == expected_bad

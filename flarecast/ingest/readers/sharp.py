@@ -86,7 +86,8 @@ _DIGIT = _FIXED == ord("0")
 
 def trec_iso(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distinct strings of ``texts`` as ISO-8601 TAI times (``YYYY-MM-DDThh:mm:ss[.f]``, "" where a
-    string is not a JSOC TAI time), whether each is one, and each string's index in them.
+    string is not a JSOC TAI time), whether each is one, and each string's index in them (found by hashing:
+    no fixed-width copy of every row's string).
 
     The rule of :func:`trec_problem`, vectorised: strings of JSOC's fixed 23-character ASCII layout are
     checked as a byte table, digits and separators by column and dates against numpy's calendar; any other
@@ -94,15 +95,16 @@ def trec_iso(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     there goes through :func:`trec_problem` itself, so the answers are the per-string rule's (tested).
     A year of SHARP records has ~40,000 distinct T_REC strings in ~250,000 rows.
     """
-    uniq, inverse = np.unique(np.asarray(texts, dtype=str), return_inverse=True)
-    iso = np.full(uniq.size, "", dtype=f"U{max(19, uniq.dtype.itemsize // 4)}")
-    ok = np.zeros(uniq.size, dtype=bool)
-    fixed = np.flatnonzero(np.char.str_len(uniq) == _FIXED.size)  # with spaces around: the slow way
-    try:
-        table = uniq[fixed].astype(f"S{_FIXED.size}")
+    inverse, found = pd.factorize(np.asarray(texts, dtype=object).ravel(), use_na_sentinel=False)
+    uniq = [str(v) for v in found]  # Python strings: numpy's fixed-width ones would drop a trailing NUL
+    iso = np.full(len(uniq), "", dtype=object)
+    ok = np.zeros(len(uniq), dtype=bool)
+    fixed = np.flatnonzero(np.fromiter(map(len, uniq), dtype=np.int64, count=len(uniq)) == _FIXED.size)
+    try:  # with spaces around, or another length: the slow way
+        table = "".join([uniq[k] for k in fixed]).encode("ascii")
     except UnicodeEncodeError:  # a non-ASCII string among them: all go the slow way
-        fixed, table = fixed[:0], np.zeros(0, dtype=f"S{_FIXED.size}")
-    b = np.frombuffer(table.tobytes(), dtype=np.uint8).reshape(-1, _FIXED.size)
+        fixed, table = fixed[:0], b""
+    b = np.frombuffer(table, dtype=np.uint8).reshape(-1, _FIXED.size)
     d = b.astype(np.int64) - ord("0")
     shape_ok = np.all(np.where(_DIGIT, (d >= 0) & (d <= 9), b == _FIXED), axis=1)
 
@@ -118,8 +120,8 @@ def trec_iso(texts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     iso[fixed[good]] = iso_bytes.view("S19").ravel().astype(str)
     ok[fixed[good]] = True
     for k in np.flatnonzero(~ok):  # every other layout, and the strings refused above: one by one
-        if trec_problem(str(uniq[k])) is None:
-            y4, mo2, d2, h2, m2, s2 = _TREC.match(str(uniq[k]).strip()).groups()
+        if trec_problem(uniq[k]) is None:
+            y4, mo2, d2, h2, m2, s2 = _TREC.match(uniq[k].strip()).groups()
             iso[k], ok[k] = f"{y4}-{mo2}-{d2}T{h2}:{m2}:{s2}", True
     return iso, ok, inverse
 
@@ -133,12 +135,11 @@ def tai_to_utc(path: str | Path, t_rec: np.ndarray, lines: np.ndarray | None = N
         Naming the first string that is not a JSOC TAI time and its line (``lines``: the line of each
         string; default: a CSV with one header line).
     """
-    t_rec = np.asarray(t_rec, dtype=str)
+    t_rec = np.asarray(t_rec, dtype=object).ravel()
     lines = np.arange(2, t_rec.size + 2) if lines is None else np.asarray(lines)
     iso, ok, inverse = trec_iso(t_rec)
     if not ok.all():
-        k = int(np.flatnonzero(~ok)[0])  # the first in sorted order, as the strings are checked
-        i = int(np.flatnonzero(inverse == k)[0])
+        i = int(np.flatnonzero(~ok[inverse])[0])
         raise InputFileError(path, f"line {lines[i]}: {trec_problem(str(t_rec[i]))}")
     if not iso.size:
         return np.array([], dtype="datetime64[ns]")
@@ -222,10 +223,9 @@ def _keyword(raw: pd.DataFrame, col: str, rows: BadRows) -> np.ndarray:
 def _noaa_ars(column: pd.Series, rows: BadRows) -> np.ndarray:
     # JSOC writes "11442,11443"; some exports use spaces or write 0 for "no NOAA region". Each distinct
     # text is parsed once: a region's records repeat the same few.
-    texts = np.asarray([str(text) for text in column.tolist()], dtype=str)
-    uniq, inverse = np.unique(texts, return_inverse=True)
+    inverse, found = pd.factorize(np.asarray(column.tolist(), dtype=object), use_na_sentinel=False)
     parsed, bad = [], []
-    for text in uniq.tolist():
+    for text in (str(v) for v in found):
         nums = [n for n in re.split(r"[,\s;]+", text.strip()) if n]
         bad.append(any(not n.isdigit() for n in nums))
         parsed.append(",".join(str(int(n)) for n in nums if n.isdigit() and int(n) > 0))
