@@ -165,7 +165,7 @@ def read_or_error(
     """:func:`read_file` of ``(path, kind, basis, satellite, skip_bad)``, its InputFileError returned, not raised.
 
     What ingest's reading worker processes run: it lives here, not in ``flarecast.ingest.pipeline``, so that a
-    spawned worker imports the readers alone, not dask, zarr and the store (~0.7 s CPU a worker).
+    spawned worker imports the readers alone, not dask, zarr and the store (~0.8 s CPU a worker).
     """
     path, kind, basis, satellite, skip_bad = args
     try:
