@@ -237,3 +237,26 @@ def test_cli_bad_file_one_line_nonzero_exit_store_unchanged(real, tmp_path):
     assert f["rows_read"] == 1440 and f["rows_added"] == 1440 and f["duplicates_skipped"] == 0
     assert f["masked"] == {"xrsa:missing": 40, "xrsa:quality": 59, "xrsb:missing": 40, "xrsb:quality": 59}
     assert f["time_range"] == ["2017-09-05 00:00:00", "2017-09-05 23:59:00"]
+
+
+def test_reading_workers_and_a_local_ingest_import_only_what_they_use(tmp_path):
+    """A spawned reading worker imports ``flarecast.ingest.readers`` (what ``read_or_error`` needs): none of dask,
+    zarr, xarray, astropy, scipy (~0.8 s CPU a worker). An ingest that runs no dask tasks (SHARP here; GOES files
+    appended in order) never imports distributed just to ask for a cluster (~0.5 s)."""
+    import subprocess
+    import sys
+
+    sharp = tmp_path / "sharp.csv"
+    sharp.write_text("T_REC,HARPNUM,NOAA_ARS,USFLUX\n2013.11.01_00:00:00_TAI,3330,11887,3.4e21\n")
+    code = (
+        "import sys\n"
+        "from flarecast.ingest.readers import read_or_error\n"
+        "heavy = ('dask', 'zarr', 'xarray', 'astropy.units', 'astropy.time', 'scipy.io', 'distributed')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+        "from flarecast.ingest import ingest\n"
+        f"assert ingest('sharp', [{str(sharp)!r}], store={str(tmp_path / 's.zarr')!r}).rows_added == 1\n"
+        "print('distributed' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert out.stdout.split("\n")[:2] == ["[]", "False"]

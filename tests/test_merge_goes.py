@@ -144,7 +144,7 @@ def test_merges_on_a_dask_distributed_cluster(real, tmp_path, tiny):
         with dask.config.set({"scheduler-address": cluster.scheduler_address}):
             ingest("goes", files, store=tmp_path / "cluster.zarr")
         ran = set(cluster.scheduler.task_prefixes)
-    assert {"read_one", "merge_rows"} <= ran  # reading and merging ran as tasks of the cluster
+    assert {"read_or_error", "merge_rows"} <= ran  # reading and merging ran as tasks of the cluster
     assert_same_goes(tmp_path / "local.zarr", tmp_path / "cluster.zarr")
 
 
@@ -206,3 +206,82 @@ def test_leftovers_of_a_crashed_ingest_are_cleared(tmp_path):
     with locked(tmp_path / "s.zarr"):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def _frame(n: int, start_s: int, rng) -> pd.DataFrame:
+    """``n`` one-second rows from ``start_s``; the first 5000 XRS-A values and the masks' first 5000 rows are
+    fill values (NaN, 0), so the staging has chunks that zarr leaves unwritten."""
+    frame = pd.DataFrame({
+        "time": (np.arange(start_s, start_s + n) * 10**9).view("datetime64[ns]"),
+        "xrsa": rng.random(n, dtype=np.float32),
+        "xrsb": rng.random(n, dtype=np.float32),
+        "xrsa_mask": rng.integers(0, 3, n).astype(np.uint8),
+        "xrsb_mask": rng.integers(0, 3, n).astype(np.uint8),
+        "satellite": np.full(n, 16, np.int16),
+    })
+    frame.loc[: 4999, "xrsa"] = np.nan
+    frame.loc[: 4999, ["xrsa_mask", "xrsb_mask"]] = 0
+    return frame
+
+
+def test_staged_chunk_files_are_byte_for_byte_what_zarr_writes(tmp_path, monkeypatch):
+    """The stager writes its chunk files itself (``write_chunks``): every file equals zarr's own append of the
+    same rows at once, whole, partial and all-fill chunks alike, wherever a spill ends inside a chunk."""
+    from flarecast.ingest.goes_writer import append_columns
+    from tests.test_store import tree_digest
+
+    monkeypatch.setattr(mg, "TIME_CHUNK", 4096)
+    rng = np.random.default_rng(7)
+    frames = [_frame(n, 10**9 + 7 * k * 10**4, rng) for k, n in enumerate((3000, 1, 9000, 4096, 2500))]
+    stager = mg.Stager(tmp_path / "stage", budget=5000)  # spills after files 2 and 3 and at the end
+    for f in frames:
+        stager.add(f)
+    stager.spill()
+    assert stager.spilled == 18597 and stager.path.is_dir()
+    rows = pd.concat(frames, ignore_index=True)
+    cols = {c: rows[c].to_numpy() for c in mg.COLUMNS}
+    cols["time"] = cols["time"].view(np.int64)
+    append_columns(tmp_path / "zarr.zarr", cols, 4096, create=True)
+    ours, zarrs = tree_digest(stager.path), tree_digest(tmp_path / "zarr.zarr")
+    assert ours == zarrs
+    assert "xrsa/1" in ours and "xrsa/0" not in ours and "xrsb_mask/0" not in ours  # all-fill: not written
+    assert sum(k.startswith("time/") and k[5:].isdigit() for k in ours) == 5  # 18597 rows: 4 chunks + a part
+
+
+def test_a_store_written_with_another_codec_is_merged_into_not_linked(tmp_path, monkeypatch):
+    """Appending links staged chunks into the stored arrays only when both store them alike: a store whose
+    arrays another zarr default compressed (zstd here) is merged with the new rows and written anew: linked, the
+    staged blosc chunks would sit under a zstd header and read as garbage."""
+    import json
+
+    import zarr
+    from numcodecs import Zstd
+
+    monkeypatch.setattr(mg, "TIME_CHUNK", 4096)
+    monkeypatch.setattr(mg, "STAGE_ROWS", 3000)
+    rng = np.random.default_rng(3)
+    first, later = _frame(8192, 10**9, rng), _frame(6000, 10**9 + 9000, rng)
+    store = tmp_path / "s.zarr"
+    mg.stream_merge(None, _staged(tmp_path / "st1", first), store, {"provenance": "[]"})
+    group = zarr.open_group(str(store / "goes"), mode="r+", zarr_format=2, use_consolidated=False)
+    for c in mg.COLUMNS:  # the store as another zarr default would have written it
+        values, attrs = group[c][:], dict(group[c].attrs)
+        del group[c]
+        array = group.create_array(c, shape=values.shape, chunks=(4096,), dtype=values.dtype, compressor=Zstd(level=1),
+                                   fill_value=np.nan if values.dtype.kind == "f" else None, attributes=attrs)
+        array[:] = values
+    staged = _staged(tmp_path / "st2", later)
+    assert not mg.appends(mg.Stored(store / "goes"), staged)
+    root = tmp_path / "new"
+    mg.stream_merge(store / "goes", staged, root, {"provenance": "[]"})
+    ds = read_goes(root).load()
+    assert json.loads((root / "goes" / "xrsb" / ".zarray").read_text())["compressor"]["id"] == "blosc"  # rewritten
+    both = pd.concat([first, later], ignore_index=True)
+    np.testing.assert_array_equal(ds["xrsb"].values, both["xrsb"].to_numpy())
+    np.testing.assert_array_equal(ds["time"].values, both["time"].to_numpy())
+
+
+def _staged(directory, frame) -> mg.Stager:
+    stager = mg.Stager(directory)
+    stager.add(frame)
+    return stager

@@ -81,6 +81,18 @@ def test_erg_units_are_converted_to_the_same_w_m2_values(tmp_path):
     assert (a["xrsb_mask"] == b["xrsb_mask"]).all() and np.nanmax(b["xrsb"]) < 1e-4
 
 
+def test_the_w_m2_spellings_read_without_astropy_are_what_astropy_reads():
+    """flux_scale answers 1 for W_M2's spellings without importing astropy; astropy agrees for each, and
+    other irradiance units still go through it."""
+    from flarecast.ingest.readers.base import W_M2, _irradiance_scale, flux_scale
+
+    for text in W_M2:
+        assert _irradiance_scale(text) == 1.0 == flux_scale("f.nc", "xrsb_flux", text.encode())
+    assert flux_scale("f.nc", "xrsb_flux", "mW/m2") == pytest.approx(1e-3)
+    with pytest.raises(InputFileError, match="units 'W'"):
+        flux_scale("f.nc", "xrsb_flux", "W")
+
+
 def test_skip_bad_leaves_bad_rows_out_and_names_them(tmp_path):
     seed = SEEDS / "sharp" / "jsoc-sharp-csv" / "sharp_keywords_fold0.csv"
     lines = seed.read_text().splitlines(keepends=True)

@@ -15,8 +15,8 @@ Memory is bounded by a batch of rows, not by the number of files or the size of 
    to the new version in whole Zarr chunks (:mod:`flarecast.ingest.goes_writer`).
 
 **Appending.** When the staged rows simply follow the stored ones (the files came in time order, none
-overlapping the next or the store, and the store ends on a chunk boundary: a first ingest into an empty
-store always does), there is nothing to merge: the staging Zarr, written with the store's own array
+overlapping the next or the store, and the store ends on a chunk boundary with its arrays stored as the
+staging's are: a first ingest into an empty store always does), there is nothing to merge: the staging Zarr, written with the store's own array
 settings, already holds the new rows in their final chunks, and they are hard-linked into the new
 version instead of being read and written again. A year of 1-second files is then written once, not twice.
 
@@ -38,7 +38,15 @@ import pandas as pd
 import zarr
 
 from flarecast.errors import StoreError
-from flarecast.ingest.goes_writer import COLUMNS, DTYPES, ChunkWriter, append_columns, share_prefix
+from flarecast.ingest.goes_writer import (
+    COLUMNS,
+    DTYPES,
+    ChunkWriter,
+    append_columns,
+    same_layout,
+    share_prefix,
+    write_chunks,
+)
 from flarecast.ingest.readers.base import MASK_BITS
 from flarecast.ingest.store import TIME_CHUNK, TIME_ENCODING
 
@@ -117,6 +125,8 @@ class Stager:
         self._last_time: int | None = None
         self._batch: list[StagedFile] = []
         self._batch_rows = 0
+        self._tail: dict[str, np.ndarray] | None = None
+        """The staged rows of the last, partial staging chunk (in memory too: rewritten whole, not read back)."""
 
     def add(self, frame: pd.DataFrame) -> None:
         """Stage one file's rows (a reader's GOES frame); it becomes origin ``len(files) + 1``."""
@@ -141,12 +151,23 @@ class Stager:
             self.spill()
 
     def spill(self) -> None:
-        """Append the in-memory batch to the staging Zarr and point its files there."""
+        """Append the in-memory batch to the staging Zarr and point its files there.
+
+        The arrays are made by zarr with the store's own array settings, so that their chunks can be adopted;
+        the chunk files are then written directly (:func:`write_chunks`), and the rows of the last, partial
+        chunk are kept, to be written again whole with the next batch instead of read back.
+        """
         if not self._batch:
             return
-        cols = {c: np.concatenate([f.rows.arrays[c] for f in self._batch]) for c in COLUMNS}
-        # the store's own array settings, so that its chunks can be adopted; the six columns are written at once
-        append_columns(self.path, cols, TIME_CHUNK, create=self.spilled == 0)
+        if self.spilled == 0:
+            append_columns(self.path, {c: np.zeros(0, DTYPES[c]) for c in COLUMNS}, TIME_CHUNK, create=True)
+        head = self._tail or {c: np.zeros(0, DTYPES[c]) for c in COLUMNS}
+        cols = {c: np.concatenate([head[c]] + [f.rows.arrays[c] for f in self._batch]) for c in COLUMNS}
+        start = self.spilled - head["time"].size
+        write_chunks(self.path, cols, start, TIME_CHUNK)
+        n = cols["time"].size
+        cut = n - n % TIME_CHUNK  # start is a whole number of chunks
+        self._tail = {c: v[cut:].copy() for c, v in cols.items()} if cut < n else None
         for f in self._batch:
             n = f.rows.stop
             f.rows = Rows(f.rows.origin, self.spilled, self.spilled + n, path=str(self.path))
@@ -332,7 +353,12 @@ def appends(stored: Stored | None, staged: Stager) -> bool:
         return False
     if stored is None or stored.n == 0:
         return True
-    return stored.chunk == TIME_CHUNK and stored.n % TIME_CHUNK == 0 and stored.last_time < staged.first_time
+    return (
+        stored.chunk == TIME_CHUNK
+        and stored.n % TIME_CHUNK == 0
+        and stored.last_time < staged.first_time
+        and same_layout(Path(stored.path), staged.path)
+    )
 
 
 def _adopt_staged(old: Path | None, stored: Stored | None, staged: Stager, root: Path, attrs: dict):

@@ -25,6 +25,7 @@ import contextlib
 import glob
 import json
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -41,7 +42,7 @@ from flarecast import __version__
 from flarecast.errors import ConfigError, InputFileError
 from flarecast.ingest.merge import MERGE
 from flarecast.ingest.merge_goes import Stager, stream_merge
-from flarecast.ingest.readers import KINDS, ReaderResult, read_file
+from flarecast.ingest.readers import KINDS, ReaderResult, read_or_error
 from flarecast.ingest.store import (
     DEFAULT_STORE,
     existing,
@@ -315,14 +316,6 @@ def expand_paths(paths: Sequence[str | Path], report: IngestReport, skip_bad: bo
     return [f for f in out if not (f.resolve() in seen or seen.add(f.resolve()))]
 
 
-def _read_one(args: tuple[Path, str, str | None, int | None, bool]) -> ReaderResult | InputFileError:
-    path, kind, basis, satellite, skip_bad = args
-    try:
-        return read_file(path, kind, basis=basis, satellite=satellite, skip_bad=skip_bad)
-    except InputFileError as exc:  # returned, not raised: the caller decides between skip and stop
-        return exc
-
-
 @contextlib.contextmanager
 def _cluster(address: str | None):
     """Connect to a dask.distributed scheduler for the duration of an ingest, when one is named."""
@@ -341,6 +334,10 @@ def _cluster(address: str | None):
 
 
 def _client():
+    """The active dask.distributed Client, or None. A process that never imported distributed has none, and
+    importing it only to ask costs ~0.5 s of every ingest."""
+    if "distributed" not in sys.modules:
+        return None
     try:
         from distributed import default_client
 
@@ -361,7 +358,7 @@ def _read_iter(
         wave = 4 * max(1, len(client.scheduler_info().get("workers", {})))
         pending = None
         for i in range(0, len(jobs) + wave, wave):
-            futures = client.map(_read_one, jobs[i : i + wave], pure=False) if i < len(jobs) else None
+            futures = client.map(read_or_error, jobs[i : i + wave], pure=False) if i < len(jobs) else None
             if pending is not None:
                 for out in client.gather(pending):
                     done += 1
@@ -379,7 +376,7 @@ def _read_iter(
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
                 pending: list = []
                 for i in range(0, len(jobs) + wave, wave):
-                    futures = [pool.submit(_read_one, job) for job in jobs[i : i + wave]]
+                    futures = [pool.submit(read_or_error, job) for job in jobs[i : i + wave]]
                     for future in pending:
                         out = future.result()
                         done += 1
@@ -393,7 +390,7 @@ def _read_iter(
                 "worker processes failed; reading the files one by one", IngestWarning, stacklevel=4
             )
     for job in jobs[done:]:
-        yield _tick(progress, _read_one(job))
+        yield _tick(progress, read_or_error(job))
 
 
 def _tick(progress, out):

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import astropy.units as u
 import erfa
 import numpy as np
 import pandas as pd
@@ -103,7 +102,8 @@ class ReaderResult:
     ignored: dict[str, int] = field(default_factory=dict)
 
 
-IRRADIANCE = u.W / u.m**2
+W_M2 = frozenset({"W/m2", "W/m^2", "W m-2", "W m^-2", "W m**-2", "W/m**2"})
+"""Spellings of W m^-2 itself (NOAA writes ``W/m2``): scale 1 without asking astropy (tested against it)."""
 
 
 def flux_scale(path: str | Path, what: str, units) -> float:
@@ -117,19 +117,32 @@ def flux_scale(path: str | Path, what: str, units) -> float:
     if isinstance(units, bytes | np.bytes_):
         units = units.decode("utf-8", "replace")
     text = str(units).strip() if units is not None else ""
-    if not text:
+    if not text or text in W_M2:
         return 1.0
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", u.UnitsWarning)  # "erg/cm2/s" has two slashes: valid, but noted
-            unit = u.Unit(text.replace("^", ""), parse_strict="raise")
-        return float(unit.to(IRRADIANCE))
-    except (ValueError, u.UnitsError, TypeError):
+    scale = _irradiance_scale(text)
+    if scale is None:
         raise InputFileError(
             path,
             f"{what} has units {text!r}: expected an irradiance such as 'W m-2', 'W/m^2', 'erg/cm2/s' or "
             "'mW/m2'; fix the units attribute",
-        ) from None
+        )
+    return scale
+
+
+@cache
+def _irradiance_scale(text: str) -> float | None:
+    """W m^-2 per ``text`` unit, None when astropy does not read it as an irradiance. Kept per text (a file
+    or two a day write the same one), and astropy.units is imported on first use (~0.45 s), so that reading
+    workers that never meet a unit pay for neither."""
+    import astropy.units as u
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", u.UnitsWarning)  # "erg/cm2/s" has two slashes: valid, but noted
+            unit = u.Unit(text.replace("^", ""), parse_strict="raise")
+        return float(unit.to(u.W / u.m**2))
+    except (ValueError, u.UnitsError, TypeError):
+        return None
 
 
 def check_times(path: str | Path, times: np.ndarray, what: str = "time") -> None:

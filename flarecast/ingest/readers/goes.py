@@ -22,7 +22,6 @@ from typing import ClassVar
 
 import h5py
 import numpy as np
-import scipy.io
 
 from flarecast.errors import InputFileError
 from flarecast.ingest.readers.base import (
@@ -142,6 +141,8 @@ def _flux(path: Path, h: h5py.File, name: str) -> np.ndarray:
 def _netcdf3_complete(path: Path) -> None:
     """Refuse a netCDF-3 file shorter than its header says: netCDF4 reads the missing tail as zeros
     (times at 1970-01-01), which would be refused for the wrong reason, or stored."""
+    import scipy.io  # here, not at the top: GOES-R reading workers need no scipy (~0.2 s to import)
+
     try:
         with scipy.io.netcdf_file(path, "r", mmap=False):
             pass
