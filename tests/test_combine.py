@@ -22,6 +22,7 @@ from flarecast.forecast.issue import forecast
 from flarecast.forecast.request import Inputs, IssueTimes
 from flarecast.ingest.pipeline import ingest
 from flarecast.jsonio import dumps
+from flarecast.model.card import CombinationCard
 from flarecast.samples.build import samples_from_store
 from flarecast.train.loop import train
 from tests.conftest import TINY
@@ -97,7 +98,18 @@ def test_a_combination_is_the_logistic_of_its_members_logits(members, tmp_path):
     assert cli.exit_code == 0, cli.output
     assert read_ccmc(tmp_path / "board.json")["probability"].tolist() == pytest.approx(
         [r["probability"] for r in doc["forecasts"][: len(card["targets"])]])
+    # An edited card is refused naming the field; the CLI says so in one line.
+    edited = json.loads(json.dumps(card))
+    edited["weights"][">=M"]["coef"][0] += 1.0
+    (out / "combination.json").write_text(json.dumps(edited))
+    with pytest.raises(ModelError, match=r"field 'weights.>=M.coef' differs from what was trained.*refit it with"):
+        forecast_combined(out, store, IssueTimes(at=EVERY_8H[:1]))
+    cli = runner.invoke(app, ["forecast", str(out), "--store", str(store), "--at", EVERY_8H[0]])
+    assert cli.exit_code == 2 and len(cli.stderr.strip().splitlines()) == 1 and "'weights.>=M.coef'" in cli.stderr
+    # A member retrained in place (its id changes) is refused even where the card is whole: the card here is
+    # resealed after the edit, as a refit that kept an old member id would write it.
     card["members"][1]["model_id"] = "0" * 12
+    card["fields_sha256"] = CombinationCard.parse(card, "card", "").sealed().fields_sha256
     (out / "combination.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="changed since the combination was fitted"):
         forecast_combined(out, store, IssueTimes(at=EVERY_8H[:1]))

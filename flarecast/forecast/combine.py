@@ -137,7 +137,7 @@ def fit_combination(model_dirs: Sequence[str | Path], *, store: str | Path, star
             "threshold_score": score, "fit": {"from": iso(times.min()), "to": iso(times.max()), "every": every,
                                               "issue_times": int(times.size), "store": str(store)},
             "code_version": __version__}
-    card = CombinationCard.parse(jsonable(doc), str(Path(out) / CARD), "the fit built an incomplete card")
+    card = CombinationCard.parse(jsonable(doc), str(Path(out) / CARD), "the fit built an incomplete card").sealed()
     atomic_write_bytes(Path(out) / CARD, (dumps(card.to_dict()) + "\n").encode())
     return card
 
@@ -216,7 +216,11 @@ def read_combination(comb_dir: str | Path) -> CombinationCard:
         doc = load_json(path)
     except ParseError as exc:
         raise ModelError(f"{path}: not JSON ({exc.reason}); refit it with `flarecast combine`") from None
-    return CombinationCard.parse(doc, str(path), "refit it with `flarecast combine`")
+    card = CombinationCard.parse(doc, str(path), "refit it with `flarecast combine`")
+    # sealed like a model's card: an edited weight, threshold or member is refused naming the field (a card
+    # written before the seal has none and is read as it is)
+    card.check_sealed(str(path), required=False, fix="restore it or refit it with `flarecast combine`")
+    return card
 
 
 def is_combination(path: str | Path) -> bool:
