@@ -422,9 +422,7 @@ def regions_now_summary(doc: dict[str, Any]) -> list:
         table.add_row(str(r["region"]), escape(r["location"]), escape(r["mcintosh"]), escape(r["hale"]),
                       "-" if r["area"] is None else f"{r['area']:.0f}", forecast_pct(p[">=C"]), forecast_pct(p[">=M"]), forecast_pct(p["X"]),
                       "/".join(forecast_pct(s[g]) for g in (">=C", ">=M", "X")))
-    fd, ff = doc["full_disk"], doc.get("full_disk_with_flux")
-    lines = [table, f"full disk (1 - prod(1 - p)): C+ {forecast_pct(fd['>=C'])}, M+ {forecast_pct(fd['>=M'])}, X {forecast_pct(fd['X'])}"]
-    if ff:
-        lines.append(f"full disk from regions and X-ray flux: C+ {forecast_pct(ff['>=C'])}, M+ {forecast_pct(ff['>=M'])}, "
-                     f"X {forecast_pct(ff['X'])}")
-    return lines + [f"note: {escape(n)}" for n in doc.get("notes", [])]
+    fd = doc["full_disk"]
+    return [table, f"full disk (1 - prod(1 - p)): C+ {forecast_pct(fd['>=C'])}, M+ {forecast_pct(fd['>=M'])}, "
+                   f"X {forecast_pct(fd['X'])}",
+            "with the X-ray flux: `flarecast forecast COMBINATION --regions ...` (docs/regions.md)"]
