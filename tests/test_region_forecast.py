@@ -257,3 +257,44 @@ def test_a_region_member_reads_swpcs_record_alone_with_its_probabilities_and_fla
     table = region_table(store, read_region_model(setup["regions"])).set_index("time")
     last = table.loc[pd.Timestamp("2024-05-14T00:30")]
     assert (last["n_m_1d"], last["n_m_3d"], last["prev_rank"], last["age_days"]) == (5, 5, 2, 1)
+
+
+@pytest.mark.parametrize("edit", ["left", "feature", "value", "scale", "rate", "kind"])
+def test_a_region_model_resealed_after_an_edit_that_breaks_it_is_refused_in_one_line(tmp_path, edit):
+    """The seal is no signature: whoever recomputes the digests can change the files. What would send a tree walk
+    outside its arrays (an IndexError, a hang) or give a number that is not a probability is refused on load."""
+    from flarecast.model.region_file import card_digests, file_sha256
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 3))
+    with threadpool_limits(1):
+        model, _ = fit_region_model(x, {">=C": ((x[:, 0] > 0) ^ (x[:, 2] > 0)).astype(int),
+                                        ">=M": (rng.random(300) < 1 / (1 + np.exp(-1.5 * x[:, 1]))).astype(int),
+                                        "X": np.zeros(300, int)},  # >=M: a logistic truth, which a line fits best
+                                    np.repeat([0, 1], 150), ["a", "b", "c"])
+    save_region_model(tmp_path, model, {"horizon": "24h", "convention": "swpc"})
+    card = json.loads((tmp_path / CARD).read_text())
+    assert card["params"][">=C"]["kind"] == "trees" and card["params"][">=M"]["kind"] == "logistic"
+    key = card["params"][">=C"]["key"]
+    with np.load(tmp_path / "trees.npz") as z:
+        trees = {k: z[k].copy() for k in z.files}
+    if edit == "left":
+        trees[f"{key}_left"][0] = 10**6  # past the last node
+    elif edit == "feature":
+        trees[f"{key}_feature"][0] = 7  # 3 features
+    elif edit == "value":
+        trees[f"{key}_value"][-1] = np.nan
+    elif edit == "scale":
+        card["params"][">=M"]["scale"][1] = 0.0
+    elif edit == "rate":
+        card["rates"]["X"] = 1.5
+    else:
+        card["params"]["X"]["kind"] = "pickle"
+    np.savez(tmp_path / "trees.npz", **trees)
+    card["trees_sha256"] = file_sha256(tmp_path / "trees.npz")
+    card.pop("fields_sha256")
+    card["fields_sha256"] = card_digests(card)
+    (tmp_path / CARD).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="the region model is damaged or was edited: retrain it") as exc:
+        read_region_model(tmp_path)
+    assert "\n" not in str(exc.value)

@@ -146,4 +146,49 @@ def read_region_model(path: str | Path) -> SavedRegionModel:
                              f"(trees_sha256 of the card); {FIX}")
         with np.load(npz, allow_pickle=False) as z:
             trees = {k: z[k] for k in z.files}
+    _check_params(card, trees, file)
     return SavedRegionModel(path, card, trees)
+
+
+def _check_params(card: dict[str, Any], trees: dict[str, np.ndarray], file: Path) -> None:
+    """Refuse parameters that cannot give a probability in [0, 1] or that send a tree walk outside its arrays:
+    the seal catches an edit, not digests recomputed after one (it is no signature)."""
+    n = len(card.get("features") or [])
+
+    def bad(what: str) -> ModelError:
+        return ModelError(f"{file}: {what}; the region model is damaged or was edited: {FIX}")
+
+    for target, p in (card.get("params") or {}).items():
+        kind = p.get("kind") if isinstance(p, dict) else None
+        if kind == "rate":
+            r = (card.get("rates") or {}).get(target)
+            if not isinstance(r, int | float) or not 0 <= r <= 1:
+                raise bad(f"rates[{target!r}] = {r!r} is not a probability")
+        elif kind == "logistic":
+            arrays = {k: np.asarray(p.get(k), dtype=np.float64) for k in ("mean", "scale", "coef")}
+            if any(a.shape != (n,) or not np.isfinite(a).all() for a in arrays.values()) or not (
+                    arrays["scale"] > 0).all() or not np.isfinite(float(p.get("intercept", np.nan))):
+                raise bad(f"params[{target!r}]: mean, scale and coef must be {n} finite numbers each (scale > 0) "
+                          "and the intercept finite")
+        elif kind == "trees":
+            _check_trees(target, {k: trees.get(f"{p.get('key')}_{k}") for k in TREE_ARRAYS}, n, bad)
+        else:
+            raise bad(f"params[{target!r}] has kind {kind!r}, expected rate, logistic or trees")
+
+
+def _check_trees(target: str, t: dict[str, np.ndarray | None], n_features: int, bad) -> None:
+    missing = [k for k, a in t.items() if a is None or a.ndim != 1]
+    if missing:
+        raise bad(f"trees of {target!r}: arrays {missing} missing or not one-dimensional")
+    size = t["feature"].size
+    if any(t[k].size != size for k in TREE_ARRAYS if k != "roots") or size == 0:
+        raise bad(f"trees of {target!r}: node arrays of different lengths")
+    ints = [t[k] for k in ("feature", "left", "right", "roots")]
+    if any(a.dtype.kind not in "iu" for a in ints):
+        raise bad(f"trees of {target!r}: node indices that are not integers")
+    # every node's indices, leaves' too: the walk indexes them all, one level a step (a leaf holds zeros)
+    if any(((a < 0) | (a >= size)).any() for a in (t["roots"], t["left"], t["right"])) or (
+            (t["feature"] < 0) | (t["feature"] >= n_features)).any():
+        raise bad(f"trees of {target!r}: a node points outside the {size} nodes or the {n_features} features")
+    if not np.isfinite(t["value"].astype(np.float64)).all():
+        raise bad(f"trees of {target!r}: a leaf value that is not finite")
