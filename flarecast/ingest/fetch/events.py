@@ -20,7 +20,7 @@ import pandas as pd
 from flarecast.errors import ConfigError, FetchError
 from flarecast.ingest.fetch.deadline import FILE_DEADLINE, Deadline, DeadlinePassed, call_within
 from flarecast.ingest.fetch.download import FetchReport, Target, download, reason, socket_timeout
-from flarecast.ingest.fetch.fields import GOES_CLASS_TEXT, one_line
+from flarecast.ingest.fetch.fields import GOES_CLASS_TEXT, HEK_TIME, one_line
 from flarecast.ingest.fetch.goes import (
     GOES_R_FIRST_DAY,
     day_file,
@@ -146,7 +146,9 @@ def hek_line(row, *, record: int = 1) -> str:
     def t(key: str) -> str:
         text = one_line(row[key], record=record, field=key)
         try:
-            return pd.Timestamp(text).strftime("%Y-%m-%d %H:%M:%S")
+            if not HEK_TIME.fullmatch(str(text).strip()):
+                raise ValueError(text)
+            return pd.Timestamp(str(text).strip().rstrip("Z")).strftime("%Y-%m-%d %H:%M:%S")
         except (ValueError, TypeError, OverflowError):
             raise ValueError(f"record {record}: {key} = {short(text)} is not a time") from None
 

@@ -33,6 +33,11 @@ def one_line(value, *, record: int, field: str, forbidden: str = "") -> str:
     return text
 
 
+HEK_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z?")
+"""A HEK event time: ISO 8601 in UTC, ``2011-02-15T01:44:00`` with optional fraction and ``Z``. Checked before
+parsing: pandas reads ``01:44:001`` as 01:44:01 and keeps an offset (``+05:00``) out of ``strftime``, so a lenient
+parse would write a time the record did not hold."""
+
 GOES_CLASS_TEXT = re.compile(r"^[A-Za-z0-9.,+ -]*$")
 """What a class field of a flare list may hold when written: letters, digits, ``.``, ``,`` (a decimal comma),
 ``+``, ``-`` and spaces; the reader judges the class itself."""
