@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: `make test` and CI run each with a fixed seed, so a run is repeatable and a red CI is a change,
+# not a draw (an example found once is added with @example). HYPOTHESIS_PROFILE=explore draws new examples,
+# five times as many: `HYPOTHESIS_PROFILE=explore .venv/bin/pytest -q tests/hostile/test_parsers.py`.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, max_examples=500, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
